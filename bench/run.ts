@@ -1,0 +1,12 @@
+// `npm run bench -- <suite>`: runs one benchmark suite.
+const suites: Record<string, () => Promise<void>> = {
+  kernels: async () => (await import('./kernels.js')).run(),
+};
+
+const name = process.argv[2];
+const suite = name ? suites[name] : undefined;
+if (!suite) {
+  console.error(`usage: npm run bench -- <${Object.keys(suites).join('|')}>`);
+  process.exit(2);
+}
+await suite();

@@ -1,0 +1,49 @@
+// N-API entry point: runtime information plus the kernels registered by each file.
+#include <napi.h>
+
+#include "cpu.h"
+#include "pool.h"
+
+namespace electra {
+void RegisterGemm(Napi::Env env, Napi::Object exports);
+void RegisterElementwise(Napi::Env env, Napi::Object exports);
+}  // namespace electra
+
+namespace {
+
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("isa", electra::isa_name(electra::active_isa()));
+  out.Set("detectedIsa", electra::isa_name(electra::detected_isa()));
+  out.Set("threads", electra::pool_threads());
+  return out;
+}
+
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  electra::set_pool_threads(info[0].As<Napi::Number>().Int32Value());
+  return Napi::Number::New(info.Env(), electra::pool_threads());
+}
+
+Napi::Value SetIsa(const Napi::CallbackInfo& info) {
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  electra::Isa isa;
+  if (!electra::parse_isa(name.c_str(), &isa))
+    throw Napi::Error::New(info.Env(), "unknown instruction set '" + name + "' (expected scalar, avx2 or avx512)");
+  if (!electra::set_active_isa(isa))
+    throw Napi::Error::New(info.Env(), "this CPU does not support " + name);
+  return Napi::String::New(info.Env(), electra::isa_name(electra::active_isa()));
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("info", Napi::Function::New(env, Info));
+  exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  exports.Set("setIsa", Napi::Function::New(env, SetIsa));
+  electra::RegisterGemm(env, exports);
+  electra::RegisterElementwise(env, exports);
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(electra_native, Init)

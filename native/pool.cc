@@ -1,0 +1,133 @@
+#include "pool.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace electra {
+namespace {
+
+thread_local bool in_task = false;
+
+class Pool {
+ public:
+  explicit Pool(int threads) { start(threads); }
+  ~Pool() { stop(); }
+
+  int threads() const { return static_cast<int>(workers_.size()) + 1; }
+
+  void resize(int threads) {
+    stop();
+    start(threads);
+  }
+
+  void run(int64_t ntasks, const std::function<void(int64_t)>& fn) {
+    if (ntasks <= 0) return;
+    if (workers_.empty() || ntasks == 1 || in_task) {
+      for (int64_t t = 0; t < ntasks; ++t) fn(t);
+      return;
+    }
+    std::lock_guard<std::mutex> serial(run_mutex_);
+    job_ = &fn;
+    ntasks_ = ntasks;
+    next_.store(0, std::memory_order_relaxed);
+    pending_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
+    {
+      std::lock_guard<std::mutex> lk(mutex_);
+      generation_.fetch_add(1, std::memory_order_release);
+    }
+    cv_.notify_all();
+    work();
+    // Wait for workers to leave the job before fn goes out of scope.
+    while (pending_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+    job_ = nullptr;
+  }
+
+ private:
+  void start(int threads) {
+    if (threads < 1) threads = 1;
+    quit_ = false;
+    for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { loop(); });
+  }
+
+  void stop() {
+    {
+      std::lock_guard<std::mutex> lk(mutex_);
+      quit_ = true;
+      generation_.fetch_add(1, std::memory_order_release);
+    }
+    cv_.notify_all();
+    for (auto& w : workers_) w.join();
+    workers_.clear();
+  }
+
+  void work() {
+    in_task = true;
+    for (;;) {
+      int64_t t = next_.fetch_add(1, std::memory_order_relaxed);
+      if (t >= ntasks_) break;
+      (*job_)(t);
+    }
+    in_task = false;
+  }
+
+  void loop() {
+    uint64_t seen = generation_.load(std::memory_order_acquire);
+    for (;;) {
+      // Spin briefly: kernels arrive in quick succession during training.
+      bool woke = false;
+      for (int i = 0; i < 20000; ++i) {
+        if (generation_.load(std::memory_order_acquire) != seen) { woke = true; break; }
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+      }
+      if (!woke) {
+        std::unique_lock<std::mutex> lk(mutex_);
+        cv_.wait(lk, [&] { return generation_.load(std::memory_order_acquire) != seen; });
+      }
+      seen = generation_.load(std::memory_order_acquire);
+      if (quit_) return;
+      work();
+      pending_.fetch_sub(1, std::memory_order_acq_rel);
+    }
+  }
+
+  std::vector<std::thread> workers_;
+  std::mutex run_mutex_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int64_t> next_{0};
+  std::atomic<int> pending_{0};
+  const std::function<void(int64_t)>* job_ = nullptr;
+  int64_t ntasks_ = 0;
+  bool quit_ = false;
+};
+
+int default_threads() {
+  if (const char* env = std::getenv("ELECTRA_THREADS")) {
+    int n = std::atoi(env);
+    if (n > 0) return n;
+  }
+  unsigned hw = std::thread::hardware_concurrency();
+  return hw == 0 ? 1 : static_cast<int>(hw);
+}
+
+Pool& pool() {
+  static Pool instance(default_threads());
+  return instance;
+}
+
+}  // namespace
+
+int pool_threads() { return pool().threads(); }
+
+void set_pool_threads(int n) { pool().resize(n <= 0 ? default_threads() : n); }
+
+void parallel_for(int64_t ntasks, const std::function<void(int64_t)>& fn) { pool().run(ntasks, fn); }
+
+}  // namespace electra

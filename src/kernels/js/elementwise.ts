@@ -1,0 +1,3 @@
+import type { ElementwiseKernels } from '../types.js';
+// Placeholder until the elementwise work lands.
+export const jsElementwise = {} as ElementwiseKernels;

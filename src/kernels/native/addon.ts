@@ -1,0 +1,41 @@
+// Loads the compiled addon (build/Release/electra_native.node) once.
+import { createRequire } from 'node:module';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+export interface NativeInfo {
+  isa: string;
+  detectedIsa: string;
+  threads: number;
+}
+
+/** Functions common to the whole addon; kernel files declare their own entry points. */
+export interface NativeAddonBase {
+  info(): NativeInfo;
+  setThreads(n: number): number;
+  setIsa(name: string): string;
+}
+
+const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+export const addonPath = join(packageRoot, 'build', 'Release', 'electra_native.node');
+
+let cached: { addon: NativeAddonBase | null; error: string | null } | undefined;
+
+/** The addon, or null with the reason it could not be loaded. */
+export function loadAddon(): { addon: NativeAddonBase | null; error: string | null } {
+  if (cached) return cached;
+  try {
+    if (!existsSync(addonPath)) {
+      const note = join(packageRoot, 'build', 'native-build-failed.txt');
+      const why = existsSync(note) ? readFileSync(note, 'utf8').trim() : 'not built';
+      cached = { addon: null, error: `${addonPath} is missing (${why})` };
+    } else {
+      const require = createRequire(import.meta.url);
+      cached = { addon: require(addonPath) as NativeAddonBase, error: null };
+    }
+  } catch (err) {
+    cached = { addon: null, error: err instanceof Error ? err.message : String(err) };
+  }
+  return cached;
+}

@@ -1,0 +1,18 @@
+import type { Kernels } from '../types.js';
+import { loadAddon, type NativeAddonBase } from './addon.js';
+import { nativeGemm } from './gemm.js';
+import { nativeElementwise } from './elementwise.js';
+
+/** Wraps the loaded addon in the Kernels interface. */
+export function createNativeKernels(addon: NativeAddonBase): Kernels {
+  const info = addon.info();
+  return {
+    name: 'native',
+    isa: info.isa,
+    threads: info.threads,
+    ...nativeGemm(addon),
+    ...nativeElementwise(addon),
+  };
+}
+
+export { loadAddon };

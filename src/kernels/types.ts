@@ -1,0 +1,153 @@
+// The compute interface every layer is written against. Two implementations:
+// `native` (the N-API addon) and `js` (plain TypeScript: portable fallback and
+// test oracle). Matrices are row-major Float32Array views.
+//
+// Conventions:
+// - Activation gradients (dx) are overwritten; parameter gradients (dgamma,
+//   dbeta, dbias, dTable) are accumulated with +=.
+// - Output arrays may alias inputs only where a method says so.
+
+/** C = alpha * op(A) * op(B) + beta * C, with op(A) m x k and op(B) k x n. */
+export interface GemmArgs {
+  /** When true, A is stored k x m (row stride lda >= m) and used transposed. */
+  transA: boolean;
+  /** When true, B is stored n x k (row stride ldb >= k) and used transposed. */
+  transB: boolean;
+  m: number;
+  n: number;
+  k: number;
+  alpha: number;
+  /** beta = 0 overwrites C without reading it (NaNs in C do not propagate). */
+  beta: number;
+  a: Float32Array;
+  aOffset?: number;
+  lda: number;
+  b: Float32Array;
+  bOffset?: number;
+  ldb: number;
+  c: Float32Array;
+  cOffset?: number;
+  ldc: number;
+}
+
+/**
+ * A two-level batch of GEMMs (batchOuter x batchInner), so attention can work
+ * on [batch, seq, heads, headDim] tensors without transposes. Matrix (i, j)
+ * of A starts at aOffset + i * strideAOuter + j * strideAInner; likewise B, C.
+ */
+export interface BatchedGemmArgs extends GemmArgs {
+  batchOuter: number;
+  batchInner: number;
+  strideAOuter: number;
+  strideAInner: number;
+  strideBOuter: number;
+  strideBInner: number;
+  strideCOuter: number;
+  strideCInner: number;
+}
+
+export interface AdamWOptions {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** Divide m and v by (1 - beta^step); the reference ELECTRA optimizer does not. */
+  biasCorrection: boolean;
+  /** 1-based step number, used for bias correction. */
+  step: number;
+  /** Per-element 1 = decay, 0 = no decay (LayerNorm weights, biases); null = decay all. */
+  decayMask: Uint8Array | null;
+}
+
+export interface GemmKernels {
+  gemm(args: GemmArgs): void;
+  gemmBatched(args: BatchedGemmArgs): void;
+}
+
+export interface ElementwiseKernels {
+  /** y[r, c] = x[r, c] + bias[c]. y may alias x. */
+  biasAdd(x: Float32Array, bias: Float32Array, y: Float32Array, rows: number, cols: number): void;
+  /** dbias[c] += sum over r of dy[r, c]. */
+  biasBackward(dy: Float32Array, dbias: Float32Array, rows: number, cols: number): void;
+  /** y = x * Phi(x), exact (erf) GELU. y may alias x. */
+  gelu(x: Float32Array, y: Float32Array, n: number): void;
+  /** dx = dy * d gelu(x) / dx. dx may alias dy. */
+  geluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, n: number): void;
+  /** Row-wise LayerNorm; saves mean[r] and rstd[r] = 1/sqrt(var + eps) for backward. y may alias x. */
+  layerNorm(
+    x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array,
+    mean: Float32Array, rstd: Float32Array, rows: number, cols: number, eps: number,
+  ): void;
+  /** dx overwritten; dgamma, dbeta accumulated. */
+  layerNormBackward(
+    dy: Float32Array, x: Float32Array, gamma: Float32Array, mean: Float32Array, rstd: Float32Array,
+    dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, rows: number, cols: number,
+  ): void;
+  /**
+   * y[r, :] = softmax(scale * x[r, :] + mask[floor(r / rowsPerMask), :]).
+   * mask (additive, e.g. 0 or -10000) may be null. y may alias x.
+   */
+  softmax(
+    x: Float32Array, y: Float32Array, rows: number, cols: number, scale: number,
+    mask: Float32Array | null, rowsPerMask: number,
+  ): void;
+  /** dx = scale * y * (dy - sum(dy * y)) per row. dx may alias dy. */
+  softmaxBackward(y: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, cols: number, scale: number): void;
+  /**
+   * y[i] = keep(i) ? x[i] / (1 - p) : 0 where keep(i) = dropoutUniform(seed, counterOffset + i) >= p
+   * (see rng.ts, identical in both backends). p = 0 copies. y may alias x.
+   */
+  dropout(x: Float32Array, y: Float32Array, n: number, p: number, seed: number, counterOffset: number): void;
+  /** dx = the same mask and scale applied to dy. dx may alias dy. */
+  dropoutBackward(dy: Float32Array, dx: Float32Array, n: number, p: number, seed: number, counterOffset: number): void;
+  /** out = a + b. out may alias a or b. */
+  add(a: Float32Array, b: Float32Array, out: Float32Array, n: number): void;
+  /** y += alpha * x. */
+  axpy(alpha: number, x: Float32Array, y: Float32Array, n: number): void;
+  /** x *= alpha. */
+  scale(x: Float32Array, alpha: number, n: number): void;
+  /** out[i, :] = table[ids[i], :]. Throws on an id outside [0, table rows). */
+  embeddingGather(table: Float32Array, ids: Int32Array, out: Float32Array, count: number, dim: number): void;
+  /** dTable[ids[i], :] += dOut[i, :]. */
+  embeddingScatterAdd(dOut: Float32Array, ids: Int32Array, dTable: Float32Array, count: number, dim: number): void;
+  /**
+   * Softmax cross-entropy per row. Rows with labels[r] < 0 are skipped (loss 0, gradient 0).
+   * Returns sum_r w_r * loss_r (w_r = weights[r], or 1). When dlogits is given it receives
+   * gradScale * w_r * (softmax(logits[r]) - onehot(labels[r])); dlogits may alias logits.
+   */
+  softmaxCrossEntropy(
+    logits: Float32Array, labels: Int32Array, weights: Float32Array | null, dlogits: Float32Array | null,
+    rows: number, cols: number, gradScale: number,
+  ): number;
+  /**
+   * Sigmoid cross-entropy with targets z in [0, 1]:
+   * loss_i = max(x, 0) - x * z + log(1 + exp(-|x|)). Returns sum_i w_i * loss_i.
+   * dlogits (may alias logits) receives gradScale * w_i * (sigmoid(x_i) - z_i).
+   */
+  sigmoidCrossEntropy(
+    logits: Float32Array, labels: Float32Array, weights: Float32Array | null, dlogits: Float32Array | null,
+    n: number, gradScale: number,
+  ): number;
+  /**
+   * Decoupled-weight-decay Adam over a whole arena:
+   * m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; u = m' / (sqrt(v') + eps) (+ wd * p where decayed);
+   * p -= lr * u, with m', v' bias-corrected only when asked.
+   */
+  adamw(params: Float32Array, grads: Float32Array, m: Float32Array, v: Float32Array, n: number, opts: AdamWOptions): void;
+  /** Sum of squares, accumulated in float64. */
+  sumSquares(x: Float32Array, n: number): number;
+  /**
+   * Global-norm clipping of one gradient arena: norm = sqrt(sum g^2); when norm > maxNorm,
+   * g *= maxNorm / norm. Returns the norm before clipping.
+   */
+  clipByGlobalNorm(grads: Float32Array, n: number, maxNorm: number): number;
+}
+
+export interface Kernels extends GemmKernels, ElementwiseKernels {
+  readonly name: 'native' | 'js';
+  /** The instruction set in use ('js' for the JS backend). */
+  readonly isa: string;
+  /** Threads the backend computes with. */
+  readonly threads: number;
+}
