@@ -1,3 +1,33 @@
 // Public library API.
 export { kernels, nativeKernels, jsKernels } from './kernels/index.js';
 export type { Kernels, GemmArgs, BatchedGemmArgs, AdamWOptions } from './kernels/index.js';
+
+// Model files: safetensors, PyTorch state dicts, TF TensorBundle checkpoints, HF model folders.
+export { FormatError, UsageError } from './io/errors.js';
+export type { Tensor, TensorMap } from './io/tensor.js';
+export { transpose2d } from './io/tensor.js';
+export {
+  readSafetensors, writeSafetensors, encodeSafetensors, decodeSafetensors, parseSafetensorsHeader,
+} from './io/safetensors.js';
+export type { SafetensorsContents, SafetensorsEntry, SafetensorsHeader } from './io/safetensors.js';
+export {
+  readShardIndex, readShardedSafetensors, writeSafetensorsWeights, planShards, DEFAULT_MAX_SHARD_BYTES,
+} from './io/sharded.js';
+export type { ShardIndex } from './io/sharded.js';
+export { readTorchStateDict } from './io/torch.js';
+export type { TorchStateDict } from './io/torch.js';
+export { TfCheckpoint, readTfCheckpoint, resolveTfCheckpointPrefix } from './io/tf-checkpoint.js';
+export type { TfTensorEntry, TfBundleHeader } from './io/tf-checkpoint.js';
+export {
+  ELECTRA_ARCHITECTURES, defaultElectraConfig, parseElectraConfig, electraConfigToJson, electraConfigText, numLabels,
+  defaultLabels, isElectraArchitecture,
+} from './io/hf-config.js';
+export type { ElectraConfig, ElectraArchitecture } from './io/hf-config.js';
+export {
+  electraTensorSpec, electraBaseSpec, electraHeadSpec, checkTensors, assertTensorsMatch, describeProblems, inferArchitecture,
+} from './io/electra-names.js';
+export type { TensorSpec, TensorProblems } from './io/electra-names.js';
+export { readHfFolder, writeHfFolder, readVocabFile, canonicalTensorName, stateDictKey } from './io/hf-folder.js';
+export type { ModelFolder, LoadedModelFolder, TokenizerSettings, ReadHfFolderOptions, WriteHfFolderOptions } from './io/hf-folder.js';
+export { convertTfCheckpoint, mapTfVariable, inferElectraConfig } from './io/tf-electra.js';
+export type { ElectraRole, TfConvertOptions, TfConvertResult } from './io/tf-electra.js';

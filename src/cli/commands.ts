@@ -1,8 +1,10 @@
 // The CLI's command table; each command lives in its own module.
+import { convertCommand } from './convert.js';
+
 export interface Command {
   name: string;
   summary: string;
   run(argv: string[]): Promise<number>;
 }
 
-export const commands: Command[] = [];
+export const commands: Command[] = [convertCommand];
