@@ -190,9 +190,9 @@ function checkTensorForWrite(name: string, t: Tensor): void {
   if (name === '__metadata__' || name.length === 0) throw new RangeError(`invalid tensor name '${name}'`);
 }
 
-/** The header and data chunks of a safetensors file holding `tensors` as F32, in name order. */
+/** The header and data chunks of a safetensors file holding `tensors` as F32, in name order (metadata null: none). */
 export function safetensorsChunks(
-  tensors: Iterable<[string, Tensor]>, metadata: Record<string, string> | undefined = { format: 'pt' },
+  tensors: Iterable<[string, Tensor]>, metadata: Record<string, string> | null = { format: 'pt' },
 ): Uint8Array[] {
   const sorted = [...tensors].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   // No prototype, so a tensor named '__proto__' is an ordinary key.
@@ -218,14 +218,14 @@ export function safetensorsChunks(
 
 /** safetensors bytes for `tensors` (whole file in memory; for small models and tests). */
 export function encodeSafetensors(
-  tensors: Iterable<[string, Tensor]>, metadata: Record<string, string> | undefined = { format: 'pt' },
+  tensors: Iterable<[string, Tensor]>, metadata: Record<string, string> | null = { format: 'pt' },
 ): Uint8Array {
   return Buffer.concat(safetensorsChunks(tensors, metadata));
 }
 
 /** Writes `tensors` as an F32 .safetensors file, atomically (temp file, then rename). */
 export function writeSafetensors(
-  path: string, tensors: Iterable<[string, Tensor]>, metadata: Record<string, string> | undefined = { format: 'pt' },
+  path: string, tensors: Iterable<[string, Tensor]>, metadata: Record<string, string> | null = { format: 'pt' },
 ): void {
   writeFileAtomic(path, safetensorsChunks(tensors, metadata));
 }
