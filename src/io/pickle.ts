@@ -212,9 +212,9 @@ export function unpickle(data: Uint8Array, hooks: UnpicklerHooks): PyValue {
       case 0x85: stack.push(new PyTuple([pop()])); break; // TUPLE1
       case 0x86: { const b = pop(); const a = pop(); stack.push(new PyTuple([a, b])); break; }
       case 0x87: { const c = pop(); const b = pop(); const a = pop(); stack.push(new PyTuple([a, b, c])); break; }
-      case 0x74: stack.push(new PyTuple(popMark())); break; // TUPLE
+      case 0x74: { const t = new PyTuple(popMark()); stack.push(t); break; } // TUPLE (popMark swaps `stack`)
       case 0x5d: stack.push([]); break; // EMPTY_LIST
-      case 0x6c: stack.push(popMark()); break; // LIST
+      case 0x6c: { const l = popMark(); stack.push(l); break; } // LIST
       case 0x61: { const v = pop(); appendItems(top(), [v]); break; } // APPEND
       case 0x65: { const items = popMark(); appendItems(top(), items); break; } // APPENDS
       case 0x7d: stack.push(new PyDict()); break; // EMPTY_DICT
