@@ -47,11 +47,15 @@ export function crc32c(data: Uint8Array, initial = 0): number {
 
 const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
 
-/** CRC-32 as used by zip, continuing from `initial`. */
-export function crc32(data: Uint8Array, initial = 0): number {
-  if (nativeCrc32) return nativeCrc32(data, initial) >>> 0;
+/** CRC-32 in plain TypeScript (used where zlib.crc32 is missing: Node < 20.15). */
+export function crc32Portable(data: Uint8Array, initial = 0): number {
   crc32Tables ??= makeTables(0xedb88320);
   return crcSliced(crc32Tables, data, initial);
+}
+
+/** CRC-32 as used by zip, continuing from `initial`. */
+export function crc32(data: Uint8Array, initial = 0): number {
+  return nativeCrc32 ? nativeCrc32(data, initial) >>> 0 : crc32Portable(data, initial);
 }
 
 const MASK_DELTA = 0xa282ead8;
