@@ -38,6 +38,13 @@ function alignedCopy(bytes: Uint8Array): ArrayBuffer {
   return buf;
 }
 
+/** A read-only-use view of `bytes` as 16-bit words, copying only when misaligned. */
+function words16(bytes: Uint8Array): Uint16Array {
+  return bytes.byteOffset % 2 === 0
+    ? new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2)
+    : new Uint16Array(alignedCopy(bytes));
+}
+
 /** Decodes `count` little-endian elements of `dtype` from `bytes` into a new Float32Array. */
 export function decodeToFloat32(bytes: Uint8Array, dtype: NumericDtype, count: number): Float32Array {
   const need = count * dtypeBytes[dtype];
@@ -47,14 +54,14 @@ export function decodeToFloat32(bytes: Uint8Array, dtype: NumericDtype, count: n
       return new Float32Array(alignedCopy(bytes));
     case 'float16': {
       const table = halfToFloatTable();
-      const src = new Uint16Array(alignedCopy(bytes));
+      const src = words16(bytes);
       const out = new Float32Array(count);
       for (let i = 0; i < count; i++) out[i] = table[src[i]!]!;
       return out;
     }
     case 'bfloat16': {
       // bfloat16 is the top half of a float32: shift it into place bit for bit.
-      const src = new Uint16Array(alignedCopy(bytes));
+      const src = words16(bytes);
       const out = new Float32Array(count);
       const bits = new Uint32Array(out.buffer);
       for (let i = 0; i < count; i++) bits[i] = src[i]! << 16;

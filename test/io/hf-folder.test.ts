@@ -172,6 +172,35 @@ test('reading folders as transformers writes them: tied LM head copies, buffers,
   assert.deepEqual(readHfFolder(dir).tensors.get('electra.encoder.layer.1.output.dense.weight')!.data, tensors.get('electra.encoder.layer.1.output.dense.weight')!.data);
 });
 
+test('sharded pytorch_model-0000i-of-0000n.bin folders are read through their index', () => {
+  const dir = scratchDir('hf-binshards');
+  const config = tinyConfig('ElectraForTokenClassification');
+  const tensors = randomTensors(electraTensorSpec(config), 11);
+  const names = [...tensors.keys()];
+  const halves = [names.slice(0, 20), names.slice(20)];
+  const weightMap: Record<string, string> = {};
+  halves.forEach((part, k) => {
+    const file = `pytorch_model-0000${k + 1}-of-00002.bin`;
+    const storages = new Map<string, Uint8Array>();
+    const specs: TorchTensorSpec[] = part.map((name, i) => {
+      const t = tensors.get(name)!;
+      storages.set(String(i), f32Bytes(t.data));
+      weightMap[name] = file;
+      const stride = t.shape.map((_, d) => t.shape.slice(d + 1).reduce((a, b) => a * b, 1));
+      return { name, storageKey: String(i), storageClass: 'FloatStorage', storageNumel: t.data.length, offset: 0, size: t.shape, stride };
+    });
+    writeFileSync(join(dir, file), buildTorchCheckpoint(specs, storages));
+  });
+  writeFileSync(join(dir, 'pytorch_model.bin.index.json'), JSON.stringify({ metadata: { total_size: 0 }, weight_map: weightMap }));
+  writeFileSync(join(dir, 'config.json'), electraConfigText(config));
+  const back = readHfFolder(dir);
+  assert.deepEqual(back.weightFiles, ['pytorch_model.bin.index.json', 'pytorch_model-00001-of-00002.bin', 'pytorch_model-00002-of-00002.bin']);
+  for (const [name, t] of tensors) assert.deepEqual(back.tensors.get(name)!.data, t.data, name);
+  weightMap[names[0]!] = 'pytorch_model-00002-of-00002.bin';
+  writeFileSync(join(dir, 'pytorch_model.bin.index.json'), JSON.stringify({ weight_map: weightMap }));
+  assertFormatError(() => readHfFolder(dir), [`tensor '${names[0]}' is in this shard but the index does not put it here`], names[0]);
+});
+
 test('config without architectures: the head is recognised from the tensor names', () => {
   const dir = join(scratchDir('hf-arch'), 'm');
   const config = tinyConfig('ElectraForQuestionAnswering');
