@@ -158,14 +158,16 @@ function decodeEntry(file: string, e: SafetensorsEntry, bytes: Uint8Array): Tens
 export function readSafetensors(path: string, options: ReadTensorsOptions = {}): SafetensorsContents {
   return withFile(path, (f: RandomAccessFile) => {
     const header = parseSafetensorsHeader(path, f.size, (pos, len, what) => f.read(pos, len, what));
-    const tensors: TensorMap = new Map();
-    const dtypes = new Map<string, string>();
-    for (const e of [...header.entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    // Read in file order (sequential I/O), then list the tensors by name.
+    const read: Array<[SafetensorsEntry, Tensor]> = [];
+    for (const e of header.entries) {
       if (options.filter && !options.filter(e.name)) continue;
       const bytes = f.read(header.dataStart + e.begin, e.end - e.begin, `tensor '${e.name}'`, e.name);
-      tensors.set(e.name, decodeEntry(path, e, bytes));
-      dtypes.set(e.name, e.dtype);
+      read.push([e, decodeEntry(path, e, bytes)]);
     }
+    read.sort(([a], [b]) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const tensors: TensorMap = new Map(read.map(([e, t]) => [e.name, t]));
+    const dtypes = new Map(read.map(([e]) => [e.name, e.dtype]));
     return { metadata: header.metadata, tensors, dtypes };
   });
 }
