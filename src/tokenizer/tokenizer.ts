@@ -2,7 +2,7 @@
 // configured as BertTokenizer (BertNormalizer, BertPreTokenizer, WordPiece, BertProcessing).
 import { Vocab } from './vocab.js';
 import { WordPiece } from './wordpiece.js';
-import { isChinese, isPunctuation, isRemoved, isWhitespace, normalizeCodePoint } from './unicode.js';
+import { BasicTokenizer } from './basic.js';
 
 export interface BertTokenizerOptions {
   /** Lower-case the text (uncased models). Default true. */
@@ -63,14 +63,6 @@ interface WordEntry {
   wordCount: number;
 }
 
-// Scanner classes of an original code point, given the normalisation options.
-const UNKNOWN = 0;
-const WORD = 1;
-const SPACE = 2;
-const PUNCT = 3;
-const CJK = 4;
-const REMOVE = 5;
-
 const MAX_CACHED_WORDS = 1 << 20;
 
 export class BertTokenizer {
@@ -83,14 +75,14 @@ export class BertTokenizer {
   readonly sepId: number;
   readonly maskId: number;
   private readonly wordPiece: WordPiece;
-  private readonly bmpClass = new Uint8Array(0x10000);
-  private readonly astralClass = new Map<number, number>();
+  private readonly basic: BasicTokenizer;
   private readonly cache = new Map<string, WordEntry>();
 
   constructor(vocab: Vocab, opts: BertTokenizerOptions = {}) {
     this.vocab = vocab;
-    this.lowerCase = opts.lowerCase ?? true;
-    this.stripAccents = opts.stripAccents ?? this.lowerCase;
+    this.basic = new BasicTokenizer(opts);
+    this.lowerCase = this.basic.lowerCase;
+    this.stripAccents = this.basic.stripAccents;
     this.wordPiece = new WordPiece(vocab, { maxInputChars: opts.maxInputCharsPerWord ?? 100 });
     const special = (t: string): number => vocab.idOf(t)!; // Vocab guarantees these exist.
     this.padId = special('[PAD]');
@@ -178,154 +170,49 @@ export class BertTokenizer {
     return enc;
   }
 
-  /**
-   * Splits text into words at whitespace, punctuation and CJK ideographs (after normalisation, as
-   * the reference), looks each word up in the cache, and appends its pieces. Offsets are in code
-   * points; `detail` null means ids only.
-   */
+  /** Appends the pieces of text's words (offsets in code points; `detail` null means ids only). */
   private scan(text: string, ids: number[], detail: Pieces | null): void {
-    const n = text.length;
-    const bmpClass = this.bmpClass;
-    let surrogatePairs = 0; // before position i, to turn UTF-16 positions into code-point positions
-    let wordStart = -1;
-    let wordEnd = -1;
-    let wordStartCp = 0;
     let wordIndex = 0;
-    const flush = (): void => {
-      const entry = this.lookup(text.slice(wordStart, wordEnd));
+    this.basic.forEachWord(text, (start, end, startCp) => {
+      const original = text.slice(start, end);
+      let entry = this.cache.get(original);
+      if (entry === undefined) {
+        entry = this.wordEntry(original);
+        if (this.cache.size >= MAX_CACHED_WORDS) this.cache.clear();
+        this.cache.set(original, entry);
+      }
       const count = entry.ids.length;
       for (let k = 0; k < count; k++) ids.push(entry.ids[k]!);
       if (detail) {
         const words = entry.words;
         for (let k = 0; k < count; k++) {
-          detail.starts.push(wordStartCp + entry.starts[k]!);
-          detail.ends.push(wordStartCp + entry.ends[k]!);
+          detail.starts.push(startCp + entry.starts[k]!);
+          detail.ends.push(startCp + entry.ends[k]!);
           detail.words.push(words ? wordIndex + words[k]! : wordIndex);
         }
       }
       wordIndex += entry.wordCount;
-      wordStart = -1;
-    };
-    for (let i = 0; i < n; ) {
-      const unit = text.charCodeAt(i);
-      let width = 1;
-      let cls: number;
-      if ((unit & 0xfc00) === 0xd800 && i + 1 < n && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-        width = 2;
-        cls = this.astralClassOf(((unit - 0xd800) << 10) + (text.charCodeAt(i + 1) - 0xdc00) + 0x10000);
-      } else {
-        cls = bmpClass[unit]!;
-        if (cls === UNKNOWN) cls = bmpClass[unit] = this.classify(unit);
-      }
-      if (cls === WORD) {
-        if (wordStart < 0) {
-          wordStart = i;
-          wordStartCp = i - surrogatePairs;
-        }
-        wordEnd = i + width;
-      } else if (cls !== REMOVE) {
-        // SPACE, PUNCT, CJK all end the current word; PUNCT and CJK are words of their own.
-        if (wordStart >= 0) flush();
-        if (cls !== SPACE) {
-          wordStart = i;
-          wordEnd = i + width;
-          wordStartCp = i - surrogatePairs;
-          flush();
-        }
-      }
-      if (width === 2) surrogatePairs++;
-      i += width;
-    }
-    if (wordStart >= 0) flush();
+    });
   }
 
-  private astralClassOf(cp: number): number {
-    let cls = this.astralClass.get(cp);
-    if (cls === undefined) {
-      cls = this.classify(cp);
-      this.astralClass.set(cp, cls);
-    }
-    return cls;
-  }
-
-  /** The scanner class of an original code point, judged on what normalisation makes of it. */
-  private classify(cp: number): number {
-    if (isRemoved(cp)) return REMOVE;
-    if (isWhitespace(cp)) return SPACE;
-    if (isChinese(cp)) return CJK;
-    const normalized = normalizeCodePoint(cp, this.lowerCase, this.stripAccents);
-    if (normalized === '') return REMOVE;
-    const first = normalized.codePointAt(0)!;
-    if (normalized.length === (first > 0xffff ? 2 : 1)) {
-      if (isPunctuation(first)) return PUNCT;
-      if (isWhitespace(first)) return SPACE;
-    }
-    // Anything else, including rare expansions that mix letters and punctuation, is handled in word().
-    return WORD;
-  }
-
-  private lookup(original: string): WordEntry {
-    let entry = this.cache.get(original);
-    if (entry === undefined) {
-      entry = this.word(original);
-      if (this.cache.size >= MAX_CACHED_WORDS) this.cache.clear();
-      this.cache.set(original, entry);
-    }
-    return entry;
-  }
-
-  /**
-   * Normalises one word of original text character by character (remembering which original code
-   * point each normalised unit came from), splits it where normalisation produced whitespace or
-   * punctuation, and runs WordPiece on each part.
-   */
-  private word(original: string): WordEntry {
-    const entry: WordEntry = { ids: [], starts: [], ends: [], words: null, wordCount: 0 };
-    const bounds: number[] = [];
+  /** WordPiece over one word's normalised parts, offsets mapped back to the original word. */
+  private wordEntry(original: string): WordEntry {
+    const { parts, origins } = this.basic.normalizeWord(original);
+    const entry: WordEntry = { ids: [], starts: [], ends: [], words: null, wordCount: parts.length };
     const wordIndices: number[] = [];
-    let part = '';
-    let origin: number[] = []; // original code-point index (relative) of each UTF-16 unit of `part`
-    const finishPart = (): void => {
-      if (part === '') return;
+    const bounds: number[] = [];
+    parts.forEach((part, p) => {
+      const origin = origins[p]!;
       const first = entry.ids.length;
       bounds.length = 0;
       this.wordPiece.split(part, entry.ids, bounds);
       for (let k = 0; k < entry.ids.length - first; k++) {
         entry.starts.push(origin[bounds[2 * k]!]!);
         entry.ends.push(origin[bounds[2 * k + 1]! - 1]! + 1);
-        wordIndices.push(entry.wordCount);
+        wordIndices.push(p);
       }
-      entry.wordCount++;
-      part = '';
-      origin = [];
-    };
-    const add = (c: string, rel: number): void => {
-      part += c;
-      origin.push(rel);
-      if (c.length === 2) origin.push(rel);
-    };
-    let rel = 0;
-    for (const ch of original) {
-      const cp = ch.codePointAt(0)!;
-      if (isWhitespace(cp)) finishPart();
-      else if (!isRemoved(cp)) {
-        const alone = isChinese(cp); // a CJK ideograph is a word of its own
-        if (alone) finishPart();
-        for (const c of normalizeCodePoint(cp, this.lowerCase, this.stripAccents)) {
-          const ncp = c.codePointAt(0)!;
-          if (isWhitespace(ncp)) finishPart();
-          else if (isPunctuation(ncp)) {
-            finishPart();
-            add(c, rel);
-            finishPart();
-          } else add(c, rel);
-        }
-        if (alone) finishPart();
-      }
-      rel++;
-    }
-    finishPart();
-    if (entry.wordCount > 1) entry.words = wordIndices;
+    });
+    if (parts.length > 1) entry.words = wordIndices;
     return entry;
   }
 }
