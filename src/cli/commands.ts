@@ -1,8 +1,11 @@
 // The CLI's command table; each command lives in its own module.
+import { tokenizeCommand } from './tokenize.js';
+import { vocabCommand } from './vocab.js';
+
 export interface Command {
   name: string;
   summary: string;
   run(argv: string[]): Promise<number>;
 }
 
-export const commands: Command[] = [];
+export const commands: Command[] = [tokenizeCommand, vocabCommand];

@@ -8,3 +8,5 @@ export { BasicTokenizer } from './basic.js';
 export type { BasicTokenizerOptions, NormalizedWord, WordVisitor } from './basic.js';
 export type { WordPieceOptions } from './wordpiece.js';
 export { bertUncasedVocab, bertUncasedVocabText } from './bert-vocab.js';
+export { WordCounter, countFiles, listCorpusFiles, trainWordPiece, trainVocabFromDirectory } from './trainer.js';
+export type { TrainerOptions } from './trainer.js';
