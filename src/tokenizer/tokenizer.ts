@@ -15,10 +15,10 @@ export interface BertTokenizerOptions {
 
 /**
  * 'longest_first': ELECTRA/BERT's _truncate_seq_pair, one token at a time from the longer side
- * (the second on ties). 'hf_longest_first': HF tokenizers' rule (shorter side kept whole if it fits,
- * else both cut to about half). 'only_first' / 'only_second': cut just that side, error if too short.
+ * (the second on ties); HF's LongestFirst splits differently and is not offered.
+ * 'only_first' / 'only_second': cut just that side (as HF does), error if it is too short.
  */
-export type TruncationStrategy = 'longest_first' | 'hf_longest_first' | 'only_first' | 'only_second';
+export type TruncationStrategy = 'longest_first' | 'only_first' | 'only_second';
 
 export interface EncodeOptions {
   /** Add [CLS] ... [SEP] (... [SEP]). Default true. */
@@ -238,15 +238,6 @@ export function truncatePair(a: Pieces, b: Pieces | null, budget: number, strate
     const rest = excess - fromLonger; // now equal lengths: b loses first, then they alternate
     keepB -= Math.ceil(rest / 2);
     keepA -= Math.floor(rest / 2);
-  } else if (strategy === 'hf_longest_first') {
-    let short = Math.min(na, nb);
-    let long = short > budget ? short : Math.max(short, budget - short);
-    if (short + long > budget) {
-      short = Math.floor(budget / 2);
-      long = short + (budget % 2);
-    }
-    if (na > nb) [keepA, keepB] = [long, short];
-    else [keepA, keepB] = [short, long];
   } else {
     const cutA = strategy === 'only_first';
     const excess = na + nb - budget;

@@ -35,9 +35,12 @@ export function bertVocabFile(): string {
 }
 
 /** Every line of the Brown corpus (words joined by spaces) and of the State of the Union addresses. */
+let lines: string[] | undefined;
 export function corpusLines(): string[] {
-  const lines: string[] = [];
-  for (const name of ['brown', 'sotu'] as const) for (const doc of readCorpus(name)) lines.push(...doc.lines);
+  if (!lines) {
+    lines = [];
+    for (const name of ['brown', 'sotu'] as const) for (const doc of readCorpus(name)) lines.push(...doc.lines);
+  }
   return lines;
 }
 
