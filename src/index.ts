@@ -31,3 +31,14 @@ export { readHfFolder, writeHfFolder, readVocabFile, canonicalTensorName, stateD
 export type { ModelFolder, LoadedModelFolder, TokenizerSettings, ReadHfFolderOptions, WriteHfFolderOptions } from './io/hf-folder.js';
 export { convertTfCheckpoint, mapTfVariable, inferElectraConfig } from './io/tf-electra.js';
 export type { ElectraRole, TfConvertOptions, TfConvertResult } from './io/tf-electra.js';
+
+// Tokenizer: BERT WordPiece with offsets, vocabulary training.
+export {
+  BertTokenizer, BasicTokenizer, Vocab, WordPiece, SPECIAL_TOKENS, truncatePair, bertUncasedVocab, bertUncasedVocabText,
+  WordCounter, trainWordPiece, trainVocabFromDirectory,
+} from './tokenizer/index.js';
+export type {
+  BertTokenizerOptions, EncodeOptions, Encoding, Pieces, TruncationStrategy, SpecialToken, WordPieceOptions, TrainerOptions,
+} from './tokenizer/index.js';
+export { Progress } from './util/progress.js';
+export type { ProgressOptions } from './util/progress.js';

@@ -1,5 +1,7 @@
 // The CLI's command table; each command lives in its own module.
 import { convertCommand } from './convert.js';
+import { tokenizeCommand } from './tokenize.js';
+import { vocabCommand } from './vocab.js';
 
 export interface Command {
   name: string;
@@ -7,4 +9,4 @@ export interface Command {
   run(argv: string[]): Promise<number>;
 }
 
-export const commands: Command[] = [convertCommand];
+export const commands: Command[] = [convertCommand, tokenizeCommand, vocabCommand];
