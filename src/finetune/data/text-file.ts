@@ -1,0 +1,51 @@
+// Reading the raw fine-tuning files: lines with their numbers, TSV rows as the reference's
+// csv.reader(delimiter='\t', quotechar=None) gives them (no quoting: one row per line, fields
+// split at every tab).
+import { readFileSync } from 'node:fs';
+import { FormatError, UsageError } from '../../io/errors.js';
+
+/** A file's text; a missing file is a usage error naming the path. */
+export function readTextFile(path: string, what = 'data file'): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UsageError(`${what} not found: ${path}`);
+    throw new UsageError(`cannot read ${what} ${path}: ${(err as Error).message}`);
+  }
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/** Lines without their '\n' or '\r\n' endings; no entry for the text after a final newline. */
+export function splitLines(text: string): string[] {
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+}
+
+export interface TsvRow {
+  /** 1-based line number in the file. */
+  line: number;
+  fields: string[];
+}
+
+/** Rows of a tab-separated file; an empty line is a row with no fields, as csv.reader gives. */
+export function readTsv(path: string, maxLines?: number): TsvRow[] {
+  const lines = splitLines(readTextFile(path));
+  const n = maxLines === undefined ? lines.length : Math.min(maxLines, lines.length);
+  const rows: TsvRow[] = [];
+  for (let i = 0; i < n; i++) rows.push({ line: i + 1, fields: lines[i] === '' ? [] : lines[i]!.split('\t') });
+  return rows;
+}
+
+/** Python's list indexing: negative counts from the end; undefined when out of range. */
+export function pyIndex<T>(list: readonly T[], index: number): T | undefined {
+  const i = index < 0 ? list.length + index : index;
+  return i >= 0 && i < list.length ? list[i] : undefined;
+}
+
+/** A data error at a line of a file: "path:line: message". */
+export function lineError(path: string, line: number, message: string): FormatError {
+  return new FormatError(`${path}:${line}`, message);
+}
