@@ -30,12 +30,12 @@ export interface TsvRow {
   fields: string[];
 }
 
-/** Rows of a tab-separated file; an empty line is a row with no fields, as csv.reader gives. */
-export function readTsv(path: string, maxLines?: number): TsvRow[] {
+/** Rows of a tab-separated (or `delimiter`-separated) file; an empty line is a row with no fields, as csv.reader gives. */
+export function readTsv(path: string, maxLines?: number, delimiter = '\t'): TsvRow[] {
   const lines = splitLines(readTextFile(path));
   const n = maxLines === undefined ? lines.length : Math.min(maxLines, lines.length);
   const rows: TsvRow[] = [];
-  for (let i = 0; i < n; i++) rows.push({ line: i + 1, fields: lines[i] === '' ? [] : lines[i]!.split('\t') });
+  for (let i = 0; i < n; i++) rows.push({ line: i + 1, fields: lines[i] === '' ? [] : lines[i]!.split(delimiter) });
   return rows;
 }
 
