@@ -42,3 +42,6 @@ export type {
 } from './tokenizer/index.js';
 export { Progress } from './util/progress.js';
 export type { ProgressOptions } from './util/progress.js';
+
+// Fine-tuning: tasks, data readers, featurisation, scorers, QA post-processing, hparams.
+export * from './finetune/index.js';

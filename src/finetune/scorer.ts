@@ -28,3 +28,10 @@ export function resultsObject(results: MetricList): Record<string, number> {
 export function prefixed(results: MetricList, prefix: string): MetricList {
   return prefix === '' ? results : results.map(([k, v]) => [prefix + k, v]);
 }
+
+/** The reference's results.txt: one "task: name: value - ..." line per task and trial. */
+export function formatResultsFile(trials: readonly ReadonlyMap<string, MetricList>[]): string {
+  let out = '';
+  for (const trial of trials) for (const [task, results] of trial) out += `${task}: ${formatResults(results)}\n`;
+  return out;
+}

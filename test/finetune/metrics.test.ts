@@ -10,7 +10,7 @@ import {
   evaluateSquadV2, evaluateSquadV1, evaluateMrqa, squadV2F1, sortedMetrics, type GoldQuestion,
 } from '../../src/finetune/metrics/qa.js';
 import { getSpanLabels, getTags, toBioes, EntityLevelF1Scorer, TokenAccuracyScorer } from '../../src/finetune/metrics/tagging.js';
-import { formatResults, resultsObject } from '../../src/finetune/scorer.js';
+import { formatResults, formatResultsFile, resultsObject } from '../../src/finetune/scorer.js';
 
 const close = (a: number, b: number, tol = 1e-9): void => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b}`);
 
@@ -53,6 +53,8 @@ test('sentence-level scorers report the reference keys, scaled by 100, with mean
   assert.deepEqual(acc.getResults(), [['accuracy', 200 / 3], ['loss', 1]]);
   assert.deepEqual(acc.getResults('dev_').map(([k]) => k), ['dev_accuracy', 'dev_loss']);
   assert.equal(formatResults(acc.getResults()), 'accuracy: 66.67 - loss: 1.00');
+  assert.equal(formatResultsFile([new Map([['sst', acc.getResults()]]), new Map([['sst', [['accuracy', 50]]]])]),
+    'sst: accuracy: 66.67 - loss: 1.00\nsst: accuracy: 50.00\n');
 
   const f1 = new F1Scorer();
   const af1 = new AccuracyF1Scorer();

@@ -1,0 +1,53 @@
+// Public fine-tuning API: tasks, data readers, featurisation, scorers, QA post-processing,
+// hparams and layer-wise learning rates.
+export { formatResults, formatResultsFile, resultsObject, prefixed } from './scorer.js';
+export type { Scorer, MetricList } from './scorer.js';
+export {
+  accuracy, binaryF1, matthewsCorrcoef, pearson, spearman, averageRanks,
+  AccuracyScorer, F1Scorer, AccuracyF1Scorer, MCCScorer, RegressionScorer,
+} from './metrics/classification.js';
+export type { ClassificationResult, RegressionResult, PrecisionRecallF1 } from './metrics/classification.js';
+export { normalizeAnswer, tokenF1, exactMatch, pythonSplit } from './metrics/answer-text.js';
+export { evaluateSquadV2, evaluateSquadV1, evaluateMrqa, findBestThreshold, squadV2F1, sortedMetrics } from './metrics/qa.js';
+export type { GoldQuestion, QaEvaluation, SquadV2Options } from './metrics/qa.js';
+export { getSpanLabels, getTags, toBioes, EntityLevelF1Scorer, TokenAccuracyScorer } from './metrics/tagging.js';
+export type { Span, TaggingResult } from './metrics/tagging.js';
+export {
+  GLUE_TASK_NAMES, glueLayout, glueFile, isUnlabelledSplit, loadSentenceExamples, readSentenceFile,
+} from './data/sentence-data.js';
+export type {
+  SentenceExample, ColumnLayout, LabelSpec, SentenceData, SkippedRow, GlueTaskName,
+} from './data/sentence-data.js';
+export { readTsv } from './data/text-file.js';
+export type { TsvRow } from './data/text-file.js';
+export { readSquad, readMrqa, goldQuestions } from './data/qa-data.js';
+export type { QaExample, QaAnswerSpan, QaData, QaReadOptions } from './data/qa-data.js';
+export { readConll } from './data/conll.js';
+export type { TaggedSentence, ConllOptions } from './data/conll.js';
+export {
+  brownDocuments, brownGenres, brownGenreExamples, brownPosSentences, brownPosTags, normalizeBrownTag, BROWN_PASSAGE_WORDS,
+} from './data/brown.js';
+export type { BrownPassage, BrownTaggedSentence } from './data/brown.js';
+export { featurizeSentence, labelValue } from './features/sentence.js';
+export type { SentenceFeatures } from './features/sentence.js';
+export { featurizeQa, docSpans, isMaxContext } from './features/qa.js';
+export type { QaFeatures, QaFeatureOptions } from './features/qa.js';
+export { featurizeTagging } from './features/tagging.js';
+export type { TaggingExample, TaggingFeatures } from './features/tagging.js';
+export { padBatch } from './features/batch.js';
+export type { EncodedInput, InputBatch } from './features/batch.js';
+export { postprocessQa, applyNullThreshold, writeQaPredictions, topKIndices, pythonJson } from './qa-postprocess.js';
+export type { QaRawResult, QaPostprocessOptions, QaPredictions, NbestEntry, QaOutputFiles } from './qa-postprocess.js';
+export { SpanBasedQaScorer } from './qa-scorer.js';
+export type { QaEvaluationKind, QaScorerOptions, QaScoredResult } from './qa-scorer.js';
+export {
+  DEFAULT_HPARAMS, resolveHparams, parseHparams, readHparamsArgument, parseTaskSpec, finetuningPaths,
+} from './hparams.js';
+export type {
+  FinetuningHparams, ResolvedHparams, FinetuningPaths, ModelSize, CustomTaskSpec, ClassificationTaskSpec,
+  RegressionTaskSpec, TaggingTaskSpec,
+} from './hparams.js';
+export { getTask, getTasks, taskDefaults, BUILTIN_TASKS, SentenceTask, QaTask, TaggingTask } from './tasks.js';
+export type { Task, TaskContext, TaskKind, TaskInfo, AnyTask, SentenceMetric } from './tasks.js';
+export { layerDepth, layerwiseLrScale, layerwiseLrScales } from './layerwise-lr.js';
+export type { LayerwiseLrOptions } from './layerwise-lr.js';
