@@ -35,10 +35,11 @@ export type { ElectraRole, TfConvertOptions, TfConvertResult } from './io/tf-ele
 // Tokenizer: BERT WordPiece with offsets, vocabulary training.
 export {
   BertTokenizer, BasicTokenizer, Vocab, WordPiece, SPECIAL_TOKENS, truncatePair, bertUncasedVocab, bertUncasedVocabText,
-  WordCounter, trainWordPiece, trainVocabFromDirectory,
+  WordCounter, trainWordPiece, trainVocabFromDirectory, TokenizerPool,
 } from './tokenizer/index.js';
 export type {
   BertTokenizerOptions, EncodeOptions, Encoding, Pieces, TruncationStrategy, SpecialToken, WordPieceOptions, TrainerOptions,
+  TokenizerPoolOptions, EncodedBatch,
 } from './tokenizer/index.js';
 export { Progress } from './util/progress.js';
 export type { ProgressOptions } from './util/progress.js';

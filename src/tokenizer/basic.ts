@@ -18,18 +18,20 @@ export interface NormalizedWord {
 /** Called with a word's [start, end) in UTF-16 units and its start in code points. */
 export type WordVisitor = (start: number, end: number, startCodePoint: number) => void;
 
-// Scanner classes of an original code point under the normalisation options.
-const UNKNOWN = 0;
-const WORD = 1;
-const SPACE = 2;
-const PUNCT = 3;
-const CJK = 4;
-const REMOVE = 5;
+// Scanner classes of an original code point under the normalisation options (exported for
+// BertTokenizer's fused scanner).
+export const UNKNOWN = 0;
+export const WORD = 1;
+export const SPACE = 2;
+export const PUNCT = 3;
+export const CJK = 4;
+export const REMOVE = 5;
 
 export class BasicTokenizer {
   readonly lowerCase: boolean;
   readonly stripAccents: boolean;
-  private readonly bmpClass = new Uint8Array(0x10000);
+  /** Class of each BMP code unit, filled in on first sight (UNKNOWN until then). */
+  readonly bmpClass = new Uint8Array(0x10000);
   private readonly astralClass = new Map<number, number>();
 
   constructor(opts: BasicTokenizerOptions = {}) {
@@ -131,7 +133,15 @@ export class BasicTokenizer {
     return out;
   }
 
-  private astralClassOf(cp: number): number {
+  /** Class of a BMP unit, computed and remembered if not known yet. */
+  classOfUnit(unit: number): number {
+    let cls = this.bmpClass[unit]!;
+    if (cls === UNKNOWN) cls = this.bmpClass[unit] = this.classify(unit);
+    return cls;
+  }
+
+  /** Class of a supplementary-plane code point. */
+  astralClassOf(cp: number): number {
     let cls = this.astralClass.get(cp);
     if (cls === undefined) {
       cls = this.classify(cp);

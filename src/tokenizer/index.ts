@@ -10,3 +10,5 @@ export type { WordPieceOptions } from './wordpiece.js';
 export { bertUncasedVocab, bertUncasedVocabText } from './bert-vocab.js';
 export { WordCounter, countFiles, listCorpusFiles, trainWordPiece, trainVocabFromDirectory } from './trainer.js';
 export type { TrainerOptions } from './trainer.js';
+export { TokenizerPool } from './pool.js';
+export type { TokenizerPoolOptions, EncodedBatch } from './pool.js';
