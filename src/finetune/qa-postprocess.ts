@@ -181,7 +181,7 @@ export function applyNullThreshold(
   return out;
 }
 
-/** JSON as Python's json.dump writes it (', ' and ': ' separators, non-ASCII escaped), keys in map order. */
+/** JSON with json.dump's ', ' / ': ' separators and ASCII escapes, keys in map order (numbers in JavaScript's shortest form, so -5 where Python writes -5.0). */
 export function pythonJson(value: unknown): string {
   if (value instanceof Map) {
     return '{' + [...value].map(([k, v]) => `${pythonJson(String(k))}: ${pythonJson(v)}`).join(', ') + '}';
