@@ -1,0 +1,8 @@
+// Public tokenizer API: BERT WordPiece (HF-identical), vocabularies, the vocab trainer.
+export { BertTokenizer, truncatePair } from './tokenizer.js';
+export type { BertTokenizerOptions, EncodeOptions, Encoding, Pieces, TruncationStrategy } from './tokenizer.js';
+export { Vocab, SPECIAL_TOKENS } from './vocab.js';
+export type { SpecialToken } from './vocab.js';
+export { WordPiece } from './wordpiece.js';
+export type { WordPieceOptions } from './wordpiece.js';
+export { bertUncasedVocab, bertUncasedVocabText } from './bert-vocab.js';

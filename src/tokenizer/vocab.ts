@@ -1,0 +1,59 @@
+// A WordPiece vocabulary: vocab.txt, one entry per line, the line number being the id.
+import { readFileSync } from 'node:fs';
+
+export const SPECIAL_TOKENS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] as const;
+export type SpecialToken = (typeof SPECIAL_TOKENS)[number];
+
+export class Vocab {
+  readonly tokens: readonly string[];
+  readonly size: number;
+  private readonly ids: Map<string, number>;
+
+  /** `source` names where the tokens came from, for error messages. */
+  constructor(tokens: readonly string[], source = 'vocabulary') {
+    const ids = new Map<string, number>();
+    tokens.forEach((token, id) => {
+      const first = ids.get(token);
+      if (first !== undefined) {
+        throw new Error(`${source}: duplicate entry ${JSON.stringify(token)} on line ${id + 1} (first on line ${first + 1})`);
+      }
+      ids.set(token, id);
+    });
+    const missing = SPECIAL_TOKENS.filter((t) => !ids.has(t));
+    if (missing.length > 0) throw new Error(`${source}: missing special token(s) ${missing.join(' ')}`);
+    this.tokens = Object.freeze([...tokens]);
+    this.size = tokens.length;
+    this.ids = ids;
+  }
+
+  /** Reads vocab.txt; like the reference, trailing whitespace (including '\r') of each line is dropped. */
+  static fromFile(path: string): Vocab {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new Error(code === 'ENOENT' ? `vocab file not found: ${path}` : `cannot read vocab file ${path}: ${(err as Error).message}`);
+    }
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    const lines = text.split('\n');
+    if (lines[lines.length - 1] === '') lines.pop();
+    if (lines.length === 0) throw new Error(`${path}: empty vocab file`);
+    return new Vocab(lines.map((l) => l.trimEnd()), path);
+  }
+
+  idOf(token: string): number | undefined {
+    return this.ids.get(token);
+  }
+
+  tokenOf(id: number): string {
+    const token = this.tokens[id];
+    if (token === undefined) throw new RangeError(`token id ${id} is outside the vocabulary (size ${this.size})`);
+    return token;
+  }
+
+  /** The vocab.txt text for these tokens. */
+  toText(): string {
+    return this.tokens.join('\n') + '\n';
+  }
+}
