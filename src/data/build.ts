@@ -253,7 +253,8 @@ function makeManifest(c: ResolvedBuildConfig, plan: BuildPlan, results: JobResul
     format: MANIFEST_FORMAT, formatVersion: MANIFEST_FORMAT_VERSION, buildHash: plan.buildHash,
     maxSeqLength: plan.maxSeqLength, dtype: plan.idWidth === 2 ? 'uint16' : 'int32',
     vocab: { hash: plan.vocabHash, size: vocabSize },
-    lowerCase: c.lowerCase, stripAccents: c.stripAccents, blanksSeparateDocs: c.blanksSeparateDocs,
+    // Effective setting: the reference strips accents only while lower-casing.
+    lowerCase: c.lowerCase, stripAccents: c.lowerCase && c.stripAccents, blanksSeparateDocs: c.blanksSeparateDocs,
     seed: c.seed, numProcesses: c.numProcesses, numOutFiles: c.numOutFiles,
     corpus: { files: plan.files.length, bytes: plan.files.reduce((s, f) => s + f.bytes, 0) },
     counts: sumStats(results),
