@@ -1,8 +1,14 @@
 // The CLI's command table; each command lives in its own module.
+import { buildPretrainingDatasetCommand } from './build-pretraining-dataset.js';
+import { corpusCommand } from './corpus.js';
+
 export interface Command {
   name: string;
   summary: string;
   run(argv: string[]): Promise<number>;
 }
 
-export const commands: Command[] = [];
+export const commands: Command[] = [
+  corpusCommand,
+  buildPretrainingDatasetCommand,
+];

@@ -15,6 +15,13 @@ export interface PretrainingTokenizer {
   readonly sepId: number;
 }
 
+/** The vocabulary facts a build plan needs (cheaper to load than a whole tokenizer). */
+export interface PretrainingVocabulary {
+  readonly tokens: readonly string[];
+  readonly clsId: number;
+  readonly sepId: number;
+}
+
 /** Settings a tokenizer module receives to build its tokenizer (in the main thread and in each worker). */
 export interface TokenizerSettings {
   vocabFile: string;
@@ -24,6 +31,16 @@ export interface TokenizerSettings {
 
 /** A tokenizer module exports this function (the default module builds BERT's WordPiece tokenizer). */
 export type CreatePretrainingTokenizer = (settings: TokenizerSettings) => PretrainingTokenizer | Promise<PretrainingTokenizer>;
+/** A tokenizer module may also export this, to spare the planning thread a whole tokenizer. */
+export type LoadPretrainingVocabulary = (settings: TokenizerSettings) => PretrainingVocabulary | Promise<PretrainingVocabulary>;
+
+/** Thrown when a build is aborted (Ctrl-C): finished jobs stay for the rerun. */
+export class BuildInterruptedError extends Error {
+  constructor() {
+    super('build interrupted; finished jobs are kept, rerun the same command to complete it');
+    this.name = 'BuildInterruptedError';
+  }
+}
 
 export interface CorpusFile {
   name: string;
@@ -44,6 +61,7 @@ export interface BuildPlan {
   tokenizer: TokenizerSettings;
   idWidth: IdWidth;
   vocabHash: string;
+  vocabSize: number;
   buildHash: string;
   /** Corpus files in sorted name order. */
   files: CorpusFile[];

@@ -4,11 +4,13 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import {
   JOB_FILE_PATTERN, jobFileName, jobShardIndices, readJobResult, removeJobResult, runBuildJob, writeFileAtomic,
-  type BuildPlan, type CorpusFile, type CreatePretrainingTokenizer, type JobResult, type JobStats, type PretrainingTokenizer,
+  type BuildPlan, type CorpusFile, type CreatePretrainingTokenizer, type JobResult, type JobStats,
+  type LoadPretrainingVocabulary, type PretrainingTokenizer, type PretrainingVocabulary, type TokenizerSettings,
 } from './build-job.js';
+import { BuildWorkers } from './build-workers.js';
+import { BuildInterruptedError } from './build-job.js';
 import { MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, readManifest, vocabHash, type PretrainingManifest } from './manifest.js';
 import { PARTIAL_SUFFIX, SHARD_FILE_PATTERN, SHARD_FORMAT_VERSION, idWidthForVocab, readShardHeader, shardFileName } from './shards.js';
 
@@ -26,9 +28,10 @@ export interface BuildConfig {
   skipInvalidUtf8?: boolean;
 }
 
-export type ResolvedBuildConfig = Required<BuildConfig>;
+/** The config with defaults filled in; numOutFiles null means "choose from the corpus size" (autoNumOutFiles). */
+export type ResolvedBuildConfig = Omit<Required<BuildConfig>, 'numOutFiles'> & { numOutFiles: number | null };
 
-/** The reference's defaults (num_out_files 1000 as in its ExampleWriter); seed is ours (the reference is unseeded). */
+/** The reference's defaults; seed is ours (the reference is unseeded). */
 export const BUILD_DEFAULTS = {
   maxSeqLength: 128,
   numProcesses: 1,
@@ -36,9 +39,23 @@ export const BUILD_DEFAULTS = {
   lowerCase: true,
   stripAccents: true,
   seed: 0,
-  numOutFiles: 1000,
   skipInvalidUtf8: false,
 } as const;
+
+/** The reference's fixed shard count (ExampleWriter's num_out_files), the most the default chooses. */
+export const MAX_DEFAULT_OUT_FILES = 1000;
+/** Text per shard the default aims for. */
+export const TEXT_BYTES_PER_OUT_FILE = 32 << 20;
+
+/**
+ * Default shard count: one per 32 MiB of text, rounded up to a multiple of the process count, at most
+ * the reference's 1000 (which it uses whatever the corpus size: a thousand files of a few examples each
+ * on small corpora, and a second of file creation on this machine's disks).
+ */
+export function autoNumOutFiles(corpusBytes: number, numProcesses: number): number {
+  const wanted = Math.max(1, Math.ceil(corpusBytes / TEXT_BYTES_PER_OUT_FILE));
+  return Math.max(numProcesses, Math.min(MAX_DEFAULT_OUT_FILES, Math.ceil(wanted / numProcesses) * numProcesses));
+}
 
 export const MIN_SEQ_LENGTH = 8;
 export const MAX_SEQ_LENGTH = 512;
@@ -77,13 +94,7 @@ export interface BuildResult {
 
 export const DEFAULT_TOKENIZER_MODULE = new URL('./bert-pretraining-tokenizer.js', import.meta.url).href;
 
-/** Thrown when the build was aborted through BuildOptions.signal. */
-export class BuildInterruptedError extends Error {
-  constructor() {
-    super('build interrupted; finished jobs are kept, rerun the same command to complete it');
-    this.name = 'BuildInterruptedError';
-  }
-}
+export { BuildInterruptedError };
 
 /** Fills in defaults and checks ranges, with messages naming the flag. */
 export function resolveBuildConfig(config: BuildConfig): ResolvedBuildConfig {
@@ -93,7 +104,7 @@ export function resolveBuildConfig(config: BuildConfig): ResolvedBuildConfig {
     maxSeqLength: config.maxSeqLength ?? d.maxSeqLength, numProcesses: config.numProcesses ?? d.numProcesses,
     blanksSeparateDocs: config.blanksSeparateDocs ?? d.blanksSeparateDocs, lowerCase: config.lowerCase ?? d.lowerCase,
     stripAccents: config.stripAccents ?? d.stripAccents, seed: config.seed ?? d.seed,
-    numOutFiles: config.numOutFiles ?? d.numOutFiles, skipInvalidUtf8: config.skipInvalidUtf8 ?? d.skipInvalidUtf8,
+    numOutFiles: config.numOutFiles ?? null, skipInvalidUtf8: config.skipInvalidUtf8 ?? d.skipInvalidUtf8,
   };
   for (const key of ['corpusDir', 'vocabFile', 'outputDir'] as const) {
     if (typeof c[key] !== 'string' || c[key] === '') throw new Error(`--${kebab(key)} is required`);
@@ -104,7 +115,7 @@ export function resolveBuildConfig(config: BuildConfig): ResolvedBuildConfig {
   if (!Number.isInteger(c.numProcesses) || c.numProcesses < 1 || c.numProcesses > 256) {
     throw new RangeError(`--num-processes must be an integer in [1, 256], got ${c.numProcesses}`);
   }
-  if (!Number.isInteger(c.numOutFiles) || c.numOutFiles < c.numProcesses || c.numOutFiles > 100000) {
+  if (c.numOutFiles !== null && (!Number.isInteger(c.numOutFiles) || c.numOutFiles < c.numProcesses || c.numOutFiles > 100000)) {
     throw new RangeError(`--num-out-files must be an integer in [num-processes=${c.numProcesses}, 100000], got ${c.numOutFiles}`);
   }
   if (!Number.isInteger(c.seed) || c.seed < 0 || c.seed > 0xffffffff) {
@@ -158,37 +169,63 @@ export function listCorpusFiles(corpusDir: string, onWarning?: (m: string) => vo
   return files;
 }
 
-async function loadTokenizerFactory(moduleUrl: string): Promise<CreatePretrainingTokenizer> {
-  const mod = (await import(moduleUrl)) as { createPretrainingTokenizer?: CreatePretrainingTokenizer };
-  if (typeof mod.createPretrainingTokenizer !== 'function') throw new Error(`${moduleUrl} does not export createPretrainingTokenizer`);
-  return mod.createPretrainingTokenizer;
+interface TokenizerModule {
+  createPretrainingTokenizer?: CreatePretrainingTokenizer;
+  loadPretrainingVocabulary?: LoadPretrainingVocabulary;
 }
 
-/** Creates the tokenizer a plan names and checks it has the plan's vocabulary. */
-export async function tokenizerForPlan(plan: BuildPlan, moduleUrl: string): Promise<PretrainingTokenizer> {
-  const tokenizer = await (await loadTokenizerFactory(moduleUrl))(plan.tokenizer);
+async function loadTokenizerModule(moduleUrl: string): Promise<Required<Pick<TokenizerModule, 'createPretrainingTokenizer'>> & TokenizerModule> {
+  const mod = (await import(moduleUrl)) as TokenizerModule;
+  const create = mod.createPretrainingTokenizer;
+  if (typeof create !== 'function') throw new Error(`${moduleUrl} does not export createPretrainingTokenizer`);
+  return { ...mod, createPretrainingTokenizer: create };
+}
+
+/** Creates a module's tokenizer. */
+export async function createTokenizer(moduleUrl: string, settings: TokenizerSettings): Promise<PretrainingTokenizer> {
+  return (await loadTokenizerModule(moduleUrl)).createPretrainingTokenizer(settings);
+}
+
+/** The vocabulary facts of a tokenizer. */
+export function vocabularyOf(tokenizer: PretrainingTokenizer): PretrainingVocabulary {
+  return { tokens: tokenizer.vocab.tokens, clsId: tokenizer.clsId, sepId: tokenizer.sepId };
+}
+
+/** A module's vocabulary: its cheap loader when it has one, else from a full tokenizer. */
+async function loadVocabulary(moduleUrl: string, settings: TokenizerSettings): Promise<PretrainingVocabulary> {
+  const mod = await loadTokenizerModule(moduleUrl);
+  if (mod.loadPretrainingVocabulary) return mod.loadPretrainingVocabulary(settings);
+  return vocabularyOf(await mod.createPretrainingTokenizer(settings));
+}
+
+/** Checks that a worker's tokenizer has the plan's vocabulary. */
+export function checkTokenizer(plan: BuildPlan, tokenizer: PretrainingTokenizer): void {
   const hash = vocabHash(tokenizer.vocab.tokens);
   if (hash !== plan.vocabHash) throw new Error(`tokenizer vocabulary hash ${hash} differs from the build's ${plan.vocabHash}`);
-  return tokenizer;
+}
+
+function tokenizerSettings(c: ResolvedBuildConfig): TokenizerSettings {
+  return { vocabFile: c.vocabFile, lowerCase: c.lowerCase, stripAccents: c.stripAccents };
 }
 
 /** Builds the plan: file list, vocabulary facts and the build hash covering config and corpus. */
-export function planBuild(c: ResolvedBuildConfig, tokenizer: PretrainingTokenizer, onWarning?: (m: string) => void): BuildPlan {
-  const files = listCorpusFiles(c.corpusDir, onWarning);
-  const vHash = vocabHash(tokenizer.vocab.tokens);
-  const idWidth = idWidthForVocab(tokenizer.vocab.size);
+export function planBuild(
+  c: ResolvedBuildConfig, vocab: PretrainingVocabulary, files: CorpusFile[] = listCorpusFiles(c.corpusDir),
+): BuildPlan {
+  const vHash = vocabHash(vocab.tokens);
+  const idWidth = idWidthForVocab(vocab.tokens.length);
+  const numOutFiles = c.numOutFiles ?? autoNumOutFiles(files.reduce((s, f) => s + f.bytes, 0), c.numProcesses);
   const identity = {
     shardFormat: SHARD_FORMAT_VERSION, manifestFormat: MANIFEST_FORMAT_VERSION, vocabHash: vHash,
     maxSeqLength: c.maxSeqLength, lowerCase: c.lowerCase, stripAccents: c.stripAccents,
     blanksSeparateDocs: c.blanksSeparateDocs, seed: c.seed, numProcesses: c.numProcesses,
-    numOutFiles: c.numOutFiles, skipInvalidUtf8: c.skipInvalidUtf8, clsId: tokenizer.clsId, sepId: tokenizer.sepId,
+    numOutFiles, skipInvalidUtf8: c.skipInvalidUtf8, clsId: vocab.clsId, sepId: vocab.sepId,
     files: files.map((f) => [f.name, f.bytes, f.mtimeMs]),
   };
   return {
-    outputDir: c.outputDir, maxSeqLength: c.maxSeqLength, numJobs: c.numProcesses, numOutFiles: c.numOutFiles,
+    outputDir: c.outputDir, maxSeqLength: c.maxSeqLength, numJobs: c.numProcesses, numOutFiles,
     blanksSeparateDocs: c.blanksSeparateDocs, seed: c.seed, skipInvalidUtf8: c.skipInvalidUtf8,
-    tokenizer: { vocabFile: c.vocabFile, lowerCase: c.lowerCase, stripAccents: c.stripAccents },
-    idWidth, vocabHash: vHash,
+    tokenizer: tokenizerSettings(c), idWidth, vocabHash: vHash, vocabSize: vocab.tokens.length,
     buildHash: createHash('sha256').update(JSON.stringify(identity)).digest('hex'),
     files,
   };
@@ -247,15 +284,15 @@ function sumStats(results: readonly JobResult[]): JobStats {
   return total;
 }
 
-function makeManifest(c: ResolvedBuildConfig, plan: BuildPlan, results: JobResult[], vocabSize: number): PretrainingManifest {
+function makeManifest(c: ResolvedBuildConfig, plan: BuildPlan, results: JobResult[]): PretrainingManifest {
   const shards = results.flatMap((r) => r.shards).sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   return {
     format: MANIFEST_FORMAT, formatVersion: MANIFEST_FORMAT_VERSION, buildHash: plan.buildHash,
     maxSeqLength: plan.maxSeqLength, dtype: plan.idWidth === 2 ? 'uint16' : 'int32',
-    vocab: { hash: plan.vocabHash, size: vocabSize },
+    vocab: { hash: plan.vocabHash, size: plan.vocabSize },
     // Effective setting: the reference strips accents only while lower-casing.
     lowerCase: c.lowerCase, stripAccents: c.lowerCase && c.stripAccents, blanksSeparateDocs: c.blanksSeparateDocs,
-    seed: c.seed, numProcesses: c.numProcesses, numOutFiles: c.numOutFiles,
+    seed: c.seed, numProcesses: c.numProcesses, numOutFiles: plan.numOutFiles,
     corpus: { files: plan.files.length, bytes: plan.files.reduce((s, f) => s + f.bytes, 0) },
     counts: sumStats(results),
     shards,
@@ -271,8 +308,28 @@ export async function buildPretrainingDataset(config: BuildConfig, options: Buil
   const c = resolveBuildConfig(config);
   const moduleUrl = options.tokenizerModule ?? DEFAULT_TOKENIZER_MODULE;
   if (!existsSync(c.vocabFile)) throw new Error(`vocab file ${c.vocabFile} does not exist`);
-  const tokenizer = await (await loadTokenizerFactory(moduleUrl))({ vocabFile: c.vocabFile, lowerCase: c.lowerCase, stripAccents: c.stripAccents });
-  const plan = planBuild(c, tokenizer, options.onWarning);
+  const files = listCorpusFiles(c.corpusDir, options.onWarning);
+  // Workers start loading their tokenizers now, while this thread plans; jobs found finished are dropped.
+  const workers = options.inProcess ? null : BuildWorkers.start(c.numProcesses, moduleUrl, tokenizerSettings(c));
+  try {
+    return await buildWith(c, files, moduleUrl, workers, options, started);
+  } finally {
+    // Idle workers (jobs found finished, or a failure before their job was sent) must not keep the process alive.
+    await workers?.terminate();
+  }
+}
+
+async function buildWith(
+  c: ResolvedBuildConfig, files: CorpusFile[], moduleUrl: string, workers: BuildWorkers | null, options: BuildOptions, started: number,
+): Promise<BuildResult> {
+  let tokenizer: PretrainingTokenizer | null = null;
+  let plan: BuildPlan;
+  if (workers) {
+    plan = planBuild(c, await loadVocabulary(moduleUrl, tokenizerSettings(c)), files);
+  } else {
+    tokenizer = await createTokenizer(moduleUrl, tokenizerSettings(c));
+    plan = planBuild(c, vocabularyOf(tokenizer), files);
+  }
   const outputExisted = existsSync(c.outputDir);
   mkdirSync(c.outputDir, { recursive: true });
   const elapsed = (): number => (performance.now() - started) / 1000;
@@ -318,16 +375,16 @@ export async function buildPretrainingDataset(config: BuildConfig, options: Buil
   };
 
   try {
-    if (options.inProcess) {
+    if (!workers) {
       for (const j of todo) {
         if (options.signal?.aborted) throw new BuildInterruptedError();
-        onJobDone(runBuildJob(plan, j, tokenizer, {
+        onJobDone(runBuildJob(plan, j, tokenizer!, {
           onProgress: (bytes, examples) => onJobProgress(j, bytes, examples),
           onWarning: options.onWarning,
         }));
       }
     } else {
-      await runJobsInWorkers(plan, todo, moduleUrl, onJobProgress, onJobDone, options);
+      await workers.run(plan, todo, { onProgress: onJobProgress, onDone: onJobDone, onWarning: options.onWarning }, options.signal);
     }
     results.forEach((r, j) => {
       if (!r) throw new Error(`build job ${j} ended without reporting a result`);
@@ -350,62 +407,8 @@ export async function buildPretrainingDataset(config: BuildConfig, options: Buil
     throw e;
   }
 
-  const manifest = makeManifest(c, plan, results as JobResult[], tokenizer.vocab.size);
+  const manifest = makeManifest(c, plan, results as JobResult[]);
   writeFileAtomic(join(c.outputDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
   for (let j = 0; j < plan.numJobs; j++) removeJobResult(c.outputDir, j, plan.numJobs);
   return { manifest, outputDir: c.outputDir, alreadyComplete: false, jobsRun: todo.length, jobsReused: reused, seconds: elapsed() };
-}
-
-/** Messages from build-worker.js. */
-export type WorkerMessage =
-  | { type: 'progress'; bytes: number; examples: number }
-  | { type: 'warning'; message: string }
-  | { type: 'done'; result: JobResult };
-
-export interface WorkerInput {
-  plan: BuildPlan;
-  jobId: number;
-  tokenizerModule: string;
-}
-
-function runJobsInWorkers(
-  plan: BuildPlan, jobIds: number[], tokenizerModule: string,
-  onProgress: (jobId: number, bytes: number, examples: number) => void,
-  onDone: (r: JobResult) => void, options: BuildOptions,
-): Promise<void> {
-  if (jobIds.length === 0) return Promise.resolve();
-  return new Promise((resolvePromise, reject) => {
-    const workers = new Map<number, Worker>();
-    let failed = false;
-    const fail = (e: Error): void => {
-      if (failed) return;
-      failed = true;
-      options.signal?.removeEventListener('abort', onAbort);
-      // Wait for every worker to stop before the caller deletes files they may still be writing.
-      void Promise.all([...workers.values()].map((w) => w.terminate())).then(() => reject(e));
-    };
-    const onAbort = (): void => fail(new BuildInterruptedError());
-    if (options.signal?.aborted) return reject(new BuildInterruptedError());
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    for (const jobId of jobIds) {
-      const input: WorkerInput = { plan, jobId, tokenizerModule };
-      const worker = new Worker(new URL('./build-worker.js', import.meta.url), { workerData: input });
-      workers.set(jobId, worker);
-      worker.on('message', (m: WorkerMessage) => {
-        if (m.type === 'progress') onProgress(jobId, m.bytes, m.examples);
-        else if (m.type === 'warning') options.onWarning?.(m.message);
-        else if (m.type === 'done') onDone(m.result);
-      });
-      worker.on('error', (e) => fail(e instanceof Error ? e : new Error(String(e))));
-      worker.on('exit', (code) => {
-        workers.delete(jobId);
-        if (failed) return;
-        if (code !== 0) return fail(new Error(`build job ${jobId} exited with code ${code}`));
-        if (workers.size === 0) {
-          options.signal?.removeEventListener('abort', onAbort);
-          resolvePromise();
-        }
-      });
-    }
-  });
 }

@@ -50,7 +50,32 @@ export function writeDocuments(prefix: string, docs: readonly TextDocument[], ou
   return { files, documents: files.length, bytes };
 }
 
-/** Writes a shipped corpus (brown, sotu, mobydick) as text files; see writeDocuments. */
+// Abbreviations after which a period does not end a sentence.
+const ABBREVIATION = /(?:^|[\s(])(?:Mr|Mrs|Ms|Dr|St|Gen|Col|Capt|Lt|Gov|Sen|Rep|Hon|Jr|Sr|No|Nos|Vol|vs|etc|Messrs|[A-Z])\.$/;
+
+/**
+ * Splits running text into sentences at whitespace after '.', '!' or '?' (closing quotes or
+ * brackets allowed) when the next word starts with a capital letter, digit or opening quote.
+ * A heuristic: it keeps "Mr. Smith" and initials together but is no full sentence segmenter.
+ */
+export function splitSentences(text: string): string[] {
+  const pieces = text.split(/(?<=[.!?]["')\]\u2019\u201d]*)\s+(?=["'(\[\u2018\u201c]*[A-Z0-9])/);
+  const out: string[] = [];
+  for (const piece of pieces) {
+    const prev = out[out.length - 1];
+    if (prev !== undefined && ABBREVIATION.test(prev)) out[out.length - 1] = `${prev} ${piece}`;
+    else out.push(piece);
+  }
+  return out.map((s) => s.trim()).filter((s) => s !== '');
+}
+
+/**
+ * Writes a shipped corpus (brown, sotu, mobydick) as text files; see writeDocuments. State of the
+ * Union addresses come as one line each, so they are split into sentences (the builder packs lines
+ * into examples, and a 40 kB line would become a single truncated example).
+ */
 export function exportCorpus(name: CorpusName, outputDir: string, singleFile = false): ExportedCorpus {
-  return writeDocuments(name, readCorpus(name), outputDir, singleFile);
+  let docs = readCorpus(name);
+  if (name === 'sotu') docs = docs.map((d) => ({ id: d.id, lines: d.lines.flatMap(splitSentences) }));
+  return writeDocuments(name, docs, outputDir, singleFile);
 }

@@ -30,9 +30,7 @@ export interface PretrainingManifest {
 
 /** sha256 (hex) of the vocabulary as vocab.txt would hold it: one token a line, trailing newline. */
 export function vocabHash(tokens: readonly string[]): string {
-  const h = createHash('sha256');
-  for (const t of tokens) h.update(t + '\n');
-  return h.digest('hex');
+  return createHash('sha256').update(tokens.join('\n') + '\n').digest('hex');
 }
 
 /** Reads and checks dir/manifest.json; the error says what is missing or wrong. */

@@ -118,20 +118,23 @@ export interface ShardWriterOptions {
   buildHash: string;
   /** Records buffered before a write; bounds memory per open shard. */
   bufferedRecords?: number;
+  /** fsync before the rename (default false: completeness is judged by header and size, not by the name alone). */
+  sync?: boolean;
 }
 
 /**
- * Writes one shard to `<path>.partial`; finish() completes the header, syncs and renames it to path,
- * so a shard under its final name is always complete.
+ * Writes one shard to `<path>.partial`; finish() writes the header, closes and renames it to path, so
+ * a shard under its final name is complete. The file is opened on the first flush and the buffer
+ * allocated on the first write, so that a job with many shards holds little per shard.
  */
 export class ShardWriter {
   readonly partialPath: string;
-  private fd: number;
+  private fd: number | null = null;
   private readonly record: number;
-  private readonly buffer: ArrayBuffer;
-  private readonly view16: Uint16Array;
-  private readonly view32: Int32Array;
   private readonly capacity: number;
+  private buffer: ArrayBuffer | null = null;
+  private view16 = new Uint16Array(0);
+  private view32 = new Int32Array(0);
   private buffered = 0;
   private filePos = SHARD_HEADER_BYTES;
   private count = 0;
@@ -140,75 +143,74 @@ export class ShardWriter {
   constructor(readonly path: string, private readonly options: ShardWriterOptions) {
     this.partialPath = path + PARTIAL_SUFFIX;
     this.record = recordBytes(options.idWidth, options.maxSeqLength);
-    this.capacity = Math.max(1, options.bufferedRecords ?? Math.ceil(32768 / this.record));
-    this.buffer = new ArrayBuffer(this.capacity * this.record);
-    this.view16 = new Uint16Array(this.buffer);
-    this.view32 = new Int32Array(this.buffer);
-    this.fd = openSync(this.partialPath, 'w');
-    // Placeholder header; the real one (with the count) is written by finish().
-    writeSync(this.fd, Buffer.alloc(SHARD_HEADER_BYTES), 0, SHARD_HEADER_BYTES, 0);
+    this.capacity = Math.max(1, options.bufferedRecords ?? Math.ceil(16384 / this.record));
   }
 
   get examples(): number {
     return this.count;
   }
 
-  /** Appends one example; ids beyond length must be zero (they are stored as given). */
+  /** Appends one example: ids[0, length) are stored, the rest of the row as zeros. */
   write(ids: Int32Array, length: number, segmentBoundary: number): void {
     const L = this.options.maxSeqLength;
     if (ids.length !== L) throw new RangeError(`example has ${ids.length} ids, shard holds ${L}`);
     if (!(length >= 1 && length <= L && segmentBoundary >= 1 && segmentBoundary <= length)) {
       throw new RangeError(`bad example: length ${length}, segment boundary ${segmentBoundary} (max length ${L})`);
     }
-    if (this.buffered === this.capacity) this.flush();
-    const elems = L + 2;
-    if (this.options.idWidth === 2) {
-      const v = this.view16;
-      let o = this.buffered * elems;
-      v[o++] = length;
-      v[o++] = segmentBoundary;
-      for (let i = 0; i < L; i++) {
-        const id = ids[i]!;
-        if (id < 0 || id > 0xffff) throw new RangeError(`token id ${id} does not fit a uint16 shard`);
-        v[o++] = id;
-      }
-    } else {
-      const v = this.view32;
-      let o = this.buffered * elems;
-      v[o++] = length;
-      v[o++] = segmentBoundary;
-      for (let i = 0; i < L; i++) {
-        const id = ids[i]!;
-        if (id < 0) throw new RangeError(`negative token id ${id}`);
-        v[o++] = id;
-      }
+    if (this.closed) throw new Error(`${basename(this.path)}: write after finish or abort`);
+    if (!this.buffer) {
+      this.buffer = new ArrayBuffer(this.capacity * this.record);
+      this.view16 = new Uint16Array(this.buffer);
+      this.view32 = new Int32Array(this.buffer);
     }
+    if (this.buffered === this.capacity) this.flush();
+    const o = this.buffered * (L + 2);
+    const v = this.options.idWidth === 2 ? this.view16 : this.view32;
+    const max = this.options.idWidth === 2 ? 0xffff : 0x7fffffff;
+    v[o] = length;
+    v[o + 1] = segmentBoundary;
+    for (let i = 0; i < length; i++) {
+      const id = ids[i]!;
+      if (id < 0 || id > max) throw new RangeError(`token id ${id} does not fit a ${this.options.idWidth === 2 ? 'uint16' : 'int32'} shard`);
+      v[o + 2 + i] = id;
+    }
+    // Padding is stored as zeros whatever the caller left there.
+    v.fill(0, o + 2 + length, o + 2 + L);
     this.buffered++;
     this.count++;
   }
 
+  private openFile(): number {
+    this.fd ??= openSync(this.partialPath, 'w');
+    return this.fd;
+  }
+
   private flush(): void {
-    if (this.buffered === 0) return;
+    if (this.buffered === 0 || !this.buffer) return;
+    const fd = this.openFile();
     const bytes = this.buffered * this.record;
     const data = new Uint8Array(this.buffer, 0, bytes);
     let off = 0;
-    while (off < bytes) off += writeSync(this.fd, data, off, bytes - off, this.filePos + off);
+    while (off < bytes) off += writeSync(fd, data, off, bytes - off, this.filePos + off);
     this.filePos += bytes;
     this.buffered = 0;
   }
 
-  /** Writes the header, syncs, closes and renames the partial file to its final name. Returns the example count. */
+  /** Writes the header, closes and renames the partial file to its final name. Returns the example count. */
   finish(): number {
     if (this.closed) throw new Error(`${basename(this.path)}: already finished`);
     this.flush();
+    const fd = this.openFile();
     const header = encodeHeader({
       formatVersion: SHARD_FORMAT_VERSION, idWidth: this.options.idWidth, maxSeqLength: this.options.maxSeqLength,
       numExamples: this.count, vocabHash: this.options.vocabHash, buildHash: this.options.buildHash,
     });
-    writeSync(this.fd, header, 0, SHARD_HEADER_BYTES, 0);
-    fsyncSync(this.fd);
-    closeSync(this.fd);
+    writeSync(fd, header, 0, SHARD_HEADER_BYTES, 0);
+    if (this.options.sync) fsyncSync(fd);
+    closeSync(fd);
+    this.fd = null;
     this.closed = true;
+    this.buffer = null;
     renameSync(this.partialPath, this.path);
     return this.count;
   }
@@ -217,10 +219,14 @@ export class ShardWriter {
   abort(): void {
     if (this.closed) return;
     this.closed = true;
-    try {
-      closeSync(this.fd);
-    } catch {
-      // already closed by the OS on a failed write: nothing to release
+    this.buffer = null;
+    if (this.fd !== null) {
+      try {
+        closeSync(this.fd);
+      } catch {
+        // already closed after a failed write: nothing to release
+      }
+      this.fd = null;
     }
     rmSync(this.partialPath, { force: true });
   }

@@ -34,6 +34,7 @@ export interface LineReadResult {
 }
 
 const NEWLINE = 0x0a;
+let spareBuffer: Buffer | null = null;
 const DEFAULT_CHUNK = 1 << 20;
 const DEFAULT_MAX_LINE = 64 << 20;
 
@@ -51,33 +52,29 @@ export function forEachLine(file: string, onLine: (line: string) => void, option
   } catch (e) {
     throw new CorpusFileError(file, `cannot open: ${(e as Error).message}`);
   }
-  let buf = Buffer.allocUnsafe(chunkBytes);
+  // One read buffer is reused from file to file (allocating a fresh megabyte per small file costs).
+  let buf = spareBuffer && spareBuffer.length === chunkBytes ? spareBuffer : Buffer.allocUnsafe(chunkBytes);
+  spareBuffer = null;
   let pending = 0; // bytes at the start of buf that belong to an unfinished line
   let bufFileOffset = 0; // file offset of buf[0]
   let lineNo = 0; // lines delivered or skipped so far
   let skippedLines = 0;
 
-  // Delivers the '\n'-separated lines in buf[start, end) (end excludes the final line's '\n').
+  // Delivers the '\n'-separated lines in buf[start, end) (end excludes the final line's '\n'). Each
+  // line is decoded on its own, not sliced out of one big chunk string: strings sliced from a chunk
+  // keep the whole chunk alive for as long as any piece of them is referenced (e.g. in a tokenizer's
+  // word cache), which would let memory grow with the corpus.
   const emitPiece = (start: number, end: number): void => {
-    const piece = buf.subarray(start, end);
-    if (isUtf8(piece)) {
-      let text = piece.toString('utf8');
-      if (text.includes('\r')) text = text.replaceAll('\r', '');
-      const lines = text.split('\n');
-      for (const line of lines) onLine(line);
-      lineNo += lines.length;
-      return;
-    }
-    // Slow path: find the offending line(s) one by one.
+    const valid = isUtf8(buf.subarray(start, end));
     let lineStart = start;
-    while (lineStart <= end) {
+    for (;;) {
       let lineEnd = buf.indexOf(NEWLINE, lineStart);
       if (lineEnd < 0 || lineEnd > end) lineEnd = end;
-      const bytes = buf.subarray(lineStart, lineEnd);
       lineNo++;
-      const bad = firstInvalidUtf8(bytes);
+      const bad = valid ? -1 : firstInvalidUtf8(buf.subarray(lineStart, lineEnd));
       if (bad < 0) {
-        onLine(bytes.toString('utf8').replaceAll('\r', ''));
+        const line = buf.toString('utf8', lineStart, lineEnd);
+        onLine(line.includes('\r') ? line.replaceAll('\r', '') : line);
       } else {
         const where = `invalid UTF-8 at byte offset ${bufFileOffset + lineStart + bad} (line ${lineNo})`;
         if (!options.skipInvalidUtf8) {
@@ -86,6 +83,7 @@ export function forEachLine(file: string, onLine: (line: string) => void, option
         skippedLines++;
         options.onWarning?.(`${file}: ${where}; line skipped`);
       }
+      if (lineEnd >= end) break;
       lineStart = lineEnd + 1;
     }
   };
@@ -131,6 +129,7 @@ export function forEachLine(file: string, onLine: (line: string) => void, option
     }
   } finally {
     closeSync(fd);
+    if (buf.length === chunkBytes) spareBuffer = buf;
   }
   return { lines: lineNo, bytes: bufFileOffset + pending, skippedLines };
 }

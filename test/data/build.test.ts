@@ -3,7 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BuildInterruptedError, buildPretrainingDataset, planBuild, resolveBuildConfig, type BuildConfig } from '../../src/data/build.js';
+import { BuildInterruptedError, buildPretrainingDataset, planBuild, resolveBuildConfig, vocabularyOf, type BuildConfig } from '../../src/data/build.js';
 import { runBuildJob } from '../../src/data/build-job.js';
 import { createPretrainingTokenizer } from '../../src/data/bert-pretraining-tokenizer.js';
 import { readCorpus } from '../../src/data/corpora.js';
@@ -64,7 +64,7 @@ test('a rerun after a crash keeps the finished job, discards partial and stale f
   const cfg = config('resume', { numProcesses: 2 });
   const resolved = resolveBuildConfig(cfg);
   const tokenizer = createPretrainingTokenizer({ vocabFile, lowerCase: true, stripAccents: true });
-  const plan = planBuild(resolved, tokenizer);
+  const plan = planBuild(resolved, vocabularyOf(tokenizer));
   mkdirSync(resolved.outputDir, { recursive: true });
   runBuildJob(plan, 0, tokenizer); // job 0 finished before the "crash"
   writeFileSync(join(resolved.outputDir, 'shard-00001-of-00004.bin.partial'), 'half-written');
