@@ -31,8 +31,9 @@ export interface WorkerHooks {
 export class BuildWorkers {
   private readonly workers = new Map<number, Worker>();
   private readonly exited = new Map<number, number>();
+  private readonly finished = new Set<number>();
   private firstError: Error | null = null;
-  private listener: ((jobId: number, event: 'exit' | 'error') => void) | null = null;
+  private listener: ((jobId: number, event: 'exit' | 'error' | 'done') => void) | null = null;
   private hooks: WorkerHooks | null = null;
 
   private constructor(numJobs: number, tokenizerModule: string, settings: TokenizerSettings) {
@@ -73,11 +74,12 @@ export class BuildWorkers {
     this.hooks = hooks;
     const wanted = new Set(jobIds);
     for (const [jobId, worker] of this.workers) if (!wanted.has(jobId)) void worker.terminate();
-    const done = new Set<number>();
+    const done = this.finished;
     const onDone = hooks.onDone;
     hooks.onDone = (r) => {
       done.add(r.jobId);
       onDone(r);
+      this.listener?.(r.jobId, 'done');
     };
     return new Promise((resolve, reject) => {
       let settled = false;
@@ -92,10 +94,13 @@ export class BuildWorkers {
       const onAbort = (): void => finish(new BuildInterruptedError());
       const check = (): void => {
         if (this.firstError) return finish(this.firstError);
+        // A job is over once it reported its result (its files are in place); the thread's own exit
+        // can take a while and need not be waited for.
         for (const jobId of wanted) {
+          if (done.has(jobId)) continue;
           const code = this.exited.get(jobId);
           if (code === undefined) return;
-          if (code !== 0 || !done.has(jobId)) return finish(new Error(`build job ${jobId} stopped (exit code ${code}) without finishing`));
+          return finish(new Error(`build job ${jobId} stopped (exit code ${code}) without finishing`));
         }
         finish(null);
       };
@@ -110,8 +115,8 @@ export class BuildWorkers {
     });
   }
 
-  /** Stops every worker still running. */
+  /** Stops every worker still running (those that reported their result are left to end by themselves). */
   async terminate(): Promise<void> {
-    await Promise.all([...this.workers.values()].map((w) => w.terminate()));
+    await Promise.all([...this.workers].filter(([jobId]) => !this.finished.has(jobId)).map(([, w]) => w.terminate()));
   }
 }

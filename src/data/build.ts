@@ -308,10 +308,11 @@ export async function buildPretrainingDataset(config: BuildConfig, options: Buil
   const c = resolveBuildConfig(config);
   const moduleUrl = options.tokenizerModule ?? DEFAULT_TOKENIZER_MODULE;
   if (!existsSync(c.vocabFile)) throw new Error(`vocab file ${c.vocabFile} does not exist`);
-  const files = listCorpusFiles(c.corpusDir, options.onWarning);
+  if (!existsSync(c.corpusDir)) throw new Error(`corpus directory ${c.corpusDir} does not exist`);
   // Workers start loading their tokenizers now, while this thread plans; jobs found finished are dropped.
   const workers = options.inProcess ? null : BuildWorkers.start(c.numProcesses, moduleUrl, tokenizerSettings(c));
   try {
+    const files = listCorpusFiles(c.corpusDir, options.onWarning);
     return await buildWith(c, files, moduleUrl, workers, options, started);
   } finally {
     // Idle workers (jobs found finished, or a failure before their job was sent) must not keep the process alive.
