@@ -1,8 +1,16 @@
 // Public library API.
 export { kernels, nativeKernels, jsKernels } from './kernels/index.js';
 export type { Kernels, GemmArgs, BatchedGemmArgs, AdamWOptions } from './kernels/index.js';
-export { BertTokenizer, Vocab, WordPiece, SPECIAL_TOKENS, truncatePair, bertUncasedVocab, bertUncasedVocabText } from './tokenizer/index.js';
-export type { BertTokenizerOptions, EncodeOptions, Encoding, Pieces, TruncationStrategy, SpecialToken, WordPieceOptions } from './tokenizer/index.js';
+export {
+  BertTokenizer, BasicTokenizer, Vocab, WordPiece, SPECIAL_TOKENS, truncatePair, bertUncasedVocab, bertUncasedVocabText,
+  WordCounter, trainWordPiece, trainVocabFromDirectory, TokenizerPool,
+} from './tokenizer/index.js';
+export type {
+  BertTokenizerOptions, EncodeOptions, Encoding, Pieces, TruncationStrategy, SpecialToken, WordPieceOptions, TrainerOptions,
+  TokenizerPoolOptions, EncodedBatch,
+} from './tokenizer/index.js';
+export { Progress } from './util/progress.js';
+export type { ProgressOptions } from './util/progress.js';
 export { buildPretrainingDataset, resolveBuildConfig, listCorpusFiles, BuildInterruptedError, BUILD_DEFAULTS } from './data/build.js';
 export type { BuildConfig, BuildOptions, BuildProgress, BuildResult } from './data/build.js';
 export type { PretrainingTokenizer, TokenizerSettings, JobStats } from './data/build-job.js';
@@ -19,4 +27,3 @@ export { forEachLine, pythonStrip, CorpusFileError } from './data/text-lines.js'
 export { exportCorpus, writeDocuments, splitSentences } from './data/corpus-export.js';
 export { readCorpus, readBrown, readSotu, readMobyDick, corpusNames } from './data/corpora.js';
 export type { CorpusName, TextDocument, BrownDocument, BrownSentence } from './data/corpora.js';
-export { ProgressBar } from './util/progress.js';

@@ -1,6 +1,6 @@
 // `electra build-pretraining-dataset`: raw text directory -> shards + manifest.json (see src/data/build.ts).
 import { BuildInterruptedError, buildPretrainingDataset, BUILD_DEFAULTS, MAX_SEQ_LENGTH, MIN_SEQ_LENGTH } from '../data/build.js';
-import { ProgressBar } from '../util/progress.js';
+import { Progress } from '../util/progress.js';
 import type { Command } from './commands.js';
 import { UsageError, intFlag, parseFlags, stringFlag, toggle } from './parse-options.js';
 
@@ -53,7 +53,7 @@ async function run(argv: string[]): Promise<number> {
   const onSigint = (): void => controller.abort();
   process.once('SIGINT', onSigint);
   // Created on the first progress report (its total is known only then).
-  const view: { bar: ProgressBar | null; bytes: number } = { bar: null, bytes: 0 };
+  const view: { bar: Progress | null } = { bar: null };
   try {
     const config = {
       corpusDir: stringFlag(flags, 'corpus-dir') ?? '',
@@ -73,17 +73,16 @@ async function run(argv: string[]): Promise<number> {
       signal: controller.signal,
       onProgress: (p) => {
         if (quiet) return;
-        view.bar ??= new ProgressBar({ total: p.totalBytes, label: 'building', unit: 'bytes' });
-        view.bytes = p.bytesRead;
-        view.bar.update(p.bytesRead, `${p.examples.toLocaleString('en-US')} examples`);
+        view.bar ??= new Progress({ total: p.totalBytes, label: 'building examples', unit: 'bytes' });
+        view.bar.update(p.bytesRead);
       },
       onWarning: (w) => {
-        view.bar?.clear();
-        process.stderr.write(`warning: ${w}\n`);
+        // Start a fresh line if a live bar is drawn.
+        process.stderr.write(`${view.bar && process.stderr.isTTY ? '\n' : ''}warning: ${w}\n`);
       },
     });
     const m = result.manifest;
-    view.bar?.finish(view.bytes, `${m.counts.examples.toLocaleString('en-US')} examples`);
+    view.bar?.finish(`${m.counts.examples.toLocaleString('en-US')} examples`);
     const mbps = result.seconds > 0 ? m.corpus.bytes / 1e6 / result.seconds : 0;
     process.stdout.write(result.alreadyComplete
       ? `${result.outputDir} already holds this build: ${m.counts.examples} examples in ${m.shards.length} shards\n`
@@ -92,7 +91,7 @@ async function run(argv: string[]): Promise<number> {
         (result.jobsReused > 0 ? `; ${result.jobsReused} of ${m.numProcesses} jobs reused from an earlier run` : '') + '\n');
     return 0;
   } catch (e) {
-    view.bar?.clear();
+    if (view.bar && process.stderr.isTTY) process.stderr.write('\n');
     if (e instanceof BuildInterruptedError) {
       process.stderr.write(`\nelectra build-pretraining-dataset: ${e.message}\n`);
       return 130;

@@ -1,6 +1,8 @@
 // The CLI's command table; each command lives in its own module.
 import { buildPretrainingDatasetCommand } from './build-pretraining-dataset.js';
 import { corpusCommand } from './corpus.js';
+import { tokenizeCommand } from './tokenize.js';
+import { vocabCommand } from './vocab.js';
 
 export interface Command {
   name: string;
@@ -8,7 +10,4 @@ export interface Command {
   run(argv: string[]): Promise<number>;
 }
 
-export const commands: Command[] = [
-  corpusCommand,
-  buildPretrainingDatasetCommand,
-];
+export const commands: Command[] = [tokenizeCommand, vocabCommand, corpusCommand, buildPretrainingDatasetCommand];

@@ -4,5 +4,11 @@ export type { BertTokenizerOptions, EncodeOptions, Encoding, Pieces, TruncationS
 export { Vocab, SPECIAL_TOKENS } from './vocab.js';
 export type { SpecialToken } from './vocab.js';
 export { WordPiece } from './wordpiece.js';
+export { BasicTokenizer } from './basic.js';
+export type { BasicTokenizerOptions, NormalizedWord, WordVisitor } from './basic.js';
 export type { WordPieceOptions } from './wordpiece.js';
 export { bertUncasedVocab, bertUncasedVocabText } from './bert-vocab.js';
+export { WordCounter, countFiles, listCorpusFiles, trainWordPiece, trainVocabFromDirectory } from './trainer.js';
+export type { TrainerOptions } from './trainer.js';
+export { TokenizerPool } from './pool.js';
+export type { TokenizerPoolOptions, EncodedBatch } from './pool.js';

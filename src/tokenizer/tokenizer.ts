@@ -2,7 +2,7 @@
 // configured as BertTokenizer (BertNormalizer, BertPreTokenizer, WordPiece, BertProcessing).
 import { Vocab } from './vocab.js';
 import { WordPiece } from './wordpiece.js';
-import { isChinese, isPunctuation, isRemoved, isWhitespace, normalizeCodePoint } from './unicode.js';
+import { BasicTokenizer, REMOVE, SPACE, UNKNOWN, WORD } from './basic.js';
 
 export interface BertTokenizerOptions {
   /** Lower-case the text (uncased models). Default true. */
@@ -15,10 +15,10 @@ export interface BertTokenizerOptions {
 
 /**
  * 'longest_first': ELECTRA/BERT's _truncate_seq_pair, one token at a time from the longer side
- * (the second on ties). 'hf_longest_first': HF tokenizers' rule (shorter side kept whole if it fits,
- * else both cut to about half). 'only_first' / 'only_second': cut just that side, error if too short.
+ * (the second on ties); HF's LongestFirst splits differently and is not offered.
+ * 'only_first' / 'only_second': cut just that side (as HF does), error if it is too short.
  */
-export type TruncationStrategy = 'longest_first' | 'hf_longest_first' | 'only_first' | 'only_second';
+export type TruncationStrategy = 'longest_first' | 'only_first' | 'only_second';
 
 export interface EncodeOptions {
   /** Add [CLS] ... [SEP] (... [SEP]). Default true. */
@@ -63,15 +63,6 @@ interface WordEntry {
   wordCount: number;
 }
 
-// Scanner classes of an original code point, given the normalisation options.
-const UNKNOWN = 0;
-const WORD = 1;
-const SPACE = 2;
-const PUNCT = 3;
-const CJK = 4;
-const REMOVE = 5;
-
-const MAX_CACHED_WORDS = 1 << 20;
 
 export class BertTokenizer {
   readonly vocab: Vocab;
@@ -83,14 +74,14 @@ export class BertTokenizer {
   readonly sepId: number;
   readonly maskId: number;
   private readonly wordPiece: WordPiece;
-  private readonly bmpClass = new Uint8Array(0x10000);
-  private readonly astralClass = new Map<number, number>();
-  private readonly cache = new Map<string, WordEntry>();
+  private readonly basic: BasicTokenizer;
+  private readonly cache = new WordCache();
 
   constructor(vocab: Vocab, opts: BertTokenizerOptions = {}) {
     this.vocab = vocab;
-    this.lowerCase = opts.lowerCase ?? true;
-    this.stripAccents = opts.stripAccents ?? this.lowerCase;
+    this.basic = new BasicTokenizer(opts);
+    this.lowerCase = this.basic.lowerCase;
+    this.stripAccents = this.basic.stripAccents;
     this.wordPiece = new WordPiece(vocab, { maxInputChars: opts.maxInputCharsPerWord ?? 100 });
     const special = (t: string): number => vocab.idOf(t)!; // Vocab guarantees these exist.
     this.padId = special('[PAD]');
@@ -113,6 +104,11 @@ export class BertTokenizer {
     const ids: number[] = [];
     this.scan(text, ids, null);
     return ids;
+  }
+
+  /** Appends the WordPiece ids of text to `ids` (no special tokens); avoids an array per text. */
+  encodeIdsInto(text: string, ids: number[]): void {
+    this.scan(text, ids, null);
   }
 
   /** WordPiece tokens of text, without special tokens. */
@@ -145,27 +141,38 @@ export class BertTokenizer {
 
   /** Builds an Encoding from pieces (already truncated). */
   assemble(a: Pieces, b: Pieces | null, addSpecialTokens = true): Encoding {
-    const enc: Encoding = { ids: [], tokens: [], offsets: [], segmentIds: [], wordIds: [], sequenceIds: [], specialTokensMask: [] };
+    const total = a.ids.length + (b ? b.ids.length : 0) + (addSpecialTokens ? (b ? 3 : 2) : 0);
+    // Arrays of the final size, filled by index: much cheaper than growing seven arrays.
+    const ids = new Array<number>(total);
+    const tokens = new Array<string>(total);
+    const offsets = new Array<[number, number]>(total);
+    const segmentIds = new Array<number>(total);
+    const wordIds = new Array<number | null>(total);
+    const sequenceIds = new Array<number | null>(total);
+    const specialTokensMask = new Array<number>(total);
+    const vocabTokens = this.vocab.tokens;
+    let at = 0;
     const special = (id: number, segment: number): void => {
-      enc.ids.push(id);
-      enc.tokens.push(this.vocab.tokens[id]!);
-      enc.offsets.push([0, 0]);
-      enc.segmentIds.push(segment);
-      enc.wordIds.push(null);
-      enc.sequenceIds.push(null);
-      enc.specialTokensMask.push(1);
+      ids[at] = id;
+      tokens[at] = vocabTokens[id]!;
+      offsets[at] = [0, 0];
+      segmentIds[at] = segment;
+      wordIds[at] = null;
+      sequenceIds[at] = null;
+      specialTokensMask[at] = 1;
+      at++;
     };
     const sequence = (p: Pieces, seq: number): void => {
-      const tokens = this.vocab.tokens;
-      for (let i = 0; i < p.ids.length; i++) {
-        const id = p.ids[i]!;
-        enc.ids.push(id);
-        enc.tokens.push(tokens[id]!);
-        enc.offsets.push([p.starts[i]!, p.ends[i]!]);
-        enc.segmentIds.push(seq);
-        enc.wordIds.push(p.words[i]!);
-        enc.sequenceIds.push(seq);
-        enc.specialTokensMask.push(0);
+      const pIds = p.ids;
+      for (let i = 0; i < pIds.length; i++, at++) {
+        const id = pIds[i]!;
+        ids[at] = id;
+        tokens[at] = vocabTokens[id]!;
+        offsets[at] = [p.starts[i]!, p.ends[i]!];
+        segmentIds[at] = seq;
+        wordIds[at] = p.words[i]!;
+        sequenceIds[at] = seq;
+        specialTokensMask[at] = 0;
       }
     };
     if (addSpecialTokens) special(this.clsId, 0);
@@ -175,157 +182,106 @@ export class BertTokenizer {
       sequence(b, 1);
       if (addSpecialTokens) special(this.sepId, 1);
     }
-    return enc;
+    return { ids, tokens, offsets, segmentIds, wordIds, sequenceIds, specialTokensMask };
   }
 
   /**
-   * Splits text into words at whitespace, punctuation and CJK ideographs (after normalisation, as
-   * the reference), looks each word up in the cache, and appends its pieces. Offsets are in code
-   * points; `detail` null means ids only.
+   * Appends the pieces of text's words (offsets in code points; `detail` null means ids only).
+   * The word scan of BasicTokenizer.forEachWord, fused with a hash of each word computed on the
+   * way, so that cached words are found without cutting a string out of text.
    */
   private scan(text: string, ids: number[], detail: Pieces | null): void {
     const n = text.length;
-    const bmpClass = this.bmpClass;
-    let surrogatePairs = 0; // before position i, to turn UTF-16 positions into code-point positions
+    const basic = this.basic;
+    const bmpClass = basic.bmpClass;
+    let surrogatePairs = 0;
     let wordStart = -1;
     let wordEnd = -1;
     let wordStartCp = 0;
     let wordIndex = 0;
-    const flush = (): void => {
-      const entry = this.lookup(text.slice(wordStart, wordEnd));
-      const count = entry.ids.length;
-      for (let k = 0; k < count; k++) ids.push(entry.ids[k]!);
-      if (detail) {
-        const words = entry.words;
-        for (let k = 0; k < count; k++) {
-          detail.starts.push(wordStartCp + entry.starts[k]!);
-          detail.ends.push(wordStartCp + entry.ends[k]!);
-          detail.words.push(words ? wordIndex + words[k]! : wordIndex);
-        }
-      }
-      wordIndex += entry.wordCount;
-      wordStart = -1;
-    };
+    let hash = 0; // running hash of the current word's units
+    let wordHash = 0; // hash up to wordEnd (trailing dropped characters excluded)
     for (let i = 0; i < n; ) {
       const unit = text.charCodeAt(i);
       let width = 1;
       let cls: number;
-      if ((unit & 0xfc00) === 0xd800 && i + 1 < n && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-        width = 2;
-        cls = this.astralClassOf(((unit - 0xd800) << 10) + (text.charCodeAt(i + 1) - 0xdc00) + 0x10000);
-      } else {
+      if (unit < 0xd800 || unit > 0xdfff) {
         cls = bmpClass[unit]!;
-        if (cls === UNKNOWN) cls = bmpClass[unit] = this.classify(unit);
-      }
+        if (cls === UNKNOWN) cls = basic.classOfUnit(unit);
+      } else if (unit < 0xdc00 && i + 1 < n && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+        width = 2;
+        cls = basic.astralClassOf(((unit - 0xd800) << 10) + (text.charCodeAt(i + 1) - 0xdc00) + 0x10000);
+      } else cls = REMOVE; // lone surrogate
       if (cls === WORD) {
         if (wordStart < 0) {
           wordStart = i;
           wordStartCp = i - surrogatePairs;
+          hash = 0;
         }
+        hash = (Math.imul(hash, 31) + unit) | 0;
+        if (width === 2) hash = (Math.imul(hash, 31) + text.charCodeAt(i + 1)) | 0;
+        wordHash = hash;
         wordEnd = i + width;
-      } else if (cls !== REMOVE) {
-        // SPACE, PUNCT, CJK all end the current word; PUNCT and CJK are words of their own.
-        if (wordStart >= 0) flush();
+      } else if (cls === REMOVE) {
+        if (wordStart >= 0) {
+          hash = (Math.imul(hash, 31) + unit) | 0;
+          if (width === 2) hash = (Math.imul(hash, 31) + text.charCodeAt(i + 1)) | 0;
+        }
+      } else {
+        if (wordStart >= 0) {
+          wordIndex = this.emit(text, wordStart, wordEnd, wordHash, wordStartCp, wordIndex, ids, detail);
+          wordStart = -1;
+        }
         if (cls !== SPACE) {
-          wordStart = i;
-          wordEnd = i + width;
-          wordStartCp = i - surrogatePairs;
-          flush();
+          // PUNCT or CJK: a word of its own
+          let h = unit;
+          if (width === 2) h = (Math.imul(h, 31) + text.charCodeAt(i + 1)) | 0;
+          wordIndex = this.emit(text, i, i + width, h, i - surrogatePairs, wordIndex, ids, detail);
         }
       }
       if (width === 2) surrogatePairs++;
       i += width;
     }
-    if (wordStart >= 0) flush();
+    if (wordStart >= 0) this.emit(text, wordStart, wordEnd, wordHash, wordStartCp, wordIndex, ids, detail);
   }
 
-  private astralClassOf(cp: number): number {
-    let cls = this.astralClass.get(cp);
-    if (cls === undefined) {
-      cls = this.classify(cp);
-      this.astralClass.set(cp, cls);
+  /** Appends the pieces of the word text[start, end) and returns the next word index. */
+  private emit(
+    text: string, start: number, end: number, hash: number, startCp: number, wordIndex: number, ids: number[], detail: Pieces | null,
+  ): number {
+    const entry = this.cache.lookup(text, start, end, hash) ?? this.cache.insert(text.slice(start, end), hash, this.wordEntry(text.slice(start, end)));
+    const entryIds = entry.ids;
+    const count = entryIds.length;
+    for (let k = 0; k < count; k++) ids.push(entryIds[k]!);
+    if (detail) {
+      const words = entry.words;
+      for (let k = 0; k < count; k++) {
+        detail.starts.push(startCp + entry.starts[k]!);
+        detail.ends.push(startCp + entry.ends[k]!);
+        detail.words.push(words ? wordIndex + words[k]! : wordIndex);
+      }
     }
-    return cls;
+    return wordIndex + entry.wordCount;
   }
 
-  /** The scanner class of an original code point, judged on what normalisation makes of it. */
-  private classify(cp: number): number {
-    if (isRemoved(cp)) return REMOVE;
-    if (isWhitespace(cp)) return SPACE;
-    if (isChinese(cp)) return CJK;
-    const normalized = normalizeCodePoint(cp, this.lowerCase, this.stripAccents);
-    if (normalized === '') return REMOVE;
-    const first = normalized.codePointAt(0)!;
-    if (normalized.length === (first > 0xffff ? 2 : 1)) {
-      if (isPunctuation(first)) return PUNCT;
-      if (isWhitespace(first)) return SPACE;
-    }
-    // Anything else, including rare expansions that mix letters and punctuation, is handled in word().
-    return WORD;
-  }
-
-  private lookup(original: string): WordEntry {
-    let entry = this.cache.get(original);
-    if (entry === undefined) {
-      entry = this.word(original);
-      if (this.cache.size >= MAX_CACHED_WORDS) this.cache.clear();
-      this.cache.set(original, entry);
-    }
-    return entry;
-  }
-
-  /**
-   * Normalises one word of original text character by character (remembering which original code
-   * point each normalised unit came from), splits it where normalisation produced whitespace or
-   * punctuation, and runs WordPiece on each part.
-   */
-  private word(original: string): WordEntry {
-    const entry: WordEntry = { ids: [], starts: [], ends: [], words: null, wordCount: 0 };
-    const bounds: number[] = [];
+  /** WordPiece over one word's normalised parts, offsets mapped back to the original word. */
+  private wordEntry(original: string): WordEntry {
+    const { parts, origins } = this.basic.normalizeWord(original);
+    const entry: WordEntry = { ids: [], starts: [], ends: [], words: null, wordCount: parts.length };
     const wordIndices: number[] = [];
-    let part = '';
-    let origin: number[] = []; // original code-point index (relative) of each UTF-16 unit of `part`
-    const finishPart = (): void => {
-      if (part === '') return;
+    const bounds: number[] = [];
+    parts.forEach((part, p) => {
+      const origin = origins[p]!;
       const first = entry.ids.length;
       bounds.length = 0;
       this.wordPiece.split(part, entry.ids, bounds);
       for (let k = 0; k < entry.ids.length - first; k++) {
         entry.starts.push(origin[bounds[2 * k]!]!);
         entry.ends.push(origin[bounds[2 * k + 1]! - 1]! + 1);
-        wordIndices.push(entry.wordCount);
+        wordIndices.push(p);
       }
-      entry.wordCount++;
-      part = '';
-      origin = [];
-    };
-    const add = (c: string, rel: number): void => {
-      part += c;
-      origin.push(rel);
-      if (c.length === 2) origin.push(rel);
-    };
-    let rel = 0;
-    for (const ch of original) {
-      const cp = ch.codePointAt(0)!;
-      if (isWhitespace(cp)) finishPart();
-      else if (!isRemoved(cp)) {
-        const alone = isChinese(cp); // a CJK ideograph is a word of its own
-        if (alone) finishPart();
-        for (const c of normalizeCodePoint(cp, this.lowerCase, this.stripAccents)) {
-          const ncp = c.codePointAt(0)!;
-          if (isWhitespace(ncp)) finishPart();
-          else if (isPunctuation(ncp)) {
-            finishPart();
-            add(c, rel);
-            finishPart();
-          } else add(c, rel);
-        }
-        if (alone) finishPart();
-      }
-      rel++;
-    }
-    finishPart();
-    if (entry.wordCount > 1) entry.words = wordIndices;
+    });
+    if (parts.length > 1) entry.words = wordIndices;
     return entry;
   }
 }
@@ -351,15 +307,6 @@ export function truncatePair(a: Pieces, b: Pieces | null, budget: number, strate
     const rest = excess - fromLonger; // now equal lengths: b loses first, then they alternate
     keepB -= Math.ceil(rest / 2);
     keepA -= Math.floor(rest / 2);
-  } else if (strategy === 'hf_longest_first') {
-    let short = Math.min(na, nb);
-    let long = short > budget ? short : Math.max(short, budget - short);
-    if (short + long > budget) {
-      short = Math.floor(budget / 2);
-      long = short + (budget % 2);
-    }
-    if (na > nb) [keepA, keepB] = [long, short];
-    else [keepA, keepB] = [short, long];
   } else {
     const cutA = strategy === 'only_first';
     const excess = na + nb - budget;
@@ -393,5 +340,60 @@ function toUtf16Offsets(text: string, p: Pieces): void {
   for (let k = 0; k < p.starts.length; k++) {
     p.starts[k] = unitOf[p.starts[k]!]!;
     p.ends[k] = unitOf[p.ends[k]!]!;
+  }
+}
+
+/**
+ * Words already split, found by (hash, text region) with open addressing: no substring is cut
+ * out of the text to look a word up. Emptied when full, so memory stays bounded on huge corpora.
+ */
+class WordCache {
+  private static readonly MAX_WORDS = 1 << 19;
+  private mask = (1 << 12) - 1;
+  private keys: (string | undefined)[] = new Array<string | undefined>(this.mask + 1);
+  private hashes = new Int32Array(this.mask + 1);
+  private entries: (WordEntry | undefined)[] = new Array<WordEntry | undefined>(this.mask + 1);
+  private size = 0;
+
+  lookup(text: string, start: number, end: number, hash: number): WordEntry | undefined {
+    const length = end - start;
+    for (let slot = hash & this.mask; ; slot = (slot + 1) & this.mask) {
+      const key = this.keys[slot];
+      if (key === undefined) return undefined;
+      if (this.hashes[slot] === hash && key.length === length && text.startsWith(key, start)) return this.entries[slot];
+    }
+  }
+
+  insert(key: string, hash: number, entry: WordEntry): WordEntry {
+    if (this.size >= WordCache.MAX_WORDS) this.reset(this.mask + 1);
+    else if (2 * (this.size + 1) > this.mask + 1) this.grow();
+    this.place(key, hash, entry);
+    this.size++;
+    return entry;
+  }
+
+  private place(key: string, hash: number, entry: WordEntry): void {
+    let slot = hash & this.mask;
+    while (this.keys[slot] !== undefined) slot = (slot + 1) & this.mask;
+    this.keys[slot] = key;
+    this.hashes[slot] = hash;
+    this.entries[slot] = entry;
+  }
+
+  private grow(): void {
+    const { keys, hashes, entries } = this;
+    this.reset(2 * (this.mask + 1));
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
+      if (key !== undefined) this.place(key, hashes[i]!, entries[i]!);
+    }
+  }
+
+  private reset(capacity: number): void {
+    this.mask = capacity - 1;
+    this.keys = new Array<string | undefined>(capacity);
+    this.hashes = new Int32Array(capacity);
+    this.entries = new Array<WordEntry | undefined>(capacity);
+    this.size = 0;
   }
 }

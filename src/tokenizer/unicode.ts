@@ -79,3 +79,19 @@ export function normalizeCodePoint(cp: number, lowerCase: boolean, stripAccents:
   }
   return s;
 }
+
+/**
+ * The whole normalised text as the reference BertNormalizer produces it (clean_text, spaces around
+ * CJK ideographs, strip_accents, lowercase), character by character.
+ */
+export function normalizeText(text: string, lowerCase: boolean, stripAccents: boolean): string {
+  let out = '';
+  for (const ch of text) {
+    const cp = ch.codePointAt(0)!;
+    if (isRemoved(cp)) continue;
+    if (isWhitespace(cp)) out += ' ';
+    else if (isChinese(cp)) out += ' ' + normalizeCodePoint(cp, lowerCase, stripAccents) + ' ';
+    else out += normalizeCodePoint(cp, lowerCase, stripAccents);
+  }
+  return out;
+}

@@ -1,74 +1,83 @@
-// A one-line progress bar for long jobs: redrawn in place on a terminal, silent otherwise.
-export interface ProgressBarOptions {
-  /** Total amount of work (bytes or items). */
-  total: number;
-  label?: string;
-  /** 'bytes' shows MB and MB/s; 'items' shows counts and items/s. */
+// A progress bar on stderr: redrawn in place on a terminal; elsewhere (CI, pipes, logs) quiet
+// except for one final line, so logs stay readable.
+
+export interface ProgressOptions {
+  /** What is being done, e.g. 'counting words'. */
+  label: string;
+  /** Total amount of work; unknown totals show a running count only. */
+  total?: number;
+  /** How amounts are written: 'bytes' as KiB/MiB/GiB, 'items' as plain numbers. */
   unit?: 'bytes' | 'items';
-  stream?: NodeJS.WriteStream;
-  /** Redraw at most this often. */
-  minIntervalMs?: number;
-  width?: number;
+  /** Where to draw; default process.stderr. */
+  stream?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  /** Minimum time between redraws. */
+  intervalMs?: number;
+  /** Force drawing on (true) or off (false) regardless of whether the stream is a terminal. */
+  live?: boolean;
 }
 
-export class ProgressBar {
-  private readonly started = performance.now();
-  private lastDraw = 0;
-  private drawn = false;
-  private readonly stream: NodeJS.WriteStream;
-  private readonly enabled: boolean;
+export class Progress {
+  private readonly label: string;
+  private readonly total: number | undefined;
+  private readonly unit: 'bytes' | 'items';
+  private readonly stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  private readonly intervalMs: number;
+  private readonly live: boolean;
+  private readonly startedAt = Date.now();
+  private lastDrawAt = 0;
+  private done = 0;
+  private finished = false;
 
-  constructor(private readonly options: ProgressBarOptions) {
-    this.stream = options.stream ?? process.stderr;
-    this.enabled = Boolean(this.stream.isTTY);
+  constructor(opts: ProgressOptions) {
+    this.label = opts.label;
+    this.total = opts.total;
+    this.unit = opts.unit ?? 'items';
+    this.stream = opts.stream ?? process.stderr;
+    this.intervalMs = opts.intervalMs ?? 100;
+    this.live = opts.live ?? Boolean(this.stream.isTTY);
   }
 
-  /** Reports progress; `extra` is appended (e.g. "12,345 examples"). Cheap when called often. */
-  update(done: number, extra = ''): void {
-    if (!this.enabled) return;
-    const now = performance.now();
-    if (now - this.lastDraw < (this.options.minIntervalMs ?? 100)) return;
-    this.lastDraw = now;
-    this.draw(done, extra, now);
+  /** Sets the amount done so far. */
+  update(done: number): void {
+    this.done = done;
+    if (!this.live || this.finished) return;
+    const now = Date.now();
+    if (now - this.lastDrawAt < this.intervalMs) return;
+    this.lastDrawAt = now;
+    this.stream.write('\r' + this.line(false) + '\x1b[K');
   }
 
-  /** Draws the final state and ends the line. */
-  finish(done: number, extra = ''): void {
-    if (!this.enabled) return;
-    this.draw(done, extra, performance.now());
-    this.stream.write('\n');
-    this.drawn = false;
+  /** Adds to the amount done. */
+  advance(delta: number): void {
+    this.update(this.done + delta);
   }
 
-  /** Clears the bar so that other output (a warning) can be printed on a clean line. */
-  clear(): void {
-    if (this.enabled && this.drawn) this.stream.write('\r\x1b[2K');
+  /** Writes the final line (on every kind of stream); `note` is appended to it. */
+  finish(note?: string): void {
+    if (this.finished) return;
+    this.finished = true;
+    const text = this.line(true) + (note ? ` ${note}` : '');
+    this.stream.write((this.live ? '\r' + text + '\x1b[K' : text) + '\n');
   }
 
-  /** The bar's text for `done` after `seconds`; exposed for tests. */
-  render(done: number, extra: string, seconds: number): string {
-    const total = Math.max(this.options.total, 0);
-    const frac = total > 0 ? Math.min(1, done / total) : 1;
-    const width = this.options.width ?? 24;
-    const filled = Math.round(frac * width);
+  private line(final: boolean): string {
+    const seconds = (Date.now() - this.startedAt) / 1000;
+    const amount = this.format(this.done);
+    const rate = seconds > 0 ? `${this.format(this.done / seconds)}/s` : '';
+    if (this.total === undefined || this.total <= 0) return `${this.label}: ${amount} ${rate} ${seconds.toFixed(1)}s`;
+    const fraction = Math.min(1, this.done / this.total);
+    const width = Math.max(10, Math.min(30, (this.stream.columns ?? 80) - this.label.length - 50));
+    const filled = Math.round(fraction * width);
     const bar = '#'.repeat(filled) + '-'.repeat(width - filled);
-    const rate = seconds > 0 ? done / seconds : 0;
-    const eta = rate > 0 && total > done ? Math.ceil((total - done) / rate) : 0;
-    const bytes = (this.options.unit ?? 'bytes') === 'bytes';
-    const amount = bytes ? `${mb(done)}/${mb(total)} MB ${mb(rate)} MB/s` : `${done}/${total} ${rate.toFixed(1)}/s`;
-    const parts = [this.options.label ?? '', `[${bar}]`, `${(frac * 100).toFixed(0).padStart(3)}%`, amount, `ETA ${eta}s`];
-    if (extra) parts.push(extra);
-    return parts.filter((p) => p !== '').join(' ');
+    const eta = !final && fraction > 0 ? ` eta ${((seconds / fraction) * (1 - fraction)).toFixed(0)}s` : '';
+    return `${this.label} [${bar}] ${(fraction * 100).toFixed(1)}% ${amount}/${this.format(this.total)} ${rate} ${seconds.toFixed(1)}s${eta}`;
   }
 
-  private draw(done: number, extra: string, now: number): void {
-    const line = this.render(done, extra, (now - this.started) / 1000);
-    const cols = this.stream.columns ?? 120;
-    this.stream.write('\r\x1b[2K' + line.slice(0, Math.max(10, cols - 1)));
-    this.drawn = true;
+  private format(n: number): string {
+    if (this.unit === 'items') return n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e4 ? `${(n / 1e3).toFixed(1)}k` : `${Math.round(n)}`;
+    if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(2)}GiB`;
+    if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(1)}MiB`;
+    if (n >= 2 ** 10) return `${(n / 2 ** 10).toFixed(1)}KiB`;
+    return `${Math.round(n)}B`;
   }
-}
-
-function mb(bytes: number): string {
-  return (bytes / 1e6).toFixed(1);
 }

@@ -1,0 +1,57 @@
+// `electra tokenize`: one JSON object per input line with ids, tokens and offsets.
+import { createInterface } from 'node:readline';
+import type { Command } from './commands.js';
+import { parseFlags, requireValue } from './flags.js';
+import { BertTokenizer } from '../tokenizer/index.js';
+
+const usage = `Usage: electra tokenize --vocab-file vocab.txt [--no-lower-case] [--pair] < input.txt
+
+Reads lines on stdin and writes one JSON object per line:
+{"ids":[...],"tokens":[...],"offsets":[[start,end],...]} with [CLS]/[SEP] added and offsets in
+characters (code points) of the line.
+
+Options:
+  --vocab-file FILE   WordPiece vocab.txt
+  --no-lower-case     cased model: no lower-casing, no accent stripping
+  --pair              each line is "A<TAB>B", encoded as [CLS] A [SEP] B [SEP] (adds "segmentIds";
+                      offsets of B count from the start of B)
+`;
+
+export const tokenizeCommand: Command = {
+  name: 'tokenize',
+  summary: 'Tokenize stdin lines to JSON (ids, tokens, offsets)',
+  async run(argv) {
+    if (argv.includes('--help') || argv.includes('-h')) {
+      process.stdout.write(usage);
+      return 0;
+    }
+    const flags = parseFlags('tokenize', argv, { values: ['vocab-file'], booleans: ['lower-case', 'pair'] });
+    const tokenizer = BertTokenizer.fromVocabFile(requireValue('tokenize', flags, 'vocab-file'), {
+      lowerCase: flags.booleans.get('lower-case') ?? true,
+    });
+    const pair = flags.booleans.get('pair') ?? false;
+    const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+    let lineNo = 0;
+    let buffered = '';
+    for await (const line of lines) {
+      lineNo++;
+      let record: object;
+      if (pair) {
+        const tab = line.indexOf('\t');
+        if (tab < 0) throw new Error(`stdin line ${lineNo}: expected "A<TAB>B" with --pair`);
+        const enc = tokenizer.encode(line.slice(0, tab), line.slice(tab + 1));
+        record = { ids: enc.ids, tokens: enc.tokens, offsets: enc.offsets, segmentIds: enc.segmentIds };
+      } else {
+        const enc = tokenizer.encode(line);
+        record = { ids: enc.ids, tokens: enc.tokens, offsets: enc.offsets };
+      }
+      buffered += JSON.stringify(record) + '\n';
+      if (buffered.length > 1 << 16) {
+        if (!process.stdout.write(buffered)) await new Promise((resolve) => process.stdout.once('drain', resolve));
+        buffered = '';
+      }
+    }
+    if (buffered) process.stdout.write(buffered);
+    return 0;
+  },
+};

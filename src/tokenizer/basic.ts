@@ -1,0 +1,169 @@
+// BERT's BasicTokenizer as HF implements it (BertNormalizer + BertPreTokenizer): finds the words
+// of a text without copying it, and normalises one word at a time keeping each unit's origin.
+import { isChinese, isPunctuation, isRemoved, isWhitespace, normalizeCodePoint } from './unicode.js';
+
+export interface BasicTokenizerOptions {
+  lowerCase?: boolean;
+  /** Default: follows lowerCase. */
+  stripAccents?: boolean;
+}
+
+/** A word of original text after normalisation: the pre-tokens it splits into. */
+export interface NormalizedWord {
+  parts: string[];
+  /** Per part, per UTF-16 unit: the code-point index (relative to the word) it came from. */
+  origins: number[][];
+}
+
+/** Called with a word's [start, end) in UTF-16 units and its start in code points. */
+export type WordVisitor = (start: number, end: number, startCodePoint: number) => void;
+
+// Scanner classes of an original code point under the normalisation options (exported for
+// BertTokenizer's fused scanner).
+export const UNKNOWN = 0;
+export const WORD = 1;
+export const SPACE = 2;
+export const PUNCT = 3;
+export const CJK = 4;
+export const REMOVE = 5;
+
+export class BasicTokenizer {
+  readonly lowerCase: boolean;
+  readonly stripAccents: boolean;
+  /** Class of each BMP code unit, filled in on first sight (UNKNOWN until then). */
+  readonly bmpClass = new Uint8Array(0x10000);
+  private readonly astralClass = new Map<number, number>();
+
+  constructor(opts: BasicTokenizerOptions = {}) {
+    this.lowerCase = opts.lowerCase ?? true;
+    this.stripAccents = opts.stripAccents ?? this.lowerCase;
+  }
+
+  /**
+   * Visits the words of text: runs between whitespace, with each punctuation character and CJK
+   * ideograph a word of its own, judged after normalisation as the reference does. Dropped
+   * characters (controls; marks when stripping accents) inside a word stay in its span, at its
+   * ends they are left out. A word may still split further in normalizeWord (rare expansions).
+   */
+  forEachWord(text: string, visit: WordVisitor): void {
+    const n = text.length;
+    const bmpClass = this.bmpClass;
+    let surrogatePairs = 0; // before position i: turns UTF-16 positions into code-point positions
+    let wordStart = -1;
+    let wordEnd = -1;
+    let wordStartCp = 0;
+    for (let i = 0; i < n; ) {
+      const unit = text.charCodeAt(i);
+      let width = 1;
+      let cls: number;
+      if ((unit & 0xfc00) === 0xd800 && i + 1 < n && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+        width = 2;
+        cls = this.astralClassOf(((unit - 0xd800) << 10) + (text.charCodeAt(i + 1) - 0xdc00) + 0x10000);
+      } else {
+        cls = bmpClass[unit]!;
+        if (cls === UNKNOWN) cls = bmpClass[unit] = this.classify(unit);
+      }
+      if (cls === WORD) {
+        if (wordStart < 0) {
+          wordStart = i;
+          wordStartCp = i - surrogatePairs;
+        }
+        wordEnd = i + width;
+      } else if (cls !== REMOVE) {
+        if (wordStart >= 0) {
+          visit(wordStart, wordEnd, wordStartCp);
+          wordStart = -1;
+        }
+        if (cls !== SPACE) visit(i, i + width, i - surrogatePairs); // PUNCT or CJK
+      }
+      if (width === 2) surrogatePairs++;
+      i += width;
+    }
+    if (wordStart >= 0) visit(wordStart, wordEnd, wordStartCp);
+  }
+
+  /** Normalises one word found by forEachWord, splitting it where normalisation made separators. */
+  normalizeWord(original: string): NormalizedWord {
+    const parts: string[] = [];
+    const origins: number[][] = [];
+    let part = '';
+    let origin: number[] = [];
+    const finish = (): void => {
+      if (part === '') return;
+      parts.push(part);
+      origins.push(origin);
+      part = '';
+      origin = [];
+    };
+    const add = (c: string, rel: number): void => {
+      part += c;
+      origin.push(rel);
+      if (c.length === 2) origin.push(rel);
+    };
+    let rel = 0;
+    for (const ch of original) {
+      const cp = ch.codePointAt(0)!;
+      if (isWhitespace(cp)) finish();
+      else if (!isRemoved(cp)) {
+        const alone = isChinese(cp); // a CJK ideograph is a word of its own
+        if (alone) finish();
+        for (const c of normalizeCodePoint(cp, this.lowerCase, this.stripAccents)) {
+          const ncp = c.codePointAt(0)!;
+          if (isWhitespace(ncp)) finish();
+          else if (isPunctuation(ncp)) {
+            finish();
+            add(c, rel);
+            finish();
+          } else add(c, rel);
+        }
+        if (alone) finish();
+      }
+      rel++;
+    }
+    finish();
+    return { parts, origins };
+  }
+
+  /** The normalised pre-tokens of text (what WordPiece sees). */
+  preTokenize(text: string): string[] {
+    const out: string[] = [];
+    this.forEachWord(text, (start, end) => {
+      for (const part of this.normalizeWord(text.slice(start, end)).parts) out.push(part);
+    });
+    return out;
+  }
+
+  /** Class of a BMP unit, computed and remembered if not known yet. */
+  classOfUnit(unit: number): number {
+    let cls = this.bmpClass[unit]!;
+    if (cls === UNKNOWN) cls = this.bmpClass[unit] = this.classify(unit);
+    return cls;
+  }
+
+  /** Class of a supplementary-plane code point. */
+  astralClassOf(cp: number): number {
+    let cls = this.astralClass.get(cp);
+    if (cls === undefined) {
+      cls = this.classify(cp);
+      this.astralClass.set(cp, cls);
+    }
+    return cls;
+  }
+
+  /** The scanner class of an original code point, judged on what normalisation makes of it. */
+  private classify(cp: number): number {
+    if (isRemoved(cp)) return REMOVE;
+    if (isWhitespace(cp)) return SPACE;
+    if (isChinese(cp)) return CJK;
+    const normalized = normalizeCodePoint(cp, this.lowerCase, this.stripAccents);
+    if (normalized === '') return REMOVE;
+    const first = normalized.codePointAt(0)!;
+    if (normalized.length === (first > 0xffff ? 2 : 1)) {
+      if (isPunctuation(first)) return PUNCT;
+      if (isWhitespace(first)) return SPACE;
+    }
+    // Anything else, including rare expansions mixing letters and punctuation, is a word;
+    // normalizeWord splits it where needed.
+    return WORD;
+  }
+}

@@ -1,0 +1,45 @@
+// Compares our encodings with the reference's, text by text, and describes the first differences.
+import type { Tokenizer } from 'tokenizers';
+import type { BertTokenizer } from '../../src/tokenizer/index.js';
+
+export interface Comparison {
+  texts: number;
+  tokens: number;
+  mismatches: number;
+  examples: string[];
+}
+
+function same(a: ArrayLike<unknown>, b: ArrayLike<unknown>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** ids, offsets, word ids (and type ids for pairs) of every text (or [a, b] pair), with special tokens. */
+export async function compareEncodings(
+  ours: BertTokenizer, reference: Tokenizer, inputs: (string | [string, string])[], batch = 4096,
+): Promise<Comparison> {
+  const result: Comparison = { texts: inputs.length, tokens: 0, mismatches: 0, examples: [] };
+  for (let from = 0; from < inputs.length; from += batch) {
+    const chunk = inputs.slice(from, from + batch);
+    const refs = await Promise.all(chunk.map((input) => (typeof input === 'string' ? reference.encode(input) : reference.encode(input[0], input[1]))));
+    chunk.forEach((input, k) => {
+      const ref = refs[k]!;
+      const enc = typeof input === 'string' ? ours.encode(input) : ours.encode(input[0], input[1]);
+      const refOffsets = ref.getOffsets();
+      const ok = same(enc.ids, ref.getIds())
+        && same(enc.offsets.flat(), refOffsets.flat())
+        && same(enc.wordIds.map((w) => w ?? null), ref.getWordIds().map((w) => w ?? null))
+        && same(enc.segmentIds, ref.getTypeIds());
+      result.tokens += enc.ids.length;
+      if (!ok) {
+        result.mismatches++;
+        if (result.examples.length < 5) {
+          result.examples.push(`${JSON.stringify(input).slice(0, 300)}\n  ours: ${JSON.stringify([enc.tokens, enc.offsets, enc.wordIds]).slice(0, 600)}`
+            + `\n  hf:   ${JSON.stringify([ref.getTokens(), refOffsets, ref.getWordIds()]).slice(0, 600)}`);
+        }
+      }
+    });
+  }
+  return result;
+}
