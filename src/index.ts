@@ -45,7 +45,7 @@ export { Progress } from './util/progress.js';
 export type { ProgressOptions } from './util/progress.js';
 export { buildPretrainingDataset, resolveBuildConfig, listCorpusFiles, BuildInterruptedError, BUILD_DEFAULTS } from './data/build.js';
 export type { BuildConfig, BuildOptions, BuildProgress, BuildResult } from './data/build.js';
-export type { PretrainingTokenizer, TokenizerSettings, JobStats } from './data/build-job.js';
+export type { PretrainingTokenizer, TokenizerSettings as BuildTokenizerSettings, JobStats } from './data/build-job.js';
 export { openPretrainingDataset, PretrainingDataset, FeistelPermutation } from './data/pretraining-dataset.js';
 export type { OpenPretrainingDatasetOptions, PretrainingDatasetState, PretrainingBatch, DatasetExample } from './data/pretraining-dataset.js';
 export { readManifest, vocabHash, MANIFEST_FILE } from './data/manifest.js';
