@@ -1,6 +1,6 @@
 // Dynamic masking, generator sampling and input corruption for ELECTRA pre-training,
 // following pretrain/pretrain_helpers.py and run_pretraining.py of the reference.
-import { seedKey, uniformAt } from '../kernels/rng.js';
+import { mix32, seedKey } from '../kernels/rng.js';
 import { roundHalfEven } from '../model/config.js';
 import { Rng } from '../nn/random.js';
 
@@ -85,13 +85,47 @@ export function maskBatch(
   out.count = count;
 }
 
+/** The reference's Gumbel noise for a uniform u in [0, 1). */
+export function gumbelNoise(u: number): number {
+  return -Math.log(-Math.log(u + 1e-9) + 1e-9);
+}
+
+/**
+ * The largest u whose noise is certainly below t (minus a margin far above rounding error),
+ * so every u <= threshold gives gumbelNoise(u) < t: inverting t = -log(-log(u + 1e-9) + 1e-9).
+ */
+function noiseThreshold(t: number): number {
+  return Math.exp(-(Math.exp(-t) - 1e-9)) - 1e-9 - 1e-12;
+}
+
 /**
  * Gumbel-max sampling from softmax(logits / temperature) per row, with the reference's noise
  * -log(-log(u + 1e-9) + 1e-9), u uniform in [0, 1) (24 bits, like TF's float32 uniforms).
- * Noise for element (row, i) is a counter-based function of (seed, row * cols + i), so the
- * draw does not depend on how the loop is organized. Also writes the plain argmax of each row
- * (the MLM prediction) when `argmax` is given. Ties go to the lowest index, as tf.argmax.
+ * Row r draws its uniforms u_0, u_1, ... from a xorshift32 stream seeded by (seed, r) (see
+ * gumbelUniforms), so the sample is a fixed function of (logits, seed); ties go to the lowest
+ * index, as tf.argmax. Also writes each row's plain argmax (the MLM prediction) when given.
+ *
+ * Exact pruning: with L = max_i logit_i / T, an element can only beat the best so far when its
+ * noise exceeds best - L, i.e. when its uniform exceeds a threshold; all other elements cost a
+ * few integer operations instead of two logarithms. The result equals evaluating every element.
  */
+/** The uniforms row `row` of sampleGumbelMax draws under `seed` (for tests and reference implementations). */
+export function gumbelUniforms(seed: number, row: number, cols: number): Float64Array {
+  const out = new Float64Array(cols);
+  let state = gumbelRowState(seedKey(seed), row);
+  for (let i = 0; i < cols; i++) {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    out[i] = (state >>> 8) * 5.9604644775390625e-8;
+  }
+  return out;
+}
+
+function gumbelRowState(key: number, row: number): number {
+  return mix32((key ^ Math.imul(row + 1, 0x9e3779b1)) >>> 0) | 1;
+}
+
 export function sampleGumbelMax(
   logits: Float32Array, rows: number, cols: number, temperature: number, seed: number,
   samples: Int32Array, argmax: Int32Array | null = null,
@@ -100,8 +134,6 @@ export function sampleGumbelMax(
   const invT = 1 / temperature;
   for (let r = 0; r < rows; r++) {
     const base = r * cols;
-    let best = -Infinity;
-    let bestIndex = 0;
     let top = -Infinity;
     let topIndex = 0;
     for (let i = 0; i < cols; i++) {
@@ -110,15 +142,27 @@ export function sampleGumbelMax(
         top = x;
         topIndex = i;
       }
-      const u = uniformAt(key, (base + i) >>> 0);
-      const v = x * invT - Math.log(-Math.log(u + 1e-9) + 1e-9);
+    }
+    if (argmax) argmax[r] = topIndex;
+    const maxScaled = top * invT;
+    let bestIndex = 0;
+    let best = -Infinity;
+    let threshold = -1;
+    let state = gumbelRowState(key, r);
+    for (let i = 0; i < cols; i++) {
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      const u = (state >>> 8) * 5.9604644775390625e-8;
+      if (u <= threshold) continue;
+      const v = logits[base + i]! * invT + gumbelNoise(u);
       if (v > best) {
         best = v;
         bestIndex = i;
+        threshold = noiseThreshold(best - maxScaled);
       }
     }
     samples[r] = bestIndex;
-    if (argmax) argmax[r] = topIndex;
   }
 }
 

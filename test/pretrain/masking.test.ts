@@ -1,10 +1,9 @@
 // Dynamic masking statistics, Gumbel-max sampling and the discriminator's input corruption.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { seedKey, uniformAt } from '../../src/kernels/rng.js';
 import { Rng } from '../../src/nn/random.js';
 import {
-  CorruptionScratch, corruptInputs, MaskedBatch, maskBatch, numToPredict, sampleGumbelMax,
+  CorruptionScratch, corruptInputs, gumbelUniforms, MaskedBatch, maskBatch, numToPredict, sampleGumbelMax,
 } from '../../src/pretrain/masking.js';
 
 const SPECIAL = { cls: 101, sep: 102, mask: 103 };
@@ -130,18 +129,36 @@ test('Gumbel-max sampling follows softmax(logits / temperature) and the referenc
       assert.ok(argmax.every((v) => v === 0));
     }
   }
-  // One row by hand: argmax_i logit_i + -log(-log(u_i + 1e-9) + 1e-9) with u from the counter RNG.
-  const logits = Float32Array.from([0.3, -1.2, 2.0, 0.1, 1.9]);
-  const key = seedKey(5);
-  let best = -Infinity;
-  let bestIndex = -1;
-  for (let i = 0; i < 5; i++) {
-    const v = logits[i]! - Math.log(-Math.log(uniformAt(key, i) + 1e-9) + 1e-9);
-    if (v > best) { best = v; bestIndex = i; }
+});
+
+test('pruned Gumbel-max equals evaluating the reference noise at every element', () => {
+  const rows = 300;
+  const cols = 500;
+  const rng = new Rng(8);
+  const logits = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    // Rows of different spreads, including flat rows (all ties before noise) and one dominant token.
+    const spread = [0, 0.01, 1, 5, 30][r % 5]!;
+    for (let i = 0; i < cols; i++) logits[r * cols + i] = (rng.uniform() * 2 - 1) * spread;
+    if (r % 7 === 0) logits[r * cols + (r % cols)] = 40;
   }
-  const one = new Int32Array(1);
-  sampleGumbelMax(logits, 1, 5, 1, 5, one);
-  assert.equal(one[0], bestIndex);
+  for (const [temperature, seed] of [[1, 3], [0.5, 4], [3, 5]] as const) {
+    const samples = new Int32Array(rows);
+    sampleGumbelMax(logits, rows, cols, temperature, seed, samples);
+    for (let r = 0; r < rows; r++) {
+      const u = gumbelUniforms(seed, r, cols);
+      let best = -Infinity;
+      let bestIndex = -1;
+      for (let i = 0; i < cols; i++) {
+        const v = logits[r * cols + i]! / temperature - Math.log(-Math.log(u[i]! + 1e-9) + 1e-9);
+        if (v > best) { best = v; bestIndex = i; }
+      }
+      assert.equal(samples[r], bestIndex, `row ${r}, T=${temperature}`);
+    }
+  }
+  // Different seeds give different streams; rows of one call are different streams too.
+  assert.notDeepEqual(gumbelUniforms(1, 0, 8), gumbelUniforms(2, 0, 8));
+  assert.notDeepEqual(gumbelUniforms(1, 0, 8), gumbelUniforms(1, 1, 8));
 });
 
 test('corruption writes samples like the reference scatter: duplicates floor-averaged, position 0 skipped', () => {
