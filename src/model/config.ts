@@ -167,3 +167,20 @@ export function generatorConfig(cfg: PretrainingConfig, disc: ElectraConfig = di
     num_attention_heads: Math.max(1, Math.floor(hidden / 64)),
   };
 }
+
+export type HfArchitecture = 'ElectraForPreTraining' | 'ElectraForMaskedLM';
+
+/** A HuggingFace config.json object for one of the two exported models. */
+export function toHfConfig(cfg: ElectraConfig, architecture: HfArchitecture): Record<string, unknown> {
+  return {
+    architectures: [architecture],
+    model_type: 'electra',
+    ...cfg,
+    pad_token_id: 0,
+    position_embedding_type: 'absolute',
+    summary_type: 'first',
+    summary_use_proj: true,
+    summary_activation: 'gelu',
+    summary_last_dropout: 0.1,
+  };
+}

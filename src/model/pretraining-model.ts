@@ -11,6 +11,14 @@ import { type ElectraConfig, type PretrainingConfig, discriminatorConfig, genera
 import { declareEmbeddingTables, ElectraModel } from './electra-model.js';
 import { DiscriminatorHead, GeneratorHead } from './heads.js';
 
+/**
+ * HF weights that are tied to another parameter and so have no arena slice of their own:
+ * ElectraForMaskedLM's output weight is the word-embedding matrix.
+ */
+export const HF_TIED_WEIGHTS: Readonly<Record<'generator', Readonly<Record<string, string>>>> = {
+  generator: { 'generator_lm_head.weight': 'electra.embeddings.word_embeddings.weight' },
+};
+
 /** A batch of token sequences, [batch, seqLen] row-major. */
 export interface PretrainingInputs {
   inputIds: Int32Array;

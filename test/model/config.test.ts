@@ -79,3 +79,28 @@ test('ELECTRA-Small registry: HF names and shapes of both checkpoints, shared em
   assert.deepEqual(names, [...disc].map(([n, r]) => `${n}:${r.shape.join('x')}`));
   assert.deepEqual(inference.params.entries.map((e) => e.name), [...disc.keys()]);
 });
+
+test('discriminator-only inference equals the pre-training discriminator on the same weights (HF names)', () => {
+  const cfg = resolvePretrainingConfig({
+    vocab_size: 30, embedding_size: 8, max_seq_length: 8,
+    model_hparam_overrides: { hidden_size: 16, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 24, max_position_embeddings: 16 },
+  });
+  const pre = new ElectraPretrainingModel(jsKernels, cfg, { maxBatch: 2, maxSeqLen: 8 });
+  pre.initialize(3);
+  const inference = new ElectraDiscriminator(jsKernels, discriminatorConfig(cfg), { maxBatch: 2, maxSeqLen: 8 });
+  const source = new Map(pre.params.hfStateDict('discriminator').map((e) => [e.name, e.ref]));
+  for (const { name, ref } of inference.params.hfStateDict('discriminator')) ref.value.set(source.get(name)!.value);
+  const ids = Int32Array.from([1, 11, 12, 13, 2, 14, 15, 2, 1, 16, 17, 2, 0, 0, 0, 0]);
+  const segs = Int32Array.from([0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
+  const mask = Int32Array.from([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0]);
+  const out = inference.forward(ids, segs, mask, 2, 8);
+  const body = pre.discriminator!;
+  const hidden = body.forward(ids, segs, mask, 2, 8, body.dropout(false, 0));
+  const logits = pre.discriminatorHead!.forward(hidden, 16);
+  for (let i = 0; i < 16; i++) {
+    assert.equal(out.logits[i], logits[i]);
+    assert.ok(Math.abs(out.probs[i]! - 1 / (1 + Math.exp(-logits[i]!))) < 1e-6);
+  }
+  assert.equal(inference.hiddenStates().length, 2);
+  assert.equal(out.hidden.length, 16 * 16);
+});
