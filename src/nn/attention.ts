@@ -2,14 +2,17 @@
 // masked softmax over keys, dropout on the probabilities, context, output dense, dropout,
 // residual add and LayerNorm (post-LN).
 //
-// Tensors stay in [batch, seq, heads, headDim] order (= [tokens, hidden]); the two-level
-// batched GEMM addresses head h of sequence b at offset b*seq*hidden + h*headDim with row
-// stride hidden, so no transposes are needed. Probabilities are [batch, heads, seq, seq].
+// The query, key and value weights (and biases) are declared back to back, so the three
+// projections run as one [tokens, hidden] x [3*hidden, hidden]^T GEMM into rows
+// [q | k | v] of width 3*hidden. Tensors stay in [batch, seq, heads, headDim] order; the
+// two-level batched GEMM addresses head h of sequence b at b*seq*3*hidden + h*headDim (+ hidden
+// for k, + 2*hidden for v) with row stride 3*hidden, so no transposes are needed.
+// Probabilities are [batch, heads, seq, seq].
 import type { Kernels } from '../kernels/index.js';
 import { type DropoutContext, type DropoutSites, siteSeed } from './dropout.js';
 import { LayerNorm } from './layer-norm.js';
 import { Linear } from './linear.js';
-import type { ParameterSet, Scope } from './params.js';
+import type { ParameterSet, ParamRef, Scope } from './params.js';
 import type { LayerScratch, TransformerDims } from './scratch.js';
 import { allocFloats, type DType } from './tensor.js';
 
@@ -19,9 +22,8 @@ export interface AttentionConfig extends TransformerDims {
 }
 
 export class Attention {
-  readonly query: Linear;
-  readonly key: Linear;
-  readonly value: Linear;
+  /** query, key and value as one [3H, H] layer. */
+  readonly qkv: Linear;
   readonly outputDense: Linear;
   readonly layerNorm: LayerNorm;
   readonly headDim: number;
@@ -29,9 +31,8 @@ export class Attention {
   private readonly outputSite: number;
 
   // Saved activations.
-  private readonly q: Float32Array;
-  private readonly k_: Float32Array;
-  private readonly v: Float32Array;
+  /** [tokens, 3 * hidden]: q | k | v per row. */
+  private readonly qkvOut: Float32Array;
   /** Softmax output before dropout [batch, heads, seq, seq]. */
   readonly probs: Float32Array;
   private readonly context: Float32Array;
@@ -54,17 +55,21 @@ export class Attention {
     if (H % cfg.heads !== 0) throw new Error(`hidden size ${H} is not a multiple of ${cfg.heads} heads`);
     this.headDim = H / cfg.heads;
     const weightInit = { kind: 'truncatedNormal', std: cfg.initializerRange } as const;
-    this.query = Linear.declare(k, ps, scope.child('self.query'), H, H, { weightInit });
-    this.key = Linear.declare(k, ps, scope.child('self.key'), H, H, { weightInit });
-    this.value = Linear.declare(k, ps, scope.child('self.value'), H, H, { weightInit });
+    const part = (name: string, suffix: 'weight' | 'bias'): ParamRef => {
+      const s = scope.child(`self.${name}.${suffix}`);
+      return ps.declare(s.name, suffix === 'weight' ? [H, H] : [H], suffix === 'weight' ? weightInit : { kind: 'zeros' },
+        { hfNames: s.models.map((model) => ({ model, name: s.hfName })) });
+    };
+    const weights = ['query', 'key', 'value'].map((n) => part(n, 'weight'));
+    const biases = ['query', 'key', 'value'].map((n) => part(n, 'bias'));
+    this.qkv = new Linear(k, H, 3 * H,
+      ps.span(`${scope.name}.self.qkv.weight`, weights, [3 * H, H]), ps.span(`${scope.name}.self.qkv.bias`, biases, [3 * H]));
     this.outputDense = Linear.declare(k, ps, scope.child('output.dense'), H, H, { weightInit });
     this.layerNorm = LayerNorm.declare(k, ps, scope.child('output.LayerNorm'), H, cfg.layerNormEps);
     this.probsSite = sites.allocate();
     this.outputSite = sites.allocate();
     const T = cfg.maxBatch * cfg.maxSeqLen;
-    this.q = allocFloats(T * H, dtype);
-    this.k_ = allocFloats(T * H, dtype);
-    this.v = allocFloats(T * H, dtype);
+    this.qkvOut = allocFloats(T * 3 * H, dtype);
     this.probs = allocFloats(cfg.maxBatch * cfg.heads * cfg.maxSeqLen * cfg.maxSeqLen, dtype);
     this.context = allocFloats(T * H, dtype);
     this.preNorm = allocFloats(T * H, dtype);
@@ -86,15 +91,14 @@ export class Attention {
     this.batch = batch;
     this.seqLen = S;
     this.dropout = dropout;
-    this.query.forward(x, this.q, T);
-    this.key.forward(x, this.k_, T);
-    this.value.forward(x, this.v, T);
+    const W = 3 * H;
+    this.qkv.forward(x, this.qkvOut, T);
     // scores = Q K^T per (sequence, head); scaled inside the softmax.
     k.gemmBatched({
       batchOuter: batch, batchInner: nh,
       transA: false, transB: true, m: S, n: S, k: dh, alpha: 1, beta: 0,
-      a: this.q, lda: H, strideAOuter: S * H, strideAInner: dh,
-      b: this.k_, ldb: H, strideBOuter: S * H, strideBInner: dh,
+      a: this.qkvOut, aOffset: 0, lda: W, strideAOuter: S * W, strideAInner: dh,
+      b: this.qkvOut, bOffset: H, ldb: W, strideBOuter: S * W, strideBInner: dh,
       c: this.probs, ldc: S, strideCOuter: nh * S * S, strideCInner: S * S,
     });
     const rows = batch * nh * S;
@@ -105,7 +109,7 @@ export class Attention {
       batchOuter: batch, batchInner: nh,
       transA: false, transB: false, m: S, n: dh, k: S, alpha: 1, beta: 0,
       a: probsUsed, lda: S, strideAOuter: nh * S * S, strideAInner: S * S,
-      b: this.v, ldb: H, strideBOuter: S * H, strideBInner: dh,
+      b: this.qkvOut, bOffset: 2 * H, ldb: W, strideBOuter: S * W, strideBInner: dh,
       c: this.context, ldc: H, strideCOuter: S * H, strideCInner: dh,
     });
     this.outputDense.forward(this.context, this.preNorm, T);
@@ -125,6 +129,7 @@ export class Attention {
     const S = this.seqLen;
     const batch = this.batch;
     const T = batch * S;
+    const W = 3 * H;
     const drop = this.dropout!;
     // The LayerNorm input gradient is both the residual's gradient and the dense output's.
     this.layerNorm.backward(dOutput, this.preNorm, this.mean, this.rstd, dx, T);
@@ -142,14 +147,14 @@ export class Attention {
       transA: true, transB: false, m: S, n: dh, k: S, alpha: 1, beta: 0,
       a: probsUsed, lda: S, strideAOuter: nh * S * S, strideAInner: S * S,
       b: s.dContext, ldb: H, strideBOuter: S * H, strideBInner: dh,
-      c: s.dv, ldc: H, strideCOuter: S * H, strideCInner: dh,
+      c: s.dQkv, cOffset: 2 * H, ldc: W, strideCOuter: S * W, strideCInner: dh,
     });
     // dP = dContext V^T
     k.gemmBatched({
       batchOuter: batch, batchInner: nh,
       transA: false, transB: true, m: S, n: S, k: dh, alpha: 1, beta: 0,
       a: s.dContext, lda: H, strideAOuter: S * H, strideAInner: dh,
-      b: this.v, ldb: H, strideBOuter: S * H, strideBInner: dh,
+      b: this.qkvOut, bOffset: 2 * H, ldb: W, strideBOuter: S * W, strideBInner: dh,
       c: s.dProbs, ldc: S, strideCOuter: nh * S * S, strideCInner: S * S,
     });
     if (drop.attentionProb > 0) {
@@ -162,19 +167,17 @@ export class Attention {
       batchOuter: batch, batchInner: nh,
       transA: false, transB: false, m: S, n: dh, k: S, alpha: 1, beta: 0,
       a: s.dProbs, lda: S, strideAOuter: nh * S * S, strideAInner: S * S,
-      b: this.k_, ldb: H, strideBOuter: S * H, strideBInner: dh,
-      c: s.dq, ldc: H, strideCOuter: S * H, strideCInner: dh,
+      b: this.qkvOut, bOffset: H, ldb: W, strideBOuter: S * W, strideBInner: dh,
+      c: s.dQkv, cOffset: 0, ldc: W, strideCOuter: S * W, strideCInner: dh,
     });
     k.gemmBatched({
       batchOuter: batch, batchInner: nh,
       transA: true, transB: false, m: S, n: dh, k: S, alpha: 1, beta: 0,
       a: s.dProbs, lda: S, strideAOuter: nh * S * S, strideAInner: S * S,
-      b: this.q, ldb: H, strideBOuter: S * H, strideBInner: dh,
-      c: s.dk, ldc: H, strideCOuter: S * H, strideCInner: dh,
+      b: this.qkvOut, bOffset: 0, ldb: W, strideBOuter: S * W, strideBInner: dh,
+      c: s.dQkv, cOffset: H, ldc: W, strideCOuter: S * W, strideCInner: dh,
     });
-    this.query.backward(x, s.dq, dx, T, true);
-    this.key.backward(x, s.dk, dx, T, true);
-    this.value.backward(x, s.dv, dx, T, true);
+    this.qkv.backward(x, s.dQkv, dx, T, true);
   }
 
   /** The probabilities the context was computed from: probs itself, or their dropped copy. */

@@ -50,6 +50,8 @@ export function decaysByName(name: string): boolean {
 
 export class ParameterSet {
   readonly entries: ParamRef[] = [];
+  /** Views spanning several consecutive parameters (not entries: nothing is counted twice). */
+  private readonly spans: ParamRef[] = [];
   private readonly byName = new Map<string, ParamRef>();
   private total = 0;
   private paramArena: Float32Array | null = null;
@@ -96,10 +98,31 @@ export class ParameterSet {
     if (this.paramArena) throw new Error('allocate() called twice');
     this.paramArena = allocFloats(this.total, dtype);
     this.gradArena = allocFloats(this.total, dtype);
-    for (const ref of this.entries) {
+    for (const ref of [...this.entries, ...this.spans]) {
       ref.value = this.paramArena.subarray(ref.offset, ref.offset + ref.size);
       ref.grad = this.gradArena.subarray(ref.offset, ref.offset + ref.size);
     }
+  }
+
+  /**
+   * One view over parameters declared back to back (e.g. the query, key and value weights
+   * as a single [3H, H] matrix, so they run as one GEMM). Its views are set by allocate().
+   */
+  span(name: string, parts: readonly ParamRef[], shape: readonly number[]): ParamRef {
+    if (this.paramArena) throw new Error(`span(${name}) after allocate()`);
+    let offset = parts[0]!.offset;
+    for (const part of parts) {
+      if (part.offset !== offset) throw new Error(`span(${name}): ${part.name} is not contiguous with the previous part`);
+      offset += part.size;
+    }
+    const size = offset - parts[0]!.offset;
+    if (shape.reduce((a, b) => a * b, 1) !== size) throw new Error(`span(${name}): shape does not cover ${size} elements`);
+    const ref: ParamRef = {
+      name, shape: [...shape], size, offset: parts[0]!.offset, init: parts[0]!.init, decay: parts[0]!.decay, hfNames: [],
+      value: new Float32Array(0), grad: new Float32Array(0),
+    };
+    this.spans.push(ref);
+    return ref;
   }
 
   get params(): Float32Array {

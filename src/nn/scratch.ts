@@ -15,9 +15,8 @@ export class LayerScratch {
   /** Attention probabilities after dropout (forward, and recomputed in backward). */
   readonly probsDropped: Float32Array;
   readonly dProbs: Float32Array;
-  readonly dq: Float32Array;
-  readonly dk: Float32Array;
-  readonly dv: Float32Array;
+  /** Gradient of the fused q | k | v projection output [tokens, 3 * hidden]. */
+  readonly dQkv: Float32Array;
   readonly dContext: Float32Array;
   /** Gradient of a dense output before the dropout that follows it. */
   readonly dDense: Float32Array;
@@ -36,9 +35,7 @@ export class LayerScratch {
     const th = T * d.hidden;
     this.probsDropped = allocFloats(probs, dtype);
     this.dProbs = allocFloats(probs, dtype);
-    this.dq = allocFloats(th, dtype);
-    this.dk = allocFloats(th, dtype);
-    this.dv = allocFloats(th, dtype);
+    this.dQkv = allocFloats(3 * th, dtype);
     this.dContext = allocFloats(th, dtype);
     this.dDense = allocFloats(th, dtype);
     this.dMid = allocFloats(th, dtype);

@@ -143,9 +143,8 @@ test('TransformerLayer: every parameter and dx match finite differences', () => 
   const mask = maskFor(BATCH, SEQ);
   checkBlock('layer', ps, (x) => layer.forward(x, BATCH, SEQ, mask, DROPOUT), (x, d, dx) => layer.backward(x, d, dx), 40);
   assert.deepEqual(ps.entries.map((e) => e.name), [
-    'm.layer.0.attention.self.query.weight', 'm.layer.0.attention.self.query.bias',
-    'm.layer.0.attention.self.key.weight', 'm.layer.0.attention.self.key.bias',
-    'm.layer.0.attention.self.value.weight', 'm.layer.0.attention.self.value.bias',
+    'm.layer.0.attention.self.query.weight', 'm.layer.0.attention.self.key.weight', 'm.layer.0.attention.self.value.weight',
+    'm.layer.0.attention.self.query.bias', 'm.layer.0.attention.self.key.bias', 'm.layer.0.attention.self.value.bias',
     'm.layer.0.attention.output.dense.weight', 'm.layer.0.attention.output.dense.bias',
     'm.layer.0.attention.output.LayerNorm.weight', 'm.layer.0.attention.output.LayerNorm.bias',
     'm.layer.0.intermediate.dense.weight', 'm.layer.0.intermediate.dense.bias',
