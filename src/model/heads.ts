@@ -23,7 +23,7 @@ export class GeneratorHead {
   private readonly normed: Float32Array;
   private readonly mean: Float32Array;
   private readonly rstd: Float32Array;
-  /** Logits [rows, vocab]; after backward-ready loss computation they may hold dlogits. */
+  /** Logits [rows, vocab] (the pre-training loss overwrites them with their gradient). */
   readonly logits: Float32Array;
   private readonly dNormed: Float32Array;
   private readonly dActivated: Float32Array;
@@ -43,8 +43,7 @@ export class GeneratorHead {
       { weightInit: { kind: 'truncatedNormal', std: config.initializer_range } });
     this.layerNorm = LayerNorm.declare(k, ps, scope.child('generator_predictions.LayerNorm'), E, config.layer_norm_eps);
     const biasScope = scope.child('generator_lm_head.bias');
-    const bias = ps.declare(biasScope.name, [V], { kind: 'zeros' },
-      { hfNames: biasScope.models.map((model) => ({ model, name: biasScope.hfName })) });
+    const bias = ps.declare(biasScope.name, [V], { kind: 'zeros' }, { hfNames: biasScope.hfNames() });
     this.output = new Linear(k, E, V, tables.word, bias);
     this.gathered = allocFloats(maxRows * H, dtype);
     this.preActivation = allocFloats(maxRows * E, dtype);

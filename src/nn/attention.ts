@@ -58,7 +58,7 @@ export class Attention {
     const part = (name: string, suffix: 'weight' | 'bias'): ParamRef => {
       const s = scope.child(`self.${name}.${suffix}`);
       return ps.declare(s.name, suffix === 'weight' ? [H, H] : [H], suffix === 'weight' ? weightInit : { kind: 'zeros' },
-        { hfNames: s.models.map((model) => ({ model, name: s.hfName })) });
+        { hfNames: s.hfNames() });
     };
     const weights = ['query', 'key', 'value'].map((n) => part(n, 'weight'));
     const biases = ['query', 'key', 'value'].map((n) => part(n, 'bias'));

@@ -28,8 +28,7 @@ export class EmbeddingTables {
     const init = { kind: 'truncatedNormal', std: sizes.initializerRange } as const;
     const table = (name: string, rows: number): ParamRef => {
       const s = scope.child(name);
-      return ps.declare(s.name, [rows, sizes.embeddingSize], init,
-        { hfNames: s.models.map((model) => ({ model, name: s.hfName })) });
+      return ps.declare(s.name, [rows, sizes.embeddingSize], init, { hfNames: s.hfNames() });
     };
     this.word = table('word_embeddings.weight', sizes.vocabSize);
     this.position = table('position_embeddings.weight', sizes.maxPositions);

@@ -1,6 +1,6 @@
 // LayerNorm over the last dimension with learned weight (gamma) and bias (beta).
 import type { Kernels } from '../kernels/index.js';
-import type { HfName, ParameterSet, ParamRef, Scope } from './params.js';
+import type { ParameterSet, ParamRef, Scope } from './params.js';
 
 export class LayerNorm {
   constructor(
@@ -13,9 +13,10 @@ export class LayerNorm {
 
   /** Declares "<scope>.weight" (ones) and "<scope>.bias" (zeros). */
   static declare(k: Kernels, ps: ParameterSet, scope: Scope, dim: number, eps: number): LayerNorm {
-    const hfNames = (suffix: string): HfName[] => scope.models.map((model) => ({ model, name: `${scope.hfName}.${suffix}` }));
-    const weight = ps.declare(`${scope.name}.weight`, [dim], { kind: 'ones' }, { hfNames: hfNames('weight') });
-    const bias = ps.declare(`${scope.name}.bias`, [dim], { kind: 'zeros' }, { hfNames: hfNames('bias') });
+    const w = scope.child('weight');
+    const b = scope.child('bias');
+    const weight = ps.declare(w.name, [dim], { kind: 'ones' }, { hfNames: w.hfNames() });
+    const bias = ps.declare(b.name, [dim], { kind: 'zeros' }, { hfNames: b.hfNames() });
     return new LayerNorm(k, dim, weight, bias, eps);
   }
 

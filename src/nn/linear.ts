@@ -1,6 +1,6 @@
 // Fully connected layer y = x W^T + b with W stored [out, in] (PyTorch / HF layout).
 import type { Kernels } from '../kernels/index.js';
-import type { HfName, Init, ParameterSet, ParamRef, Scope } from './params.js';
+import type { Init, ParameterSet, ParamRef, Scope } from './params.js';
 
 export interface LinearOptions {
   weightInit?: Init;
@@ -31,11 +31,11 @@ export class Linear {
   static declare(
     k: Kernels, ps: ParameterSet, scope: Scope, inFeatures: number, outFeatures: number, opts: LinearOptions = {},
   ): Linear {
-    const hfNames = (suffix: string): HfName[] => scope.models.map((model) => ({ model, name: `${scope.hfName}.${suffix}` }));
-    const weight = ps.declare(`${scope.name}.weight`, [outFeatures, inFeatures],
-      opts.weightInit ?? { kind: 'truncatedNormal', std: 0.02 }, { hfNames: hfNames('weight') });
-    const bias = opts.bias === false ? null
-      : ps.declare(`${scope.name}.bias`, [outFeatures], { kind: 'zeros' }, { hfNames: hfNames('bias') });
+    const w = scope.child('weight');
+    const weight = ps.declare(w.name, [outFeatures, inFeatures], opts.weightInit ?? { kind: 'truncatedNormal', std: 0.02 },
+      { hfNames: w.hfNames() });
+    const b = scope.child('bias');
+    const bias = opts.bias === false ? null : ps.declare(b.name, [outFeatures], { kind: 'zeros' }, { hfNames: b.hfNames() });
     return new Linear(k, inFeatures, outFeatures, weight, bias);
   }
 

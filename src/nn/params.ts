@@ -203,8 +203,9 @@ export class Scope {
     return new Scope(join(this.name, suffix), join(this.hfName, suffix), this.models);
   }
 
-  hf(): { models: readonly HfName['model'][]; name: string } {
-    return { models: this.models, name: this.hfName };
+  /** This scope's name in each of its HF models (for a parameter declared at this scope). */
+  hfNames(): HfName[] {
+    return this.models.map((model) => ({ model, name: this.hfName }));
   }
 }
 
