@@ -488,7 +488,8 @@ describe('add / axpy / scale', () => {
         assert.deepEqual(bb, out, `${name} add out=b`);
         const y = b.slice();
         k.axpy(-0.75, a, y, n);
-        assertClose(y, Array.from(a, (v, i) => b[i]! - 0.75 * v), 1e-7, 2e-7, `${name} axpy n=${n}`);
+        // atol: without FMA hardware (scalar build) alpha * x is rounded before the add; |terms| <= 4.
+        assertClose(y, Array.from(a, (v, i) => b[i]! - 0.75 * v), 2.5e-7, 2e-7, `${name} axpy n=${n}`);
         const s = a.slice();
         k.scale(s, 3.5, n);
         assertClose(s, Array.from(a, (v) => v * 3.5), 0, 2e-7, `${name} scale n=${n}`);
