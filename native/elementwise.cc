@@ -310,16 +310,19 @@ Napi::Value LayerNormBackward(const Napi::CallbackInfo& info) {
   const int64_t rpc = rows_per_task(cols, kReduceRowChunk);
   const int64_t chunks = (rows + rpc - 1) / rpc;
   const size_t per = static_cast<size_t>(chunks * cols);
-  std::vector<double>& partial = scratch(2 * per);
+  // float64 partials for dgamma and dbeta, then 2 * cols floats of kernel scratch per chunk.
+  std::vector<double>& partial = scratch(3 * per);
   double* dgamma_part = partial.data();
   double* dbeta_part = partial.data() + per;
+  float* float_scratch = reinterpret_cast<float*>(partial.data() + 2 * per);
   const auto& k = ops();
   for_chunks(rows, rpc, [&](int64_t r0, int64_t r1) {
     double* dg = dgamma_part + (r0 / rpc) * cols;
     double* db = dbeta_part + (r0 / rpc) * cols;
     std::fill(dg, dg + cols, 0.0);
     std::fill(db, db + cols, 0.0);
-    k.layer_norm_backward(dy + r0 * cols, x + r0 * cols, gamma, mean + r0, rstd + r0, dx + r0 * cols, dg, db, r1 - r0, cols);
+    k.layer_norm_backward(dy + r0 * cols, x + r0 * cols, gamma, mean + r0, rstd + r0, dx + r0 * cols, dg, db,
+                          float_scratch + (r0 / rpc) * 2 * cols, r1 - r0, cols);
   });
   combine_columns(dgamma_part, chunks, cols, dgamma);
   combine_columns(dbeta_part, chunks, cols, dbeta);
