@@ -3,6 +3,9 @@
 // run (the memory-bandwidth ceiling these streaming kernels can approach).
 // Every timed call starts with a cold cache: a 16 MB array pair fits a large L3
 // while three arrays do not, so warm timings would compare cache with DRAM.
+// Counted bytes leave out write-allocate reads: kernels writing a separate output
+// pay them, glibc's copy (rep movsb) largely does not, in-place kernels need none.
+import { loadavg } from 'node:os';
 import { nativeKernels, nativeLoadError } from '../src/kernels/index.js';
 import { loadAddon } from '../src/kernels/native/addon.js';
 import { elementwiseAddon } from '../src/kernels/native/elementwise.js';
@@ -30,6 +33,7 @@ export async function benchElementwise(): Promise<Record<string, number | string
   if (!k || !base) throw new Error(`the elementwise benchmark needs the native addon: ${nativeLoadError()}`);
   const addon = elementwiseAddon(base);
   const info = addon.info();
+  const loadAtStart = loadavg()[0]!;
 
   const n = ROWS * COLS;
   const F = 4; // bytes per float
@@ -133,6 +137,7 @@ export async function benchElementwise(): Promise<Record<string, number | string
     'elementwise.isa': info.isa,
     'elementwise.threads': info.threads,
     'elementwise.shape': `${ROWS}x${COLS}`,
+    'elementwise.loadAverage': round(loadAtStart),
     'elementwise.copy.GBps': round(copyGBps),
   };
   let worst = Infinity;
@@ -148,7 +153,8 @@ export async function benchElementwise(): Promise<Record<string, number | string
     result[`elementwise.${c.name}.ofCopy`] = round(frac);
   });
   result['elementwise.minOfCopy'] = round(worst);
-  console.log(`elementwise kernels, native ${info.isa}, ${info.threads} threads, [${ROWS} x ${COLS}] float32, median of ${RUNS} cold-cache calls, each paired with a copy`);
+  console.log(`elementwise kernels, native ${info.isa}, ${info.threads} threads, [${ROWS} x ${COLS}] float32, ` +
+    `median of ${RUNS} cold-cache calls, each paired with a copy; load average ${loadAtStart.toFixed(2)} at start`);
   console.log(table(rows));
   return result;
 }
