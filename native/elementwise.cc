@@ -310,16 +310,19 @@ Napi::Value LayerNormBackward(const Napi::CallbackInfo& info) {
   const int64_t rpc = rows_per_task(cols, kReduceRowChunk);
   const int64_t chunks = (rows + rpc - 1) / rpc;
   const size_t per = static_cast<size_t>(chunks * cols);
-  std::vector<double>& partial = scratch(2 * per);
+  // float64 partials for dgamma and dbeta, then 2 * cols floats of kernel scratch per chunk.
+  std::vector<double>& partial = scratch(3 * per);
   double* dgamma_part = partial.data();
   double* dbeta_part = partial.data() + per;
+  float* float_scratch = reinterpret_cast<float*>(partial.data() + 2 * per);
   const auto& k = ops();
   for_chunks(rows, rpc, [&](int64_t r0, int64_t r1) {
     double* dg = dgamma_part + (r0 / rpc) * cols;
     double* db = dbeta_part + (r0 / rpc) * cols;
     std::fill(dg, dg + cols, 0.0);
     std::fill(db, db + cols, 0.0);
-    k.layer_norm_backward(dy + r0 * cols, x + r0 * cols, gamma, mean + r0, rstd + r0, dx + r0 * cols, dg, db, r1 - r0, cols);
+    k.layer_norm_backward(dy + r0 * cols, x + r0 * cols, gamma, mean + r0, rstd + r0, dx + r0 * cols, dg, db,
+                          float_scratch + (r0 / rpc) * 2 * cols, r1 - r0, cols);
   });
   combine_columns(dgamma_part, chunks, cols, dgamma);
   combine_columns(dbeta_part, chunks, cols, dbeta);
@@ -441,6 +444,15 @@ Napi::Value Scale(const Napi::CallbackInfo& info) {
   return Undefined(info);
 }
 
+// Table rows are visited in id order, which hardware prefetchers cannot predict:
+// fetch the next row's lines while the current one is processed.
+void prefetch_span(const float* p, int64_t n, int write) {
+  for (int64_t i = 0; i < n; i += 16) {
+    if (write) __builtin_prefetch(p + i, 1, 3);
+    else __builtin_prefetch(p + i, 0, 3);
+  }
+}
+
 // Checks every id against the table's row count before anything is written.
 void check_ids(const Args& a, const int32_t* ids, int64_t count, int64_t table_rows) {
   for (int64_t i = 0; i < count; ++i) {
@@ -459,7 +471,10 @@ Napi::Value EmbeddingGather(const Napi::CallbackInfo& info) {
   if (n == 0) return Undefined(info);
   check_ids(a, ids, count, a.length(0) / dim);
   for_chunks(count, rows_per_task(dim, kChunk), [&](int64_t r0, int64_t r1) {
-    for (int64_t i = r0; i < r1; ++i) std::memcpy(out + i * dim, table + static_cast<int64_t>(ids[i]) * dim, static_cast<size_t>(dim) * sizeof(float));
+    for (int64_t i = r0; i < r1; ++i) {
+      if (i + 1 < r1) prefetch_span(table + static_cast<int64_t>(ids[i + 1]) * dim, dim, 0);
+      std::memcpy(out + i * dim, table + static_cast<int64_t>(ids[i]) * dim, static_cast<size_t>(dim) * sizeof(float));
+    }
   });
   return Undefined(info);
 }
@@ -488,9 +503,18 @@ Napi::Value EmbeddingScatterAdd(const Napi::CallbackInfo& info) {
   parallel_for(blocks * classes, [&](int64_t t) {
     const int64_t cls = t / blocks, c0 = (t % blocks) * width, c1 = std::min(dim, c0 + width);
     if (c0 >= c1) return;
-    for (int64_t i = 0; i < count; ++i) {
-      const int64_t id = ids[i];
-      if (id % classes == cls) k.axpy(1.0f, dout + i * dim + c0, dtable + id * dim + c0, c1 - c0);
+    auto next_of = [&](int64_t from) {
+      while (from < count && ids[from] % classes != cls) ++from;
+      return from;
+    };
+    for (int64_t i = next_of(0); i < count;) {
+      const int64_t next = next_of(i + 1);
+      if (next < count) {
+        prefetch_span(dtable + static_cast<int64_t>(ids[next]) * dim + c0, c1 - c0, 1);
+        prefetch_span(dout + next * dim + c0, c1 - c0, 0);
+      }
+      k.axpy(1.0f, dout + i * dim + c0, dtable + static_cast<int64_t>(ids[i]) * dim + c0, c1 - c0);
+      i = next;
     }
   });
   return Undefined(info);

@@ -31,10 +31,11 @@ struct ElementwiseIsaOps {
   void (*gelu_backward)(const float* x, const float* dy, float* dx, int64_t n);
   void (*layer_norm)(const float* x, const float* gamma, const float* beta, float* y, float* mean,
                      float* rstd, int64_t rows, int64_t cols, float eps);
-  // dx written; dgamma_acc[c], dbeta_acc[c] accumulate float64 partials over the chunk's rows.
+  // dx written; dgamma_acc[c], dbeta_acc[c] accumulate float64 partials over the chunk's rows;
+  // scratch holds 2 * cols floats for the kernel's own use.
   void (*layer_norm_backward)(const float* dy, const float* x, const float* gamma, const float* mean,
                               const float* rstd, float* dx, double* dgamma_acc, double* dbeta_acc,
-                              int64_t rows, int64_t cols);
+                              float* scratch, int64_t rows, int64_t cols);
   // Rows [row0, row0 + rows) of the whole tensor (row0 picks the mask rows).
   void (*softmax)(const float* x, float* y, int64_t row0, int64_t rows, int64_t cols, float scale,
                   const float* mask, int64_t rows_per_mask);
