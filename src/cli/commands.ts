@@ -1,5 +1,7 @@
 // The CLI's command table; each command lives in its own module.
 import { convertCommand } from './convert.js';
+import { buildPretrainingDatasetCommand } from './build-pretraining-dataset.js';
+import { corpusCommand } from './corpus.js';
 import { tokenizeCommand } from './tokenize.js';
 import { vocabCommand } from './vocab.js';
 
@@ -9,4 +11,4 @@ export interface Command {
   run(argv: string[]): Promise<number>;
 }
 
-export const commands: Command[] = [convertCommand, tokenizeCommand, vocabCommand];
+export const commands: Command[] = [convertCommand, tokenizeCommand, vocabCommand, corpusCommand, buildPretrainingDatasetCommand];
