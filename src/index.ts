@@ -46,9 +46,11 @@ export type { ProgressOptions } from './util/progress.js';
 
 // Fine-tuning: tasks, data readers, featurisation, scorers, QA post-processing, hparams.
 export * from './finetune/index.js';
+
+// Pre-training data: corpus export, dataset builder, shards, reader.
 export { buildPretrainingDataset, resolveBuildConfig, listCorpusFiles, BuildInterruptedError, BUILD_DEFAULTS } from './data/build.js';
 export type { BuildConfig, BuildOptions, BuildProgress, BuildResult } from './data/build.js';
-export type { PretrainingTokenizer, TokenizerSettings, JobStats } from './data/build-job.js';
+export type { PretrainingTokenizer, TokenizerSettings as PretrainingTokenizerSettings, JobStats } from './data/build-job.js';
 export { openPretrainingDataset, PretrainingDataset, FeistelPermutation } from './data/pretraining-dataset.js';
 export type { OpenPretrainingDatasetOptions, PretrainingDatasetState, PretrainingBatch, DatasetExample } from './data/pretraining-dataset.js';
 export { readManifest, vocabHash, MANIFEST_FILE } from './data/manifest.js';
