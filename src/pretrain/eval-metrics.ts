@@ -78,7 +78,7 @@ export class StreamingAuc {
   }
 }
 
-/** The reference's result names, in its (sorted) order, plus loss and global_step. */
+/** The reference's result names (sorted), including loss and global_step as its estimator reports them. */
 export interface PretrainingEvalResults {
   disc_accuracy: number;
   disc_auc: number;
@@ -134,6 +134,14 @@ export class EvalAccumulator {
         this.auc.add(Math.fround(discProbs[i]! * real), discLabels[i]! * real > 0);
       }
     }
+  }
+
+  /**
+   * electra-ts extra: the accuracy of calling every token real (1 - replaced fraction), the
+   * baseline disc_accuracy must beat to show any detection.
+   */
+  allRealAccuracy(): number {
+    return this.discTokens > 0 ? 1 - this.labelPositives / this.discTokens : 0;
   }
 
   results(globalStep: number): PretrainingEvalResults {

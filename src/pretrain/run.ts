@@ -65,6 +65,8 @@ export interface RunPretrainingResult {
   checkpoint: string | null;
   interrupted: boolean;
   eval: PretrainingEvalResults | null;
+  /** The accuracy of calling every eval token real (what disc_accuracy must beat); null without eval. */
+  evalAllRealAccuracy: number | null;
 }
 
 /** A loss or gradient that is NaN or infinite: the run stops instead of writing bad weights. */
@@ -257,21 +259,25 @@ export async function runPretraining(hp: PretrainingHparams, options: RunPretrai
   }
 
   let evalResults: PretrainingEvalResults | null = null;
+  let allReal: number | null = null;
   if (hp.do_eval && !interrupted) {
     if (step === 0 && !latest && hp.init_checkpoint === null) log('note: evaluating a freshly initialized model (no checkpoint and no init_checkpoint)');
-    evalResults = evaluate(hp, trainer, ctx, step);
+    const acc = evaluate(hp, trainer, ctx);
+    evalResults = acc.results(step);
+    allReal = acc.allRealAccuracy();
     const text = formatEvalResults(evalResults, hp.electra_objective);
     mkdirSync(dirname(hp.results_txt), { recursive: true });
     mkdirSync(dirname(hp.results_json), { recursive: true });
     writeFileAtomic(hp.results_txt, [text]);
-    writeFileAtomic(hp.results_json, [JSON.stringify(evalResults, null, 2) + '\n']);
+    const json = hp.electra_objective ? { ...evalResults, disc_all_real_accuracy: allReal } : evalResults;
+    writeFileAtomic(hp.results_json, [JSON.stringify(json, null, 2) + '\n']);
     log(`eval results (${hp.num_eval_steps} batches of ${hp.eval_batch_size}) written to ${hp.results_txt}:\n${text.trimEnd()}`);
   }
-  return { step, resumedFrom, checkpoint: lastCheckpoint, interrupted, eval: evalResults };
+  return { step, resumedFrom, checkpoint: lastCheckpoint, interrupted, eval: evalResults, evalAllRealAccuracy: allReal };
 }
 
-/** The reference's eval metrics over num_eval_steps batches (no dropout; masking from the eval streams). */
-export function evaluate(hp: PretrainingHparams, trainer: Pretrainer, ctx: RunContext, globalStep: number): PretrainingEvalResults {
+/** The reference's eval metrics summed over num_eval_steps batches (no dropout; masking from the eval streams). */
+export function evaluate(hp: PretrainingHparams, trainer: Pretrainer, ctx: RunContext): EvalAccumulator {
   // Its own order of the data, the same for every evaluation of this run.
   const data: PretrainingDataset = openPretrainingDataset(hp.pretrain_tfrecords, {
     maxSeqLength: hp.max_seq_length, vocabHash: ctx.vocabHash, batchSize: hp.eval_batch_size, seed: mix32(hp.seed ^ 0x5eed0e7a),
@@ -288,5 +294,5 @@ export function evaluate(hp: PretrainingHparams, trainer: Pretrainer, ctx: RunCo
   } finally {
     data.close();
   }
-  return acc.results(globalStep);
+  return acc;
 }

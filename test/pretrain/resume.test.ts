@@ -153,3 +153,19 @@ test('a non-finite loss stops the run naming the step and the last good checkpoi
   assert.equal(cli.status, 3);
   assert.match(cli.stderr, /electra pretrain: the (loss|gradient norm) is .* at step \d+; stopped without saving\. No checkpoint was written yet/);
 });
+
+test('electra_objective false trains a masked LM alone: generator folder only, generator metrics only', async () => {
+  const hp = hparams('mlm', { electra_objective: false, num_train_steps: 4, do_eval: true, num_eval_steps: 2 });
+  const r = await runPretraining(hp, quiet);
+  assert.equal(r.step, 4);
+  assert.deepEqual(readdirSync(join(hp.model_dir, 'checkpoint-4')).sort(), ['generator', 'optimizer.safetensors', 'training_state.json']);
+  // Without ELECTRA the "generator" is the full-size model (hidden 32).
+  assert.equal(readHfFolder(join(hp.model_dir, 'checkpoint-4', 'generator')).config.hidden_size, 32);
+  const txt = readFileSync(hp.results_txt, 'utf8');
+  assert.match(txt, /masked_lm_loss = /);
+  assert.doesNotMatch(txt, /disc_/);
+  // Evaluating again later (do_train false) reads the newest checkpoint and gives the same numbers.
+  const again = await runPretraining(hparams('mlm', { electra_objective: false, num_train_steps: 4, do_train: false, do_eval: true, num_eval_steps: 2 }), quiet);
+  assert.equal(again.step, 4);
+  assert.deepEqual(again.eval, r.eval);
+});
