@@ -79,7 +79,8 @@ export class NonFiniteLossError extends Error {
   }
 }
 
-interface RunContext {
+/** What the checks derive from the files: the vocabulary, its special ids and hash. */
+export interface RunContext {
   vocab: Vocab;
   special: SpecialTokenIds;
   vocabHash: string;
@@ -153,7 +154,6 @@ export async function runPretraining(hp: PretrainingHparams, options: RunPretrai
   mkdirSync(hp.model_dir, { recursive: true });
   const stale = removeStaleCheckpointFiles(hp.model_dir);
   if (stale.length > 0) log(`removed ${stale.length} unfinished checkpoint folder(s) left by an interrupted run`);
-  writeFileAtomic(join(hp.model_dir, 'hparams.json'), [JSON.stringify(hparamsJson(hp), null, 2) + '\n']);
 
   const maxBatch = Math.max(hp.do_train ? hp.train_batch_size : 1, hp.do_eval ? hp.eval_batch_size : 1);
   const trainer = new Pretrainer(k, hp, { maxBatch, maxSeqLen: hp.max_seq_length, seed: hp.seed, special: ctx.special });
@@ -170,13 +170,15 @@ export async function runPretraining(hp: PretrainingHparams, options: RunPretrai
     }
     step = state.step;
     dataState = state.data;
-    log(`resuming from ${latest.dir} (step ${step})`);
+    log(hp.do_train && step < hp.num_train_steps ? `resuming from ${latest.dir} (step ${step})` : `loaded ${latest.dir} (step ${step})`);
   } else if (hp.init_checkpoint !== null) {
     const report = loadInitCheckpoint(hp.init_checkpoint, model, ctx.vocab.tokens);
     log(`initialized from ${hp.init_checkpoint}: ${report.loaded.length} parameters loaded` +
       (report.notLoaded.length > 0 ? `, ${report.notLoaded.length} freshly initialized (${report.notLoaded.slice(0, 3).join(', ')}${report.notLoaded.length > 3 ? ', ...' : ''})` : '') +
       (report.differing.length > 0 ? `; the generator folder's copy of ${report.differing.join(', ')} differs: the discriminator's was used` : ''));
   }
+  // The record of this run's settings, once they have proven to fit the model dir.
+  writeFileAtomic(join(hp.model_dir, 'hparams.json'), [JSON.stringify(hparamsJson(hp), null, 2) + '\n']);
   const metricsPath = join(hp.model_dir, METRICS_FILE);
   if (hp.do_train) {
     if (latest) truncateMetricsLog(metricsPath, step);

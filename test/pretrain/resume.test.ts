@@ -169,3 +169,19 @@ test('electra_objective false trains a masked LM alone: generator folder only, g
   assert.equal(again.step, 4);
   assert.deepEqual(again.eval, r.eval);
 });
+
+test('resuming with hparams that change the model or the seed is refused, naming the field', async () => {
+  // 'straight' was trained by the first test with the tiny hparams and seed 7.
+  const bigger = hparams('straight', {
+    num_train_steps: 20, model_hparam_overrides: { hidden_size: 48, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 64, max_position_embeddings: 64 },
+  });
+  await assert.rejects(runPretraining(bigger, quiet),
+    /discriminator\/config\.json: the discriminator of this checkpoint does not fit the hparams: "hidden_size" is 32 here but the hparams give 48 \(resume with the hparams the run started with/);
+  await assert.rejects(runPretraining(hparams('straight', { num_train_steps: 20, seed: 8 }), quiet),
+    /"seed" is 8 but .*checkpoint-12 was trained with seed 7: resume with "seed": 7/);
+  // Neither attempt changed the model dir.
+  const dir = join(data.dataDir, 'models', 'straight');
+  assert.deepEqual(listCheckpoints(dir).map((c) => c.step), [8, 12]);
+  assert.equal((JSON.parse(readFileSync(join(dir, 'hparams.json'), 'utf8')) as { seed: number }).seed, 7);
+  assert.equal(readLog(dir).length, 12);
+});
