@@ -39,7 +39,9 @@ export class BuildWorkers {
   private constructor(numJobs: number, tokenizerModule: string, settings: TokenizerSettings) {
     for (let jobId = 0; jobId < numJobs; jobId++) {
       const start: WorkerStart = { jobId, tokenizerModule, settings };
-      const worker = new Worker(new URL('./build-worker.js', import.meta.url), { workerData: start });
+      // --input-type (from `node --input-type=module -e ...`) is refused for a file entry point: drop it.
+      const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+      const worker = new Worker(new URL('./build-worker.js', import.meta.url), { workerData: start, execArgv });
       this.workers.set(jobId, worker);
       worker.on('message', (m: WorkerMessage) => {
         const hooks = this.hooks;

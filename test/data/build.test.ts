@@ -18,7 +18,7 @@ let vocabFile: string;
 before(() => {
   root = tempDir('build');
   corpusDir = join(root.dir, 'corpus');
-  writeDocuments('brown', readCorpus('brown').slice(0, 10), corpusDir);
+  writeDocuments('brown', readCorpus('brown', 10), corpusDir);
   writeDocuments('sotu', readCorpus('sotu').slice(0, 1), corpusDir);
   vocabFile = join(root.dir, 'vocab.txt');
   writeFileSync(vocabFile, bertUncasedVocabText());

@@ -16,7 +16,7 @@ test('Brown (150 documents, BERT uncased, L=128): ~10% single-segment draws, ~5%
   const { dir, cleanup } = tempDir('brown-stats');
   try {
     const corpus = join(dir, 'corpus');
-    const docs = readCorpus('brown').slice(0, 150);
+    const docs = readCorpus('brown', 150);
     writeDocuments('brown', docs, corpus);
     writeFileSync(join(dir, 'vocab.txt'), bertUncasedVocabText());
     const L = 128;
