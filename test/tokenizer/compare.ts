@@ -22,7 +22,10 @@ export async function compareEncodings(
   const result: Comparison = { texts: inputs.length, tokens: 0, mismatches: 0, examples: [] };
   for (let from = 0; from < inputs.length; from += batch) {
     const chunk = inputs.slice(from, from + batch);
-    const refs = await Promise.all(chunk.map((input) => (typeof input === 'string' ? reference.encode(input) : reference.encode(input[0], input[1]))));
+    // encodeBatch takes single texts only in this binding; pairs go one by one.
+    const refs = chunk.every((input) => typeof input === 'string')
+      ? await reference.encodeBatch(chunk as string[])
+      : await Promise.all(chunk.map((input) => (typeof input === 'string' ? reference.encode(input) : reference.encode(input[0], input[1]))));
     chunk.forEach((input, k) => {
       const ref = refs[k]!;
       const enc = typeof input === 'string' ? ours.encode(input) : ours.encode(input[0], input[1]);
