@@ -65,8 +65,16 @@ export interface RunPretrainingResult {
   checkpoint: string | null;
   interrupted: boolean;
   eval: PretrainingEvalResults | null;
-  /** The accuracy of calling every eval token real (what disc_accuracy must beat); null without eval. */
-  evalAllRealAccuracy: number | null;
+  /** electra-ts extras of the eval (null without eval or without a discriminator). */
+  evalExtras: EvalExtras | null;
+}
+
+/** Eval figures beyond the reference's, written to unsup_results.json too. */
+export interface EvalExtras {
+  /** The accuracy of calling every token real: what disc_accuracy must beat to show any detection. */
+  disc_all_real_accuracy: number;
+  /** Exact ROC AUC over real tokens only (disc_auc is TF's binned AUC with padding as negatives). */
+  disc_auc_real_tokens: number;
 }
 
 /** A loss or gradient that is NaN or infinite: the run stops instead of writing bad weights. */
@@ -261,21 +269,21 @@ export async function runPretraining(hp: PretrainingHparams, options: RunPretrai
   }
 
   let evalResults: PretrainingEvalResults | null = null;
-  let allReal: number | null = null;
+  let extras: EvalExtras | null = null;
   if (hp.do_eval && !interrupted) {
     if (step === 0 && !latest && hp.init_checkpoint === null) log('note: evaluating a freshly initialized model (no checkpoint and no init_checkpoint)');
     const acc = evaluate(hp, trainer, ctx);
     evalResults = acc.results(step);
-    allReal = acc.allRealAccuracy();
+    if (hp.electra_objective) extras = { disc_all_real_accuracy: acc.allRealAccuracy(), disc_auc_real_tokens: acc.exactAuc() };
     const text = formatEvalResults(evalResults, hp.electra_objective);
     mkdirSync(dirname(hp.results_txt), { recursive: true });
     mkdirSync(dirname(hp.results_json), { recursive: true });
     writeFileAtomic(hp.results_txt, [text]);
-    const json = hp.electra_objective ? { ...evalResults, disc_all_real_accuracy: allReal } : evalResults;
+    const json = { ...evalResults, ...extras };
     writeFileAtomic(hp.results_json, [JSON.stringify(json, null, 2) + '\n']);
     log(`eval results (${hp.num_eval_steps} batches of ${hp.eval_batch_size}) written to ${hp.results_txt}:\n${text.trimEnd()}`);
   }
-  return { step, resumedFrom, checkpoint: lastCheckpoint, interrupted, eval: evalResults, evalAllRealAccuracy: allReal };
+  return { step, resumedFrom, checkpoint: lastCheckpoint, interrupted, eval: evalResults, evalExtras: extras };
 }
 
 /** The reference's eval metrics summed over num_eval_steps batches (no dropout; masking from the eval streams). */

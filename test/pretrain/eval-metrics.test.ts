@@ -83,6 +83,8 @@ test('EvalAccumulator weighs every prediction, example and token alike across ba
   // The padded position (label 1, prob 0.7) counts as a negative with probability 0, as the reference's
   // disc_labels * input_mask and disc_probs * input_mask.
   assert.ok(Math.abs(r.disc_auc - tfAuc([0.9, 0.8, 0.1, 0.2, 0], [true, false, false, false, false])) < 1e-12);
+  // The exact AUC leaves padding out: 0.9 (replaced) above all three real negatives.
+  assert.equal(acc.exactAuc(), 1);
   const text = formatEvalResults(r, true);
   assert.deepEqual(text.trimEnd().split('\n').map((l) => l.trim().split(' = ')[0]), [
     'disc_accuracy', 'disc_auc', 'disc_loss', 'disc_precision', 'disc_recall', 'global_step', 'loss', 'masked_lm_accuracy',
