@@ -110,7 +110,12 @@ export function checkRunInputs(hp: PretrainingHparams): RunContext {
       throw new UsageError(`the ${what}'s hidden_size ${cfg.hidden_size} is not a multiple of its ${cfg.num_attention_heads} attention heads (model_hparam_overrides / generator_hidden_size)`);
     }
   }
-  const m = readManifest(hp.pretrain_tfrecords);
+  let m;
+  try {
+    m = readManifest(hp.pretrain_tfrecords);
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}; build it with: electra build-pretraining-dataset --corpus-dir CORPUS --vocab-file ${hp.vocab_file} --output-dir ${hp.pretrain_tfrecords} --max-seq-length ${hp.max_seq_length}`);
+  }
   const manifest = join(hp.pretrain_tfrecords, 'manifest.json');
   if (m.maxSeqLength !== hp.max_seq_length) {
     throw new UsageError(`"max_seq_length" is ${hp.max_seq_length} but ${manifest} says the data was built with ${m.maxSeqLength}: set "max_seq_length": ${m.maxSeqLength} or rebuild the data`);
