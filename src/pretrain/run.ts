@@ -94,6 +94,9 @@ export interface RunContext {
   vocabHash: string;
 }
 
+/** Settings that change what the model is trained or evaluated on (noted when they differ on resume). */
+const OBJECTIVE_KEYS = ['temperature', 'mask_prob', 'max_predictions_per_seq', 'gen_weight', 'disc_weight', 'learning_rate', 'num_train_steps', 'num_warmup_steps'] as const;
+
 /** Checks the hparams against the vocabulary, the dataset and the init checkpoint; nothing is written. */
 export function checkRunInputs(hp: PretrainingHparams): RunContext {
   if (!existsSync(hp.vocab_file)) {
@@ -184,6 +187,11 @@ export async function runPretraining(hp: PretrainingHparams, options: RunPretrai
     step = state.step;
     dataState = state.data;
     log(hp.do_train && step < hp.num_train_steps ? `resuming from ${latest.dir} (step ${step})` : `loaded ${latest.dir} (step ${step})`);
+    // Allowed, but a continuation or an eval under other objective settings is rarely meant.
+    for (const key of OBJECTIVE_KEYS) {
+      const before = state.hparams[key];
+      if (before !== undefined && before !== hp[key]) log(`note: "${key}" is ${JSON.stringify(hp[key])} but ${latest.dir} was trained with ${JSON.stringify(before)}`);
+    }
   } else if (hp.init_checkpoint !== null) {
     const report = loadInitCheckpoint(hp.init_checkpoint, model, ctx.vocab.tokens);
     log(`initialized from ${hp.init_checkpoint}: ${report.loaded.length} parameters loaded` +

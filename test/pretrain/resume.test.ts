@@ -168,6 +168,11 @@ test('electra_objective false trains a masked LM alone: generator folder only, g
   const again = await runPretraining(hparams('mlm', { electra_objective: false, num_train_steps: 4, do_train: false, do_eval: true, num_eval_steps: 2 }), quiet);
   assert.equal(again.step, 4);
   assert.deepEqual(again.eval, r.eval);
+  // Other objective settings than the checkpoint's are allowed but pointed out.
+  const lines: string[] = [];
+  await runPretraining(hparams('mlm', { electra_objective: false, num_train_steps: 4, do_train: false, do_eval: true, num_eval_steps: 1, mask_prob: 0.2 }),
+    { progress: false, log: (l) => lines.push(l) });
+  assert.ok(lines.some((l) => /note: "mask_prob" is 0\.2 but .*checkpoint-4 was trained with 0\.15/.test(l)), lines.join('\n'));
 });
 
 test('resuming with hparams that change the model or the seed is refused, naming the field', async () => {
