@@ -2,6 +2,7 @@
 import { convertCommand } from './convert.js';
 import { buildPretrainingDatasetCommand } from './build-pretraining-dataset.js';
 import { corpusCommand } from './corpus.js';
+import { pretrainCommand } from './pretrain.js';
 import { tokenizeCommand } from './tokenize.js';
 import { vocabCommand } from './vocab.js';
 
@@ -11,10 +12,4 @@ export interface Command {
   run(argv: string[]): Promise<number>;
 }
 
-export const commands: Command[] = [
-  tokenizeCommand,
-  vocabCommand,
-  corpusCommand,
-  buildPretrainingDatasetCommand,
-  convertCommand,
-];
+export const commands: Command[] = [convertCommand, tokenizeCommand, vocabCommand, corpusCommand, buildPretrainingDatasetCommand, pretrainCommand];
