@@ -1,6 +1,7 @@
 // `npm run bench -- <suite>`: runs one benchmark suite.
 const suites: Record<string, () => Promise<void>> = {
   kernels: async () => (await import('./kernels.js')).run(),
+  pretrain: async () => (await import('./pretrain.js')).run(),
 };
 
 const name = process.argv[2];
