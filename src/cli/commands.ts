@@ -1,5 +1,6 @@
 // The CLI's command table; each command lives in its own module.
 import { convertCommand } from './convert.js';
+import { finetuneCommand } from './finetune.js';
 import { tokenizeCommand } from './tokenize.js';
 import { vocabCommand } from './vocab.js';
 
@@ -9,4 +10,4 @@ export interface Command {
   run(argv: string[]): Promise<number>;
 }
 
-export const commands: Command[] = [convertCommand, tokenizeCommand, vocabCommand];
+export const commands: Command[] = [convertCommand, finetuneCommand, tokenizeCommand, vocabCommand];
