@@ -82,7 +82,7 @@ export class FinetunedModel {
   static load(dir: string, opts: LoadFinetunedOptions = {}): FinetunedModel {
     const folder = readFinetuningFolder(dir);
     if (folder.tasks.length === 0) {
-      throw new UsageError(`${dir} holds a ${folder.folder.architecture} without task heads: fine-tune it first (electra finetune)`);
+      throw new UsageError(`${dir} holds an ${folder.folder.architecture} without task heads: fine-tune it first (electra finetune)`);
     }
     const settings = folder.saved ?? defaultSettings(folder);
     const maxBatch = opts.maxBatch ?? 4;
