@@ -336,7 +336,7 @@ export function runFinetuning(opts: FinetuneOptions): FinetuneResult {
         if (report.loadedHeads.length > 0) log(`continuing the ${report.loadedHeads.join(', ')} head(s) from ${source.dir}`);
       }
       rmSync(modelDir, { recursive: true, force: true });
-      train1(model, train, trainSteps, stepsPerEpoch, seed, hp, k, log, opts.progressStream, `${taskNames} trial ${trial}/${hp.num_trials}`);
+      trainTrial(model, train, trainSteps, stepsPerEpoch, seed, hp, k, log, opts.progressStream, `${taskNames} trial ${trial}/${hp.num_trials}`);
       saveFinetunedModel(modelDir, model, { vocab, doLowerCase: hp.do_lower_case, saved });
       log(`saved ${modelDir}`);
     } else {
@@ -377,7 +377,7 @@ function writeResults(paths: FinetuningPaths, trials: Map<string, MetricList>[])
 }
 
 /** The training loop of one trial: each epoch a fresh shuffle split into batches (the last one smaller). */
-function train1(
+function trainTrial(
   model: FinetuningModel, items: BatchItem[], steps: number, stepsPerEpoch: number, seed: number, hp: FinetuningHparams,
   k: Kernels, log: (s: string) => void, stream: FinetuneOptions['progressStream'], label: string,
 ): void {
