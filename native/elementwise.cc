@@ -35,15 +35,17 @@ struct V {
   static void store_n(float* p, F v, int64_t) { *p = v; }
   static F fill_n(F v, int64_t, float) { return v; }
 
+  static F opaque(F v) { return v; }
   static F set(float a) { return a; }
   static F zero() { return 0.0f; }
   static F add(F a, F b) { return a + b; }
   static F sub(F a, F b) { return a - b; }
   static F mul(F a, F b) { return a * b; }
   static F div(F a, F b) { return a / b; }
-  // Fused-like via float64 (exact product, one final rounding but for rare double rounding).
-  static F fma(F a, F b, F c) { return static_cast<float>(static_cast<double>(a) * b + c); }
-  static F fnma(F a, F b, F c) { return static_cast<float>(c - static_cast<double>(a) * b); }
+  // Unfused without FMA hardware (float64 emulation costs long latency chains); only
+  // square_error must be exact, which the float64 product is.
+  static F fma(F a, F b, F c) { return a * b + c; }
+  static F fnma(F a, F b, F c) { return c - a * b; }
   static F square_error(F a, F h) { return static_cast<float>(static_cast<double>(a) * a - h); }
   static F max(F a, F b) { return a > b ? a : b; }
   static F min(F a, F b) { return a < b ? a : b; }
@@ -53,8 +55,26 @@ struct V {
   static F select(M m, F t, F f) { return m ? t : f; }
   static float hsum(F v) { return v; }
   static float hmax(F v) { return v; }
-  static F round(F v) { return std::nearbyint(v); }
-  static F ldexp(F p, F n) { return std::ldexp(p, static_cast<int>(n)); }
+  // Round to nearest by adding and removing 1.5 * 2^23 (|v| < 2^22 here); nearbyint
+  // and ldexp are library calls without SSE4.1.
+  static F round(F v) {
+    const float shifted = v + 12582912.0f;
+    return shifted - 12582912.0f;
+  }
+  static F pow2(int n) {  // 2^n for n in [-126, 127]
+    const uint32_t bits = static_cast<uint32_t>(n + 127) << 23;
+    float out;
+    std::memcpy(&out, &bits, sizeof out);
+    return out;
+  }
+  static F ldexp(F p, F n) {
+    int e = static_cast<int>(n);
+    if (e < -126) {  // down to -217 for exp(-150): scale in two normal steps
+      p *= pow2(-126);
+      e += 126;
+    }
+    return p * pow2(e);
+  }
   static F exp_underflow_fix(F e, F) { return e; }
 
   static I set_i(uint32_t a) { return a; }
@@ -453,16 +473,25 @@ Napi::Value EmbeddingScatterAdd(const Napi::CallbackInfo& info) {
   float* dtable = a.f32(2, "dTable", 0);
   if (n == 0) return Undefined(info);
   check_ids(a, ids, count, a.length(2) / dim);
-  // Split by columns: every task adds all rows in order to its own columns, so
-  // repeated ids never race and the result does not depend on the split.
-  int64_t width = dim;
+  // Tasks own disjoint (id class, column block) pairs: each adds its rows in index
+  // order, so repeated ids never race and the sums do not depend on the split.
+  // Column blocks stay >= 256 floats (contiguous 1 KB runs); id classes (id mod
+  // classes) supply the rest of the parallelism.
+  int64_t blocks = 1, classes = 1;
   if (n >= kChunk) {
-    const int64_t parts = 4 * static_cast<int64_t>(pool_threads());
-    width = std::max<int64_t>(16, ((dim + parts - 1) / parts + 15) / 16 * 16);
+    const int64_t want = 4 * static_cast<int64_t>(pool_threads());
+    blocks = std::min<int64_t>(want, std::max<int64_t>(1, dim / 256));
+    classes = (want + blocks - 1) / blocks;
   }
+  const int64_t width = (dim + blocks - 1) / blocks;
   const auto& k = ops();
-  for_chunks(dim, width, [&](int64_t c0, int64_t c1) {
-    for (int64_t i = 0; i < count; ++i) k.axpy(1.0f, dout + i * dim + c0, dtable + static_cast<int64_t>(ids[i]) * dim + c0, c1 - c0);
+  parallel_for(blocks * classes, [&](int64_t t) {
+    const int64_t cls = t / blocks, c0 = (t % blocks) * width, c1 = std::min(dim, c0 + width);
+    if (c0 >= c1) return;
+    for (int64_t i = 0; i < count; ++i) {
+      const int64_t id = ids[i];
+      if (id % classes == cls) k.axpy(1.0f, dout + i * dim + c0, dtable + id * dim + c0, c1 - c0);
+    }
   });
   return Undefined(info);
 }

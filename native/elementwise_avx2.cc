@@ -32,6 +32,7 @@ struct V {
     return _mm256_blendv_ps(_mm256_set1_ps(fill), v, _mm256_castsi256_ps(tail(n)));
   }
 
+  static F opaque(F v) { return v; }
   static F set(float a) { return _mm256_set1_ps(a); }
   static F zero() { return _mm256_setzero_ps(); }
   static F add(F a, F b) { return _mm256_add_ps(a, b); }

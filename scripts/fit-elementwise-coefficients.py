@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """Fits the polynomial/rational coefficients used by native/elementwise_simd.inc.
 
-Development tool only (needs numpy and mpmath); prints the C++ constants.
+Development tool only (needs numpy and mpmath); prints the constants.
   exp(r) on |r| <= ln2/2: degree-6 polynomial, minimax relative error (Lawson iteration).
   R(a) = Phi(-a) * exp(a^2/2) on [0, 13.5]: rational N4(a)/D5(a) with D(0) = 1, minimax
   relative error (Sanathanan-Koerner linearisation + Lawson weights). All its coefficients
   come out positive, so Horner's rule in float32 for a >= 0 has no cancellation.
+  With --float64: R(a) on [0, 38.5] as N10(a)/D11(a) for the JS backend, fitted the same
+  way in 60-digit arithmetic (takes a few minutes).
 """
+import sys
 import mpmath as mp
 import numpy as np
 from numpy.polynomial import chebyshev as cheb
@@ -68,6 +71,37 @@ def show(name, coefs):
     vals = ", ".join("%.9ef" % np.float32(c) for c in coefs)
     print(f"constexpr float {name}[] = {{{vals}}};")
 
+
+def fit_mills_float64(kn=10, kd=11, lo=0.0, hi=38.5, npts=400, iters=12):
+    mp.mp.dps = 60
+    pts = [(hi + lo) / 2 + (hi - lo) / 2 * mp.cos(mp.pi * (i + 0.5) / npts) for i in range(npts)]
+    fs = [mills_r(a) for a in pts]
+    den = [mp.mpf(1)] * npts
+    w = [mp.mpf(1)] * npts
+    for it in range(iters):
+        rows, rhs = [], []
+        for a, f, dv, wi in zip(pts, fs, den, w):
+            s = wi / (dv * f)
+            rows.append([s * a**i for i in range(kn + 1)] + [-s * f * a**j for j in range(1, kd + 1)])
+            rhs.append(s * f)
+        x, _ = mp.qr_solve(mp.matrix(rows), mp.matrix(rhs))
+        num = [x[i] for i in range(kn + 1)]
+        dcoef = [mp.mpf(1)] + [x[kn + 1 + j] for j in range(kd)]
+        den = [mp.polyval(dcoef[::-1], a) for a in pts]
+        errs = [abs(mp.polyval(num[::-1], a) / dv / f - 1) for a, dv, f in zip(pts, den, fs)]
+        if it >= 4:
+            w = [wi * e for wi, e in zip(w, errs)]
+            total = sum(w)
+            w = [wi / total * npts for wi in w]
+    return [float(c) for c in num], [float(c) for c in dcoef], max(errs)
+
+
+if "--float64" in sys.argv:
+    n64, d64, err64 = fit_mills_float64()
+    print(f"// float64 R rational relative error {mp.nstr(err64, 3)}")
+    print("MILLS_NUM =", [repr(c) for c in n64])
+    print("MILLS_DEN =", [repr(c) for c in d64])
+    sys.exit(0)
 
 e, e_err = fit_exp()
 n, d, r_err = fit_mills()

@@ -40,7 +40,7 @@ export interface PretrainingStepOptions {
   fixedSamples?: Int32Array;
 }
 
-/** Sums and counts for one batch; ratios in `metricsSummary`. Losses are the batch means. */
+/** Sums and counts for one batch (see pretrain/metrics.ts for the ratios). Losses are the batch means. */
 export interface PretrainingMetrics {
   totalLoss: number;
   /** masked_lm_loss: mean generator cross-entropy over the predictions. */
@@ -265,19 +265,4 @@ export function argmaxRows(x: Float32Array, rows: number, cols: number, out: Int
     }
     out[r] = bestIndex;
   }
-}
-
-/** The reference's eval metrics from summed counts (AUC needs the per-token probabilities). */
-export function metricsSummary(m: PretrainingMetrics): Record<string, number> {
-  const ratio = (a: number, b: number): number => (b > 0 ? a / b : 0);
-  return {
-    total_loss: m.totalLoss,
-    masked_lm_loss: m.genLoss,
-    masked_lm_accuracy: ratio(m.mlmCorrect, m.predictions),
-    sampled_masked_lm_accuracy: ratio(m.sampledCorrect, m.predictions),
-    disc_loss: ratio(m.discExampleLossSum, m.examples),
-    disc_accuracy: ratio(m.discCorrect, m.discTokens),
-    disc_precision: ratio(m.discTruePositives, m.discPredictedPositives),
-    disc_recall: ratio(m.discTruePositives, m.discLabelPositives),
-  };
 }

@@ -1,10 +1,29 @@
 // What TokenizerPool and its workers exchange: texts in, flat typed arrays out (transferable).
 import type { BertTokenizer } from './tokenizer.js';
 
+/**
+ * Texts travel as one joined string plus their lengths: cloning one long string is a copy, while
+ * cloning thousands of short ones costs per string.
+ */
 export interface BatchRequest {
   id: number;
-  texts: string[];
+  joined: string;
+  lengths: Int32Array;
   withOffsets: boolean;
+}
+
+export function packTexts(texts: readonly string[]): { joined: string; lengths: Int32Array } {
+  return { joined: texts.join(''), lengths: Int32Array.from(texts, (t) => t.length) };
+}
+
+export function unpackTexts(joined: string, lengths: Int32Array): string[] {
+  const texts = new Array<string>(lengths.length);
+  let at = 0;
+  for (let i = 0; i < lengths.length; i++) {
+    texts[i] = joined.slice(at, at + lengths[i]!);
+    at += lengths[i]!;
+  }
+  return texts;
 }
 
 /** Pieces (no special tokens) of many texts, back to back. */

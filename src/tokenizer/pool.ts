@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { BertTokenizerOptions } from './tokenizer.js';
 import { Vocab } from './vocab.js';
-import { concatBatches, type BatchRequest, type EncodedBatch } from './pool-protocol.js';
+import { concatBatches, packTexts, type BatchRequest, type EncodedBatch } from './pool-protocol.js';
 
 export type { EncodedBatch } from './pool-protocol.js';
 
@@ -78,10 +78,11 @@ export class TokenizerPool {
     }
     worker.ref();
     const id = this.nextId++;
-    const request: BatchRequest = { id, texts, withOffsets };
+    const { joined, lengths } = packTexts(texts);
+    const request: BatchRequest = { id, joined, lengths, withOffsets };
     return new Promise<EncodedBatch>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      worker.postMessage(request);
+      worker.postMessage(request, [lengths.buffer as ArrayBuffer]);
     });
   }
 

@@ -4,7 +4,7 @@
 //
 // Tolerances (float32 kernels against float64 references):
 //   biasAdd, add, axpy, scale, dropout values: rtol 2e-7 (one rounding)
-//   gelu: rtol 5e-7 + atol 1e-36 (measured worst 3.7e-7, deep negative tail)
+//   gelu: rtol 6e-7 + atol 1e-36 (measured worst 4.2e-7 SIMD, 4.7e-7 scalar, all for x < 0)
 //   geluBackward: atol 3e-7 * |dy|max
 //   layerNorm / softmax / cross-entropies / adamw: stated per test, ~1e-6 relative
 //   sumSquares, clip norm: rtol 1e-12 (both accumulate in float64)
@@ -191,7 +191,7 @@ describe('biasAdd / biasBackward', () => {
 });
 
 describe('gelu', () => {
-  it('matches x * Phi(x) to 5e-7 relative over [-14, 14] and odd sizes; y may alias x', () => {
+  it('matches x * Phi(x) to 6e-7 relative over [-14, 14] and odd sizes; y may alias x', () => {
     const n = 20011;
     const x = new Float32Array(n);
     for (let i = 0; i < n; i++) x[i] = -14 + (28 * i) / (n - 1);
@@ -199,12 +199,12 @@ describe('gelu', () => {
     eachVariant((k, name) => {
       const y = new Float32Array(n);
       k.gelu(x, y, n);
-      assertClose(y, expected, 1e-36, 5e-7, `${name} gelu`);
+      assertClose(y, expected, 1e-36, 6e-7, `${name} gelu`);
       for (const m of ODD) {
         const part = x.slice(n - m - 5000, n - 5000);
         const alias = part.slice();
         k.gelu(alias, alias, m);
-        assertClose(alias, Array.from(part, (v) => v * normalCdf(v)), 1e-36, 5e-7, `${name} aliased n=${m}`);
+        assertClose(alias, Array.from(part, (v) => v * normalCdf(v)), 1e-36, 6e-7, `${name} aliased n=${m}`);
       }
     });
   });
@@ -488,7 +488,8 @@ describe('add / axpy / scale', () => {
         assert.deepEqual(bb, out, `${name} add out=b`);
         const y = b.slice();
         k.axpy(-0.75, a, y, n);
-        assertClose(y, Array.from(a, (v, i) => b[i]! - 0.75 * v), 1e-7, 2e-7, `${name} axpy n=${n}`);
+        // atol: without FMA hardware (scalar build) alpha * x is rounded before the add; |terms| <= 4.
+        assertClose(y, Array.from(a, (v, i) => b[i]! - 0.75 * v), 2.5e-7, 2e-7, `${name} axpy n=${n}`);
         const s = a.slice();
         k.scale(s, 3.5, n);
         assertClose(s, Array.from(a, (v) => v * 3.5), 0, 2e-7, `${name} scale n=${n}`);
@@ -720,6 +721,36 @@ describe('sumSquares / clipByGlobalNorm', () => {
         assertClose(clipped, Array.from(g, (v) => v / norm), 1e-9, 1e-6, `${name} clipped n=${n}`);
       }
     });
+  });
+});
+
+describe('JS backend on Float64Array', () => {
+  it('computes in float64 end to end (add, axpy, scale, adamw, sumSquares, clip, layerNorm)', () => {
+    const n = 37;
+    const a = f64(randomArray(n, 171)).map((v) => v + 1e-9); // values float32 cannot hold
+    const b = f64(randomArray(n, 172));
+    const out = new Float64Array(n);
+    js.add(asF32(a), asF32(b), asF32(out), n);
+    assert.deepEqual(out, a.map((v, i) => v + b[i]!));
+    const y = b.slice();
+    js.axpy(1 / 3, asF32(a), asF32(y), n);
+    assert.deepEqual(y, b.map((v, i) => v + (1 / 3) * a[i]!));
+    const s = a.slice();
+    js.scale(asF32(s), 1 / 7, n);
+    assert.deepEqual(s, a.map((v) => v * (1 / 7)));
+    assert.equal(js.sumSquares(asF32(a), n), a.reduce((acc, v) => acc + v * v, 0));
+    const g = a.slice();
+    const norm = js.clipByGlobalNorm(asF32(g), n, 0.5);
+    assert.deepEqual(g, a.map((v) => v * (0.5 / norm)));
+    const p = a.slice(), m = new Float64Array(n), v = new Float64Array(n);
+    js.adamw(asF32(p), asF32(b), asF32(m), asF32(v), n,
+      { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-6, weightDecay: 0.1, biasCorrection: true, step: 1, decayMask: null });
+    // Step 1 with bias correction: m' = g, v' = g^2, so u = g / (|g| + eps) + wd * p.
+    assertClose(p, a.map((pv, i) => pv - 0.01 * (b[i]! / (Math.abs(b[i]!) + 1e-6) + 0.1 * pv)), 0, 1e-14, 'adamw');
+    const yl = new Float64Array(n), mean = new Float64Array(1), rstd = new Float64Array(1);
+    js.layerNorm(asF32(a), asF32(new Float64Array(n).fill(1)), asF32(new Float64Array(n)), asF32(yl), asF32(mean), asF32(rstd), 1, n, 0);
+    const ref = refLayerNorm(a, new Float64Array(n).fill(1), new Float64Array(n), 1, n, 0);
+    assertClose(yl, ref.y, 1e-14, 0, 'layerNorm');
   });
 });
 
