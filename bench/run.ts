@@ -1,6 +1,7 @@
 // `npm run bench -- <suite>`: runs one benchmark suite.
 const suites: Record<string, () => Promise<void>> = {
   kernels: async () => (await import('./kernels.js')).run(),
+  dataset: async () => (await import('./dataset.js')).run(),
   pretrain: async () => (await import('./pretrain.js')).run(),
   finetune: async () => (await import('./finetune.js')).run(),
   tokenizer: async () => (await import('./tokenizer.js')).run(),

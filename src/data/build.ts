@@ -1,0 +1,415 @@
+// Directory-level orchestration of a pre-training dataset build: validate, plan the jobs, reuse what
+// a previous interrupted run finished, run the rest (worker threads or in this thread), then write
+// manifest.json last. Output layout: <outputDir>/manifest.json and <outputDir>/shard-XXXXX-of-NNNNN.bin.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import {
+  JOB_FILE_PATTERN, jobFileName, jobShardIndices, readJobResult, removeJobResult, runBuildJob, writeFileAtomic,
+  type BuildPlan, type CorpusFile, type CreatePretrainingTokenizer, type JobResult, type JobStats,
+  type LoadPretrainingVocabulary, type PretrainingTokenizer, type PretrainingVocabulary, type TokenizerSettings,
+} from './build-job.js';
+import { BuildWorkers } from './build-workers.js';
+import { BuildInterruptedError } from './build-job.js';
+import { MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, readManifest, vocabHash, type PretrainingManifest } from './manifest.js';
+import { PARTIAL_SUFFIX, SHARD_FILE_PATTERN, SHARD_FORMAT_VERSION, idWidthForVocab, readShardHeader, shardFileName } from './shards.js';
+
+export interface BuildConfig {
+  corpusDir: string;
+  vocabFile: string;
+  outputDir: string;
+  maxSeqLength?: number;
+  numProcesses?: number;
+  blanksSeparateDocs?: boolean;
+  lowerCase?: boolean;
+  stripAccents?: boolean;
+  seed?: number;
+  numOutFiles?: number;
+  skipInvalidUtf8?: boolean;
+}
+
+/** The config with defaults filled in; numOutFiles null means "choose from the corpus size" (autoNumOutFiles). */
+export type ResolvedBuildConfig = Omit<Required<BuildConfig>, 'numOutFiles'> & { numOutFiles: number | null };
+
+/** The reference's defaults; seed is ours (the reference is unseeded). */
+export const BUILD_DEFAULTS = {
+  maxSeqLength: 128,
+  numProcesses: 1,
+  blanksSeparateDocs: true,
+  lowerCase: true,
+  stripAccents: true,
+  seed: 0,
+  skipInvalidUtf8: false,
+} as const;
+
+/** The reference's fixed shard count (ExampleWriter's num_out_files), the most the default chooses. */
+export const MAX_DEFAULT_OUT_FILES = 1000;
+/** Text per shard the default aims for. */
+export const TEXT_BYTES_PER_OUT_FILE = 32 << 20;
+
+/**
+ * Default shard count: one per 32 MiB of text, rounded up to a multiple of the process count, at most
+ * the reference's 1000 (which it uses whatever the corpus size: a thousand files of a few examples each
+ * on small corpora, and a second of file creation on this machine's disks).
+ */
+export function autoNumOutFiles(corpusBytes: number, numProcesses: number): number {
+  const wanted = Math.max(1, Math.ceil(corpusBytes / TEXT_BYTES_PER_OUT_FILE));
+  return Math.max(numProcesses, Math.min(MAX_DEFAULT_OUT_FILES, Math.ceil(wanted / numProcesses) * numProcesses));
+}
+
+export const MIN_SEQ_LENGTH = 8;
+export const MAX_SEQ_LENGTH = 512;
+
+export interface BuildProgress {
+  bytesRead: number;
+  totalBytes: number;
+  examples: number;
+  jobsDone: number;
+  jobs: number;
+}
+
+export interface BuildOptions {
+  onProgress?: (p: BuildProgress) => void;
+  onWarning?: (message: string) => void;
+  /**
+   * URL of an ES module exporting `createPretrainingTokenizer(settings)`; loaded in this thread and in
+   * every worker. Default: BERT WordPiece from the vocab file.
+   */
+  tokenizerModule?: string;
+  /** Run the jobs one after another in this thread instead of one worker thread each. */
+  inProcess?: boolean;
+  /** Aborting stops the workers and removes unfinished files; finished jobs are kept for a rerun. */
+  signal?: AbortSignal;
+}
+
+export interface BuildResult {
+  manifest: PretrainingManifest;
+  outputDir: string;
+  /** True when the directory already held this exact build and nothing ran. */
+  alreadyComplete: boolean;
+  jobsRun: number;
+  jobsReused: number;
+  seconds: number;
+}
+
+export const DEFAULT_TOKENIZER_MODULE = new URL('./bert-pretraining-tokenizer.js', import.meta.url).href;
+
+export { BuildInterruptedError };
+
+/** Fills in defaults and checks ranges, with messages naming the flag. */
+export function resolveBuildConfig(config: BuildConfig): ResolvedBuildConfig {
+  const d = BUILD_DEFAULTS;
+  const c: ResolvedBuildConfig = {
+    corpusDir: config.corpusDir, vocabFile: config.vocabFile, outputDir: config.outputDir,
+    maxSeqLength: config.maxSeqLength ?? d.maxSeqLength, numProcesses: config.numProcesses ?? d.numProcesses,
+    blanksSeparateDocs: config.blanksSeparateDocs ?? d.blanksSeparateDocs, lowerCase: config.lowerCase ?? d.lowerCase,
+    stripAccents: config.stripAccents ?? d.stripAccents, seed: config.seed ?? d.seed,
+    numOutFiles: config.numOutFiles ?? null, skipInvalidUtf8: config.skipInvalidUtf8 ?? d.skipInvalidUtf8,
+  };
+  for (const key of ['corpusDir', 'vocabFile', 'outputDir'] as const) {
+    if (typeof c[key] !== 'string' || c[key] === '') throw new Error(`--${kebab(key)} is required`);
+  }
+  if (!Number.isInteger(c.maxSeqLength) || c.maxSeqLength < MIN_SEQ_LENGTH || c.maxSeqLength > MAX_SEQ_LENGTH) {
+    throw new RangeError(`--max-seq-length must be an integer in [${MIN_SEQ_LENGTH}, ${MAX_SEQ_LENGTH}], got ${c.maxSeqLength}`);
+  }
+  if (!Number.isInteger(c.numProcesses) || c.numProcesses < 1 || c.numProcesses > 256) {
+    throw new RangeError(`--num-processes must be an integer in [1, 256], got ${c.numProcesses}`);
+  }
+  if (c.numOutFiles !== null && (!Number.isInteger(c.numOutFiles) || c.numOutFiles < c.numProcesses || c.numOutFiles > 100000)) {
+    throw new RangeError(`--num-out-files must be an integer in [num-processes=${c.numProcesses}, 100000], got ${c.numOutFiles}`);
+  }
+  if (!Number.isInteger(c.seed) || c.seed < 0 || c.seed > 0xffffffff) {
+    throw new RangeError(`--seed must be an integer in [0, 4294967295], got ${c.seed}`);
+  }
+  return { ...c, corpusDir: resolve(c.corpusDir), vocabFile: resolve(c.vocabFile), outputDir: resolve(c.outputDir) };
+}
+
+function kebab(s: string): string {
+  return s.replace(/[A-Z]/g, (m) => '-' + m.toLowerCase());
+}
+
+/** Python's sorted() order on names: by code point (JS's default sort compares UTF-16 units). */
+function compareCodePoints(a: string, b: string): number {
+  const x = [...a];
+  const y = [...b];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const d = x[i]!.codePointAt(0)! - y[i]!.codePointAt(0)!;
+    if (d !== 0) return d;
+  }
+  return x.length - y.length;
+}
+
+/** The corpus files (regular files, symlinks followed) in sorted name order; subdirectories are skipped. */
+export function listCorpusFiles(corpusDir: string, onWarning?: (m: string) => void): CorpusFile[] {
+  let st;
+  try {
+    st = statSync(corpusDir);
+  } catch {
+    throw new Error(`corpus directory ${corpusDir} does not exist`);
+  }
+  if (!st.isDirectory()) throw new Error(`corpus directory ${corpusDir} is not a directory`);
+  const files: CorpusFile[] = [];
+  for (const name of readdirSync(corpusDir).sort(compareCodePoints)) {
+    const path = join(corpusDir, name);
+    let s;
+    try {
+      s = statSync(path);
+    } catch (e) {
+      throw new Error(`${path}: cannot read corpus file (${(e as Error).message})`);
+    }
+    if (s.isDirectory()) {
+      onWarning?.(`${path}: subdirectory skipped (corpus files must sit directly in --corpus-dir)`);
+      continue;
+    }
+    if (!s.isFile()) throw new Error(`${path}: not a regular file; expected text files in --corpus-dir`);
+    files.push({ name, path, bytes: s.size, mtimeMs: s.mtimeMs });
+  }
+  if (files.length === 0) throw new Error(`corpus directory ${corpusDir} is empty; expected text files, one sentence or paragraph a line`);
+  if (files.every((f) => f.bytes === 0)) throw new Error(`corpus directory ${corpusDir} holds only empty files`);
+  return files;
+}
+
+interface TokenizerModule {
+  createPretrainingTokenizer?: CreatePretrainingTokenizer;
+  loadPretrainingVocabulary?: LoadPretrainingVocabulary;
+}
+
+async function loadTokenizerModule(moduleUrl: string): Promise<Required<Pick<TokenizerModule, 'createPretrainingTokenizer'>> & TokenizerModule> {
+  const mod = (await import(moduleUrl)) as TokenizerModule;
+  const create = mod.createPretrainingTokenizer;
+  if (typeof create !== 'function') throw new Error(`${moduleUrl} does not export createPretrainingTokenizer`);
+  return { ...mod, createPretrainingTokenizer: create };
+}
+
+/** Creates a module's tokenizer. */
+export async function createTokenizer(moduleUrl: string, settings: TokenizerSettings): Promise<PretrainingTokenizer> {
+  return (await loadTokenizerModule(moduleUrl)).createPretrainingTokenizer(settings);
+}
+
+/** The vocabulary facts of a tokenizer. */
+export function vocabularyOf(tokenizer: PretrainingTokenizer): PretrainingVocabulary {
+  return { tokens: tokenizer.vocab.tokens, clsId: tokenizer.clsId, sepId: tokenizer.sepId };
+}
+
+/** A module's vocabulary: its cheap loader when it has one, else from a full tokenizer. */
+async function loadVocabulary(moduleUrl: string, settings: TokenizerSettings): Promise<PretrainingVocabulary> {
+  const mod = await loadTokenizerModule(moduleUrl);
+  if (mod.loadPretrainingVocabulary) return mod.loadPretrainingVocabulary(settings);
+  return vocabularyOf(await mod.createPretrainingTokenizer(settings));
+}
+
+/** Checks that a worker's tokenizer has the plan's vocabulary. */
+export function checkTokenizer(plan: BuildPlan, tokenizer: PretrainingTokenizer): void {
+  const hash = vocabHash(tokenizer.vocab.tokens);
+  if (hash !== plan.vocabHash) throw new Error(`tokenizer vocabulary hash ${hash} differs from the build's ${plan.vocabHash}`);
+}
+
+function tokenizerSettings(c: ResolvedBuildConfig): TokenizerSettings {
+  return { vocabFile: c.vocabFile, lowerCase: c.lowerCase, stripAccents: c.stripAccents };
+}
+
+/** Builds the plan: file list, vocabulary facts and the build hash covering config and corpus. */
+export function planBuild(
+  c: ResolvedBuildConfig, vocab: PretrainingVocabulary, files: CorpusFile[] = listCorpusFiles(c.corpusDir),
+): BuildPlan {
+  const vHash = vocabHash(vocab.tokens);
+  const idWidth = idWidthForVocab(vocab.tokens.length);
+  const numOutFiles = c.numOutFiles ?? autoNumOutFiles(files.reduce((s, f) => s + f.bytes, 0), c.numProcesses);
+  const identity = {
+    shardFormat: SHARD_FORMAT_VERSION, manifestFormat: MANIFEST_FORMAT_VERSION, vocabHash: vHash,
+    maxSeqLength: c.maxSeqLength, lowerCase: c.lowerCase, stripAccents: c.stripAccents,
+    blanksSeparateDocs: c.blanksSeparateDocs, seed: c.seed, numProcesses: c.numProcesses,
+    numOutFiles, skipInvalidUtf8: c.skipInvalidUtf8, clsId: vocab.clsId, sepId: vocab.sepId,
+    files: files.map((f) => [f.name, f.bytes, f.mtimeMs]),
+  };
+  return {
+    outputDir: c.outputDir, maxSeqLength: c.maxSeqLength, numJobs: c.numProcesses, numOutFiles,
+    blanksSeparateDocs: c.blanksSeparateDocs, seed: c.seed, skipInvalidUtf8: c.skipInvalidUtf8,
+    tokenizer: tokenizerSettings(c), idWidth, vocabHash: vHash, vocabSize: vocab.tokens.length,
+    buildHash: createHash('sha256').update(JSON.stringify(identity)).digest('hex'),
+    files,
+  };
+}
+
+/** True when shard `file` exists, is complete, and belongs to this build with this many examples. */
+function shardIsFinished(plan: BuildPlan, file: string, examples: number): boolean {
+  try {
+    const h = readShardHeader(join(plan.outputDir, file));
+    return h.buildHash === plan.buildHash && h.numExamples === examples && h.maxSeqLength === plan.maxSeqLength;
+  } catch {
+    return false;
+  }
+}
+
+/** A finished job of this build found on disk (sidecar plus all its shards), or null. */
+function finishedJob(plan: BuildPlan, jobId: number): JobResult | null {
+  const r = readJobResult(plan.outputDir, jobId, plan.numJobs, plan.buildHash);
+  if (!r) return null;
+  const expected = jobShardIndices(plan, jobId).map((i) => shardFileName(i, plan.numOutFiles));
+  if (r.shards.length !== expected.length || r.shards.some((s, k) => s.file !== expected[k])) return null;
+  return r.shards.every((s) => shardIsFinished(plan, s.file, s.examples)) ? r : null;
+}
+
+function manifestIsComplete(plan: BuildPlan): PretrainingManifest | null {
+  let m: PretrainingManifest;
+  try {
+    m = readManifest(plan.outputDir);
+  } catch {
+    return null;
+  }
+  if (m.buildHash !== plan.buildHash || m.shards.length !== plan.numOutFiles) return null;
+  return m.shards.every((s) => shardIsFinished(plan, s.file, s.examples)) ? m : null;
+}
+
+/** Files this builder owns in an output directory (never touches anything else). */
+function ownedFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((name) => {
+    const base = name.endsWith(PARTIAL_SUFFIX) ? name.slice(0, -PARTIAL_SUFFIX.length) : name;
+    return base === MANIFEST_FILE || SHARD_FILE_PATTERN.test(base) || JOB_FILE_PATTERN.test(base);
+  });
+}
+
+/** Removes our files in dir except those in keep. */
+function removeOwned(dir: string, keep: ReadonlySet<string>): void {
+  for (const name of ownedFiles(dir)) if (!keep.has(name)) rmSync(join(dir, name), { force: true });
+}
+
+function sumStats(results: readonly JobResult[]): JobStats {
+  const total: JobStats = {
+    examples: 0, singleSegmentDraws: 0, withoutSecondSegment: 0, shortTargets: 0, inputTokens: 0,
+    keptTokens: 0, truncatedTokens: 0, files: 0, lines: 0, bytes: 0, skippedLines: 0,
+  };
+  for (const r of results) for (const k of Object.keys(total) as (keyof JobStats)[]) total[k] += r.stats[k];
+  return total;
+}
+
+function makeManifest(c: ResolvedBuildConfig, plan: BuildPlan, results: JobResult[]): PretrainingManifest {
+  const shards = results.flatMap((r) => r.shards).sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  return {
+    format: MANIFEST_FORMAT, formatVersion: MANIFEST_FORMAT_VERSION, buildHash: plan.buildHash,
+    maxSeqLength: plan.maxSeqLength, dtype: plan.idWidth === 2 ? 'uint16' : 'int32',
+    vocab: { hash: plan.vocabHash, size: plan.vocabSize },
+    // Effective setting: the reference strips accents only while lower-casing.
+    lowerCase: c.lowerCase, stripAccents: c.lowerCase && c.stripAccents, blanksSeparateDocs: c.blanksSeparateDocs,
+    seed: c.seed, numProcesses: c.numProcesses, numOutFiles: plan.numOutFiles,
+    corpus: { files: plan.files.length, bytes: plan.files.reduce((s, f) => s + f.bytes, 0) },
+    counts: sumStats(results),
+    shards,
+  };
+}
+
+/**
+ * Builds (or finishes) the dataset described by config. Deterministic for a given seed and
+ * numProcesses: the same corpus gives byte-identical shards and manifest.
+ */
+export async function buildPretrainingDataset(config: BuildConfig, options: BuildOptions = {}): Promise<BuildResult> {
+  const started = performance.now();
+  const c = resolveBuildConfig(config);
+  const moduleUrl = options.tokenizerModule ?? DEFAULT_TOKENIZER_MODULE;
+  if (!existsSync(c.vocabFile)) throw new Error(`vocab file ${c.vocabFile} does not exist`);
+  if (!existsSync(c.corpusDir)) throw new Error(`corpus directory ${c.corpusDir} does not exist`);
+  // Workers start loading their tokenizers now, while this thread plans; jobs found finished are dropped.
+  const workers = options.inProcess ? null : BuildWorkers.start(c.numProcesses, moduleUrl, tokenizerSettings(c));
+  try {
+    const files = listCorpusFiles(c.corpusDir, options.onWarning);
+    return await buildWith(c, files, moduleUrl, workers, options, started);
+  } finally {
+    // Idle workers (jobs found finished, or a failure before their job was sent) must not keep the process alive.
+    await workers?.terminate();
+  }
+}
+
+async function buildWith(
+  c: ResolvedBuildConfig, files: CorpusFile[], moduleUrl: string, workers: BuildWorkers | null, options: BuildOptions, started: number,
+): Promise<BuildResult> {
+  let tokenizer: PretrainingTokenizer | null = null;
+  let plan: BuildPlan;
+  if (workers) {
+    plan = planBuild(c, await loadVocabulary(moduleUrl, tokenizerSettings(c)), files);
+  } else {
+    tokenizer = await createTokenizer(moduleUrl, tokenizerSettings(c));
+    plan = planBuild(c, vocabularyOf(tokenizer), files);
+  }
+  const outputExisted = existsSync(c.outputDir);
+  mkdirSync(c.outputDir, { recursive: true });
+  const elapsed = (): number => (performance.now() - started) / 1000;
+
+  const complete = manifestIsComplete(plan);
+  if (complete) {
+    removeOwned(c.outputDir, new Set([MANIFEST_FILE, ...complete.shards.map((s) => s.file)]));
+    return { manifest: complete, outputDir: c.outputDir, alreadyComplete: true, jobsRun: 0, jobsReused: 0, seconds: elapsed() };
+  }
+
+  // Keep only the finished jobs of this very build; everything else of ours goes (the manifest first).
+  rmSync(join(c.outputDir, MANIFEST_FILE), { force: true });
+  const results: (JobResult | null)[] = [];
+  const keep = new Set<string>();
+  for (let j = 0; j < plan.numJobs; j++) {
+    const r = finishedJob(plan, j);
+    results.push(r);
+    if (r) {
+      keep.add(jobFileName(j, plan.numJobs));
+      for (const s of r.shards) keep.add(s.file);
+    }
+  }
+  removeOwned(c.outputDir, keep);
+  const todo = results.flatMap((r, j) => (r ? [] : [j]));
+  const reused = plan.numJobs - todo.length;
+
+  const todoJobs = new Set(todo);
+  const totalBytes = plan.files.reduce((s, f, i) => s + (todoJobs.has(i % plan.numJobs) ? f.bytes : 0), 0);
+  const progress: BuildProgress = { bytesRead: 0, totalBytes, examples: 0, jobsDone: 0, jobs: todo.length };
+  const jobExamples = new Map<number, number>();
+  const onJobProgress = (jobId: number, bytes: number, examples: number): void => {
+    progress.bytesRead += bytes;
+    progress.examples += examples - (jobExamples.get(jobId) ?? 0);
+    jobExamples.set(jobId, examples);
+    options.onProgress?.(progress);
+  };
+  const onJobDone = (r: JobResult): void => {
+    results[r.jobId] = r;
+    progress.jobsDone++;
+    progress.examples += r.stats.examples - (jobExamples.get(r.jobId) ?? 0);
+    jobExamples.set(r.jobId, r.stats.examples);
+    options.onProgress?.(progress);
+  };
+
+  try {
+    if (!workers) {
+      for (const j of todo) {
+        if (options.signal?.aborted) throw new BuildInterruptedError();
+        onJobDone(runBuildJob(plan, j, tokenizer!, {
+          onProgress: (bytes, examples) => onJobProgress(j, bytes, examples),
+          onWarning: options.onWarning,
+        }));
+      }
+    } else {
+      await workers.run(plan, todo, { onProgress: onJobProgress, onDone: onJobDone, onWarning: options.onWarning }, options.signal);
+    }
+    results.forEach((r, j) => {
+      if (!r) throw new Error(`build job ${j} ended without reporting a result`);
+    });
+  } catch (e) {
+    if (e instanceof BuildInterruptedError) {
+      // Finished jobs stay for the rerun; unfinished files go.
+      for (const name of ownedFiles(c.outputDir)) if (name.endsWith(PARTIAL_SUFFIX)) rmSync(join(c.outputDir, name), { force: true });
+    } else {
+      // Bad input or a failure: leave no output of this build behind.
+      removeOwned(c.outputDir, new Set());
+      if (!outputExisted) {
+        try {
+          rmdirSync(c.outputDir);
+        } catch {
+          // not empty: it holds files that are not ours
+        }
+      }
+    }
+    throw e;
+  }
+
+  const manifest = makeManifest(c, plan, results as JobResult[]);
+  writeFileAtomic(join(c.outputDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
+  for (let j = 0; j < plan.numJobs; j++) removeJobResult(c.outputDir, j, plan.numJobs);
+  return { manifest, outputDir: c.outputDir, alreadyComplete: false, jobsRun: todo.length, jobsReused: reused, seconds: elapsed() };
+}

@@ -1,0 +1,272 @@
+// The trainer's view of a built dataset: checked against the run's config, shuffled across all shards
+// with a seeded permutation per epoch (no per-example memory), served as fixed-size batches forever
+// (the reference repeats its data and drops remainders), and resumable from a serialisable state.
+import { join } from 'node:path';
+import { readManifest, type PretrainingManifest } from './manifest.js';
+import { ShardReader } from './shards.js';
+
+export interface OpenPretrainingDatasetOptions {
+  /** The run's sequence length; shards built with another are refused. */
+  maxSeqLength: number;
+  /** vocabHash() of the run's vocabulary; shards built with another are refused. */
+  vocabHash: string;
+  batchSize: number;
+  /** Shuffle seed (default 0). */
+  seed?: number;
+  /** Visit examples in a fresh random order each epoch (default true); false reads them in stored order. */
+  shuffle?: boolean;
+  /** Resume exactly where a previous reader's getState() left off. */
+  state?: PretrainingDatasetState;
+  /** Load all shards into memory when they total at most this many bytes (default 1 GiB); else read on demand. */
+  preloadBytes?: number;
+  /** File descriptors kept open when reading on demand (default 64). */
+  maxOpenFiles?: number;
+}
+
+/** Where a reader stands: JSON-serialisable; pass it back as options.state to resume. */
+export interface PretrainingDatasetState {
+  buildHash: string;
+  seed: number;
+  shuffle: boolean;
+  /** Epochs completed. */
+  epoch: number;
+  /** Examples of the current epoch already served. */
+  position: number;
+}
+
+/**
+ * One batch, row-major [batchSize x maxSeqLength]: ids zero-padded, inputMask 1 on real tokens,
+ * segmentIds 0 for `[CLS] A [SEP]` and 1 for `B [SEP]`.
+ */
+export interface PretrainingBatch {
+  batchSize: number;
+  maxSeqLength: number;
+  inputIds: Int32Array;
+  inputMask: Int32Array;
+  segmentIds: Int32Array;
+  /** Real length of each row. */
+  lengths: Int32Array;
+  /** Dataset index of each row (stored order across shards). */
+  exampleIndices: Uint32Array;
+}
+
+export interface DatasetExample {
+  ids: Int32Array;
+  length: number;
+  segmentBoundary: number;
+}
+
+const DEFAULT_PRELOAD_BYTES = 1 << 30;
+
+/** Opens dir (manifest.json plus shards) for a run with the given sequence length and vocabulary. */
+export function openPretrainingDataset(dir: string, options: OpenPretrainingDatasetOptions): PretrainingDataset {
+  return new PretrainingDataset(dir, options);
+}
+
+export class PretrainingDataset {
+  readonly manifest: PretrainingManifest;
+  readonly numExamples: number;
+  readonly maxSeqLength: number;
+  readonly batchSize: number;
+  private readonly shards: ShardReader[];
+  /** starts[k] = dataset index of shard k's first example; starts[shards] = numExamples. */
+  private readonly starts: number[];
+  private readonly preloaded: boolean;
+  private readonly maxOpenFiles: number;
+  private readonly openFiles = new Set<number>();
+  private readonly seed: number;
+  private readonly shuffle: boolean;
+  private epoch: number;
+  private position: number;
+  private permutation: FeistelPermutation | null = null;
+
+  constructor(readonly dir: string, options: OpenPretrainingDatasetOptions) {
+    const m = readManifest(dir);
+    const where = join(dir, 'manifest.json');
+    if (m.maxSeqLength !== options.maxSeqLength) {
+      throw new Error(`${where}: the dataset was built with max_seq_length ${m.maxSeqLength} but this run uses ${options.maxSeqLength}; rebuild it or change the run's max_seq_length`);
+    }
+    if (m.vocab.hash !== options.vocabHash) {
+      throw new Error(`${where}: the dataset was built with vocabulary ${m.vocab.hash} but this run's vocabulary is ${options.vocabHash}; rebuild it with this run's vocab file`);
+    }
+    if (!Number.isInteger(options.batchSize) || options.batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${options.batchSize}`);
+    this.manifest = m;
+    this.maxSeqLength = m.maxSeqLength;
+    this.batchSize = options.batchSize;
+
+    const totalBytes = m.shards.reduce((s, sh) => s + sh.examples * (m.maxSeqLength + 2) * (m.dtype === 'uint16' ? 2 : 4), 0);
+    this.preloaded = totalBytes <= (options.preloadBytes ?? DEFAULT_PRELOAD_BYTES);
+    this.maxOpenFiles = Math.max(1, options.maxOpenFiles ?? 64);
+    this.shards = [];
+    this.starts = [0];
+    for (const entry of m.shards) {
+      const reader = new ShardReader(join(dir, entry.file), { preload: this.preloaded });
+      const h = reader.header;
+      if (h.maxSeqLength !== options.maxSeqLength) {
+        throw new Error(`${reader.file}: shard has max_seq_length ${h.maxSeqLength} but this run uses ${options.maxSeqLength}`);
+      }
+      if (h.vocabHash !== options.vocabHash) {
+        throw new Error(`${reader.file}: shard was built with vocabulary ${h.vocabHash} but this run's vocabulary is ${options.vocabHash}`);
+      }
+      if (h.buildHash !== m.buildHash) {
+        throw new Error(`${reader.file}: shard belongs to build ${h.buildHash}, the manifest to ${m.buildHash}; rerun build-pretraining-dataset`);
+      }
+      if (h.numExamples !== entry.examples) {
+        throw new Error(`${reader.file}: shard holds ${h.numExamples} examples, the manifest says ${entry.examples}`);
+      }
+      this.shards.push(reader);
+      this.starts.push(this.starts[this.starts.length - 1]! + h.numExamples);
+    }
+    this.numExamples = this.starts[this.starts.length - 1]!;
+    if (this.numExamples === 0) throw new Error(`${dir}: the dataset holds no examples`);
+    if (this.numExamples > 0xffffffff) throw new Error(`${dir}: more than 2^32 examples are not supported`);
+
+    const state = options.state;
+    this.seed = state?.seed ?? options.seed ?? 0;
+    this.shuffle = state?.shuffle ?? options.shuffle ?? true;
+    if (!Number.isInteger(this.seed) || this.seed < 0 || this.seed > 0xffffffff) throw new RangeError(`seed must be an integer in [0, 2^32), got ${this.seed}`);
+    if (state) {
+      if (state.buildHash !== m.buildHash) throw new Error(`reader state belongs to dataset build ${state.buildHash}, but ${dir} holds build ${m.buildHash}`);
+      if (options.seed !== undefined && options.seed !== state.seed) throw new Error(`reader state has seed ${state.seed} but options.seed is ${options.seed}`);
+      if (options.shuffle !== undefined && options.shuffle !== state.shuffle) throw new Error(`reader state has shuffle ${state.shuffle} but options.shuffle is ${options.shuffle}`);
+      if (!Number.isInteger(state.epoch) || state.epoch < 0 || !Number.isInteger(state.position) || state.position < 0 || state.position >= this.numExamples) {
+        throw new RangeError(`reader state epoch ${state.epoch}, position ${state.position} is outside the dataset's ${this.numExamples} examples`);
+      }
+    }
+    this.epoch = state?.epoch ?? 0;
+    this.position = state?.position ?? 0;
+  }
+
+  /** The state to save with a checkpoint: a reader opened with it serves the very next batch this one would. */
+  getState(): PretrainingDatasetState {
+    return { buildHash: this.manifest.buildHash, seed: this.seed, shuffle: this.shuffle, epoch: this.epoch, position: this.position };
+  }
+
+  /** Dataset index of the example served at `position` of `epoch`. */
+  exampleAt(epoch: number, position: number): number {
+    if (!this.shuffle) return position;
+    if (!this.permutation || this.permutation.epoch !== epoch) this.permutation = new FeistelPermutation(this.numExamples, this.seed, epoch);
+    return this.permutation.at(position);
+  }
+
+  /** The next batchSize examples in the current order, continuing into the next epoch as needed. */
+  nextBatch(): PretrainingBatch {
+    const B = this.batchSize;
+    const L = this.maxSeqLength;
+    const batch: PretrainingBatch = {
+      batchSize: B, maxSeqLength: L,
+      inputIds: new Int32Array(B * L), inputMask: new Int32Array(B * L), segmentIds: new Int32Array(B * L),
+      lengths: new Int32Array(B), exampleIndices: new Uint32Array(B),
+    };
+    for (let b = 0; b < B; b++) {
+      const index = this.exampleAt(this.epoch, this.position);
+      const [length, boundary] = this.readInto(index, batch.inputIds, b * L);
+      batch.lengths[b] = length;
+      batch.exampleIndices[b] = index;
+      batch.inputMask.fill(1, b * L, b * L + length);
+      batch.segmentIds.fill(1, b * L + boundary, b * L + length);
+      if (++this.position === this.numExamples) {
+        this.position = 0;
+        this.epoch++;
+      }
+    }
+    return batch;
+  }
+
+  /** Endless batches (see nextBatch). */
+  *[Symbol.iterator](): Iterator<PretrainingBatch> {
+    for (;;) yield this.nextBatch();
+  }
+
+  /** Example `index` in stored order (shard by shard). */
+  readExample(index: number): DatasetExample {
+    const ids = new Int32Array(this.maxSeqLength);
+    const [length, segmentBoundary] = this.readInto(index, ids, 0);
+    return { ids, length, segmentBoundary };
+  }
+
+  private readInto(index: number, ids: Int32Array, offset: number): [number, number] {
+    if (!(Number.isInteger(index) && index >= 0 && index < this.numExamples)) throw new RangeError(`example ${index} outside [0, ${this.numExamples})`);
+    // Binary search for the shard holding index.
+    let lo = 0;
+    let hi = this.shards.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid]! <= index) lo = mid;
+      else hi = mid - 1;
+    }
+    const shard = this.shards[lo]!;
+    if (!this.preloaded) this.touch(lo);
+    return shard.read(index - this.starts[lo]!, ids, offset);
+  }
+
+  // Keeps at most maxOpenFiles descriptors open, closing the least recently used.
+  private touch(k: number): void {
+    if (this.openFiles.has(k)) {
+      this.openFiles.delete(k);
+    } else if (this.openFiles.size >= this.maxOpenFiles) {
+      const oldest = this.openFiles.values().next().value as number;
+      this.openFiles.delete(oldest);
+      this.shards[oldest]!.close();
+    }
+    this.openFiles.add(k);
+  }
+
+  close(): void {
+    for (const s of this.shards) s.close();
+    this.openFiles.clear();
+  }
+}
+
+/**
+ * A seeded bijection on [0, n): a balanced Feistel network on the smallest even number of bits that
+ * covers n, cycle-walking until the value falls below n. O(1) memory, O(1) expected time per lookup.
+ */
+export class FeistelPermutation {
+  private readonly halfBits: number;
+  private readonly halfMask: number;
+  private readonly keys: Uint32Array;
+
+  constructor(readonly n: number, seed: number, readonly epoch: number) {
+    if (!Number.isInteger(n) || n < 1 || n > 0xffffffff) throw new RangeError(`permutation size must be in [1, 2^32], got ${n}`);
+    const bits = Math.max(2, 32 - Math.clz32(n - 1));
+    this.halfBits = (bits + 1) >> 1;
+    this.halfMask = (1 << this.halfBits) - 1;
+    this.keys = new Uint32Array(6);
+    let k = mix32(mix32(seed ^ 0x9e3779b9) ^ mix32(epoch + 0x632be5ab));
+    for (let r = 0; r < this.keys.length; r++) {
+      k = mix32(k + 0x9e3779b9 + r);
+      this.keys[r] = k;
+    }
+  }
+
+  at(i: number): number {
+    if (!(Number.isInteger(i) && i >= 0 && i < this.n)) throw new RangeError(`permutation index ${i} outside [0, ${this.n})`);
+    let x = i;
+    do x = this.encrypt(x);
+    while (x >= this.n);
+    return x;
+  }
+
+  private encrypt(x: number): number {
+    const h = this.halfBits;
+    const mask = this.halfMask;
+    let left = Math.floor(x / (mask + 1));
+    let right = x & mask;
+    for (let r = 0; r < this.keys.length; r++) {
+      const next = (left ^ mix32(right ^ this.keys[r]!)) & mask;
+      left = right;
+      right = next;
+    }
+    return left * (1 << h) + right;
+  }
+}
+
+/** A 32-bit integer hash with good avalanche (lowbias32). */
+function mix32(x: number): number {
+  x = (x ^ (x >>> 16)) >>> 0;
+  x = Math.imul(x, 0x7feb352d) >>> 0;
+  x = (x ^ (x >>> 15)) >>> 0;
+  x = Math.imul(x, 0x846ca68b) >>> 0;
+  return (x ^ (x >>> 16)) >>> 0;
+}

@@ -1,0 +1,188 @@
+// Streaming line reader with the reference's line semantics: the original reads corpus files through
+// TensorFlow's GFile, whose readline splits on '\n' only and drops every '\r' byte, then decodes each
+// line as strict UTF-8. Memory stays bounded by the chunk size (plus the longest line).
+import { closeSync, openSync, readSync } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
+
+/** A corpus file that cannot be read, or holds bytes that are not UTF-8. */
+export class CorpusFileError extends Error {
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
+    super(`${file}: ${message}`);
+    this.name = 'CorpusFileError';
+  }
+}
+
+export interface LineReadOptions {
+  /** Skip lines with invalid UTF-8 (reporting each through onWarning) instead of failing. */
+  skipInvalidUtf8?: boolean;
+  onWarning?: (message: string) => void;
+  /** Called after each chunk with the number of bytes just consumed from the file. */
+  onBytes?: (bytes: number) => void;
+  /** Read size; lines may span chunks. */
+  chunkBytes?: number;
+  /** A line longer than this is refused, so that a file without newlines cannot exhaust memory. */
+  maxLineBytes?: number;
+}
+
+export interface LineReadResult {
+  lines: number;
+  bytes: number;
+  skippedLines: number;
+}
+
+const NEWLINE = 0x0a;
+let spareBuffer: Buffer | null = null;
+const DEFAULT_CHUNK = 1 << 20;
+const DEFAULT_MAX_LINE = 64 << 20;
+
+/**
+ * Calls onLine for every line of the file, in order, without its '\n' and with all '\r' removed.
+ * A final line without '\n' is a line; an empty final piece is not. Throws CorpusFileError naming
+ * the file, line and byte offset on invalid UTF-8 unless skipInvalidUtf8 is set.
+ */
+export function forEachLine(file: string, onLine: (line: string) => void, options: LineReadOptions = {}): LineReadResult {
+  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK;
+  const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE;
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (e) {
+    throw new CorpusFileError(file, `cannot open: ${(e as Error).message}`);
+  }
+  // One read buffer is reused from file to file (allocating a fresh megabyte per small file costs).
+  let buf = spareBuffer && spareBuffer.length === chunkBytes ? spareBuffer : Buffer.allocUnsafe(chunkBytes);
+  spareBuffer = null;
+  let pending = 0; // bytes at the start of buf that belong to an unfinished line
+  let bufFileOffset = 0; // file offset of buf[0]
+  let lineNo = 0; // lines delivered or skipped so far
+  let skippedLines = 0;
+
+  // Delivers the '\n'-separated lines in buf[start, end) (end excludes the final line's '\n'). Each
+  // line is decoded on its own, not sliced out of one big chunk string: strings sliced from a chunk
+  // keep the whole chunk alive for as long as any piece of them is referenced (e.g. in a tokenizer's
+  // word cache), which would let memory grow with the corpus.
+  const emitPiece = (start: number, end: number): void => {
+    const valid = isUtf8(buf.subarray(start, end));
+    let lineStart = start;
+    for (;;) {
+      let lineEnd = buf.indexOf(NEWLINE, lineStart);
+      if (lineEnd < 0 || lineEnd > end) lineEnd = end;
+      lineNo++;
+      const bad = valid ? -1 : firstInvalidUtf8(buf.subarray(lineStart, lineEnd));
+      if (bad < 0) {
+        const line = buf.toString('utf8', lineStart, lineEnd);
+        onLine(line.includes('\r') ? line.replaceAll('\r', '') : line);
+      } else {
+        const where = `invalid UTF-8 at byte offset ${bufFileOffset + lineStart + bad} (line ${lineNo})`;
+        if (!options.skipInvalidUtf8) {
+          throw new CorpusFileError(file, `${where}; expected UTF-8 text (use --skip-invalid-utf8 to skip such lines)`);
+        }
+        skippedLines++;
+        options.onWarning?.(`${file}: ${where}; line skipped`);
+      }
+      if (lineEnd >= end) break;
+      lineStart = lineEnd + 1;
+    }
+  };
+
+  try {
+    for (;;) {
+      if (pending === buf.length) {
+        if (buf.length >= maxLineBytes) {
+          throw new CorpusFileError(file, `line ${lineNo + 1} at byte offset ${bufFileOffset} is longer than ${maxLineBytes} bytes; expected text with line breaks`);
+        }
+        const grown = Buffer.allocUnsafe(Math.min(buf.length * 2, maxLineBytes));
+        buf.copy(grown, 0, 0, pending);
+        buf = grown;
+      }
+      let n: number;
+      try {
+        n = readSync(fd, buf, pending, buf.length - pending, null);
+      } catch (e) {
+        throw new CorpusFileError(file, `read failed at byte offset ${bufFileOffset + pending}: ${(e as Error).message}`);
+      }
+      if (n === 0) {
+        if (pending > 0) {
+          // TF's readline returns a last line without '\n' only if it is non-empty once '\r' is dropped.
+          let onlyCR = true;
+          for (let i = 0; i < pending; i++) if (buf[i] !== 0x0d) { onlyCR = false; break; }
+          if (!onlyCR) emitPiece(0, pending);
+          options.onBytes?.(pending);
+        }
+        break;
+      }
+      const end = pending + n;
+      const lastNewline = buf.lastIndexOf(NEWLINE, end - 1);
+      if (lastNewline < pending) {
+        pending = end;
+        continue;
+      }
+      emitPiece(0, lastNewline);
+      const consumed = lastNewline + 1;
+      options.onBytes?.(consumed);
+      buf.copy(buf, 0, consumed, end);
+      bufFileOffset += consumed;
+      pending = end - consumed;
+    }
+  } finally {
+    closeSync(fd);
+    if (buf.length === chunkBytes) spareBuffer = buf;
+  }
+  return { lines: lineNo, bytes: bufFileOffset + pending, skippedLines };
+}
+
+/** Index of the first byte that breaks strict UTF-8 (no overlongs, surrogates or > U+10FFFF), or -1. */
+export function firstInvalidUtf8(bytes: Uint8Array): number {
+  const n = bytes.length;
+  let i = 0;
+  while (i < n) {
+    const b = bytes[i]!;
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    let need: number;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (b >= 0xc2 && b <= 0xdf) need = 1;
+    else if (b >= 0xe0 && b <= 0xef) {
+      need = 2;
+      if (b === 0xe0) lo = 0xa0;
+      else if (b === 0xed) hi = 0x9f;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      need = 3;
+      if (b === 0xf0) lo = 0x90;
+      else if (b === 0xf4) hi = 0x8f;
+    } else return i;
+    for (let k = 1; k <= need; k++) {
+      const c = i + k < n ? bytes[i + k]! : -1;
+      const min = k === 1 ? lo : 0x80;
+      const max = k === 1 ? hi : 0xbf;
+      if (c < min || c > max) return i;
+    }
+    i += need + 1;
+  }
+  return -1;
+}
+
+// Python's str.isspace() characters: what the reference's line.strip() removes.
+function isPythonSpace(c: number): boolean {
+  if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x1f);
+  if (c < 0x85) return false;
+  return (
+    c === 0x85 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000
+  );
+}
+
+/** Python's `str.strip()` with no argument (JS trim() differs: it strips U+FEFF, keeps U+001C-U+001F and U+0085). */
+export function pythonStrip(s: string): string {
+  let start = 0;
+  let end = s.length;
+  while (start < end && isPythonSpace(s.charCodeAt(start))) start++;
+  while (end > start && isPythonSpace(s.charCodeAt(end - 1))) end--;
+  return start === 0 && end === s.length ? s : s.slice(start, end);
+}

@@ -1,0 +1,146 @@
+// Directory-level behaviour: determinism, worker threads, resuming, cleaning up, clear errors.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BuildInterruptedError, buildPretrainingDataset, planBuild, resolveBuildConfig, vocabularyOf, type BuildConfig } from '../../src/data/build.js';
+import { runBuildJob } from '../../src/data/build-job.js';
+import { createPretrainingTokenizer } from '../../src/data/bert-pretraining-tokenizer.js';
+import { readCorpus } from '../../src/data/corpora.js';
+import { writeDocuments } from '../../src/data/corpus-export.js';
+import { bertUncasedVocabText } from '../../src/tokenizer/bert-vocab.js';
+import { tempDir } from './helpers.js';
+
+let root: { dir: string; cleanup: () => void };
+let corpusDir: string;
+let vocabFile: string;
+
+before(() => {
+  root = tempDir('build');
+  corpusDir = join(root.dir, 'corpus');
+  writeDocuments('brown', readCorpus('brown', 10), corpusDir);
+  writeDocuments('sotu', readCorpus('sotu').slice(0, 1), corpusDir);
+  vocabFile = join(root.dir, 'vocab.txt');
+  writeFileSync(vocabFile, bertUncasedVocabText());
+});
+after(() => root.cleanup());
+
+function config(outputDir: string, extra: Partial<BuildConfig> = {}): BuildConfig {
+  return { corpusDir, vocabFile, outputDir: join(root.dir, outputDir), maxSeqLength: 64, numOutFiles: 4, seed: 3, ...extra };
+}
+
+/** name -> bytes of every file in dir. */
+function snapshot(dir: string): Map<string, Buffer> {
+  return new Map(readdirSync(dir).sort().map((f) => [f, readFileSync(join(dir, f))]));
+}
+
+function assertSameFiles(a: string, b: string): void {
+  const x = snapshot(a);
+  const y = snapshot(b);
+  assert.deepEqual([...x.keys()], [...y.keys()]);
+  for (const [name, bytes] of x) assert.ok(bytes.equals(y.get(name)!), `${name} differs`);
+}
+
+test('two runs with one seed are byte-identical; another seed gives other shards', async () => {
+  const a = await buildPretrainingDataset(config('det-a'));
+  await buildPretrainingDataset(config('det-b'));
+  assertSameFiles(a.outputDir, join(root.dir, 'det-b'));
+  assert.deepEqual(readdirSync(a.outputDir).sort(), ['manifest.json', ...a.manifest.shards.map((s) => s.file)]);
+  assert.equal(a.manifest.shards.length, 4);
+  assert.ok(a.manifest.counts.examples > 300, `examples: ${a.manifest.counts.examples}`);
+  const other = await buildPretrainingDataset(config('det-c', { seed: 4 }), { inProcess: true });
+  assert.ok(!readFileSync(join(other.outputDir, 'shard-00000-of-00004.bin')).equals(readFileSync(join(a.outputDir, 'shard-00000-of-00004.bin'))));
+});
+
+test('worker threads and in-process jobs write the same bytes (2 jobs)', async () => {
+  const w = await buildPretrainingDataset(config('p2-workers', { numProcesses: 2 }));
+  const p = await buildPretrainingDataset(config('p2-inproc', { numProcesses: 2 }), { inProcess: true });
+  assertSameFiles(w.outputDir, p.outputDir);
+  assert.equal(w.jobsRun, 2);
+});
+
+test('a rerun after a crash keeps the finished job, discards partial and stale files, and ends identical', async () => {
+  const reference = await buildPretrainingDataset(config('resume-ref', { numProcesses: 2 }), { inProcess: true });
+  const cfg = config('resume', { numProcesses: 2 });
+  const resolved = resolveBuildConfig(cfg);
+  const tokenizer = createPretrainingTokenizer({ vocabFile, lowerCase: true, stripAccents: true });
+  const plan = planBuild(resolved, vocabularyOf(tokenizer));
+  mkdirSync(resolved.outputDir, { recursive: true });
+  runBuildJob(plan, 0, tokenizer); // job 0 finished before the "crash"
+  writeFileSync(join(resolved.outputDir, 'shard-00001-of-00004.bin.partial'), 'half-written');
+  writeFileSync(join(resolved.outputDir, 'shard-00000-of-00009.bin'), 'from an older build');
+  writeFileSync(join(resolved.outputDir, 'notes.txt'), 'not ours');
+  const kept = statSync(join(resolved.outputDir, 'shard-00000-of-00004.bin')).mtimeMs;
+
+  const r = await buildPretrainingDataset(cfg, { inProcess: true });
+  assert.equal(r.jobsReused, 1);
+  assert.equal(r.jobsRun, 1);
+  assert.equal(statSync(join(resolved.outputDir, 'shard-00000-of-00004.bin')).mtimeMs, kept, 'finished shard reused, not rewritten');
+  assert.ok(existsSync(join(resolved.outputDir, 'notes.txt')), 'files that are not ours stay');
+  writeFileSync(join(reference.outputDir, 'notes.txt'), 'not ours');
+  assertSameFiles(resolved.outputDir, reference.outputDir);
+
+  const again = await buildPretrainingDataset(cfg, { inProcess: true });
+  assert.equal(again.alreadyComplete, true);
+  assert.equal(again.jobsRun, 0);
+});
+
+test('an interrupted build leaves no shard that looks complete unless its job finished; rerunning completes it', async () => {
+  const reference = await buildPretrainingDataset(config('int-ref', { numProcesses: 2 }), { inProcess: true });
+  const cfg = config('int', { numProcesses: 2 });
+  const controller = new AbortController();
+  await assert.rejects(
+    buildPretrainingDataset(cfg, { signal: controller.signal, onProgress: () => controller.abort() }),
+    (e: unknown) => e instanceof BuildInterruptedError,
+  );
+  const out = resolveBuildConfig(cfg).outputDir;
+  const left = readdirSync(out);
+  assert.ok(!left.includes('manifest.json'), 'no manifest after an interruption');
+  assert.ok(!left.some((f) => f.endsWith('.partial')), `no partial files: ${left.join(' ')}`);
+  // Whatever shards exist belong to finished jobs, recorded in their job files.
+  const jobs = left.filter((f) => f.startsWith('job-'));
+  assert.equal(left.filter((f) => f.startsWith('shard-')).length, jobs.length * 2);
+  const r = await buildPretrainingDataset(cfg);
+  assert.equal(r.jobsReused, jobs.length);
+  assertSameFiles(out, reference.outputDir);
+});
+
+test('changing a setting rebuilds and removes the old shard set', async () => {
+  await buildPretrainingDataset(config('change'), { inProcess: true });
+  const r = await buildPretrainingDataset(config('change', { numOutFiles: 3 }), { inProcess: true });
+  assert.equal(r.alreadyComplete, false);
+  assert.deepEqual(readdirSync(r.outputDir).sort(), ['manifest.json', 'shard-00000-of-00003.bin', 'shard-00001-of-00003.bin', 'shard-00002-of-00003.bin']);
+});
+
+test('invalid UTF-8 fails naming file and offset and leaves no output; the skip flag warns and goes on', async () => {
+  const bad = join(root.dir, 'bad-corpus');
+  mkdirSync(bad);
+  writeFileSync(join(bad, 'a.txt'), 'A fine sentence.\nAnother one.\n');
+  writeFileSync(join(bad, 'b.txt'), Buffer.concat([Buffer.from('Good line.\nBad '), Buffer.from([0xff, 0xfe]), Buffer.from(' line.\nGood again.\n')]));
+  const cfg = { ...config('bad-out', { numProcesses: 2 }), corpusDir: bad };
+  await assert.rejects(buildPretrainingDataset(cfg), /b\.txt: invalid UTF-8 at byte offset 15 \(line 2\)/);
+  assert.equal(existsSync(cfg.outputDir), false, 'the output directory it created is gone');
+
+  const warnings: string[] = [];
+  const r = await buildPretrainingDataset({ ...cfg, skipInvalidUtf8: true }, { inProcess: true, onWarning: (w) => warnings.push(w) });
+  assert.equal(r.manifest.counts.skippedLines, 1);
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, /b\.txt: invalid UTF-8 at byte offset 15 \(line 2\); line skipped/);
+});
+
+test('bad configuration and corpus problems give clear errors before anything is written', async () => {
+  const empty = join(root.dir, 'empty-corpus');
+  mkdirSync(empty);
+  await assert.rejects(buildPretrainingDataset({ ...config('e1'), corpusDir: join(root.dir, 'nope') }), /corpus directory .*nope does not exist/);
+  await assert.rejects(buildPretrainingDataset({ ...config('e2'), corpusDir: empty }), /empty-corpus is empty/);
+  await assert.rejects(buildPretrainingDataset(config('e3', { maxSeqLength: 4 })), /--max-seq-length must be an integer in \[8, 512\], got 4/);
+  await assert.rejects(buildPretrainingDataset(config('e4', { maxSeqLength: 513 })), /\[8, 512\], got 513/);
+  await assert.rejects(buildPretrainingDataset(config('e5', { numProcesses: 3, numOutFiles: 2 })), /--num-out-files must be .* got 2/);
+  await assert.rejects(buildPretrainingDataset({ ...config('e6'), vocabFile: join(root.dir, 'missing.txt') }), /vocab file .*missing\.txt does not exist/);
+  const dangling = join(root.dir, 'dangling-corpus');
+  mkdirSync(dangling);
+  writeFileSync(join(dangling, 'ok.txt'), 'text\n');
+  symlinkSync(join(root.dir, 'gone.txt'), join(dangling, 'link.txt'));
+  await assert.rejects(buildPretrainingDataset({ ...config('e7'), corpusDir: dangling }), /link\.txt: cannot read corpus file/);
+  for (const d of ['e1', 'e2', 'e3', 'e4', 'e5', 'e6', 'e7']) assert.equal(existsSync(join(root.dir, d)), false, `${d} not created`);
+});

@@ -1,0 +1,88 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CorpusFileError, firstInvalidUtf8, forEachLine, pythonStrip } from '../../src/data/text-lines.js';
+import { tempDir } from './helpers.js';
+
+function linesOf(bytes: Buffer | string, chunkBytes?: number): string[] {
+  const { dir, cleanup } = tempDir('lines');
+  try {
+    const file = join(dir, 'f.txt');
+    writeFileSync(file, bytes);
+    const out: string[] = [];
+    const r = forEachLine(file, (l) => out.push(l), { chunkBytes });
+    assert.equal(r.lines, out.length);
+    assert.equal(r.bytes, Buffer.byteLength(bytes));
+    return out;
+  } finally {
+    cleanup();
+  }
+}
+
+test('lines split on \\n only, every \\r dropped, final line kept, empty final piece not a line', () => {
+  assert.deepEqual(linesOf('a\nb'), ['a', 'b']);
+  assert.deepEqual(linesOf('a\nb\n'), ['a', 'b']);
+  assert.deepEqual(linesOf('a\r\n\r\nb\rc\r'), ['a', '', 'bc']);
+  assert.deepEqual(linesOf(''), []);
+  assert.deepEqual(linesOf('\n\n'), ['', '']);
+  assert.deepEqual(linesOf('x\n\r'), ['x']);
+});
+
+test('tiny chunks give the same lines, also with multi-byte characters across chunk edges', () => {
+  const text = 'héllo wörld\n\u4e2d\u6587 \u{1F600}\n\nlast line without newline é';
+  const whole = linesOf(text);
+  for (const chunk of [1, 2, 3, 5, 7]) assert.deepEqual(linesOf(text, chunk), whole, `chunk ${chunk}`);
+  assert.deepEqual(whole, ['héllo wörld', '\u4e2d\u6587 \u{1F600}', '', 'last line without newline é']);
+});
+
+test('invalid UTF-8 names the file, byte offset and line; skipping warns per line', () => {
+  const { dir, cleanup } = tempDir('utf8');
+  try {
+    const file = join(dir, 'bad.txt');
+    // Line 3 holds a lone continuation byte at file offset 10 (after 'one\ntwo\nab').
+    writeFileSync(file, Buffer.concat([Buffer.from('one\ntwo\nab'), Buffer.from([0x80]), Buffer.from('c\nfour\n')]));
+    assert.throws(() => forEachLine(file, () => {}), (e: unknown) => {
+      assert.ok(e instanceof CorpusFileError);
+      assert.match(e.message, /bad\.txt: invalid UTF-8 at byte offset 10 \(line 3\)/);
+      return true;
+    });
+    const lines: string[] = [];
+    const warnings: string[] = [];
+    const r = forEachLine(file, (l) => lines.push(l), { skipInvalidUtf8: true, onWarning: (w) => warnings.push(w) });
+    assert.deepEqual(lines, ['one', 'two', 'four']);
+    assert.equal(r.skippedLines, 1);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /byte offset 10 \(line 3\); line skipped/);
+  } finally {
+    cleanup();
+  }
+});
+
+test('firstInvalidUtf8 rejects overlongs, surrogates, code points above U+10FFFF and truncation', () => {
+  assert.equal(firstInvalidUtf8(Buffer.from('ok é \u{10FFFF}')), -1);
+  assert.equal(firstInvalidUtf8(Buffer.from([0x61, 0xc0, 0xaf])), 1); // overlong '/'
+  assert.equal(firstInvalidUtf8(Buffer.from([0xed, 0xa0, 0x80])), 0); // surrogate D800
+  assert.equal(firstInvalidUtf8(Buffer.from([0xf4, 0x90, 0x80, 0x80])), 0); // U+110000
+  assert.equal(firstInvalidUtf8(Buffer.from([0x61, 0x62, 0xe2, 0x82])), 2); // cut short
+});
+
+test('missing files and over-long lines give clear errors', () => {
+  const { dir, cleanup } = tempDir('errors');
+  try {
+    assert.throws(() => forEachLine(join(dir, 'nope.txt'), () => {}), /nope\.txt: cannot open/);
+    const file = join(dir, 'long.txt');
+    writeFileSync(file, 'x'.repeat(100));
+    assert.throws(() => forEachLine(file, () => {}, { chunkBytes: 16, maxLineBytes: 64 }), /long\.txt: line 1 .* longer than 64 bytes/);
+  } finally {
+    cleanup();
+  }
+});
+
+test('pythonStrip removes what Python str.strip() removes, not what JS trim() removes', () => {
+  assert.equal(pythonStrip(' \t a b \r\n'), 'a b');
+  assert.equal(pythonStrip('\x1c\x1fword\x85'), 'word');
+  assert.equal(pythonStrip('\u3000\u2028x\u00a0'), 'x');
+  assert.equal(pythonStrip('\ufeffx'), '\ufeffx');
+  assert.equal(pythonStrip('\x0b\x0c'), '');
+});
