@@ -87,6 +87,9 @@ test('brown_pos: a tiny encoder fine-tuned from scratch tags dev words better th
     const baseline = 100 * majorityShare(dev.flatMap((e) => e.labels));
     console.log(`brown_pos dev accuracy ${accuracy.toFixed(1)}, majority ${baseline.toFixed(1)}`);
     assert.ok(accuracy > baseline + 20, `dev token accuracy ${accuracy.toFixed(1)} vs most frequent tag ${baseline.toFixed(1)}`);
+    const tags = JSON.parse(readFileSync(result.paths.testPredictions('brown_pos', 'dev', 1), 'utf8')) as Record<string, string[]>;
+    assert.equal(Object.keys(tags).length, dev.length);
+    assert.deepEqual(tags['0']!.length, dev[0]!.words.length, 'a tag per word of the first dev sentence');
   }
 });
 

@@ -51,6 +51,8 @@ test('electra finetune: rte and mrpc together from a pre-trained checkpoint, two
       const preds = JSON.parse(readFileSync(join(dir.path, 'models', 'tiny', 'test_predictions', `rte_test_${trial}_predictions.json`), 'utf8')) as Record<string, number[]>;
       assert.deepEqual(Object.keys(preds).sort(), ['0', '1', '2']);
       assert.equal(preds['0']!.length, 2, 'logits per test example');
+      const dev = JSON.parse(readFileSync(join(dir.path, 'models', 'tiny', 'test_predictions', `mrpc_dev_${trial}_predictions.json`), 'utf8')) as Record<string, number[]>;
+      assert.deepEqual(Object.keys(dev).sort(), ['0', '1', '2', '3', '4', '5'], 'dev logits per example');
     }
   } finally {
     dir.remove();
