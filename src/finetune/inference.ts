@@ -7,7 +7,7 @@ import { BertTokenizer, bertUncasedVocab } from '../tokenizer/index.js';
 import { DEFAULT_HPARAMS } from './hparams.js';
 import { featurizeQa } from './features/qa.js';
 import { featurizeTagging } from './features/tagging.js';
-import { postprocessQa, type NbestEntry, type QaRawResult } from './qa-postprocess.js';
+import { postprocessQa, softmax, type NbestEntry, type QaRawResult } from './qa-postprocess.js';
 import type { QaExample } from './data/qa-data.js';
 import { FinetuningModel, type BatchItem, type ItemOutput } from './model/finetuning-model.js';
 import {
@@ -57,13 +57,6 @@ function defaultSettings(folder: FinetuningFolder): SavedFinetuning {
       answerableUsesStartLogits: hp.answerable_uses_start_logits, answerableWeight: hp.answerable_weight,
     },
   };
-}
-
-function softmax(logits: readonly number[]): number[] {
-  const max = Math.max(...logits);
-  const e = logits.map((x) => Math.exp(x - max));
-  const s = e.reduce((a, b) => a + b, 0);
-  return e.map((x) => x / s);
 }
 
 export class FinetunedModel {

@@ -25,7 +25,7 @@ import type { ClassificationResult, RegressionResult } from './metrics/classific
 import type { TaggingResult } from './metrics/tagging.js';
 import { FinetuningModel, type BatchItem, type HeadSpec, type ItemOutput } from './model/finetuning-model.js';
 import {
-  checkModelSize, folderHasHfHead, loadWeights, modelConfigFromHparams, readFinetuningFolder, saveFinetunedModel,
+  checkModelSize, loadWeights, modelConfigFromHparams, readFinetuningFolder, saveFinetunedModel,
   type FinetuningFolder, type SavedFinetuning, type SavedTask,
 } from './model/checkpoint.js';
 import { LayerwiseAdamW } from './model/optimizer.js';
@@ -303,11 +303,14 @@ export function runFinetuning(opts: FinetuneOptions): FinetuneResult {
   const tasks = opts.makeTasks ? opts.makeTasks(ctx) : getTasks(ctx);
   for (const task of tasks) checkTaskData(task, paths, hp);
 
-  // Head styles: as asked, else HF's when continuing from an HF fine-tuned folder of this kind.
+  // Head styles: as asked, else that of the head a single task continues from (an HF
+  // fine-tuned folder's, or ours for the same task), else the reference's.
   const savedTasks = tasks.map((task) => {
     const kind = savedTaskOf(task, 'electra').kind;
-    const style = hp.head_style ?? (tasks.length === 1 && source && folderHasHfHead(source, kind) ? 'hf' : 'electra');
-    return savedTaskOf(task, style);
+    const continued = tasks.length === 1 && source
+      ? source.tasks.find((t) => t.kind === kind && (source.saved === null || t.name === task.name))
+      : undefined;
+    return savedTaskOf(task, hp.head_style ?? continued?.style ?? 'electra');
   });
   const specs = savedTasks.map(headSpec);
   const qa: ElectraQaOptions = {

@@ -7,8 +7,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readHfFolder } from '../../src/io/hf-folder.js';
+import { resolveHparams } from '../../src/finetune/hparams.js';
+import { runFinetuning } from '../../src/finetune/runner.js';
 import { TempDir } from '../finetune/fixtures.js';
-import { SIZE, writeGlue, writePretrained, writeSquad } from './fixtures.js';
+import { quiet, SIZE, writeGlue, writePretrained, writeSquad } from './fixtures.js';
 
 function electra(args: string[]): { status: number; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [join(process.cwd(), 'bin', 'electra.js'), ...args], { encoding: 'utf8' });
@@ -88,6 +90,28 @@ test('electra finetune: SQuAD 2.0 with the reference QA head writes EM/F1 and th
     assert.equal(again.status, 0, again.stderr);
     assert.match(again.stderr, /evaluating .*squad_model_1/);
     assert.equal(readFileSync(join(results, 'squad_results.txt'), 'utf8'), line);
+  } finally {
+    dir.remove();
+  }
+});
+
+test('fine-tuning continues from a fine-tuned folder: HF-style heads are saved as transformers classes and picked up again', () => {
+  const dir = new TempDir('ft-continue-');
+  try {
+    writeGlue(dir);
+    const base = { ...SIZE, data_dir: dir.path, task_names: ['rte'], num_train_epochs: 1, train_batch_size: 8 };
+    const first = runFinetuning({
+      hparams: resolveHparams({ ...base, model_name: 'a', random_init: true, head_style: 'hf' }).hparams, log: () => {}, progressStream: quiet,
+    });
+    assert.equal(readHfFolder(first.modelDirs[0]!).architecture, 'ElectraForSequenceClassification');
+    const lines: string[] = [];
+    const second = runFinetuning({
+      hparams: resolveHparams({ ...base, model_name: 'b', init_checkpoint: first.modelDirs[0]! }).hparams, log: (l) => lines.push(l), progressStream: quiet,
+    });
+    assert.ok(lines.some((l) => /^continuing the rte head\(s\) from .*rte_model_1$/.test(l)), lines.join('\n'));
+    const again = readHfFolder(second.modelDirs[0]!);
+    assert.equal(again.architecture, 'ElectraForSequenceClassification');
+    assert.deepEqual(Object.values(again.config.id2label), ['entailment', 'not_entailment']);
   } finally {
     dir.remove();
   }
