@@ -1,8 +1,9 @@
 // `npm run bench -- <suite>`: runs one benchmark suite.
 const suites: Record<string, () => Promise<void>> = {
   kernels: async () => (await import('./kernels.js')).run(),
-  pretrain: async () => (await import('./pretrain.js')).run(),
   dataset: async () => (await import('./dataset.js')).run(),
+  pretrain: async () => (await import('./pretrain.js')).run(),
+  finetune: async () => (await import('./finetune.js')).run(),
   tokenizer: async () => (await import('./tokenizer.js')).run(),
 };
 

@@ -1,5 +1,6 @@
 // The CLI's command table; each command lives in its own module.
 import { convertCommand } from './convert.js';
+import { finetuneCommand } from './finetune.js';
 import { buildPretrainingDatasetCommand } from './build-pretraining-dataset.js';
 import { corpusCommand } from './corpus.js';
 import { pretrainCommand } from './pretrain.js';
@@ -12,4 +13,12 @@ export interface Command {
   run(argv: string[]): Promise<number>;
 }
 
-export const commands: Command[] = [convertCommand, tokenizeCommand, vocabCommand, corpusCommand, buildPretrainingDatasetCommand, pretrainCommand];
+export const commands: Command[] = [
+  tokenizeCommand,
+  vocabCommand,
+  corpusCommand,
+  buildPretrainingDatasetCommand,
+  convertCommand,
+  pretrainCommand,
+  finetuneCommand,
+];
