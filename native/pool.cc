@@ -34,16 +34,36 @@ class Pool {
     job_ = &fn;
     ntasks_ = ntasks;
     next_.store(0, std::memory_order_relaxed);
-    pending_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
+    const uint64_t gen = generation_.load(std::memory_order_relaxed) + 1;
+    state_.store(gen << kGenShift, std::memory_order_release);
     {
       std::lock_guard<std::mutex> lk(mutex_);
-      generation_.fetch_add(1, std::memory_order_release);
+      generation_.store(gen, std::memory_order_release);
     }
     cv_.notify_all();
     work();
-    // Wait for workers to leave the job before fn goes out of scope.
-    while (pending_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+    // Close the job, then wait only for workers that joined it: a worker the OS has not
+    // scheduled yet (a busy machine) finds the job closed and skips it, so it cannot stall us.
+    state_.fetch_or(kClosed, std::memory_order_acq_rel);
+    for (int spins = 0; (state_.load(std::memory_order_acquire) & kActiveMask) != 0; ++spins) {
+      if (spins < 1000) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+      } else {
+        std::this_thread::yield();
+      }
+    }
     job_ = nullptr;
+  }
+
+  // Registers this worker in job `gen` unless that job is closed or superseded.
+  bool join(uint64_t gen) {
+    uint64_t s = state_.load(std::memory_order_acquire);
+    for (;;) {
+      if ((s >> kGenShift) != gen || (s & kClosed) != 0) return false;
+      if (state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel, std::memory_order_acquire)) return true;
+    }
   }
 
  private:
@@ -93,8 +113,9 @@ class Pool {
       }
       seen = generation_.load(std::memory_order_acquire);
       if (quit_) return;
+      if (!join(seen)) continue;
       work();
-      pending_.fetch_sub(1, std::memory_order_acq_rel);
+      state_.fetch_sub(1, std::memory_order_release);
     }
   }
 
@@ -104,7 +125,11 @@ class Pool {
   std::condition_variable cv_;
   std::atomic<uint64_t> generation_{0};
   std::atomic<int64_t> next_{0};
-  std::atomic<int> pending_{0};
+  // Job state word: generation << kGenShift | closed flag | number of workers inside the job.
+  static constexpr int kGenShift = 17;
+  static constexpr uint64_t kClosed = uint64_t{1} << 16;
+  static constexpr uint64_t kActiveMask = kClosed - 1;
+  std::atomic<uint64_t> state_{0};
   const std::function<void(int64_t)>* job_ = nullptr;
   int64_t ntasks_ = 0;
   bool quit_ = false;
