@@ -199,8 +199,10 @@ void gemm_parallel(const IsaOps& ops, const Problem& pr, int threads) {
 
   // Row blocks: near-equal runs of whole MR panels, at most ops.mc rows.
   const int64_t row_panels = ceil_div(pr.m, mr);
-  const int64_t row_blocks = ceil_div(row_panels, std::max<int64_t>(1, ops.mc / mr));
+  int64_t row_blocks = ceil_div(row_panels, std::max<int64_t>(1, ops.mc / mr));
   const bool shared_a = row_blocks < min_tasks;
+  // Equal tasks in a multiple of the thread count finish together.
+  if (!shared_a) row_blocks = std::min(row_panels, round_up(row_blocks, threads));
   const int64_t max_block_rows = ceil_div(row_panels, row_blocks) * mr;
 
   float* bpack = tl_bpack.get(nc_block * kc_block);
@@ -210,7 +212,12 @@ void gemm_parallel(const IsaOps& ops, const Problem& pr, int threads) {
   for (int64_t jc = 0; jc < pr.n; jc += nc_block) {
     const int64_t nc = std::min(nc_block, pr.n - jc);
     const int64_t col_panels = ceil_div(nc, nr);
-    const int64_t col_splits = shared_a ? std::min(col_panels, ceil_div(min_tasks, row_blocks)) : 1;
+    int64_t col_splits = 1;
+    if (shared_a) {
+      col_splits = ceil_div(min_tasks, row_blocks);
+      while ((row_blocks * col_splits) % threads != 0 && col_splits < col_panels) ++col_splits;
+      col_splits = std::min(col_splits, col_panels);
+    }
     const int64_t b_pack_tasks = std::min(col_panels, min_tasks);
     for (int64_t pc = 0; pc < pr.k; pc += kc_block) {
       const int64_t kc = std::min(kc_block, pr.k - pc);
