@@ -21,6 +21,8 @@ export interface TrainerOptions {
   specialTokens?: readonly string[];
   /** Words longer than this many code points are left out (WordPiece maps them to [UNK]). Default 100. */
   maxInputCharsPerWord?: number;
+  /** Called now and then during merging with the vocabulary size reached so far. */
+  onMerge?: (size: number) => void;
 }
 
 const PREFIX = '##';
@@ -219,7 +221,9 @@ export function trainWordPiece(wordCounts: ReadonlyMap<string, number>, opts: Tr
       }
     }
     merge++;
+    if ((merge & 255) === 0) opts.onMerge?.(tokens.length);
   }
+  opts.onMerge?.(tokens.length);
   return tokens;
 }
 
