@@ -11,8 +11,11 @@ export interface BasicTokenizerOptions {
 /** A word of original text after normalisation: the pre-tokens it splits into. */
 export interface NormalizedWord {
   parts: string[];
-  /** Per part, per UTF-16 unit: the code-point index (relative to the word) it came from. */
-  origins: number[][];
+  /**
+   * Per part, per UTF-16 unit: the code-point index (relative to the word) it came from; null
+   * when unit i came from code point i (plain ASCII words, the usual case).
+   */
+  origins: (number[] | null)[];
 }
 
 /** Called with a word's [start, end) in UTF-16 units and its start in code points. */
@@ -32,7 +35,9 @@ export class BasicTokenizer {
   readonly stripAccents: boolean;
   /** Class of each BMP code unit, filled in on first sight (UNKNOWN until then). */
   readonly bmpClass = new Uint8Array(0x10000);
-  private readonly astralClass = new Map<number, number>();
+  /** The same for the supplementary planes, allocated when the first such character shows up. */
+  private astralClass: Uint8Array | null = null;
+  private readonly normalizedBmp = new Array<string | undefined>(0x10000);
 
   constructor(opts: BasicTokenizerOptions = {}) {
     this.lowerCase = opts.lowerCase ?? true;
@@ -84,8 +89,9 @@ export class BasicTokenizer {
 
   /** Normalises one word found by forEachWord, splitting it where normalisation made separators. */
   normalizeWord(original: string): NormalizedWord {
+    if (isAsciiAlphanumeric(original)) return { parts: [this.lowerCase ? original.toLowerCase() : original], origins: [null] };
     const parts: string[] = [];
-    const origins: number[][] = [];
+    const origins: (number[] | null)[] = [];
     let part = '';
     let origin: number[] = [];
     const finish = (): void => {
@@ -107,7 +113,7 @@ export class BasicTokenizer {
       else if (!isRemoved(cp)) {
         const alone = isChinese(cp); // a CJK ideograph is a word of its own
         if (alone) finish();
-        for (const c of normalizeCodePoint(cp, this.lowerCase, this.stripAccents)) {
+        for (const c of this.normalized(cp)) {
           const ncp = c.codePointAt(0)!;
           if (isWhitespace(ncp)) finish();
           else if (isPunctuation(ncp)) {
@@ -133,6 +139,14 @@ export class BasicTokenizer {
     return out;
   }
 
+  /** normalizeCodePoint under this tokenizer's options, remembered for BMP characters. */
+  private normalized(cp: number): string {
+    if (cp > 0xffff) return normalizeCodePoint(cp, this.lowerCase, this.stripAccents);
+    let s = this.normalizedBmp[cp];
+    if (s === undefined) s = this.normalizedBmp[cp] = normalizeCodePoint(cp, this.lowerCase, this.stripAccents);
+    return s;
+  }
+
   /** Class of a BMP unit, computed and remembered if not known yet. */
   classOfUnit(unit: number): number {
     let cls = this.bmpClass[unit]!;
@@ -142,11 +156,9 @@ export class BasicTokenizer {
 
   /** Class of a supplementary-plane code point. */
   astralClassOf(cp: number): number {
-    let cls = this.astralClass.get(cp);
-    if (cls === undefined) {
-      cls = this.classify(cp);
-      this.astralClass.set(cp, cls);
-    }
+    const table = (this.astralClass ??= new Uint8Array(0x110000 - 0x10000));
+    let cls = table[cp - 0x10000]!;
+    if (cls === UNKNOWN) cls = table[cp - 0x10000] = this.classify(cp);
     return cls;
   }
 
@@ -155,7 +167,7 @@ export class BasicTokenizer {
     if (isRemoved(cp)) return REMOVE;
     if (isWhitespace(cp)) return SPACE;
     if (isChinese(cp)) return CJK;
-    const normalized = normalizeCodePoint(cp, this.lowerCase, this.stripAccents);
+    const normalized = this.normalized(cp);
     if (normalized === '') return REMOVE;
     const first = normalized.codePointAt(0)!;
     if (normalized.length === (first > 0xffff ? 2 : 1)) {
@@ -166,4 +178,13 @@ export class BasicTokenizer {
     // normalizeWord splits it where needed.
     return WORD;
   }
+}
+
+/** Only [0-9A-Za-z]: such a word normalises to itself (lower-cased) with no splits. */
+function isAsciiAlphanumeric(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i) | 0x20; // folds upper case onto lower case; digits stay digits
+    if (!((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39))) return false;
+  }
+  return true;
 }

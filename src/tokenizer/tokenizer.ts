@@ -249,7 +249,11 @@ export class BertTokenizer {
   private emit(
     text: string, start: number, end: number, hash: number, startCp: number, wordIndex: number, ids: number[], detail: Pieces | null,
   ): number {
-    const entry = this.cache.lookup(text, start, end, hash) ?? this.cache.insert(text.slice(start, end), hash, this.wordEntry(text.slice(start, end)));
+    let entry = this.cache.lookup(text, start, end, hash);
+    if (entry === undefined) {
+      const word = text.slice(start, end);
+      entry = this.cache.insert(word, hash, this.wordEntry(word));
+    }
     const entryIds = entry.ids;
     const count = entryIds.length;
     for (let k = 0; k < count; k++) ids.push(entryIds[k]!);
@@ -271,13 +275,13 @@ export class BertTokenizer {
     const wordIndices: number[] = [];
     const bounds: number[] = [];
     parts.forEach((part, p) => {
-      const origin = origins[p]!;
+      const origin = origins[p] ?? null; // null: unit i is code point i
       const first = entry.ids.length;
       bounds.length = 0;
       this.wordPiece.split(part, entry.ids, bounds);
       for (let k = 0; k < entry.ids.length - first; k++) {
-        entry.starts.push(origin[bounds[2 * k]!]!);
-        entry.ends.push(origin[bounds[2 * k + 1]! - 1]! + 1);
+        entry.starts.push(origin ? origin[bounds[2 * k]!]! : bounds[2 * k]!);
+        entry.ends.push(origin ? origin[bounds[2 * k + 1]! - 1]! + 1 : bounds[2 * k + 1]!);
         wordIndices.push(p);
       }
     });
@@ -357,7 +361,7 @@ class WordCache {
 
   lookup(text: string, start: number, end: number, hash: number): WordEntry | undefined {
     const length = end - start;
-    for (let slot = hash & this.mask; ; slot = (slot + 1) & this.mask) {
+    for (let slot = mix(hash) & this.mask; ; slot = (slot + 1) & this.mask) {
       const key = this.keys[slot];
       if (key === undefined) return undefined;
       if (this.hashes[slot] === hash && key.length === length && text.startsWith(key, start)) return this.entries[slot];
@@ -373,7 +377,7 @@ class WordCache {
   }
 
   private place(key: string, hash: number, entry: WordEntry): void {
-    let slot = hash & this.mask;
+    let slot = mix(hash) & this.mask;
     while (this.keys[slot] !== undefined) slot = (slot + 1) & this.mask;
     this.keys[slot] = key;
     this.hashes[slot] = hash;
@@ -381,12 +385,13 @@ class WordCache {
   }
 
   private grow(): void {
-    const { keys, hashes, entries } = this;
+    const { keys, hashes, entries, size } = this;
     this.reset(2 * (this.mask + 1));
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i];
       if (key !== undefined) this.place(key, hashes[i]!, entries[i]!);
     }
+    this.size = size;
   }
 
   private reset(capacity: number): void {
@@ -396,4 +401,13 @@ class WordCache {
     this.entries = new Array<WordEntry | undefined>(capacity);
     this.size = 0;
   }
+}
+
+/** Spreads a word hash over all bits (murmur3's finaliser): similar words must not share slots. */
+function mix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
 }

@@ -8,14 +8,63 @@ export interface WordPieceOptions {
   maxInputChars?: number;
 }
 
+/**
+ * The vocabulary as a trie over UTF-16 units: the longest piece starting at a position is found
+ * in one forward walk, without cutting substrings out of the word. Edges live in one Map keyed by
+ * (node, unit); each node knows the id of the piece ending there, if any.
+ */
+class PieceTrie {
+  private readonly edges = new Map<number, number>();
+  private ids = new Int32Array(1024).fill(-1);
+  private nodes = 1; // node 0 is the root
+
+  add(piece: string, id: number): void {
+    let node = 0;
+    for (let i = 0; i < piece.length; i++) {
+      const key = node * 0x10000 + piece.charCodeAt(i);
+      let child = this.edges.get(key);
+      if (child === undefined) {
+        child = this.nodes++;
+        if (child >= this.ids.length) {
+          const grown = new Int32Array(this.ids.length * 2).fill(-1);
+          grown.set(this.ids);
+          this.ids = grown;
+        }
+        this.edges.set(key, child);
+      }
+      node = child;
+    }
+    this.ids[node] = id;
+  }
+
+  /** The end of the longest piece in word[start, ...) and its id, written to out; false if none. */
+  longest(word: string, start: number, out: { end: number; id: number }): boolean {
+    const edges = this.edges;
+    const ids = this.ids;
+    let node = 0;
+    let found = false;
+    for (let i = start; i < word.length; i++) {
+      const child = edges.get(node * 0x10000 + word.charCodeAt(i));
+      if (child === undefined) break;
+      node = child;
+      const id = ids[node]!;
+      if (id >= 0) {
+        out.end = i + 1;
+        out.id = id;
+        found = true;
+      }
+    }
+    return found;
+  }
+}
+
 export class WordPiece {
   readonly unkId: number;
-  private readonly initial: Map<string, number>;
-  /** Continuation pieces keyed without their prefix, so lookups need no concatenation. */
-  private readonly continuation = new Map<string, number>();
-  private readonly maxInitialLength: number;
-  private readonly maxContinuationLength: number;
+  private readonly initial = new PieceTrie();
+  /** Continuation pieces without their prefix. */
+  private readonly continuation = new PieceTrie();
   private readonly maxInputChars: number;
+  private readonly match = { end: 0, id: 0 };
 
   constructor(vocab: Vocab, opts: WordPieceOptions = {}) {
     const unkToken = opts.unkToken ?? '[UNK]';
@@ -24,20 +73,10 @@ export class WordPiece {
     if (unkId === undefined) throw new Error(`the vocabulary has no unknown token ${unkToken}`);
     this.unkId = unkId;
     this.maxInputChars = opts.maxInputChars ?? 100;
-    this.initial = new Map();
-    let maxInitial = 0;
-    let maxContinuation = 0;
     vocab.tokens.forEach((token, id) => {
-      this.initial.set(token, id);
-      maxInitial = Math.max(maxInitial, token.length);
-      if (prefix !== '' && token.startsWith(prefix)) {
-        const rest = token.slice(prefix.length);
-        this.continuation.set(rest, id);
-        maxContinuation = Math.max(maxContinuation, rest.length);
-      }
+      if (token !== '') this.initial.add(token, id);
+      if (prefix !== '' && token.startsWith(prefix) && token.length > prefix.length) this.continuation.add(token.slice(prefix.length), id);
     });
-    this.maxInitialLength = maxInitial;
-    this.maxContinuationLength = maxContinuation;
   }
 
   /**
@@ -53,34 +92,19 @@ export class WordPiece {
     }
     const firstPiece = ids.length;
     const firstBound = bounds.length;
-    let start = 0;
-    while (start < n) {
-      const table = start === 0 ? this.initial : this.continuation;
-      let end = Math.min(n, start + (start === 0 ? this.maxInitialLength : this.maxContinuationLength));
-      if (end < n && isLowSurrogate(word.charCodeAt(end))) end--;
-      let id: number | undefined;
-      while (end > start) {
-        id = table.get(word.slice(start, end));
-        if (id !== undefined) break;
-        end--;
-        if (end > start && isLowSurrogate(word.charCodeAt(end))) end--;
-      }
-      if (id === undefined) {
+    const match = this.match;
+    for (let start = 0; start < n; start = match.end) {
+      if (!(start === 0 ? this.initial : this.continuation).longest(word, start, match)) {
         ids.length = firstPiece;
         bounds.length = firstBound;
         ids.push(this.unkId);
         bounds.push(0, n);
         return;
       }
-      ids.push(id);
-      bounds.push(start, end);
-      start = end;
+      ids.push(match.id);
+      bounds.push(start, match.end);
     }
   }
-}
-
-function isLowSurrogate(unit: number): boolean {
-  return (unit & 0xfc00) === 0xdc00;
 }
 
 /** Code points in s, counting no further than `limit + 1`. */
@@ -88,7 +112,7 @@ function codePointCount(s: string, limit: number): number {
   let count = 0;
   for (let i = 0; i < s.length && count <= limit; i++) {
     count++;
-    if ((s.charCodeAt(i) & 0xfc00) === 0xd800 && isLowSurrogate(s.charCodeAt(i + 1))) i++;
+    if ((s.charCodeAt(i) & 0xfc00) === 0xd800 && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) i++;
   }
   return count;
 }

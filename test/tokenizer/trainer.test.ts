@@ -48,7 +48,8 @@ test('HF tokenizers loads the trained vocab.txt; tokenization is identical, case
     tokens.forEach((t, id) => assert.equal(hfVocab[t], id, `HF id of ${t}`));
     const ours = BertTokenizer.fromVocabFile(path, { lowerCase });
     const reference = await hfBert(path, { lowerCase }, tokens);
-    const sample = [...lines.filter((_, i) => i % 11 === 0), ...adversarialStrings];
+    // (parity.test.ts compares trained vocabularies on the full corpora)
+    const sample = [...lines.filter((_, i) => i % 50 === 0), ...adversarialStrings];
     const r = await compareEncodings(ours, reference, sample);
     assert.equal(r.mismatches, 0, `lowerCase=${lowerCase}: ${r.mismatches} of ${r.texts} differ:\n${r.examples.join('\n')}`);
   }
