@@ -3,6 +3,7 @@ const suites: Record<string, () => Promise<void>> = {
   kernels: async () => (await import('./kernels.js')).run(),
   dataset: async () => (await import('./dataset.js')).run(),
   tokenizer: async () => (await import('./tokenizer.js')).run(),
+  pretrain: async () => (await import('./pretrain.js')).run(),
 };
 
 const name = process.argv[2];

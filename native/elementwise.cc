@@ -1,5 +1,641 @@
-// Placeholder until the elementwise work lands.
+// N-API entry points of the elementwise kernels: argument checks, splitting
+// into chunks for the thread pool, deterministic combination of reduction
+// partials, and dispatch to the scalar / AVX2 / AVX-512 chunk kernels.
 #include <napi.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "cpu.h"
+#include "elementwise_isa.h"
+#include "pool.h"
+
 namespace electra {
-void RegisterElementwise(Napi::Env, Napi::Object) {}
+namespace {
+
+// The portable build of elementwise_simd.inc: one lane, plain C++.
+namespace scalar_impl {
+
+struct V {
+  using F = float;
+  using M = bool;
+  using I = uint32_t;
+  using D = double;
+  static constexpr int64_t W = 1;
+  static constexpr float kExpFloor = -150.0f;
+
+  static F load(const float* p) { return *p; }
+  static void store(float* p, F v) { *p = v; }
+  // With one lane there is never a partial vector; these only satisfy the interface.
+  static F load_n(const float* p, int64_t) { return *p; }
+  static void store_n(float* p, F v, int64_t) { *p = v; }
+  static F fill_n(F v, int64_t, float) { return v; }
+
+  static F opaque(F v) { return v; }
+  static F set(float a) { return a; }
+  static F zero() { return 0.0f; }
+  static F add(F a, F b) { return a + b; }
+  static F sub(F a, F b) { return a - b; }
+  static F mul(F a, F b) { return a * b; }
+  static F div(F a, F b) { return a / b; }
+  // Unfused without FMA hardware (float64 emulation costs long latency chains); only
+  // square_error must be exact, which the float64 product is.
+  static F fma(F a, F b, F c) { return a * b + c; }
+  static F fnma(F a, F b, F c) { return c - a * b; }
+  static F square_error(F a, F h) { return static_cast<float>(static_cast<double>(a) * a - h); }
+  static F max(F a, F b) { return a > b ? a : b; }
+  static F min(F a, F b) { return a < b ? a : b; }
+  static F abs(F a) { return std::fabs(a); }
+  static F sqrt(F a) { return std::sqrt(a); }
+  static M lt(F a, F b) { return a < b; }
+  static F select(M m, F t, F f) { return m ? t : f; }
+  static float hsum(F v) { return v; }
+  static float hmax(F v) { return v; }
+  // Round to nearest by adding and removing 1.5 * 2^23 (|v| < 2^22 here); nearbyint
+  // and ldexp are library calls without SSE4.1.
+  static F round(F v) {
+    const float shifted = v + 12582912.0f;
+    return shifted - 12582912.0f;
+  }
+  static F pow2(int n) {  // 2^n for n in [-126, 127]
+    const uint32_t bits = static_cast<uint32_t>(n + 127) << 23;
+    float out;
+    std::memcpy(&out, &bits, sizeof out);
+    return out;
+  }
+  static F ldexp(F p, F n) {
+    int e = static_cast<int>(n);
+    if (e < -126) {  // down to -217 for exp(-150): scale in two normal steps
+      p *= pow2(-126);
+      e += 126;
+    }
+    return p * pow2(e);
+  }
+  static F exp_underflow_fix(F e, F) { return e; }
+
+  static I set_i(uint32_t a) { return a; }
+  static I iota_i(uint32_t base) { return base; }
+  static I xor_i(I a, I b) { return a ^ b; }
+  template <int k>
+  static I srl_i(I a) { return a >> k; }
+  static I mul_i(I a, I b) { return a * b; }
+  static M ge_i(I a, I b) { return a >= b; }
+
+  static D dzero() { return 0.0; }
+  static D dadd(D a, F v) { return a + v; }
+  static D dadd_sq(D a, F v) { return a + static_cast<double>(v) * v; }
+  static double dsum(D a) { return a; }
+  static void add_f64(double* p, F v) { *p += v; }
+  static void add_f64_n(double* p, F v, int64_t) { *p += v; }
+  static M mask_u8(const uint8_t* p) { return *p != 0; }
+  static M mask_u8_n(const uint8_t* p, int64_t) { return *p != 0; }
+};
+
+#include "elementwise_simd.inc"
+
+}  // namespace scalar_impl
+
+const ElementwiseIsaOps& ops() {
+  switch (active_isa()) {
+    case Isa::Avx512: return elementwise_ops_avx512();
+    case Isa::Avx2: return elementwise_ops_avx2();
+    default: return elementwise_ops_scalar();
+  }
+}
+
+// Work per pool task. Chunk boundaries depend only on the shape, never on the
+// thread count, so reductions combine the same partials in the same order.
+constexpr int64_t kChunk = 32768;
+constexpr int64_t kReduceRowChunk = 65536;  // elements per partial in column reductions
+constexpr double kMaxSafeInteger = 9007199254740991.0;
+
+// Runs fn(begin, end) over [0, n) in fixed chunks of `chunk`.
+template <class Fn>
+void for_chunks(int64_t n, int64_t chunk, Fn&& fn) {
+  const int64_t tasks = (n + chunk - 1) / chunk;
+  if (tasks <= 1) {
+    if (n > 0) fn(int64_t{0}, n);
+    return;
+  }
+  parallel_for(tasks, [&](int64_t t) { fn(t * chunk, std::min(n, (t + 1) * chunk)); });
+}
+
+int64_t rows_per_task(int64_t cols, int64_t elements) { return std::max<int64_t>(1, elements / std::max<int64_t>(1, cols)); }
+
+// Argument access with errors that name the kernel, the argument and what was expected.
+class Args {
+ public:
+  Args(const Napi::CallbackInfo& info, const char* kernel) : info_(info), kernel_(kernel) {}
+
+  Napi::Env env() const { return info_.Env(); }
+
+  [[noreturn]] void fail(const std::string& msg, bool range = false) const {
+    const std::string text = std::string(kernel_) + ": " + msg;
+    if (range) throw Napi::RangeError::New(env(), text);
+    throw Napi::TypeError::New(env(), text);
+  }
+
+  // A non-negative integer (element counts, shapes).
+  int64_t count(size_t i, const char* name) const {
+    const double d = number(i, name);
+    if (d < 0 || d != std::floor(d) || d > kMaxSafeInteger)
+      fail(std::string(name) + " must be a non-negative integer, got " + std::to_string(d), true);
+    return static_cast<int64_t>(d);
+  }
+
+  double number(size_t i, const char* name) const {
+    if (i >= info_.Length() || !info_[i].IsNumber()) fail(std::string(name) + " must be a number");
+    return info_[i].As<Napi::Number>().DoubleValue();
+  }
+
+  double finite(size_t i, const char* name) const {
+    const double d = number(i, name);
+    if (!std::isfinite(d)) fail(std::string(name) + " must be finite, got " + std::to_string(d), true);
+    return d;
+  }
+
+  bool boolean(size_t i, const char* name) const {
+    if (i >= info_.Length() || !info_[i].IsBoolean()) fail(std::string(name) + " must be a boolean");
+    return info_[i].As<Napi::Boolean>().Value();
+  }
+
+  bool is_null(size_t i) const { return i >= info_.Length() || info_[i].IsNull() || info_[i].IsUndefined(); }
+
+  float* f32(size_t i, const char* name, int64_t need) const { return typed<float>(i, name, need, napi_float32_array, "Float32Array"); }
+  float* f32_or_null(size_t i, const char* name, int64_t need) const { return is_null(i) ? nullptr : f32(i, name, need); }
+  int32_t* i32(size_t i, const char* name, int64_t need) const { return typed<int32_t>(i, name, need, napi_int32_array, "Int32Array"); }
+  uint8_t* u8_or_null(size_t i, const char* name, int64_t need) const {
+    return is_null(i) ? nullptr : typed<uint8_t>(i, name, need, napi_uint8_array, "Uint8Array");
+  }
+  // Length of a typed array argument already checked by f32/i32.
+  int64_t length(size_t i) const { return static_cast<int64_t>(info_[i].As<Napi::TypedArray>().ElementLength()); }
+
+  int64_t product(int64_t a, int64_t b, const char* what) const {
+    int64_t out;
+    if (__builtin_mul_overflow(a, b, &out) || out > static_cast<int64_t>(kMaxSafeInteger)) fail(std::string(what) + " is too large", true);
+    return out;
+  }
+
+ private:
+  template <class T>
+  T* typed(size_t i, const char* name, int64_t need, napi_typedarray_type type, const char* type_name) const {
+    if (i >= info_.Length() || !info_[i].IsTypedArray() || info_[i].As<Napi::TypedArray>().TypedArrayType() != type)
+      fail(std::string(name) + " must be a " + type_name);
+    Napi::TypedArrayOf<T> arr = info_[i].As<Napi::TypedArrayOf<T>>();
+    if (static_cast<int64_t>(arr.ElementLength()) < need)
+      fail(std::string(name) + " has " + std::to_string(arr.ElementLength()) + " elements, needs at least " + std::to_string(need), true);
+    return arr.Data();
+  }
+
+  const Napi::CallbackInfo& info_;
+  const char* kernel_;
+};
+
+Napi::Value Undefined(const Napi::CallbackInfo& info) { return info.Env().Undefined(); }
+
+// Adds per-chunk float64 column partials (chunk-major, `chunks` x `cols`) into out, in chunk order.
+void combine_columns(const double* partial, int64_t chunks, int64_t cols, float* out) {
+  const int64_t block = 256;
+  const int64_t tasks = chunks * cols >= kReduceRowChunk ? (cols + block - 1) / block : 1;
+  const int64_t width = tasks == 1 ? cols : block;
+  parallel_for(tasks, [&](int64_t t) {
+    const int64_t c1 = std::min(cols, (t + 1) * width);
+    for (int64_t c = t * width; c < c1; ++c) {
+      double total = static_cast<double>(out[c]);
+      for (int64_t k = 0; k < chunks; ++k) total += partial[k * cols + c];
+      out[c] = static_cast<float>(total);
+    }
+  });
+}
+
+// Scratch reused across calls of the calling thread (the pool runs one job at a time).
+std::vector<double>& scratch(size_t size) {
+  thread_local std::vector<double> buf;
+  if (buf.size() < size) buf.resize(size);
+  return buf;
+}
+
+Napi::Value BiasAdd(const Napi::CallbackInfo& info) {
+  Args a(info, "biasAdd");
+  const int64_t rows = a.count(3, "rows"), cols = a.count(4, "cols");
+  const int64_t n = a.product(rows, cols, "rows * cols");
+  const float* x = a.f32(0, "x", n);
+  const float* bias = a.f32(1, "bias", cols);
+  float* y = a.f32(2, "y", n);
+  const auto& k = ops();
+  for_chunks(rows, rows_per_task(cols, kChunk), [&](int64_t r0, int64_t r1) {
+    k.bias_add(x + r0 * cols, bias, y + r0 * cols, r1 - r0, cols);
+  });
+  return Undefined(info);
+}
+
+Napi::Value BiasBackward(const Napi::CallbackInfo& info) {
+  Args a(info, "biasBackward");
+  const int64_t rows = a.count(2, "rows"), cols = a.count(3, "cols");
+  const int64_t n = a.product(rows, cols, "rows * cols");
+  const float* dy = a.f32(0, "dy", n);
+  float* dbias = a.f32(1, "dbias", cols);
+  if (n == 0) return Undefined(info);
+  const int64_t rpc = rows_per_task(cols, kReduceRowChunk);
+  const int64_t chunks = (rows + rpc - 1) / rpc;
+  std::vector<double>& partial = scratch(static_cast<size_t>(chunks * cols));
+  const auto& k = ops();
+  for_chunks(rows, rpc, [&](int64_t r0, int64_t r1) {
+    double* acc = partial.data() + (r0 / rpc) * cols;
+    std::fill(acc, acc + cols, 0.0);
+    k.bias_backward(dy + r0 * cols, acc, r1 - r0, cols);
+  });
+  combine_columns(partial.data(), chunks, cols, dbias);
+  return Undefined(info);
+}
+
+Napi::Value Gelu(const Napi::CallbackInfo& info) {
+  Args a(info, "gelu");
+  const int64_t n = a.count(2, "n");
+  const float* x = a.f32(0, "x", n);
+  float* y = a.f32(1, "y", n);
+  const auto& k = ops();
+  for_chunks(n, kChunk, [&](int64_t b, int64_t e) { k.gelu(x + b, y + b, e - b); });
+  return Undefined(info);
+}
+
+Napi::Value GeluBackward(const Napi::CallbackInfo& info) {
+  Args a(info, "geluBackward");
+  const int64_t n = a.count(3, "n");
+  const float* x = a.f32(0, "x", n);
+  const float* dy = a.f32(1, "dy", n);
+  float* dx = a.f32(2, "dx", n);
+  const auto& k = ops();
+  for_chunks(n, kChunk, [&](int64_t b, int64_t e) { k.gelu_backward(x + b, dy + b, dx + b, e - b); });
+  return Undefined(info);
+}
+
+Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
+  Args a(info, "layerNorm");
+  const int64_t rows = a.count(6, "rows"), cols = a.count(7, "cols");
+  const double eps = a.finite(8, "eps");
+  if (eps < 0) a.fail("eps must be >= 0", true);
+  const int64_t n = a.product(rows, cols, "rows * cols");
+  if (cols == 0 && rows > 0) a.fail("cols must be positive", true);
+  const float* x = a.f32(0, "x", n);
+  const float* gamma = a.f32(1, "gamma", cols);
+  const float* beta = a.f32(2, "beta", cols);
+  float* y = a.f32(3, "y", n);
+  float* mean = a.f32(4, "mean", rows);
+  float* rstd = a.f32(5, "rstd", rows);
+  const auto& k = ops();
+  for_chunks(rows, rows_per_task(cols, kChunk), [&](int64_t r0, int64_t r1) {
+    k.layer_norm(x + r0 * cols, gamma, beta, y + r0 * cols, mean + r0, rstd + r0, r1 - r0, cols, static_cast<float>(eps));
+  });
+  return Undefined(info);
+}
+
+Napi::Value LayerNormBackward(const Napi::CallbackInfo& info) {
+  Args a(info, "layerNormBackward");
+  const int64_t rows = a.count(8, "rows"), cols = a.count(9, "cols");
+  const int64_t n = a.product(rows, cols, "rows * cols");
+  const float* dy = a.f32(0, "dy", n);
+  const float* x = a.f32(1, "x", n);
+  const float* gamma = a.f32(2, "gamma", cols);
+  const float* mean = a.f32(3, "mean", rows);
+  const float* rstd = a.f32(4, "rstd", rows);
+  float* dx = a.f32(5, "dx", n);
+  float* dgamma = a.f32(6, "dgamma", cols);
+  float* dbeta = a.f32(7, "dbeta", cols);
+  if (n == 0) return Undefined(info);
+  const int64_t rpc = rows_per_task(cols, kReduceRowChunk);
+  const int64_t chunks = (rows + rpc - 1) / rpc;
+  const size_t per = static_cast<size_t>(chunks * cols);
+  std::vector<double>& partial = scratch(2 * per);
+  double* dgamma_part = partial.data();
+  double* dbeta_part = partial.data() + per;
+  const auto& k = ops();
+  for_chunks(rows, rpc, [&](int64_t r0, int64_t r1) {
+    double* dg = dgamma_part + (r0 / rpc) * cols;
+    double* db = dbeta_part + (r0 / rpc) * cols;
+    std::fill(dg, dg + cols, 0.0);
+    std::fill(db, db + cols, 0.0);
+    k.layer_norm_backward(dy + r0 * cols, x + r0 * cols, gamma, mean + r0, rstd + r0, dx + r0 * cols, dg, db, r1 - r0, cols);
+  });
+  combine_columns(dgamma_part, chunks, cols, dgamma);
+  combine_columns(dbeta_part, chunks, cols, dbeta);
+  return Undefined(info);
+}
+
+Napi::Value Softmax(const Napi::CallbackInfo& info) {
+  Args a(info, "softmax");
+  const int64_t rows = a.count(2, "rows"), cols = a.count(3, "cols");
+  const double scale = a.finite(4, "scale");
+  const int64_t n = a.product(rows, cols, "rows * cols");
+  const float* x = a.f32(0, "x", n);
+  float* y = a.f32(1, "y", n);
+  const float* mask = nullptr;
+  int64_t rows_per_mask = 1;
+  if (!a.is_null(5)) {
+    rows_per_mask = a.count(6, "rowsPerMask");
+    if (rows_per_mask < 1) a.fail("rowsPerMask must be >= 1 when a mask is given", true);
+    const int64_t mask_rows = (rows + rows_per_mask - 1) / rows_per_mask;
+    mask = a.f32(5, "mask", a.product(mask_rows, cols, "mask rows * cols"));
+  }
+  const auto& k = ops();
+  for_chunks(rows, rows_per_task(cols, kChunk), [&](int64_t r0, int64_t r1) {
+    k.softmax(x + r0 * cols, y + r0 * cols, r0, r1 - r0, cols, static_cast<float>(scale), mask, rows_per_mask);
+  });
+  return Undefined(info);
+}
+
+Napi::Value SoftmaxBackward(const Napi::CallbackInfo& info) {
+  Args a(info, "softmaxBackward");
+  const int64_t rows = a.count(3, "rows"), cols = a.count(4, "cols");
+  const double scale = a.finite(5, "scale");
+  const int64_t n = a.product(rows, cols, "rows * cols");
+  const float* y = a.f32(0, "y", n);
+  const float* dy = a.f32(1, "dy", n);
+  float* dx = a.f32(2, "dx", n);
+  const auto& k = ops();
+  for_chunks(rows, rows_per_task(cols, kChunk), [&](int64_t r0, int64_t r1) {
+    k.softmax_backward(y + r0 * cols, dy + r0 * cols, dx + r0 * cols, r1 - r0, cols, static_cast<float>(scale));
+  });
+  return Undefined(info);
+}
+
+// The same integer steps as rng.ts mix32.
+uint32_t mix32(uint32_t x) {
+  x ^= x >> 16;
+  x *= 0x7feb352du;
+  x ^= x >> 15;
+  x *= 0x846ca68bu;
+  x ^= x >> 16;
+  return x;
+}
+
+// ECMAScript ToUint32 for an integral double.
+uint32_t to_uint32(double d) {
+  double m = std::fmod(d, 4294967296.0);
+  if (m < 0) m += 4294967296.0;
+  return static_cast<uint32_t>(m);
+}
+
+constexpr char kDropout[] = "dropout";
+constexpr char kDropoutBackward[] = "dropoutBackward";
+
+// dropout(x, y, n, p, seed, counterOffset); dropoutBackward applies the same mask to dy.
+template <const char* kName>
+Napi::Value Dropout(const Napi::CallbackInfo& info) {
+  Args a(info, kName);
+  const int64_t n = a.count(2, "n");
+  const double p = a.finite(3, "p");
+  if (!(p >= 0 && p < 1)) a.fail("p must be in [0, 1), got " + std::to_string(p), true);
+  const double seed = a.finite(4, "seed");
+  if (seed != std::floor(seed)) a.fail("seed must be an integer", true);
+  const int64_t offset = a.count(5, "counterOffset");
+  const float* x = a.f32(0, "x", n);
+  float* y = a.f32(1, "y", n);
+  DropoutStep step;
+  step.key = mix32(to_uint32(seed) ^ 0x9e3779b9u);
+  step.threshold = static_cast<uint32_t>(std::ceil(p * 16777216.0));
+  step.scale = static_cast<float>(1.0 / (1.0 - p));
+  const uint32_t base = to_uint32(static_cast<double>(offset));
+  const auto& k = ops();
+  for_chunks(n, kChunk, [&](int64_t b, int64_t e) {
+    DropoutStep s = step;
+    s.counter = base + static_cast<uint32_t>(b);
+    k.dropout(x + b, y + b, e - b, s);
+  });
+  return Undefined(info);
+}
+
+Napi::Value Add(const Napi::CallbackInfo& info) {
+  Args a(info, "add");
+  const int64_t n = a.count(3, "n");
+  const float* x = a.f32(0, "a", n);
+  const float* y = a.f32(1, "b", n);
+  float* out = a.f32(2, "out", n);
+  const auto& k = ops();
+  for_chunks(n, kChunk, [&](int64_t b, int64_t e) { k.add(x + b, y + b, out + b, e - b); });
+  return Undefined(info);
+}
+
+Napi::Value Axpy(const Napi::CallbackInfo& info) {
+  Args a(info, "axpy");
+  const float alpha = static_cast<float>(a.number(0, "alpha"));
+  const int64_t n = a.count(3, "n");
+  const float* x = a.f32(1, "x", n);
+  float* y = a.f32(2, "y", n);
+  const auto& k = ops();
+  for_chunks(n, kChunk, [&](int64_t b, int64_t e) { k.axpy(alpha, x + b, y + b, e - b); });
+  return Undefined(info);
+}
+
+Napi::Value Scale(const Napi::CallbackInfo& info) {
+  Args a(info, "scale");
+  const int64_t n = a.count(2, "n");
+  float* x = a.f32(0, "x", n);
+  const float alpha = static_cast<float>(a.number(1, "alpha"));
+  const auto& k = ops();
+  for_chunks(n, kChunk, [&](int64_t b, int64_t e) { k.scale(x + b, alpha, e - b); });
+  return Undefined(info);
+}
+
+// Checks every id against the table's row count before anything is written.
+void check_ids(const Args& a, const int32_t* ids, int64_t count, int64_t table_rows) {
+  for (int64_t i = 0; i < count; ++i) {
+    if (ids[i] < 0 || ids[i] >= table_rows)
+      a.fail("ids[" + std::to_string(i) + "] = " + std::to_string(ids[i]) + " is outside [0, " + std::to_string(table_rows) + ")", true);
+  }
+}
+
+Napi::Value EmbeddingGather(const Napi::CallbackInfo& info) {
+  Args a(info, "embeddingGather");
+  const int64_t count = a.count(3, "count"), dim = a.count(4, "dim");
+  const int64_t n = a.product(count, dim, "count * dim");
+  const float* table = a.f32(0, "table", 0);
+  const int32_t* ids = a.i32(1, "ids", count);
+  float* out = a.f32(2, "out", n);
+  if (n == 0) return Undefined(info);
+  check_ids(a, ids, count, a.length(0) / dim);
+  for_chunks(count, rows_per_task(dim, kChunk), [&](int64_t r0, int64_t r1) {
+    for (int64_t i = r0; i < r1; ++i) std::memcpy(out + i * dim, table + static_cast<int64_t>(ids[i]) * dim, static_cast<size_t>(dim) * sizeof(float));
+  });
+  return Undefined(info);
+}
+
+Napi::Value EmbeddingScatterAdd(const Napi::CallbackInfo& info) {
+  Args a(info, "embeddingScatterAdd");
+  const int64_t count = a.count(3, "count"), dim = a.count(4, "dim");
+  const int64_t n = a.product(count, dim, "count * dim");
+  const float* dout = a.f32(0, "dOut", n);
+  const int32_t* ids = a.i32(1, "ids", count);
+  float* dtable = a.f32(2, "dTable", 0);
+  if (n == 0) return Undefined(info);
+  check_ids(a, ids, count, a.length(2) / dim);
+  // Tasks own disjoint (id class, column block) pairs: each adds its rows in index
+  // order, so repeated ids never race and the sums do not depend on the split.
+  // Column blocks stay >= 256 floats (contiguous 1 KB runs); id classes (id mod
+  // classes) supply the rest of the parallelism.
+  int64_t blocks = 1, classes = 1;
+  if (n >= kChunk) {
+    const int64_t want = 4 * static_cast<int64_t>(pool_threads());
+    blocks = std::min<int64_t>(want, std::max<int64_t>(1, dim / 256));
+    classes = (want + blocks - 1) / blocks;
+  }
+  const int64_t width = (dim + blocks - 1) / blocks;
+  const auto& k = ops();
+  parallel_for(blocks * classes, [&](int64_t t) {
+    const int64_t cls = t / blocks, c0 = (t % blocks) * width, c1 = std::min(dim, c0 + width);
+    if (c0 >= c1) return;
+    for (int64_t i = 0; i < count; ++i) {
+      const int64_t id = ids[i];
+      if (id % classes == cls) k.axpy(1.0f, dout + i * dim + c0, dtable + id * dim + c0, c1 - c0);
+    }
+  });
+  return Undefined(info);
+}
+
+Napi::Value SoftmaxCrossEntropy(const Napi::CallbackInfo& info) {
+  Args a(info, "softmaxCrossEntropy");
+  const int64_t rows = a.count(4, "rows"), cols = a.count(5, "cols");
+  const double grad_scale = a.finite(6, "gradScale");
+  const int64_t n = a.product(rows, cols, "rows * cols");
+  const float* logits = a.f32(0, "logits", n);
+  const int32_t* labels = a.i32(1, "labels", rows);
+  const float* weights = a.f32_or_null(2, "weights", rows);
+  float* dlogits = a.f32_or_null(3, "dlogits", n);
+  for (int64_t r = 0; r < rows; ++r) {
+    if (labels[r] >= cols)
+      a.fail("labels[" + std::to_string(r) + "] = " + std::to_string(labels[r]) + " is not below cols = " + std::to_string(cols), true);
+  }
+  std::vector<double> row_loss(static_cast<size_t>(rows));
+  const auto& k = ops();
+  for_chunks(rows, rows_per_task(cols, kChunk), [&](int64_t r0, int64_t r1) {
+    k.softmax_xent(logits + r0 * cols, labels + r0, weights ? weights + r0 : nullptr, dlogits ? dlogits + r0 * cols : nullptr,
+                   r1 - r0, cols, static_cast<float>(grad_scale), row_loss.data() + r0);
+  });
+  double total = 0;
+  for (double l : row_loss) total += l;
+  return Napi::Number::New(info.Env(), total);
+}
+
+Napi::Value SigmoidCrossEntropy(const Napi::CallbackInfo& info) {
+  Args a(info, "sigmoidCrossEntropy");
+  const int64_t n = a.count(4, "n");
+  const double grad_scale = a.finite(5, "gradScale");
+  const float* logits = a.f32(0, "logits", n);
+  const float* labels = a.f32(1, "labels", n);
+  const float* weights = a.f32_or_null(2, "weights", n);
+  float* dlogits = a.f32_or_null(3, "dlogits", n);
+  const int64_t chunks = (n + kChunk - 1) / kChunk;
+  std::vector<double> partial(static_cast<size_t>(chunks));
+  const auto& k = ops();
+  for_chunks(n, kChunk, [&](int64_t b, int64_t e) {
+    partial[b / kChunk] = k.sigmoid_xent(logits + b, labels + b, weights ? weights + b : nullptr, dlogits ? dlogits + b : nullptr,
+                                         e - b, static_cast<float>(grad_scale));
+  });
+  double total = 0;
+  for (double p : partial) total += p;
+  return Napi::Number::New(info.Env(), total);
+}
+
+// adamw(params, grads, m, v, n, lr, beta1, beta2, eps, weightDecay, biasCorrection, step, decayMask)
+Napi::Value AdamW(const Napi::CallbackInfo& info) {
+  Args a(info, "adamw");
+  const int64_t n = a.count(4, "n");
+  float* params = a.f32(0, "params", n);
+  const float* grads = a.f32(1, "grads", n);
+  float* m = a.f32(2, "m", n);
+  float* v = a.f32(3, "v", n);
+  const double lr = a.finite(5, "lr"), beta1 = a.finite(6, "beta1"), beta2 = a.finite(7, "beta2");
+  const double eps = a.finite(8, "eps"), wd = a.finite(9, "weightDecay");
+  const bool bias_correction = a.boolean(10, "biasCorrection");
+  const uint8_t* decay_mask = a.u8_or_null(12, "decayMask", n);
+  if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1)) a.fail("beta1 and beta2 must be in [0, 1)", true);
+  AdamWStep s{static_cast<float>(lr), static_cast<float>(beta1), static_cast<float>(beta2), static_cast<float>(eps),
+              static_cast<float>(wd), static_cast<float>(1.0 - beta1), static_cast<float>(1.0 - beta2), 1.0f, 1.0f};
+  if (bias_correction) {
+    const int64_t step = a.count(11, "step");
+    if (step < 1) a.fail("step must be >= 1 with bias correction", true);
+    s.m_scale = static_cast<float>(1.0 / (1.0 - std::pow(beta1, static_cast<double>(step))));
+    s.v_scale = static_cast<float>(1.0 / (1.0 - std::pow(beta2, static_cast<double>(step))));
+  }
+  const auto& k = ops();
+  for_chunks(n, kChunk, [&](int64_t b, int64_t e) {
+    k.adamw(params + b, grads + b, m + b, v + b, decay_mask ? decay_mask + b : nullptr, e - b, s);
+  });
+  return Undefined(info);
+}
+
+double sum_squares_chunked(const float* x, int64_t n) {
+  const int64_t chunks = (n + kChunk - 1) / kChunk;
+  std::vector<double> partial(static_cast<size_t>(chunks));
+  const auto& k = ops();
+  for_chunks(n, kChunk, [&](int64_t b, int64_t e) { partial[b / kChunk] = k.sum_squares(x + b, e - b); });
+  double total = 0;
+  for (double p : partial) total += p;
+  return total;
+}
+
+Napi::Value SumSquares(const Napi::CallbackInfo& info) {
+  Args a(info, "sumSquares");
+  const int64_t n = a.count(1, "n");
+  const float* x = a.f32(0, "x", n);
+  return Napi::Number::New(info.Env(), sum_squares_chunked(x, n));
+}
+
+Napi::Value ClipByGlobalNorm(const Napi::CallbackInfo& info) {
+  Args a(info, "clipByGlobalNorm");
+  const int64_t n = a.count(1, "n");
+  float* g = a.f32(0, "grads", n);
+  const double max_norm = a.finite(2, "maxNorm");
+  if (max_norm < 0) a.fail("maxNorm must be >= 0", true);
+  const double norm = std::sqrt(sum_squares_chunked(g, n));
+  if (norm > max_norm) {
+    const float factor = static_cast<float>(max_norm / norm);
+    const auto& k = ops();
+    for_chunks(n, kChunk, [&](int64_t b, int64_t e) { k.scale(g + b, factor, e - b); });
+  }
+  return Napi::Number::New(info.Env(), norm);
+}
+
+// Plain multi-threaded copy: the bandwidth baseline of the elementwise benchmark.
+Napi::Value Copy(const Napi::CallbackInfo& info) {
+  Args a(info, "copy");
+  const int64_t n = a.count(2, "n");
+  const float* src = a.f32(0, "src", n);
+  float* dst = a.f32(1, "dst", n);
+  for_chunks(n, kChunk, [&](int64_t b, int64_t e) { std::memmove(dst + b, src + b, static_cast<size_t>(e - b) * sizeof(float)); });
+  return Undefined(info);
+}
+
+}  // namespace
+
+const ElementwiseIsaOps& elementwise_ops_scalar() { return scalar_impl::kOps; }
+
+void RegisterElementwise(Napi::Env env, Napi::Object exports) {
+  exports.Set("biasAdd", Napi::Function::New(env, BiasAdd));
+  exports.Set("biasBackward", Napi::Function::New(env, BiasBackward));
+  exports.Set("gelu", Napi::Function::New(env, Gelu));
+  exports.Set("geluBackward", Napi::Function::New(env, GeluBackward));
+  exports.Set("layerNorm", Napi::Function::New(env, LayerNorm));
+  exports.Set("layerNormBackward", Napi::Function::New(env, LayerNormBackward));
+  exports.Set("softmax", Napi::Function::New(env, Softmax));
+  exports.Set("softmaxBackward", Napi::Function::New(env, SoftmaxBackward));
+  exports.Set("dropout", Napi::Function::New(env, Dropout<kDropout>));
+  exports.Set("dropoutBackward", Napi::Function::New(env, Dropout<kDropoutBackward>));
+  exports.Set("add", Napi::Function::New(env, Add));
+  exports.Set("axpy", Napi::Function::New(env, Axpy));
+  exports.Set("scale", Napi::Function::New(env, Scale));
+  exports.Set("embeddingGather", Napi::Function::New(env, EmbeddingGather));
+  exports.Set("embeddingScatterAdd", Napi::Function::New(env, EmbeddingScatterAdd));
+  exports.Set("softmaxCrossEntropy", Napi::Function::New(env, SoftmaxCrossEntropy));
+  exports.Set("sigmoidCrossEntropy", Napi::Function::New(env, SigmoidCrossEntropy));
+  exports.Set("adamw", Napi::Function::New(env, AdamW));
+  exports.Set("sumSquares", Napi::Function::New(env, SumSquares));
+  exports.Set("clipByGlobalNorm", Napi::Function::New(env, ClipByGlobalNorm));
+  exports.Set("copy", Napi::Function::New(env, Copy));
+}
+
 }  // namespace electra

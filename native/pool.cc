@@ -50,7 +50,10 @@ class Pool {
   void start(int threads) {
     if (threads < 1) threads = 1;
     quit_ = false;
-    for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { loop(); });
+    // Each worker starts from the generation current now: reading it inside the
+    // new thread could miss a job posted before the thread got to run.
+    const uint64_t start_generation = generation_.load(std::memory_order_acquire);
+    for (int i = 1; i < threads; ++i) workers_.emplace_back([this, start_generation] { loop(start_generation); });
   }
 
   void stop() {
@@ -74,8 +77,7 @@ class Pool {
     in_task = false;
   }
 
-  void loop() {
-    uint64_t seen = generation_.load(std::memory_order_acquire);
+  void loop(uint64_t seen) {
     for (;;) {
       // Spin briefly: kernels arrive in quick succession during training.
       bool woke = false;

@@ -1,9 +1,70 @@
-import type { GemmKernels } from '../types.js';
+// GEMM on the native addon: arguments are validated here (clear errors), then
+// passed positionally to the C++ entry points, which re-check the bounds.
+import type { BatchedGemmArgs, GemmArgs, GemmKernels } from '../types.js';
+import { validateGemm, validateGemmBatched } from '../gemm-args.js';
 import type { NativeAddonBase } from './addon.js';
-// Placeholder until the GEMM work lands.
-export function nativeGemm(_addon: NativeAddonBase): GemmKernels {
+
+/** The blocking the active instruction set uses. */
+export interface GemmConfig {
+  isa: string;
+  mr: number;
+  nr: number;
+  kc: number;
+  mc: number;
+  nc: number;
+}
+
+export interface PeakMeasurement {
+  /** Sum over all pool threads of the FMA throughput, in GFLOP/s. */
+  gflops: number;
+  threads: number;
+  isa: string;
+}
+
+/** The addon entry points defined in native/gemm.cc. */
+export interface GemmAddon {
+  gemm(
+    transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, beta: number,
+    a: Float32Array, aOffset: number, lda: number, b: Float32Array, bOffset: number, ldb: number,
+    c: Float32Array, cOffset: number, ldc: number,
+  ): void;
+  gemmBatched(
+    transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, beta: number,
+    a: Float32Array, aOffset: number, lda: number, b: Float32Array, bOffset: number, ldb: number,
+    c: Float32Array, cOffset: number, ldc: number,
+    batchOuter: number, batchInner: number, strideAOuter: number, strideAInner: number,
+    strideBOuter: number, strideBInner: number, strideCOuter: number, strideCInner: number,
+  ): void;
+  /** Runs an FMA loop on every pool thread for `seconds` with the active instruction set. */
+  peakGflops(seconds: number): PeakMeasurement;
+  gemmConfig(): GemmConfig;
+}
+
+/** The addon's GEMM entry points, or an error naming what is missing. */
+export function gemmAddon(addon: NativeAddonBase): NativeAddonBase & GemmAddon {
+  const candidate = addon as NativeAddonBase & Partial<GemmAddon>;
+  for (const name of ['gemm', 'gemmBatched', 'peakGflops', 'gemmConfig'] as const) {
+    if (typeof candidate[name] !== 'function') {
+      throw new Error(`the native addon has no '${name}' entry point: rebuild it (npm install)`);
+    }
+  }
+  return candidate as NativeAddonBase & GemmAddon;
+}
+
+export function nativeGemm(addon: NativeAddonBase): GemmKernels {
+  const native = gemmAddon(addon);
   return {
-    gemm() { throw new Error('gemm: not implemented yet'); },
-    gemmBatched() { throw new Error('gemmBatched: not implemented yet'); },
+    gemm(args: GemmArgs): void {
+      const o = validateGemm(args, false);
+      native.gemm(args.transA, args.transB, args.m, args.n, args.k, args.alpha, args.beta,
+        args.a, o.aOffset, args.lda, args.b, o.bOffset, args.ldb, args.c, o.cOffset, args.ldc);
+    },
+    gemmBatched(args: BatchedGemmArgs): void {
+      const o = validateGemmBatched(args, false);
+      native.gemmBatched(args.transA, args.transB, args.m, args.n, args.k, args.alpha, args.beta,
+        args.a, o.aOffset, args.lda, args.b, o.bOffset, args.ldb, args.c, o.cOffset, args.ldc,
+        args.batchOuter, args.batchInner, args.strideAOuter, args.strideAInner,
+        args.strideBOuter, args.strideBInner, args.strideCOuter, args.strideCInner);
+    },
   };
 }

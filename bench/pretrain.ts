@@ -1,0 +1,91 @@
+// `npm run bench -- pretrain [--steps N] [--batch B] [--seq S] [--size small|base|large] [--profile]`:
+// seconds per ELECTRA pre-training update, tokens/s, model FLOP utilization (matmul FLOPs of
+// generator + discriminator, 3x forward, against the measured fp32 peak) and peak RSS; with
+// --profile, where the time of one step goes, kernel by kernel.
+import { kernels } from '../src/kernels/index.js';
+import { measurePeakGflops } from '../src/kernels/peak.js';
+import { resolvePretrainingConfig, type ModelSize } from '../src/model/config.js';
+import { pretrainingStepFlops } from '../src/model/flops.js';
+import type { PretrainingInputs } from '../src/model/pretraining-model.js';
+import { Rng } from '../src/nn/random.js';
+import { BERT_SPECIAL_IDS } from '../src/pretrain/masking.js';
+import { Pretrainer } from '../src/pretrain/pretrainer.js';
+import { KernelProfiler } from './profile.js';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
+
+/** Full-length random sequences: [CLS] tokens [SEP] tokens [SEP], two segments. */
+function syntheticBatch(batch: number, seqLen: number, vocab: number, rng: Rng): PretrainingInputs {
+  const inputIds = new Int32Array(batch * seqLen);
+  const segmentIds = new Int32Array(batch * seqLen);
+  const inputMask = new Int32Array(batch * seqLen).fill(1);
+  const half = seqLen >> 1;
+  for (let b = 0; b < batch; b++) {
+    for (let p = 0; p < seqLen; p++) {
+      const i = b * seqLen + p;
+      inputIds[i] = p === 0 ? BERT_SPECIAL_IDS.cls : p === half || p === seqLen - 1 ? BERT_SPECIAL_IDS.sep : 1000 + rng.int(vocab - 1000);
+      segmentIds[i] = p > half ? 1 : 0;
+    }
+  }
+  return { inputIds, segmentIds, inputMask, batch, seqLen };
+}
+
+export async function run(): Promise<void> {
+  const steps = Number(arg('steps', '5'));
+  const batch = Number(arg('batch', '32'));
+  const seqLen = Number(arg('seq', '128'));
+  const size = arg('size', 'small') as ModelSize;
+  const profile = process.argv.includes('--profile');
+  const base = kernels();
+  const profiler = new KernelProfiler(base);
+  const k = profile ? profiler.kernels : base;
+  const config = resolvePretrainingConfig({ model_size: size, max_seq_length: seqLen, train_batch_size: batch, num_warmup_steps: 1 });
+  const trainer = new Pretrainer(k, config, { maxBatch: batch, maxSeqLen: seqLen, seed: 1 });
+  const model = trainer.model;
+  const rng = new Rng(2);
+  const data = Array.from({ length: 2 }, () => syntheticBatch(batch, seqLen, config.vocab_size, rng));
+
+  trainer.trainStep(data[0]!); // warm-up: first-touch of every buffer
+  profiler.reset();
+  const times: number[] = [];
+  let predictions = 0;
+  for (let i = 0; i < steps; i++) {
+    const t0 = performance.now();
+    const r = trainer.trainStep(data[i % data.length]!);
+    times.push((performance.now() - t0) / 1000);
+    predictions += r.metrics.predictions;
+  }
+  times.sort((a, b) => a - b);
+  const median = times[times.length >> 1]!;
+  const flops = pretrainingStepFlops(model.generatorConfig, model.discriminatorConfig, batch, seqLen, predictions / steps);
+  const peak = measurePeakGflops(1);
+  const achieved = flops.total / median / 1e9;
+  const rssMiB = process.resourceUsage().maxRSS / 1024;
+  const result: Record<string, unknown> = {
+    backend: `${base.name}/${base.isa}/${base.threads} threads`,
+    model: `ELECTRA-${size}`,
+    batch,
+    seqLen,
+    params: model.params.size,
+    secondsPerStep: +median.toFixed(3),
+    tokensPerSecond: Math.round((batch * seqLen) / median),
+    stepGflop: +(flops.total / 1e9).toFixed(1),
+    achievedGflops: +achieved.toFixed(1),
+    peakGflops: +peak.gflops.toFixed(1),
+    mfu: +(achieved / peak.gflops).toFixed(3),
+    peakRssMiB: Math.round(rssMiB),
+  };
+  console.log(JSON.stringify(result));
+  if (profile) {
+    const stats = profiler.report();
+    const kernelMs = stats.reduce((s, x) => s + x.ms, 0) / steps;
+    console.log(`per step: ${(median * 1000).toFixed(0)} ms, kernels ${kernelMs.toFixed(0)} ms, JS outside kernels ${(median * 1000 - kernelMs).toFixed(0)} ms`);
+    for (const s of stats.slice(0, 30)) {
+      const gflops = s.flops > 0 ? ` ${(s.flops / (s.ms / 1000) / 1e9).toFixed(1)} GFLOP/s` : '';
+      console.log(`${(s.ms / steps).toFixed(1).padStart(8)} ms  ${String(s.calls / steps).padStart(5)} calls  ${s.name}${gflops}`);
+    }
+  }
+}

@@ -1,0 +1,120 @@
+// Argument checks shared by both GEMM backends, so bad input fails the same way
+// (with a message naming what was expected) whichever backend runs.
+import type { BatchedGemmArgs, GemmArgs } from './types.js';
+
+/** Offsets with their defaults filled in. */
+export interface GemmOffsets {
+  aOffset: number;
+  bOffset: number;
+  cOffset: number;
+}
+
+/** A two-level batch; a plain GEMM is the batch 1 x 1 with zero strides. */
+interface Batch {
+  outer: number;
+  inner: number;
+  aOuter: number;
+  aInner: number;
+  bOuter: number;
+  bInner: number;
+  cOuter: number;
+  cInner: number;
+}
+
+const single: Batch = { outer: 1, inner: 1, aOuter: 0, aInner: 0, bOuter: 0, bInner: 0, cOuter: 0, cInner: 0 };
+
+function count(fn: string, name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new RangeError(`${fn}: ${name} must be a non-negative integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+function finite(fn: string, name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new RangeError(`${fn}: ${name} must be a finite number, got ${String(value)}`);
+  }
+  return value;
+}
+
+function flag(fn: string, name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new TypeError(`${fn}: ${name} must be a boolean, got ${String(value)}`);
+  return value;
+}
+
+function floatArray(fn: string, name: string, value: unknown, allowFloat64: boolean): void {
+  if (value instanceof Float32Array || (allowFloat64 && value instanceof Float64Array)) return;
+  const expected = allowFloat64 ? 'a Float32Array or Float64Array' : 'a Float32Array';
+  const got = value === null ? 'null' : typeof value === 'object' ? value.constructor.name : typeof value;
+  throw new TypeError(`${fn}: ${name} must be ${expected}, got ${got}`);
+}
+
+/**
+ * Checks one operand: `rows` x `cols` as stored, row stride `ld`, repeated over
+ * the batch. Throws unless ld >= cols and, when the operand is read or written,
+ * every element lies inside the array.
+ */
+function operand(
+  fn: string, name: string, length: number, offset: number, rows: number, cols: number, ld: number,
+  ldName: string, batch: Batch, outerStride: number, innerStride: number, touched: boolean,
+): void {
+  if (ld < cols) {
+    throw new RangeError(`${fn}: ${ldName} (${ld}) must be >= ${cols}, the row length of ${name} as stored`);
+  }
+  if (!touched || rows === 0 || cols === 0 || batch.outer === 0 || batch.inner === 0) return;
+  const last = offset + (batch.outer - 1) * outerStride + (batch.inner - 1) * innerStride + (rows - 1) * ld + cols - 1;
+  if (last >= length) {
+    throw new RangeError(
+      `${fn}: ${name} is too small: a ${rows}x${cols} matrix with ${ldName} ${ld} at offset ${offset}` +
+      (batch.outer * batch.inner > 1 ? ` over a ${batch.outer}x${batch.inner} batch` : '') +
+      ` reaches index ${last}, but ${name}.length is ${length}`,
+    );
+  }
+}
+
+function validate(fn: string, args: GemmArgs, batch: Batch, allowFloat64: boolean): GemmOffsets {
+  const transA = flag(fn, 'transA', args.transA);
+  const transB = flag(fn, 'transB', args.transB);
+  const m = count(fn, 'm', args.m);
+  const n = count(fn, 'n', args.n);
+  const k = count(fn, 'k', args.k);
+  finite(fn, 'alpha', args.alpha);
+  finite(fn, 'beta', args.beta);
+  floatArray(fn, 'a', args.a, allowFloat64);
+  floatArray(fn, 'b', args.b, allowFloat64);
+  floatArray(fn, 'c', args.c, allowFloat64);
+  const aOffset = count(fn, 'aOffset', args.aOffset ?? 0);
+  const bOffset = count(fn, 'bOffset', args.bOffset ?? 0);
+  const cOffset = count(fn, 'cOffset', args.cOffset ?? 0);
+  const lda = count(fn, 'lda', args.lda);
+  const ldb = count(fn, 'ldb', args.ldb);
+  const ldc = count(fn, 'ldc', args.ldc);
+  const product = m > 0 && n > 0 && k > 0;
+  operand(fn, 'a', args.a.length, aOffset, transA ? k : m, transA ? m : k, lda, 'lda', batch, batch.aOuter,
+    batch.aInner, product);
+  operand(fn, 'b', args.b.length, bOffset, transB ? n : k, transB ? k : n, ldb, 'ldb', batch, batch.bOuter,
+    batch.bInner, product);
+  operand(fn, 'c', args.c.length, cOffset, m, n, ldc, 'ldc', batch, batch.cOuter, batch.cInner, true);
+  return { aOffset, bOffset, cOffset };
+}
+
+/** Validates a gemm call; returns the offsets with defaults applied. */
+export function validateGemm(args: GemmArgs, allowFloat64: boolean): GemmOffsets {
+  return validate('gemm', args, single, allowFloat64);
+}
+
+/** Validates a gemmBatched call; returns the offsets with defaults applied. */
+export function validateGemmBatched(args: BatchedGemmArgs, allowFloat64: boolean): GemmOffsets {
+  const fn = 'gemmBatched';
+  const batch: Batch = {
+    outer: count(fn, 'batchOuter', args.batchOuter),
+    inner: count(fn, 'batchInner', args.batchInner),
+    aOuter: count(fn, 'strideAOuter', args.strideAOuter),
+    aInner: count(fn, 'strideAInner', args.strideAInner),
+    bOuter: count(fn, 'strideBOuter', args.strideBOuter),
+    bInner: count(fn, 'strideBInner', args.strideBInner),
+    cOuter: count(fn, 'strideCOuter', args.strideCOuter),
+    cInner: count(fn, 'strideCInner', args.strideCInner),
+  };
+  return validate(fn, args, batch, allowFloat64);
+}

@@ -1,0 +1,186 @@
+// Model and pre-training hyperparameters. Field names follow the reference
+// (configure_pretraining.PretrainingConfig) and HuggingFace's ElectraConfig, so configs
+// and checkpoints read the same as upstream ones.
+
+/** HuggingFace ElectraConfig fields (the subset that shapes the network). */
+export interface ElectraConfig {
+  vocab_size: number;
+  embedding_size: number;
+  hidden_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  intermediate_size: number;
+  hidden_act: 'gelu';
+  hidden_dropout_prob: number;
+  attention_probs_dropout_prob: number;
+  max_position_embeddings: number;
+  type_vocab_size: number;
+  initializer_range: number;
+  layer_norm_eps: number;
+}
+
+export type ModelSize = 'small' | 'base' | 'large';
+
+/** BertConfig fields that model_hparam_overrides may set (as in the reference). */
+export type ModelHparamOverrides = Partial<Pick<ElectraConfig,
+  'hidden_size' | 'num_hidden_layers' | 'num_attention_heads' | 'intermediate_size' | 'hidden_dropout_prob'
+  | 'attention_probs_dropout_prob' | 'max_position_embeddings' | 'type_vocab_size' | 'initializer_range'
+  | 'vocab_size' | 'layer_norm_eps'>>;
+
+/** The reference's PretrainingConfig (fields this package implements). */
+export interface PretrainingConfig {
+  model_name: string;
+  debug: boolean;
+  electra_objective: boolean;
+  gen_weight: number;
+  disc_weight: number;
+  mask_prob: number;
+  learning_rate: number;
+  lr_decay_power: number;
+  weight_decay_rate: number;
+  num_warmup_steps: number;
+  iterations_per_loop: number;
+  save_checkpoints_steps: number;
+  num_train_steps: number;
+  num_eval_steps: number;
+  keep_checkpoint_max: number;
+  model_size: ModelSize;
+  model_hparam_overrides: ModelHparamOverrides;
+  /** null: the hidden size (small forces 128). */
+  embedding_size: number | null;
+  vocab_size: number;
+  do_lower_case: boolean;
+  generator_layers: number;
+  generator_hidden_size: number;
+  temperature: number;
+  max_seq_length: number;
+  train_batch_size: number;
+  eval_batch_size: number;
+  /** Default int((mask_prob + 0.005) * max_seq_length). */
+  max_predictions_per_seq: number;
+}
+
+const DEFAULTS: Omit<PretrainingConfig, 'model_name' | 'max_predictions_per_seq'> = {
+  debug: false,
+  electra_objective: true,
+  gen_weight: 1.0,
+  disc_weight: 50.0,
+  mask_prob: 0.15,
+  learning_rate: 5e-4,
+  lr_decay_power: 1.0,
+  weight_decay_rate: 0.01,
+  num_warmup_steps: 10000,
+  iterations_per_loop: 200,
+  save_checkpoints_steps: 1000,
+  num_train_steps: 1000000,
+  num_eval_steps: 100,
+  keep_checkpoint_max: 5,
+  model_size: 'small',
+  model_hparam_overrides: {},
+  embedding_size: null,
+  vocab_size: 30522,
+  do_lower_case: true,
+  generator_layers: 1.0,
+  generator_hidden_size: 0.25,
+  temperature: 1.0,
+  max_seq_length: 128,
+  train_batch_size: 128,
+  eval_batch_size: 128,
+};
+
+/** Python 3's round(): halves go to the even neighbour. */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * Resolves a pre-training config as the reference does: defaults, the given values,
+ * max_predictions_per_seq from mask_prob and max_seq_length, debug-mode batch sizes and
+ * steps, small's embedding size 128, then the given values again (they win).
+ */
+export function resolvePretrainingConfig(given: Partial<PretrainingConfig> & { model_name?: string } = {}): PretrainingConfig {
+  for (const key of Object.keys(given)) {
+    if (!(key in DEFAULTS) && key !== 'model_name' && key !== 'max_predictions_per_seq') throw new Error(`Unknown hparam ${key}`);
+  }
+  const merged = { model_name: 'electra', ...DEFAULTS, ...given } as PretrainingConfig;
+  merged.max_predictions_per_seq = Math.trunc((merged.mask_prob + 0.005) * merged.max_seq_length);
+  if (merged.debug) {
+    merged.train_batch_size = 8;
+    merged.num_train_steps = 20;
+    merged.eval_batch_size = 4;
+    merged.iterations_per_loop = 1;
+    merged.num_eval_steps = 2;
+  }
+  if (merged.model_size === 'small') merged.embedding_size = 128;
+  const cfg = { ...merged, ...given } as PretrainingConfig;
+  if (!['small', 'base', 'large'].includes(cfg.model_size)) throw new Error(`Unknown model size ${cfg.model_size}`);
+  return cfg;
+}
+
+const SIZES: Record<ModelSize, { hidden_size: number; num_hidden_layers: number }> = {
+  small: { hidden_size: 256, num_hidden_layers: 12 },
+  base: { hidden_size: 768, num_hidden_layers: 12 },
+  large: { hidden_size: 1024, num_hidden_layers: 24 },
+};
+
+/** The discriminator's (and a BERT-objective MLM's) architecture (training_utils.get_bert_config). */
+export function discriminatorConfig(cfg: PretrainingConfig): ElectraConfig {
+  const args: Omit<ElectraConfig, 'embedding_size'> = {
+    vocab_size: cfg.vocab_size,
+    ...SIZES[cfg.model_size],
+    num_attention_heads: 0,
+    intermediate_size: 0,
+    hidden_act: 'gelu',
+    hidden_dropout_prob: 0.1,
+    attention_probs_dropout_prob: 0.1,
+    max_position_embeddings: 512,
+    type_vocab_size: 2,
+    initializer_range: 0.02,
+    layer_norm_eps: 1e-12,
+    ...cfg.model_hparam_overrides,
+  };
+  // Heads and feed-forward width follow the (possibly overridden) hidden size unless overridden too.
+  args.num_attention_heads = Math.max(1, Math.floor(args.hidden_size / 64));
+  args.intermediate_size = 4 * args.hidden_size;
+  Object.assign(args, cfg.model_hparam_overrides);
+  if (cfg.debug) {
+    // PretrainingModel's debug shrink (applied after the overrides in the reference).
+    args.num_hidden_layers = 3;
+    args.hidden_size = 144;
+    args.intermediate_size = 144 * 4;
+    args.num_attention_heads = 4;
+  }
+  const embedding_size = cfg.embedding_size ?? args.hidden_size;
+  return { ...args, embedding_size };
+}
+
+/** The generator's architecture (run_pretraining.get_generator_config). */
+export function generatorConfig(cfg: PretrainingConfig, disc: ElectraConfig = discriminatorConfig(cfg)): ElectraConfig {
+  if (!cfg.electra_objective) return { ...disc };
+  const hidden = roundHalfEven(disc.hidden_size * cfg.generator_hidden_size);
+  return {
+    ...disc,
+    hidden_size: hidden,
+    num_hidden_layers: roundHalfEven(disc.num_hidden_layers * cfg.generator_layers),
+    intermediate_size: 4 * hidden,
+    num_attention_heads: Math.max(1, Math.floor(hidden / 64)),
+  };
+}
+
+export type HfArchitecture = 'ElectraForPreTraining' | 'ElectraForMaskedLM';
+
+/** A HuggingFace config.json object for one of the two exported models. */
+export function toHfConfig(cfg: ElectraConfig, architecture: HfArchitecture): Record<string, unknown> {
+  return {
+    architectures: [architecture],
+    model_type: 'electra',
+    ...cfg,
+    pad_token_id: 0,
+    position_embedding_type: 'absolute',
+    summary_type: 'first',
+    summary_use_proj: true,
+    summary_activation: 'gelu',
+    summary_last_dropout: 0.1,
+  };
+}

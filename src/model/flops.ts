@@ -1,0 +1,35 @@
+// Matrix-multiply FLOPs of a pre-training step (for throughput and MFU figures).
+// Training counts 3x the forward pass (backward = input and weight gradients), attention
+// score and context products included; elementwise work is not counted.
+import type { ElectraConfig } from './config.js';
+
+/** Forward FLOPs of embeddings_project and the encoder over batch x seqLen tokens. */
+export function bodyForwardFlops(c: ElectraConfig, batch: number, seqLen: number): number {
+  const T = batch * seqLen;
+  const H = c.hidden_size;
+  const project = c.embedding_size !== H ? 2 * T * c.embedding_size * H : 0;
+  const perLayer = 2 * T * H * H * 4 // query, key, value, attention output
+    + 2 * 2 * batch * seqLen * seqLen * H // scores and context, all heads
+    + 2 * 2 * T * H * c.intermediate_size; // feed-forward
+  return project + c.num_hidden_layers * perLayer;
+}
+
+export interface StepFlops {
+  generator: number;
+  discriminator: number;
+  total: number;
+}
+
+/**
+ * Training FLOPs of one ELECTRA step: generator body and head (at `predictions` rows, logits
+ * over the vocabulary through the tied embeddings), discriminator body and head.
+ */
+export function pretrainingStepFlops(
+  gen: ElectraConfig, disc: ElectraConfig | null, batch: number, seqLen: number, predictions: number,
+): StepFlops {
+  const genHead = 2 * predictions * gen.hidden_size * gen.embedding_size + 2 * predictions * gen.embedding_size * gen.vocab_size;
+  const generator = 3 * (bodyForwardFlops(gen, batch, seqLen) + genHead);
+  const T = batch * seqLen;
+  const discriminator = disc ? 3 * (bodyForwardFlops(disc, batch, seqLen) + 2 * T * disc.hidden_size * (disc.hidden_size + 1)) : 0;
+  return { generator, discriminator, total: generator + discriminator };
+}

@@ -1,0 +1,268 @@
+// ELECTRA pre-training: a small generator (masked LM) and the discriminator (replaced token
+// detection) sharing one embedding module, as run_pretraining.PretrainingModel. With
+// electra_objective false, a full-size masked LM alone (BERT with dynamic masking, no NSP).
+import type { Kernels } from '../kernels/index.js';
+import { DropoutSites, siteSeed } from '../nn/dropout.js';
+import type { EmbeddingTables } from '../nn/embeddings.js';
+import { ParameterSet, Scope } from '../nn/params.js';
+import { allocFloats, type DType } from '../nn/tensor.js';
+import { CorruptionScratch, corruptInputs, type MaskedBatch, sampleGumbelMax } from '../pretrain/masking.js';
+import { type ElectraConfig, type PretrainingConfig, discriminatorConfig, generatorConfig } from './config.js';
+import { declareEmbeddingTables, ElectraModel } from './electra-model.js';
+import { DiscriminatorHead, GeneratorHead } from './heads.js';
+
+/**
+ * HF weights that are tied to another parameter and so have no arena slice of their own:
+ * ElectraForMaskedLM's output weight is the word-embedding matrix.
+ */
+export const HF_TIED_WEIGHTS: Readonly<Record<'generator', Readonly<Record<string, string>>>> = {
+  generator: { 'generator_lm_head.weight': 'electra.embeddings.word_embeddings.weight' },
+};
+
+/** A batch of token sequences, [batch, seqLen] row-major. */
+export interface PretrainingInputs {
+  inputIds: Int32Array;
+  segmentIds: Int32Array;
+  /** 1 for real tokens, 0 for padding. */
+  inputMask: Int32Array;
+  batch: number;
+  seqLen: number;
+}
+
+export interface PretrainingStepOptions {
+  /** Seeds dropout and the generator's sampling for this step. */
+  stepSeed: number;
+  /** Dropout on (training) or off (evaluation). */
+  training: boolean;
+  /** Accumulate gradients of the total loss into the parameter set's gradient arena. */
+  backward: boolean;
+  /** Use these replacement tokens (one per prediction) instead of sampling (gradient checks). */
+  fixedSamples?: Int32Array;
+}
+
+/** Sums and counts for one batch (see pretrain/metrics.ts for the ratios). Losses are the batch means. */
+export interface PretrainingMetrics {
+  totalLoss: number;
+  /** masked_lm_loss: mean generator cross-entropy over the predictions. */
+  genLoss: number;
+  /** Mean discriminator sigmoid cross-entropy over the real tokens (0 without ELECTRA objective). */
+  discLoss: number;
+  /** Sum over sequences of each sequence's mean disc loss (the reference's disc_loss eval metric). */
+  discExampleLossSum: number;
+  examples: number;
+  predictions: number;
+  /** argmax(generator logits) == original token. */
+  mlmCorrect: number;
+  /** sampled token == original token. */
+  sampledCorrect: number;
+  /** Real (non-padding) tokens seen by the discriminator. */
+  discTokens: number;
+  discCorrect: number;
+  /** Predicted replaced (logit > 0) and labelled replaced. */
+  discTruePositives: number;
+  discPredictedPositives: number;
+  discLabelPositives: number;
+}
+
+export class ElectraPretrainingModel {
+  readonly params = new ParameterSet();
+  readonly generatorConfig: ElectraConfig;
+  readonly discriminatorConfig: ElectraConfig | null;
+  readonly tables: EmbeddingTables;
+  readonly generator: ElectraModel;
+  readonly generatorHead: GeneratorHead;
+  readonly discriminator: ElectraModel | null;
+  readonly discriminatorHead: DiscriminatorHead | null;
+  readonly maxBatch: number;
+  readonly maxSeqLen: number;
+
+  /** Replacement token per prediction (after a step with the ELECTRA objective). */
+  readonly sampledIds: Int32Array;
+  /** argmax of the generator logits per prediction. */
+  readonly mlmPredictions: Int32Array;
+  /** Discriminator input ids [batch, seqLen]. */
+  readonly discInputIds: Int32Array;
+  /** 1 where the discriminator input differs from the original token. */
+  readonly discLabels: Float32Array;
+  /** sigmoid(discriminator logit) per token (for AUC); padding included, weight it by the input mask. */
+  readonly discProbs: Float32Array;
+
+  private readonly discWeights: Float32Array;
+  private readonly dDiscLogits: Float32Array;
+  private readonly dDiscHidden: Float32Array | null;
+  private readonly dGenHidden: Float32Array;
+  private readonly corruption: CorruptionScratch;
+
+  constructor(
+    readonly k: Kernels, readonly config: PretrainingConfig,
+    shape: { maxBatch: number; maxSeqLen: number; dtype?: DType },
+  ) {
+    const dtype = shape.dtype ?? 'float32';
+    const { maxBatch, maxSeqLen } = shape;
+    this.maxBatch = maxBatch;
+    this.maxSeqLen = maxSeqLen;
+    const T = maxBatch * maxSeqLen;
+    const electra = config.electra_objective;
+    const disc = discriminatorConfig(config);
+    const gen = generatorConfig(config, disc);
+    this.generatorConfig = gen;
+    this.discriminatorConfig = electra ? disc : null;
+    const ps = this.params;
+    const sites = new DropoutSites();
+    const body = { maxBatch, maxSeqLen, dtype };
+    // The shared embedding module is written to both HF models.
+    this.tables = declareEmbeddingTables(k, ps, new Scope('electra', 'electra', electra ? ['discriminator', 'generator'] : ['generator']), disc);
+    this.generator = new ElectraModel(k, ps, new Scope('generator.electra', 'electra', ['generator']), gen, this.tables, body, sites);
+    const maxPredictions = maxBatch * config.max_predictions_per_seq;
+    this.generatorHead = new GeneratorHead(k, ps, new Scope('generator', '', ['generator']), gen, this.tables, maxPredictions, dtype);
+    if (electra) {
+      this.discriminator = new ElectraModel(k, ps, new Scope('discriminator.electra', 'electra', ['discriminator']), disc, this.tables, body, sites);
+      this.discriminatorHead = new DiscriminatorHead(k, ps, new Scope('discriminator', '', ['discriminator']), disc, T, dtype);
+    } else {
+      this.discriminator = null;
+      this.discriminatorHead = null;
+    }
+    ps.allocate(dtype);
+    this.sampledIds = new Int32Array(maxPredictions);
+    this.mlmPredictions = new Int32Array(maxPredictions);
+    this.discInputIds = new Int32Array(T);
+    this.discLabels = allocFloats(T, dtype);
+    this.discProbs = allocFloats(T, dtype);
+    this.discWeights = allocFloats(T, dtype);
+    this.dDiscLogits = allocFloats(T, dtype);
+    this.dDiscHidden = electra ? allocFloats(T * disc.hidden_size, dtype) : null;
+    this.dGenHidden = allocFloats(T * gen.hidden_size, dtype);
+    this.corruption = new CorruptionScratch(T);
+  }
+
+  /** Initializes all parameters (truncated normal 0.02, Glorot where the reference uses TF defaults). */
+  initialize(seed: number): void {
+    this.params.initialize(seed);
+  }
+
+  /**
+   * One forward pass over a masked batch: generator loss at the predictions, sampling of the
+   * replacements, discriminator loss over the real tokens; with `backward`, the gradients of
+   * total = gen_weight * gen_loss + disc_weight * disc_loss are added to params.grads.
+   */
+  step(inputs: PretrainingInputs, masked: MaskedBatch, opts: PretrainingStepOptions): PretrainingMetrics {
+    const { k, config } = this;
+    const { batch, seqLen } = inputs;
+    const T = batch * seqLen;
+    if (batch > this.maxBatch || seqLen > this.maxSeqLen) throw new Error(`batch ${batch}x${seqLen} exceeds ${this.maxBatch}x${this.maxSeqLen}`);
+    const gen = this.generatorConfig;
+    const V = gen.vocab_size;
+    const M = masked.count;
+
+    // Generator on the masked input; logits only at the predictions.
+    const genDropout = this.generator.dropout(opts.training, opts.stepSeed);
+    const genHidden = this.generator.forward(masked.maskedIds, inputs.segmentIds, inputs.inputMask, batch, seqLen, genDropout);
+    const logits = this.generatorHead.forward(genHidden, masked.positions, M);
+
+    // Samples and predictions read the logits before the loss overwrites them with dlogits.
+    const electra = this.discriminator !== null;
+    if (electra) {
+      if (opts.fixedSamples) {
+        this.sampledIds.set(opts.fixedSamples.subarray(0, M));
+        argmaxRows(logits, M, V, this.mlmPredictions);
+      } else {
+        sampleGumbelMax(logits, M, V, config.temperature, siteSeed(opts.stepSeed, 0x5a4d504c), this.sampledIds, this.mlmPredictions);
+      }
+    } else {
+      argmaxRows(logits, M, V, this.mlmPredictions);
+    }
+    let mlmCorrect = 0;
+    let sampledCorrect = 0;
+    for (let r = 0; r < M; r++) {
+      const label = masked.labels[r]!;
+      if (this.mlmPredictions[r] === label) mlmCorrect++;
+      if (electra && this.sampledIds[r] === label) sampledCorrect++;
+    }
+    const genDenominator = M + 1e-6;
+    const genSum = k.softmaxCrossEntropy(logits, masked.labels, null, opts.backward ? logits : null, M, V,
+      config.gen_weight / genDenominator);
+    const genLoss = genSum / genDenominator;
+
+    const metrics: PretrainingMetrics = {
+      totalLoss: config.gen_weight * genLoss,
+      genLoss,
+      discLoss: 0,
+      discExampleLossSum: 0,
+      examples: batch,
+      predictions: M,
+      mlmCorrect,
+      sampledCorrect,
+      discTokens: 0,
+      discCorrect: 0,
+      discTruePositives: 0,
+      discPredictedPositives: 0,
+      discLabelPositives: 0,
+    };
+
+    if (electra) {
+      const discModel = this.discriminator!;
+      const head = this.discriminatorHead!;
+      corruptInputs(inputs.inputIds, batch, seqLen, masked.positions, this.sampledIds, M,
+        this.discInputIds, this.discLabels, this.corruption);
+      const discDropout = discModel.dropout(opts.training, opts.stepSeed);
+      const discHidden = discModel.forward(this.discInputIds, inputs.segmentIds, inputs.inputMask, batch, seqLen, discDropout);
+      const discLogits = head.forward(discHidden, T);
+      let tokens = 0;
+      for (let b = 0; b < batch; b++) {
+        let exampleLoss = 0;
+        let exampleTokens = 0;
+        for (let i = b * seqLen; i < (b + 1) * seqLen; i++) {
+          const w = inputs.inputMask[i] ? 1 : 0;
+          this.discWeights[i] = w;
+          const x = discLogits[i]!;
+          this.discProbs[i] = 1 / (1 + Math.exp(-x));
+          if (!w) continue;
+          exampleTokens++;
+          const pred = x > 0 ? 1 : 0;
+          const label = this.discLabels[i]!;
+          exampleLoss += Math.max(x, 0) - x * label + Math.log1p(Math.exp(-Math.abs(x)));
+          if (pred === label) metrics.discCorrect++;
+          metrics.discPredictedPositives += pred;
+          metrics.discLabelPositives += label;
+          if (pred === 1 && label === 1) metrics.discTruePositives++;
+        }
+        tokens += exampleTokens;
+        metrics.discExampleLossSum += exampleLoss / (exampleTokens + 1e-6);
+      }
+      const discDenominator = tokens + 1e-6;
+      const discSum = k.sigmoidCrossEntropy(discLogits, this.discLabels, this.discWeights,
+        opts.backward ? this.dDiscLogits : null, T, config.disc_weight / discDenominator);
+      metrics.discTokens = tokens;
+      metrics.discLoss = discSum / discDenominator;
+      metrics.totalLoss += config.disc_weight * metrics.discLoss;
+      if (opts.backward) {
+        head.backward(this.dDiscLogits, this.dDiscHidden!);
+        discModel.backward(this.dDiscHidden!);
+      }
+    }
+
+    if (opts.backward) {
+      // `logits` now holds gen_weight / M * (softmax - onehot).
+      this.generatorHead.backward(logits, this.dGenHidden, T);
+      this.generator.backward(this.dGenHidden);
+    }
+    return metrics;
+  }
+}
+
+/** Row-wise argmax (first maximum). */
+export function argmaxRows(x: Float32Array, rows: number, cols: number, out: Int32Array): void {
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    let best = -Infinity;
+    let bestIndex = 0;
+    for (let i = 0; i < cols; i++) {
+      const v = x[base + i]!;
+      if (v > best) {
+        best = v;
+        bestIndex = i;
+      }
+    }
+    out[r] = bestIndex;
+  }
+}

@@ -1,0 +1,190 @@
+// BERT self-attention block (HF ElectraAttention): query/key/value projections, scaled
+// masked softmax over keys, dropout on the probabilities, context, output dense, dropout,
+// residual add and LayerNorm (post-LN).
+//
+// The query, key and value weights (and biases) are declared back to back, so the three
+// projections run as one [tokens, hidden] x [3*hidden, hidden]^T GEMM into rows
+// [q | k | v] of width 3*hidden. Tensors stay in [batch, seq, heads, headDim] order; the
+// two-level batched GEMM addresses head h of sequence b at b*seq*3*hidden + h*headDim (+ hidden
+// for k, + 2*hidden for v) with row stride 3*hidden, so no transposes are needed.
+// Probabilities are [batch, heads, seq, seq].
+import type { Kernels } from '../kernels/index.js';
+import { type DropoutContext, type DropoutSites, siteSeed } from './dropout.js';
+import { LayerNorm } from './layer-norm.js';
+import { Linear } from './linear.js';
+import type { ParameterSet, ParamRef, Scope } from './params.js';
+import type { LayerScratch, TransformerDims } from './scratch.js';
+import { allocFloats, type DType } from './tensor.js';
+
+export interface AttentionConfig extends TransformerDims {
+  layerNormEps: number;
+  initializerRange: number;
+}
+
+export class Attention {
+  /** query, key and value as one [3H, H] layer. */
+  readonly qkv: Linear;
+  readonly outputDense: Linear;
+  readonly layerNorm: LayerNorm;
+  readonly headDim: number;
+  private readonly probsSite: number;
+  private readonly outputSite: number;
+
+  // Saved activations.
+  /** [tokens, 3 * hidden]: q | k | v per row. */
+  private readonly qkvOut: Float32Array;
+  /** Softmax output before dropout [batch, heads, seq, seq]. */
+  readonly probs: Float32Array;
+  private readonly context: Float32Array;
+  /** dropout(dense(context)) + input: the LayerNorm input. */
+  private readonly preNorm: Float32Array;
+  readonly output: Float32Array;
+  private readonly mean: Float32Array;
+  private readonly rstd: Float32Array;
+
+  private batch = 0;
+  private seqLen = 0;
+  private dropout: DropoutContext | null = null;
+
+  /** Declares "<scope>.self.{query,key,value}" and "<scope>.output.{dense,LayerNorm}". */
+  constructor(
+    readonly k: Kernels, ps: ParameterSet, scope: Scope, readonly cfg: AttentionConfig,
+    private readonly scratch: LayerScratch, dtype: DType, sites: DropoutSites,
+  ) {
+    const H = cfg.hidden;
+    if (H % cfg.heads !== 0) throw new Error(`hidden size ${H} is not a multiple of ${cfg.heads} heads`);
+    this.headDim = H / cfg.heads;
+    const weightInit = { kind: 'truncatedNormal', std: cfg.initializerRange } as const;
+    const part = (name: string, suffix: 'weight' | 'bias'): ParamRef => {
+      const s = scope.child(`self.${name}.${suffix}`);
+      return ps.declare(s.name, suffix === 'weight' ? [H, H] : [H], suffix === 'weight' ? weightInit : { kind: 'zeros' },
+        { hfNames: s.hfNames() });
+    };
+    const weights = ['query', 'key', 'value'].map((n) => part(n, 'weight'));
+    const biases = ['query', 'key', 'value'].map((n) => part(n, 'bias'));
+    this.qkv = new Linear(k, H, 3 * H,
+      ps.span(`${scope.name}.self.qkv.weight`, weights, [3 * H, H]), ps.span(`${scope.name}.self.qkv.bias`, biases, [3 * H]));
+    this.outputDense = Linear.declare(k, ps, scope.child('output.dense'), H, H, { weightInit });
+    this.layerNorm = LayerNorm.declare(k, ps, scope.child('output.LayerNorm'), H, cfg.layerNormEps);
+    this.probsSite = sites.allocate();
+    this.outputSite = sites.allocate();
+    const T = cfg.maxBatch * cfg.maxSeqLen;
+    this.qkvOut = allocFloats(T * 3 * H, dtype);
+    this.probs = allocFloats(cfg.maxBatch * cfg.heads * cfg.maxSeqLen * cfg.maxSeqLen, dtype);
+    this.context = allocFloats(T * H, dtype);
+    this.preNorm = allocFloats(T * H, dtype);
+    this.output = allocFloats(T * H, dtype);
+    this.mean = allocFloats(T, dtype);
+    this.rstd = allocFloats(T, dtype);
+  }
+
+  /**
+   * x [batch*seq, hidden] -> output. maskAdd [batch, seq] is added to the scores of each
+   * key position (0 for real tokens, -10000 for padding), or null for no mask.
+   */
+  forward(x: Float32Array, batch: number, seqLen: number, maskAdd: Float32Array | null, dropout: DropoutContext): Float32Array {
+    const { k, cfg, headDim: dh } = this;
+    const H = cfg.hidden;
+    const nh = cfg.heads;
+    const S = seqLen;
+    const T = batch * S;
+    this.batch = batch;
+    this.seqLen = S;
+    this.dropout = dropout;
+    const W = 3 * H;
+    this.qkv.forward(x, this.qkvOut, T);
+    // scores = Q K^T per (sequence, head); scaled inside the softmax.
+    k.gemmBatched({
+      batchOuter: batch, batchInner: nh,
+      transA: false, transB: true, m: S, n: S, k: dh, alpha: 1, beta: 0,
+      a: this.qkvOut, aOffset: 0, lda: W, strideAOuter: S * W, strideAInner: dh,
+      b: this.qkvOut, bOffset: H, ldb: W, strideBOuter: S * W, strideBInner: dh,
+      c: this.probs, ldc: S, strideCOuter: nh * S * S, strideCInner: S * S,
+    });
+    const rows = batch * nh * S;
+    k.softmax(this.probs, this.probs, rows, S, 1 / Math.sqrt(dh), maskAdd, nh * S);
+    const probsUsed = this.droppedProbs(rows * S);
+    // context = P V
+    k.gemmBatched({
+      batchOuter: batch, batchInner: nh,
+      transA: false, transB: false, m: S, n: dh, k: S, alpha: 1, beta: 0,
+      a: probsUsed, lda: S, strideAOuter: nh * S * S, strideAInner: S * S,
+      b: this.qkvOut, bOffset: 2 * H, ldb: W, strideBOuter: S * W, strideBInner: dh,
+      c: this.context, ldc: H, strideCOuter: S * H, strideCInner: dh,
+    });
+    this.outputDense.forward(this.context, this.preNorm, T);
+    if (dropout.hiddenProb > 0) {
+      k.dropout(this.preNorm, this.preNorm, T * H, dropout.hiddenProb, siteSeed(dropout.stepSeed, this.outputSite), 0);
+    }
+    k.add(this.preNorm, x, this.preNorm, T * H);
+    this.layerNorm.forward(this.preNorm, this.output, this.mean, this.rstd, T);
+    return this.output;
+  }
+
+  /** Given dOutput, writes dx (the gradient w.r.t. the forward input x) and accumulates parameter gradients. */
+  backward(x: Float32Array, dOutput: Float32Array, dx: Float32Array): void {
+    const { k, cfg, headDim: dh, scratch: s } = this;
+    const H = cfg.hidden;
+    const nh = cfg.heads;
+    const S = this.seqLen;
+    const batch = this.batch;
+    const T = batch * S;
+    const W = 3 * H;
+    const drop = this.dropout!;
+    // The LayerNorm input gradient is both the residual's gradient and the dense output's.
+    this.layerNorm.backward(dOutput, this.preNorm, this.mean, this.rstd, dx, T);
+    let dDense = dx;
+    if (drop.hiddenProb > 0) {
+      k.dropoutBackward(dx, s.dDense, T * H, drop.hiddenProb, siteSeed(drop.stepSeed, this.outputSite), 0);
+      dDense = s.dDense;
+    }
+    this.outputDense.backward(this.context, dDense, s.dContext, T);
+    const rows = batch * nh * S;
+    const probsUsed = this.droppedProbs(rows * S);
+    // dV = P^T dContext
+    k.gemmBatched({
+      batchOuter: batch, batchInner: nh,
+      transA: true, transB: false, m: S, n: dh, k: S, alpha: 1, beta: 0,
+      a: probsUsed, lda: S, strideAOuter: nh * S * S, strideAInner: S * S,
+      b: s.dContext, ldb: H, strideBOuter: S * H, strideBInner: dh,
+      c: s.dQkv, cOffset: 2 * H, ldc: W, strideCOuter: S * W, strideCInner: dh,
+    });
+    // dP = dContext V^T
+    k.gemmBatched({
+      batchOuter: batch, batchInner: nh,
+      transA: false, transB: true, m: S, n: S, k: dh, alpha: 1, beta: 0,
+      a: s.dContext, lda: H, strideAOuter: S * H, strideAInner: dh,
+      b: this.qkvOut, bOffset: 2 * H, ldb: W, strideBOuter: S * W, strideBInner: dh,
+      c: s.dProbs, ldc: S, strideCOuter: nh * S * S, strideCInner: S * S,
+    });
+    if (drop.attentionProb > 0) {
+      k.dropoutBackward(s.dProbs, s.dProbs, rows * S, drop.attentionProb, siteSeed(drop.stepSeed, this.probsSite), 0);
+    }
+    // Gradient w.r.t. the raw scores (the softmax's scale included).
+    k.softmaxBackward(this.probs, s.dProbs, s.dProbs, rows, S, 1 / Math.sqrt(dh));
+    // dQ = dS K, dK = dS^T Q
+    k.gemmBatched({
+      batchOuter: batch, batchInner: nh,
+      transA: false, transB: false, m: S, n: dh, k: S, alpha: 1, beta: 0,
+      a: s.dProbs, lda: S, strideAOuter: nh * S * S, strideAInner: S * S,
+      b: this.qkvOut, bOffset: H, ldb: W, strideBOuter: S * W, strideBInner: dh,
+      c: s.dQkv, cOffset: 0, ldc: W, strideCOuter: S * W, strideCInner: dh,
+    });
+    k.gemmBatched({
+      batchOuter: batch, batchInner: nh,
+      transA: true, transB: false, m: S, n: dh, k: S, alpha: 1, beta: 0,
+      a: s.dProbs, lda: S, strideAOuter: nh * S * S, strideAInner: S * S,
+      b: this.qkvOut, bOffset: 0, ldb: W, strideBOuter: S * W, strideBInner: dh,
+      c: s.dQkv, cOffset: H, ldc: W, strideCOuter: S * W, strideCInner: dh,
+    });
+    this.qkv.backward(x, s.dQkv, dx, T, true);
+  }
+
+  /** The probabilities the context was computed from: probs itself, or their dropped copy. */
+  private droppedProbs(n: number): Float32Array {
+    const drop = this.dropout!;
+    if (drop.attentionProb <= 0) return this.probs;
+    this.k.dropout(this.probs, this.scratch.probsDropped, n, drop.attentionProb, siteSeed(drop.stepSeed, this.probsSite), 0);
+    return this.scratch.probsDropped;
+  }
+}

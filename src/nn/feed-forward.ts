@@ -1,0 +1,82 @@
+// BERT feed-forward block (HF ElectraIntermediate + ElectraOutput): dense(hidden -> intermediate),
+// exact GELU, dense(intermediate -> hidden), dropout, residual add, LayerNorm.
+// The GELU output is not kept: it is recomputed in backward (saves batch*seq*intermediate floats per layer).
+import type { Kernels } from '../kernels/index.js';
+import { type DropoutContext, type DropoutSites, siteSeed } from './dropout.js';
+import { LayerNorm } from './layer-norm.js';
+import { Linear } from './linear.js';
+import type { ParameterSet, Scope } from './params.js';
+import type { LayerScratch, TransformerDims } from './scratch.js';
+import { allocFloats, type DType } from './tensor.js';
+
+export interface FeedForwardConfig extends TransformerDims {
+  layerNormEps: number;
+  initializerRange: number;
+}
+
+export class FeedForward {
+  readonly intermediate: Linear;
+  readonly outputDense: Linear;
+  readonly layerNorm: LayerNorm;
+  private readonly outputSite: number;
+
+  /** Intermediate dense output before GELU. */
+  private readonly preActivation: Float32Array;
+  private readonly preNorm: Float32Array;
+  readonly output: Float32Array;
+  private readonly mean: Float32Array;
+  private readonly rstd: Float32Array;
+  private tokens = 0;
+  private dropout: DropoutContext | null = null;
+
+  /** Declares "<layerScope>.intermediate.dense" and "<layerScope>.output.{dense,LayerNorm}". */
+  constructor(
+    readonly k: Kernels, ps: ParameterSet, layerScope: Scope, readonly cfg: FeedForwardConfig,
+    private readonly scratch: LayerScratch, dtype: DType, sites: DropoutSites,
+  ) {
+    const weightInit = { kind: 'truncatedNormal', std: cfg.initializerRange } as const;
+    this.intermediate = Linear.declare(k, ps, layerScope.child('intermediate.dense'), cfg.hidden, cfg.intermediate, { weightInit });
+    this.outputDense = Linear.declare(k, ps, layerScope.child('output.dense'), cfg.intermediate, cfg.hidden, { weightInit });
+    this.layerNorm = LayerNorm.declare(k, ps, layerScope.child('output.LayerNorm'), cfg.hidden, cfg.layerNormEps);
+    this.outputSite = sites.allocate();
+    const T = cfg.maxBatch * cfg.maxSeqLen;
+    this.preActivation = allocFloats(T * cfg.intermediate, dtype);
+    this.preNorm = allocFloats(T * cfg.hidden, dtype);
+    this.output = allocFloats(T * cfg.hidden, dtype);
+    this.mean = allocFloats(T, dtype);
+    this.rstd = allocFloats(T, dtype);
+  }
+
+  forward(x: Float32Array, tokens: number, dropout: DropoutContext): Float32Array {
+    const { k, cfg, scratch } = this;
+    const n = tokens * cfg.hidden;
+    this.tokens = tokens;
+    this.dropout = dropout;
+    this.intermediate.forward(x, this.preActivation, tokens);
+    k.gelu(this.preActivation, scratch.geluOut, tokens * cfg.intermediate);
+    this.outputDense.forward(scratch.geluOut, this.preNorm, tokens);
+    if (dropout.hiddenProb > 0) {
+      k.dropout(this.preNorm, this.preNorm, n, dropout.hiddenProb, siteSeed(dropout.stepSeed, this.outputSite), 0);
+    }
+    k.add(this.preNorm, x, this.preNorm, n);
+    this.layerNorm.forward(this.preNorm, this.output, this.mean, this.rstd, tokens);
+    return this.output;
+  }
+
+  /** Writes dx (gradient w.r.t. the forward input x) and accumulates parameter gradients. */
+  backward(x: Float32Array, dOutput: Float32Array, dx: Float32Array): void {
+    const { k, cfg, scratch: s } = this;
+    const T = this.tokens;
+    const drop = this.dropout!;
+    this.layerNorm.backward(dOutput, this.preNorm, this.mean, this.rstd, dx, T);
+    let dDense = dx;
+    if (drop.hiddenProb > 0) {
+      k.dropoutBackward(dx, s.dDense, T * cfg.hidden, drop.hiddenProb, siteSeed(drop.stepSeed, this.outputSite), 0);
+      dDense = s.dDense;
+    }
+    k.gelu(this.preActivation, s.geluOut, T * cfg.intermediate);
+    this.outputDense.backward(s.geluOut, dDense, s.dIntermediate, T);
+    k.geluBackward(this.preActivation, s.dIntermediate, s.dIntermediate, T * cfg.intermediate);
+    this.intermediate.backward(x, s.dIntermediate, dx, T, true);
+  }
+}

@@ -1,0 +1,70 @@
+// Fully connected layer y = x W^T + b with W stored [out, in] (PyTorch / HF layout).
+import type { Kernels } from '../kernels/index.js';
+import type { Init, ParameterSet, ParamRef, Scope } from './params.js';
+
+export interface LinearOptions {
+  weightInit?: Init;
+  /** false: no bias parameter. */
+  bias?: boolean;
+}
+
+export class Linear {
+  readonly weight: ParamRef;
+  readonly bias: ParamRef | null;
+
+  constructor(
+    readonly k: Kernels,
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    weight: ParamRef,
+    bias: ParamRef | null,
+  ) {
+    if (weight.shape[0] !== outFeatures || weight.shape[1] !== inFeatures) {
+      throw new Error(`${weight.name}: shape [${weight.shape.join(', ')}] is not [${outFeatures}, ${inFeatures}]`);
+    }
+    if (bias && bias.size !== outFeatures) throw new Error(`${bias.name}: size ${bias.size} != ${outFeatures}`);
+    this.weight = weight;
+    this.bias = bias;
+  }
+
+  /** Declares "<scope>.weight" [out, in] and "<scope>.bias" [out] in the set. */
+  static declare(
+    k: Kernels, ps: ParameterSet, scope: Scope, inFeatures: number, outFeatures: number, opts: LinearOptions = {},
+  ): Linear {
+    const w = scope.child('weight');
+    const weight = ps.declare(w.name, [outFeatures, inFeatures], opts.weightInit ?? { kind: 'truncatedNormal', std: 0.02 },
+      { hfNames: w.hfNames() });
+    const b = scope.child('bias');
+    const bias = opts.bias === false ? null : ps.declare(b.name, [outFeatures], { kind: 'zeros' }, { hfNames: b.hfNames() });
+    return new Linear(k, inFeatures, outFeatures, weight, bias);
+  }
+
+  /** y[rows, out] = x[rows, in] W^T + b. */
+  forward(x: Float32Array, y: Float32Array, rows: number): void {
+    const { k, inFeatures: nIn, outFeatures: nOut } = this;
+    k.gemm({
+      transA: false, transB: true, m: rows, n: nOut, k: nIn, alpha: 1, beta: 0,
+      a: x, lda: nIn, b: this.weight.value, ldb: nIn, c: y, ldc: nOut,
+    });
+    if (this.bias) k.biasAdd(y, this.bias.value, y, rows, nOut);
+  }
+
+  /**
+   * Accumulates dW += dy^T x and db += colsum(dy); when dx is given, dx = dy W
+   * (or dx += dy W with accumulateDx, for residual branches).
+   */
+  backward(x: Float32Array, dy: Float32Array, dx: Float32Array | null, rows: number, accumulateDx = false): void {
+    const { k, inFeatures: nIn, outFeatures: nOut } = this;
+    k.gemm({
+      transA: true, transB: false, m: nOut, n: nIn, k: rows, alpha: 1, beta: 1,
+      a: dy, lda: nOut, b: x, ldb: nIn, c: this.weight.grad, ldc: nIn,
+    });
+    if (this.bias) k.biasBackward(dy, this.bias.grad, rows, nOut);
+    if (dx) {
+      k.gemm({
+        transA: false, transB: false, m: rows, n: nIn, k: nOut, alpha: 1, beta: accumulateDx ? 1 : 0,
+        a: dy, lda: nOut, b: this.weight.value, ldb: nIn, c: dx, ldc: nIn,
+      });
+    }
+  }
+}

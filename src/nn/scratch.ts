@@ -1,0 +1,47 @@
+// Buffers a transformer stack needs only transiently: recomputed activations and the
+// activation gradients of the layer being back-propagated. One instance serves all the
+// layers of an encoder (they run one at a time), so they are sized once for the largest batch.
+import { allocFloats, type DType } from './tensor.js';
+
+export interface TransformerDims {
+  hidden: number;
+  heads: number;
+  intermediate: number;
+  maxBatch: number;
+  maxSeqLen: number;
+}
+
+export class LayerScratch {
+  /** Attention probabilities after dropout (forward, and recomputed in backward). */
+  readonly probsDropped: Float32Array;
+  readonly dProbs: Float32Array;
+  /** Gradient of the fused q | k | v projection output [tokens, 3 * hidden]. */
+  readonly dQkv: Float32Array;
+  readonly dContext: Float32Array;
+  /** Gradient of a dense output before the dropout that follows it. */
+  readonly dDense: Float32Array;
+  /** Gradient between the attention and feed-forward halves of a layer. */
+  readonly dMid: Float32Array;
+  /** GELU output of the feed-forward block (forward, and recomputed in backward). */
+  readonly geluOut: Float32Array;
+  readonly dIntermediate: Float32Array;
+  /** Ping-pong buffers for the gradient flowing down the layer stack. */
+  readonly dPing: Float32Array;
+  readonly dPong: Float32Array;
+
+  constructor(d: TransformerDims, dtype: DType) {
+    const T = d.maxBatch * d.maxSeqLen;
+    const probs = d.maxBatch * d.heads * d.maxSeqLen * d.maxSeqLen;
+    const th = T * d.hidden;
+    this.probsDropped = allocFloats(probs, dtype);
+    this.dProbs = allocFloats(probs, dtype);
+    this.dQkv = allocFloats(3 * th, dtype);
+    this.dContext = allocFloats(th, dtype);
+    this.dDense = allocFloats(th, dtype);
+    this.dMid = allocFloats(th, dtype);
+    this.geluOut = allocFloats(T * d.intermediate, dtype);
+    this.dIntermediate = allocFloats(T * d.intermediate, dtype);
+    this.dPing = allocFloats(th, dtype);
+    this.dPong = allocFloats(th, dtype);
+  }
+}

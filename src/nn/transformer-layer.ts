@@ -1,0 +1,39 @@
+// One post-LN transformer layer (HF ElectraLayer): attention block, then feed-forward block.
+import type { Kernels } from '../kernels/index.js';
+import { Attention, type AttentionConfig } from './attention.js';
+import type { DropoutContext, DropoutSites } from './dropout.js';
+import { FeedForward } from './feed-forward.js';
+import type { ParameterSet, Scope } from './params.js';
+import type { LayerScratch } from './scratch.js';
+import type { DType } from './tensor.js';
+
+export type TransformerLayerConfig = AttentionConfig;
+
+export class TransformerLayer {
+  readonly attention: Attention;
+  readonly feedForward: FeedForward;
+
+  /** Declares "<scope>.attention.*", "<scope>.intermediate.*" and "<scope>.output.*". */
+  constructor(
+    k: Kernels, ps: ParameterSet, scope: Scope, cfg: TransformerLayerConfig,
+    private readonly scratch: LayerScratch, dtype: DType, sites: DropoutSites,
+  ) {
+    this.attention = new Attention(k, ps, scope.child('attention'), cfg, scratch, dtype, sites);
+    this.feedForward = new FeedForward(k, ps, scope, cfg, scratch, dtype, sites);
+  }
+
+  get output(): Float32Array {
+    return this.feedForward.output;
+  }
+
+  forward(x: Float32Array, batch: number, seqLen: number, maskAdd: Float32Array | null, dropout: DropoutContext): Float32Array {
+    const mid = this.attention.forward(x, batch, seqLen, maskAdd, dropout);
+    return this.feedForward.forward(mid, batch * seqLen, dropout);
+  }
+
+  /** dx receives the gradient w.r.t. x; must not alias dOutput. */
+  backward(x: Float32Array, dOutput: Float32Array, dx: Float32Array): void {
+    this.feedForward.backward(this.attention.output, dOutput, this.scratch.dMid);
+    this.attention.backward(x, this.scratch.dMid, dx);
+  }
+}
