@@ -43,9 +43,46 @@ export type {
 } from './tokenizer/index.js';
 export { Progress } from './util/progress.js';
 export type { ProgressOptions } from './util/progress.js';
+
+// Fine-tuning: tasks, data readers, featurisation, scorers, QA post-processing, hparams.
+export * from './finetune/index.js';
+
+// Pre-training: hparams, the training loop, checkpoints, eval metrics, loading and inference.
+export {
+  parsePretrainingHparams, resolvePretrainingHparams, readHparamsArgument as readPretrainingHparamsArgument,
+} from './pretrain/hparams.js';
+export type { PretrainingHparams, ResolvedPretrainingHparams } from './pretrain/hparams.js';
+export { runPretraining, evaluate as evaluatePretraining, checkRunInputs, NonFiniteLossError, METRICS_FILE } from './pretrain/run.js';
+export type { RunPretrainingOptions, RunPretrainingResult, StepLog } from './pretrain/run.js';
+export {
+  writeCheckpoint, restoreCheckpoint, listCheckpoints, latestCheckpoint, readTrainingState, readCheckpointFolders,
+  checkpointDirName, STATE_FILE, OPTIMIZER_FILE,
+} from './pretrain/checkpoint.js';
+export type { TrainingState, CheckpointInfo, WriteCheckpointOptions } from './pretrain/checkpoint.js';
+export { EvalAccumulator, StreamingAuc, aucThresholds, formatEvalResults } from './pretrain/eval-metrics.js';
+export type { PretrainingEvalResults } from './pretrain/eval-metrics.js';
+export {
+  loadPretrainingModel, loadDiscriminator, Discriminator, readPretrainedFolders, loadInitCheckpoint, pretrainingConfigFor,
+} from './pretrain/load.js';
+export type {
+  LoadedPretrainingModel, LoadPretrainingModelOptions, LoadDiscriminatorOptions, DiscriminateOptions, DiscriminatorResult,
+  PretrainedFolders,
+} from './pretrain/load.js';
+export { hfConfigFor, modelConfigFromHf, hfTensors, loadHfWeights } from './pretrain/hf-weights.js';
+export type { HfRole, LoadReport } from './pretrain/hf-weights.js';
+export { Pretrainer } from './pretrain/pretrainer.js';
+export type { PretrainerOptions, TrainStepReport } from './pretrain/pretrainer.js';
+export { resolvePretrainingConfig, discriminatorConfig, generatorConfig } from './model/config.js';
+export type { PretrainingConfig, ModelSize, ModelHparamOverrides } from './model/config.js';
+export { ElectraPretrainingModel } from './model/pretraining-model.js';
+export type { PretrainingInputs, PretrainingMetrics } from './model/pretraining-model.js';
+
+// Pre-training data: corpus export, dataset builder, shards, reader.
 export { buildPretrainingDataset, resolveBuildConfig, listCorpusFiles, BuildInterruptedError, BUILD_DEFAULTS } from './data/build.js';
 export type { BuildConfig, BuildOptions, BuildProgress, BuildResult } from './data/build.js';
-export type { PretrainingTokenizer, TokenizerSettings as BuildTokenizerSettings, JobStats } from './data/build-job.js';
+export type {
+  PretrainingTokenizer, TokenizerSettings as BuildTokenizerSettings, TokenizerSettings as PretrainingTokenizerSettings, JobStats,
+} from './data/build-job.js';
 export { openPretrainingDataset, PretrainingDataset, FeistelPermutation } from './data/pretraining-dataset.js';
 export type { OpenPretrainingDatasetOptions, PretrainingDatasetState, PretrainingBatch, DatasetExample } from './data/pretraining-dataset.js';
 export { readManifest, vocabHash, MANIFEST_FILE } from './data/manifest.js';
@@ -59,6 +96,3 @@ export { forEachLine, pythonStrip, CorpusFileError } from './data/text-lines.js'
 export { exportCorpus, writeDocuments, splitSentences } from './data/corpus-export.js';
 export { readCorpus, readBrown, readSotu, readMobyDick, corpusNames } from './data/corpora.js';
 export type { CorpusName, TextDocument, BrownDocument, BrownSentence } from './data/corpora.js';
-
-// Fine-tuning: tasks, data readers, featurisation, scorers, QA post-processing, hparams.
-export * from './finetune/index.js';

@@ -2,6 +2,7 @@
 import { convertCommand } from './convert.js';
 import { buildPretrainingDatasetCommand } from './build-pretraining-dataset.js';
 import { corpusCommand } from './corpus.js';
+import { pretrainCommand } from './pretrain.js';
 import { tokenizeCommand } from './tokenize.js';
 import { vocabCommand } from './vocab.js';
 
@@ -17,4 +18,5 @@ export const commands: Command[] = [
   corpusCommand,
   buildPretrainingDatasetCommand,
   convertCommand,
+  pretrainCommand,
 ];

@@ -1,0 +1,292 @@
+// `electra pretrain` as a library call: checks everything against the files before any work,
+// resumes from the newest complete checkpoint (or starts from init_checkpoint / a fresh
+// initialization), trains with a progress bar and a JSON-lines metrics log, writes checkpoints
+// every save_checkpoints_steps, and evaluates with the reference's metrics.
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { UsageError } from '../io/errors.js';
+import { writeFileAtomic } from '../io/files.js';
+import { kernels as defaultKernels, type Kernels } from '../kernels/index.js';
+import { mix32 } from '../kernels/rng.js';
+import { discriminatorConfig, generatorConfig } from '../model/config.js';
+import type { PretrainingInputs } from '../model/pretraining-model.js';
+import { openPretrainingDataset, type PretrainingBatch, type PretrainingDataset } from '../data/pretraining-dataset.js';
+import { readManifest, vocabHash } from '../data/manifest.js';
+import { Vocab } from '../tokenizer/vocab.js';
+import { formatSeconds, Progress } from '../util/progress.js';
+import { latestCheckpoint, removeStaleCheckpointFiles, restoreCheckpoint, writeCheckpoint } from './checkpoint.js';
+import { EvalAccumulator, formatEvalResults, type PretrainingEvalResults } from './eval-metrics.js';
+import { hparamsJson, type PretrainingHparams } from './hparams.js';
+import { loadInitCheckpoint } from './load.js';
+import { Pretrainer } from './pretrainer.js';
+import type { SpecialTokenIds } from './masking.js';
+
+export const METRICS_FILE = 'metrics.jsonl';
+
+/** One line of <model dir>/metrics.jsonl. */
+export interface StepLog {
+  /** Updates done after this one (the reference's global_step). */
+  step: number;
+  loss: number;
+  masked_lm_loss: number;
+  /** The optimized discriminator loss: mean over the batch's real tokens. */
+  disc_loss: number;
+  masked_lm_accuracy: number;
+  sampled_masked_lm_accuracy: number;
+  disc_accuracy: number;
+  disc_precision: number;
+  disc_recall: number;
+  learning_rate: number;
+  grad_norm: number;
+  tokens_per_second: number;
+  elapsed_seconds: number;
+}
+
+export interface RunPretrainingOptions {
+  kernels?: Kernels;
+  /** Progress and status messages (default: stdout). */
+  log?: (line: string) => void;
+  /** Draw the progress bar on stderr (default true; it draws only on a terminal). */
+  progress?: boolean;
+  /** When aborted, the run stops after the current update and saves a checkpoint there. */
+  signal?: AbortSignal;
+  /** Called after every update. */
+  onStep?: (entry: StepLog) => void;
+  /** Crash tests: SIGKILL this process halfway through writing the checkpoint of this step. */
+  killInCheckpointAtStep?: number;
+}
+
+export interface RunPretrainingResult {
+  /** Updates done when the run ended. */
+  step: number;
+  /** The step the run resumed from (0 for a fresh start). */
+  resumedFrom: number;
+  /** The newest checkpoint when the run ended. */
+  checkpoint: string | null;
+  interrupted: boolean;
+  eval: PretrainingEvalResults | null;
+}
+
+/** A loss or gradient that is NaN or infinite: the run stops instead of writing bad weights. */
+export class NonFiniteLossError extends Error {
+  constructor(readonly step: number, readonly lastCheckpoint: string | null, what: string) {
+    super(`${what} at step ${step}; stopped without saving. ` + (lastCheckpoint
+      ? `The last good checkpoint is ${lastCheckpoint}: rerunning resumes from it (lower learning_rate first, or it will diverge again).`
+      : 'No checkpoint was written yet: lower learning_rate and start again.'));
+    this.name = 'NonFiniteLossError';
+  }
+}
+
+interface RunContext {
+  vocab: Vocab;
+  special: SpecialTokenIds;
+  vocabHash: string;
+}
+
+/** Checks the hparams against the vocabulary, the dataset and the init checkpoint; nothing is written. */
+export function checkRunInputs(hp: PretrainingHparams): RunContext {
+  if (!existsSync(hp.vocab_file)) {
+    throw new UsageError(`vocab file ${hp.vocab_file} not found (put the vocabulary at <data-dir>/vocab.txt or set "vocab_file")`);
+  }
+  const vocab = Vocab.fromFile(hp.vocab_file);
+  if (vocab.size !== hp.vocab_size) {
+    throw new UsageError(`"vocab_size" is ${hp.vocab_size} but ${hp.vocab_file} has ${vocab.size} tokens: set "vocab_size": ${vocab.size}`);
+  }
+  const special = { cls: vocab.idOf('[CLS]')!, sep: vocab.idOf('[SEP]')!, mask: vocab.idOf('[MASK]')! };
+  const hash = vocabHash(vocab.tokens);
+  for (const [what, cfg] of [['discriminator', discriminatorConfig(hp)], ['generator', generatorConfig(hp)]] as const) {
+    if (cfg.hidden_size % cfg.num_attention_heads !== 0) {
+      throw new UsageError(`the ${what}'s hidden_size ${cfg.hidden_size} is not a multiple of its ${cfg.num_attention_heads} attention heads (model_hparam_overrides / generator_hidden_size)`);
+    }
+  }
+  const m = readManifest(hp.pretrain_tfrecords);
+  const manifest = join(hp.pretrain_tfrecords, 'manifest.json');
+  if (m.maxSeqLength !== hp.max_seq_length) {
+    throw new UsageError(`"max_seq_length" is ${hp.max_seq_length} but ${manifest} says the data was built with ${m.maxSeqLength}: set "max_seq_length": ${m.maxSeqLength} or rebuild the data`);
+  }
+  if (m.vocab.hash !== hash) {
+    throw new UsageError(`${manifest}: the data was built with another vocabulary (${m.vocab.size} tokens) than ${hp.vocab_file} (${vocab.size} tokens): rebuild the data with this vocab file or set "vocab_file"`);
+  }
+  if (m.lowerCase !== hp.do_lower_case) {
+    throw new UsageError(`"do_lower_case" is ${hp.do_lower_case} but ${manifest} says the data was built with lower-casing ${m.lowerCase ? 'on' : 'off'}: set "do_lower_case": ${m.lowerCase}`);
+  }
+  if (hp.init_checkpoint !== null && !existsSync(hp.init_checkpoint)) {
+    throw new UsageError(`"init_checkpoint": ${hp.init_checkpoint} does not exist`);
+  }
+  return { vocab, special, vocabHash: hash };
+}
+
+function toInputs(b: PretrainingBatch): PretrainingInputs {
+  return { inputIds: b.inputIds, segmentIds: b.segmentIds, inputMask: b.inputMask, batch: b.batchSize, seqLen: b.maxSeqLength };
+}
+
+/** Keeps the metrics log lines up to `step` (a resumed run rewrites what follows); drops a torn last line. */
+function truncateMetricsLog(path: string, step: number): void {
+  if (!existsSync(path)) return;
+  const keep: string[] = [];
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (line.trim() === '') continue;
+    let entry: { step?: unknown };
+    try {
+      entry = JSON.parse(line) as { step?: unknown };
+    } catch {
+      continue; // the line being written when the process died
+    }
+    if (typeof entry.step === 'number' && entry.step <= step) keep.push(line + '\n');
+  }
+  writeFileAtomic(path, keep);
+}
+
+function stepNote(e: StepLog): string {
+  const tps = e.tokens_per_second >= 1e4 ? `${(e.tokens_per_second / 1e3).toFixed(1)}k` : e.tokens_per_second.toFixed(0);
+  return `loss ${e.loss.toFixed(4)} disc_acc ${e.disc_accuracy.toFixed(3)} ${tps} tok/s`;
+}
+
+/** Runs pre-training and/or evaluation as the hparams say. */
+export async function runPretraining(hp: PretrainingHparams, options: RunPretrainingOptions = {}): Promise<RunPretrainingResult> {
+  const log = options.log ?? ((line: string) => process.stdout.write(line + '\n'));
+  const ctx = checkRunInputs(hp);
+  const k = options.kernels ?? defaultKernels();
+
+  mkdirSync(hp.model_dir, { recursive: true });
+  const stale = removeStaleCheckpointFiles(hp.model_dir);
+  if (stale.length > 0) log(`removed ${stale.length} unfinished checkpoint folder(s) left by an interrupted run`);
+  writeFileAtomic(join(hp.model_dir, 'hparams.json'), [JSON.stringify(hparamsJson(hp), null, 2) + '\n']);
+
+  const maxBatch = Math.max(hp.do_train ? hp.train_batch_size : 1, hp.do_eval ? hp.eval_batch_size : 1);
+  const trainer = new Pretrainer(k, hp, { maxBatch, maxSeqLen: hp.max_seq_length, seed: hp.seed, special: ctx.special });
+  const { model, optimizer } = trainer;
+
+  let step = 0;
+  let dataState = null;
+  const latest = latestCheckpoint(hp.model_dir);
+  let lastCheckpoint: string | null = latest?.dir ?? null;
+  if (latest) {
+    const state = restoreCheckpoint(latest.dir, model, optimizer);
+    if (state.seed !== hp.seed) {
+      throw new UsageError(`"seed" is ${hp.seed} but ${latest.dir} was trained with seed ${state.seed}: resume with "seed": ${state.seed}, or use another --model-name`);
+    }
+    step = state.step;
+    dataState = state.data;
+    log(`resuming from ${latest.dir} (step ${step})`);
+  } else if (hp.init_checkpoint !== null) {
+    const report = loadInitCheckpoint(hp.init_checkpoint, model, ctx.vocab.tokens);
+    log(`initialized from ${hp.init_checkpoint}: ${report.loaded.length} parameters loaded` +
+      (report.notLoaded.length > 0 ? `, ${report.notLoaded.length} freshly initialized (${report.notLoaded.slice(0, 3).join(', ')}${report.notLoaded.length > 3 ? ', ...' : ''})` : '') +
+      (report.differing.length > 0 ? `; the generator folder's copy of ${report.differing.join(', ')} differs: the discriminator's was used` : ''));
+  }
+  const metricsPath = join(hp.model_dir, METRICS_FILE);
+  if (hp.do_train) {
+    if (latest) truncateMetricsLog(metricsPath, step);
+    else rmSync(metricsPath, { force: true });
+  }
+  const resumedFrom = step;
+  let interrupted = false;
+
+  if (hp.do_train && step < hp.num_train_steps) {
+    const data = openPretrainingDataset(hp.pretrain_tfrecords, {
+      maxSeqLength: hp.max_seq_length, vocabHash: ctx.vocabHash, batchSize: hp.train_batch_size, seed: hp.seed,
+      ...(dataState ? { state: dataState } : {}),
+    });
+    const bar = options.progress === false ? null
+      : new Progress({ label: 'pre-training', total: hp.num_train_steps, start: step, unit: 'items' });
+    const reportLines = options.progress !== false && !process.stderr.isTTY;
+    const started = performance.now();
+    let windowStart = started;
+    let windowTokens = 0;
+    try {
+      while (step < hp.num_train_steps) {
+        const batch = data.nextBatch();
+        const r = trainer.trainStep(toInputs(batch));
+        step = r.step + 1;
+        const m = r.metrics;
+        if (!Number.isFinite(m.totalLoss)) throw new NonFiniteLossError(step, lastCheckpoint, `the loss is ${m.totalLoss} (masked_lm_loss ${m.genLoss}, disc_loss ${m.discLoss})`);
+        if (!Number.isFinite(r.gradNorm)) throw new NonFiniteLossError(step, lastCheckpoint, `the gradient norm is ${r.gradNorm}`);
+        windowTokens += batch.batchSize * batch.maxSeqLength;
+        const now = performance.now();
+        const ratio = (a: number, b: number): number => (b > 0 ? a / b : 0);
+        const entry: StepLog = {
+          step,
+          loss: m.totalLoss,
+          masked_lm_loss: m.genLoss,
+          disc_loss: m.discLoss,
+          masked_lm_accuracy: ratio(m.mlmCorrect, m.predictions),
+          sampled_masked_lm_accuracy: ratio(m.sampledCorrect, m.predictions),
+          disc_accuracy: ratio(m.discCorrect, m.discTokens),
+          disc_precision: ratio(m.discTruePositives, m.discPredictedPositives),
+          disc_recall: ratio(m.discTruePositives, m.discLabelPositives),
+          learning_rate: r.learningRate,
+          grad_norm: r.gradNorm,
+          tokens_per_second: windowTokens / Math.max(1e-9, (now - windowStart) / 1000),
+          elapsed_seconds: (now - started) / 1000,
+        };
+        options.onStep?.(entry);
+        bar?.update(step, stepNote(entry));
+        if (step % hp.iterations_per_loop === 0 || step === hp.num_train_steps) {
+          appendFileSync(metricsPath, JSON.stringify(entry) + '\n');
+          if (reportLines) {
+            const sps = (step - resumedFrom) / entry.elapsed_seconds;
+            log(`${step}/${hp.num_train_steps} = ${(100 * step / hp.num_train_steps).toFixed(1)}%, SPS: ${sps.toFixed(2)}, ELAP: ${formatSeconds(entry.elapsed_seconds)}, ` +
+              `ETA: ${formatSeconds((hp.num_train_steps - step) / sps)} - ${stepNote(entry)}`);
+          }
+          windowStart = now;
+          windowTokens = 0;
+        }
+        const aborted = options.signal?.aborted === true;
+        if (step % hp.save_checkpoints_steps === 0 || step === hp.num_train_steps || aborted) {
+          lastCheckpoint = writeCheckpoint(hp.model_dir, {
+            model, optimizer, vocab: [...ctx.vocab.tokens], doLowerCase: hp.do_lower_case, keep: hp.keep_checkpoint_max ?? 0,
+            state: { step, seed: hp.seed, data: data.getState(), loss: m.totalLoss, hparams: hparamsJson(hp) },
+            ...(options.killInCheckpointAtStep === step ? { onStaged: () => process.kill(process.pid, 'SIGKILL') } : {}),
+          });
+        }
+        if (aborted) {
+          interrupted = true;
+          break;
+        }
+        // Let signal handlers (Ctrl-C) run between updates.
+        if (options.signal) await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      data.close();
+      bar?.finish(interrupted ? `interrupted at step ${step}` : undefined);
+    }
+    log(interrupted ? `interrupted at step ${step}; saved ${lastCheckpoint}` : `trained to step ${step}; checkpoint ${lastCheckpoint}`);
+  } else if (hp.do_train) {
+    log(`${hp.model_dir} is already trained to step ${step} (num_train_steps ${hp.num_train_steps})`);
+  }
+
+  let evalResults: PretrainingEvalResults | null = null;
+  if (hp.do_eval && !interrupted) {
+    if (step === 0 && !latest && hp.init_checkpoint === null) log('note: evaluating a freshly initialized model (no checkpoint and no init_checkpoint)');
+    evalResults = evaluate(hp, trainer, ctx, step);
+    const text = formatEvalResults(evalResults, hp.electra_objective);
+    mkdirSync(dirname(hp.results_txt), { recursive: true });
+    mkdirSync(dirname(hp.results_json), { recursive: true });
+    writeFileAtomic(hp.results_txt, [text]);
+    writeFileAtomic(hp.results_json, [JSON.stringify(evalResults, null, 2) + '\n']);
+    log(`eval results (${hp.num_eval_steps} batches of ${hp.eval_batch_size}) written to ${hp.results_txt}:\n${text.trimEnd()}`);
+  }
+  return { step, resumedFrom, checkpoint: lastCheckpoint, interrupted, eval: evalResults };
+}
+
+/** The reference's eval metrics over num_eval_steps batches (no dropout; masking from the eval streams). */
+export function evaluate(hp: PretrainingHparams, trainer: Pretrainer, ctx: RunContext, globalStep: number): PretrainingEvalResults {
+  // Its own order of the data, the same for every evaluation of this run.
+  const data: PretrainingDataset = openPretrainingDataset(hp.pretrain_tfrecords, {
+    maxSeqLength: hp.max_seq_length, vocabHash: ctx.vocabHash, batchSize: hp.eval_batch_size, seed: mix32(hp.seed ^ 0x5eed0e7a),
+  });
+  const acc = new EvalAccumulator();
+  const model = trainer.model;
+  try {
+    for (let i = 0; i < hp.num_eval_steps; i++) {
+      const inputs = toInputs(data.nextBatch());
+      const m = trainer.evalStep(inputs, i);
+      const T = inputs.batch * inputs.seqLen;
+      acc.add(m, model.discriminator ? model.discProbs : null, model.discriminator ? model.discLabels : null, inputs.inputMask, T);
+    }
+  } finally {
+    data.close();
+  }
+  return acc.results(globalStep);
+}
