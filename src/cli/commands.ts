@@ -3,6 +3,7 @@ import { convertCommand } from './convert.js';
 import { buildPretrainingDatasetCommand } from './build-pretraining-dataset.js';
 import { corpusCommand } from './corpus.js';
 import { pretrainCommand } from './pretrain.js';
+import { finetuneCommand } from './finetune.js';
 import { tokenizeCommand } from './tokenize.js';
 import { vocabCommand } from './vocab.js';
 
@@ -19,4 +20,5 @@ export const commands: Command[] = [
   buildPretrainingDatasetCommand,
   convertCommand,
   pretrainCommand,
+  finetuneCommand,
 ];

@@ -117,6 +117,13 @@ export interface FinetuningHparams {
   // locations (derived from data_dir and model_name unless given)
   vocab_file: string | null;
   init_checkpoint: string | null;
+  /** electra-ts: start from randomly initialised weights instead of a pre-trained model. */
+  random_init: boolean;
+  /**
+   * electra-ts: 'electra' for the reference's task heads, 'hf' for transformers' ElectraFor*
+   * heads; null picks 'hf' when continuing from an HF fine-tuned folder of the same kind of task.
+   */
+  head_style: 'electra' | 'hf' | null;
   // electra-ts: data without code
   /** Configures the generic task named `classification`. */
   classification: ClassificationTaskSpec | null;
@@ -170,6 +177,8 @@ export const DEFAULT_HPARAMS: Readonly<FinetuningHparams> = Object.freeze({
   qa_na_threshold: -2.75,
   vocab_file: null,
   init_checkpoint: null,
+  random_init: false,
+  head_style: null,
   classification: null,
   regression: null,
   tagging: null,
@@ -280,6 +289,8 @@ const CHECKS: Record<keyof FinetuningHparams, Check> = {
   qa_na_threshold: numberCheck,
   vocab_file: nullableString,
   init_checkpoint: nullableString,
+  random_init: booleanCheck,
+  head_style: (v) => (v === null || v === 'electra' || v === 'hf' ? null : "'electra', 'hf' or null"),
   classification: () => null, // task specs are checked field by field below
   regression: () => null,
   tagging: () => null,

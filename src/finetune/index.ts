@@ -1,5 +1,5 @@
 // Public fine-tuning API: tasks, data readers, featurisation, scorers, QA post-processing,
-// hparams and layer-wise learning rates.
+// hparams, layer-wise learning rates; task heads, the fine-tuning model and run, inference.
 export { formatResults, formatResultsFile, resultsObject, prefixed } from './scorer.js';
 export type { Scorer, MetricList } from './scorer.js';
 export {
@@ -51,3 +51,23 @@ export { getTask, getTasks, taskDefaults, BUILTIN_TASKS, SentenceTask, QaTask, T
 export type { Task, TaskContext, TaskKind, TaskInfo, AnyTask, SentenceMetric } from './tasks.js';
 export { layerDepth, layerwiseLrScale, layerwiseLrScales } from './layerwise-lr.js';
 export type { LayerwiseLrOptions } from './layerwise-lr.js';
+export {
+  SentenceHead, TaggingHead, HfQaHead, ElectraQaHead, QA_HIDDEN, headPrefix, softmaxCrossEntropyRow, logSoftmaxRow, sigmoidCrossEntropy,
+} from './model/heads.js';
+export type {
+  HeadStyle, HeadInput, HeadDims, SentenceHeadOutput, TaggingTargets, TaggingHeadOutput, QaTargets, QaHeadResult, QaHeadOutput, QaHead,
+  ElectraQaOptions,
+} from './model/heads.js';
+export { FinetuningModel } from './model/finetuning-model.js';
+export type { HeadKind, HeadSpec, FinetuningModelOptions, AnyHead, BatchItem, ItemOutput, RunOptions, RunResult } from './model/finetuning-model.js';
+export { LayerwiseAdamW, lrSegments } from './model/optimizer.js';
+export type { LrSegment } from './model/optimizer.js';
+export {
+  FINETUNING_CONFIG_KEY, modelConfigFromHparams, modelConfigFromHf, checkModelSize, readFinetuningFolder, loadWeights,
+  saveFinetunedModel, hfArchitectureFor, headSpecsOf,
+} from './model/checkpoint.js';
+export type { SavedTask, SavedFinetuning, FinetuningFolder, LoadReport, SaveOptions } from './model/checkpoint.js';
+export { runFinetuning, evaluateTask, medianResults, resolvePretrainedFolder } from './runner.js';
+export type { FinetuneOptions, FinetuneResult } from './runner.js';
+export { FinetunedModel } from './inference.js';
+export type { LoadFinetunedOptions, Classification, TaggedWord, Answer } from './inference.js';

@@ -1,0 +1,62 @@
+// `electra finetune`: the reference's run_finetuning.py command line.
+import type { Command } from './commands.js';
+import { parseFlags, requireValue } from './flags.js';
+import { UsageError } from '../io/errors.js';
+import { readHparamsArgument, resolveHparams } from '../finetune/hparams.js';
+import { runFinetuning } from '../finetune/runner.js';
+import { formatResults } from '../finetune/scorer.js';
+
+const usage = `Usage: electra finetune --data-dir DIR --model-name NAME [--hparams JSON|FILE.json]
+
+Fine-tunes a pre-trained ELECTRA model on the tasks in hparams' task_names (default chunk),
+as google-research/electra's run_finetuning.py does, on this machine's CPU.
+
+  --data-dir DIR     holds finetuning_data/<task>/ and models/<model-name>/
+  --model-name NAME  the pre-trained model: DIR/models/NAME (an HF folder, its discriminator/,
+                     or its newest checkpoint-<step>/discriminator/), unless hparams give
+                     "init_checkpoint" or "random_init": true
+  --hparams JSON     hyperparameters with the reference's names, as JSON or a .json file, e.g.
+                     '{"task_names": ["rte"], "model_size": "small", "num_trials": 3}'
+
+Results: DIR/models/NAME/results/<tasks>_results.txt (and .json with the median over trials);
+models: DIR/models/NAME/finetuning_models/<tasks>_model_<trial> (HF folders);
+QA predictions: DIR/models/NAME/results/<tasks>_qa/.
+`;
+
+export const finetuneCommand: Command = {
+  name: 'finetune',
+  summary: 'Fine-tune a pre-trained model on GLUE, SQuAD, MRQA, chunking or your own tasks',
+  async run(argv) {
+    if (argv.includes('--help') || argv.includes('-h')) {
+      process.stdout.write(usage);
+      return 0;
+    }
+    try {
+      const flags = parseFlags('finetune', argv, { values: ['data-dir', 'model-name', 'hparams'] });
+      const dataDir = requireValue('finetune', flags, 'data-dir');
+      const modelName = requireValue('finetune', flags, 'model-name');
+      const arg = flags.values.get('hparams');
+      const where = arg === undefined ? '--hparams' : arg.trim().endsWith('.json') ? arg.trim() : '--hparams';
+      const given = arg === undefined ? {} : readHparamsArgument(arg);
+      for (const key of ['data_dir', 'model_name']) {
+        if (key in given) throw new UsageError(`${where}: '${key}' comes from --${key.replace('_', '-')}, not the hparams`);
+      }
+      const { hparams, ignored } = resolveHparams({ ...given, data_dir: dataDir, model_name: modelName }, where);
+      if (ignored.length > 0) process.stderr.write(`ignoring reference-only hparams: ${ignored.join(', ')}\n`);
+      const result = runFinetuning({ hparams });
+      if (result.trials.length > 0) {
+        for (const [task, metrics] of result.median) {
+          process.stdout.write(`${task}: ${formatResults(metrics)}${result.trials.length > 1 ? ` (median of ${result.trials.length} trials)` : ''}\n`);
+        }
+        process.stdout.write(`results: ${result.paths.resultsTxt}\n`);
+      }
+      return 0;
+    } catch (err) {
+      if (err instanceof UsageError || (err as Error).name === 'FormatError' || (err as Error).message.startsWith('finetune:')) {
+        process.stderr.write(`electra finetune: ${(err as Error).message}\n`);
+        return 2;
+      }
+      throw err;
+    }
+  },
+};

@@ -1,0 +1,190 @@
+// Inference with a fine-tuned model folder (written by `electra finetune`, or an HF
+// ElectraForSequenceClassification / ...ForTokenClassification / ...ForQuestionAnswering
+// folder): classify a sentence (pair), tag a sentence, answer a question over a passage.
+import { kernels as defaultKernels, type Kernels } from '../kernels/index.js';
+import { UsageError } from '../io/errors.js';
+import { BertTokenizer, bertUncasedVocab } from '../tokenizer/index.js';
+import { DEFAULT_HPARAMS } from './hparams.js';
+import { featurizeQa } from './features/qa.js';
+import { featurizeTagging } from './features/tagging.js';
+import { postprocessQa, type NbestEntry, type QaRawResult } from './qa-postprocess.js';
+import type { QaExample } from './data/qa-data.js';
+import { FinetuningModel, type BatchItem, type ItemOutput } from './model/finetuning-model.js';
+import {
+  headSpecsOf, loadWeights, readFinetuningFolder, type FinetuningFolder, type SavedFinetuning, type SavedTask,
+} from './model/checkpoint.js';
+
+export interface LoadFinetunedOptions {
+  kernels?: Kernels;
+  /** Windows (or sentences) run together; default 4. */
+  maxBatch?: number;
+}
+
+export interface Classification {
+  label: string;
+  /** The label's probability. */
+  score: number;
+  probabilities: Record<string, number>;
+}
+
+export interface TaggedWord {
+  word: string;
+  tag: string;
+  score: number;
+}
+
+export interface Answer {
+  /** The best span (the reference's best non-empty prediction). */
+  text: string;
+  /** Its probability among the n-best spans. */
+  probability: number;
+  /** The no-answer score (higher: more likely unanswerable). */
+  noAnswerScore: number;
+  /** noAnswerScore is at most the model's threshold (qa_na_threshold; 0 for HF heads). */
+  answerable: boolean;
+  nbest: NbestEntry[];
+}
+
+/** Settings of folders without electra-ts information (HF fine-tuned models), from the reference defaults. */
+function defaultSettings(folder: FinetuningFolder): SavedFinetuning {
+  const hp = DEFAULT_HPARAMS;
+  return {
+    tasks: folder.tasks, max_seq_length: Math.min(512, folder.modelConfig.max_position_embeddings),
+    max_query_length: hp.max_query_length, doc_stride: hp.doc_stride, n_best_size: hp.n_best_size,
+    max_answer_length: hp.max_answer_length, qa_na_threshold: 0,
+    qa: {
+      jointPrediction: hp.joint_prediction, beamSize: hp.beam_size, answerableClassifier: hp.answerable_classifier,
+      answerableUsesStartLogits: hp.answerable_uses_start_logits, answerableWeight: hp.answerable_weight,
+    },
+  };
+}
+
+function softmax(logits: readonly number[]): number[] {
+  const max = Math.max(...logits);
+  const e = logits.map((x) => Math.exp(x - max));
+  const s = e.reduce((a, b) => a + b, 0);
+  return e.map((x) => x / s);
+}
+
+export class FinetunedModel {
+  readonly tasks: readonly SavedTask[];
+  readonly settings: SavedFinetuning;
+
+  private constructor(
+    readonly dir: string, readonly model: FinetuningModel, readonly tokenizer: BertTokenizer, settings: SavedFinetuning,
+    private readonly maxBatch: number,
+  ) {
+    this.settings = settings;
+    this.tasks = settings.tasks;
+  }
+
+  /** Loads a fine-tuned model folder. */
+  static load(dir: string, opts: LoadFinetunedOptions = {}): FinetunedModel {
+    const folder = readFinetuningFolder(dir);
+    if (folder.tasks.length === 0) {
+      throw new UsageError(`${dir} holds a ${folder.folder.architecture} without task heads: fine-tune it first (electra finetune)`);
+    }
+    const settings = folder.saved ?? defaultSettings(folder);
+    const maxBatch = opts.maxBatch ?? 4;
+    const model = new FinetuningModel(opts.kernels ?? defaultKernels(), folder.modelConfig, headSpecsOf(folder.tasks), {
+      maxBatch, maxSeqLen: settings.max_seq_length, qa: settings.qa,
+    });
+    const report = loadWeights(model, folder);
+    if (report.freshHeads.length > 0) throw new UsageError(`${dir}: no weights for the ${report.freshHeads.join(', ')} head(s)`);
+    const vocab = folder.folder.vocab ?? bertUncasedVocab();
+    const tokenizer = BertTokenizer.fromVocab(vocab, { lowerCase: folder.folder.tokenizer?.do_lower_case ?? true });
+    return new FinetunedModel(dir, model, tokenizer, settings, maxBatch);
+  }
+
+  private task(kinds: readonly SavedTask['kind'][], name: string | undefined, what: string): SavedTask {
+    const candidates = this.tasks.filter((t) => kinds.includes(t.kind) && (name === undefined || t.name === name));
+    if (candidates.length === 1) return candidates[0]!;
+    const all = this.tasks.map((t) => `${t.name} (${t.kind})`).join(', ');
+    if (candidates.length === 0) throw new UsageError(`${this.dir} has no ${name ? `task '${name}' for ${what}` : `${what} task`}; it has ${all}`);
+    throw new UsageError(`${this.dir} has several ${what} tasks (${all}): pass { task }`);
+  }
+
+  private run(items: BatchItem[]): ItemOutput[] {
+    const out: ItemOutput[] = [];
+    for (let i = 0; i < items.length; i += this.maxBatch) {
+      out.push(...this.model.run(items.slice(i, i + this.maxBatch), { training: false, stepSeed: 0, backward: false }).outputs);
+    }
+    return out;
+  }
+
+  private encodePair(text: string, pair: string | null | undefined): BatchItem['input'] {
+    const e = this.tokenizer.encode(text, pair || null, { maxLength: this.settings.max_seq_length, truncation: 'longest_first' });
+    return { inputIds: e.ids, segmentIds: e.segmentIds };
+  }
+
+  /** Class probabilities of a sentence or sentence pair. */
+  classify(text: string, pair?: string | null, opts: { task?: string } = {}): Classification {
+    const task = this.task(['classification'], opts.task, 'classification');
+    const [o] = this.run([{ task: task.name, input: this.encodePair(text, pair), target: null }]);
+    if (o?.kind !== 'classification') throw new Error('expected classification logits');
+    const probs = softmax(o.logits);
+    let best = 0;
+    probs.forEach((p, i) => {
+      if (p > probs[best]!) best = i;
+    });
+    const labels = task.labels!;
+    return { label: labels[best]!, score: probs[best]!, probabilities: Object.fromEntries(labels.map((l, i) => [l, probs[i]!])) };
+  }
+
+  /** A regression task's prediction, in the units of its training targets. */
+  score(text: string, pair?: string | null, opts: { task?: string } = {}): number {
+    const task = this.task(['regression'], opts.task, 'regression');
+    const [o] = this.run([{ task: task.name, input: this.encodePair(text, pair), target: null }]);
+    if (o?.kind !== 'regression') throw new Error('expected a regression output');
+    const [min, max] = task.targetRange ?? [0, 1];
+    return min + o.prediction * (max - min);
+  }
+
+  /**
+   * Tags of a sentence's words (whitespace-separated, or given as a list), predicted at each
+   * word's first sub-token. Words past max_seq_length get no tag and are left out.
+   */
+  tag(sentence: string | readonly string[], opts: { task?: string } = {}): TaggedWord[] {
+    const task = this.task(['tagging'], opts.task, 'tagging');
+    const words = typeof sentence === 'string' ? sentence.split(/\s+/).filter((w) => w !== '') : [...sentence];
+    if (words.length === 0) return [];
+    const f = featurizeTagging(this.tokenizer, { taskName: task.name, eid: 0, words, labels: words.map(() => 0) }, this.settings.max_seq_length);
+    const [o] = this.run([{ task: task.name, input: f, target: { positions: f.labeledPositions, labels: null } }]);
+    if (o?.kind !== 'tagging') throw new Error('expected tagging logits');
+    return o.logits.map((logits, i) => {
+      const p = softmax(logits);
+      let best = 0;
+      p.forEach((v, j) => {
+        if (v > p[best]!) best = j;
+      });
+      return { word: words[i]!, tag: task.labels![best]!, score: p[best]! };
+    });
+  }
+
+  /** The answer span to a question in a passage (over doc-stride windows of long passages). */
+  answer(question: string, passage: string, opts: { task?: string } = {}): Answer {
+    const task = this.task(['qa'], opts.task, 'question-answering');
+    const s = this.settings;
+    const example: QaExample = {
+      taskName: task.name, eid: 0, id: '0', question, context: passage, answers: [], isImpossible: false, answer: null,
+    };
+    const features = featurizeQa(this.tokenizer, example, false, {
+      maxSeqLength: s.max_seq_length, maxQueryLength: s.max_query_length, docStride: s.doc_stride,
+    });
+    const outputs = this.run(features.map((f) => ({ task: task.name, input: f, target: null })));
+    const results: QaRawResult[] = features.map((f, i) => {
+      const o = outputs[i]!;
+      if (o.kind !== 'qa' || !o.result) throw new Error('expected QA outputs');
+      return { uniqueId: f.uniqueId, ...o.result };
+    });
+    const electra = task.style === 'electra';
+    const preds = postprocessQa([example], features, results, {
+      nBestSize: s.n_best_size, maxAnswerLength: s.max_answer_length, v2: true,
+      jointPrediction: electra && s.qa.jointPrediction, answerableClassifier: electra && s.qa.answerableClassifier,
+    });
+    const nbest = preds.nbest.get('0')!;
+    const best = nbest.find((e) => e.text !== '') ?? nbest[0]!;
+    const noAnswerScore = preds.nullOdds!.get('0')!;
+    return { text: best.text, probability: best.probability, noAnswerScore, answerable: noAnswerScore <= s.qa_na_threshold, nbest };
+  }
+}

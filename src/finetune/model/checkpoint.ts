@@ -1,0 +1,350 @@
+// Model folders for fine-tuning: the encoder configuration an hparams set asks for, loading a
+// pre-trained or fine-tuned HuggingFace folder into a FinetuningModel, and saving fine-tuned
+// models as HF folders.
+//
+// Saved layout: a single task whose head HF also has is written as that HF class with HF's
+// tensor names (ElectraForSequenceClassification for 'hf'-style sentence heads,
+// ElectraForTokenClassification for tagging heads of either style, ElectraForQuestionAnswering
+// for 'hf'-style QA heads), so transformers loads it as is. Otherwise (the reference's
+// classification and QA heads, several tasks) the folder is an ElectraModel with the head
+// tensors under "task_specific.<task>." (the reference's variable scope), e.g.
+// task_specific.squad.{start_logits,qa_hidden,qa_logits,answer_class_hidden,answer_class}.*;
+// transformers loads its encoder and ignores the heads. Either way config.json carries
+// "electra_ts_finetuning": the tasks, their kinds, head styles and labels, and the settings
+// inference needs.
+import { UsageError } from '../../io/errors.js';
+import { defaultElectraConfig, type ElectraArchitecture, type ElectraConfig as HfConfig } from '../../io/hf-config.js';
+import { assertTensorsMatch, electraBaseSpec, electraHeadSpec, type TensorSpec } from '../../io/electra-names.js';
+import { readHfFolder, writeHfFolder, type LoadedModelFolder } from '../../io/hf-folder.js';
+import { shapeString, type Tensor, type TensorMap } from '../../io/tensor.js';
+import {
+  discriminatorConfig, resolvePretrainingConfig, type ElectraConfig, type ModelHparamOverrides,
+} from '../../model/config.js';
+import type { FinetuningHparams } from '../hparams.js';
+import type { FinetuningModel, HeadKind, HeadSpec } from './finetuning-model.js';
+import { headPrefix, type ElectraQaOptions, type HeadStyle } from './heads.js';
+
+export const FINETUNING_CONFIG_KEY = 'electra_ts_finetuning';
+
+export interface SavedTask {
+  name: string;
+  kind: HeadKind;
+  style: HeadStyle;
+  /** Class names by id (classification, tagging); null for regression and QA. */
+  labels: string[] | null;
+  /** Regression: targets were scaled from [min, max] to [0, 1]. */
+  targetRange?: [number, number];
+  /** Tagging: true for one label per word (accuracy), false for BIOES chunks. */
+  tokenLevel?: boolean;
+}
+
+/** What inference needs besides the weights. */
+export interface SavedFinetuning {
+  tasks: SavedTask[];
+  max_seq_length: number;
+  /** QA featurisation and post-processing. */
+  max_query_length: number;
+  doc_stride: number;
+  n_best_size: number;
+  max_answer_length: number;
+  qa_na_threshold: number;
+  /** The reference QA head's options. */
+  qa: ElectraQaOptions;
+}
+
+const MODEL_OVERRIDE_KEYS = [
+  'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size', 'hidden_dropout_prob',
+  'attention_probs_dropout_prob', 'max_position_embeddings', 'type_vocab_size', 'initializer_range', 'vocab_size', 'layer_norm_eps',
+] as const;
+
+/** The encoder the reference builds for these hparams (training_utils.get_bert_config, debug shrink included). */
+export function modelConfigFromHparams(hp: FinetuningHparams): ElectraConfig {
+  const overrides: ModelHparamOverrides = {};
+  for (const [key, value] of Object.entries(hp.model_hparam_overrides)) {
+    if (!(MODEL_OVERRIDE_KEYS as readonly string[]).includes(key)) {
+      throw new UsageError(`model_hparam_overrides: unknown key '${key}' (known: ${MODEL_OVERRIDE_KEYS.join(', ')})`);
+    }
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw new UsageError(`model_hparam_overrides.${key} must be a number, got ${JSON.stringify(value)}`);
+    (overrides as Record<string, number>)[key] = value;
+  }
+  const pre = resolvePretrainingConfig({
+    model_size: hp.model_size, debug: hp.debug, vocab_size: hp.vocab_size, model_hparam_overrides: overrides,
+    ...(hp.embedding_size === null ? {} : { embedding_size: hp.embedding_size }),
+  });
+  const cfg = discriminatorConfig(pre);
+  if (hp.max_seq_length > cfg.max_position_embeddings) {
+    throw new UsageError(`max_seq_length ${hp.max_seq_length} > max_position_embeddings ${cfg.max_position_embeddings}`);
+  }
+  return cfg;
+}
+
+/** The network fields of an HF config. */
+export function modelConfigFromHf(c: HfConfig, file: string): ElectraConfig {
+  if (c.hidden_act !== 'gelu') throw new UsageError(`${file}: hidden_act '${c.hidden_act}' is not supported (ELECTRA uses 'gelu')`);
+  return {
+    vocab_size: c.vocab_size, embedding_size: c.embedding_size, hidden_size: c.hidden_size, num_hidden_layers: c.num_hidden_layers,
+    num_attention_heads: c.num_attention_heads, intermediate_size: c.intermediate_size, hidden_act: 'gelu',
+    hidden_dropout_prob: c.hidden_dropout_prob, attention_probs_dropout_prob: c.attention_probs_dropout_prob,
+    max_position_embeddings: c.max_position_embeddings, type_vocab_size: c.type_vocab_size, initializer_range: c.initializer_range,
+    layer_norm_eps: c.layer_norm_eps,
+  };
+}
+
+const SHAPE_FIELDS = [
+  'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size', 'embedding_size', 'vocab_size',
+  'max_position_embeddings', 'type_vocab_size',
+] as const;
+
+/**
+ * Throws unless the folder's encoder has the shape the hparams ask for, saying which hparams
+ * would describe the folder.
+ */
+export function checkModelSize(expected: ElectraConfig, found: HfConfig, dir: string, hp: FinetuningHparams): void {
+  const diffs = SHAPE_FIELDS.filter((f) => expected[f] !== found[f]);
+  if (diffs.length === 0) return;
+  const what = diffs.map((f) => `${f} ${found[f]} (model_size '${hp.model_size}'${hp.debug ? ' with debug' : ''} means ${expected[f]})`).join(', ');
+  const overrides: Record<string, number> = {};
+  for (const f of ['hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size', 'vocab_size', 'max_position_embeddings', 'type_vocab_size'] as const) {
+    if (expected[f] !== found[f]) overrides[f] = found[f];
+  }
+  const hints: string[] = [];
+  if (Object.keys(overrides).length > 0) hints.push(`"model_hparam_overrides": ${JSON.stringify(overrides)}`);
+  if (expected.embedding_size !== found.embedding_size) hints.push(`"embedding_size": ${found.embedding_size}`);
+  throw new UsageError(`${dir}: the model does not match the hparams: ${what}. Set model_size to the model's size, or ${hints.join(' and ')}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+const HF_HEAD_ARCHITECTURES: Partial<Record<ElectraArchitecture, HeadKind[]>> = {
+  ElectraForSequenceClassification: ['classification', 'regression'],
+  ElectraForTokenClassification: ['tagging'],
+  ElectraForQuestionAnswering: ['qa'],
+};
+
+/** The HF class a single saved head is written as, or null when HF has no such head. */
+export function hfArchitectureFor(task: Pick<SavedTask, 'kind' | 'style'>): ElectraArchitecture | null {
+  if (task.kind === 'tagging') return 'ElectraForTokenClassification';
+  if (task.style !== 'hf') return null;
+  return task.kind === 'qa' ? 'ElectraForQuestionAnswering' : 'ElectraForSequenceClassification';
+}
+
+export interface FinetuningFolder {
+  dir: string;
+  folder: LoadedModelFolder;
+  /** The encoder's configuration. */
+  modelConfig: ElectraConfig;
+  /** Tasks with heads in the folder (none for a pre-trained model). */
+  tasks: SavedTask[];
+  saved: SavedFinetuning | null;
+  /** Tensors under the FinetuningModel's names: "electra.*" and "task_specific.<task>.*". */
+  tensors: TensorMap;
+}
+
+function labelsOf(config: HfConfig): string[] {
+  return Object.keys(config.id2label).sort((a, b) => Number(a) - Number(b)).map((k) => config.id2label[k]!);
+}
+
+/** The task an HF fine-tuned folder without electra-ts information holds, from its class and config. */
+function taskOfHfFolder(arch: ElectraArchitecture, config: HfConfig, file: string): SavedTask | null {
+  switch (arch) {
+    case 'ElectraForSequenceClassification': {
+      const problem = config.extra['problem_type'];
+      if (problem === 'multi_label_classification') throw new UsageError(`${file}: multi-label classification models are not supported`);
+      const regression = problem === 'regression' || (problem === undefined && labelsOf(config).length === 1);
+      return regression
+        ? { name: 'regression', kind: 'regression', style: 'hf', labels: null }
+        : { name: 'classification', kind: 'classification', style: 'hf', labels: labelsOf(config) };
+    }
+    case 'ElectraForTokenClassification':
+      return { name: 'tagging', kind: 'tagging', style: 'hf', labels: labelsOf(config), tokenLevel: true };
+    case 'ElectraForQuestionAnswering':
+      if (labelsOf(config).length !== 2) throw new UsageError(`${file}: a question-answering model has 2 outputs (start, end), config says ${labelsOf(config).length}`);
+      return { name: 'qa', kind: 'qa', style: 'hf', labels: null };
+    default:
+      return null;
+  }
+}
+
+function parseSaved(value: unknown, file: string): SavedFinetuning {
+  const bad = (what: string): never => {
+    throw new UsageError(`${file}: "${FINETUNING_CONFIG_KEY}" ${what}`);
+  };
+  if (typeof value !== 'object' || value === null) return bad('must be an object');
+  const v = value as Partial<SavedFinetuning>;
+  if (!Array.isArray(v.tasks) || v.tasks.length === 0) bad('must list its tasks');
+  for (const t of v.tasks!) {
+    if (typeof t.name !== 'string' || !['classification', 'regression', 'tagging', 'qa'].includes(t.kind) || !['electra', 'hf'].includes(t.style)) {
+      bad(`has a malformed task ${JSON.stringify(t)}`);
+    }
+    if ((t.kind === 'classification' || t.kind === 'tagging') && !(Array.isArray(t.labels) && t.labels.length > 0)) bad(`task ${t.name} has no labels`);
+  }
+  for (const key of ['max_seq_length', 'max_query_length', 'doc_stride', 'n_best_size', 'max_answer_length', 'qa_na_threshold'] as const) {
+    if (typeof v[key] !== 'number') bad(`lacks '${key}'`);
+  }
+  if (typeof v.qa !== 'object' || v.qa === null) bad("lacks 'qa'");
+  return v as SavedFinetuning;
+}
+
+/** HF head tensor names <-> the model's names for a single task. */
+function headName(task: string, hfName: string): string {
+  return `${headPrefix(task)}.${hfName}`;
+}
+
+/**
+ * Reads a model folder for fine-tuning or inference: a pre-trained ELECTRA (ElectraForPreTraining,
+ * ElectraModel, ...), an HF fine-tuned ElectraFor* folder, or a folder electra-ts fine-tuned.
+ * The encoder's tensors are checked against its config.
+ */
+export function readFinetuningFolder(dir: string): FinetuningFolder {
+  const folder = readHfFolder(dir, { validate: false });
+  const file = `${dir}/config.json`;
+  const config = folder.config;
+  const modelConfig = modelConfigFromHf(config, file);
+  const weights = `${dir}/${folder.weightFiles[0]}`;
+  const base = electraBaseSpec(config);
+  const baseNames = new Set(base.map((s) => s.name));
+  const baseTensors: TensorMap = new Map([...folder.tensors].filter(([name]) => baseNames.has(name)));
+  assertTensorsMatch(baseTensors, base, weights, `the ELECTRA encoder configured in config.json (hidden_size ${config.hidden_size}, ${config.num_hidden_layers} layers)`);
+
+  const raw = config.extra[FINETUNING_CONFIG_KEY];
+  const saved = raw === undefined ? null : parseSaved(raw, file);
+  const arch = folder.architecture;
+  const tensors: TensorMap = new Map(baseTensors);
+  let tasks: SavedTask[];
+  const rename = (task: string): void => {
+    const spec = electraHeadSpec(config, arch);
+    const head: TensorMap = new Map(spec.filter((s) => folder.tensors.has(s.name)).map((s) => [s.name, folder.tensors.get(s.name)!]));
+    assertTensorsMatch(head, spec, weights, `the ${arch} head in config.json`);
+    for (const [name, t] of head) tensors.set(headName(task, name), t);
+  };
+  if (saved) {
+    tasks = saved.tasks;
+    if (arch in HF_HEAD_ARCHITECTURES) {
+      if (tasks.length !== 1) throw new UsageError(`${file}: an ${arch} folder holds one task, "${FINETUNING_CONFIG_KEY}" lists ${tasks.length}`);
+      rename(tasks[0]!.name);
+    } else {
+      for (const [name, t] of folder.tensors) if (name.startsWith('task_specific.')) tensors.set(name, t);
+    }
+  } else {
+    const task = taskOfHfFolder(arch, config, file);
+    tasks = task ? [task] : [];
+    if (task) rename(task.name);
+  }
+  return { dir, folder, modelConfig, tasks, saved, tensors };
+}
+
+/** Whether an HF fine-tuned folder's head can continue as the head of `kind`. */
+export function folderHasHfHead(f: FinetuningFolder, kind: HeadKind): boolean {
+  const kinds = HF_HEAD_ARCHITECTURES[f.folder.architecture];
+  return f.saved === null && kinds !== undefined && kinds.includes(kind);
+}
+
+export interface LoadReport {
+  /** Heads that were initialised afresh (no tensors for them in the folder). */
+  freshHeads: string[];
+  loadedHeads: string[];
+}
+
+/**
+ * Copies the encoder (all of it required) and the heads found in the folder (by the model's
+ * names; a folder of one HF head maps onto the task `hfTask`) into the model.
+ */
+export function loadWeights(model: FinetuningModel, source: FinetuningFolder, hfTask?: string): LoadReport {
+  let tensors = source.tensors;
+  // An HF fine-tuned folder's head belongs to whichever single task continues from it.
+  const only = source.tasks.length === 1 && source.saved === null ? source.tasks[0]! : null;
+  if (only && hfTask && hfTask !== only.name) {
+    tensors = new Map([...tensors].map(([name, t]) => [name.replace(`${headPrefix(only.name)}.`, `${headPrefix(hfTask)}.`), t]));
+  }
+  const weights = `${source.dir}/${source.folder.weightFiles[0]}`;
+  const report: LoadReport = { freshHeads: [], loadedHeads: [] };
+  for (const { spec } of model.heads.values()) {
+    const names = model.headParameterNames(spec.task);
+    const present = names.filter((n) => tensors.has(n));
+    if (present.length === 0) {
+      report.freshHeads.push(spec.task);
+      continue;
+    }
+    if (present.length !== names.length) {
+      const missing = names.filter((n) => !tensors.has(n));
+      throw new UsageError(`${weights}: the ${spec.task} head is incomplete: ${missing.join(', ')} missing (a head of another kind or style?)`);
+    }
+    report.loadedHeads.push(spec.task);
+  }
+  for (const ref of model.params.entries) {
+    const t = tensors.get(ref.name);
+    const isHead = ref.name.startsWith('task_specific.');
+    if (!t) {
+      if (isHead) continue;
+      throw new UsageError(`${weights}: tensor '${ref.name}' ${shapeString(ref.shape)} is missing`);
+    }
+    if (t.shape.length !== ref.shape.length || t.shape.some((d, i) => d !== ref.shape[i])) {
+      throw new UsageError(`${weights}: tensor '${ref.name}' is ${shapeString(t.shape)}, the model needs ${shapeString(ref.shape)}` +
+        (isHead ? ' (a head for another number of labels? fine-tune a fresh head from the encoder instead)' : ''));
+    }
+    ref.value.set(t.data);
+  }
+  return report;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+export interface SaveOptions {
+  vocab: string[];
+  doLowerCase: boolean;
+  saved: SavedFinetuning;
+}
+
+/** The encoder's HF config with the task information. */
+function hfConfigFor(model: FinetuningModel, arch: ElectraArchitecture, task: SavedTask | null, saved: SavedFinetuning): HfConfig {
+  const c = model.config;
+  const config = defaultElectraConfig({
+    architectures: [arch],
+    vocab_size: c.vocab_size, embedding_size: c.embedding_size, hidden_size: c.hidden_size, num_hidden_layers: c.num_hidden_layers,
+    num_attention_heads: c.num_attention_heads, intermediate_size: c.intermediate_size, hidden_act: 'gelu',
+    hidden_dropout_prob: c.hidden_dropout_prob, attention_probs_dropout_prob: c.attention_probs_dropout_prob,
+    max_position_embeddings: c.max_position_embeddings, type_vocab_size: c.type_vocab_size, initializer_range: c.initializer_range,
+    layer_norm_eps: c.layer_norm_eps,
+    extra: { [FINETUNING_CONFIG_KEY]: saved },
+  });
+  const labels = task?.kind === 'regression' ? ['LABEL_0'] : task?.kind === 'qa' ? ['LABEL_0', 'LABEL_1'] : task?.labels ?? null;
+  if (labels) {
+    config.id2label = Object.fromEntries(labels.map((l, i) => [String(i), l]));
+    config.label2id = Object.fromEntries(labels.map((l, i) => [l, i]));
+  }
+  if (task?.kind === 'regression') config.extra['problem_type'] = 'regression';
+  else if (task?.kind === 'classification') config.extra['problem_type'] = 'single_label_classification';
+  return config;
+}
+
+/** Saves the model's weights as an HF folder (see the layout at the top of this file), all files or none. */
+export function saveFinetunedModel(dir: string, model: FinetuningModel, opts: SaveOptions): string[] {
+  const { saved } = opts;
+  const single = saved.tasks.length === 1 ? saved.tasks[0]! : null;
+  const arch = single ? hfArchitectureFor(single) ?? 'ElectraModel' : 'ElectraModel';
+  const config = hfConfigFor(model, arch, arch === 'ElectraModel' ? null : single, saved);
+  const tensors: TensorMap = new Map();
+  const strip = arch === 'ElectraModel' ? null : `${headPrefix(single!.name)}.`;
+  for (const ref of model.params.entries) {
+    const name = strip && ref.name.startsWith(strip) ? ref.name.slice(strip.length) : ref.name;
+    const t: Tensor = { shape: [...ref.shape], data: Float32Array.from(ref.value) };
+    tensors.set(name, t);
+  }
+  const spec: TensorSpec[] = [...electraBaseSpec(config), ...(arch === 'ElectraModel'
+    ? model.params.entries.filter((e) => e.name.startsWith('task_specific.')).map((e) => ({ name: e.name, shape: [...e.shape] }))
+    : electraHeadSpec(config, arch))];
+  assertTensorsMatch(tensors, spec, `${dir}/model.safetensors`, `the fine-tuned ${arch}`);
+  return writeHfFolder(dir, {
+    config, tensors, vocab: opts.vocab, tokenizer: { do_lower_case: opts.doLowerCase, extra: {} },
+  }, { overwrite: true, validate: false });
+}
+
+/** Head specs of saved tasks. */
+export function headSpecsOf(tasks: readonly SavedTask[]): HeadSpec[] {
+  return tasks.map((t) => ({
+    task: t.name, kind: t.kind, style: t.style,
+    numLabels: t.kind === 'regression' ? 1 : t.kind === 'qa' ? 0 : t.labels!.length,
+  }));
+}

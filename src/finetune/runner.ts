@@ -1,0 +1,418 @@
+// The fine-tuning run (the reference's run_finetuning.py): for each trial, a model from the
+// pre-trained encoder plus fresh task heads, trained on the mixed, shuffled training features
+// of all tasks with layer-wise learning rates, then evaluated on dev; results per trial and
+// their median go to <data_dir>/models/<model_name>/results, models to .../finetuning_models.
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { kernels as defaultKernels, type Kernels } from '../kernels/index.js';
+import { mix32 } from '../kernels/rng.js';
+import { UsageError } from '../io/errors.js';
+import { writeFileAtomic } from '../io/files.js';
+import { Rng } from '../nn/random.js';
+import { ELECTRA_ADAMW } from '../optim/adamw.js';
+import { learningRateAt, type LrSchedule } from '../optim/schedule.js';
+import { BertTokenizer, bertUncasedVocab } from '../tokenizer/index.js';
+import { readVocabFile } from '../io/hf-folder.js';
+import { Progress } from '../util/progress.js';
+import { finetuningPaths, type FinetuningHparams, type FinetuningPaths } from './hparams.js';
+import { layerwiseLrScale } from './layerwise-lr.js';
+import { formatResults, formatResultsFile, resultsObject, type MetricList, type Scorer } from './scorer.js';
+import { BUILTIN_TASKS, getTasks, QaTask, SentenceTask, TaggingTask, type AnyTask, type TaskContext } from './tasks.js';
+import { SpanBasedQaScorer } from './qa-scorer.js';
+import { applyNullThreshold, postprocessQa, pythonJson, type QaRawResult } from './qa-postprocess.js';
+import type { QaFeatures } from './features/qa.js';
+import type { ClassificationResult, RegressionResult } from './metrics/classification.js';
+import type { TaggingResult } from './metrics/tagging.js';
+import { FinetuningModel, type BatchItem, type HeadSpec, type ItemOutput } from './model/finetuning-model.js';
+import {
+  checkModelSize, folderHasHfHead, loadWeights, modelConfigFromHparams, readFinetuningFolder, saveFinetunedModel,
+  type FinetuningFolder, type SavedFinetuning, type SavedTask,
+} from './model/checkpoint.js';
+import { LayerwiseAdamW } from './model/optimizer.js';
+import type { ElectraQaOptions } from './model/heads.js';
+
+export interface FinetuneOptions {
+  hparams: FinetuningHparams;
+  kernels?: Kernels;
+  /** Log lines (default: stderr). */
+  log?: (line: string) => void;
+  /** Where progress bars are drawn (default stderr; live only on a terminal). */
+  progressStream?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  /** Builds the tasks (default: getTasks, from hparams.task_names). */
+  makeTasks?: (ctx: TaskContext) => AnyTask[];
+}
+
+export interface FinetuneResult {
+  /** Per trial: task -> metrics (empty when do_eval is off). */
+  trials: Map<string, MetricList>[];
+  /** Task -> the median of each metric over the trials. */
+  median: Map<string, MetricList>;
+  trainSteps: number;
+  /** The fine-tuned model folder of each trial. */
+  modelDirs: string[];
+  paths: FinetuningPaths;
+}
+
+/** The tasks whose data lives in <data_dir>/finetuning_data/<task>. */
+const DATA_DIR_TASKS = new Set(Object.keys(BUILTIN_TASKS).filter((t) => !t.startsWith('brown_') && !['classification', 'regression', 'tagging'].includes(t)));
+
+const STREAM_SHUFFLE = 0x5348;
+const STREAM_DROPOUT = 0x4452;
+
+/**
+ * The HF folder of a pre-trained model: the folder itself, its discriminator/, or the
+ * discriminator/ of its newest checkpoint-<step>/ (as the pre-training run writes them).
+ */
+export function resolvePretrainedFolder(dir: string): string | null {
+  if (existsSync(join(dir, 'config.json'))) return dir;
+  if (existsSync(join(dir, 'discriminator', 'config.json'))) return join(dir, 'discriminator');
+  if (!existsSync(dir)) return null;
+  const steps = readdirSync(dir).map((n) => /^checkpoint-(\d+)$/.exec(n)).filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => Number(m[1])).sort((a, b) => b - a);
+  for (const step of steps) {
+    const sub = join(dir, `checkpoint-${step}`, 'discriminator');
+    if (existsSync(join(sub, 'config.json'))) return sub;
+  }
+  return null;
+}
+
+function sourceFolder(hp: FinetuningHparams, paths: FinetuningPaths): FinetuningFolder | null {
+  if (hp.random_init) return null;
+  const dir = paths.pretrainedModelDir;
+  const found = resolvePretrainedFolder(dir);
+  if (!found) {
+    throw new UsageError(hp.init_checkpoint
+      ? `init_checkpoint ${dir} is not a model folder (no config.json, discriminator/ or checkpoint-<step>/discriminator/)`
+      : `no pre-trained model at ${dir} (a model folder, its discriminator/, or checkpoint-<step>/discriminator/): ` +
+        'pre-train one with `electra pretrain`, set "init_checkpoint" to an HF model folder, or set "random_init": true');
+  }
+  return readFinetuningFolder(found);
+}
+
+function makeTokenizer(hp: FinetuningHparams, source: FinetuningFolder | null, paths: FinetuningPaths, log: (s: string) => void): { tokenizer: BertTokenizer; vocab: string[] } {
+  let vocab: string[] | undefined;
+  if (hp.vocab_file) vocab = readVocabFile(hp.vocab_file);
+  else if (source?.folder.vocab) vocab = source.folder.vocab;
+  else {
+    const file = paths.vocabCandidates.find((f) => existsSync(f));
+    if (file) vocab = readVocabFile(file);
+  }
+  if (!vocab) {
+    log("no vocabulary with the model, vocab_file or <data_dir>/vocab.txt: using BERT's uncased vocabulary");
+    vocab = bertUncasedVocab();
+  }
+  return { tokenizer: BertTokenizer.fromVocab(vocab, { lowerCase: hp.do_lower_case }), vocab };
+}
+
+function checkTaskData(task: AnyTask, paths: FinetuningPaths, hp: FinetuningHparams): void {
+  if (!DATA_DIR_TASKS.has(task.name) || hp.custom_tasks[task.name]) return;
+  const dir = paths.rawDataDir(task.name);
+  if (!existsSync(dir)) {
+    const files = task instanceof QaTask ? `train${task.format === 'mrqa' ? '.jsonl' : '.json'}, dev...` : task instanceof TaggingTask ? 'train.txt, dev.txt' : 'train.tsv, dev.tsv';
+    throw new UsageError(`task ${task.name}: its data folder ${dir} does not exist (expected ${files} there)`);
+  }
+}
+
+function savedTaskOf(task: AnyTask, style: 'electra' | 'hf'): SavedTask {
+  if (task instanceof SentenceTask) {
+    const labels = task.labels;
+    return labels.type === 'classification'
+      ? { name: task.name, kind: 'classification', style, labels: [...labels.labels] }
+      : { name: task.name, kind: 'regression', style, labels: null, targetRange: [labels.min, labels.max] };
+  }
+  if (task instanceof TaggingTask) return { name: task.name, kind: 'tagging', style, labels: [...task.labels], tokenLevel: task.tokenLevel };
+  return { name: task.name, kind: 'qa', style, labels: null };
+}
+
+function headSpec(t: SavedTask): HeadSpec {
+  return { task: t.name, kind: t.kind, style: t.style, numLabels: t.kind === 'regression' ? 1 : t.kind === 'qa' ? 0 : t.labels!.length };
+}
+
+/** Training (and evaluation) inputs of a task's features. */
+function batchItem(task: AnyTask, f: unknown, withTargets: boolean): BatchItem {
+  if (task instanceof SentenceTask) {
+    const s = f as { label: number } & BatchItem['input'];
+    return { task: task.name, input: s, target: withTargets ? s.label : null };
+  }
+  if (task instanceof TaggingTask) {
+    const t = f as { labeledPositions: number[]; labels: number[] } & BatchItem['input'];
+    return { task: task.name, input: t, target: { positions: t.labeledPositions, labels: withTargets ? t.labels : null } };
+  }
+  const q = f as QaFeatures;
+  return { task: task.name, input: q, target: withTargets ? { startPosition: q.startPosition, endPosition: q.endPosition, isImpossible: q.isImpossible } : null };
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Per task, each metric's median over the trials. */
+export function medianResults(trials: readonly ReadonlyMap<string, MetricList>[]): Map<string, MetricList> {
+  const out = new Map<string, MetricList>();
+  if (trials.length === 0) return out;
+  for (const [task, first] of trials[0]!) {
+    out.set(task, first.map(([name]) => [name, median(trials.map((t) => t.get(task)?.find(([n]) => n === name)?.[1] ?? NaN))]));
+  }
+  return out;
+}
+
+function argmax(v: readonly number[]): number {
+  let best = 0;
+  for (let i = 1; i < v.length; i++) if (v[i]! > v[best]!) best = i;
+  return best;
+}
+
+/** Runs the model over items in batches (longest first, to pad little), in eval mode. */
+function predict(model: FinetuningModel, items: BatchItem[], batchSize: number): ItemOutput[] {
+  const order = items.map((_, i) => i).sort((a, b) => items[b]!.input.inputIds.length - items[a]!.input.inputIds.length);
+  const out = new Array<ItemOutput>(items.length);
+  for (let i = 0; i < order.length; i += batchSize) {
+    const idx = order.slice(i, i + batchSize);
+    const r = model.run(idx.map((j) => items[j]!), { training: false, stepSeed: 0, backward: false });
+    idx.forEach((j, b) => {
+      out[j] = r.outputs[b]!;
+    });
+  }
+  return out;
+}
+
+function qaScorerOptions(hp: FinetuningHparams, task: QaTask, style: 'electra' | 'hf'): { jointPrediction: boolean; answerableClassifier: boolean } {
+  // HF's head has independent start/end logits and no answerability classifier.
+  return style === 'hf'
+    ? { jointPrediction: false, answerableClassifier: false }
+    : { jointPrediction: hp.joint_prediction, answerableClassifier: hp.answerable_classifier && task.v2 };
+}
+
+/** Dev-set (or another split's) metrics of one task; QA tasks also write their prediction files. */
+export function evaluateTask(
+  model: FinetuningModel, task: AnyTask, hp: FinetuningHparams, split = 'dev', paths?: FinetuningPaths,
+): MetricList {
+  const style = model.heads.get(task.name)!.spec.style;
+  if (task instanceof QaTask) {
+    const features = task.evalFeatures(split);
+    const outputs = predict(model, features.map((f) => batchItem(task, f, false)), hp.eval_batch_size);
+    const scorer = new SpanBasedQaScorer(task.getExamples(split), features, {
+      nBestSize: hp.n_best_size, maxAnswerLength: hp.max_answer_length, v2: task.v2, ...qaScorerOptions(hp, task, style),
+      evaluation: task.evaluation, naThreshold: hp.qa_na_threshold,
+      outputFiles: paths ? { predictions: paths.qaPredsFile(task.name), nbest: paths.qaNbestFile(task.name), nullOdds: paths.qaNullOddsFile(task.name) } : undefined,
+    });
+    features.forEach((f, i) => {
+      const o = outputs[i]!;
+      if (o.kind !== 'qa' || !o.result) throw new Error(`${task.name}: no QA result`);
+      scorer.update({ uniqueId: f.uniqueId, ...o.result, loss: o.loss });
+    });
+    return scorer.getResults();
+  }
+  if (task instanceof SentenceTask) {
+    const features = task.getExamples(split).map((e) => task.featurize(e)[0]!);
+    const outputs = predict(model, features.map((f) => batchItem(task, f, true)), hp.eval_batch_size);
+    const scorer = task.createScorer() as Scorer<ClassificationResult | RegressionResult>;
+    features.forEach((f, i) => {
+      const o = outputs[i]!;
+      if (o.kind === 'classification') scorer.update({ loss: o.loss, label: f.label, prediction: argmax(o.logits) });
+      else if (o.kind === 'regression') scorer.update({ loss: o.loss, target: f.label, prediction: o.prediction });
+    });
+    return scorer.getResults();
+  }
+  const tagging = task as TaggingTask;
+  const features = tagging.getExamples(split).map((e) => tagging.featurize(e)[0]!);
+  const outputs = predict(model, features.map((f) => batchItem(tagging, f, true)), hp.eval_batch_size);
+  const scorer = tagging.createScorer() as Scorer<TaggingResult>;
+  features.forEach((f, i) => {
+    const o = outputs[i]!;
+    if (o.kind !== 'tagging') throw new Error(`${task.name}: no tagging output`);
+    scorer.update({ labels: f.labels, predictions: o.logits.map(argmax), loss: o.loss });
+  });
+  return scorer.getResults();
+}
+
+/** The reference's test-set outputs: logits (or predictions) per eid for GLUE, answers for SQuAD 2.0. */
+function writeTestPredictions(model: FinetuningModel, task: AnyTask, hp: FinetuningHparams, paths: FinetuningPaths, trial: number, log: (s: string) => void): void {
+  const write = (file: string, text: string): void => {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileAtomic(file, [text]);
+    log(`wrote ${file}`);
+  };
+  if (task instanceof SentenceTask) {
+    for (const split of task.testSplits()) {
+      const examples = task.getExamples(split);
+      const features = examples.map((e) => task.featurize(e)[0]!);
+      const outputs = predict(model, features.map((f) => batchItem(task, f, false)), hp.predict_batch_size);
+      const byEid = new Map<string, unknown>();
+      features.forEach((f, i) => {
+        const o = outputs[i]!;
+        byEid.set(String(f.eid), o.kind === 'classification' ? o.logits : o.kind === 'regression' ? o.prediction : null);
+      });
+      write(paths.testPredictions(task.name, split, trial), pythonJson(byEid));
+    }
+  } else if (task instanceof QaTask && task.testSplits().length > 0) {
+    const style = model.heads.get(task.name)!.spec.style;
+    for (const split of task.testSplits()) {
+      const examples = task.getExamples(split);
+      const features = task.evalFeatures(split);
+      const outputs = predict(model, features.map((f) => batchItem(task, f, false)), hp.predict_batch_size);
+      const results: QaRawResult[] = features.map((f, i) => ({ uniqueId: f.uniqueId, ...(outputs[i] as Extract<ItemOutput, { kind: 'qa' }>).result! }));
+      const opts = { nBestSize: hp.n_best_size, maxAnswerLength: hp.max_answer_length, v2: task.v2, ...qaScorerOptions(hp, task, style) };
+      const preds = postprocessQa(examples, features, results, opts);
+      const answers = preds.nullOdds ? applyNullThreshold(preds.predictions, preds.nullOdds, hp.qa_na_threshold) : preds.predictions;
+      write(paths.testPredictions(task.name, split, trial), pythonJson(answers));
+    }
+  } else {
+    log(`skipping task ${task.name}: writing test predictions is not supported for this task`);
+  }
+}
+
+/** Runs hparams' num_trials fine-tuning trials (do_train, do_eval), writing results and models. */
+export function runFinetuning(opts: FinetuneOptions): FinetuneResult {
+  const hp = opts.hparams;
+  const k = opts.kernels ?? defaultKernels();
+  const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  const paths = finetuningPaths(hp);
+  const taskNames = hp.task_names.join(',');
+
+  const source = sourceFolder(hp, paths);
+  if (source) log(`fine-tuning from ${source.dir} (${source.folder.architecture})`);
+  else log('fine-tuning from randomly initialised weights');
+  const { tokenizer, vocab } = makeTokenizer(hp, source, paths, log);
+  const config = modelConfigFromHparams(hp);
+  if (source) checkModelSize(config, source.folder.config, source.dir, hp);
+  if (vocab.length > config.vocab_size) throw new UsageError(`the vocabulary has ${vocab.length} tokens but the model's vocab_size is ${config.vocab_size}`);
+
+  const ctx: TaskContext = { hparams: hp, tokenizer, warn: log };
+  const tasks = opts.makeTasks ? opts.makeTasks(ctx) : getTasks(ctx);
+  for (const task of tasks) checkTaskData(task, paths, hp);
+
+  // Head styles: as asked, else HF's when continuing from an HF fine-tuned folder of this kind.
+  const savedTasks = tasks.map((task) => {
+    const kind = savedTaskOf(task, 'electra').kind;
+    const style = hp.head_style ?? (tasks.length === 1 && source && folderHasHfHead(source, kind) ? 'hf' : 'electra');
+    return savedTaskOf(task, style);
+  });
+  const specs = savedTasks.map(headSpec);
+  const qa: ElectraQaOptions = {
+    jointPrediction: hp.joint_prediction, beamSize: hp.beam_size, answerableClassifier: hp.answerable_classifier,
+    answerableUsesStartLogits: hp.answerable_uses_start_logits, answerableWeight: hp.answerable_weight,
+  };
+  const saved: SavedFinetuning = {
+    tasks: savedTasks, max_seq_length: hp.max_seq_length, max_query_length: hp.max_query_length, doc_stride: hp.doc_stride,
+    n_best_size: hp.n_best_size, max_answer_length: hp.max_answer_length, qa_na_threshold: hp.qa_na_threshold, qa,
+  };
+  const maxBatch = Math.max(hp.train_batch_size, hp.eval_batch_size, hp.predict_batch_size);
+
+  // Training features of every task, mixed.
+  const train: BatchItem[] = [];
+  if (hp.do_train) {
+    for (const task of tasks) {
+      const examples = task.getExamples('train') as unknown[];
+      let n = 0;
+      for (const e of examples) {
+        for (const f of (task.featurize as (e: unknown, training: boolean) => unknown[])(e, true)) {
+          train.push(batchItem(task, f, true));
+          n++;
+        }
+      }
+      log(`${task.name}: ${examples.length} training examples, ${n} features`);
+    }
+    if (train.length === 0) throw new UsageError(`no training examples for ${taskNames}`);
+  }
+  const B = hp.train_batch_size;
+  const stepsPerEpoch = Math.ceil(train.length / B);
+  const trainSteps = Math.floor(stepsPerEpoch * hp.num_train_epochs);
+
+  const trials: Map<string, MetricList>[] = [];
+  const modelDirs: string[] = [];
+  for (let trial = 1; trial <= hp.num_trials; trial++) {
+    const seed = (hp.seed + trial - 1) >>> 0;
+    const modelDir = `${paths.modelDir}_${trial}`;
+    modelDirs.push(modelDir);
+    log(`== ${taskNames}: model=${hp.model_name}, trial ${trial}/${hp.num_trials}, seed ${seed}`);
+    const model = new FinetuningModel(k, config, specs, { maxBatch, maxSeqLen: hp.max_seq_length, qa });
+    if (hp.do_train) {
+      model.initialize(seed);
+      if (source) {
+        const report = loadWeights(model, source, tasks.length === 1 ? tasks[0]!.name : undefined);
+        if (report.loadedHeads.length > 0) log(`continuing the ${report.loadedHeads.join(', ')} head(s) from ${source.dir}`);
+      }
+      rmSync(modelDir, { recursive: true, force: true });
+      train1(model, train, trainSteps, stepsPerEpoch, seed, hp, k, log, opts.progressStream, `${taskNames} trial ${trial}/${hp.num_trials}`);
+      saveFinetunedModel(modelDir, model, { vocab, doLowerCase: hp.do_lower_case, saved });
+      log(`saved ${modelDir}`);
+    } else {
+      const from = existsSync(join(modelDir, 'config.json')) ? readFinetuningFolder(modelDir) : source;
+      if (!from) throw new UsageError(`do_train is off and there is no fine-tuned model at ${modelDir} to evaluate`);
+      const report = loadWeights(model, from, tasks.length === 1 ? tasks[0]!.name : undefined);
+      if (report.freshHeads.length > 0) throw new UsageError(`do_train is off but ${from.dir} has no head for ${report.freshHeads.join(', ')}`);
+      log(`evaluating ${from.dir}`);
+    }
+
+    if (hp.do_eval) {
+      const results = new Map<string, MetricList>();
+      for (const task of tasks) {
+        const r = evaluateTask(model, task, hp, 'dev', paths);
+        results.set(task.name, r);
+        log(`${task.name}: ${formatResults(r)}`);
+      }
+      trials.push(results);
+      writeResults(paths, trials);
+      if (hp.write_test_outputs && trial <= hp.n_writes_test) {
+        for (const task of tasks) writeTestPredictions(model, task, hp, paths, trial, log);
+      }
+    }
+    if (trial !== hp.num_trials && !hp.keep_all_models) rmSync(modelDir, { recursive: true, force: true });
+  }
+  const med = medianResults(trials);
+  if (trials.length > 1) for (const [task, r] of med) log(`${task} (median of ${trials.length}): ${formatResults(r)}`);
+  return { trials, median: med, trainSteps, modelDirs, paths };
+}
+
+function writeResults(paths: FinetuningPaths, trials: Map<string, MetricList>[]): void {
+  mkdirSync(dirname(paths.resultsTxt), { recursive: true });
+  writeFileAtomic(paths.resultsTxt, [formatResultsFile(trials)]);
+  const toObject = (m: Map<string, MetricList>): Record<string, Record<string, number>> =>
+    Object.fromEntries([...m].map(([task, r]) => [task, resultsObject(r)]));
+  const json = { trials: trials.map(toObject), median: toObject(medianResults(trials)) };
+  writeFileAtomic(paths.resultsJson, [JSON.stringify(json, null, 2) + '\n']);
+}
+
+/** The training loop of one trial: each epoch a fresh shuffle split into batches (the last one smaller). */
+function train1(
+  model: FinetuningModel, items: BatchItem[], steps: number, stepsPerEpoch: number, seed: number, hp: FinetuningHparams,
+  k: Kernels, log: (s: string) => void, stream: FinetuneOptions['progressStream'], label: string,
+): void {
+  const numLayers = model.config.num_hidden_layers;
+  const optimizer = new LayerwiseAdamW(k, model.params,
+    (name) => layerwiseLrScale(name, { numLayers, decay: hp.layerwise_lr_decay, fixTop: hp.layerwise_lr_decay_fix_top }),
+    { ...ELECTRA_ADAMW, weightDecayRate: hp.weight_decay_rate });
+  const schedule: LrSchedule = {
+    learningRate: hp.learning_rate, numTrainSteps: steps, numWarmupSteps: 0, lrDecayPower: 1, warmupProportion: hp.warmup_proportion,
+  };
+  log(`training for ${steps} steps (${stepsPerEpoch} per epoch, batch ${hp.train_batch_size})`);
+  const B = hp.train_batch_size;
+  const shuffle = new Rng(mix32((seed ^ STREAM_SHUFFLE) >>> 0));
+  const epochs = Math.ceil(steps / stepsPerEpoch);
+  let step = 0;
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    const order = items.map((_, i) => i);
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = shuffle.int(i + 1);
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    const inEpoch = Math.min(stepsPerEpoch, steps - step);
+    const progress = new Progress({ label: `${label} epoch ${epoch}/${epochs}`, total: inEpoch, unit: 'items', stream });
+    let lossSum = 0;
+    let examples = 0;
+    for (let b = 0; b < inEpoch; b++, step++) {
+      const batch = order.slice(b * B, (b + 1) * B).map((i) => items[i]!);
+      model.params.zeroGrads();
+      const r = model.run(batch, { training: true, stepSeed: mix32((mix32(seed ^ STREAM_DROPOUT) ^ Math.imul(step + 1, 0x9e3779b1)) >>> 0), backward: true });
+      if (!Number.isFinite(r.loss)) throw new Error(`training diverged at step ${step}: loss ${r.loss}`);
+      optimizer.update(learningRateAt(step, schedule));
+      lossSum += r.loss;
+      examples += batch.length;
+      progress.update(b + 1);
+    }
+    progress.finish(`loss ${(lossSum / Math.max(1, examples)).toFixed(4)}`);
+  }
+}
