@@ -4,6 +4,7 @@ import { buildPretrainingDatasetCommand } from './build-pretraining-dataset.js';
 import { corpusCommand } from './corpus.js';
 import { pretrainCommand } from './pretrain.js';
 import { finetuneCommand } from './finetune.js';
+import { demoCommand } from './demo.js';
 import { tokenizeCommand } from './tokenize.js';
 import { vocabCommand } from './vocab.js';
 
@@ -21,4 +22,5 @@ export const commands: Command[] = [
   convertCommand,
   pretrainCommand,
   finetuneCommand,
+  demoCommand,
 ];
