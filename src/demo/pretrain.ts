@@ -53,7 +53,9 @@ export interface PretrainSummary {
   objective: Objective;
   modelName: string;
   modelDir: string;
+  /** Updates done: the plan's, or fewer when the run hit the time limit (the machine got slower). */
   numTrainSteps: number;
+  plannedSteps: number;
   /** Measured before training (what the step count came from). */
   secondsPerStep: number;
   budgetSeconds: number;
@@ -175,10 +177,18 @@ export async function demoPretrain(o: DemoPretrainOptions): Promise<PretrainSumm
   const hp = resolve(plan.numTrainSteps);
   const started = performance.now();
   let lastNote = 0;
+  // The step count comes from a step time measured once; if the machine gets much slower (other
+  // work), the run stops at 1.5x the budget rather than overrunning the demo.
+  const deadline = new AbortController();
   const result = await runPretraining(hp, {
     kernels: o.kernels,
     log: o.log,
+    signal: deadline.signal,
     onStep: (e: StepLog) => {
+      if (!deadline.signal.aborted && e.step < hp.num_train_steps && (performance.now() - started) / 1000 > 1.5 * o.budgetSeconds) {
+        deadline.abort();
+        o.note(`  ${o.objective}: out of time (1.5x the budget) at update ${e.step} of ${hp.num_train_steps}: stopping here`);
+      }
       const tenth = Math.floor((10 * e.step) / hp.num_train_steps);
       if (tenth > lastNote) {
         lastNote = tenth;
@@ -188,7 +198,9 @@ export async function demoPretrain(o: DemoPretrainOptions): Promise<PretrainSumm
     },
   });
   const trainSeconds = (performance.now() - started) / 1000;
-  if (result.interrupted || !result.checkpoint) throw new Error(`pre-training of ${o.modelName} stopped at step ${result.step}`);
+  if (!result.checkpoint || (result.interrupted && !deadline.signal.aborted)) {
+    throw new Error(`pre-training of ${o.modelName} stopped at step ${result.step}`);
+  }
 
   const { heldout, examples, parameters } = evaluateCheckpoints(hp, o);
   // Intermediate checkpoints were kept for the held-out curve only.
@@ -198,7 +210,7 @@ export async function demoPretrain(o: DemoPretrainOptions): Promise<PretrainSumm
   const disc = discriminatorConfig(hp);
   const gen = generatorConfig(hp, disc);
   return {
-    objective: o.objective, modelName: o.modelName, modelDir, numTrainSteps: hp.num_train_steps,
+    objective: o.objective, modelName: o.modelName, modelDir, numTrainSteps: final.step, plannedSteps: hp.num_train_steps,
     secondsPerStep: plan.secondsPerStep, budgetSeconds: o.budgetSeconds, trainSeconds, stepFlops: plan.stepFlops,
     generator: { hidden_size: gen.hidden_size, num_hidden_layers: gen.num_hidden_layers },
     discriminator: o.objective === 'electra' ? { hidden_size: disc.hidden_size, num_hidden_layers: disc.num_hidden_layers } : null,

@@ -56,7 +56,7 @@ th { background: #f6f8fa; }
 .chart { position: relative; height: 280px; border: 1px solid #d0d7de; border-radius: 6px; padding: 8px; }
 .sentence { margin: 14px 0; line-height: 2.3; }
 .sentence .meta { color: #57606a; font-size: 13px; }
-.tok { padding: 2px 3px; margin: 0 1px; border-radius: 3px; white-space: nowrap; }
+.tok { padding: 2px 1px; border-radius: 3px; white-space: nowrap; }
 .tok.masked { outline: 1px dashed #8c959f; }
 .tok.replaced { outline: 2px solid #1f2328; }
 .tok .orig { font-size: 11px; color: #57606a; text-decoration: line-through; margin-left: 3px; }
@@ -118,15 +118,16 @@ for (const el of document.querySelectorAll('.tok')) {
 `;
 
 function sentenceHtml(s: PretrainSummary['examples'][number]): string {
-  const toks = s.tokens.map((t) => {
-    const piece = (x: string): string => escapeHtml(x.startsWith('##') ? x.slice(2) : x);
+  const piece = (x: string): string => escapeHtml(x.startsWith('##') ? x.slice(2) : x);
+  // Word pieces of one word sit together; words are separated by a space.
+  const toks = s.tokens.map((t, i) => {
     const cls = ['tok', t.masked ? 'masked' : '', t.replaced ? 'replaced' : ''].filter((c) => c).join(' ');
     const orig = t.replaced ? `<span class="orig">${piece(t.original)}</span>` : '';
-    const glue = t.shown.startsWith('##') ? ' style="margin-left:-2px"' : '';
-    return `<span class="${cls}" data-p="${t.prob.toFixed(4)}"${t.replaced ? ` data-orig="${escapeHtml(t.original)}"` : ''}${glue}>${piece(t.shown)}${orig}</span>`;
+    const space = i > 0 && !t.shown.startsWith('##') ? ' ' : '';
+    return `${space}<span class="${cls}" data-p="${t.prob.toFixed(4)}"${t.replaced ? ` data-orig="${escapeHtml(t.original)}"` : ''}>${piece(t.shown)}${orig}</span>`;
   });
   const replaced = s.tokens.filter((t) => t.replaced).length;
-  return `<div class="sentence"><div class="meta">${escapeHtml(s.genre)} (Brown ${escapeHtml(s.document)}), ${replaced} token(s) replaced by the generator</div>${toks.join(' ')}</div>`;
+  return `<div class="sentence"><div class="meta">${escapeHtml(s.genre)} (Brown ${escapeHtml(s.document)}), ${replaced} token(s) replaced by the generator</div>${toks.join('')}</div>`;
 }
 
 function fmt(x: number | null, digits = 2): string {

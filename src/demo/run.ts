@@ -72,6 +72,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   announce(`electra demo: ${minutes} min of pre-training${compareMlm ? ' (and as much for masked LM)' : ''}, seed ${seed}, ` +
     `${k.name} backend on ${availableParallelism()} cores; output in ${outputDir}`);
 
+  // What downstream keys name: the upstream stage's inputs and the run that produced its output.
+  const ref = (r: StageRecord<unknown>): string => `${r.id}@${r.finishedAt}`;
+
   async function stage<T>(name: string, key: unknown, work: () => Promise<{ summary: string; data: T }>, stillThere?: (d: T) => boolean): Promise<StageRecord<T>> {
     const out = await book.run(name, key, work, stillThere);
     const r = out.record;
@@ -87,13 +90,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     return { summary: `${parts}: ${mb(bytes)} of pre-training text; ${data.heldout.documents} Brown documents (${mb(data.heldout.bytes)}) held out`, data };
   }, () => existsSync(dirs.corpus) && existsSync(dirs.heldout));
 
-  const vocab = await stage<{ size: number }>('vocab', { corpus: corpus.id, size: scale.vocabSize }, async () => {
+  const vocab = await stage<{ size: number }>('vocab', { corpus: ref(corpus), size: scale.vocabSize }, async () => {
     const size = await trainVocab(dirs.corpus, dirs.vocab, scale.vocabSize, stream);
     return { summary: `${size}-entry WordPiece vocabulary trained on the pre-training text -> vocab.txt`, data: { size } };
   }, () => existsSync(dirs.vocab));
   const vocabSize = vocab.data.size;
 
-  const dataset = await stage<{ examples: number; tokens: number; heldoutExamples: number }>('dataset', { vocab: vocab.id, seq: scale.maxSeqLength }, async () => {
+  const dataset = await stage<{ examples: number; tokens: number; heldoutExamples: number }>('dataset', { vocab: ref(vocab), seq: scale.maxSeqLength }, async () => {
     const train = await buildDataset('dataset: pre-training', dirs.corpus, dirs.vocab, dirs.pretrainData, scale.maxSeqLength, 0, stream);
     const held = await buildDataset('dataset: held-out', dirs.heldout, dirs.vocab, dirs.heldoutData, scale.maxSeqLength, 0, stream);
     const examples = train.manifest.counts.examples;
@@ -117,10 +120,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const objectives: Objective[] = compareMlm ? ['electra', 'mlm'] : ['electra'];
   for (const objective of objectives) {
     const modelName = `${objective}-${minutesLabel(minutes)}`;
-    const r = await stage<PretrainSummary>(`pretrain-${objective}`, { dataset: dataset.id, minutes, seed, scale }, async () => {
+    const r = await stage<PretrainSummary>(`pretrain-${objective}`, { dataset: ref(dataset), minutes, seed, scale }, async () => {
       announce(`[pretrain-${objective}] pre-training ${modelName} for ${minutes} min (progress: ${join('models', modelName, 'metrics.jsonl')})`);
       const s = await demoPretrain({
-        outputDir, scale, objective, modelName, vocabSize, seed, budgetSeconds, heldoutData: dirs.heldoutData, upstream: dataset.id,
+        outputDir, scale, objective, modelName, vocabSize, seed, budgetSeconds, heldoutData: dirs.heldoutData, upstream: ref(dataset),
         kernels: k, log: detail, note: live ? detail : announce,
       });
       const first = s.heldout[0]!;
@@ -132,7 +135,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         ? `held-out replaced-token AUC ${first.disc_auc!.toFixed(3)} -> ${last.disc_auc!.toFixed(3)}`
         : `held-out masked-LM accuracy ${first.masked_lm_accuracy.toFixed(3)} -> ${last.masked_lm_accuracy.toFixed(3)}`;
       return {
-        summary: `${objective.toUpperCase()} ${model} (${(s.parameters / 1e6).toFixed(2)}M parameters): ${s.numTrainSteps} updates of ` +
+        summary: `${objective.toUpperCase()} ${model} (${(s.parameters / 1e6).toFixed(2)}M parameters): ${s.numTrainSteps}` +
+          `${s.numTrainSteps < s.plannedSteps ? ` (of ${s.plannedSteps} planned, out of time)` : ''} updates of ` +
           `${scale.trainBatchSize}x${scale.maxSeqLength} in ${s.trainSeconds.toFixed(0)} s; ${heldout}`,
         data: s,
       };
@@ -146,9 +150,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   for (const [objective, r] of pretrained) {
     // ELECTRA fine-tunes its discriminator; the masked-LM run's encoder is its generator.
     const folder = join(r.data.finalCheckpoint, objective === 'electra' ? 'discriminator' : 'generator');
-    inits.push({ init: { kind: objective, modelName: r.data.modelName, checkpoint: folder }, upstream: r.id });
+    inits.push({ init: { kind: objective, modelName: r.data.modelName, checkpoint: folder }, upstream: ref(r) });
   }
-  inits.splice(1, 0, { init: { kind: 'random', modelName: 'random-init' }, upstream: vocab.id });
+  inits.splice(1, 0, { init: { kind: 'random', modelName: 'random-init' }, upstream: ref(vocab) });
   const finetuned: FinetuneSummary[] = [];
   const finetuneScale = {
     model: modelShape(scale), seq: scale.maxSeqLength, genre: [scale.genreTrain, scale.genreDev, scale.genreEpochs],
@@ -156,7 +160,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   };
   for (const task of DEMO_TASKS) {
     for (const { init, upstream } of inits) {
-      const r = await stage<FinetuneSummary>(`finetune-${init.kind}-${task}`, { upstream, task, seed, finetuneScale, vocab: vocab.id }, async () => {
+      const r = await stage<FinetuneSummary>(`finetune-${init.kind}-${task}`, { upstream, task, seed, finetuneScale, vocab: ref(vocab) }, async () => {
         const s = demoFinetune(outputDir, scale, task, init, dirs.vocab, vocabSize, seed, k, detail, stream);
         return {
           summary: `${task} from ${labels.get(init.kind)}: accuracy ${s.metrics['accuracy']!.toFixed(2)} ` +
