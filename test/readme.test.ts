@@ -35,7 +35,7 @@ function electraCommands(): string[] {
     for (const line of b.body.split('\n')) if (/^(npx )?electra /.test(line.trim())) out.push(line.trim().replace(/^npx /, ''));
   }
   const prose = readme.replace(/^```\w*\n[\s\S]*?^```$/gm, '');
-  for (const m of prose.matchAll(/`((?:npx )?electra [^`]+)`/g)) out.push(m[1]!.replace(/^npx /, '').replace(/\\\|/g, '|'));
+  for (const m of prose.matchAll(/`((?:npx )?electra [a-z][^`]*)`/g)) out.push(m[1]!.replace(/^npx /, '').replace(/\\\|/g, '|'));
   return out;
 }
 
@@ -134,9 +134,11 @@ test('the README library examples compile and run in order', () => {
     const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { encoding: 'utf8' });
     assert.equal(tsc.status, 0, `the README examples do not compile:\n${tsc.stdout}${tsc.stderr}`);
     examples.forEach((b, i) => {
+      const started = performance.now();
       const r = spawnSync(process.execPath, [join(dir, 'out', `example${i + 1}.js`)], { cwd: dir, encoding: 'utf8', timeout: 240_000 });
       assert.equal(r.status, 0, `example ${i + 1} failed:\n${b.body}\n${r.stdout}\n${r.stderr}`);
       assert.notEqual(r.stdout.trim(), '', `example ${i + 1} prints its result`);
+      process.stdout.write(`# README example ${i + 1}: ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -32,7 +32,7 @@ export function demoTask(task: DemoTask, ctx: TaskContext, scale: DemoScale): An
   if (task === 'brown_genre') {
     return new SentenceTask('brown_genre', ctx, {
       labels: { type: 'classification', labels: brownGenres() }, metric: 'accuracy', testSplits: [],
-      read: (split) => pick(split, brownGenreExamples(split)),
+      read: (split) => pick(split, brownGenreExamples(split, scale.genrePassageWords)),
     });
   }
   return new TaggingTask('brown_pos', ctx, {

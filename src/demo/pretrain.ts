@@ -149,6 +149,8 @@ export interface DemoPretrainOptions {
   log: (line: string) => void;
   /** Progress lines for logs that are not a terminal (the bar draws itself on one). */
   note: (line: string) => void;
+  /** Draw the trainer's progress bar (on stderr). */
+  progressBar: boolean;
 }
 
 /** Pre-trains one model for the budget, evaluates its checkpoints on held-out text, and collects examples. */
@@ -167,7 +169,7 @@ export async function demoPretrain(o: DemoPretrainOptions): Promise<PretrainSumm
   }
   if (!plan) {
     rmSync(modelDir, { recursive: true, force: true });
-    const measured = measureStep(resolve(1000), o.kernels, o.scale.name === 'quick' ? 2 : 3);
+    const measured = measureStep(resolve(1000), o.kernels, o.scale.name === 'quick' ? 2 : 8);
     const numTrainSteps = Math.max(10, Math.floor(o.budgetSeconds / measured.secondsPerStep));
     plan = { key, numTrainSteps, ...measured };
     mkdirSync(modelDir, { recursive: true });
@@ -183,6 +185,7 @@ export async function demoPretrain(o: DemoPretrainOptions): Promise<PretrainSumm
   const result = await runPretraining(hp, {
     kernels: o.kernels,
     log: o.log,
+    progress: o.progressBar,
     signal: deadline.signal,
     onStep: (e: StepLog) => {
       if (!deadline.signal.aborted && e.step < hp.num_train_steps && (performance.now() - started) / 1000 > 1.5 * o.budgetSeconds) {

@@ -124,7 +124,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       announce(`[pretrain-${objective}] pre-training ${modelName} for ${minutes} min (progress: ${join('models', modelName, 'metrics.jsonl')})`);
       const s = await demoPretrain({
         outputDir, scale, objective, modelName, vocabSize, seed, budgetSeconds, heldoutData: dirs.heldoutData, upstream: ref(dataset),
-        kernels: k, log: detail, note: live ? detail : announce,
+        // The trainer draws its bar on stderr only: not when the caller gave another stream.
+        kernels: k, log: detail, note: live ? detail : announce, progressBar: stream === undefined,
       });
       const first = s.heldout[0]!;
       const last = s.heldout[s.heldout.length - 1]!;
@@ -155,7 +156,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   inits.splice(1, 0, { init: { kind: 'random', modelName: 'random-init' }, upstream: ref(vocab) });
   const finetuned: FinetuneSummary[] = [];
   const finetuneScale = {
-    model: modelShape(scale), seq: scale.maxSeqLength, genre: [scale.genreTrain, scale.genreDev, scale.genreEpochs],
+    model: modelShape(scale), seq: scale.maxSeqLength, genre: [scale.genreTrain, scale.genreDev, scale.genreEpochs, scale.genrePassageWords],
     pos: [scale.posTrain, scale.posDev, scale.posEpochs], lr: scale.finetuneLearningRate, batch: scale.finetuneBatchSize,
   };
   for (const task of DEMO_TASKS) {

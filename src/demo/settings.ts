@@ -28,6 +28,8 @@ export interface DemoScale {
   heldoutDocs: number | null;
   vocabSize: number;
   maxSeqLength: number;
+  /** Words per genre passage (whole sentences), so that a passage fits maxSeqLength tokens. */
+  genrePassageWords: number;
   hiddenSize: number;
   numLayers: number;
   /** Generator width as a fraction of the discriminator's (the paper: 1/4 to 1/2 works best). */
@@ -52,32 +54,35 @@ export interface DemoScale {
 }
 
 /**
- * The demo's scale. Vocabulary: an 8192-entry WordPiece trained on the pre-training corpus rather
+ * The demo's scale. Sequences of 64 tokens in batches of 16: in a few minutes of two cores, the
+ * number of updates is what gets the discriminator past its start (where it calls every token
+ * original); 128-token batches of 32 cost about four times as much per update. Vocabulary: an 8192-entry WordPiece trained on the pre-training corpus rather
  * than BERT's 30522 entries: at this model size the generator's softmax over the vocabulary is a
- * large part of a step (about a quarter of its FLOPs at 8k, it would be half at 30k), and most of
- * BERT's entries never occur in 3.4M tokens of text, so their embeddings would stay untrained.
+ * large part of an update (a fifth of its FLOPs at 8k entries, half at 30k), and most of
+ * BERT's entries never occur in 3M tokens of text, so their embeddings would stay untrained.
  */
 export const DEMO_SCALE: DemoScale = {
   name: 'demo',
   corpusDocs: { brown: null, sotu: null, mobydick: null },
   heldoutDocs: null,
   vocabSize: 8192,
-  maxSeqLength: 128,
+  maxSeqLength: 64,
+  genrePassageWords: 45,
   hiddenSize: 128,
   numLayers: 2,
   generatorHiddenSize: 0.5,
-  trainBatchSize: 32,
+  trainBatchSize: 16,
   learningRate: 1e-3,
   evalPoints: 6,
-  evalBatches: 8,
+  evalBatches: 16,
   evalBatchSize: 32,
-  genreTrain: 1500,
+  genreTrain: 2000,
   genreDev: 700,
   posTrain: 3000,
   posDev: 1000,
-  genreEpochs: 2,
-  posEpochs: 2,
-  finetuneLearningRate: 3e-4,
+  genreEpochs: 3,
+  posEpochs: 3,
+  finetuneLearningRate: 1e-3,
   finetuneBatchSize: 32,
   examples: 4,
 };
@@ -88,6 +93,7 @@ export const QUICK_SCALE: DemoScale = {
   heldoutDocs: 3,
   vocabSize: 1200,
   maxSeqLength: 64,
+  genrePassageWords: 45,
   hiddenSize: 32,
   numLayers: 1,
   generatorHiddenSize: 0.5,
