@@ -4,7 +4,7 @@
 // Two workloads: ids only, and ids with character offsets read back into JavaScript.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BertTokenizer, TokenizerPool, bertUncasedVocab, bertUncasedVocabText } from '../src/tokenizer/index.js';
@@ -40,6 +40,7 @@ export async function run(): Promise<void> {
   const vocabPath = join(mkdtempSync(join(tmpdir(), 'electra-bench-')), 'vocab.txt');
   writeFileSync(vocabPath, bertUncasedVocabText());
   const cores = availableParallelism();
+  const loadBefore = loadavg()[0]!; // other work on the machine skews wall-clock figures: report it
 
   const tokenizer = BertTokenizer.fromVocab(bertUncasedVocab());
   let tokens = 0;
@@ -74,6 +75,7 @@ export async function run(): Promise<void> {
     chars,
     tokens,
     cores,
+    load_avg_1m: [loadBefore, loadavg()[0]!],
     ours_1t_ids: rate(oneIdsMs),
     ours_1t_offsets: rate(oneOffsetsMs),
     ours_pool_ids: rate(poolIdsMs),
@@ -88,7 +90,7 @@ export async function run(): Promise<void> {
     ratio_all_offsets: rate(poolOffsetsMs) / hfAll.offsetsTokensPerSec,
   };
   const M = (v: number): number => v / 1e6;
-  console.log(`Brown + SOTU: ${texts.length} lines, ${chars} characters, ${tokens} WordPiece tokens (bert-base-uncased vocab), ${cores} cores`);
+  console.log(`Brown + SOTU: ${texts.length} lines, ${chars} characters, ${tokens} WordPiece tokens (bert-base-uncased vocab), ${cores} cores, load average ${figures.load_avg_1m.map((l) => l.toFixed(1)).join(' -> ')}`);
   console.log(table([
     { tokenizer: 'electra-ts', threads: '1', 'ids Mtok/s': M(figures.ours_1t_ids), 'ids+offsets Mtok/s': M(figures.ours_1t_offsets), 'x HF (ids)': figures.ratio_1t_ids, 'x HF (offsets)': figures.ratio_1t_offsets },
     { tokenizer: 'HF tokenizers', threads: '1', 'ids Mtok/s': M(figures.hf_1t_ids), 'ids+offsets Mtok/s': M(figures.hf_1t_offsets), 'x HF (ids)': 1, 'x HF (offsets)': 1 },

@@ -37,12 +37,23 @@ export const vocabCommand: Command = {
     const minFrequency = intValue('vocab', flags, 'min-frequency', 2, 1);
     const limitAlphabet = intValue('vocab', flags, 'limit-alphabet', 1000, 1);
     const lowerCase = flags.booleans.get('lower-case') ?? true;
-    let progress: Progress | undefined;
-    const tokens = await trainVocabFromDirectory(corpusDir, { vocabSize, lowerCase, minFrequency, limitAlphabet }, (bytes, total) => {
-      progress ??= new Progress({ label: 'counting words', total, unit: 'bytes' });
-      progress.update(bytes);
+    let counting: Progress | undefined;
+    let merging: Progress | undefined;
+    const tokens = await trainVocabFromDirectory(corpusDir, {
+      vocabSize, lowerCase, minFrequency, limitAlphabet,
+      onMerge: (size) => {
+        if (!merging) {
+          counting?.finish();
+          merging = new Progress({ label: 'merging', total: vocabSize });
+        }
+        merging.update(size);
+      },
+    }, (bytes, total) => {
+      counting ??= new Progress({ label: 'counting words', total, unit: 'bytes' });
+      counting.update(bytes);
     });
-    progress?.finish();
+    counting?.finish();
+    merging?.finish();
     writeFileSync(output, tokens.join('\n') + '\n');
     process.stderr.write(`wrote ${output}: ${tokens.length} entries${tokens.length < vocabSize ? ` (fewer than ${vocabSize}: no pair left with frequency >= ${minFrequency})` : ''}\n`);
     return 0;

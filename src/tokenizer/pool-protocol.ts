@@ -1,6 +1,7 @@
 // What TokenizerPool and its workers exchange: texts in, flat typed arrays out (transferable).
 import type { BertTokenizer } from './tokenizer.js';
 
+/** Texts travel as an array: cloning keeps each string's compact one-byte form when it has one. */
 export interface BatchRequest {
   id: number;
   texts: string[];
@@ -20,31 +21,54 @@ export interface EncodedBatch {
 
 export function packBatch(tokenizer: BertTokenizer, texts: readonly string[], withOffsets: boolean): EncodedBatch {
   const lengths = new Int32Array(texts.length);
-  if (!withOffsets) {
-    const all: number[] = [];
-    texts.forEach((text, i) => {
-      const before = all.length;
-      tokenizer.encodeIdsInto(text, all);
-      lengths[i] = all.length - before;
-    });
-    return { lengths, ids: Int32Array.from(all), offsets: null, wordIds: null };
-  }
-  const pieces = texts.map((t) => tokenizer.pieces(t));
-  const total = pieces.reduce((s, p) => s + p.ids.length, 0);
-  const ids = new Int32Array(total);
-  const offsets = new Int32Array(2 * total);
-  const wordIds = new Int32Array(total);
-  let at = 0;
-  pieces.forEach((p, i) => {
-    lengths[i] = p.ids.length;
-    for (let k = 0; k < p.ids.length; k++, at++) {
-      ids[at] = p.ids[k]!;
-      offsets[2 * at] = p.starts[k]!;
-      offsets[2 * at + 1] = p.ends[k]!;
-      wordIds[at] = p.words[k]!;
+  let ids: Int32Array<ArrayBuffer> = new Int32Array(1 << 16);
+  let offsets: Int32Array<ArrayBuffer> | null = withOffsets ? new Int32Array(1 << 17) : null;
+  let wordIds: Int32Array<ArrayBuffer> | null = withOffsets ? new Int32Array(1 << 16) : null;
+  let total = 0;
+  const scratch: number[] = [];
+  texts.forEach((text, i) => {
+    // One small array per text, copied into typed arrays that double when full.
+    let n: number;
+    let pieces = null;
+    if (withOffsets) {
+      pieces = tokenizer.pieces(text);
+      n = pieces.ids.length;
+    } else {
+      scratch.length = 0;
+      tokenizer.encodeIdsInto(text, scratch);
+      n = scratch.length;
     }
+    if (total + n > ids.length) {
+      const capacity = Math.max(2 * ids.length, total + n);
+      ids = grow(ids, capacity);
+      if (offsets) offsets = grow(offsets, 2 * capacity);
+      if (wordIds) wordIds = grow(wordIds, capacity);
+    }
+    if (pieces) {
+      for (let k = 0; k < n; k++) {
+        ids[total + k] = pieces.ids[k]!;
+        offsets![2 * (total + k)] = pieces.starts[k]!;
+        offsets![2 * (total + k) + 1] = pieces.ends[k]!;
+        wordIds![total + k] = pieces.words[k]!;
+      }
+    } else {
+      for (let k = 0; k < n; k++) ids[total + k] = scratch[k]!;
+    }
+    lengths[i] = n;
+    total += n;
   });
-  return { lengths, ids, offsets, wordIds };
+  return {
+    lengths,
+    ids: ids.slice(0, total),
+    offsets: offsets ? offsets.slice(0, 2 * total) : null,
+    wordIds: wordIds ? wordIds.slice(0, total) : null,
+  };
+}
+
+function grow(a: Int32Array, capacity: number): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(capacity);
+  b.set(a);
+  return b;
 }
 
 /** Joins batches in order. */

@@ -63,7 +63,6 @@ interface WordEntry {
   wordCount: number;
 }
 
-
 export class BertTokenizer {
   readonly vocab: Vocab;
   readonly lowerCase: boolean;
@@ -134,7 +133,7 @@ export class BertTokenizer {
     }
     if (opts.offsetUnit === 'utf16') {
       toUtf16Offsets(text, a);
-      if (b && pair) toUtf16Offsets(pair, b);
+      if (b) toUtf16Offsets(pair!, b);
     }
     return this.assemble(a, b, addSpecial);
   }

@@ -21,15 +21,24 @@ export interface TrainerOptions {
   specialTokens?: readonly string[];
   /** Words longer than this many code points are left out (WordPiece maps them to [UNK]). Default 100. */
   maxInputCharsPerWord?: number;
+  /** Called now and then during merging with the vocabulary size reached so far. */
+  onMerge?: (size: number) => void;
 }
 
 const PREFIX = '##';
 
-/** Counts normalised words, fed line by line. */
+/**
+ * Counts normalised words, fed line by line. Words are first counted by their original spelling
+ * (normalisation then runs once per spelling); that table is folded into the normalised counts
+ * whenever it grows large. If the normalised table itself nears V8's Map limit (huge corpora),
+ * words seen once so far are dropped from it (they could not be merged anyway below frequency 2).
+ */
 export class WordCounter {
+  private static readonly FOLD_AT = 1 << 21;
+  private static readonly PRUNE_AT = 12_000_000;
   private readonly basic: BasicTokenizer;
-  /** Keyed by original text: normalisation runs once per distinct spelling, in counts(). */
-  private readonly raw = new Map<string, number>();
+  private raw = new Map<string, number>();
+  private readonly normalized = new Map<string, number>();
 
   constructor(opts: { lowerCase?: boolean; stripAccents?: boolean } = {}) {
     this.basic = new BasicTokenizer(opts);
@@ -41,15 +50,22 @@ export class WordCounter {
       const word = text.slice(start, end);
       raw.set(word, (raw.get(word) ?? 0) + 1);
     });
+    if (raw.size >= WordCounter.FOLD_AT) this.fold();
   }
 
   /** Normalised word -> count. */
   counts(): Map<string, number> {
-    const out = new Map<string, number>();
+    this.fold();
+    return new Map(this.normalized);
+  }
+
+  private fold(): void {
+    const out = this.normalized;
     for (const [original, count] of this.raw) {
       for (const part of this.basic.normalizeWord(original).parts) out.set(part, (out.get(part) ?? 0) + count);
     }
-    return out;
+    this.raw = new Map();
+    if (out.size >= WordCounter.PRUNE_AT) for (const [word, count] of out) if (count === 1) out.delete(word);
   }
 }
 
@@ -205,7 +221,9 @@ export function trainWordPiece(wordCounts: ReadonlyMap<string, number>, opts: Tr
       }
     }
     merge++;
+    if ((merge & 255) === 0) opts.onMerge?.(tokens.length);
   }
+  opts.onMerge?.(tokens.length);
   return tokens;
 }
 

@@ -60,6 +60,7 @@ test('vocab: trains from a corpus directory, writes vocab.txt, one final progres
   assert.deepEqual(lines.slice(0, 5), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']);
   assert.match(r.stderr, /^counting words \[#+\] 100\.0% /);
   assert.equal(r.stderr.split('\n').filter((l) => l.startsWith('counting words')).length, 1);
+  assert.match(r.stderr, /\nmerging \[#+\] 100\.0% 1500\/1500 /);
   assert.match(r.stderr, /wrote .*vocab\.txt: 1500 entries/);
   const cased = electra(['vocab', '--corpus-dir', join(dir, 'corpus'), '--vocab-size', '1500', '--output', output + '.cased', '--no-lower-case']);
   assert.equal(cased.status, 0, cased.stderr);
