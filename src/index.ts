@@ -53,7 +53,8 @@ export {
 } from './pretrain/hparams.js';
 export type { PretrainingHparams, ResolvedPretrainingHparams } from './pretrain/hparams.js';
 export { runPretraining, evaluate as evaluatePretraining, checkRunInputs, NonFiniteLossError, METRICS_FILE } from './pretrain/run.js';
-export type { RunPretrainingOptions, RunPretrainingResult, StepLog } from './pretrain/run.js';
+export type { RunPretrainingOptions, RunPretrainingResult, StepLog, RunContext, EvalExtras } from './pretrain/run.js';
+export { rocAuc, MetricsAccumulator } from './pretrain/metrics.js';
 export {
   writeCheckpoint, restoreCheckpoint, listCheckpoints, latestCheckpoint, readTrainingState, readCheckpointFolders,
   checkpointDirName, STATE_FILE, OPTIMIZER_FILE,

@@ -187,9 +187,6 @@ export function readCheckpointFolders(dir: string): Partial<Record<HfRole, Loade
 export function restoreCheckpoint(dir: string, model: ElectraPretrainingModel, optimizer: AdamW): TrainingState {
   const state = readTrainingState(dir);
   const ps = model.params;
-  if (state.numParams !== ps.size) {
-    throw new FormatError(join(dir, STATE_FILE), `the checkpoint has ${state.numParams} parameters but the model built from the hparams has ${ps.size}`);
-  }
   const folders = readCheckpointFolders(dir);
   const roles: HfRole[] = model.discriminatorConfig ? ['discriminator', 'generator'] : ['generator'];
   for (const role of roles) {
@@ -198,6 +195,9 @@ export function restoreCheckpoint(dir: string, model: ElectraPretrainingModel, o
     const cfg = role === 'discriminator' ? model.discriminatorConfig! : model.generatorConfig;
     assertSameShape(cfg, modelConfigFromHf(folder.config, join(folder.dir, 'config.json')), join(folder.dir, 'config.json'),
       `the ${role} of this checkpoint does not fit the hparams`, 'resume with the hparams the run started with, or use another --model-name');
+  }
+  if (state.numParams !== ps.size) {
+    throw new FormatError(join(dir, STATE_FILE), `the checkpoint has ${state.numParams} parameters but the model built from the hparams has ${ps.size}`);
   }
   const report = loadHfWeights(ps, folders);
   const slotsPath = join(dir, OPTIMIZER_FILE);

@@ -5,6 +5,7 @@
 // batch with padding counted as label 0 and probability 0 (the reference multiplies both by
 // the input mask).
 import type { PretrainingMetrics } from '../model/pretraining-model.js';
+import { rocAuc } from './metrics.js';
 
 export const AUC_THRESHOLDS = 200;
 const KEPSILON = 1e-7;
@@ -78,7 +79,7 @@ export class StreamingAuc {
   }
 }
 
-/** The reference's result names, in its (sorted) order, plus loss and global_step. */
+/** The reference's result names (sorted), including loss and global_step as its estimator reports them. */
 export interface PretrainingEvalResults {
   disc_accuracy: number;
   disc_auc: number;
@@ -108,6 +109,9 @@ export class EvalAccumulator {
   private tp = 0;
   private predictedPositives = 0;
   private labelPositives = 0;
+  /** Real tokens' probabilities and labels, for the exact AUC. */
+  private readonly scores: number[] = [];
+  private readonly labels: number[] = [];
 
   /**
    * Adds one batch: its metrics, and per position (batch * seqLen) the discriminator's
@@ -132,8 +136,28 @@ export class EvalAccumulator {
       for (let i = 0; i < tokens; i++) {
         const real = inputMask[i] ? 1 : 0;
         this.auc.add(Math.fround(discProbs[i]! * real), discLabels[i]! * real > 0);
+        if (real) {
+          this.scores.push(discProbs[i]!);
+          this.labels.push(discLabels[i]! > 0 ? 1 : 0);
+        }
       }
     }
+  }
+
+  /**
+   * electra-ts extra: the accuracy of calling every token real (1 - replaced fraction), the
+   * baseline disc_accuracy must beat to show any detection.
+   */
+  allRealAccuracy(): number {
+    return this.discTokens > 0 ? 1 - this.labelPositives / this.discTokens : 0;
+  }
+
+  /**
+   * electra-ts extra: the exact ROC AUC over real tokens only (the reference's disc_auc counts
+   * padding as easy negatives and bins probabilities into 200 thresholds). NaN without both classes.
+   */
+  exactAuc(): number {
+    return rocAuc(this.scores, this.labels);
   }
 
   results(globalStep: number): PretrainingEvalResults {

@@ -65,6 +65,16 @@ export interface RunPretrainingResult {
   checkpoint: string | null;
   interrupted: boolean;
   eval: PretrainingEvalResults | null;
+  /** electra-ts extras of the eval (null without eval or without a discriminator). */
+  evalExtras: EvalExtras | null;
+}
+
+/** Eval figures beyond the reference's, written to unsup_results.json too. */
+export interface EvalExtras {
+  /** The accuracy of calling every token real: what disc_accuracy must beat to show any detection. */
+  disc_all_real_accuracy: number;
+  /** Exact ROC AUC over real tokens only (disc_auc is TF's binned AUC with padding as negatives). */
+  disc_auc_real_tokens: number;
 }
 
 /** A loss or gradient that is NaN or infinite: the run stops instead of writing bad weights. */
@@ -77,11 +87,15 @@ export class NonFiniteLossError extends Error {
   }
 }
 
-interface RunContext {
+/** What the checks derive from the files: the vocabulary, its special ids and hash. */
+export interface RunContext {
   vocab: Vocab;
   special: SpecialTokenIds;
   vocabHash: string;
 }
+
+/** Settings that change what the model is trained or evaluated on (noted when they differ on resume). */
+const OBJECTIVE_KEYS = ['temperature', 'mask_prob', 'max_predictions_per_seq', 'gen_weight', 'disc_weight', 'learning_rate', 'num_train_steps', 'num_warmup_steps'] as const;
 
 /** Checks the hparams against the vocabulary, the dataset and the init checkpoint; nothing is written. */
 export function checkRunInputs(hp: PretrainingHparams): RunContext {
@@ -99,7 +113,12 @@ export function checkRunInputs(hp: PretrainingHparams): RunContext {
       throw new UsageError(`the ${what}'s hidden_size ${cfg.hidden_size} is not a multiple of its ${cfg.num_attention_heads} attention heads (model_hparam_overrides / generator_hidden_size)`);
     }
   }
-  const m = readManifest(hp.pretrain_tfrecords);
+  let m;
+  try {
+    m = readManifest(hp.pretrain_tfrecords);
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}; build it with: electra build-pretraining-dataset --corpus-dir CORPUS --vocab-file ${hp.vocab_file} --output-dir ${hp.pretrain_tfrecords} --max-seq-length ${hp.max_seq_length}`);
+  }
   const manifest = join(hp.pretrain_tfrecords, 'manifest.json');
   if (m.maxSeqLength !== hp.max_seq_length) {
     throw new UsageError(`"max_seq_length" is ${hp.max_seq_length} but ${manifest} says the data was built with ${m.maxSeqLength}: set "max_seq_length": ${m.maxSeqLength} or rebuild the data`);
@@ -151,7 +170,6 @@ export async function runPretraining(hp: PretrainingHparams, options: RunPretrai
   mkdirSync(hp.model_dir, { recursive: true });
   const stale = removeStaleCheckpointFiles(hp.model_dir);
   if (stale.length > 0) log(`removed ${stale.length} unfinished checkpoint folder(s) left by an interrupted run`);
-  writeFileAtomic(join(hp.model_dir, 'hparams.json'), [JSON.stringify(hparamsJson(hp), null, 2) + '\n']);
 
   const maxBatch = Math.max(hp.do_train ? hp.train_batch_size : 1, hp.do_eval ? hp.eval_batch_size : 1);
   const trainer = new Pretrainer(k, hp, { maxBatch, maxSeqLen: hp.max_seq_length, seed: hp.seed, special: ctx.special });
@@ -168,13 +186,20 @@ export async function runPretraining(hp: PretrainingHparams, options: RunPretrai
     }
     step = state.step;
     dataState = state.data;
-    log(`resuming from ${latest.dir} (step ${step})`);
+    log(hp.do_train && step < hp.num_train_steps ? `resuming from ${latest.dir} (step ${step})` : `loaded ${latest.dir} (step ${step})`);
+    // Allowed, but a continuation or an eval under other objective settings is rarely meant.
+    for (const key of OBJECTIVE_KEYS) {
+      const before = state.hparams[key];
+      if (before !== undefined && before !== hp[key]) log(`note: "${key}" is ${JSON.stringify(hp[key])} but ${latest.dir} was trained with ${JSON.stringify(before)}`);
+    }
   } else if (hp.init_checkpoint !== null) {
     const report = loadInitCheckpoint(hp.init_checkpoint, model, ctx.vocab.tokens);
     log(`initialized from ${hp.init_checkpoint}: ${report.loaded.length} parameters loaded` +
       (report.notLoaded.length > 0 ? `, ${report.notLoaded.length} freshly initialized (${report.notLoaded.slice(0, 3).join(', ')}${report.notLoaded.length > 3 ? ', ...' : ''})` : '') +
       (report.differing.length > 0 ? `; the generator folder's copy of ${report.differing.join(', ')} differs: the discriminator's was used` : ''));
   }
+  // The record of this run's settings, once they have proven to fit the model dir.
+  writeFileAtomic(join(hp.model_dir, 'hparams.json'), [JSON.stringify(hparamsJson(hp), null, 2) + '\n']);
   const metricsPath = join(hp.model_dir, METRICS_FILE);
   if (hp.do_train) {
     if (latest) truncateMetricsLog(metricsPath, step);
@@ -257,21 +282,25 @@ export async function runPretraining(hp: PretrainingHparams, options: RunPretrai
   }
 
   let evalResults: PretrainingEvalResults | null = null;
+  let extras: EvalExtras | null = null;
   if (hp.do_eval && !interrupted) {
     if (step === 0 && !latest && hp.init_checkpoint === null) log('note: evaluating a freshly initialized model (no checkpoint and no init_checkpoint)');
-    evalResults = evaluate(hp, trainer, ctx, step);
+    const acc = evaluate(hp, trainer, ctx);
+    evalResults = acc.results(step);
+    if (hp.electra_objective) extras = { disc_all_real_accuracy: acc.allRealAccuracy(), disc_auc_real_tokens: acc.exactAuc() };
     const text = formatEvalResults(evalResults, hp.electra_objective);
     mkdirSync(dirname(hp.results_txt), { recursive: true });
     mkdirSync(dirname(hp.results_json), { recursive: true });
     writeFileAtomic(hp.results_txt, [text]);
-    writeFileAtomic(hp.results_json, [JSON.stringify(evalResults, null, 2) + '\n']);
+    const json = { ...evalResults, ...extras };
+    writeFileAtomic(hp.results_json, [JSON.stringify(json, null, 2) + '\n']);
     log(`eval results (${hp.num_eval_steps} batches of ${hp.eval_batch_size}) written to ${hp.results_txt}:\n${text.trimEnd()}`);
   }
-  return { step, resumedFrom, checkpoint: lastCheckpoint, interrupted, eval: evalResults };
+  return { step, resumedFrom, checkpoint: lastCheckpoint, interrupted, eval: evalResults, evalExtras: extras };
 }
 
-/** The reference's eval metrics over num_eval_steps batches (no dropout; masking from the eval streams). */
-export function evaluate(hp: PretrainingHparams, trainer: Pretrainer, ctx: RunContext, globalStep: number): PretrainingEvalResults {
+/** The reference's eval metrics summed over num_eval_steps batches (no dropout; masking from the eval streams). */
+export function evaluate(hp: PretrainingHparams, trainer: Pretrainer, ctx: RunContext): EvalAccumulator {
   // Its own order of the data, the same for every evaluation of this run.
   const data: PretrainingDataset = openPretrainingDataset(hp.pretrain_tfrecords, {
     maxSeqLength: hp.max_seq_length, vocabHash: ctx.vocabHash, batchSize: hp.eval_batch_size, seed: mix32(hp.seed ^ 0x5eed0e7a),
@@ -288,5 +317,5 @@ export function evaluate(hp: PretrainingHparams, trainer: Pretrainer, ctx: RunCo
   } finally {
     data.close();
   }
-  return acc.results(globalStep);
+  return acc;
 }

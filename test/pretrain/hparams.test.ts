@@ -86,7 +86,8 @@ test('the vocabulary, the dataset manifest and init_checkpoint are checked befor
   assert.throws(() => checkRunInputs(check({ max_seq_length: 64 })),
     /"max_seq_length" is 64 but .*manifest\.json says the data was built with 32: set "max_seq_length": 32/);
   assert.throws(() => checkRunInputs(check({ do_lower_case: false })), /"do_lower_case" is false but .* set "do_lower_case": true/);
-  assert.throws(() => checkRunInputs(check({ pretrain_tfrecords: join(data.dataDir, 'nothing') })), /manifest\.json not found/);
+  assert.throws(() => checkRunInputs(check({ pretrain_tfrecords: join(data.dataDir, 'nothing') })),
+    /manifest\.json not found.*; build it with: electra build-pretraining-dataset --corpus-dir CORPUS --vocab-file .*vocab\.txt --output-dir .*nothing --max-seq-length 32/);
   assert.throws(() => checkRunInputs(check({ init_checkpoint: join(data.dataDir, 'no-such-model') })), /"init_checkpoint": .*no-such-model does not exist/);
   assert.throws(() => checkRunInputs(check({ model_hparam_overrides: { hidden_size: 30, num_attention_heads: 4, num_hidden_layers: 1, intermediate_size: 8 } })),
     /hidden_size 30 is not a multiple of its 4 attention heads/);

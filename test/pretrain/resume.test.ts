@@ -153,3 +153,40 @@ test('a non-finite loss stops the run naming the step and the last good checkpoi
   assert.equal(cli.status, 3);
   assert.match(cli.stderr, /electra pretrain: the (loss|gradient norm) is .* at step \d+; stopped without saving\. No checkpoint was written yet/);
 });
+
+test('electra_objective false trains a masked LM alone: generator folder only, generator metrics only', async () => {
+  const hp = hparams('mlm', { electra_objective: false, num_train_steps: 4, do_eval: true, num_eval_steps: 2 });
+  const r = await runPretraining(hp, quiet);
+  assert.equal(r.step, 4);
+  assert.deepEqual(readdirSync(join(hp.model_dir, 'checkpoint-4')).sort(), ['generator', 'optimizer.safetensors', 'training_state.json']);
+  // Without ELECTRA the "generator" is the full-size model (hidden 32).
+  assert.equal(readHfFolder(join(hp.model_dir, 'checkpoint-4', 'generator')).config.hidden_size, 32);
+  const txt = readFileSync(hp.results_txt, 'utf8');
+  assert.match(txt, /masked_lm_loss = /);
+  assert.doesNotMatch(txt, /disc_/);
+  // Evaluating again later (do_train false) reads the newest checkpoint and gives the same numbers.
+  const again = await runPretraining(hparams('mlm', { electra_objective: false, num_train_steps: 4, do_train: false, do_eval: true, num_eval_steps: 2 }), quiet);
+  assert.equal(again.step, 4);
+  assert.deepEqual(again.eval, r.eval);
+  // Other objective settings than the checkpoint's are allowed but pointed out.
+  const lines: string[] = [];
+  await runPretraining(hparams('mlm', { electra_objective: false, num_train_steps: 4, do_train: false, do_eval: true, num_eval_steps: 1, mask_prob: 0.2 }),
+    { progress: false, log: (l) => lines.push(l) });
+  assert.ok(lines.some((l) => /note: "mask_prob" is 0\.2 but .*checkpoint-4 was trained with 0\.15/.test(l)), lines.join('\n'));
+});
+
+test('resuming with hparams that change the model or the seed is refused, naming the field', async () => {
+  // 'straight' was trained by the first test with the tiny hparams and seed 7.
+  const bigger = hparams('straight', {
+    num_train_steps: 20, model_hparam_overrides: { hidden_size: 48, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 64, max_position_embeddings: 64 },
+  });
+  await assert.rejects(runPretraining(bigger, quiet),
+    /discriminator\/config\.json: the discriminator of this checkpoint does not fit the hparams: "hidden_size" is 32 here but the hparams give 48 \(resume with the hparams the run started with/);
+  await assert.rejects(runPretraining(hparams('straight', { num_train_steps: 20, seed: 8 }), quiet),
+    /"seed" is 8 but .*checkpoint-12 was trained with seed 7: resume with "seed": 7/);
+  // Neither attempt changed the model dir.
+  const dir = join(data.dataDir, 'models', 'straight');
+  assert.deepEqual(listCheckpoints(dir).map((c) => c.step), [8, 12]);
+  assert.equal((JSON.parse(readFileSync(join(dir, 'hparams.json'), 'utf8')) as { seed: number }).seed, 7);
+  assert.equal(readLog(dir).length, 12);
+});

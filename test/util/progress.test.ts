@@ -45,3 +45,21 @@ test('on a terminal: redraws with carriage returns, bar grows, counts without a 
   q.finish();
   assert.match(open.text(), /^lines: 12\.3k /);
 });
+
+test('a resumed job: the bar starts at `start`, rate and ETA count this run only, the note follows the bar', async () => {
+  const out = sink(true);
+  const p = new Progress({ label: 'pre-training', total: 1000, start: 900, stream: out, intervalMs: 0 });
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  p.update(950, 'loss 1.2345');
+  const line = out.text();
+  assert.match(line, /95\.0% 950\/1000/);
+  // 50 steps in at least 1 s: at most 50/s (counting from 0 would claim 950 steps, ~950/s).
+  const rate = Number(/ (\d+)\/s/.exec(line)![1]);
+  assert.ok(rate <= 50, line);
+  // Half of this run's work is left, so the ETA is the time spent so far (>= 1 s); from 0 it would be 5% of it.
+  const eta = Number(/ eta (\d+)s loss 1\.2345/.exec(line)![1]);
+  assert.ok(eta >= 1, line);
+  p.finish();
+  // The final line keeps the last note.
+  assert.match(out.text(), /\r[^\r]*95\.0% 950\/1000 [^\r]* loss 1\.2345\x1b\[K\n$/);
+});
