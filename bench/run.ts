@@ -4,6 +4,7 @@ const suites: Record<string, () => Promise<void>> = {
   dataset: async () => (await import('./dataset.js')).run(),
   tokenizer: async () => (await import('./tokenizer.js')).run(),
   pretrain: async () => (await import('./pretrain.js')).run(),
+  finetune: async () => (await import('./finetune.js')).run(),
 };
 
 const name = process.argv[2];

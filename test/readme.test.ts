@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { commands } from '../src/cli/commands.js';
@@ -27,12 +27,41 @@ function codeBlocks(): Block[] {
   return [...readme.matchAll(/^```(\w*)\n([\s\S]*?)^```$/gm)].map((m) => ({ lang: m[1]!, body: m[2]! }));
 }
 
+/**
+ * The logical lines of a plain code block: `\` continuations joined, a single-quoted argument that
+ * spans lines kept whole, heredoc bodies (`cat > FILE <<'END'` ... `END`) taken out into `files`.
+ */
+function shellLines(body: string, files: Map<string, string>): string[] {
+  const out: string[] = [];
+  const lines = body.split('\n');
+  let current = '';
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const heredoc = /^cat > (\S+) <<'(\w+)'$/.exec(line.trim());
+    if (current === '' && heredoc) {
+      const end = lines.indexOf(heredoc[2]!, i + 1);
+      files.set(heredoc[1]!, lines.slice(i + 1, end).join('\n'));
+      i = end;
+      continue;
+    }
+    current += (current === '' ? '' : ' ') + line.trim().replace(/\\$/, '').trim();
+    const quotes = (current.match(/'/g) ?? []).length;
+    if (line.trimEnd().endsWith('\\') || quotes % 2 === 1) continue;
+    if (current !== '') out.push(current);
+    current = '';
+  }
+  return out;
+}
+
+/** Files the README writes with heredocs (e.g. an hparams file), by name. */
+const heredocFiles = new Map<string, string>();
+
 /** `electra ...` commands: lines of plain code blocks and backticked spans in the text and tables. */
 function electraCommands(): string[] {
   const out: string[] = [];
   for (const b of codeBlocks()) {
     if (b.lang !== '') continue;
-    for (const line of b.body.split('\n')) if (/^(npx )?electra /.test(line.trim())) out.push(line.trim().replace(/^npx /, ''));
+    for (const line of shellLines(b.body, heredocFiles)) if (/^(npx )?electra /.test(line)) out.push(line.replace(/^npx /, ''));
   }
   const prose = readme.replace(/^```\w*\n[\s\S]*?^```$/gm, '');
   for (const m of prose.matchAll(/`((?:npx )?electra [a-z][^`]*)`/g)) out.push(m[1]!.replace(/^npx /, '').replace(/\\\|/g, '|'));
@@ -85,14 +114,51 @@ test('every electra command in the README exists and accepts the flags shown', (
 
 test('the hparams the README passes resolve, and its fine-tuning run fits its pre-trained model', () => {
   const hparamsOf = (cmd: string): string[] => electraCommands().filter((l) => l.startsWith(`electra ${cmd} `))
-    .map((l) => shellWords(l)).flatMap((w) => (w.includes('--hparams') ? [w[w.indexOf('--hparams') + 1]!] : []));
+    .map((l) => shellWords(l)).flatMap((w) => (w.includes('--hparams') ? [w[w.indexOf('--hparams') + 1]!] : []))
+    .map((arg) => {
+      if (arg.trim().startsWith('{')) return arg;
+      const file = heredocFiles.get(arg);
+      assert.ok(file !== undefined, `--hparams ${arg}: the README shows no such file`);
+      return file;
+    });
   const pre = hparamsOf('pretrain');
   const fine = hparamsOf('finetune');
-  assert.ok(pre.length >= 1 && fine.length >= 2);
+  assert.ok(pre.length >= 2 && fine.length >= 3, `${pre.length} pretrain and ${fine.length} finetune hparams`);
   const pretrained = pre.map((json) => parsePretrainingHparams(json, 'data', 'electra-tiny').hparams);
   const finetuning = fine.map((json) => resolveHparams({ ...JSON.parse(json) as object, data_dir: 'data', model_name: 'm' }).hparams);
   // The stage-by-stage session fine-tunes the model it pre-trained: the shapes must agree.
   assert.deepEqual(modelConfigFromHparams(finetuning[0]!), discriminatorConfig(pretrained[0]!));
+});
+
+test('the shell lines of the README that are not electra commands run', () => {
+  // Inside the package, so that import('electra-ts') resolves to this build.
+  const dir = join(root, `.readme-test-shell-${process.pid}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  try {
+    const files = new Map<string, string>();
+    const lines = codeBlocks().filter((b) => b.lang === '').flatMap((b) => shellLines(b.body, files));
+    const other = lines.filter((l) => !/^(npx )?electra |^npm /.test(l));
+    assert.deepEqual(other.map((l) => l.split(' ')[0]), ['mkdir', 'node'], 'the README shows only these other commands');
+    for (const line of other) {
+      const r = spawnSync('bash', ['-c', line], { cwd: dir, encoding: 'utf8' });
+      assert.equal(r.status, 0, `${line}: ${r.stderr}`);
+    }
+    // The node one-liner writes BERT's uncased vocabulary.
+    assert.equal(readFileSync(join(dir, 'data', 'vocab.txt'), 'utf8').split('\n').length, 30523);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('every JavaScript example in the README is run by a test', () => {
+  const js = [...readme.matchAll(/(<!-- readme-example: ([\w-]+) -->\n)?```js\n/g)];
+  const sources = readdirSync(join(root, 'test'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'))
+    .map((f) => readFileSync(join(root, 'test', f), 'utf8'));
+  for (const m of js) {
+    assert.ok(m[2], 'a js example without a <!-- readme-example: NAME --> marker naming the test that runs it');
+    assert.ok(sources.some((src) => src.includes(`readme-example: ${m[2]}`)), `no test runs the README example '${m[2]}'`);
+  }
 });
 
 test('npm scripts and bench suites shown in the README exist', () => {

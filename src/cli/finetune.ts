@@ -4,7 +4,6 @@ import { parseFlags, requireValue } from './flags.js';
 import { UsageError } from '../io/errors.js';
 import { readHparamsArgument, resolveHparams } from '../finetune/hparams.js';
 import { runFinetuning } from '../finetune/runner.js';
-import { formatResults } from '../finetune/scorer.js';
 
 const usage = `Usage: electra finetune --data-dir DIR --model-name NAME [--hparams JSON|FILE.json]
 
@@ -44,12 +43,8 @@ export const finetuneCommand: Command = {
       const { hparams, ignored } = resolveHparams({ ...given, data_dir: dataDir, model_name: modelName }, where);
       if (ignored.length > 0) process.stderr.write(`ignoring reference-only hparams: ${ignored.join(', ')}\n`);
       const result = runFinetuning({ hparams });
-      if (result.trials.length > 0) {
-        for (const [task, metrics] of result.median) {
-          process.stdout.write(`${task}: ${formatResults(metrics)}${result.trials.length > 1 ? ` (median of ${result.trials.length} trials)` : ''}\n`);
-        }
-        process.stdout.write(`results: ${result.paths.resultsTxt}\n`);
-      }
+      // The per-trial results are in the log (stderr); stdout gets where they were written.
+      if (result.trials.length > 0) process.stdout.write(`${result.paths.resultsTxt}\n${result.paths.resultsJson}\n`);
       return 0;
     } catch (err) {
       if (err instanceof UsageError || (err as Error).name === 'FormatError' || (err as Error).message.startsWith('finetune:')) {

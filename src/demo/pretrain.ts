@@ -23,9 +23,11 @@ export type Objective = 'electra' | 'mlm';
 
 export interface HeldoutPoint {
   step: number;
-  /** null for masked-LM models (no discriminator). */
+  /** Exact ROC AUC of P(replaced) over real tokens; null for masked-LM models (no discriminator). */
   disc_auc: number | null;
   disc_accuracy: number | null;
+  /** The accuracy of calling every token original, which disc_accuracy has to beat. */
+  disc_all_real_accuracy: number | null;
   masked_lm_accuracy: number;
   masked_lm_loss: number;
 }
@@ -229,10 +231,12 @@ function evaluateCheckpoints(hp: PretrainingHparams, o: DemoPretrainOptions): { 
     maxBatch: Math.max(hp.eval_batch_size, o.scale.examples), maxSeqLen: hp.max_seq_length, seed: hp.seed, special: ctx.special,
   });
   const point = (step: number): HeldoutPoint => {
-    const r = evaluate(evalHp, trainer, ctx, step);
+    const acc = evaluate(evalHp, trainer, ctx);
+    const r = acc.results(step);
     const electra = o.objective === 'electra';
     return {
-      step, disc_auc: electra ? r.disc_auc : null, disc_accuracy: electra ? r.disc_accuracy : null,
+      step, disc_auc: electra ? acc.exactAuc() : null, disc_accuracy: electra ? r.disc_accuracy : null,
+      disc_all_real_accuracy: electra ? acc.allRealAccuracy() : null,
       masked_lm_accuracy: r.masked_lm_accuracy, masked_lm_loss: r.masked_lm_loss,
     };
   };

@@ -94,6 +94,7 @@ if (electra) {
     { label: 'accuracy (training batches)', data: pts(log, 'disc_accuracy') },
     { label: 'AUC (held-out Brown)', data: held.map((h) => ({ x: h.step, y: h.disc_auc })), pointRadius: 4, borderWidth: 2 },
     { label: 'accuracy (held-out Brown)', data: held.map((h) => ({ x: h.step, y: h.disc_accuracy })), pointRadius: 4, borderWidth: 2, borderDash: [4, 3] },
+    { label: 'calling every token original (held-out)', data: held.map((h) => ({ x: h.step, y: h.disc_all_real_accuracy })), pointRadius: 0, borderWidth: 1, borderDash: [2, 2] },
   ], 'accuracy / AUC');
 }
 const runs = data.pretraining;

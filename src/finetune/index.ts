@@ -68,6 +68,6 @@ export {
 } from './model/checkpoint.js';
 export type { SavedTask, SavedFinetuning, FinetuningFolder, LoadReport, SaveOptions } from './model/checkpoint.js';
 export { runFinetuning, evaluateTask, medianResults, resolvePretrainedFolder } from './runner.js';
-export type { FinetuneOptions, FinetuneResult } from './runner.js';
+export type { FinetuneOptions, FinetuneResult, TaskEvaluation } from './runner.js';
 export { FinetunedModel } from './inference.js';
 export type { LoadFinetunedOptions, Classification, TaggedWord, Answer } from './inference.js';

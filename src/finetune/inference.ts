@@ -7,7 +7,7 @@ import { BertTokenizer, bertUncasedVocab } from '../tokenizer/index.js';
 import { DEFAULT_HPARAMS } from './hparams.js';
 import { featurizeQa } from './features/qa.js';
 import { featurizeTagging } from './features/tagging.js';
-import { postprocessQa, type NbestEntry, type QaRawResult } from './qa-postprocess.js';
+import { postprocessQa, softmax, type NbestEntry, type QaRawResult } from './qa-postprocess.js';
 import type { QaExample } from './data/qa-data.js';
 import { FinetuningModel, type BatchItem, type ItemOutput } from './model/finetuning-model.js';
 import {
@@ -59,13 +59,6 @@ function defaultSettings(folder: FinetuningFolder): SavedFinetuning {
   };
 }
 
-function softmax(logits: readonly number[]): number[] {
-  const max = Math.max(...logits);
-  const e = logits.map((x) => Math.exp(x - max));
-  const s = e.reduce((a, b) => a + b, 0);
-  return e.map((x) => x / s);
-}
-
 export class FinetunedModel {
   readonly tasks: readonly SavedTask[];
   readonly settings: SavedFinetuning;
@@ -82,7 +75,7 @@ export class FinetunedModel {
   static load(dir: string, opts: LoadFinetunedOptions = {}): FinetunedModel {
     const folder = readFinetuningFolder(dir);
     if (folder.tasks.length === 0) {
-      throw new UsageError(`${dir} holds a ${folder.folder.architecture} without task heads: fine-tune it first (electra finetune)`);
+      throw new UsageError(`${dir} holds an ${folder.folder.architecture} without task heads: fine-tune it first (electra finetune)`);
     }
     const settings = folder.saved ?? defaultSettings(folder);
     const maxBatch = opts.maxBatch ?? 4;

@@ -25,7 +25,7 @@ import type { ClassificationResult, RegressionResult } from './metrics/classific
 import type { TaggingResult } from './metrics/tagging.js';
 import { FinetuningModel, type BatchItem, type HeadSpec, type ItemOutput } from './model/finetuning-model.js';
 import {
-  checkModelSize, folderHasHfHead, loadWeights, modelConfigFromHparams, readFinetuningFolder, saveFinetunedModel,
+  checkModelSize, loadWeights, modelConfigFromHparams, readFinetuningFolder, saveFinetunedModel,
   type FinetuningFolder, type SavedFinetuning, type SavedTask,
 } from './model/checkpoint.js';
 import { LayerwiseAdamW } from './model/optimizer.js';
@@ -185,10 +185,20 @@ function qaScorerOptions(hp: FinetuningHparams, task: QaTask, style: 'electra' |
     : { jointPrediction: hp.joint_prediction, answerableClassifier: hp.answerable_classifier && task.v2 };
 }
 
-/** Dev-set (or another split's) metrics of one task; QA tasks also write their prediction files. */
+export interface TaskEvaluation {
+  metrics: MetricList;
+  /**
+   * Per example id: classification logits, the regression output, or the tags of the words
+   * (QA predictions go to the reference's prediction files instead; empty here).
+   */
+  predictions: Map<string, unknown>;
+}
+
+/** Dev-set (or another split's) metrics and predictions of one task; QA tasks write their prediction files when paths are given. */
 export function evaluateTask(
   model: FinetuningModel, task: AnyTask, hp: FinetuningHparams, split = 'dev', paths?: FinetuningPaths,
-): MetricList {
+): TaskEvaluation {
+  const predictions = new Map<string, unknown>();
   const style = model.heads.get(task.name)!.spec.style;
   if (task instanceof QaTask) {
     const features = task.evalFeatures(split);
@@ -203,7 +213,7 @@ export function evaluateTask(
       if (o.kind !== 'qa' || !o.result) throw new Error(`${task.name}: no QA result`);
       scorer.update({ uniqueId: f.uniqueId, ...o.result, loss: o.loss });
     });
-    return scorer.getResults();
+    return { metrics: scorer.getResults(), predictions };
   }
   if (task instanceof SentenceTask) {
     const features = task.getExamples(split).map((e) => task.featurize(e)[0]!);
@@ -211,10 +221,15 @@ export function evaluateTask(
     const scorer = task.createScorer() as Scorer<ClassificationResult | RegressionResult>;
     features.forEach((f, i) => {
       const o = outputs[i]!;
-      if (o.kind === 'classification') scorer.update({ loss: o.loss, label: f.label, prediction: argmax(o.logits) });
-      else if (o.kind === 'regression') scorer.update({ loss: o.loss, target: f.label, prediction: o.prediction });
+      if (o.kind === 'classification') {
+        scorer.update({ loss: o.loss, label: f.label, prediction: argmax(o.logits) });
+        predictions.set(String(f.eid), o.logits);
+      } else if (o.kind === 'regression') {
+        scorer.update({ loss: o.loss, target: f.label, prediction: o.prediction });
+        predictions.set(String(f.eid), o.prediction);
+      }
     });
-    return scorer.getResults();
+    return { metrics: scorer.getResults(), predictions };
   }
   const tagging = task as TaggingTask;
   const features = tagging.getExamples(split).map((e) => tagging.featurize(e)[0]!);
@@ -223,18 +238,22 @@ export function evaluateTask(
   features.forEach((f, i) => {
     const o = outputs[i]!;
     if (o.kind !== 'tagging') throw new Error(`${task.name}: no tagging output`);
-    scorer.update({ labels: f.labels, predictions: o.logits.map(argmax), loss: o.loss });
+    const tags = o.logits.map(argmax);
+    scorer.update({ labels: f.labels, predictions: tags, loss: o.loss });
+    predictions.set(String(f.eid), tags.map((t) => tagging.labels[t]!));
   });
-  return scorer.getResults();
+  return { metrics: scorer.getResults(), predictions };
+}
+
+/** {id: prediction} as JSON (the reference pickles test predictions; JSON here). */
+function writePredictions(file: string, predictions: Map<string, unknown>, log: (s: string) => void): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileAtomic(file, [pythonJson(predictions)]);
+  log(`wrote ${file}`);
 }
 
 /** The reference's test-set outputs: logits (or predictions) per eid for GLUE, answers for SQuAD 2.0. */
 function writeTestPredictions(model: FinetuningModel, task: AnyTask, hp: FinetuningHparams, paths: FinetuningPaths, trial: number, log: (s: string) => void): void {
-  const write = (file: string, text: string): void => {
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileAtomic(file, [text]);
-    log(`wrote ${file}`);
-  };
   if (task instanceof SentenceTask) {
     for (const split of task.testSplits()) {
       const examples = task.getExamples(split);
@@ -245,7 +264,7 @@ function writeTestPredictions(model: FinetuningModel, task: AnyTask, hp: Finetun
         const o = outputs[i]!;
         byEid.set(String(f.eid), o.kind === 'classification' ? o.logits : o.kind === 'regression' ? o.prediction : null);
       });
-      write(paths.testPredictions(task.name, split, trial), pythonJson(byEid));
+      writePredictions(paths.testPredictions(task.name, split, trial), byEid, log);
     }
   } else if (task instanceof QaTask && task.testSplits().length > 0) {
     const style = model.heads.get(task.name)!.spec.style;
@@ -257,7 +276,7 @@ function writeTestPredictions(model: FinetuningModel, task: AnyTask, hp: Finetun
       const opts = { nBestSize: hp.n_best_size, maxAnswerLength: hp.max_answer_length, v2: task.v2, ...qaScorerOptions(hp, task, style) };
       const preds = postprocessQa(examples, features, results, opts);
       const answers = preds.nullOdds ? applyNullThreshold(preds.predictions, preds.nullOdds, hp.qa_na_threshold) : preds.predictions;
-      write(paths.testPredictions(task.name, split, trial), pythonJson(answers));
+      writePredictions(paths.testPredictions(task.name, split, trial), answers, log);
     }
   } else {
     log(`skipping task ${task.name}: writing test predictions is not supported for this task`);
@@ -284,11 +303,14 @@ export function runFinetuning(opts: FinetuneOptions): FinetuneResult {
   const tasks = opts.makeTasks ? opts.makeTasks(ctx) : getTasks(ctx);
   for (const task of tasks) checkTaskData(task, paths, hp);
 
-  // Head styles: as asked, else HF's when continuing from an HF fine-tuned folder of this kind.
+  // Head styles: as asked, else that of the head a single task continues from (an HF
+  // fine-tuned folder's, or ours for the same task), else the reference's.
   const savedTasks = tasks.map((task) => {
     const kind = savedTaskOf(task, 'electra').kind;
-    const style = hp.head_style ?? (tasks.length === 1 && source && folderHasHfHead(source, kind) ? 'hf' : 'electra');
-    return savedTaskOf(task, style);
+    const continued = tasks.length === 1 && source
+      ? source.tasks.find((t) => t.kind === kind && (source.saved === null || t.name === task.name))
+      : undefined;
+    return savedTaskOf(task, hp.head_style ?? continued?.style ?? 'electra');
   });
   const specs = savedTasks.map(headSpec);
   const qa: ElectraQaOptions = {
@@ -336,7 +358,7 @@ export function runFinetuning(opts: FinetuneOptions): FinetuneResult {
         if (report.loadedHeads.length > 0) log(`continuing the ${report.loadedHeads.join(', ')} head(s) from ${source.dir}`);
       }
       rmSync(modelDir, { recursive: true, force: true });
-      train1(model, train, trainSteps, stepsPerEpoch, seed, hp, k, log, opts.progressStream, `${taskNames} trial ${trial}/${hp.num_trials}`);
+      trainTrial(model, train, trainSteps, stepsPerEpoch, seed, hp, k, log, opts.progressStream, `${taskNames} trial ${trial}/${hp.num_trials}`);
       saveFinetunedModel(modelDir, model, { vocab, doLowerCase: hp.do_lower_case, saved });
       log(`saved ${modelDir}`);
     } else {
@@ -350,9 +372,10 @@ export function runFinetuning(opts: FinetuneOptions): FinetuneResult {
     if (hp.do_eval) {
       const results = new Map<string, MetricList>();
       for (const task of tasks) {
-        const r = evaluateTask(model, task, hp, 'dev', paths);
-        results.set(task.name, r);
-        log(`${task.name}: ${formatResults(r)}`);
+        const { metrics, predictions } = evaluateTask(model, task, hp, 'dev', paths);
+        results.set(task.name, metrics);
+        log(`${task.name}: ${formatResults(metrics)}`);
+        if (predictions.size > 0) writePredictions(paths.testPredictions(task.name, 'dev', trial), predictions, log);
       }
       trials.push(results);
       writeResults(paths, trials);
@@ -377,7 +400,7 @@ function writeResults(paths: FinetuningPaths, trials: Map<string, MetricList>[])
 }
 
 /** The training loop of one trial: each epoch a fresh shuffle split into batches (the last one smaller). */
-function train1(
+function trainTrial(
   model: FinetuningModel, items: BatchItem[], steps: number, stepsPerEpoch: number, seed: number, hp: FinetuningHparams,
   k: Kernels, log: (s: string) => void, stream: FinetuneOptions['progressStream'], label: string,
 ): void {

@@ -116,11 +116,9 @@ export function checkModelSize(expected: ElectraConfig, found: HfConfig, dir: st
 // ---------------------------------------------------------------------------------------------
 // Reading
 
-const HF_HEAD_ARCHITECTURES: Partial<Record<ElectraArchitecture, HeadKind[]>> = {
-  ElectraForSequenceClassification: ['classification', 'regression'],
-  ElectraForTokenClassification: ['tagging'],
-  ElectraForQuestionAnswering: ['qa'],
-};
+const HF_HEAD_ARCHITECTURES = new Set<ElectraArchitecture>([
+  'ElectraForSequenceClassification', 'ElectraForTokenClassification', 'ElectraForQuestionAnswering',
+]);
 
 /** The HF class a single saved head is written as, or null when HF has no such head. */
 export function hfArchitectureFor(task: Pick<SavedTask, 'kind' | 'style'>): ElectraArchitecture | null {
@@ -220,7 +218,7 @@ export function readFinetuningFolder(dir: string): FinetuningFolder {
   };
   if (saved) {
     tasks = saved.tasks;
-    if (arch in HF_HEAD_ARCHITECTURES) {
+    if (HF_HEAD_ARCHITECTURES.has(arch)) {
       if (tasks.length !== 1) throw new UsageError(`${file}: an ${arch} folder holds one task, "${FINETUNING_CONFIG_KEY}" lists ${tasks.length}`);
       rename(tasks[0]!.name);
     } else {
@@ -232,12 +230,6 @@ export function readFinetuningFolder(dir: string): FinetuningFolder {
     if (task) rename(task.name);
   }
   return { dir, folder, modelConfig, tasks, saved, tensors };
-}
-
-/** Whether an HF fine-tuned folder's head can continue as the head of `kind`. */
-export function folderHasHfHead(f: FinetuningFolder, kind: HeadKind): boolean {
-  const kinds = HF_HEAD_ARCHITECTURES[f.folder.architecture];
-  return f.saved === null && kinds !== undefined && kinds.includes(kind);
 }
 
 export interface LoadReport {

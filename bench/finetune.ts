@@ -1,0 +1,142 @@
+// `npm run bench -- finetune [--size small|base|large] [--steps N] [--cls-batch B] [--qa-batch B] [--profile]`:
+// fine-tuning throughput of ELECTRA at the reference's settings: sequence classification at
+// max_seq_length 128 and SQuAD-style QA (the reference's QA head, beam 20) at 384 tokens.
+// Training: examples/s of full updates (forward, backward, clipping, layer-wise AdamW) and MFU
+// (matmul FLOPs, 3x forward, against the measured fp32 peak); inference: examples/s without
+// dropout (QA with its beam search).
+import { kernels, type Kernels } from '../src/kernels/index.js';
+import { measurePeakGflops } from '../src/kernels/peak.js';
+import { bodyForwardFlops } from '../src/model/flops.js';
+import type { ElectraConfig } from '../src/model/config.js';
+import { Rng } from '../src/nn/random.js';
+import { resolveHparams } from '../src/finetune/hparams.js';
+import { modelConfigFromHparams } from '../src/finetune/model/checkpoint.js';
+import { FinetuningModel, type BatchItem, type HeadSpec } from '../src/finetune/model/finetuning-model.js';
+import { QA_HIDDEN, type ElectraQaOptions } from '../src/finetune/model/heads.js';
+import { LayerwiseAdamW } from '../src/finetune/model/optimizer.js';
+import { layerwiseLrScale } from '../src/finetune/layerwise-lr.js';
+import { KernelProfiler } from './profile.js';
+import { table } from './util.js';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
+
+const CLS = 101;
+const SEP = 102;
+
+/** Full-length pairs: [CLS] question/sentence A [SEP] passage/sentence B [SEP]. */
+function syntheticItems(task: string, batch: number, seqLen: number, firstLength: number, rng: Rng, qa: boolean): BatchItem[] {
+  return Array.from({ length: batch }, () => {
+    const inputIds: number[] = [];
+    const segmentIds: number[] = [];
+    for (let p = 0; p < seqLen; p++) {
+      const sep = p === firstLength || p === seqLen - 1;
+      inputIds.push(p === 0 ? CLS : sep ? SEP : 1000 + rng.int(29000));
+      segmentIds.push(p > firstLength ? 1 : 0);
+    }
+    const start = firstLength + 1 + rng.int(seqLen - firstLength - 12);
+    const target = qa ? { startPosition: start, endPosition: start + rng.int(10), isImpossible: false } : rng.int(2);
+    return { task, input: { inputIds, segmentIds }, target } as BatchItem;
+  });
+}
+
+/** Matmul FLOPs of one forward pass of the reference's QA head in training (gold start). */
+function qaHeadFlops(c: ElectraConfig, batch: number, seqLen: number): number {
+  const T = batch * seqLen;
+  const H = c.hidden_size;
+  return 2 * T * H // start logits
+    + 2 * T * H * QA_HIDDEN + 2 * batch * H * QA_HIDDEN + 2 * T * QA_HIDDEN // end: token term, start term, logits
+    + 2 * T * H + 2 * batch * 2 * H * QA_HIDDEN + 2 * batch * QA_HIDDEN; // answerability
+}
+
+/** Extra matmul FLOPs of QA inference: the end logits of every beam start. */
+function qaBeamFlops(c: ElectraConfig, batch: number, seqLen: number, beam: number): number {
+  return batch * beam * (2 * c.hidden_size * QA_HIDDEN + 2 * seqLen * QA_HIDDEN);
+}
+
+interface Measured {
+  seconds: number;
+}
+
+function median(times: number[]): number {
+  const s = [...times].sort((a, b) => a - b);
+  return s[s.length >> 1]!;
+}
+
+function timeSteps(steps: number, fn: () => void): Measured {
+  fn(); // warm-up: first touch of every buffer
+  const times: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const t0 = performance.now();
+    fn();
+    times.push((performance.now() - t0) / 1000);
+  }
+  return { seconds: median(times) };
+}
+
+export async function run(): Promise<void> {
+  const size = arg('size', 'small') as 'small' | 'base' | 'large';
+  const steps = Number(arg('steps', '3'));
+  const clsBatch = Number(arg('cls-batch', '32'));
+  const qaBatch = Number(arg('qa-batch', '32'));
+  const profile = process.argv.includes('--profile');
+  const base = kernels();
+  const profiler = new KernelProfiler(base);
+  const k: Kernels = profile ? profiler.kernels : base;
+  const hp = resolveHparams({ task_names: ['rte'], model_size: size }).hparams;
+  const config = modelConfigFromHparams(hp);
+  // The best of a few peak measurements: on a shared machine one can land on a busy moment.
+  const peak = Math.max(...[0, 1, 2].map(() => measurePeakGflops(0.5).gflops));
+  const qaOptions: ElectraQaOptions = {
+    jointPrediction: true, beamSize: hp.beam_size, answerableClassifier: true, answerableUsesStartLogits: true, answerableWeight: 0.5,
+  };
+  const rng = new Rng(1);
+  const rows: Record<string, string | number>[] = [];
+
+  const bench = (name: string, spec: HeadSpec, batch: number, seqLen: number, firstLength: number): void => {
+    const model = new FinetuningModel(k, config, [spec], { maxBatch: batch, maxSeqLen: seqLen, qa: qaOptions });
+    model.initialize(1);
+    const optimizer = new LayerwiseAdamW(k, model.params,
+      (n) => layerwiseLrScale(n, { numLayers: config.num_hidden_layers, decay: hp.layerwise_lr_decay }));
+    const qa = spec.kind === 'qa';
+    const items = syntheticItems(spec.task, batch, seqLen, firstLength, rng, qa);
+    let step = 0;
+    profiler.reset();
+    const train = timeSteps(steps, () => {
+      model.params.zeroGrads();
+      model.run(items, { training: true, stepSeed: step++, backward: true });
+      optimizer.update(1e-4);
+    });
+    if (profile) report(`${name} training`, steps + 1);
+    const inferItems = items.map((it) => ({ ...it, target: qa ? null : it.target }) as BatchItem);
+    profiler.reset();
+    const infer = timeSteps(steps, () => {
+      model.run(inferItems, { training: false, stepSeed: 0, backward: false });
+    });
+    if (profile) report(`${name} inference`, steps + 1);
+    const head = qa ? qaHeadFlops(config, batch, seqLen) : 2 * batch * config.hidden_size * spec.numLabels;
+    const forward = bodyForwardFlops(config, batch, seqLen) + head;
+    const inferFlops = forward + (qa ? qaBeamFlops(config, batch, seqLen, hp.beam_size) - (head - qaHeadFlops(config, batch, seqLen)) : 0);
+    rows.push({
+      workload: name, batch, seq: seqLen,
+      'train s/step': +train.seconds.toFixed(3),
+      'train ex/s': +(batch / train.seconds).toFixed(1),
+      'train MFU': +((3 * forward) / train.seconds / 1e9 / peak).toFixed(3),
+      'infer ex/s': +(batch / infer.seconds).toFixed(1),
+      'infer MFU': +(inferFlops / infer.seconds / 1e9 / peak).toFixed(3),
+    });
+  };
+
+  const report = (what: string, calls: number): void => {
+    const stats = profiler.report();
+    console.log(`${what}: per call`);
+    for (const s of stats.slice(0, 12)) console.log(`${(s.ms / calls).toFixed(1).padStart(8)} ms  ${s.name}`);
+  };
+
+  bench('classification', { task: 'cls', kind: 'classification', style: 'electra', numLabels: 2 }, clsBatch, 128, 63);
+  bench('qa (squad)', { task: 'squad', kind: 'qa', style: 'electra', numLabels: 0 }, qaBatch, 384, 64);
+  console.log(`ELECTRA-${size} fine-tuning on ${base.name}/${base.isa}/${base.threads} threads, measured peak ${peak.toFixed(1)} GFLOP/s`);
+  console.log(table(rows));
+}
