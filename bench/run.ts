@@ -2,9 +2,9 @@
 const suites: Record<string, () => Promise<void>> = {
   kernels: async () => (await import('./kernels.js')).run(),
   dataset: async () => (await import('./dataset.js')).run(),
+  tokenizer: async () => (await import('./tokenizer.js')).run(),
   pretrain: async () => (await import('./pretrain.js')).run(),
   finetune: async () => (await import('./finetune.js')).run(),
-  tokenizer: async () => (await import('./tokenizer.js')).run(),
 };
 
 const name = process.argv[2];

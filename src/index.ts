@@ -95,3 +95,6 @@ export { forEachLine, pythonStrip, CorpusFileError } from './data/text-lines.js'
 export { exportCorpus, writeDocuments, splitSentences } from './data/corpus-export.js';
 export { readCorpus, readBrown, readSotu, readMobyDick, corpusNames } from './data/corpora.js';
 export type { CorpusName, TextDocument, BrownDocument, BrownSentence } from './data/corpora.js';
+
+// The demo: corpus -> vocabulary -> dataset -> pre-training -> fine-tuning -> results table and report.
+export * from './demo/index.js';

@@ -1,9 +1,10 @@
 // The CLI's command table; each command lives in its own module.
 import { convertCommand } from './convert.js';
-import { finetuneCommand } from './finetune.js';
 import { buildPretrainingDatasetCommand } from './build-pretraining-dataset.js';
 import { corpusCommand } from './corpus.js';
 import { pretrainCommand } from './pretrain.js';
+import { finetuneCommand } from './finetune.js';
+import { demoCommand } from './demo.js';
 import { tokenizeCommand } from './tokenize.js';
 import { vocabCommand } from './vocab.js';
 
@@ -21,4 +22,5 @@ export const commands: Command[] = [
   convertCommand,
   pretrainCommand,
   finetuneCommand,
+  demoCommand,
 ];

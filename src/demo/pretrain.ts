@@ -1,0 +1,302 @@
+// The demo's pre-training: a step count derived from a measured step time so the run fits the
+// budget, `runPretraining` (the library's `electra pretrain`), then every checkpoint evaluated on
+// held-out Brown text (the curve of the discriminator's AUC), and example sentences corrupted by
+// the generator with the discriminator's per-token probabilities.
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { openPretrainingDataset } from '../data/pretraining-dataset.js';
+import { brownDocuments } from '../finetune/data/brown.js';
+import { writeFileAtomic } from '../io/files.js';
+import type { Kernels } from '../kernels/index.js';
+import { discriminatorConfig, generatorConfig } from '../model/config.js';
+import { pretrainingStepFlops } from '../model/flops.js';
+import type { PretrainingInputs } from '../model/pretraining-model.js';
+import { listCheckpoints, restoreCheckpoint } from '../pretrain/checkpoint.js';
+import { resolvePretrainingHparams, type PretrainingHparams } from '../pretrain/hparams.js';
+import { Pretrainer } from '../pretrain/pretrainer.js';
+import { checkRunInputs, evaluate, METRICS_FILE, runPretraining, type StepLog } from '../pretrain/run.js';
+import { BertTokenizer } from '../tokenizer/tokenizer.js';
+import { modelShape, type DemoScale } from './settings.js';
+import { stageId } from './stages.js';
+
+export type Objective = 'electra' | 'mlm';
+
+export interface HeldoutPoint {
+  step: number;
+  /** Exact ROC AUC of P(replaced) over real tokens; null for masked-LM models (no discriminator). */
+  disc_auc: number | null;
+  disc_accuracy: number | null;
+  /** The accuracy of calling every token original, which disc_accuracy has to beat. */
+  disc_all_real_accuracy: number | null;
+  masked_lm_accuracy: number;
+  masked_lm_loss: number;
+}
+
+/** One token of an example sentence as the discriminator saw it. */
+export interface ExampleToken {
+  original: string;
+  /** The token the discriminator was given (the generator's sample where it replaced one). */
+  shown: string;
+  /** The generator predicted this position ([MASK] in its input). */
+  masked: boolean;
+  replaced: boolean;
+  /** The discriminator's P(replaced). */
+  prob: number;
+}
+
+export interface ExampleSentence {
+  genre: string;
+  document: string;
+  text: string;
+  tokens: ExampleToken[];
+}
+
+export interface PretrainSummary {
+  objective: Objective;
+  modelName: string;
+  modelDir: string;
+  /** Updates done: the plan's, or fewer when the run hit the time limit (the machine got slower). */
+  numTrainSteps: number;
+  plannedSteps: number;
+  /** Measured before training (what the step count came from). */
+  secondsPerStep: number;
+  budgetSeconds: number;
+  trainSeconds: number;
+  stepFlops: number;
+  generator: { hidden_size: number; num_hidden_layers: number };
+  discriminator: { hidden_size: number; num_hidden_layers: number } | null;
+  parameters: number;
+  heldout: HeldoutPoint[];
+  examples: ExampleSentence[];
+  finalCheckpoint: string;
+}
+
+export interface PretrainPlanFile {
+  key: string;
+  numTrainSteps: number;
+  secondsPerStep: number;
+  stepFlops: number;
+}
+
+const PLAN_FILE = 'demo-plan.json';
+
+/** The `--hparams` of this pre-training run (the reference's names). */
+export function pretrainingHparamValues(scale: DemoScale, objective: Objective, vocabSize: number, seed: number, steps: number): Record<string, unknown> {
+  const shape = modelShape(scale);
+  return {
+    ...shape,
+    vocab_size: vocabSize,
+    electra_objective: objective === 'electra',
+    ...(objective === 'electra' ? { generator_hidden_size: scale.generatorHiddenSize } : {}),
+    max_seq_length: scale.maxSeqLength,
+    train_batch_size: scale.trainBatchSize,
+    eval_batch_size: scale.evalBatchSize,
+    num_eval_steps: scale.evalBatches,
+    learning_rate: scale.learningRate,
+    num_train_steps: steps,
+    num_warmup_steps: Math.max(1, Math.round(steps / 10)),
+    // About 100 points on the curves, a checkpoint per held-out evaluation.
+    iterations_per_loop: Math.max(1, Math.floor(steps / 100)),
+    save_checkpoints_steps: Math.max(1, Math.ceil(steps / scale.evalPoints)),
+    keep_checkpoint_max: 0,
+    seed,
+  };
+}
+
+function toInputs(b: { inputIds: Int32Array; segmentIds: Int32Array; inputMask: Int32Array; batchSize: number; maxSeqLength: number }): PretrainingInputs {
+  return { inputIds: b.inputIds, segmentIds: b.segmentIds, inputMask: b.inputMask, batch: b.batchSize, seqLen: b.maxSeqLength };
+}
+
+/** Seconds per update (median of `steps` after a warm-up update) and FLOPs per update, on real batches. */
+export function measureStep(hp: PretrainingHparams, k: Kernels, steps: number): { secondsPerStep: number; stepFlops: number } {
+  const ctx = checkRunInputs(hp);
+  const trainer = new Pretrainer(k, hp, { maxBatch: hp.train_batch_size, maxSeqLen: hp.max_seq_length, seed: hp.seed, special: ctx.special });
+  const data = openPretrainingDataset(hp.pretrain_tfrecords, {
+    maxSeqLength: hp.max_seq_length, vocabHash: ctx.vocabHash, batchSize: hp.train_batch_size, seed: hp.seed,
+  });
+  const times: number[] = [];
+  let predictions = 0;
+  try {
+    for (let i = 0; i <= steps; i++) {
+      const inputs = toInputs(data.nextBatch());
+      const t0 = performance.now();
+      const r = trainer.trainStep(inputs);
+      // The first update touches every buffer for the first time: not counted.
+      if (i > 0) {
+        times.push((performance.now() - t0) / 1000);
+        predictions += r.metrics.predictions;
+      }
+    }
+  } finally {
+    data.close();
+  }
+  times.sort((a, b) => a - b);
+  const m = trainer.model;
+  const flops = pretrainingStepFlops(m.generatorConfig, m.discriminatorConfig, hp.train_batch_size, hp.max_seq_length, predictions / steps);
+  return { secondsPerStep: times[times.length >> 1]!, stepFlops: flops.total };
+}
+
+export interface DemoPretrainOptions {
+  outputDir: string;
+  scale: DemoScale;
+  objective: Objective;
+  modelName: string;
+  vocabSize: number;
+  seed: number;
+  budgetSeconds: number;
+  heldoutData: string;
+  /** Upstream stage ids: a plan made for other data is not reused. */
+  upstream: string;
+  kernels: Kernels;
+  log: (line: string) => void;
+  /** Progress lines for logs that are not a terminal (the bar draws itself on one). */
+  note: (line: string) => void;
+  /** Draw the trainer's progress bar (on stderr). */
+  progressBar: boolean;
+}
+
+/** Pre-trains one model for the budget, evaluates its checkpoints on held-out text, and collects examples. */
+export async function demoPretrain(o: DemoPretrainOptions): Promise<PretrainSummary> {
+  const resolve = (steps: number): PretrainingHparams =>
+    resolvePretrainingHparams(pretrainingHparamValues(o.scale, o.objective, o.vocabSize, o.seed, steps), o.outputDir, o.modelName).hparams;
+  const modelDir = resolve(1).model_dir;
+  const planPath = join(modelDir, PLAN_FILE);
+  const key = stageId({ upstream: o.upstream, objective: o.objective, budget: o.budgetSeconds, seed: o.seed, scale: o.scale });
+
+  // The plan (step count) survives an interrupted run, so the rerun resumes the same schedule.
+  let plan: PretrainPlanFile | null = null;
+  if (existsSync(planPath)) {
+    const p = JSON.parse(readFileSync(planPath, 'utf8')) as PretrainPlanFile;
+    if (p.key === key) plan = p;
+  }
+  if (!plan) {
+    rmSync(modelDir, { recursive: true, force: true });
+    const measured = measureStep(resolve(1000), o.kernels, o.scale.name === 'quick' ? 2 : 8);
+    const numTrainSteps = Math.max(10, Math.floor(o.budgetSeconds / measured.secondsPerStep));
+    plan = { key, numTrainSteps, ...measured };
+    mkdirSync(modelDir, { recursive: true });
+    writeFileAtomic(planPath, [JSON.stringify(plan, null, 2) + '\n']);
+    o.log(`${o.objective}: ${measured.secondsPerStep.toFixed(3)} s per update measured: ${numTrainSteps} updates fit ${o.budgetSeconds.toFixed(0)} s`);
+  }
+  const hp = resolve(plan.numTrainSteps);
+  const started = performance.now();
+  let lastNote = 0;
+  // The step count comes from a step time measured once; if the machine gets much slower (other
+  // work), the run stops at 1.5x the budget rather than overrunning the demo.
+  const deadline = new AbortController();
+  const result = await runPretraining(hp, {
+    kernels: o.kernels,
+    log: o.log,
+    progress: o.progressBar,
+    signal: deadline.signal,
+    onStep: (e: StepLog) => {
+      if (!deadline.signal.aborted && e.step < hp.num_train_steps && (performance.now() - started) / 1000 > 1.5 * o.budgetSeconds) {
+        deadline.abort();
+        o.note(`  ${o.objective}: out of time (1.5x the budget) at update ${e.step} of ${hp.num_train_steps}: stopping here`);
+      }
+      const tenth = Math.floor((10 * e.step) / hp.num_train_steps);
+      if (tenth > lastNote) {
+        lastNote = tenth;
+        o.note(`  ${o.objective} ${e.step}/${hp.num_train_steps} updates: loss ${e.loss.toFixed(3)}, masked-LM acc ${e.masked_lm_accuracy.toFixed(3)}` +
+          (o.objective === 'electra' ? `, disc acc ${e.disc_accuracy.toFixed(3)}` : ''));
+      }
+    },
+  });
+  const trainSeconds = (performance.now() - started) / 1000;
+  if (!result.checkpoint || (result.interrupted && !deadline.signal.aborted)) {
+    throw new Error(`pre-training of ${o.modelName} stopped at step ${result.step}`);
+  }
+
+  const { heldout, examples, parameters } = evaluateCheckpoints(hp, o);
+  // Intermediate checkpoints were kept for the held-out curve only.
+  const checkpoints = listCheckpoints(modelDir);
+  for (const c of checkpoints.slice(0, -1)) rmSync(c.dir, { recursive: true, force: true });
+  const final = checkpoints[checkpoints.length - 1]!;
+  const disc = discriminatorConfig(hp);
+  const gen = generatorConfig(hp, disc);
+  return {
+    objective: o.objective, modelName: o.modelName, modelDir, numTrainSteps: final.step, plannedSteps: hp.num_train_steps,
+    secondsPerStep: plan.secondsPerStep, budgetSeconds: o.budgetSeconds, trainSeconds, stepFlops: plan.stepFlops,
+    generator: { hidden_size: gen.hidden_size, num_hidden_layers: gen.num_hidden_layers },
+    discriminator: o.objective === 'electra' ? { hidden_size: disc.hidden_size, num_hidden_layers: disc.num_hidden_layers } : null,
+    parameters, heldout, examples, finalCheckpoint: final.dir,
+  };
+}
+
+function evaluateCheckpoints(hp: PretrainingHparams, o: DemoPretrainOptions): { heldout: HeldoutPoint[]; examples: ExampleSentence[]; parameters: number } {
+  const evalHp: PretrainingHparams = { ...hp, pretrain_tfrecords: o.heldoutData };
+  const ctx = checkRunInputs(evalHp);
+  // A fresh trainer with the run's seed holds the step-0 initialisation.
+  const trainer = new Pretrainer(o.kernels, evalHp, {
+    maxBatch: Math.max(hp.eval_batch_size, o.scale.examples), maxSeqLen: hp.max_seq_length, seed: hp.seed, special: ctx.special,
+  });
+  const point = (step: number): HeldoutPoint => {
+    const acc = evaluate(evalHp, trainer, ctx);
+    const r = acc.results(step);
+    const electra = o.objective === 'electra';
+    return {
+      step, disc_auc: electra ? acc.exactAuc() : null, disc_accuracy: electra ? r.disc_accuracy : null,
+      disc_all_real_accuracy: electra ? acc.allRealAccuracy() : null,
+      masked_lm_accuracy: r.masked_lm_accuracy, masked_lm_loss: r.masked_lm_loss,
+    };
+  };
+  const heldout = [point(0)];
+  for (const c of listCheckpoints(hp.model_dir)) {
+    restoreCheckpoint(c.dir, trainer.model, trainer.optimizer);
+    heldout.push(point(c.step));
+  }
+  const tokenizer = BertTokenizer.fromVocab(ctx.vocab.tokens, { lowerCase: hp.do_lower_case });
+  const examples = o.objective === 'electra' ? corruptExamples(trainer, tokenizer, o.scale.examples, hp.max_seq_length) : [];
+  return { heldout, examples, parameters: trainer.model.params.size };
+}
+
+/** Held-out Brown sentences of different genres, of a length that reads well. */
+export function exampleSentences(count: number): { genre: string; document: string; text: string }[] {
+  const preferred = ['news', 'fiction', 'learned', 'romance', 'hobbies', 'religion', 'government', 'adventure'];
+  const out: { genre: string; document: string; text: string }[] = [];
+  const docs = brownDocuments('dev');
+  for (const genre of preferred) {
+    if (out.length >= count) break;
+    const doc = docs.find((d) => d.category === genre);
+    const sentence = doc?.sentences.find((s) => s.words.length >= 14 && s.words.length <= 24 && /^[A-Z]/.test(s.words[0]!));
+    if (doc && sentence) out.push({ genre, document: doc.id, text: sentence.words.join(' ') });
+  }
+  return out;
+}
+
+/** Runs the model's masking, generator sampling and discriminator on example sentences. */
+function corruptExamples(trainer: Pretrainer, tokenizer: BertTokenizer, count: number, maxSeqLen: number): ExampleSentence[] {
+  const sentences = exampleSentences(count);
+  if (sentences.length === 0) return [];
+  const encodings = sentences.map((s) => tokenizer.encode(s.text, null, { maxLength: maxSeqLen }));
+  const B = encodings.length;
+  const S = Math.max(...encodings.map((e) => e.ids.length));
+  const inputs: PretrainingInputs = {
+    inputIds: new Int32Array(B * S), segmentIds: new Int32Array(B * S), inputMask: new Int32Array(B * S), batch: B, seqLen: S,
+  };
+  encodings.forEach((e, b) => e.ids.forEach((id, p) => {
+    inputs.inputIds[b * S + p] = id;
+    inputs.inputMask[b * S + p] = 1;
+  }));
+  trainer.evalStep(inputs, 1);
+  const model = trainer.model;
+  const tokens = tokenizer.vocab.tokens;
+  return sentences.map((s, b) => ({
+    ...s,
+    tokens: encodings[b]!.ids.map((id, p) => {
+      const i = b * S + p;
+      const shown = model.discInputIds[i]!;
+      return {
+        original: tokens[id]!, shown: tokens[shown]!, masked: trainer.masked.maskedIds[i] === tokenizer.maskId,
+        replaced: shown !== id, prob: model.discProbs[i]!,
+      };
+    }),
+  }));
+}
+
+/** The pre-training metrics log (one JSON object a line). */
+export function readMetricsLog(modelDir: string): StepLog[] {
+  const file = join(modelDir, METRICS_FILE);
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as StepLog);
+}

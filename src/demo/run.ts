@@ -1,0 +1,207 @@
+// `electra demo` as a library call: corpus -> vocabulary -> datasets -> pre-training (ELECTRA, and
+// masked LM with --compare-mlm) -> fine-tuning from each model and from random initialisation ->
+// results table -> report.html. Each stage reuses its output when a previous run finished it with
+// the same inputs, so a second run only redraws the table and the report.
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
+import { join, resolve } from 'node:path';
+import { readManifest } from '../data/manifest.js';
+import { writeFileAtomic } from '../io/files.js';
+import { kernels as defaultKernels } from '../kernels/index.js';
+import { buildDataset, corpusDirs, trainVocab, writeCorpora, type CorpusSummary, type ProgressStream } from './data.js';
+import { demoFinetune, DEMO_TASKS, type FinetuneSummary, type Init } from './finetune.js';
+import { demoPretrain, readMetricsLog, type Objective, type PretrainSummary } from './pretrain.js';
+import { renderReport, type ReportStage } from './report.js';
+import {
+  DEFAULT_MINUTES, DEFAULT_OUTPUT_DIR, DEFAULT_SEED, DEMO_SCALE, QUICK_SCALE, modelShape, type DemoOptions,
+} from './settings.js';
+import { StageBook, type StageRecord } from './stages.js';
+import { formatTable, markdownTable, resultsTable, type ResultsTable } from './table.js';
+
+export interface DemoResult {
+  outputDir: string;
+  table: ResultsTable;
+  /** The table as printed. */
+  tableText: string;
+  reportFile: string;
+  resultsFile: string;
+  stages: ReportStage[];
+  seconds: number;
+}
+
+export const REPORT_FILE = 'report.html';
+export const RESULTS_FILE = 'results.md';
+export const RESULTS_JSON = 'results.json';
+export const LOG_FILE = 'demo.log';
+
+function mb(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+function minutesLabel(minutes: number): string {
+  return `${Number(minutes.toFixed(3))}min`;
+}
+
+/** Checks the options and fills in the defaults. */
+export function resolveDemoOptions(o: DemoOptions): { outputDir: string; minutes: number; seed: number; compareMlm: boolean; quick: boolean } {
+  const minutes = o.minutes ?? DEFAULT_MINUTES;
+  if (!Number.isFinite(minutes) || minutes <= 0 || minutes > 24 * 60) throw new RangeError(`minutes must be a number in (0, 1440], got ${minutes}`);
+  const seed = o.seed ?? DEFAULT_SEED;
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0x7fffffff) throw new RangeError(`seed must be an integer in [0, 2147483647], got ${seed}`);
+  return { outputDir: resolve(o.outputDir ?? DEFAULT_OUTPUT_DIR), minutes, seed, compareMlm: o.compareMlm === true, quick: o.quick === true };
+}
+
+export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
+  const started = performance.now();
+  const { outputDir, minutes, seed, compareMlm, quick } = resolveDemoOptions(options);
+  const scale = quick ? QUICK_SCALE : DEMO_SCALE;
+  const k = options.kernels ?? defaultKernels();
+  const stream: ProgressStream | undefined = options.progressStream;
+  const live = Boolean((stream ?? process.stderr).isTTY);
+  const say = options.log ?? ((line: string) => process.stdout.write(line + '\n'));
+  mkdirSync(outputDir, { recursive: true });
+  const logFile = join(outputDir, LOG_FILE);
+  const detail = (line: string): void => appendFileSync(logFile, `${new Date().toISOString()} ${line}\n`);
+  const announce = (line: string): void => {
+    say(line);
+    detail(line);
+  };
+  const dirs = corpusDirs(outputDir);
+  const book = new StageBook(outputDir);
+  const stages: ReportStage[] = [];
+  announce(`electra demo: ${minutes} min of pre-training${compareMlm ? ' (and as much for masked LM)' : ''}, seed ${seed}, ` +
+    `${k.name} backend on ${availableParallelism()} cores; output in ${outputDir}`);
+
+  // What downstream keys name: the upstream stage's inputs and the run that produced its output.
+  const ref = (r: StageRecord<unknown>): string => `${r.id}@${r.finishedAt}`;
+
+  async function stage<T>(name: string, key: unknown, work: () => Promise<{ summary: string; data: T }>, stillThere?: (d: T) => boolean): Promise<StageRecord<T>> {
+    const out = await book.run(name, key, work, stillThere);
+    const r = out.record;
+    announce(`[${name}] ${r.summary}${out.reused ? ' (reused)' : ` (${r.seconds.toFixed(1)} s)`}`);
+    stages.push({ stage: name, summary: r.summary, seconds: r.seconds, reused: out.reused });
+    return r;
+  }
+
+  const corpus = await stage<CorpusSummary>('corpus', { v: 1, docs: scale.corpusDocs, heldout: scale.heldoutDocs }, async () => {
+    const data = writeCorpora(dirs.corpus, dirs.heldout, scale, stream);
+    const parts = data.corpora.map((c) => `${c.name} ${c.documents} docs`).join(', ');
+    const bytes = data.corpora.reduce((s, c) => s + c.bytes, 0);
+    return { summary: `${parts}: ${mb(bytes)} of pre-training text; ${data.heldout.documents} Brown documents (${mb(data.heldout.bytes)}) held out`, data };
+  }, () => existsSync(dirs.corpus) && existsSync(dirs.heldout));
+
+  const vocab = await stage<{ size: number }>('vocab', { corpus: ref(corpus), size: scale.vocabSize }, async () => {
+    const size = await trainVocab(dirs.corpus, dirs.vocab, scale.vocabSize, stream);
+    return { summary: `${size}-entry WordPiece vocabulary trained on the pre-training text -> vocab.txt`, data: { size } };
+  }, () => existsSync(dirs.vocab));
+  const vocabSize = vocab.data.size;
+
+  const dataset = await stage<{ examples: number; tokens: number; heldoutExamples: number }>('dataset', { vocab: ref(vocab), seq: scale.maxSeqLength }, async () => {
+    const train = await buildDataset('dataset: pre-training', dirs.corpus, dirs.vocab, dirs.pretrainData, scale.maxSeqLength, 0, stream);
+    const held = await buildDataset('dataset: held-out', dirs.heldout, dirs.vocab, dirs.heldoutData, scale.maxSeqLength, 0, stream);
+    const examples = train.manifest.counts.examples;
+    const tokens = examples * scale.maxSeqLength;
+    return {
+      summary: `${examples} pre-training examples of ${scale.maxSeqLength} tokens (${(tokens / 1e6).toFixed(2)}M token slots), ${held.manifest.counts.examples} held-out`,
+      data: { examples, tokens, heldoutExamples: held.manifest.counts.examples },
+    };
+  }, () => {
+    try {
+      readManifest(dirs.pretrainData);
+      readManifest(dirs.heldoutData);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+
+  const budgetSeconds = minutes * 60;
+  const pretrained = new Map<Objective, StageRecord<PretrainSummary>>();
+  const objectives: Objective[] = compareMlm ? ['electra', 'mlm'] : ['electra'];
+  for (const objective of objectives) {
+    const modelName = `${objective}-${minutesLabel(minutes)}`;
+    const r = await stage<PretrainSummary>(`pretrain-${objective}`, { dataset: ref(dataset), minutes, seed, scale }, async () => {
+      announce(`[pretrain-${objective}] pre-training ${modelName} for ${minutes} min (progress: ${join('models', modelName, 'metrics.jsonl')})`);
+      const s = await demoPretrain({
+        outputDir, scale, objective, modelName, vocabSize, seed, budgetSeconds, heldoutData: dirs.heldoutData, upstream: ref(dataset),
+        // The trainer draws its bar on stderr only: not when the caller gave another stream.
+        kernels: k, log: detail, note: live ? detail : announce, progressBar: stream === undefined,
+      });
+      const first = s.heldout[0]!;
+      const last = s.heldout[s.heldout.length - 1]!;
+      const model = s.discriminator
+        ? `discriminator ${s.discriminator.num_hidden_layers}x${s.discriminator.hidden_size} + generator ${s.generator.num_hidden_layers}x${s.generator.hidden_size}`
+        : `masked LM ${s.generator.num_hidden_layers}x${s.generator.hidden_size}`;
+      const heldout = s.discriminator
+        ? `held-out replaced-token AUC ${first.disc_auc!.toFixed(3)} -> ${last.disc_auc!.toFixed(3)}`
+        : `held-out masked-LM accuracy ${first.masked_lm_accuracy.toFixed(3)} -> ${last.masked_lm_accuracy.toFixed(3)}`;
+      return {
+        summary: `${objective.toUpperCase()} ${model} (${(s.parameters / 1e6).toFixed(2)}M parameters): ${s.numTrainSteps}` +
+          `${s.numTrainSteps < s.plannedSteps ? ` (of ${s.plannedSteps} planned, out of time)` : ''} updates of ` +
+          `${scale.trainBatchSize}x${scale.maxSeqLength} in ${s.trainSeconds.toFixed(0)} s; ${heldout}`,
+        data: s,
+      };
+    }, (s) => existsSync(s.finalCheckpoint));
+    pretrained.set(objective, r);
+  }
+
+  const labels = new Map<Init['kind'], string>([['electra', `ELECTRA ${minutesLabel(minutes)}`], ['random', 'random init']]);
+  if (compareMlm) labels.set('mlm', `MLM ${minutesLabel(minutes)}`);
+  const inits: { init: Init; upstream: string }[] = [];
+  for (const [objective, r] of pretrained) {
+    // ELECTRA fine-tunes its discriminator; the masked-LM run's encoder is its generator.
+    const folder = join(r.data.finalCheckpoint, objective === 'electra' ? 'discriminator' : 'generator');
+    inits.push({ init: { kind: objective, modelName: r.data.modelName, checkpoint: folder }, upstream: ref(r) });
+  }
+  inits.splice(1, 0, { init: { kind: 'random', modelName: 'random-init' }, upstream: ref(vocab) });
+  const finetuned: FinetuneSummary[] = [];
+  const finetuneScale = {
+    model: modelShape(scale), seq: scale.maxSeqLength, genre: [scale.genreTrain, scale.genreDev, scale.genreEpochs, scale.genrePassageWords],
+    pos: [scale.posTrain, scale.posDev, scale.posEpochs], lr: scale.finetuneLearningRate, batch: scale.finetuneBatchSize,
+  };
+  for (const task of DEMO_TASKS) {
+    for (const { init, upstream } of inits) {
+      const r = await stage<FinetuneSummary>(`finetune-${init.kind}-${task}`, { upstream, task, seed, finetuneScale, vocab: ref(vocab) }, async () => {
+        const s = demoFinetune(outputDir, scale, task, init, dirs.vocab, vocabSize, seed, k, detail, stream);
+        return {
+          summary: `${task} from ${labels.get(init.kind)}: accuracy ${s.metrics['accuracy']!.toFixed(2)} ` +
+            `(${s.trainExamples} train / ${s.devExamples} dev examples, ${s.trainSteps} updates)`,
+          data: s,
+        };
+      }, (s) => existsSync(s.resultsFile));
+      finetuned.push(r.data);
+    }
+  }
+
+  const table = resultsTable(finetuned, labels);
+  const tableText = formatTable(table);
+  const resultsFile = join(outputDir, RESULTS_FILE);
+  writeFileAtomic(resultsFile, [`# electra demo results\n\nDev-set accuracy (%), ${minutes} min of pre-training, seed ${seed}.\n\n${markdownTable(table)}\n`]);
+  writeFileAtomic(join(outputDir, RESULTS_JSON), [JSON.stringify({ minutes, seed, table, finetuning: finetuned }, null, 2) + '\n']);
+
+  const reportFile = join(outputDir, REPORT_FILE);
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  const seconds = (performance.now() - started) / 1000;
+  const html = renderReport({
+    title: 'ELECTRA, pre-trained and fine-tuned on this machine',
+    generatedAt: new Date().toISOString(),
+    machine: `${availableParallelism()} cores (${cpu.trim()}), ${k.name} backend${k.isa ? ` (${k.isa})` : ''}, this run ${seconds.toFixed(0)} s`,
+    settings: {
+      minutes, seed, compareMlm, scale,
+      pretraining: [...pretrained.values()].map((r) => r.key),
+    },
+    stages,
+    pretraining: [...pretrained.values()].map((r) => ({ summary: r.data, metrics: readMetricsLog(r.data.modelDir) })),
+    finetuning: finetuned,
+    table,
+  });
+  writeFileAtomic(reportFile, [html]);
+  announce(`\n${tableText}\n`);
+  announce(`report: ${reportFile}\nresults: ${resultsFile}\nlog: ${logFile}\ntook ${seconds.toFixed(0)} s`);
+  return { outputDir, table, tableText, reportFile, resultsFile, stages, seconds };
+}
+
+/** The table of a finished demo without running anything (e.g. for scripts). */
+export function readDemoResults(outputDir: string): { minutes: number; seed: number; table: ResultsTable } {
+  return JSON.parse(readFileSync(join(outputDir, RESULTS_JSON), 'utf8')) as { minutes: number; seed: number; table: ResultsTable };
+}

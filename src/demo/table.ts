@@ -1,0 +1,35 @@
+// The final results table: one row per task, one column per initialisation.
+import type { FinetuneSummary, Init } from './finetune.js';
+
+export interface ResultsTable {
+  columns: { init: Init['kind']; label: string }[];
+  rows: { task: string; metric: string; scores: (number | null)[] }[];
+}
+
+export function resultsTable(runs: readonly FinetuneSummary[], labels: ReadonlyMap<Init['kind'], string>): ResultsTable {
+  const columns = [...labels].map(([init, label]) => ({ init, label }));
+  const tasks = [...new Set(runs.map((r) => r.task))];
+  const rows = tasks.map((task) => {
+    const metric = 'accuracy';
+    const scores = columns.map((c) => runs.find((r) => r.task === task && r.init === c.init)?.metrics[metric] ?? null);
+    return { task, metric, scores };
+  });
+  return { columns, rows };
+}
+
+/** Plain-text table for the terminal. */
+export function formatTable(t: ResultsTable): string {
+  const header = ['task', 'metric', ...t.columns.map((c) => c.label)];
+  const body = t.rows.map((r) => [r.task, r.metric, ...r.scores.map((s) => (s === null ? '-' : s.toFixed(2)))]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
+  const fmtRow = (row: string[]): string => row.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd();
+  return [fmtRow(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(fmtRow)].join('\n');
+}
+
+/** The same table in Markdown. */
+export function markdownTable(t: ResultsTable): string {
+  const header = ['task', 'metric', ...t.columns.map((c) => c.label)];
+  const lines = [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`];
+  for (const r of t.rows) lines.push(`| ${[r.task, r.metric, ...r.scores.map((s) => (s === null ? '-' : s.toFixed(2)))].join(' | ')} |`);
+  return lines.join('\n');
+}

@@ -1,0 +1,158 @@
+// The demo end to end at the smoke-test scale (--quick): every stage runs (ELECTRA and masked-LM
+// pre-training included), the table and a self-contained report come out, a rerun reuses every
+// stage, the CLI reuses them too, and a new seed reruns only what depends on it.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Writable } from 'node:stream';
+import { chartJsBundle, runDemo, type DemoResult, type ReportData } from '../../src/demo/index.js';
+import { QUICK_SCALE } from '../../src/demo/settings.js';
+import { listCheckpoints } from '../../src/pretrain/checkpoint.js';
+import { brownDocuments } from '../../src/finetune/data/brown.js';
+import { METRICS_FILE } from '../../src/pretrain/run.js';
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const cli = join(repoRoot, 'bin', 'electra.js');
+
+let dir: string;
+let first: DemoResult;
+const lines: string[] = [];
+const silent = new Writable({ write: (_c, _e, cb) => cb() });
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'electra-demo-'));
+  first = await runDemo({ outputDir: dir, quick: true, minutes: 0.1, compareMlm: true, seed: 3, log: (l) => lines.push(l), progressStream: silent });
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function reportData(html: string): ReportData {
+  const m = /<script id="demo-data" type="application\/json">([\s\S]*?)<\/script>/.exec(html);
+  assert.ok(m, 'the report embeds its data');
+  return JSON.parse(m[1]!) as ReportData;
+}
+
+test('the first run runs every stage and prints the results table', () => {
+  const names = first.stages.map((s) => s.stage);
+  assert.deepEqual(names, [
+    'corpus', 'vocab', 'dataset', 'pretrain-electra', 'pretrain-mlm',
+    'finetune-electra-brown_genre', 'finetune-random-brown_genre', 'finetune-mlm-brown_genre',
+    'finetune-electra-brown_pos', 'finetune-random-brown_pos', 'finetune-mlm-brown_pos',
+  ]);
+  assert.ok(first.stages.every((s) => !s.reused), 'nothing to reuse in a fresh folder');
+  assert.deepEqual(first.table.columns.map((c) => c.init), ['electra', 'random', 'mlm']);
+  assert.deepEqual(first.table.rows.map((r) => r.task), ['brown_genre', 'brown_pos']);
+  for (const row of first.table.rows) {
+    for (const s of row.scores) assert.ok(s !== null && s >= 0 && s <= 100, `${row.task}: score ${s}`);
+  }
+  const printed = lines.join('\n');
+  assert.match(printed, /task\s+metric\s+ELECTRA 0\.1min\s+random init\s+MLM 0\.1min/);
+  assert.match(printed, /brown_pos\s+accuracy\s+\d+\.\d\d\s+\d+\.\d\d\s+\d+\.\d\d/);
+  const md = readFileSync(first.resultsFile, 'utf8');
+  assert.match(md, /\| brown_genre \| accuracy \| \d+\.\d\d \| \d+\.\d\d \| \d+\.\d\d \|/);
+});
+
+test('pre-training text leaves out the Brown documents the fine-tuning dev sets and examples use', () => {
+  const idOf = (file: string): string => /^brown-[a-z_]+-(c[a-r]\d\d)\.txt$/.exec(file)?.[1] ?? '';
+  const pretrainBrown = readdirSync(join(dir, 'corpus')).filter((f) => f.startsWith('brown-')).map(idOf);
+  const heldout = readdirSync(join(dir, 'heldout')).map(idOf);
+  assert.equal(pretrainBrown.length, QUICK_SCALE.corpusDocs.brown);
+  assert.equal(heldout.length, QUICK_SCALE.heldoutDocs);
+  const dev = new Set(brownDocuments('dev').map((d) => d.id));
+  assert.ok(pretrainBrown.every((id) => id !== '' && !dev.has(id)), pretrainBrown.join(' '));
+  assert.ok(heldout.every((id) => dev.has(id)), heldout.join(' '));
+  assert.ok(readdirSync(join(dir, 'corpus')).some((f) => f.startsWith('sotu-')) && readdirSync(join(dir, 'corpus')).some((f) => f.startsWith('mobydick-')));
+});
+
+test('the pre-training stages train for a measured budget and keep the final checkpoint only', () => {
+  for (const name of ['electra-0.1min', 'mlm-0.1min']) {
+    const modelDir = join(dir, 'models', name);
+    const checkpoints = listCheckpoints(modelDir);
+    assert.equal(checkpoints.length, 1, `${name}: intermediate checkpoints are removed after the held-out evaluation`);
+    const plan = JSON.parse(readFileSync(join(modelDir, 'demo-plan.json'), 'utf8')) as { numTrainSteps: number; secondsPerStep: number };
+    assert.ok(plan.secondsPerStep > 0);
+    assert.equal(plan.numTrainSteps, Math.max(10, Math.floor(6 / plan.secondsPerStep)), 'steps = budget / measured step time');
+    // The plan's steps, or fewer where a slowed-down machine hit the 1.5x time limit.
+    const summary = reportData(readFileSync(first.reportFile, 'utf8')).pretraining.find((p) => p.summary.modelName === name)!.summary;
+    assert.equal(checkpoints[0]!.step, summary.numTrainSteps);
+    assert.equal(summary.plannedSteps, plan.numTrainSteps);
+    assert.ok(summary.numTrainSteps <= plan.numTrainSteps && summary.numTrainSteps > 0);
+  }
+  // ELECTRA fine-tunes its discriminator, the masked-LM model its generator.
+  assert.ok(existsSync(join(dir, 'models', 'electra-0.1min', 'finetuning_models', 'brown_genre_model_1', 'config.json')));
+  assert.ok(existsSync(join(dir, 'models', 'mlm-0.1min', 'results', 'brown_pos_results.json')));
+  assert.ok(existsSync(join(dir, 'models', 'random-init', 'results', 'brown_genre_results.json')));
+});
+
+test('report.html is self-contained: Chart.js inlined, the curves and examples as data', () => {
+  const html = readFileSync(first.reportFile, 'utf8');
+  assert.ok(html.includes(chartJsBundle()), 'the Chart.js bundle is inlined verbatim');
+  assert.doesNotMatch(html, /<script[^>]+src=|<link[^>]+href=|https?:\/\/[^"\s]*\.(js|css)/, 'nothing loaded from elsewhere');
+  for (const id of ['chart-loss', 'chart-disc', 'chart-lr', 'chart-tps', 'chart-mlm', 'chart-finetune']) {
+    assert.ok(html.includes(`<canvas id="${id}">`), id);
+  }
+  const data = reportData(html);
+  const electra = data.pretraining.find((p) => p.summary.objective === 'electra')!;
+  const logged = readFileSync(join(dir, 'models', 'electra-0.1min', METRICS_FILE), 'utf8').trim().split('\n').length;
+  assert.equal(electra.metrics.length, logged, 'every line of the metrics log is charted');
+  for (const key of ['masked_lm_loss', 'disc_loss', 'disc_accuracy', 'learning_rate', 'tokens_per_second'] as const) {
+    assert.ok(electra.metrics.every((e) => Number.isFinite(e[key])), key);
+  }
+  assert.equal(electra.summary.heldout.length, QUICK_SCALE.evalPoints + 1, 'step 0 and every checkpoint evaluated on held-out text');
+  for (const h of electra.summary.heldout) assert.ok(h.disc_auc !== null && h.disc_auc >= 0 && h.disc_auc <= 1);
+  const mlm = data.pretraining.find((p) => p.summary.objective === 'mlm')!;
+  assert.ok(mlm.summary.heldout.every((h) => h.disc_auc === null), 'a masked-LM model has no discriminator');
+  // Example sentences: tokens with probabilities, the corrupted ones showing both tokens.
+  assert.equal(electra.summary.examples.length, QUICK_SCALE.examples);
+  const tokens = electra.summary.examples.flatMap((e) => e.tokens);
+  assert.ok(tokens.every((t) => t.prob >= 0 && t.prob <= 1));
+  assert.ok(tokens.some((t) => t.masked), 'the generator predicted some positions');
+  for (const t of tokens.filter((x) => x.replaced)) {
+    assert.notEqual(t.shown, t.original);
+    assert.ok(html.includes(`data-orig="${t.original.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;')}"`));
+  }
+  assert.equal(data.table.rows.length, 2);
+});
+
+test('a second run reuses every stage and leaves their outputs alone', async () => {
+  const ckpt = listCheckpoints(join(dir, 'models', 'electra-0.1min'))[0]!;
+  const mtime = statSync(join(ckpt.dir, 'discriminator', 'model.safetensors')).mtimeMs;
+  const vocabTime = statSync(join(dir, 'vocab.txt')).mtimeMs;
+  const again = await runDemo({ outputDir: dir, quick: true, minutes: 0.1, compareMlm: true, seed: 3, log: () => {}, progressStream: silent });
+  assert.ok(again.stages.every((s) => s.reused), again.stages.filter((s) => !s.reused).map((s) => s.stage).join(', '));
+  assert.ok(again.seconds < 10, `rerun took ${again.seconds} s`);
+  assert.deepEqual(again.table, first.table);
+  assert.equal(statSync(join(ckpt.dir, 'discriminator', 'model.safetensors')).mtimeMs, mtime);
+  assert.equal(statSync(join(dir, 'vocab.txt')).mtimeMs, vocabTime);
+});
+
+test('electra demo on the command line reuses the finished stages and prints the table', () => {
+  const r = spawnSync(process.execPath, [cli, 'demo', '--quick', '--minutes', '0.1', '--compare-mlm', '--seed', '3', '--output-dir', dir], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal((r.stdout.match(/\(reused\)/g) ?? []).length, 11);
+  assert.match(r.stdout, /brown_genre\s+accuracy/);
+  assert.match(r.stdout, /report: .*report\.html/);
+});
+
+test('a new seed reruns pre-training and fine-tuning but reuses the data stages', async () => {
+  const r = await runDemo({ outputDir: dir, quick: true, minutes: 0.05, seed: 4, log: () => {}, progressStream: silent });
+  const reused = r.stages.filter((s) => s.reused).map((s) => s.stage);
+  assert.deepEqual(reused, ['corpus', 'vocab', 'dataset']);
+  assert.ok(existsSync(join(dir, 'models', 'electra-0.05min', 'demo-plan.json')));
+});
+
+test('electra demo checks its flags', () => {
+  const bad = spawnSync(process.execPath, [cli, 'demo', '--minutes', 'soon'], { encoding: 'utf8' });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--minutes expects a number/);
+  const zero = spawnSync(process.execPath, [cli, 'demo', '--minutes', '0', '--output-dir', join(dir, 'never')], { encoding: 'utf8' });
+  assert.equal(zero.status, 2);
+  assert.match(zero.stderr, /minutes must be a number in \(0, 1440\]/);
+  assert.ok(!existsSync(join(dir, 'never')), 'nothing is written before the options are checked');
+  const help = spawnSync(process.execPath, [cli, 'demo', '--help'], { encoding: 'utf8' });
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /--compare-mlm/);
+});
