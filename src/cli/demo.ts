@@ -11,8 +11,8 @@ Shows ELECTRA working end to end on this machine, offline, on the corpora npm in
   corpus    Brown (its fine-tuning dev documents held out), State of the Union, Moby Dick as text
   vocab     an 8192-entry WordPiece vocabulary trained on that text
   dataset   pre-training examples of 64 tokens (and a held-out set from the held-out Brown text)
-  pretrain  a small ELECTRA (discriminator 2x128, generator 2x64, batches of 16) for N minutes; the
-            update count comes from a measured update time
+  pretrain  a small ELECTRA (discriminator 2x128, generator 2x64 sampling at temperature 3, batches
+            of 16) for N minutes; the update count comes from a measured update time
   finetune  Brown genre classification and Brown part-of-speech tagging, from the pre-trained
             discriminator and from random initialisation (same examples, hyperparameters, seed)
   report    a results table, DIR/results.md and DIR/report.html (charts, example sentences; opens offline)

@@ -34,6 +34,12 @@ export interface DemoScale {
   numLayers: number;
   /** Generator width as a fraction of the discriminator's (the paper: 1/4 to 1/2 works best). */
   generatorHiddenSize: number;
+  /**
+   * The generator's sampling temperature (the reference's `temperature`, default 1). Hotter samples
+   * are easier to spot: in a few minutes they get the discriminator learning, where at 1 it spends
+   * the budget calling every token original.
+   */
+  temperature: number;
   trainBatchSize: number;
   learningRate: number;
   /** Held-out evaluations over the run (checkpoints), besides step 0. */
@@ -71,6 +77,7 @@ export const DEMO_SCALE: DemoScale = {
   hiddenSize: 128,
   numLayers: 2,
   generatorHiddenSize: 0.5,
+  temperature: 3,
   trainBatchSize: 16,
   learningRate: 1e-3,
   evalPoints: 6,
@@ -97,6 +104,7 @@ export const QUICK_SCALE: DemoScale = {
   hiddenSize: 32,
   numLayers: 1,
   generatorHiddenSize: 0.5,
+  temperature: 3,
   trainBatchSize: 8,
   learningRate: 1e-3,
   evalPoints: 2,
