@@ -17,7 +17,8 @@ Shows ELECTRA working end to end on this machine, offline, on the corpora npm in
             discriminator and from random initialisation (same examples, hyperparameters, seed)
   report    a results table, DIR/results.md and DIR/report.html (charts, example sentences; opens offline)
 A second run reuses every stage that is already done; change --minutes or --seed to redo the
-stages that depend on them. About N + 5 minutes on 2 cores.
+stages that depend on them. About N + 1 minutes on an idle 2-core machine; if other work
+slows it down, pre-training stops at 1.5 N minutes.
 
 Options:
   --minutes N       pre-training budget in minutes (default ${DEFAULT_MINUTES}; fractions allowed)

@@ -5,7 +5,7 @@ import type { Kernels } from '../kernels/index.js';
 export interface DemoOptions {
   /** Where everything goes (default ./electra-demo). */
   outputDir?: string;
-  /** Pre-training budget in minutes (default 5); the step count is derived from a measured step time. */
+  /** Pre-training budget in minutes (default 7); the step count is derived from a measured step time. */
   minutes?: number;
   /** Also pre-train a masked-LM model (BERT's objective) for the same time and fine-tune it the same way. */
   compareMlm?: boolean;
@@ -84,9 +84,9 @@ export const DEMO_SCALE: DemoScale = {
   evalBatches: 16,
   evalBatchSize: 32,
   genreTrain: 2000,
-  genreDev: 700,
+  genreDev: 1000,
   posTrain: 3000,
-  posDev: 1000,
+  posDev: 1500,
   genreEpochs: 3,
   posEpochs: 3,
   finetuneLearningRate: 1e-3,
@@ -121,7 +121,7 @@ export const QUICK_SCALE: DemoScale = {
   examples: 2,
 };
 
-export const DEFAULT_MINUTES = 5;
+export const DEFAULT_MINUTES = 7;
 export const DEFAULT_OUTPUT_DIR = 'electra-demo';
 export const DEFAULT_SEED = 1;
 
