@@ -11,13 +11,14 @@ Shows ELECTRA working end to end on this machine, offline, on the corpora npm in
   corpus    Brown (its fine-tuning dev documents held out), State of the Union, Moby Dick as text
   vocab     an 8192-entry WordPiece vocabulary trained on that text
   dataset   pre-training examples of 64 tokens (and a held-out set from the held-out Brown text)
-  pretrain  a small ELECTRA (discriminator 2x128, generator 2x64, batches of 16) for N minutes; the
-            update count comes from a measured update time
+  pretrain  a small ELECTRA (discriminator 2x128, generator 2x64 sampling at temperature 3, batches
+            of 16) for N minutes; the update count comes from a measured update time
   finetune  Brown genre classification and Brown part-of-speech tagging, from the pre-trained
             discriminator and from random initialisation (same examples, hyperparameters, seed)
   report    a results table, DIR/results.md and DIR/report.html (charts, example sentences; opens offline)
 A second run reuses every stage that is already done; change --minutes or --seed to redo the
-stages that depend on them. About N + 5 minutes on 2 cores.
+stages that depend on them. About N + 1 minutes on an idle 2-core machine; if other work
+slows it down, pre-training stops at 1.5 N minutes.
 
 Options:
   --minutes N       pre-training budget in minutes (default ${DEFAULT_MINUTES}; fractions allowed)

@@ -147,7 +147,7 @@ export function renderReport(d: ReportData, chartJs: string = chartJsBundle()): 
   const pretrainRows = d.pretraining.map(({ summary: p }) => {
     const last = p.heldout[p.heldout.length - 1];
     return `<tr><td>${p.objective.toUpperCase()}</td><td>${p.discriminator ? `discriminator ${p.discriminator.num_hidden_layers}x${p.discriminator.hidden_size}, generator ${p.generator.num_hidden_layers}x${p.generator.hidden_size}` : `masked LM ${p.generator.num_hidden_layers}x${p.generator.hidden_size}`}</td>` +
-      `<td class="num">${(p.parameters / 1e6).toFixed(2)}M</td><td class="num">${p.numTrainSteps}</td><td class="num">${p.trainSeconds.toFixed(0)} s</td>` +
+      `<td class="num">${(p.parameters / 1e6).toFixed(2)}M</td><td class="num">${p.numTrainSteps}</td><td class="num">${p.trainSeconds.toFixed(0)} s${p.threads ? ` (${p.threads} thread${p.threads > 1 ? 's' : ''})` : ''}</td>` +
       `<td class="num">${(p.stepFlops * p.numTrainSteps / 1e12).toFixed(2)}</td><td class="num">${fmt(last?.disc_auc ?? null, 3)}</td><td class="num">${fmt(last ? last.masked_lm_accuracy : null, 3)}</td></tr>`;
   }).join('\n');
   const examples = electra ? electra.summary.examples.map(sentenceHtml).join('\n') : '';

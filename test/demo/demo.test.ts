@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
-import { chartJsBundle, runDemo, type DemoResult, type ReportData } from '../../src/demo/index.js';
+import { chartJsBundle, readDemoResults, runDemo, type DemoResult, type ReportData } from '../../src/demo/index.js';
 import { QUICK_SCALE } from '../../src/demo/settings.js';
 import { listCheckpoints } from '../../src/pretrain/checkpoint.js';
 import { brownDocuments } from '../../src/finetune/data/brown.js';
@@ -51,6 +51,7 @@ test('the first run runs every stage and prints the results table', () => {
   const printed = lines.join('\n');
   assert.match(printed, /task\s+metric\s+ELECTRA 0\.1min\s+random init\s+MLM 0\.1min/);
   assert.match(printed, /brown_pos\s+accuracy\s+\d+\.\d\d\s+\d+\.\d\d\s+\d+\.\d\d/);
+  assert.deepEqual(readDemoResults(dir).table, first.table, 'results.json holds the table');
   const md = readFileSync(first.resultsFile, 'utf8');
   assert.match(md, /\| brown_genre \| accuracy \| \d+\.\d\d \| \d+\.\d\d \| \d+\.\d\d \|/);
 });
