@@ -23,8 +23,9 @@ slows it down, pre-training stops at 1.5 N minutes.
 Options:
   --minutes N       pre-training budget in minutes (default ${DEFAULT_MINUTES}; fractions allowed)
   --output-dir DIR  where everything goes (default ./${DEFAULT_OUTPUT_DIR})
-  --compare-mlm     also pre-train a masked-LM model (BERT's objective) for the same time and
-                    fine-tune it the same way: the paper's comparison at equal compute
+  --compare-mlm     also pre-train a masked-LM model (BERT's objective) for as many FLOPs as the
+                    ELECTRA run used and fine-tune it the same way: the paper's comparison at
+                    equal compute
   --seed S          seeds pre-training and fine-tuning (default ${DEFAULT_SEED})
   --quick           a few documents, a tiny model and a few examples: every stage in seconds
                     (a smoke test; its scores mean nothing)

@@ -159,6 +159,11 @@ export interface DemoPretrainOptions {
   vocabSize: number;
   seed: number;
   budgetSeconds: number;
+  /**
+   * Train for this many FLOPs instead of budgetSeconds (the masked-LM comparison: the ELECTRA run's
+   * compute, whatever the machine's speed did to either run).
+   */
+  flopBudget?: number;
   heldoutData: string;
   /** Upstream stage ids: a plan made for other data is not reused. */
   upstream: string;
@@ -176,7 +181,9 @@ export async function demoPretrain(o: DemoPretrainOptions): Promise<PretrainSumm
     resolvePretrainingHparams(pretrainingHparamValues(o.scale, o.objective, o.vocabSize, o.seed, steps), o.outputDir, o.modelName).hparams;
   const modelDir = resolve(1).model_dir;
   const planPath = join(modelDir, PLAN_FILE);
-  const key = stageId({ upstream: o.upstream, objective: o.objective, budget: o.budgetSeconds, seed: o.seed, scale: o.scale });
+  const key = stageId({
+    upstream: o.upstream, objective: o.objective, budget: o.budgetSeconds, flops: o.flopBudget ?? null, seed: o.seed, scale: o.scale,
+  });
 
   // The plan (step count) survives an interrupted run, so the rerun resumes the same schedule.
   let plan: PretrainPlanFile | null = null;
@@ -202,11 +209,14 @@ export async function demoPretrain(o: DemoPretrainOptions): Promise<PretrainSumm
         setThreads(o.kernels.threads);
       }
     }
-    const numTrainSteps = Math.max(10, Math.floor(o.budgetSeconds / measured.secondsPerStep));
+    const numTrainSteps = Math.max(10, Math.floor(o.flopBudget !== undefined
+      ? o.flopBudget / measured.stepFlops
+      : o.budgetSeconds / measured.secondsPerStep));
     plan = { key, numTrainSteps, ...measured, threads };
     mkdirSync(modelDir, { recursive: true });
     writeFileAtomic(planPath, [JSON.stringify(plan, null, 2) + '\n']);
-    o.log(`${o.objective}: ${measured.secondsPerStep.toFixed(3)} s per update measured: ${numTrainSteps} updates fit ${o.budgetSeconds.toFixed(0)} s`);
+    o.log(`${o.objective}: ${measured.secondsPerStep.toFixed(3)} s per update measured: ${numTrainSteps} updates fit ` +
+      (o.flopBudget !== undefined ? `${(o.flopBudget / 1e12).toFixed(2)} TFLOP` : `${o.budgetSeconds.toFixed(0)} s`));
   } else if (setThreads && plan.threads !== null) {
     setThreads(plan.threads);
   }

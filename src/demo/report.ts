@@ -166,6 +166,7 @@ examples, hyperparameters and seed; only the initial weights differ.</p>
 <div class="chart" style="height:300px"><canvas id="chart-finetune"></canvas></div>
 
 <h2>Pre-training</h2>
+${mlm ? '<p>The masked-LM model (BERT\'s objective, as large as the discriminator) trained for as many FLOPs as the ELECTRA run used.</p>' : ''}
 <table><tr><th>objective</th><th>model (layers x hidden)</th><th>parameters</th><th>updates</th><th>time</th><th>TFLOP</th><th>held-out AUC</th><th>held-out MLM acc.</th></tr>
 ${pretrainRows}</table>
 <div class="grid">

@@ -120,10 +120,17 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const objectives: Objective[] = compareMlm ? ['electra', 'mlm'] : ['electra'];
   for (const objective of objectives) {
     const modelName = `${objective}-${minutesLabel(minutes)}`;
-    const r = await stage<PretrainSummary>(`pretrain-${objective}`, { dataset: ref(dataset), minutes, seed, scale }, async () => {
-      announce(`[pretrain-${objective}] pre-training ${modelName} for ${minutes} min (progress: ${join('models', modelName, 'metrics.jsonl')})`);
+    // Masked LM gets the ELECTRA run's compute (FLOPs), as the paper compares them.
+    const electra = pretrained.get('electra');
+    const flopBudget = objective === 'mlm' && electra ? electra.data.stepFlops * electra.data.numTrainSteps : undefined;
+    const upstream = electra && objective === 'mlm' ? ref(electra) : ref(dataset);
+    const r = await stage<PretrainSummary>(`pretrain-${objective}`, { dataset: ref(dataset), upstream, minutes, seed, scale }, async () => {
+      announce(`[pretrain-${objective}] pre-training ${modelName} for ` +
+        `${flopBudget !== undefined ? `${(flopBudget / 1e12).toFixed(2)} TFLOP, the ELECTRA run's compute` : `${minutes} min`} ` +
+        `(progress: ${join('models', modelName, 'metrics.jsonl')})`);
       const s = await demoPretrain({
-        outputDir, scale, objective, modelName, vocabSize, seed, budgetSeconds, heldoutData: dirs.heldoutData, upstream: ref(dataset),
+        outputDir, scale, objective, modelName, vocabSize, seed, budgetSeconds, heldoutData: dirs.heldoutData, upstream,
+        ...(flopBudget !== undefined ? { flopBudget } : {}),
         // The trainer draws its bar on stderr only: not when the caller gave another stream.
         kernels: k, log: detail, note: live ? detail : announce, progressBar: stream === undefined,
       });
@@ -138,7 +145,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       return {
         summary: `${objective.toUpperCase()} ${model} (${(s.parameters / 1e6).toFixed(2)}M parameters): ${s.numTrainSteps}` +
           `${s.numTrainSteps < s.plannedSteps ? ` (of ${s.plannedSteps} planned, out of time)` : ''} updates of ` +
-          `${scale.trainBatchSize}x${scale.maxSeqLength} in ${s.trainSeconds.toFixed(0)} s; ${heldout}`,
+          `${scale.trainBatchSize}x${scale.maxSeqLength} (${(s.stepFlops * s.numTrainSteps / 1e12).toFixed(2)} TFLOP) in ${s.trainSeconds.toFixed(0)} s; ${heldout}`,
         data: s,
       };
     }, (s) => existsSync(s.finalCheckpoint));

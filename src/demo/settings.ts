@@ -7,7 +7,7 @@ export interface DemoOptions {
   outputDir?: string;
   /** Pre-training budget in minutes (default 7); the step count is derived from a measured step time. */
   minutes?: number;
-  /** Also pre-train a masked-LM model (BERT's objective) for the same time and fine-tune it the same way. */
+  /** Also pre-train a masked-LM model (BERT's objective) for the ELECTRA run's FLOPs and fine-tune it the same way. */
   compareMlm?: boolean;
   /** Seeds pre-training (initialisation, data order, masking) and the fine-tuning trials (default 1). */
   seed?: number;

@@ -69,15 +69,22 @@ test('pre-training text leaves out the Brown documents the fine-tuning dev sets 
 });
 
 test('the pre-training stages train for a measured budget and keep the final checkpoint only', () => {
+  const report = reportData(readFileSync(first.reportFile, 'utf8'));
+  const electra = report.pretraining.find((p) => p.summary.objective === 'electra')!.summary;
   for (const name of ['electra-0.1min', 'mlm-0.1min']) {
     const modelDir = join(dir, 'models', name);
     const checkpoints = listCheckpoints(modelDir);
     assert.equal(checkpoints.length, 1, `${name}: intermediate checkpoints are removed after the held-out evaluation`);
-    const plan = JSON.parse(readFileSync(join(modelDir, 'demo-plan.json'), 'utf8')) as { numTrainSteps: number; secondsPerStep: number };
-    assert.ok(plan.secondsPerStep > 0);
-    assert.equal(plan.numTrainSteps, Math.max(10, Math.floor(6 / plan.secondsPerStep)), 'steps = budget / measured step time');
+    const plan = JSON.parse(readFileSync(join(modelDir, 'demo-plan.json'), 'utf8')) as { numTrainSteps: number; secondsPerStep: number; stepFlops: number };
+    assert.ok(plan.secondsPerStep > 0 && plan.stepFlops > 0);
+    if (name.startsWith('electra')) {
+      assert.equal(plan.numTrainSteps, Math.max(10, Math.floor(6 / plan.secondsPerStep)), 'steps = budget / measured step time');
+    } else {
+      // Masked LM: the FLOPs the ELECTRA run used.
+      assert.equal(plan.numTrainSteps, Math.max(10, Math.floor((electra.stepFlops * electra.numTrainSteps) / plan.stepFlops)));
+    }
     // The plan's steps, or fewer where a slowed-down machine hit the 1.5x time limit.
-    const summary = reportData(readFileSync(first.reportFile, 'utf8')).pretraining.find((p) => p.summary.modelName === name)!.summary;
+    const summary = report.pretraining.find((p) => p.summary.modelName === name)!.summary;
     assert.equal(checkpoints[0]!.step, summary.numTrainSteps);
     assert.equal(summary.plannedSteps, plan.numTrainSteps);
     assert.ok(summary.numTrainSteps <= plan.numTrainSteps && summary.numTrainSteps > 0);
