@@ -6,13 +6,12 @@
 // dropout (QA with its beam search).
 import { kernels, type Kernels } from '../src/kernels/index.js';
 import { measurePeakGflops } from '../src/kernels/peak.js';
-import { bodyForwardFlops } from '../src/model/flops.js';
-import type { ElectraConfig } from '../src/model/config.js';
+import { qaForwardFlops, sentenceForwardFlops, trainingFlops } from '../src/finetune/flops.js';
 import { Rng } from '../src/nn/random.js';
 import { resolveHparams } from '../src/finetune/hparams.js';
 import { modelConfigFromHparams } from '../src/finetune/model/checkpoint.js';
 import { FinetuningModel, type BatchItem, type HeadSpec } from '../src/finetune/model/finetuning-model.js';
-import { QA_HIDDEN, type ElectraQaOptions } from '../src/finetune/model/heads.js';
+import type { ElectraQaOptions } from '../src/finetune/model/heads.js';
 import { LayerwiseAdamW } from '../src/finetune/model/optimizer.js';
 import { layerwiseLrScale } from '../src/finetune/layerwise-lr.js';
 import { KernelProfiler } from './profile.js';
@@ -40,20 +39,6 @@ function syntheticItems(task: string, batch: number, seqLen: number, firstLength
     const target = qa ? { startPosition: start, endPosition: start + rng.int(10), isImpossible: false } : rng.int(2);
     return { task, input: { inputIds, segmentIds }, target } as BatchItem;
   });
-}
-
-/** Matmul FLOPs of one forward pass of the reference's QA head in training (gold start). */
-function qaHeadFlops(c: ElectraConfig, batch: number, seqLen: number): number {
-  const T = batch * seqLen;
-  const H = c.hidden_size;
-  return 2 * T * H // start logits
-    + 2 * T * H * QA_HIDDEN + 2 * batch * H * QA_HIDDEN + 2 * T * QA_HIDDEN // end: token term, start term, logits
-    + 2 * T * H + 2 * batch * 2 * H * QA_HIDDEN + 2 * batch * QA_HIDDEN; // answerability
-}
-
-/** Extra matmul FLOPs of QA inference: the end logits of every beam start. */
-function qaBeamFlops(c: ElectraConfig, batch: number, seqLen: number, beam: number): number {
-  return batch * beam * (2 * c.hidden_size * QA_HIDDEN + 2 * seqLen * QA_HIDDEN);
 }
 
 interface Measured {
@@ -116,14 +101,14 @@ export async function run(): Promise<void> {
       model.run(inferItems, { training: false, stepSeed: 0, backward: false });
     });
     if (profile) report(`${name} inference`, steps + 1);
-    const head = qa ? qaHeadFlops(config, batch, seqLen) : 2 * batch * config.hidden_size * spec.numLabels;
-    const forward = bodyForwardFlops(config, batch, seqLen) + head;
-    const inferFlops = forward + (qa ? qaBeamFlops(config, batch, seqLen, hp.beam_size) - (head - qaHeadFlops(config, batch, seqLen)) : 0);
+    // Training conditions the QA end logits on the gold start, inference on the beam's starts.
+    const forward = qa ? qaForwardFlops(config, batch, seqLen, qaOptions, true) : sentenceForwardFlops(config, batch, seqLen, spec.numLabels);
+    const inferFlops = qa ? qaForwardFlops(config, batch, seqLen, qaOptions, false) : forward;
     rows.push({
       workload: name, batch, seq: seqLen,
       'train s/step': +train.seconds.toFixed(3),
       'train ex/s': +(batch / train.seconds).toFixed(1),
-      'train MFU': +((3 * forward) / train.seconds / 1e9 / peak).toFixed(3),
+      'train MFU': +(trainingFlops(forward) / train.seconds / 1e9 / peak).toFixed(3),
       'infer ex/s': +(batch / infer.seconds).toFixed(1),
       'infer MFU': +(inferFlops / infer.seconds / 1e9 / peak).toFixed(3),
     });
@@ -139,4 +124,7 @@ export async function run(): Promise<void> {
   bench('qa (squad)', { task: 'squad', kind: 'qa', style: 'electra', numLabels: 0 }, qaBatch, 384, 64);
   console.log(`ELECTRA-${size} fine-tuning on ${base.name}/${base.isa}/${base.threads} threads, measured peak ${peak.toFixed(1)} GFLOP/s`);
   console.log(table(rows));
+  console.log(JSON.stringify({
+    backend: `${base.name}/${base.isa}/${base.threads} threads`, model: `ELECTRA-${size}`, peakGflops: +peak.toFixed(1), workloads: rows,
+  }));
 }

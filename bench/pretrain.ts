@@ -1,16 +1,20 @@
 // `npm run bench -- pretrain [--steps N] [--batch B] [--seq S] [--size small|base|large] [--profile]`:
 // seconds per ELECTRA pre-training update, tokens/s, model FLOP utilization (matmul FLOPs of
-// generator + discriminator, 3x forward, against the measured fp32 peak) and peak RSS; with
-// --profile, where the time of one step goes, kernel by kernel.
+// generator + discriminator, 3x forward, against the fp32 peak measured in this run) and peak
+// RSS of training; then forward-only discriminator inference (ElectraDiscriminator, no dropout)
+// at the same batch and length: tokens/s and MFU. With --profile, where the time of one
+// training step goes, kernel by kernel.
 import { kernels } from '../src/kernels/index.js';
 import { measurePeakGflops } from '../src/kernels/peak.js';
 import { resolvePretrainingConfig, type ModelSize } from '../src/model/config.js';
-import { pretrainingStepFlops } from '../src/model/flops.js';
+import { ElectraDiscriminator } from '../src/model/discriminator.js';
+import { discriminatorForwardFlops, pretrainingStepFlops } from '../src/model/flops.js';
 import type { PretrainingInputs } from '../src/model/pretraining-model.js';
 import { Rng } from '../src/nn/random.js';
 import { BERT_SPECIAL_IDS } from '../src/pretrain/masking.js';
 import { Pretrainer } from '../src/pretrain/pretrainer.js';
 import { KernelProfiler } from './profile.js';
+import { table } from './util.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -58,13 +62,36 @@ export async function run(): Promise<void> {
     times.push((performance.now() - t0) / 1000);
     predictions += r.metrics.predictions;
   }
-  times.sort((a, b) => a - b);
-  const median = times[times.length >> 1]!;
+  const median = medianOf(times);
   const flops = pretrainingStepFlops(model.generatorConfig, model.discriminatorConfig, batch, seqLen, predictions / steps);
-  const peak = measurePeakGflops(1);
-  const achieved = flops.total / median / 1e9;
+  // Training's own peak RSS, read before the inference model adds its buffers.
   const rssMiB = process.resourceUsage().maxRSS / 1024;
-  const result: Record<string, unknown> = {
+  const stepStats = profile ? profiler.report() : [];
+
+  // Forward-only inference with the discriminator alone, as the library's ElectraDiscriminator runs it.
+  const discConfig = model.discriminatorConfig ?? model.generatorConfig;
+  const discriminator = new ElectraDiscriminator(base, discConfig, { maxBatch: batch, maxSeqLen: seqLen });
+  discriminator.params.initialize(3);
+  const inferBatch = data[0]!;
+  const infer = (): void => {
+    discriminator.forward(inferBatch.inputIds, inferBatch.segmentIds, inferBatch.inputMask, batch, seqLen);
+  };
+  infer(); // warm-up
+  const inferTimes: number[] = [];
+  for (let i = 0; i < Math.max(steps, 3); i++) {
+    const t0 = performance.now();
+    infer();
+    inferTimes.push((performance.now() - t0) / 1000);
+  }
+  const inferMedian = medianOf(inferTimes);
+  const inferFlops = discriminatorForwardFlops(discConfig, batch, seqLen);
+
+  // The best of a few peak measurements: on a shared machine one can land on a busy moment,
+  // and a low peak would flatter the MFU.
+  const peak = Math.max(...[0, 1, 2].map(() => measurePeakGflops(0.5).gflops));
+  const achieved = flops.total / median / 1e9;
+  const inferAchieved = inferFlops / inferMedian / 1e9;
+  const result = {
     backend: `${base.name}/${base.isa}/${base.threads} threads`,
     model: `ELECTRA-${size}`,
     batch,
@@ -74,13 +101,28 @@ export async function run(): Promise<void> {
     tokensPerSecond: Math.round((batch * seqLen) / median),
     stepGflop: +(flops.total / 1e9).toFixed(1),
     achievedGflops: +achieved.toFixed(1),
-    peakGflops: +peak.gflops.toFixed(1),
-    mfu: +(achieved / peak.gflops).toFixed(3),
+    peakGflops: +peak.toFixed(1),
+    mfu: +(achieved / peak).toFixed(3),
     peakRssMiB: Math.round(rssMiB),
+    inferSecondsPerBatch: +inferMedian.toFixed(3),
+    inferTokensPerSecond: Math.round((batch * seqLen) / inferMedian),
+    inferGflop: +(inferFlops / 1e9).toFixed(1),
+    inferMfu: +(inferAchieved / peak).toFixed(3),
   };
-  console.log(JSON.stringify(result));
+  console.log(`ELECTRA-${size} pre-training on ${result.backend}, batch ${batch} x seq ${seqLen}, measured peak ${result.peakGflops} GFLOP/s`);
+  console.log(table([
+    {
+      workload: 'training (gen + disc)', 's/batch': result.secondsPerStep, 'tokens/s': result.tokensPerSecond,
+      GFLOP: result.stepGflop, MFU: result.mfu,
+    },
+    {
+      workload: 'inference (disc forward)', 's/batch': result.inferSecondsPerBatch, 'tokens/s': result.inferTokensPerSecond,
+      GFLOP: result.inferGflop, MFU: result.inferMfu,
+    },
+  ]));
+  console.log(`peak RSS of training: ${result.peakRssMiB} MiB`);
   if (profile) {
-    const stats = profiler.report();
+    const stats = stepStats;
     const kernelMs = stats.reduce((s, x) => s + x.ms, 0) / steps;
     console.log(`per step: ${(median * 1000).toFixed(0)} ms, kernels ${kernelMs.toFixed(0)} ms, JS outside kernels ${(median * 1000 - kernelMs).toFixed(0)} ms`);
     for (const s of stats.slice(0, 30)) {
@@ -88,4 +130,10 @@ export async function run(): Promise<void> {
       console.log(`${(s.ms / steps).toFixed(1).padStart(8)} ms  ${String(s.calls / steps).padStart(5)} calls  ${s.name}${gflops}`);
     }
   }
+  console.log(JSON.stringify(result));
+}
+
+function medianOf(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[sorted.length >> 1]!;
 }

@@ -14,6 +14,16 @@ export function bodyForwardFlops(c: ElectraConfig, batch: number, seqLen: number
   return project + c.num_hidden_layers * perLayer;
 }
 
+/** Forward FLOPs of the discriminator head (dense H -> H, then H -> 1) over batch x seqLen tokens. */
+export function discriminatorHeadForwardFlops(c: ElectraConfig, batch: number, seqLen: number): number {
+  return 2 * batch * seqLen * c.hidden_size * (c.hidden_size + 1);
+}
+
+/** Forward FLOPs of discriminator inference (ElectraDiscriminator.forward): body and head. */
+export function discriminatorForwardFlops(c: ElectraConfig, batch: number, seqLen: number): number {
+  return bodyForwardFlops(c, batch, seqLen) + discriminatorHeadForwardFlops(c, batch, seqLen);
+}
+
 export interface StepFlops {
   generator: number;
   discriminator: number;
@@ -29,7 +39,6 @@ export function pretrainingStepFlops(
 ): StepFlops {
   const genHead = 2 * predictions * gen.hidden_size * gen.embedding_size + 2 * predictions * gen.embedding_size * gen.vocab_size;
   const generator = 3 * (bodyForwardFlops(gen, batch, seqLen) + genHead);
-  const T = batch * seqLen;
-  const discriminator = disc ? 3 * (bodyForwardFlops(disc, batch, seqLen) + 2 * T * disc.hidden_size * (disc.hidden_size + 1)) : 0;
+  const discriminator = disc ? 3 * discriminatorForwardFlops(disc, batch, seqLen) : 0;
   return { generator, discriminator, total: generator + discriminator };
 }
