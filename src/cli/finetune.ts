@@ -20,6 +20,11 @@ as google-research/electra's run_finetuning.py does, on this machine's CPU.
 Results: DIR/models/NAME/results/<tasks>_results.txt (and .json with the median over trials);
 models: DIR/models/NAME/finetuning_models/<tasks>_model_<trial> (HF folders);
 QA predictions: DIR/models/NAME/results/<tasks>_qa/.
+
+With "save_checkpoints_steps": N, training saves a checkpoint every N updates into the trial's
+model folder (and on Ctrl-C). Re-running the same command resumes from it and skips the trials
+already done (recorded in finetuning_models/<tasks>_progress.json); delete that file and the
+model folders to start over.
 `;
 
 export const finetuneCommand: Command = {
@@ -30,6 +35,13 @@ export const finetuneCommand: Command = {
       process.stdout.write(usage);
       return 0;
     }
+    const controller = new AbortController();
+    const onSigint = (): void => {
+      if (controller.signal.aborted) process.exit(130); // a second Ctrl-C: stop now
+      process.stderr.write('\nelectra finetune: stopping after this update and saving a checkpoint (Ctrl-C again to stop at once)\n');
+      controller.abort();
+    };
+    process.on('SIGINT', onSigint);
     try {
       const flags = parseFlags('finetune', argv, { values: ['data-dir', 'model-name', 'hparams'] });
       const dataDir = requireValue('finetune', flags, 'data-dir');
@@ -42,7 +54,11 @@ export const finetuneCommand: Command = {
       }
       const { hparams, ignored } = resolveHparams({ ...given, data_dir: dataDir, model_name: modelName }, where);
       if (ignored.length > 0) process.stderr.write(`ignoring reference-only hparams: ${ignored.join(', ')}\n`);
-      const result = runFinetuning({ hparams });
+      const kill = /^(\d+):(\d+)$/.exec(process.env['ELECTRA_TEST_KILL_IN_CHECKPOINT'] ?? '');
+      const result = runFinetuning({
+        hparams, signal: controller.signal, ...(kill ? { killInCheckpoint: { trial: Number(kill[1]), step: Number(kill[2]) } } : {}),
+      });
+      if (result.interrupted) return 130;
       // The per-trial results are in the log (stderr); stdout gets where they were written.
       if (result.trials.length > 0) process.stdout.write(`${result.paths.resultsTxt}\n${result.paths.resultsJson}\n`);
       return 0;
@@ -52,6 +68,8 @@ export const finetuneCommand: Command = {
         return 2;
       }
       throw err;
+    } finally {
+      process.removeListener('SIGINT', onSigint);
     }
   },
 };

@@ -2,6 +2,8 @@
 // pre-trained encoder plus fresh task heads, trained on the mixed, shuffled training features
 // of all tasks with layer-wise learning rates, then evaluated on dev; results per trial and
 // their median go to <data_dir>/models/<model_name>/results, models to .../finetuning_models.
+// Training writes a checkpoint every save_checkpoints_steps into the trial's model folder;
+// re-running the same command resumes from it, and skips the trials already done.
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { kernels as defaultKernels, type Kernels } from '../kernels/index.js';
@@ -30,6 +32,13 @@ import {
 } from './model/checkpoint.js';
 import { LayerwiseAdamW } from './model/optimizer.js';
 import type { ElectraQaOptions } from './model/heads.js';
+import { latestCheckpoint, listCheckpoints, removeStaleCheckpointFiles, retireCheckpoint } from '../io/checkpoint-folders.js';
+import {
+  readFinetuningState, restoreFinetuningCheckpoint, writeFinetuningCheckpoint, type FinetuningTrainingState,
+} from './model/training-checkpoint.js';
+import {
+  evaluationFingerprint, newProgress, progressFile, readProgress, trainingFingerprint, writeProgress, type RunProgress,
+} from './progress.js';
 
 export interface FinetuneOptions {
   hparams: FinetuningHparams;
@@ -40,6 +49,12 @@ export interface FinetuneOptions {
   progressStream?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   /** Builds the tasks (default: getTasks, from hparams.task_names). */
   makeTasks?: (ctx: TaskContext) => AnyTask[];
+  /** When aborted, training stops after the current update and saves a checkpoint there. */
+  signal?: AbortSignal;
+  /** Crash tests: SIGKILL this process halfway through writing this checkpoint. */
+  killInCheckpoint?: { trial: number; step: number };
+  /** Called after every update with the trial and the updates done in it. */
+  onStep?: (trial: number, step: number) => void;
 }
 
 export interface FinetuneResult {
@@ -51,6 +66,12 @@ export interface FinetuneResult {
   /** The fine-tuned model folder of each trial. */
   modelDirs: string[];
   paths: FinetuningPaths;
+  /** Stopped by the signal (a checkpoint was saved; rerunning resumes). */
+  interrupted: boolean;
+  /** The trials skipped because an earlier run of the same command had done them. */
+  skippedTrials: number[];
+  /** Per trial, the step its training resumed from (absent: it started afresh or was skipped). */
+  resumedFrom: Map<number, number>;
 }
 
 /** The tasks whose data lives in <data_dir>/finetuning_data/<task>. */
@@ -345,22 +366,70 @@ export function runFinetuning(opts: FinetuneOptions): FinetuneResult {
 
   const trials: Map<string, MetricList>[] = [];
   const modelDirs: string[] = [];
-  for (let trial = 1; trial <= hp.num_trials; trial++) {
+  const skippedTrials: number[] = [];
+  const resumedFrom = new Map<number, number>();
+  // What an earlier run of the same command finished (training only: evaluating alone redoes nothing).
+  const progressPath = progressFile(dirname(paths.modelDir), hp.task_names);
+  let progress: RunProgress | null = null;
+  let evalFingerprint = '';
+  if (hp.do_train) {
+    const weightFiles = source ? source.folder.weightFiles.map((f) => join(source.dir, f)) : null;
+    const fingerprint = trainingFingerprint(hp, weightFiles, train);
+    evalFingerprint = evaluationFingerprint(fingerprint, hp, hp.do_eval ? tasks.map((t) => t.getExamples('dev')) : []);
+    progress = readProgress(progressPath);
+    if (progress && progress.fingerprint !== fingerprint) {
+      log(`${progressPath} records a run with other settings, data or starting weights: starting over`);
+      progress = null;
+    }
+    progress ??= newProgress(fingerprint);
+  }
+  let interrupted = false;
+  for (let trial = 1; trial <= hp.num_trials && !interrupted; trial++) {
     const seed = (hp.seed + trial - 1) >>> 0;
     const modelDir = `${paths.modelDir}_${trial}`;
     modelDirs.push(modelDir);
+    const record = progress?.trials[String(trial)];
+    const evaluated = record?.evaluation && (!hp.do_eval || record.evaluation.fingerprint === evalFingerprint) ? record.evaluation : null;
+    if (record?.trained && (evaluated || !hp.do_eval)) {
+      log(`== ${taskNames}: trial ${trial}/${hp.num_trials} was done by an earlier run of this command (${progressPath}): skipped`);
+      skippedTrials.push(trial);
+      if (hp.do_eval && evaluated) {
+        trials.push(new Map(evaluated.results));
+        writeResults(paths, trials);
+      }
+      continue;
+    }
     log(`== ${taskNames}: model=${hp.model_name}, trial ${trial}/${hp.num_trials}, seed ${seed}`);
     const model = new FinetuningModel(k, config, specs, { maxBatch, maxSeqLen: hp.max_seq_length, qa });
-    if (hp.do_train) {
+    if (hp.do_train && record?.trained && existsSync(join(modelDir, 'config.json'))) {
+      loadWeights(model, readFinetuningFolder(modelDir), tasks.length === 1 ? tasks[0]!.name : undefined);
+      log(`the trained model ${modelDir} is kept from an earlier run of this command`);
+    } else if (hp.do_train) {
       model.initialize(seed);
       if (source) {
         const report = loadWeights(model, source, tasks.length === 1 ? tasks[0]!.name : undefined);
         if (report.loadedHeads.length > 0) log(`continuing the ${report.loadedHeads.join(', ')} head(s) from ${source.dir}`);
       }
-      rmSync(modelDir, { recursive: true, force: true });
-      trainTrial(model, train, trainSteps, stepsPerEpoch, seed, hp, k, log, opts.progressStream, `${taskNames} trial ${trial}/${hp.num_trials}`);
+      const run = progress!;
+      const resume = resumableCheckpoint(modelDir, run.fingerprint, trial, log);
+      if (!resume) rmSync(modelDir, { recursive: true, force: true });
+      const outcome = trainTrial(model, train, trainSteps, stepsPerEpoch, seed, hp, k, log, opts.progressStream,
+        `${taskNames} trial ${trial}/${hp.num_trials}`, {
+          dir: modelDir, trial, fingerprint: run.fingerprint, resume, signal: opts.signal, onStep: opts.onStep,
+          killAtStep: opts.killInCheckpoint?.trial === trial ? opts.killInCheckpoint.step : undefined,
+        });
+      if (resume) resumedFrom.set(trial, resume.step);
+      if (outcome.interrupted) {
+        log(`stopped at step ${outcome.step} of trial ${trial}; the checkpoint is saved: rerun the same command to resume`);
+        interrupted = true;
+        break;
+      }
       saveFinetunedModel(modelDir, model, { vocab, doLowerCase: hp.do_lower_case, saved });
       log(`saved ${modelDir}`);
+      run.trials[String(trial)] = { trained: true, evaluation: null };
+      writeProgress(progressPath, run);
+      // The saved model supersedes the training checkpoints.
+      for (const c of listCheckpoints(modelDir)) retireCheckpoint(modelDir, c.dir);
     } else {
       const from = existsSync(join(modelDir, 'config.json')) ? readFinetuningFolder(modelDir) : source;
       if (!from) throw new UsageError(`do_train is off and there is no fine-tuned model at ${modelDir} to evaluate`);
@@ -382,12 +451,34 @@ export function runFinetuning(opts: FinetuneOptions): FinetuneResult {
       if (hp.write_test_outputs && trial <= hp.n_writes_test) {
         for (const task of tasks) writeTestPredictions(model, task, hp, paths, trial, log);
       }
+      if (progress) {
+        progress.trials[String(trial)] = { trained: true, evaluation: { fingerprint: evalFingerprint, results: [...results] } };
+        writeProgress(progressPath, progress);
+      }
     }
     if (trial !== hp.num_trials && !hp.keep_all_models) rmSync(modelDir, { recursive: true, force: true });
   }
   const med = medianResults(trials);
   if (trials.length > 1) for (const [task, r] of med) log(`${task} (median of ${trials.length}): ${formatResults(r)}`);
-  return { trials, median: med, trainSteps, modelDirs, paths };
+  return { trials, median: med, trainSteps, modelDirs, paths, interrupted, skippedTrials, resumedFrom };
+}
+
+/** The newest checkpoint in a trial's folder that this run wrote, if any (stale staging folders are removed). */
+function resumableCheckpoint(
+  modelDir: string, fingerprint: string, trial: number, log: (s: string) => void,
+): FinetuningTrainingState | null {
+  const stale = removeStaleCheckpointFiles(modelDir);
+  if (stale.length > 0) log(`removed ${stale.length} unfinished checkpoint folder(s) in ${modelDir}`);
+  const latest = latestCheckpoint(modelDir);
+  if (!latest) return null;
+  const state = readFinetuningState(latest.dir);
+  if (state.fingerprint !== fingerprint || state.trial !== trial) {
+    log(`${latest.dir} is from a run with other settings, data or starting weights: not resuming from it`);
+    return null;
+  }
+  if (state.step !== latest.step) throw new Error(`${latest.dir}: its training state says step ${state.step}`);
+  log(`resuming trial ${trial} from ${latest.dir} (step ${state.step} of ${state.trainSteps})`);
+  return state;
 }
 
 function writeResults(paths: FinetuningPaths, trials: Map<string, MetricList>[]): void {
@@ -399,11 +490,27 @@ function writeResults(paths: FinetuningPaths, trials: Map<string, MetricList>[])
   writeFileAtomic(paths.resultsJson, [JSON.stringify(json, null, 2) + '\n']);
 }
 
-/** The training loop of one trial: each epoch a fresh shuffle split into batches (the last one smaller). */
+interface TrialCheckpointing {
+  /** The trial's model folder (checkpoints go to its checkpoint-<step>/). */
+  dir: string;
+  trial: number;
+  fingerprint: string;
+  /** The checkpoint to continue from (its weights are restored here). */
+  resume: FinetuningTrainingState | null;
+  signal: AbortSignal | undefined;
+  onStep: FinetuneOptions['onStep'];
+  killAtStep: number | undefined;
+}
+
+/**
+ * The training loop of one trial: each epoch a fresh shuffle split into batches (the last one
+ * smaller). Resuming replays the shuffles of the epochs before the checkpoint's, so the data
+ * order, dropout and learning rates continue exactly as without the interruption.
+ */
 function trainTrial(
   model: FinetuningModel, items: BatchItem[], steps: number, stepsPerEpoch: number, seed: number, hp: FinetuningHparams,
-  k: Kernels, log: (s: string) => void, stream: FinetuneOptions['progressStream'], label: string,
-): void {
+  k: Kernels, log: (s: string) => void, stream: FinetuneOptions['progressStream'], label: string, ckpt: TrialCheckpointing,
+): { interrupted: boolean; step: number } {
   const numLayers = model.config.num_hidden_layers;
   const optimizer = new LayerwiseAdamW(k, model.params,
     (name) => layerwiseLrScale(name, { numLayers, decay: hp.layerwise_lr_decay, fixTop: hp.layerwise_lr_decay_fix_top }),
@@ -411,31 +518,62 @@ function trainTrial(
   const schedule: LrSchedule = {
     learningRate: hp.learning_rate, numTrainSteps: steps, numWarmupSteps: 0, lrDecayPower: 1, warmupProportion: hp.warmup_proportion,
   };
-  log(`training for ${steps} steps (${stepsPerEpoch} per epoch, batch ${hp.train_batch_size})`);
   const B = hp.train_batch_size;
+  const resume = ckpt.resume;
+  let step = 0;
+  if (resume) {
+    if (resume.trainSteps !== steps || resume.step >= steps || (resume.epoch - 1) * stepsPerEpoch + resume.batchInEpoch !== resume.step) {
+      throw new Error(`${ckpt.dir}: checkpoint-${resume.step} (epoch ${resume.epoch}, batch ${resume.batchInEpoch} of a run of ${resume.trainSteps} steps) does not fit this run of ${steps} steps, ${stepsPerEpoch} per epoch`);
+    }
+    restoreFinetuningCheckpoint(join(ckpt.dir, `checkpoint-${resume.step}`), model, optimizer);
+    step = resume.step;
+  } else {
+    log(`training for ${steps} steps (${stepsPerEpoch} per epoch, batch ${B})`);
+  }
   const shuffle = new Rng(mix32((seed ^ STREAM_SHUFFLE) >>> 0));
   const epochs = Math.ceil(steps / stepsPerEpoch);
-  let step = 0;
+  const firstEpoch = Math.floor(step / stepsPerEpoch) + 1;
+  const save = (epoch: number, batchInEpoch: number, lossSum: number, examples: number, kill: boolean): void => {
+    writeFinetuningCheckpoint(ckpt.dir, model, optimizer, {
+      trial: ckpt.trial, seed, step, trainSteps: steps, epoch, batchInEpoch, epochLossSum: lossSum, epochExamples: examples,
+      fingerprint: ckpt.fingerprint,
+    }, kill ? () => process.kill(process.pid, 'SIGKILL') : undefined);
+  };
   for (let epoch = 1; epoch <= epochs; epoch++) {
     const order = items.map((_, i) => i);
     for (let i = order.length - 1; i > 0; i--) {
       const j = shuffle.int(i + 1);
       [order[i], order[j]] = [order[j]!, order[i]!];
     }
-    const inEpoch = Math.min(stepsPerEpoch, steps - step);
+    if (epoch < firstEpoch) continue; // replayed: done before the checkpoint
+    const epochStart = (epoch - 1) * stepsPerEpoch;
+    const inEpoch = Math.min(stepsPerEpoch, steps - epochStart);
+    // A checkpoint inside this epoch carries its loss so far; one at its end belongs to the epoch before.
+    const resumed = resume !== null && epoch === resume.epoch;
+    let lossSum = resumed ? resume.epochLossSum : 0;
+    let examples = resumed ? resume.epochExamples : 0;
     const progress = new Progress({ label: `${label} epoch ${epoch}/${epochs}`, total: inEpoch, unit: 'items', stream });
-    let lossSum = 0;
-    let examples = 0;
-    for (let b = 0; b < inEpoch; b++, step++) {
+    for (let b = step - epochStart; b < inEpoch; b++) {
       const batch = order.slice(b * B, (b + 1) * B).map((i) => items[i]!);
       model.params.zeroGrads();
       const r = model.run(batch, { training: true, stepSeed: mix32((mix32(seed ^ STREAM_DROPOUT) ^ Math.imul(step + 1, 0x9e3779b1)) >>> 0), backward: true });
       if (!Number.isFinite(r.loss)) throw new Error(`training diverged at step ${step}: loss ${r.loss}`);
       optimizer.update(learningRateAt(step, schedule));
+      step++;
       lossSum += r.loss;
       examples += batch.length;
       progress.update(b + 1);
+      ckpt.onStep?.(ckpt.trial, step);
+      const aborted = ckpt.signal?.aborted === true && step < steps;
+      if ((step % hp.save_checkpoints_steps === 0 && step < steps) || aborted) {
+        save(epoch, b + 1, lossSum, examples, ckpt.killAtStep === step);
+      }
+      if (aborted) {
+        progress.finish(`interrupted at step ${step}`);
+        return { interrupted: true, step };
+      }
     }
     progress.finish(`loss ${(lossSum / Math.max(1, examples)).toFixed(4)}`);
   }
+  return { interrupted: false, step };
 }

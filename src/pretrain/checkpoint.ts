@@ -3,28 +3,32 @@
 //   generator/               HF ElectraForMaskedLM folder
 //   optimizer.safetensors    AdamW moments per parameter (<name>.adam_m, <name>.adam_v)
 //   training_state.json      step, seed, data reader position, hparams (written last)
-// A checkpoint is built in a hidden staging folder, every file and folder fsynced, then renamed
-// into place, so a crash leaves either the whole checkpoint or a staging folder the next run
-// deletes. Old checkpoints are renamed away before deletion for the same reason.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+// Written atomically by io/checkpoint-folders.ts (staging folder, state file last, rename).
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { STATE_FILE, writeCheckpointFolder } from '../io/checkpoint-folders.js';
 import { FormatError } from '../io/errors.js';
-import { writeFileAtomic } from '../io/files.js';
 import { readHfFolder, writeHfFolder, type LoadedModelFolder } from '../io/hf-folder.js';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import type { TensorMap } from '../io/tensor.js';
 import type { PretrainingDatasetState } from '../data/pretraining-dataset.js';
 import type { ElectraPretrainingModel } from '../model/pretraining-model.js';
+import type { ParameterSet } from '../nn/params.js';
 import type { AdamW } from '../optim/adamw.js';
+
+/** The moment arenas of an AdamW (pre-training's or fine-tuning's layer-wise one). */
+export interface AdamMoments {
+  m: Float32Array;
+  v: Float32Array;
+}
 import { hfFolderFor, loadHfWeights, modelConfigFromHf, assertSameShape, type HfRole } from './hf-weights.js';
 
-export const STATE_FILE = 'training_state.json';
+export {
+  checkpointDirName, latestCheckpoint, listCheckpoints, removeStaleCheckpointFiles, STATE_FILE, type CheckpointInfo,
+} from '../io/checkpoint-folders.js';
 export const OPTIMIZER_FILE = 'optimizer.safetensors';
 export const STATE_FORMAT = 'electra-ts-pretraining-state';
 export const STATE_VERSION = 1;
-const CHECKPOINT_DIR = /^checkpoint-(\d+)$/;
-const STAGING_PREFIX = '.checkpoint-';
 
 export interface TrainingState {
   format: typeof STATE_FORMAT;
@@ -42,59 +46,6 @@ export interface TrainingState {
   hparams: Record<string, unknown>;
 }
 
-export interface CheckpointInfo {
-  step: number;
-  dir: string;
-}
-
-export function checkpointDirName(step: number): string {
-  return `checkpoint-${step}`;
-}
-
-/** Complete checkpoints in modelDir (with a training_state.json), oldest first. */
-export function listCheckpoints(modelDir: string): CheckpointInfo[] {
-  if (!existsSync(modelDir)) return [];
-  const out: CheckpointInfo[] = [];
-  for (const name of readdirSync(modelDir)) {
-    const m = CHECKPOINT_DIR.exec(name);
-    if (!m) continue;
-    const dir = join(modelDir, name);
-    if (existsSync(join(dir, STATE_FILE))) out.push({ step: Number(m[1]), dir });
-  }
-  return out.sort((a, b) => a.step - b.step);
-}
-
-export function latestCheckpoint(modelDir: string): CheckpointInfo | null {
-  return listCheckpoints(modelDir).at(-1) ?? null;
-}
-
-/** Deletes staging and half-deleted folders a killed run left behind; returns their names. */
-export function removeStaleCheckpointFiles(modelDir: string): string[] {
-  if (!existsSync(modelDir)) return [];
-  const stale = readdirSync(modelDir).filter((n) => n.startsWith(STAGING_PREFIX));
-  for (const name of stale) rmSync(join(modelDir, name), { recursive: true, force: true });
-  return stale;
-}
-
-function fsyncPath(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** fsyncs every file and folder under dir (files written by other helpers included). */
-function fsyncTree(dir: string): void {
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) fsyncTree(path);
-    else fsyncPath(path);
-  }
-  fsyncPath(dir);
-}
-
 export interface WriteCheckpointOptions {
   model: ElectraPretrainingModel;
   optimizer: AdamW;
@@ -107,52 +58,54 @@ export interface WriteCheckpointOptions {
   onStaged?: (stagingDir: string) => void;
 }
 
+/** AdamW's moments as tensors <name>.adam_m and <name>.adam_v per parameter. */
+export function adamSlots(ps: ParameterSet, moments: AdamMoments): TensorMap {
+  const slots: TensorMap = new Map();
+  for (const ref of ps.entries) {
+    const slice = (a: Float32Array): Float32Array => Float32Array.from(a.subarray(ref.offset, ref.offset + ref.size));
+    slots.set(`${ref.name}.adam_m`, { shape: [...ref.shape], data: slice(moments.m) });
+    slots.set(`${ref.name}.adam_v`, { shape: [...ref.shape], data: slice(moments.v) });
+  }
+  return slots;
+}
+
+/** Copies the moments adamSlots wrote (read back from `file`) into the optimizer's arenas. */
+export function restoreAdamSlots(slots: TensorMap, file: string, ps: ParameterSet, moments: AdamMoments): void {
+  for (const ref of ps.entries) {
+    for (const [suffix, arena] of [['adam_m', moments.m], ['adam_v', moments.v]] as const) {
+      const t = slots.get(`${ref.name}.${suffix}`);
+      if (!t || t.data.length !== ref.size) {
+        throw new FormatError(file, `${t ? `has ${t.data.length} values for` : 'has no'} '${ref.name}.${suffix}' (expected ${ref.size})`, `${ref.name}.${suffix}`);
+      }
+      arena.set(t.data, ref.offset);
+    }
+  }
+}
+
 /** Writes checkpoint-<step> atomically, then removes checkpoints beyond `keep`. Returns its folder. */
 export function writeCheckpoint(modelDir: string, opts: WriteCheckpointOptions): string {
   const { model, optimizer, state } = opts;
-  mkdirSync(modelDir, { recursive: true });
-  const final = join(modelDir, checkpointDirName(state.step));
-  const staging = join(modelDir, `${STAGING_PREFIX}${state.step}.partial-${process.pid}-${randomBytes(4).toString('hex')}`);
-  mkdirSync(staging);
-  try {
-    const ps = model.params;
-    const roles: HfRole[] = model.discriminatorConfig ? ['discriminator', 'generator'] : ['generator'];
-    for (const role of roles) {
-      const cfg = role === 'discriminator' ? model.discriminatorConfig! : model.generatorConfig;
-      writeHfFolder(join(staging, role), hfFolderFor(ps, cfg, role, opts.vocab, opts.doLowerCase));
-    }
-    const slots: TensorMap = new Map();
-    for (const ref of ps.entries) {
-      const slice = (a: Float32Array): Float32Array => Float32Array.from(a.subarray(ref.offset, ref.offset + ref.size));
-      slots.set(`${ref.name}.adam_m`, { shape: [...ref.shape], data: slice(optimizer.m) });
-      slots.set(`${ref.name}.adam_v`, { shape: [...ref.shape], data: slice(optimizer.v) });
-      // A parameter in no HF model would otherwise be lost.
-      if (ref.hfNames.length === 0) slots.set(ref.name, { shape: [...ref.shape], data: Float32Array.from(ref.value) });
-    }
-    writeSafetensors(join(staging, OPTIMIZER_FILE), slots, { format: 'electra-ts-adamw', step: String(state.step) });
-    opts.onStaged?.(staging);
-    const full: TrainingState = { format: STATE_FORMAT, version: STATE_VERSION, numParams: ps.size, ...state };
-    writeFileAtomic(join(staging, STATE_FILE), [JSON.stringify(full, null, 2) + '\n']);
-    fsyncTree(staging);
-    if (existsSync(final)) retire(modelDir, final);
-    renameSync(staging, final);
-    fsyncPath(modelDir);
-  } catch (err) {
-    rmSync(staging, { recursive: true, force: true });
-    throw err;
-  }
-  if (opts.keep > 0) {
-    for (const old of listCheckpoints(modelDir).slice(0, -opts.keep)) retire(modelDir, old.dir);
-  }
-  return final;
-}
-
-/** Renames a checkpoint to a staging name first, so a crash mid-delete never leaves a half checkpoint. */
-function retire(modelDir: string, dir: string): void {
-  const doomed = join(modelDir, `${STAGING_PREFIX}deleting-${randomBytes(4).toString('hex')}`);
-  renameSync(dir, doomed);
-  fsyncPath(modelDir);
-  rmSync(doomed, { recursive: true, force: true });
+  const ps = model.params;
+  const full: TrainingState = { format: STATE_FORMAT, version: STATE_VERSION, numParams: ps.size, ...state };
+  return writeCheckpointFolder(modelDir, {
+    step: state.step,
+    state: full,
+    keep: opts.keep,
+    ...(opts.onStaged ? { onStaged: opts.onStaged } : {}),
+    build: (staging) => {
+      const roles: HfRole[] = model.discriminatorConfig ? ['discriminator', 'generator'] : ['generator'];
+      for (const role of roles) {
+        const cfg = role === 'discriminator' ? model.discriminatorConfig! : model.generatorConfig;
+        writeHfFolder(join(staging, role), hfFolderFor(ps, cfg, role, opts.vocab, opts.doLowerCase));
+      }
+      const slots = adamSlots(ps, optimizer);
+      for (const ref of ps.entries) {
+        // A parameter in no HF model would otherwise be lost.
+        if (ref.hfNames.length === 0) slots.set(ref.name, { shape: [...ref.shape], data: Float32Array.from(ref.value) });
+      }
+      writeSafetensors(join(staging, OPTIMIZER_FILE), slots, { format: 'electra-ts-adamw', step: String(state.step) });
+    },
+  });
 }
 
 export function readTrainingState(dir: string): TrainingState {
@@ -208,14 +161,8 @@ export function restoreCheckpoint(dir: string, model: ElectraPretrainingModel, o
       if (!t) throw new FormatError(slotsPath, `parameter '${ref.name}' is in neither model folder nor ${OPTIMIZER_FILE}`, ref.name);
       ref.value.set(t.data);
     }
-    for (const [suffix, arena] of [['adam_m', optimizer.m], ['adam_v', optimizer.v]] as const) {
-      const t = slots.get(`${ref.name}.${suffix}`);
-      if (!t || t.data.length !== ref.size) {
-        throw new FormatError(slotsPath, `${t ? `has ${t.data.length} values for` : 'has no'} '${ref.name}.${suffix}' (expected ${ref.size})`, `${ref.name}.${suffix}`);
-      }
-      arena.set(t.data, ref.offset);
-    }
   }
+  restoreAdamSlots(slots, slotsPath, ps, optimizer);
   optimizer.step = state.step;
   return state;
 }
