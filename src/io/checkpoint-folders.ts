@@ -3,9 +3,10 @@
 // last, every file and folder fsynced, then renamed into place, so a crash leaves either the
 // whole checkpoint or a staging folder the next run deletes. Old checkpoints are renamed away
 // before deletion for the same reason.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { FormatError } from './errors.js';
 import { writeFileAtomic } from './files.js';
 
 /** The file that marks a checkpoint complete (written last). */
@@ -108,4 +109,29 @@ export function retireCheckpoint(dir: string, checkpoint: string): void {
   renameSync(checkpoint, doomed);
   fsyncPath(dir);
   rmSync(doomed, { recursive: true, force: true });
+}
+
+/**
+ * A checkpoint's state file, checked to be of `format` and `version` and to hold the given
+ * fields as non-negative integers (further checks are the caller's).
+ */
+export function readCheckpointState<T extends { format: string; version: number }>(
+  dir: string, format: T['format'], version: number, integerFields: readonly (keyof T & string)[],
+): T {
+  const path = join(dir, STATE_FILE);
+  let state: T;
+  try {
+    state = JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch (err) {
+    throw new FormatError(path, `cannot read the training state: ${(err as Error).message}`);
+  }
+  if (state.format !== format) throw new FormatError(path, `"format" is ${JSON.stringify(state.format)}, expected "${format}"`);
+  if (state.version !== version) throw new FormatError(path, `"version" is ${state.version}; this electra-ts reads version ${version}`);
+  for (const key of integerFields) {
+    const value = state[key];
+    if (!(Number.isInteger(value) && (value as number) >= 0)) {
+      throw new FormatError(path, `"${key}" must be a non-negative integer, got ${JSON.stringify(value)}`);
+    }
+  }
+  return state;
 }

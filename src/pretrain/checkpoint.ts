@@ -4,9 +4,9 @@
 //   optimizer.safetensors    AdamW moments per parameter (<name>.adam_m, <name>.adam_v)
 //   training_state.json      step, seed, data reader position, hparams (written last)
 // Written atomically by io/checkpoint-folders.ts (staging folder, state file last, rename).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { STATE_FILE, writeCheckpointFolder } from '../io/checkpoint-folders.js';
+import { readCheckpointState, STATE_FILE, writeCheckpointFolder } from '../io/checkpoint-folders.js';
 import { FormatError } from '../io/errors.js';
 import { readHfFolder, writeHfFolder, type LoadedModelFolder } from '../io/hf-folder.js';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
@@ -109,17 +109,8 @@ export function writeCheckpoint(modelDir: string, opts: WriteCheckpointOptions):
 }
 
 export function readTrainingState(dir: string): TrainingState {
-  const path = join(dir, STATE_FILE);
-  let state: TrainingState;
-  try {
-    state = JSON.parse(readFileSync(path, 'utf8')) as TrainingState;
-  } catch (err) {
-    throw new FormatError(path, `cannot read the training state: ${(err as Error).message}`);
-  }
-  if (state.format !== STATE_FORMAT) throw new FormatError(path, `"format" is ${JSON.stringify(state.format)}, expected "${STATE_FORMAT}"`);
-  if (state.version !== STATE_VERSION) throw new FormatError(path, `"version" is ${state.version}; this electra-ts reads version ${STATE_VERSION}`);
-  if (!Number.isInteger(state.step) || state.step < 0) throw new FormatError(path, `"step" must be a non-negative integer, got ${JSON.stringify(state.step)}`);
-  if (!Number.isInteger(state.seed)) throw new FormatError(path, `"seed" must be an integer, got ${JSON.stringify(state.seed)}`);
+  const state = readCheckpointState<TrainingState>(dir, STATE_FORMAT, STATE_VERSION, ['step']);
+  if (!Number.isInteger(state.seed)) throw new FormatError(join(dir, STATE_FILE), `"seed" must be an integer, got ${JSON.stringify(state.seed)}`);
   return state;
 }
 

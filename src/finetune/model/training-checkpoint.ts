@@ -4,9 +4,8 @@
 //   training_state.json      trial, step, data position, run fingerprint (written last)
 // Written atomically (io/checkpoint-folders.ts). The trial's shuffles and dropout derive from
 // (seed, epoch) and (seed, step), so step and data position are the whole random state.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { STATE_FILE, writeCheckpointFolder } from '../../io/checkpoint-folders.js';
+import { readCheckpointState, STATE_FILE, writeCheckpointFolder } from '../../io/checkpoint-folders.js';
 import { FormatError } from '../../io/errors.js';
 import { readSafetensors, writeSafetensors } from '../../io/safetensors.js';
 import type { TensorMap } from '../../io/tensor.js';
@@ -63,23 +62,9 @@ export function writeFinetuningCheckpoint(
 }
 
 export function readFinetuningState(dir: string): FinetuningTrainingState {
-  const path = join(dir, STATE_FILE);
-  let state: FinetuningTrainingState;
-  try {
-    state = JSON.parse(readFileSync(path, 'utf8')) as FinetuningTrainingState;
-  } catch (err) {
-    throw new FormatError(path, `cannot read the training state: ${(err as Error).message}`);
-  }
-  if (state.format !== FINETUNING_STATE_FORMAT) {
-    throw new FormatError(path, `"format" is ${JSON.stringify(state.format)}, expected "${FINETUNING_STATE_FORMAT}"`);
-  }
-  if (state.version !== FINETUNING_STATE_VERSION) {
-    throw new FormatError(path, `"version" is ${state.version}; this electra-ts reads version ${FINETUNING_STATE_VERSION}`);
-  }
-  for (const key of ['trial', 'seed', 'step', 'trainSteps', 'epoch', 'batchInEpoch', 'epochExamples', 'numParams'] as const) {
-    if (!Number.isInteger(state[key]) || state[key] < 0) throw new FormatError(path, `"${key}" must be a non-negative integer, got ${JSON.stringify(state[key])}`);
-  }
-  if (typeof state.fingerprint !== 'string') throw new FormatError(path, '"fingerprint" must be a string');
+  const state = readCheckpointState<FinetuningTrainingState>(dir, FINETUNING_STATE_FORMAT, FINETUNING_STATE_VERSION,
+    ['trial', 'seed', 'step', 'trainSteps', 'epoch', 'batchInEpoch', 'epochExamples', 'numParams']);
+  if (typeof state.fingerprint !== 'string') throw new FormatError(join(dir, STATE_FILE), '"fingerprint" must be a string');
   return state;
 }
 
