@@ -54,13 +54,12 @@ export {
 export type { PretrainingHparams, ResolvedPretrainingHparams } from './pretrain/hparams.js';
 export { runPretraining, evaluate as evaluatePretraining, checkRunInputs, NonFiniteLossError, METRICS_FILE } from './pretrain/run.js';
 export type { RunPretrainingOptions, RunPretrainingResult, StepLog, RunContext, EvalExtras } from './pretrain/run.js';
-export { rocAuc, MetricsAccumulator } from './pretrain/metrics.js';
 export {
   writeCheckpoint, restoreCheckpoint, listCheckpoints, latestCheckpoint, readTrainingState, readCheckpointFolders,
   checkpointDirName, STATE_FILE, OPTIMIZER_FILE,
 } from './pretrain/checkpoint.js';
 export type { TrainingState, CheckpointInfo, WriteCheckpointOptions } from './pretrain/checkpoint.js';
-export { EvalAccumulator, StreamingAuc, aucThresholds, formatEvalResults } from './pretrain/eval-metrics.js';
+export { EvalAccumulator, StreamingAuc, aucThresholds, formatEvalResults, rocAuc } from './pretrain/eval-metrics.js';
 export type { PretrainingEvalResults } from './pretrain/eval-metrics.js';
 export {
   loadPretrainingModel, loadDiscriminator, Discriminator, readPretrainedFolders, loadInitCheckpoint, pretrainingConfigFor,
@@ -69,11 +68,11 @@ export type {
   LoadedPretrainingModel, LoadPretrainingModelOptions, LoadDiscriminatorOptions, DiscriminateOptions, DiscriminatorResult,
   PretrainedFolders,
 } from './pretrain/load.js';
-export { hfConfigFor, modelConfigFromHf, hfTensors, loadHfWeights } from './pretrain/hf-weights.js';
+export { hfConfigFor, hfTensors, loadHfWeights } from './pretrain/hf-weights.js';
 export type { HfRole, LoadReport } from './pretrain/hf-weights.js';
 export { Pretrainer } from './pretrain/pretrainer.js';
 export type { PretrainerOptions, TrainStepReport } from './pretrain/pretrainer.js';
-export { resolvePretrainingConfig, discriminatorConfig, generatorConfig } from './model/config.js';
+export { resolvePretrainingConfig, discriminatorConfig, generatorConfig, hfConfigFromModel, modelConfigFromHf } from './model/config.js';
 export type { PretrainingConfig, ModelSize, ModelHparamOverrides } from './model/config.js';
 export { ElectraPretrainingModel } from './model/pretraining-model.js';
 export type { PretrainingInputs, PretrainingMetrics } from './model/pretraining-model.js';

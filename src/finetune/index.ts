@@ -63,10 +63,11 @@ export type { HeadKind, HeadSpec, FinetuningModelOptions, AnyHead, BatchItem, It
 export { LayerwiseAdamW, lrSegments } from './model/optimizer.js';
 export type { LrSegment } from './model/optimizer.js';
 export {
-  FINETUNING_CONFIG_KEY, modelConfigFromHparams, modelConfigFromHf, checkModelSize, readFinetuningFolder, loadWeights,
+  FINETUNING_CONFIG_KEY, modelConfigFromHparams, checkModelSize, readFinetuningFolder, loadWeights,
   saveFinetunedModel, hfArchitectureFor, headSpecsOf,
 } from './model/checkpoint.js';
 export type { SavedTask, SavedFinetuning, FinetuningFolder, LoadReport, SaveOptions } from './model/checkpoint.js';
+export { modelConfigFromHf } from '../model/config.js';
 export { runFinetuning, evaluateTask, medianResults, resolvePretrainedFolder } from './runner.js';
 export type { FinetuneOptions, FinetuneResult, TaskEvaluation } from './runner.js';
 export { FinetunedModel } from './inference.js';

@@ -1,6 +1,8 @@
 // Model and pre-training hyperparameters. Field names follow the reference
 // (configure_pretraining.PretrainingConfig) and HuggingFace's ElectraConfig, so configs
 // and checkpoints read the same as upstream ones.
+import { FormatError } from '../io/errors.js';
+import { defaultElectraConfig, type ElectraArchitecture, type ElectraConfig as HfConfig } from '../io/hf-config.js';
 
 /** HuggingFace ElectraConfig fields (the subset that shapes the network). */
 export interface ElectraConfig {
@@ -168,19 +170,47 @@ export function generatorConfig(cfg: PretrainingConfig, disc: ElectraConfig = di
   };
 }
 
-export type HfArchitecture = 'ElectraForPreTraining' | 'ElectraForMaskedLM';
-
-/** A HuggingFace config.json object for one of the two exported models. */
-export function toHfConfig(cfg: ElectraConfig, architecture: HfArchitecture): Record<string, unknown> {
-  return {
+/**
+ * The config.json of a model with this network and HF class (transformers' defaults for the
+ * rest; `extra` keys and labels may be given in `more`).
+ */
+export function hfConfigFromModel(cfg: ElectraConfig, architecture: ElectraArchitecture, more: Partial<HfConfig> = {}): HfConfig {
+  return defaultElectraConfig({
     architectures: [architecture],
-    model_type: 'electra',
-    ...cfg,
-    pad_token_id: 0,
-    position_embedding_type: 'absolute',
-    summary_type: 'first',
-    summary_use_proj: true,
-    summary_activation: 'gelu',
-    summary_last_dropout: 0.1,
+    vocab_size: cfg.vocab_size,
+    embedding_size: cfg.embedding_size,
+    hidden_size: cfg.hidden_size,
+    num_hidden_layers: cfg.num_hidden_layers,
+    num_attention_heads: cfg.num_attention_heads,
+    intermediate_size: cfg.intermediate_size,
+    hidden_act: cfg.hidden_act,
+    hidden_dropout_prob: cfg.hidden_dropout_prob,
+    attention_probs_dropout_prob: cfg.attention_probs_dropout_prob,
+    max_position_embeddings: cfg.max_position_embeddings,
+    type_vocab_size: cfg.type_vocab_size,
+    initializer_range: cfg.initializer_range,
+    layer_norm_eps: cfg.layer_norm_eps,
+    ...more,
+  });
+}
+
+/** The network-shaping fields of an HF config.json as the model's config; `file` names it in errors. */
+export function modelConfigFromHf(c: HfConfig, file: string): ElectraConfig {
+  // transformers' "gelu" is the exact erf GELU the model implements.
+  if (c.hidden_act !== 'gelu') throw new FormatError(file, `"hidden_act" is "${c.hidden_act}"; electra-ts implements "gelu" (exact, as ELECTRA)`);
+  return {
+    vocab_size: c.vocab_size,
+    embedding_size: c.embedding_size,
+    hidden_size: c.hidden_size,
+    num_hidden_layers: c.num_hidden_layers,
+    num_attention_heads: c.num_attention_heads,
+    intermediate_size: c.intermediate_size,
+    hidden_act: 'gelu',
+    hidden_dropout_prob: c.hidden_dropout_prob,
+    attention_probs_dropout_prob: c.attention_probs_dropout_prob,
+    max_position_embeddings: c.max_position_embeddings,
+    type_vocab_size: c.type_vocab_size,
+    initializer_range: c.initializer_range,
+    layer_norm_eps: c.layer_norm_eps,
   };
 }

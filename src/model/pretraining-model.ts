@@ -40,7 +40,7 @@ export interface PretrainingStepOptions {
   fixedSamples?: Int32Array;
 }
 
-/** Sums and counts for one batch (see pretrain/metrics.ts for the ratios). Losses are the batch means. */
+/** Sums and counts for one batch (see pretrain/eval-metrics.ts for the ratios). Losses are the batch means. */
 export interface PretrainingMetrics {
   totalLoss: number;
   /** masked_lm_loss: mean generator cross-entropy over the predictions. */

@@ -21,7 +21,8 @@ export interface AdamMoments {
   m: Float32Array;
   v: Float32Array;
 }
-import { hfFolderFor, loadHfWeights, modelConfigFromHf, assertSameShape, type HfRole } from './hf-weights.js';
+import { modelConfigFromHf } from '../model/config.js';
+import { hfFolderFor, loadHfWeights, assertSameShape, type HfRole } from './hf-weights.js';
 
 export {
   checkpointDirName, latestCheckpoint, listCheckpoints, removeStaleCheckpointFiles, STATE_FILE, type CheckpointInfo,

@@ -3,9 +3,34 @@
 // discriminator's per-example loss mean, and accuracy, precision, recall and AUC over the
 // tokens. AUC is tf.metrics.auc's: 200 thresholds, ROC, trapezoidal, over every position of the
 // batch with padding counted as label 0 and probability 0 (the reference multiplies both by
-// the input mask).
+// the input mask). Also an exact AUC over real tokens only (ties count 1/2), as an extra.
 import type { PretrainingMetrics } from '../model/pretraining-model.js';
-import { rocAuc } from './metrics.js';
+
+/** Exact area under the ROC curve of scores for binary labels; NaN when a class is absent. */
+export function rocAuc(scores: ArrayLike<number>, labels: ArrayLike<number>, n = scores.length): number {
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  order.sort((a, b) => scores[a]! - scores[b]!);
+  // Mann-Whitney U with average ranks over tied scores.
+  let positives = 0;
+  let rankSum = 0;
+  let i = 0;
+  while (i < n) {
+    let j = i;
+    while (j + 1 < n && scores[order[j + 1]!] === scores[order[i]!]) j++;
+    const averageRank = (i + j) / 2 + 1;
+    for (let t = i; t <= j; t++) {
+      if (labels[order[t]!]) {
+        positives++;
+        rankSum += averageRank;
+      }
+    }
+    i = j + 1;
+  }
+  const negatives = n - positives;
+  if (positives === 0 || negatives === 0) return NaN;
+  return (rankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
+}
 
 export const AUC_THRESHOLDS = 200;
 const KEPSILON = 1e-7;

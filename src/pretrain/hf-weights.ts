@@ -1,11 +1,11 @@
 // Between the pre-training model's parameter arena and HuggingFace model folders: the
 // discriminator as ElectraForPreTraining, the generator as ElectraForMaskedLM, each parameter
 // under the HF name(s) the model declared (the shared embeddings go to both folders).
-import { defaultElectraConfig, type ElectraArchitecture, type ElectraConfig as HfElectraConfig } from '../io/hf-config.js';
+import type { ElectraArchitecture, ElectraConfig as HfElectraConfig } from '../io/hf-config.js';
 import { FormatError } from '../io/errors.js';
 import type { LoadedModelFolder, ModelFolder } from '../io/hf-folder.js';
 import { shapeString, type TensorMap } from '../io/tensor.js';
-import type { ElectraConfig } from '../model/config.js';
+import { hfConfigFromModel, type ElectraConfig } from '../model/config.js';
 import type { ParameterSet } from '../nn/params.js';
 
 export type HfRole = 'discriminator' | 'generator';
@@ -17,43 +17,7 @@ export const ROLE_ARCHITECTURE: Record<HfRole, ElectraArchitecture> = {
 
 /** The config.json of one of the exported models. */
 export function hfConfigFor(cfg: ElectraConfig, role: HfRole): HfElectraConfig {
-  return defaultElectraConfig({
-    architectures: [ROLE_ARCHITECTURE[role]],
-    vocab_size: cfg.vocab_size,
-    embedding_size: cfg.embedding_size,
-    hidden_size: cfg.hidden_size,
-    num_hidden_layers: cfg.num_hidden_layers,
-    num_attention_heads: cfg.num_attention_heads,
-    intermediate_size: cfg.intermediate_size,
-    hidden_act: cfg.hidden_act,
-    hidden_dropout_prob: cfg.hidden_dropout_prob,
-    attention_probs_dropout_prob: cfg.attention_probs_dropout_prob,
-    max_position_embeddings: cfg.max_position_embeddings,
-    type_vocab_size: cfg.type_vocab_size,
-    initializer_range: cfg.initializer_range,
-    layer_norm_eps: cfg.layer_norm_eps,
-  });
-}
-
-/** The network-shaping fields of an HF config.json as the model's config; `file` names it in errors. */
-export function modelConfigFromHf(c: HfElectraConfig, file: string): ElectraConfig {
-  // transformers' "gelu" is the exact erf GELU the model implements.
-  if (c.hidden_act !== 'gelu') throw new FormatError(file, `"hidden_act" is "${c.hidden_act}"; electra-ts implements "gelu" (exact, as ELECTRA)`);
-  return {
-    vocab_size: c.vocab_size,
-    embedding_size: c.embedding_size,
-    hidden_size: c.hidden_size,
-    num_hidden_layers: c.num_hidden_layers,
-    num_attention_heads: c.num_attention_heads,
-    intermediate_size: c.intermediate_size,
-    hidden_act: 'gelu',
-    hidden_dropout_prob: c.hidden_dropout_prob,
-    attention_probs_dropout_prob: c.attention_probs_dropout_prob,
-    max_position_embeddings: c.max_position_embeddings,
-    type_vocab_size: c.type_vocab_size,
-    initializer_range: c.initializer_range,
-    layer_norm_eps: c.layer_norm_eps,
-  };
+  return hfConfigFromModel(cfg, ROLE_ARCHITECTURE[role]);
 }
 
 /** Fields whose difference makes weights unusable for a model (dropout and init may differ). */

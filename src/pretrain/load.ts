@@ -7,12 +7,12 @@ import { join } from 'node:path';
 import { FormatError, UsageError } from '../io/errors.js';
 import { readHfFolder, type LoadedModelFolder } from '../io/hf-folder.js';
 import { kernels as defaultKernels, type Kernels } from '../kernels/index.js';
-import { resolvePretrainingConfig, type ElectraConfig, type PretrainingConfig } from '../model/config.js';
+import { modelConfigFromHf, resolvePretrainingConfig, type ElectraConfig, type PretrainingConfig } from '../model/config.js';
 import { ElectraDiscriminator } from '../model/discriminator.js';
 import { ElectraPretrainingModel } from '../model/pretraining-model.js';
 import { BertTokenizer } from '../tokenizer/tokenizer.js';
 import { latestCheckpoint, readCheckpointFolders, readTrainingState, STATE_FILE } from './checkpoint.js';
-import { assertSameShape, loadHfWeights, modelConfigFromHf, type HfRole, type LoadReport } from './hf-weights.js';
+import { assertSameShape, loadHfWeights, type HfRole, type LoadReport } from './hf-weights.js';
 
 export interface PretrainedFolders {
   /** What was resolved: a checkpoint folder, a folder with discriminator/ and generator/, or an HF folder. */

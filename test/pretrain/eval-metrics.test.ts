@@ -2,7 +2,7 @@
 // accumulation over batches (per-prediction, per-example and per-token averages; padding in AUC).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { aucThresholds, EvalAccumulator, formatEvalResults, StreamingAuc } from '../../src/pretrain/eval-metrics.js';
+import { aucThresholds, EvalAccumulator, formatEvalResults, rocAuc, StreamingAuc } from '../../src/pretrain/eval-metrics.js';
 import type { PretrainingMetrics } from '../../src/model/pretraining-model.js';
 import { Rng } from '../../src/nn/random.js';
 
@@ -94,4 +94,37 @@ test('EvalAccumulator weighs every prediction, example and token alike across ba
   // Masked-LM training (no ELECTRA objective) reports only the generator metrics, as the reference.
   assert.deepEqual(formatEvalResults(r, false).trimEnd().split('\n').map((l) => l.trim().split(' = ')[0]),
     ['global_step', 'loss', 'masked_lm_accuracy', 'masked_lm_loss']);
+});
+
+test('rocAuc equals the fraction of correctly ordered positive/negative pairs (ties 1/2)', () => {
+  const rng = new Rng(1);
+  const n = 300;
+  // Coarse scores so that ties occur.
+  const scores = Array.from({ length: n }, () => Math.round(rng.uniform() * 20) / 20);
+  const labels = scores.map((s) => (rng.uniform() < 0.2 + 0.6 * s ? 1 : 0));
+  let pairs = 0;
+  let wins = 0;
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+    if (labels[i] === 1 && labels[j] === 0) {
+      pairs++;
+      wins += scores[i]! > scores[j]! ? 1 : scores[i] === scores[j] ? 0.5 : 0;
+    }
+  }
+  assert.ok(Math.abs(rocAuc(scores, labels) - wins / pairs) < 1e-12);
+  assert.equal(rocAuc([0.1, 0.9], [0, 1]), 1);
+  assert.equal(rocAuc([0.9, 0.1], [0, 1]), 0);
+  assert.ok(Number.isNaN(rocAuc([0.5, 0.6], [0, 0])));
+});
+
+test('EvalAccumulator.exactAuc ranks the real tokens of every batch and skips padding', () => {
+  const base: PretrainingMetrics = {
+    totalLoss: 0, genLoss: 0, discLoss: 0, discExampleLossSum: 0, examples: 0, predictions: 0, mlmCorrect: 0, sampledCorrect: 0,
+    discTokens: 0, discCorrect: 0, discTruePositives: 0, discPredictedPositives: 0, discLabelPositives: 0,
+  };
+  const acc = new EvalAccumulator();
+  acc.add({ ...base, discTokens: 3, discLabelPositives: 1 }, [0.9, 0.1, 0.2, 0.99], [1, 0, 0, 0], [1, 1, 1, 0], 4);
+  acc.add({ ...base, discTokens: 1, discLabelPositives: 1 }, [0.3], [1], [1], 1);
+  // Real tokens: 0.9(+), 0.1, 0.2, 0.3(+); the padded 0.99 would lose a pair for each positive if counted.
+  assert.equal(acc.exactAuc(), 1);
+  assert.equal(acc.allRealAccuracy(), 1 - 2 / 4);
 });

@@ -13,12 +13,12 @@
 // "electra_ts_finetuning": the tasks, their kinds, head styles and labels, and the settings
 // inference needs.
 import { UsageError } from '../../io/errors.js';
-import { defaultElectraConfig, type ElectraArchitecture, type ElectraConfig as HfConfig } from '../../io/hf-config.js';
+import type { ElectraArchitecture, ElectraConfig as HfConfig } from '../../io/hf-config.js';
 import { assertTensorsMatch, electraBaseSpec, electraHeadSpec, type TensorSpec } from '../../io/electra-names.js';
 import { readHfFolder, writeHfFolder, type LoadedModelFolder } from '../../io/hf-folder.js';
 import { shapeString, type Tensor, type TensorMap } from '../../io/tensor.js';
 import {
-  discriminatorConfig, resolvePretrainingConfig, type ElectraConfig, type ModelHparamOverrides,
+  discriminatorConfig, hfConfigFromModel, modelConfigFromHf, resolvePretrainingConfig, type ElectraConfig, type ModelHparamOverrides,
 } from '../../model/config.js';
 import type { FinetuningHparams } from '../hparams.js';
 import type { FinetuningModel, HeadKind, HeadSpec } from './finetuning-model.js';
@@ -76,18 +76,6 @@ export function modelConfigFromHparams(hp: FinetuningHparams): ElectraConfig {
     throw new UsageError(`max_seq_length ${hp.max_seq_length} > max_position_embeddings ${cfg.max_position_embeddings}`);
   }
   return cfg;
-}
-
-/** The network fields of an HF config. */
-export function modelConfigFromHf(c: HfConfig, file: string): ElectraConfig {
-  if (c.hidden_act !== 'gelu') throw new UsageError(`${file}: hidden_act '${c.hidden_act}' is not supported (ELECTRA uses 'gelu')`);
-  return {
-    vocab_size: c.vocab_size, embedding_size: c.embedding_size, hidden_size: c.hidden_size, num_hidden_layers: c.num_hidden_layers,
-    num_attention_heads: c.num_attention_heads, intermediate_size: c.intermediate_size, hidden_act: 'gelu',
-    hidden_dropout_prob: c.hidden_dropout_prob, attention_probs_dropout_prob: c.attention_probs_dropout_prob,
-    max_position_embeddings: c.max_position_embeddings, type_vocab_size: c.type_vocab_size, initializer_range: c.initializer_range,
-    layer_norm_eps: c.layer_norm_eps,
-  };
 }
 
 const SHAPE_FIELDS = [
@@ -291,16 +279,7 @@ export interface SaveOptions {
 
 /** The encoder's HF config with the task information. */
 function hfConfigFor(model: FinetuningModel, arch: ElectraArchitecture, task: SavedTask | null, saved: SavedFinetuning): HfConfig {
-  const c = model.config;
-  const config = defaultElectraConfig({
-    architectures: [arch],
-    vocab_size: c.vocab_size, embedding_size: c.embedding_size, hidden_size: c.hidden_size, num_hidden_layers: c.num_hidden_layers,
-    num_attention_heads: c.num_attention_heads, intermediate_size: c.intermediate_size, hidden_act: 'gelu',
-    hidden_dropout_prob: c.hidden_dropout_prob, attention_probs_dropout_prob: c.attention_probs_dropout_prob,
-    max_position_embeddings: c.max_position_embeddings, type_vocab_size: c.type_vocab_size, initializer_range: c.initializer_range,
-    layer_norm_eps: c.layer_norm_eps,
-    extra: { [FINETUNING_CONFIG_KEY]: saved },
-  });
+  const config = hfConfigFromModel(model.config, arch, { extra: { [FINETUNING_CONFIG_KEY]: saved } });
   const labels = task?.kind === 'regression' ? ['LABEL_0'] : task?.kind === 'qa' ? ['LABEL_0', 'LABEL_1'] : task?.labels ?? null;
   if (labels) {
     config.id2label = Object.fromEntries(labels.map((l, i) => [String(i), l]));
