@@ -552,8 +552,9 @@ function trainTrial(
     const resumed = resume !== null && epoch === resume.epoch;
     let lossSum = resumed ? resume.epochLossSum : 0;
     let examples = resumed ? resume.epochExamples : 0;
-    const progress = new Progress({ label: `${label} epoch ${epoch}/${epochs}`, total: inEpoch, unit: 'items', stream });
-    for (let b = step - epochStart; b < inEpoch; b++) {
+    const firstBatch = step - epochStart;
+    const progress = new Progress({ label: `${label} epoch ${epoch}/${epochs}`, total: inEpoch, unit: 'items', stream, start: firstBatch });
+    for (let b = firstBatch; b < inEpoch; b++) {
       const batch = order.slice(b * B, (b + 1) * B).map((i) => items[i]!);
       model.params.zeroGrads();
       const r = model.run(batch, { training: true, stepSeed: mix32((mix32(seed ^ STREAM_DROPOUT) ^ Math.imul(step + 1, 0x9e3779b1)) >>> 0), backward: true });
