@@ -2,10 +2,9 @@
 // fine-tuning throughput of ELECTRA at the reference's settings: sequence classification at
 // max_seq_length 128 and SQuAD-style QA (the reference's QA head, beam 20) at 384 tokens.
 // Training: examples/s of full updates (forward, backward, clipping, layer-wise AdamW) and MFU
-// (matmul FLOPs, 3x forward, against the measured fp32 peak); inference: examples/s without
+// (matmul FLOPs, 3x forward, against the best fp32 peak measured before and after); inference: examples/s without
 // dropout (QA with its beam search).
 import { kernels, type Kernels } from '../src/kernels/index.js';
-import { measurePeakGflops } from '../src/kernels/peak.js';
 import { qaForwardFlops, sentenceForwardFlops, trainingFlops } from '../src/finetune/flops.js';
 import { Rng } from '../src/nn/random.js';
 import { resolveHparams } from '../src/finetune/hparams.js';
@@ -15,7 +14,7 @@ import type { ElectraQaOptions } from '../src/finetune/model/heads.js';
 import { LayerwiseAdamW } from '../src/finetune/model/optimizer.js';
 import { layerwiseLrScale } from '../src/finetune/layerwise-lr.js';
 import { KernelProfiler } from './profile.js';
-import { table } from './util.js';
+import { bestPeakGflops, table } from './util.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -72,13 +71,12 @@ export async function run(): Promise<void> {
   const k: Kernels = profile ? profiler.kernels : base;
   const hp = resolveHparams({ task_names: ['rte'], model_size: size }).hparams;
   const config = modelConfigFromHparams(hp);
-  // The best of a few peak measurements: on a shared machine one can land on a busy moment.
-  const peak = Math.max(...[0, 1, 2].map(() => measurePeakGflops(0.5).gflops));
+  const peakBefore = bestPeakGflops();
   const qaOptions: ElectraQaOptions = {
     jointPrediction: true, beamSize: hp.beam_size, answerableClassifier: true, answerableUsesStartLogits: true, answerableWeight: 0.5,
   };
   const rng = new Rng(1);
-  const rows: Record<string, string | number>[] = [];
+  const measured: { name: string; batch: number; seqLen: number; train: Measured; infer: Measured; trainFlops: number; inferFlops: number }[] = [];
 
   const bench = (name: string, spec: HeadSpec, batch: number, seqLen: number, firstLength: number): void => {
     const model = new FinetuningModel(k, config, [spec], { maxBatch: batch, maxSeqLen: seqLen, qa: qaOptions });
@@ -104,14 +102,7 @@ export async function run(): Promise<void> {
     // Training conditions the QA end logits on the gold start, inference on the beam's starts.
     const forward = qa ? qaForwardFlops(config, batch, seqLen, qaOptions, true) : sentenceForwardFlops(config, batch, seqLen, spec.numLabels);
     const inferFlops = qa ? qaForwardFlops(config, batch, seqLen, qaOptions, false) : forward;
-    rows.push({
-      workload: name, batch, seq: seqLen,
-      'train s/step': +train.seconds.toFixed(3),
-      'train ex/s': +(batch / train.seconds).toFixed(1),
-      'train MFU': +(trainingFlops(forward) / train.seconds / 1e9 / peak).toFixed(3),
-      'infer ex/s': +(batch / infer.seconds).toFixed(1),
-      'infer MFU': +(inferFlops / infer.seconds / 1e9 / peak).toFixed(3),
-    });
+    measured.push({ name, batch, seqLen, train, infer, trainFlops: trainingFlops(forward), inferFlops });
   };
 
   const report = (what: string, calls: number): void => {
@@ -122,6 +113,15 @@ export async function run(): Promise<void> {
 
   bench('classification', { task: 'cls', kind: 'classification', style: 'electra', numLabels: 2 }, clsBatch, 128, 63);
   bench('qa (squad)', { task: 'squad', kind: 'qa', style: 'electra', numLabels: 0 }, qaBatch, 384, 64);
+  const peak = bestPeakGflops(peakBefore);
+  const rows = measured.map((m) => ({
+    workload: m.name, batch: m.batch, seq: m.seqLen,
+    'train s/step': +m.train.seconds.toFixed(3),
+    'train ex/s': +(m.batch / m.train.seconds).toFixed(1),
+    'train MFU': +(m.trainFlops / m.train.seconds / 1e9 / peak).toFixed(3),
+    'infer ex/s': +(m.batch / m.infer.seconds).toFixed(1),
+    'infer MFU': +(m.inferFlops / m.infer.seconds / 1e9 / peak).toFixed(3),
+  }));
   console.log(`ELECTRA-${size} fine-tuning on ${base.name}/${base.isa}/${base.threads} threads, measured peak ${peak.toFixed(1)} GFLOP/s`);
   console.log(table(rows));
   console.log(JSON.stringify({

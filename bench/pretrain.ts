@@ -1,11 +1,10 @@
 // `npm run bench -- pretrain [--steps N] [--batch B] [--seq S] [--size small|base|large] [--profile]`:
 // seconds per ELECTRA pre-training update, tokens/s, model FLOP utilization (matmul FLOPs of
-// generator + discriminator, 3x forward, against the fp32 peak measured in this run) and peak
+// generator + discriminator, 3x forward, against the best fp32 peak measured before and after) and peak
 // RSS of training; then forward-only discriminator inference (ElectraDiscriminator, no dropout)
 // at the same batch and length: tokens/s and MFU. With --profile, where the time of one
 // training step goes, kernel by kernel.
 import { kernels } from '../src/kernels/index.js';
-import { measurePeakGflops } from '../src/kernels/peak.js';
 import { resolvePretrainingConfig, type ModelSize } from '../src/model/config.js';
 import { ElectraDiscriminator } from '../src/model/discriminator.js';
 import { discriminatorForwardFlops, pretrainingStepFlops } from '../src/model/flops.js';
@@ -14,7 +13,7 @@ import { Rng } from '../src/nn/random.js';
 import { BERT_SPECIAL_IDS } from '../src/pretrain/masking.js';
 import { Pretrainer } from '../src/pretrain/pretrainer.js';
 import { KernelProfiler } from './profile.js';
-import { table } from './util.js';
+import { bestPeakGflops, table } from './util.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -52,6 +51,7 @@ export async function run(): Promise<void> {
   const rng = new Rng(2);
   const data = Array.from({ length: 2 }, () => syntheticBatch(batch, seqLen, config.vocab_size, rng));
 
+  const peakBefore = bestPeakGflops(0, 1);
   trainer.trainStep(data[0]!); // warm-up: first-touch of every buffer
   profiler.reset();
   const times: number[] = [];
@@ -86,9 +86,7 @@ export async function run(): Promise<void> {
   const inferMedian = medianOf(inferTimes);
   const inferFlops = discriminatorForwardFlops(discConfig, batch, seqLen);
 
-  // The best of a few peak measurements: on a shared machine one can land on a busy moment,
-  // and a low peak would flatter the MFU.
-  const peak = Math.max(...[0, 1, 2].map(() => measurePeakGflops(0.5).gflops));
+  const peak = bestPeakGflops(peakBefore);
   const achieved = flops.total / median / 1e9;
   const inferAchieved = inferFlops / inferMedian / 1e9;
   const result = {

@@ -1,4 +1,5 @@
-// Benchmark helpers: repeated timing with warm-up, medians, a plain table.
+// Benchmark helpers: repeated timing with warm-up, medians, a plain table, the fp32 peak.
+import { measurePeakGflops } from '../src/kernels/peak.js';
 export interface Timing {
   medianMs: number;
   minMs: number;
@@ -38,4 +39,15 @@ function fmt(v: string | number | undefined): string {
   if (typeof v === 'string') return v;
   if (Number.isInteger(v)) return String(v);
   return Math.abs(v) >= 100 ? v.toFixed(1) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toFixed(3);
+}
+
+/**
+ * The machine's fp32 peak as the best of a few short measurements: on a shared machine one can
+ * land on a busy moment, and a low peak would flatter an MFU. Benches call it before and after
+ * their timed work and divide by the larger.
+ */
+export function bestPeakGflops(previous = 0, tries = 3): number {
+  let best = previous;
+  for (let i = 0; i < tries; i++) best = Math.max(best, measurePeakGflops(0.5).gflops);
+  return best;
 }
