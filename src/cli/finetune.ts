@@ -4,6 +4,7 @@ import { parseFlags, requireValue } from './flags.js';
 import { UsageError } from '../io/errors.js';
 import { readHparamsArgument, resolveHparams } from '../finetune/hparams.js';
 import { runFinetuning } from '../finetune/runner.js';
+import { interruptOnSigint } from './interrupt.js';
 
 const usage = `Usage: electra finetune --data-dir DIR --model-name NAME [--hparams JSON|FILE.json]
 
@@ -35,13 +36,7 @@ export const finetuneCommand: Command = {
       process.stdout.write(usage);
       return 0;
     }
-    const controller = new AbortController();
-    const onSigint = (): void => {
-      if (controller.signal.aborted) process.exit(130); // a second Ctrl-C: stop now
-      process.stderr.write('\nelectra finetune: stopping after this update and saving a checkpoint (Ctrl-C again to stop at once)\n');
-      controller.abort();
-    };
-    process.on('SIGINT', onSigint);
+    const interrupt = interruptOnSigint('finetune');
     try {
       const flags = parseFlags('finetune', argv, { values: ['data-dir', 'model-name', 'hparams'] });
       const dataDir = requireValue('finetune', flags, 'data-dir');
@@ -56,7 +51,7 @@ export const finetuneCommand: Command = {
       if (ignored.length > 0) process.stderr.write(`ignoring reference-only hparams: ${ignored.join(', ')}\n`);
       const kill = /^(\d+):(\d+)$/.exec(process.env['ELECTRA_TEST_KILL_IN_CHECKPOINT'] ?? '');
       const result = runFinetuning({
-        hparams, signal: controller.signal, ...(kill ? { killInCheckpoint: { trial: Number(kill[1]), step: Number(kill[2]) } } : {}),
+        hparams, signal: interrupt.signal, ...(kill ? { killInCheckpoint: { trial: Number(kill[1]), step: Number(kill[2]) } } : {}),
       });
       if (result.interrupted) return 130;
       // The per-trial results are in the log (stderr); stdout gets where they were written.
@@ -69,7 +64,7 @@ export const finetuneCommand: Command = {
       }
       throw err;
     } finally {
-      process.removeListener('SIGINT', onSigint);
+      interrupt.dispose();
     }
   },
 };

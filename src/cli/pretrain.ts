@@ -4,6 +4,7 @@ import { parsePretrainingHparams } from '../pretrain/hparams.js';
 import { NonFiniteLossError, runPretraining } from '../pretrain/run.js';
 import type { Command } from './commands.js';
 import { parseFlags, stringFlag, UsageError } from './parse-options.js';
+import { interruptOnSigint } from './interrupt.js';
 
 const HELP = `Usage: electra pretrain --data-dir DIR --model-name NAME [--hparams JSON|FILE] [--quiet]
 
@@ -58,13 +59,7 @@ async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const quiet = flags.values.quiet === true;
-  const controller = new AbortController();
-  const onSigint = (): void => {
-    if (controller.signal.aborted) process.exit(130); // a second Ctrl-C: stop now
-    process.stderr.write('\nelectra pretrain: stopping after this update and saving a checkpoint (Ctrl-C again to stop at once)\n');
-    controller.abort();
-  };
-  process.on('SIGINT', onSigint);
+  const interrupt = interruptOnSigint('pretrain');
   try {
     const { hparams, ignored } = parsePretrainingHparams(stringFlag(flags, 'hparams'), dataDir, modelName);
     if (ignored.length > 0) process.stderr.write(`electra pretrain: ignoring TPU settings ${ignored.join(', ')}\n`);
@@ -72,7 +67,7 @@ async function run(argv: string[]): Promise<number> {
     const result = await runPretraining(hparams, {
       progress: !quiet,
       log: (line) => process.stdout.write(line + '\n'),
-      signal: controller.signal,
+      signal: interrupt.signal,
       ...(crashAt ? { killInCheckpointAtStep: Number(crashAt) } : {}),
     });
     return result.interrupted ? 130 : 0;
@@ -83,7 +78,7 @@ async function run(argv: string[]): Promise<number> {
     if (e instanceof NonFiniteLossError) return 3;
     return 1;
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    interrupt.dispose();
   }
 }
 
