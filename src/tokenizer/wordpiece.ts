@@ -6,65 +6,157 @@ export interface WordPieceOptions {
   continuationPrefix?: string;
   /** Longer words (in code points) become a single unknown token. */
   maxInputChars?: number;
+  /** Tries already built for this vocabulary and prefix (e.g. received from another thread). */
+  trie?: PieceTrie;
+}
+
+/** The arrays of a PieceTrie: plain or shared memory, postable to a worker thread as they are. */
+export interface PieceTrieArrays {
+  /** Open-addressing table of edges, triples [parent + 1 (0: empty slot), UTF-16 unit, child]. */
+  edges: Int32Array;
+  /** Vocabulary id of the piece ending at each node, -1 if none. */
+  pieceIds: Int32Array;
 }
 
 /**
- * The vocabulary as a trie over UTF-16 units: the longest piece starting at a position is found
- * in one forward walk, without cutting substrings out of the word. Edges live in one Map keyed by
- * (node, unit); each node knows the id of the piece ending there, if any.
+ * The vocabulary as two tries over UTF-16 units in typed arrays: word-initial pieces from root
+ * INITIAL, continuation pieces (prefix removed) from root CONTINUATION. The longest piece starting
+ * at a position is found in one forward walk without cutting substrings; being flat arrays, the
+ * tries can live in a SharedArrayBuffer that every worker thread reads instead of rebuilding.
  */
-class PieceTrie {
-  private readonly edges = new Map<number, number>();
-  private ids = new Int32Array(1024).fill(-1);
-  private nodes = 1; // node 0 is the root
+export class PieceTrie {
+  static readonly INITIAL = 0;
+  static readonly CONTINUATION = 1;
+  readonly edges: Int32Array;
+  readonly pieceIds: Int32Array;
+  /** Vocabulary id of the last piece found by longest(). */
+  matchId = -1;
+  private readonly mask: number;
 
-  add(piece: string, id: number): void {
-    let node = 0;
-    for (let i = 0; i < piece.length; i++) {
-      const key = node * 0x10000 + piece.charCodeAt(i);
-      let child = this.edges.get(key);
-      if (child === undefined) {
-        child = this.nodes++;
-        if (child >= this.ids.length) {
-          const grown = new Int32Array(this.ids.length * 2).fill(-1);
-          grown.set(this.ids);
-          this.ids = grown;
-        }
-        this.edges.set(key, child);
-      }
-      node = child;
+  constructor(arrays: PieceTrieArrays) {
+    const { edges, pieceIds } = arrays;
+    const slots = edges.length / 3;
+    if (!(edges instanceof Int32Array) || !(pieceIds instanceof Int32Array) || !Number.isInteger(slots) || slots < 2 || (slots & (slots - 1)) !== 0) {
+      throw new Error('PieceTrie: edges must be an Int32Array of 3 x (a power of two) entries, pieceIds an Int32Array');
     }
-    this.ids[node] = id;
+    if (pieceIds.length < 2) throw new Error('PieceTrie: pieceIds must hold at least the two roots');
+    this.edges = edges;
+    this.pieceIds = pieceIds;
+    this.mask = slots - 1;
   }
 
-  /** The end of the longest piece in word[start, ...) and its id, written to out; false if none. */
-  longest(word: string, start: number, out: { end: number; id: number }): boolean {
+  /**
+   * Builds the tries of a vocabulary: every non-empty token from INITIAL, every token starting with
+   * `prefix` (and longer) without it from CONTINUATION. `shared`: allocate in SharedArrayBuffers.
+   */
+  static build(tokens: readonly string[], prefix: string, shared = false): PieceTrie {
+    let units = 0;
+    for (const t of tokens) units += 2 * t.length;
+    // Each unit adds at most one node; the table is sized for that bound, then shrunk to fit.
+    let trie = PieceTrie.empty(units + 2, tableSlots(units), false);
+    let nodes = 2;
+    const add = (root: number, token: string, from: number, id: number): void => {
+      let node = root;
+      for (let i = from; i < token.length; i++) {
+        const unit = token.charCodeAt(i);
+        let child = trie.child(node, unit);
+        if (child < 0) {
+          child = nodes++;
+          trie.insert(node, unit, child);
+        }
+        node = child;
+      }
+      trie.pieceIds[node] = id;
+    };
+    tokens.forEach((token, id) => {
+      if (token !== '') add(PieceTrie.INITIAL, token, 0, id);
+      if (prefix !== '' && token.length > prefix.length && token.startsWith(prefix)) add(PieceTrie.CONTINUATION, token, prefix.length, id);
+    });
+    // Two roots, so edges = nodes - 2.
+    const fitted = PieceTrie.empty(nodes, tableSlots(nodes - 2), shared);
+    fitted.pieceIds.set(trie.pieceIds.subarray(0, nodes));
+    const e = trie.edges;
+    for (let s = 0; s < e.length; s += 3) if (e[s] !== 0) fitted.insert(e[s]! - 1, e[s + 1]!, e[s + 2]!);
+    trie = fitted;
+    return trie;
+  }
+
+  private static empty(nodes: number, slots: number, shared: boolean): PieceTrie {
+    const alloc = (n: number): Int32Array => (shared ? new Int32Array(new SharedArrayBuffer(4 * n)) : new Int32Array(n));
+    const pieceIds = alloc(nodes);
+    pieceIds.fill(-1);
+    return new PieceTrie({ edges: alloc(3 * slots), pieceIds });
+  }
+
+  /** The arrays, to hand to `new PieceTrie(arrays)` in another thread. */
+  arrays(): PieceTrieArrays {
+    return { edges: this.edges, pieceIds: this.pieceIds };
+  }
+
+  /** The node reached from `node` over `unit`, or -1. */
+  child(node: number, unit: number): number {
     const edges = this.edges;
-    const ids = this.ids;
-    let node = 0;
-    let found = false;
-    for (let i = start; i < word.length; i++) {
-      const child = edges.get(node * 0x10000 + word.charCodeAt(i));
-      if (child === undefined) break;
-      node = child;
-      const id = ids[node]!;
+    const mask = this.mask;
+    const key = node + 1;
+    for (let slot = edgeHash(node, unit) & mask; ; slot = (slot + 1) & mask) {
+      const at = 3 * slot;
+      const k = edges[at]!;
+      if (k === key && edges[at + 1] === unit) return edges[at + 2]!;
+      if (k === 0) return -1;
+    }
+  }
+
+  private insert(node: number, unit: number, child: number): void {
+    const edges = this.edges;
+    const mask = this.mask;
+    let slot = edgeHash(node, unit) & mask;
+    while (edges[3 * slot] !== 0) slot = (slot + 1) & mask;
+    edges[3 * slot] = node + 1;
+    edges[3 * slot + 1] = unit;
+    edges[3 * slot + 2] = child;
+  }
+
+  /**
+   * The end of the longest piece in text[start, end) that starts at `start`, walking from `root`;
+   * -1 if none. Its id is left in matchId. `foldAscii` maps A-Z to a-z on the way (an ASCII word
+   * under lower-casing, read straight from the original text).
+   */
+  longest(root: number, text: string, start: number, end: number, foldAscii: boolean): number {
+    const pieceIds = this.pieceIds;
+    let node = root;
+    let found = -1;
+    for (let i = start; i < end; i++) {
+      let unit = text.charCodeAt(i);
+      if (foldAscii && unit >= 0x41 && unit <= 0x5a) unit |= 0x20;
+      node = this.child(node, unit);
+      if (node < 0) break;
+      const id = pieceIds[node]!;
       if (id >= 0) {
-        out.end = i + 1;
-        out.id = id;
-        found = true;
+        found = i + 1;
+        this.matchId = id;
       }
     }
     return found;
   }
 }
 
+/** Slots for `edges` edges at a load of at most one half (short probe runs). */
+function tableSlots(edges: number): number {
+  let slots = 2;
+  while (slots < 2 * edges) slots *= 2;
+  return slots;
+}
+
+function edgeHash(node: number, unit: number): number {
+  let h = Math.imul(node, 0x9e3779b1) ^ unit;
+  h = Math.imul(h ^ (h >>> 15), 0x85ebca6b);
+  return h ^ (h >>> 13);
+}
+
 export class WordPiece {
   readonly unkId: number;
-  private readonly initial = new PieceTrie();
-  /** Continuation pieces without their prefix. */
-  private readonly continuation = new PieceTrie();
-  private readonly maxInputChars: number;
-  private readonly match = { end: 0, id: 0 };
+  readonly trie: PieceTrie;
+  readonly maxInputChars: number;
 
   constructor(vocab: Vocab, opts: WordPieceOptions = {}) {
     const unkToken = opts.unkToken ?? '[UNK]';
@@ -73,10 +165,7 @@ export class WordPiece {
     if (unkId === undefined) throw new Error(`the vocabulary has no unknown token ${unkToken}`);
     this.unkId = unkId;
     this.maxInputChars = opts.maxInputChars ?? 100;
-    vocab.tokens.forEach((token, id) => {
-      if (token !== '') this.initial.add(token, id);
-      if (prefix !== '' && token.startsWith(prefix) && token.length > prefix.length) this.continuation.add(token.slice(prefix.length), id);
-    });
+    this.trie = opts.trie ?? PieceTrie.build(vocab.tokens, prefix);
   }
 
   /**
@@ -85,34 +174,36 @@ export class WordPiece {
    */
   split(word: string, ids: number[], bounds: number[]): void {
     const n = word.length;
-    if (n > this.maxInputChars && codePointCount(word, this.maxInputChars) > this.maxInputChars) {
+    if (n > this.maxInputChars && codePointCount(word, 0, n, this.maxInputChars) > this.maxInputChars) {
       ids.push(this.unkId);
       bounds.push(0, n);
       return;
     }
     const firstPiece = ids.length;
     const firstBound = bounds.length;
-    const match = this.match;
-    for (let start = 0; start < n; start = match.end) {
-      if (!(start === 0 ? this.initial : this.continuation).longest(word, start, match)) {
+    const trie = this.trie;
+    for (let start = 0; start < n; ) {
+      const end = trie.longest(start === 0 ? PieceTrie.INITIAL : PieceTrie.CONTINUATION, word, start, n, false);
+      if (end < 0) {
         ids.length = firstPiece;
         bounds.length = firstBound;
         ids.push(this.unkId);
         bounds.push(0, n);
         return;
       }
-      ids.push(match.id);
-      bounds.push(start, match.end);
+      ids.push(trie.matchId);
+      bounds.push(start, end);
+      start = end;
     }
   }
 }
 
-/** Code points in s, counting no further than `limit + 1`. */
-function codePointCount(s: string, limit: number): number {
+/** Code points in s[start, end), counting no further than `limit + 1`. */
+export function codePointCount(s: string, start: number, end: number, limit: number): number {
   let count = 0;
-  for (let i = 0; i < s.length && count <= limit; i++) {
+  for (let i = start; i < end && count <= limit; i++) {
     count++;
-    if ((s.charCodeAt(i) & 0xfc00) === 0xd800 && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) i++;
+    if ((s.charCodeAt(i) & 0xfc00) === 0xd800 && i + 1 < end && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) i++;
   }
   return count;
 }
