@@ -29,10 +29,24 @@ export interface TokenizerSettings {
   stripAccents: boolean;
 }
 
-/** A tokenizer module exports this function (the default module builds BERT's WordPiece tokenizer). */
-export type CreatePretrainingTokenizer = (settings: TokenizerSettings) => PretrainingTokenizer | Promise<PretrainingTokenizer>;
+/**
+ * A tokenizer module exports this function (the default module builds BERT's WordPiece tokenizer).
+ * `shared` is what the module's shareTokenizer returned in the main thread, when it has one.
+ */
+export type CreatePretrainingTokenizer = (settings: TokenizerSettings, shared?: unknown) => PretrainingTokenizer | Promise<PretrainingTokenizer>;
 /** A tokenizer module may also export this, to spare the planning thread a whole tokenizer. */
 export type LoadPretrainingVocabulary = (settings: TokenizerSettings) => PretrainingVocabulary | Promise<PretrainingVocabulary>;
+/**
+ * A tokenizer module may also export this: the main thread then builds the tokenizer once and hands
+ * `shared` (anything postMessage can send; SharedArrayBuffers are not even copied) to every worker's
+ * createPretrainingTokenizer, instead of each worker loading the vocabulary itself.
+ */
+export type ShareTokenizer = (settings: TokenizerSettings) => SharedTokenizer | Promise<SharedTokenizer>;
+
+export interface SharedTokenizer {
+  vocabulary: PretrainingVocabulary;
+  shared: unknown;
+}
 
 /** Thrown when a build is aborted (Ctrl-C): finished jobs stay for the rerun. */
 export class BuildInterruptedError extends Error {

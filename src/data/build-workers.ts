@@ -1,5 +1,6 @@
-// One worker thread per build job. Workers load their tokenizer as soon as they start, while the main
-// thread plans the build; run() then hands each its job and drops those whose job is already done.
+// One worker thread per build job. Workers start loading their code at once, while the main thread
+// plans the build (and builds the tokenizer they will share); run() then hands each its job and
+// drops those whose job is already done.
 import { Worker } from 'node:worker_threads';
 import { BuildInterruptedError, type BuildPlan, type JobResult, type TokenizerSettings } from './build-job.js';
 
@@ -14,6 +15,8 @@ export interface WorkerStart {
 export interface WorkerRun {
   type: 'run';
   plan: BuildPlan;
+  /** The tokenizer module's shareTokenizer result, when it has one. */
+  sharedTokenizer?: unknown;
 }
 
 /** Worker -> main thread. */
@@ -72,7 +75,7 @@ export class BuildWorkers {
    * result. On an error or an abort every worker is stopped before the promise rejects, so the caller
    * may remove files they were writing.
    */
-  run(plan: BuildPlan, jobIds: readonly number[], hooks: WorkerHooks, signal?: AbortSignal): Promise<void> {
+  run(plan: BuildPlan, sharedTokenizer: unknown, jobIds: readonly number[], hooks: WorkerHooks, signal?: AbortSignal): Promise<void> {
     this.hooks = hooks;
     const wanted = new Set(jobIds);
     for (const [jobId, worker] of this.workers) if (!wanted.has(jobId)) void worker.terminate();
@@ -110,7 +113,7 @@ export class BuildWorkers {
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
       for (const jobId of wanted) {
-        const run: WorkerRun = { type: 'run', plan };
+        const run: WorkerRun = { type: 'run', plan, sharedTokenizer };
         this.workers.get(jobId)?.postMessage(run);
       }
       check();

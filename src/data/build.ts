@@ -10,6 +10,7 @@ import {
   type LoadPretrainingVocabulary, type PretrainingTokenizer, type PretrainingVocabulary, type TokenizerSettings,
 } from './build-job.js';
 import { BuildWorkers } from './build-workers.js';
+import { createTokenizer, loadTokenizerModule, vocabularyOf, type TokenizerModule } from './tokenizer-module.js';
 import { BuildInterruptedError } from './build-job.js';
 import { MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, readManifest, vocabHash, type PretrainingManifest } from './manifest.js';
 import { PARTIAL_SUFFIX, SHARD_FILE_PATTERN, SHARD_FORMAT_VERSION, idWidthForVocab, readShardHeader, shardFileName } from './shards.js';
@@ -169,31 +170,10 @@ export function listCorpusFiles(corpusDir: string, onWarning?: (m: string) => vo
   return files;
 }
 
-interface TokenizerModule {
-  createPretrainingTokenizer?: CreatePretrainingTokenizer;
-  loadPretrainingVocabulary?: LoadPretrainingVocabulary;
-}
-
-async function loadTokenizerModule(moduleUrl: string): Promise<Required<Pick<TokenizerModule, 'createPretrainingTokenizer'>> & TokenizerModule> {
-  const mod = (await import(moduleUrl)) as TokenizerModule;
-  const create = mod.createPretrainingTokenizer;
-  if (typeof create !== 'function') throw new Error(`${moduleUrl} does not export createPretrainingTokenizer`);
-  return { ...mod, createPretrainingTokenizer: create };
-}
-
-/** Creates a module's tokenizer. */
-export async function createTokenizer(moduleUrl: string, settings: TokenizerSettings): Promise<PretrainingTokenizer> {
-  return (await loadTokenizerModule(moduleUrl)).createPretrainingTokenizer(settings);
-}
-
-/** The vocabulary facts of a tokenizer. */
-export function vocabularyOf(tokenizer: PretrainingTokenizer): PretrainingVocabulary {
-  return { tokens: tokenizer.vocab.tokens, clsId: tokenizer.clsId, sepId: tokenizer.sepId };
-}
+export { createTokenizer, vocabularyOf };
 
 /** A module's vocabulary: its cheap loader when it has one, else from a full tokenizer. */
-async function loadVocabulary(moduleUrl: string, settings: TokenizerSettings): Promise<PretrainingVocabulary> {
-  const mod = await loadTokenizerModule(moduleUrl);
+async function loadVocabulary(mod: TokenizerModule, settings: TokenizerSettings): Promise<PretrainingVocabulary> {
   if (mod.loadPretrainingVocabulary) return mod.loadPretrainingVocabulary(settings);
   return vocabularyOf(await mod.createPretrainingTokenizer(settings));
 }
@@ -324,12 +304,20 @@ async function buildWith(
   c: ResolvedBuildConfig, files: CorpusFile[], moduleUrl: string, workers: BuildWorkers | null, options: BuildOptions, started: number,
 ): Promise<BuildResult> {
   let tokenizer: PretrainingTokenizer | null = null;
+  let sharedTokenizer: unknown;
   let plan: BuildPlan;
-  if (workers) {
-    plan = planBuild(c, await loadVocabulary(moduleUrl, tokenizerSettings(c)), files);
-  } else {
-    tokenizer = await createTokenizer(moduleUrl, tokenizerSettings(c));
+  const mod = await loadTokenizerModule(moduleUrl);
+  const settings = tokenizerSettings(c);
+  if (!workers) {
+    tokenizer = await mod.createPretrainingTokenizer(settings);
     plan = planBuild(c, vocabularyOf(tokenizer), files);
+  } else if (mod.shareTokenizer) {
+    // Built once here, while the workers start; they get it as data instead of loading it again.
+    const share = await mod.shareTokenizer(settings);
+    sharedTokenizer = share.shared;
+    plan = planBuild(c, share.vocabulary, files);
+  } else {
+    plan = planBuild(c, await loadVocabulary(mod, settings), files);
   }
   const outputExisted = existsSync(c.outputDir);
   mkdirSync(c.outputDir, { recursive: true });
@@ -385,7 +373,8 @@ async function buildWith(
         }));
       }
     } else {
-      await workers.run(plan, todo, { onProgress: onJobProgress, onDone: onJobDone, onWarning: options.onWarning }, options.signal);
+      const hooks = { onProgress: onJobProgress, onDone: onJobDone, onWarning: options.onWarning };
+      await workers.run(plan, sharedTokenizer, todo, hooks, options.signal);
     }
     results.forEach((r, j) => {
       if (!r) throw new Error(`build job ${j} ended without reporting a result`);

@@ -1,7 +1,7 @@
 // BERT's tokenizer (BasicTokenizer + WordPiece), identical in ids and offsets to HF `tokenizers`
 // configured as BertTokenizer (BertNormalizer, BertPreTokenizer, WordPiece, BertProcessing).
 import { Vocab } from './vocab.js';
-import { PieceTrie, WordPiece } from './wordpiece.js';
+import { PieceTrie, WordPiece, type PieceTrieArrays } from './wordpiece.js';
 import { BasicTokenizer, REMOVE, SPACE, UNKNOWN, WORD } from './basic.js';
 
 export interface BertTokenizerOptions {
@@ -55,6 +55,23 @@ export interface Pieces {
   words: number[];
 }
 
+/**
+ * Everything a tokenizer is made of, in a form postMessage passes to a worker thread cheaply (the
+ * tries in shared memory are not even copied): BertTokenizer.fromData rebuilds it without parsing
+ * the vocabulary or building the tries again.
+ */
+export interface BertTokenizerData {
+  tokens: readonly string[];
+  /** Ids of [PAD], [UNK], [CLS], [SEP], [MASK]. */
+  specialIds: readonly number[];
+  trie: PieceTrieArrays;
+  lowerCase: boolean;
+  stripAccents: boolean;
+  maxInputCharsPerWord: number;
+}
+
+const SPECIALS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] as const;
+
 export class BertTokenizer {
   readonly vocab: Vocab;
   readonly lowerCase: boolean;
@@ -74,18 +91,45 @@ export class BertTokenizer {
   private readonly scratchIds: number[] = [];
   private readonly scratchBounds: number[] = [];
 
-  constructor(vocab: Vocab, opts: BertTokenizerOptions = {}) {
+  /** `specialIds`: the ids of [PAD] [UNK] [CLS] [SEP] [MASK] when known (spares indexing the vocabulary). */
+  constructor(vocab: Vocab, opts: BertTokenizerOptions = {}, specialIds?: readonly number[]) {
     this.vocab = vocab;
     this.basic = new BasicTokenizer(opts);
     this.lowerCase = this.basic.lowerCase;
     this.stripAccents = this.basic.stripAccents;
-    this.wordPiece = new WordPiece(vocab, { maxInputChars: opts.maxInputCharsPerWord ?? 100, trie: opts.trie });
-    const special = (t: string): number => vocab.idOf(t)!; // Vocab guarantees these exist.
-    this.padId = special('[PAD]');
-    this.unkId = special('[UNK]');
-    this.clsId = special('[CLS]');
-    this.sepId = special('[SEP]');
-    this.maskId = special('[MASK]');
+    // Vocab guarantees the special tokens exist.
+    const [pad, unk, cls, sep, mask] = specialIds ?? SPECIALS.map((t) => vocab.idOf(t)!);
+    this.wordPiece = new WordPiece(vocab, { maxInputChars: opts.maxInputCharsPerWord ?? 100, trie: opts.trie, unkId: unk });
+    this.padId = pad!;
+    this.unkId = unk!;
+    this.clsId = cls!;
+    this.sepId = sep!;
+    this.maskId = mask!;
+  }
+
+  /** This tokenizer as data for BertTokenizer.fromData (in another thread); the tries go into shared memory. */
+  toData(): BertTokenizerData {
+    return {
+      tokens: this.vocab.tokens,
+      specialIds: [this.padId, this.unkId, this.clsId, this.sepId, this.maskId],
+      trie: this.wordPiece.trie.sharedArrays(),
+      lowerCase: this.lowerCase,
+      stripAccents: this.stripAccents,
+      maxInputCharsPerWord: this.wordPiece.maxInputChars,
+    };
+  }
+
+  /** The tokenizer that `toData` described (its vocabulary was validated when that one was made). */
+  static fromData(data: BertTokenizerData): BertTokenizer {
+    const { tokens, specialIds } = data;
+    if (!Array.isArray(tokens) || !Array.isArray(specialIds) || specialIds.length !== SPECIALS.length) {
+      throw new Error('BertTokenizer.fromData: expected the object made by BertTokenizer#toData');
+    }
+    SPECIALS.forEach((t, k) => {
+      if (tokens[specialIds[k]!] !== t) throw new Error(`BertTokenizer.fromData: special token ${t} is not at id ${specialIds[k]}`);
+    });
+    const opts = { lowerCase: data.lowerCase, stripAccents: data.stripAccents, maxInputCharsPerWord: data.maxInputCharsPerWord };
+    return new BertTokenizer(Vocab.trusted(tokens), { ...opts, trie: new PieceTrie(data.trie) }, specialIds);
   }
 
   static fromVocabFile(path: string, opts?: BertTokenizerOptions): BertTokenizer {

@@ -8,6 +8,8 @@ export interface WordPieceOptions {
   maxInputChars?: number;
   /** Tries already built for this vocabulary and prefix (e.g. received from another thread). */
   trie?: PieceTrie;
+  /** The unknown token's id, when known (spares a lookup in the vocabulary). */
+  unkId?: number;
 }
 
 /** The arrays of a PieceTrie: plain or shared memory, postable to a worker thread as they are. */
@@ -47,50 +49,78 @@ export class PieceTrie {
 
   /**
    * Builds the tries of a vocabulary: every non-empty token from INITIAL, every token starting with
-   * `prefix` (and longer) without it from CONTINUATION. `shared`: allocate in SharedArrayBuffers.
+   * `prefix` (and longer) without it from CONTINUATION. `idOf` finds a token's id (default: a Map of
+   * `tokens`); `shared`: allocate in SharedArrayBuffers.
    */
-  static build(tokens: readonly string[], prefix: string, shared = false): PieceTrie {
+  static build(tokens: readonly string[], prefix: string, shared = false, idOf?: (token: string) => number | undefined): PieceTrie {
+    if (!idOf) {
+      const ids = new Map<string, number>();
+      tokens.forEach((t, i) => {
+        if (!ids.has(t)) ids.set(t, i);
+      });
+      idOf = (t) => ids.get(t);
+    }
+    // Sorted keys (String#sort orders by UTF-16 units, the trie's alphabet) number the nodes in
+    // depth-first order: a key's new nodes are those past its common prefix with the previous key.
+    // Each node's parent and unit are recorded, then all edges go into the hash table in one pass.
+    const initial = tokens.filter((t) => t !== '').sort();
+    const continuation: string[] = [];
+    if (prefix !== '') for (const t of initial) if (t.length > prefix.length && t.startsWith(prefix)) continuation.push(t.slice(prefix.length));
     let units = 0;
-    for (const t of tokens) units += 2 * t.length;
-    // Each unit adds at most one node; the table is sized for that bound, then shrunk to fit.
-    let trie = PieceTrie.empty(units + 2, tableSlots(units), false);
+    let longest = 0;
+    for (const t of initial) {
+      units += t.length;
+      longest = Math.max(longest, t.length);
+    }
+    for (const t of continuation) units += t.length;
+    const parent = new Int32Array(units + 2);
+    const unitOf = new Uint16Array(units + 2);
+    const pieceIds = new Int32Array(units + 2).fill(-1);
+    const path = new Int32Array(longest + 1);
     let nodes = 2;
-    const add = (root: number, token: string, from: number, id: number): void => {
-      let node = root;
-      for (let i = from; i < token.length; i++) {
-        const unit = token.charCodeAt(i);
-        let child = trie.child(node, unit);
-        if (child < 0) {
-          child = nodes++;
-          trie.insert(node, unit, child);
+    const addSorted = (root: number, keys: string[], keyPrefix: string): void => {
+      let prev = '';
+      path[0] = root;
+      for (const key of keys) {
+        let common = 0;
+        const limit = Math.min(key.length, prev.length);
+        while (common < limit && key.charCodeAt(common) === prev.charCodeAt(common)) common++;
+        for (let i = common; i < key.length; i++) {
+          parent[nodes] = path[i]!;
+          unitOf[nodes] = key.charCodeAt(i);
+          path[i + 1] = nodes++;
         }
-        node = child;
+        const id = idOf(keyPrefix + key);
+        if (id === undefined) throw new Error(`PieceTrie.build: no id for token ${JSON.stringify(keyPrefix + key)}`);
+        pieceIds[path[key.length]!] = id;
+        prev = key;
       }
-      trie.pieceIds[node] = id;
     };
-    tokens.forEach((token, id) => {
-      if (token !== '') add(PieceTrie.INITIAL, token, 0, id);
-      if (prefix !== '' && token.length > prefix.length && token.startsWith(prefix)) add(PieceTrie.CONTINUATION, token, prefix.length, id);
-    });
-    // Two roots, so edges = nodes - 2.
-    const fitted = PieceTrie.empty(nodes, tableSlots(nodes - 2), shared);
-    fitted.pieceIds.set(trie.pieceIds.subarray(0, nodes));
-    const e = trie.edges;
-    for (let s = 0; s < e.length; s += 3) if (e[s] !== 0) fitted.insert(e[s]! - 1, e[s + 1]!, e[s + 2]!);
-    trie = fitted;
-    return trie;
-  }
-
-  private static empty(nodes: number, slots: number, shared: boolean): PieceTrie {
+    addSorted(PieceTrie.INITIAL, initial, '');
+    // The prefixed tokens were in sorted order, and so are their suffixes.
+    addSorted(PieceTrie.CONTINUATION, continuation, prefix);
+    const slots = tableSlots(nodes - 2);
     const alloc = (n: number): Int32Array => (shared ? new Int32Array(new SharedArrayBuffer(4 * n)) : new Int32Array(n));
-    const pieceIds = alloc(nodes);
-    pieceIds.fill(-1);
-    return new PieceTrie({ edges: alloc(3 * slots), pieceIds });
+    const trie = new PieceTrie({ edges: alloc(3 * slots), pieceIds: alloc(nodes) });
+    trie.pieceIds.set(pieceIds.subarray(0, nodes));
+    for (let node = 2; node < nodes; node++) trie.insert(parent[node]!, unitOf[node]!, node);
+    return trie;
   }
 
   /** The arrays, to hand to `new PieceTrie(arrays)` in another thread. */
   arrays(): PieceTrieArrays {
     return { edges: this.edges, pieceIds: this.pieceIds };
+  }
+
+  /** The arrays in shared memory (copied there unless already), so that postMessage does not copy them. */
+  sharedArrays(): PieceTrieArrays {
+    const share = (a: Int32Array): Int32Array => {
+      if (a.buffer instanceof SharedArrayBuffer) return a;
+      const copy = new Int32Array(new SharedArrayBuffer(a.byteLength));
+      copy.set(a);
+      return copy;
+    };
+    return { edges: share(this.edges), pieceIds: share(this.pieceIds) };
   }
 
   /** The node reached from `node` over `unit`, or -1. */
@@ -140,10 +170,10 @@ export class PieceTrie {
   }
 }
 
-/** Slots for `edges` edges at a load of at most one half (short probe runs). */
+/** Slots for `edges` edges at a load of at most 70% (short probe runs, a compact table). */
 function tableSlots(edges: number): number {
   let slots = 2;
-  while (slots < 2 * edges) slots *= 2;
+  while (7 * slots < 10 * edges) slots *= 2;
   return slots;
 }
 
@@ -161,11 +191,11 @@ export class WordPiece {
   constructor(vocab: Vocab, opts: WordPieceOptions = {}) {
     const unkToken = opts.unkToken ?? '[UNK]';
     const prefix = opts.continuationPrefix ?? '##';
-    const unkId = vocab.idOf(unkToken);
+    const unkId = opts.unkId ?? vocab.idOf(unkToken);
     if (unkId === undefined) throw new Error(`the vocabulary has no unknown token ${unkToken}`);
     this.unkId = unkId;
     this.maxInputChars = opts.maxInputChars ?? 100;
-    this.trie = opts.trie ?? PieceTrie.build(vocab.tokens, prefix);
+    this.trie = opts.trie ?? PieceTrie.build(vocab.tokens, prefix, false, (t) => vocab.idOf(t));
   }
 
   /**
