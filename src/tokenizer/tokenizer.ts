@@ -107,12 +107,12 @@ export class BertTokenizer {
     this.maskId = mask!;
   }
 
-  /** This tokenizer as data for BertTokenizer.fromData (in another thread); the tries go into shared memory. */
+  /** This tokenizer as data for BertTokenizer.fromData (in another thread); the tries are in shared memory. */
   toData(): BertTokenizerData {
     return {
       tokens: this.vocab.tokens,
       specialIds: [this.padId, this.unkId, this.clsId, this.sepId, this.maskId],
-      trie: this.wordPiece.trie.sharedArrays(),
+      trie: this.wordPiece.trie.arrays(),
       lowerCase: this.lowerCase,
       stripAccents: this.stripAccents,
       maxInputCharsPerWord: this.wordPiece.maxInputChars,
@@ -142,7 +142,7 @@ export class BertTokenizer {
 
   /** WordPiece ids of text, without special tokens. */
   encodeIds(text: string): number[] {
-    const n = this.scan(text, null);
+    const n = this.scan(text, 0, text.length, null);
     const buf = this.idBuf;
     const ids = new Array<number>(n);
     for (let k = 0; k < n; k++) ids[k] = buf[k]!;
@@ -151,18 +151,24 @@ export class BertTokenizer {
 
   /** Appends the WordPiece ids of text to `ids` (no special tokens); avoids an array per text. */
   encodeIdsInto(text: string, ids: number[]): void {
-    const n = this.scan(text, null);
+    const n = this.scan(text, 0, text.length, null);
     const buf = this.idBuf;
     for (let k = 0; k < n; k++) ids.push(buf[k]!);
   }
 
   /**
-   * The WordPiece ids of text (no special tokens) in a buffer owned by the tokenizer: valid until
-   * its next call. The count is the return value; no array is allocated.
+   * The WordPiece ids of text[start, end) (no special tokens), as encodeIds(text.slice(start, end))
+   * gives them, written to `idBuffer` from index 0: returns their count. Nothing is allocated, and
+   * a long text (a whole file) can be tokenized line by line without cutting lines out of it.
    */
-  encodeIdsShared(text: string): { ids: Int32Array; length: number } {
-    const length = this.scan(text, null);
-    return { ids: this.idBuf, length };
+  encodeIdsRange(text: string, start: number, end: number): number {
+    if (!(start >= 0 && start <= end && end <= text.length)) throw new RangeError(`range [${start}, ${end}) is outside a text of length ${text.length}`);
+    return this.scan(text, start, end, null);
+  }
+
+  /** The ids written by the last encodeIdsRange (valid until the tokenizer's next call). */
+  get idBuffer(): Int32Array {
+    return this.idBuf;
   }
 
   /** The WordPiece tries (to hand to another thread's tokenizer through the `trie` option). */
@@ -178,7 +184,7 @@ export class BertTokenizer {
   /** Ids, code-point offsets and word indices of text, without special tokens. */
   pieces(text: string): Pieces {
     const p: Pieces = { ids: [], starts: [], ends: [], words: [] };
-    const n = this.scan(text, p);
+    const n = this.scan(text, 0, text.length, p);
     const buf = this.idBuf;
     const ids = p.ids;
     for (let k = 0; k < n; k++) ids.push(buf[k]!);
@@ -248,24 +254,23 @@ export class BertTokenizer {
   }
 
   /**
-   * Puts the ids of text's words into idBuf and returns their count; with `detail`, also appends
+   * Puts the ids of the words of text[from, n) into idBuf and returns their count; with `detail`, also appends
    * each piece's code-point offsets and word index to it. The word scan of
    * BasicTokenizer.forEachWord, fused with a hash of each word computed on the way, so that cached
    * words are found without cutting a string out of text.
    */
-  private scan(text: string, detail: Pieces | null): number {
-    const n = text.length;
+  private scan(text: string, from: number, n: number, detail: Pieces | null): number {
     const basic = this.basic;
     const bmpClass = basic.bmpClass;
     this.idLen = 0;
-    let surrogatePairs = 0;
+    let surrogatePairs = from; // code-point offsets count from `from`
     let wordStart = -1;
     let wordEnd = -1;
     let wordStartCp = 0;
     let wordIndex = 0;
     let hash = 0; // running hash of the current word's units
     let wordHash = 0; // hash up to wordEnd (trailing dropped characters excluded)
-    for (let i = 0; i < n; ) {
+    for (let i = from; i < n; ) {
       const unit = text.charCodeAt(i);
       let width = 1;
       let cls: number;
@@ -318,7 +323,7 @@ export class BertTokenizer {
     let count: number;
     let wordCount: number;
     if (slot >= 0) {
-      const meta = cache.meta;
+      const meta = cache.meta; // slot is an entry's offset in it
       at = meta[slot + AT]!;
       count = meta[slot + COUNT]!;
       wordCount = meta[slot + WORDS]!;
@@ -495,10 +500,10 @@ function isAsciiAlphanumeric(text: string, start: number, end: number): boolean 
   return true;
 }
 
-// Fields of a WordCache slot in `meta`.
+// Fields of a WordCache entry in `meta`.
 const HASH = 0;
 const KEY_AT = 1;
-const KEY_LENGTH = 2; // 0: empty slot (words are never empty)
+const KEY_LENGTH = 2;
 const AT = 3;
 const COUNT = 4;
 const WORDS = 5;
@@ -506,45 +511,48 @@ const FIELDS = 8;
 
 /**
  * Words already split, found by (hash, text region) with open addressing: no substring is cut out of
- * the text to look a word up, and no object is allocated per word. Each slot is FIELDS integers in
- * `meta`; the words' units live in one Uint16Array, their pieces (id, code-point offsets relative to
- * the word, pre-token index within the word) in four Int32Arrays. Emptied when full, so memory stays
- * bounded on huge corpora.
+ * the text to look a word up, and no object is allocated per word. The table holds [hash, entry + 1]
+ * pairs (0: empty); entry e is FIELDS integers at meta[e * FIELDS]. The words' units live in one
+ * Uint16Array, their pieces (id, code-point offsets relative to the word, pre-token index within the
+ * word) in four Int32Arrays. Growing the table moves only the pairs. Emptied when full, so memory
+ * stays bounded on huge corpora.
  */
 class WordCache {
   private static readonly MAX_WORDS = 1 << 19;
   /** Longer words are split every time instead of cached (they are rare and would bloat the arenas). */
   private static readonly MAX_KEY = 256;
-  meta = new Int32Array(FIELDS << 12);
-  private mask = (1 << 12) - 1;
+  private table = new Int32Array(2 << 15);
+  private mask = (1 << 15) - 1;
   private size = 0;
-  private keys = new Uint16Array(1 << 15);
+  meta = new Int32Array(FIELDS << 14);
+  private keys = new Uint16Array(1 << 16);
   private keyTop = 0;
-  ids = new Int32Array(1 << 14);
-  starts = new Int32Array(1 << 14);
-  ends = new Int32Array(1 << 14);
-  words = new Int32Array(1 << 14);
+  ids = new Int32Array(1 << 15);
+  starts = new Int32Array(1 << 15);
+  ends = new Int32Array(1 << 15);
+  words = new Int32Array(1 << 15);
   pieceTop = 0;
   /** Where the pieces of the word last committed are (an uncached word's until the next word). */
   lastAt = 0;
   lastCount = 0;
   lastWords = 0;
 
-  /** The slot (times FIELDS) holding the word text[start, end), or ~slot of the free slot where it belongs. */
+  /** The entry offset in meta of the word text[start, end), or ~slot of the free slot where it belongs. */
   find(text: string, start: number, end: number, hash: number): number {
     const length = end - start;
+    const table = this.table;
     const meta = this.meta;
     const keys = this.keys;
     for (let slot = mix(hash) & this.mask; ; slot = (slot + 1) & this.mask) {
-      const m = slot * FIELDS;
-      const keyLength = meta[m + KEY_LENGTH]!;
-      if (keyLength === 0) return ~m;
-      if (keyLength === length && meta[m + HASH] === hash) {
-        const keyAt = meta[m + KEY_AT]!;
-        let i = 0;
-        while (i < length && keys[keyAt + i] === text.charCodeAt(start + i)) i++;
-        if (i === length) return m;
-      }
+      const entry = table[2 * slot + 1]!;
+      if (entry === 0) return ~slot;
+      if (table[2 * slot] !== hash) continue;
+      const m = (entry - 1) * FIELDS;
+      if (meta[m + KEY_LENGTH] !== length) continue;
+      const keyAt = meta[m + KEY_AT]!;
+      let i = 0;
+      while (i < length && keys[keyAt + i] === text.charCodeAt(start + i)) i++;
+      if (i === length) return m;
     }
   }
 
@@ -565,17 +573,11 @@ class WordCache {
   reservePieces(count: number): void {
     const needed = this.pieceTop + count;
     if (needed <= this.ids.length) return;
-    let size = this.ids.length * 2;
-    while (size < needed) size *= 2;
-    const grow = (a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> => {
-      const b = new Int32Array(size);
-      b.set(a.subarray(0, this.pieceTop));
-      return b;
-    };
-    this.ids = grow(this.ids);
-    this.starts = grow(this.starts);
-    this.ends = grow(this.ends);
-    this.words = grow(this.words);
+    const size = grownSize(this.ids.length, needed);
+    this.ids = copyInto(new Int32Array(size), this.ids, this.pieceTop);
+    this.starts = copyInto(new Int32Array(size), this.starts, this.pieceTop);
+    this.ends = copyInto(new Int32Array(size), this.ends, this.pieceTop);
+    this.words = copyInto(new Int32Array(size), this.words, this.pieceTop);
   }
 
   /**
@@ -589,47 +591,63 @@ class WordCache {
     if (slot < 0) return;
     const length = end - start;
     if (this.keyTop + length > this.keys.length) {
-      let size = this.keys.length * 2;
-      while (size < this.keyTop + length) size *= 2;
-      const grown = new Uint16Array(size);
-      grown.set(this.keys.subarray(0, this.keyTop));
-      this.keys = grown;
+      this.keys = copyInto(new Uint16Array(grownSize(this.keys.length, this.keyTop + length)), this.keys, this.keyTop);
     }
     const keys = this.keys;
     for (let i = 0; i < length; i++) keys[this.keyTop + i] = text.charCodeAt(start + i);
+    const entry = this.size;
+    if ((entry + 1) * FIELDS > this.meta.length) this.meta = copyInto(new Int32Array(2 * this.meta.length), this.meta, entry * FIELDS);
     const meta = this.meta;
-    meta[slot + HASH] = hash;
-    meta[slot + KEY_AT] = this.keyTop;
-    meta[slot + KEY_LENGTH] = length;
-    meta[slot + AT] = this.pieceTop;
-    meta[slot + COUNT] = count;
-    meta[slot + WORDS] = wordCount;
+    const m = entry * FIELDS;
+    meta[m + HASH] = hash;
+    meta[m + KEY_AT] = this.keyTop;
+    meta[m + KEY_LENGTH] = length;
+    meta[m + AT] = this.pieceTop;
+    meta[m + COUNT] = count;
+    meta[m + WORDS] = wordCount;
+    this.table[2 * slot] = hash;
+    this.table[2 * slot + 1] = entry + 1;
     this.keyTop += length;
     this.pieceTop += count;
     this.size++;
   }
 
+  /** A table twice the size; only the (hash, entry) pairs move. */
   private grow(): void {
-    const old = this.meta;
     const capacity = 2 * (this.mask + 1);
-    this.meta = new Int32Array(capacity * FIELDS);
-    this.mask = capacity - 1;
+    const table = new Int32Array(2 * capacity);
+    const mask = capacity - 1;
     const meta = this.meta;
-    for (let m = 0; m < old.length; m += FIELDS) {
-      if (old[m + KEY_LENGTH] === 0) continue;
-      let slot = mix(old[m + HASH]!) & this.mask;
-      while (meta[slot * FIELDS + KEY_LENGTH] !== 0) slot = (slot + 1) & this.mask;
-      meta.set(old.subarray(m, m + FIELDS), slot * FIELDS);
+    for (let e = 0; e < this.size; e++) {
+      const hash = meta[e * FIELDS + HASH]!;
+      let slot = mix(hash) & mask;
+      while (table[2 * slot + 1] !== 0) slot = (slot + 1) & mask;
+      table[2 * slot] = hash;
+      table[2 * slot + 1] = e + 1;
     }
+    this.table = table;
+    this.mask = mask;
   }
 
   /** Forgets every word (the arenas are kept and refilled). */
   private reset(): void {
-    this.meta.fill(0);
+    this.table.fill(0);
     this.size = 0;
     this.keyTop = 0;
     this.pieceTop = 0;
   }
+}
+
+/** Doubles `size` until it holds `needed`. */
+function grownSize(size: number, needed: number): number {
+  while (size < needed) size *= 2;
+  return size;
+}
+
+/** Copies the first `count` elements of `from` into `to` (native copy) and returns `to`. */
+function copyInto<T extends Int32Array | Uint16Array>(to: T, from: Int32Array | Uint16Array, count: number): T {
+  to.set(from.subarray(0, count));
+  return to;
 }
 
 /** Spreads a word hash over all bits (murmur3's finaliser): similar words must not share slots. */

@@ -49,78 +49,59 @@ export class PieceTrie {
 
   /**
    * Builds the tries of a vocabulary: every non-empty token from INITIAL, every token starting with
-   * `prefix` (and longer) without it from CONTINUATION. `idOf` finds a token's id (default: a Map of
-   * `tokens`); `shared`: allocate in SharedArrayBuffers.
+   * `prefix` (and longer) without it from CONTINUATION. The arrays are allocated in shared memory, so
+   * that other threads can use them as they are. A token listed twice keeps its first id.
    */
-  static build(tokens: readonly string[], prefix: string, shared = false, idOf?: (token: string) => number | undefined): PieceTrie {
-    if (!idOf) {
-      const ids = new Map<string, number>();
-      tokens.forEach((t, i) => {
-        if (!ids.has(t)) ids.set(t, i);
-      });
-      idOf = (t) => ids.get(t);
-    }
-    // Sorted keys (String#sort orders by UTF-16 units, the trie's alphabet) number the nodes in
-    // depth-first order: a key's new nodes are those past its common prefix with the previous key.
-    // Each node's parent and unit are recorded, then all edges go into the hash table in one pass.
-    const initial = tokens.filter((t) => t !== '').sort();
-    const continuation: string[] = [];
-    if (prefix !== '') for (const t of initial) if (t.length > prefix.length && t.startsWith(prefix)) continuation.push(t.slice(prefix.length));
-    let units = 0;
-    let longest = 0;
-    for (const t of initial) {
-      units += t.length;
-      longest = Math.max(longest, t.length);
-    }
-    for (const t of continuation) units += t.length;
-    const parent = new Int32Array(units + 2);
-    const unitOf = new Uint16Array(units + 2);
-    const pieceIds = new Int32Array(units + 2).fill(-1);
-    const path = new Int32Array(longest + 1);
+  static build(tokens: readonly string[], prefix: string): PieceTrie {
+    const isContinuation = (t: string): boolean => prefix !== '' && t.length > prefix.length && t.startsWith(prefix);
+    let keyUnits = 0;
+    for (const t of tokens) keyUnits += t.length + (isContinuation(t) ? t.length - prefix.length : 0);
+    // Each key unit adds at most one node. Sized for half of them (vocabularies share most prefixes),
+    // the table rarely grows; growing runs while this code is still cold, which is slow.
+    const pieceIds = new Int32Array(keyUnits + 2).fill(-1);
+    let mask = tableSlots(keyUnits >> 1) - 1;
+    let edges = sharedInt32(3 * (mask + 1));
     let nodes = 2;
-    const addSorted = (root: number, keys: string[], keyPrefix: string): void => {
-      let prev = '';
-      path[0] = root;
-      for (const key of keys) {
-        let common = 0;
-        const limit = Math.min(key.length, prev.length);
-        while (common < limit && key.charCodeAt(common) === prev.charCodeAt(common)) common++;
-        for (let i = common; i < key.length; i++) {
-          parent[nodes] = path[i]!;
-          unitOf[nodes] = key.charCodeAt(i);
-          path[i + 1] = nodes++;
+    const add = (root: number, token: string, from: number, id: number): void => {
+      let node = root;
+      for (let i = from; i < token.length; i++) {
+        const unit = token.charCodeAt(i);
+        let slot = edgeHash(node, unit) & mask;
+        let child = -1;
+        for (; edges[3 * slot] !== 0; slot = (slot + 1) & mask) {
+          if (edges[3 * slot] === node + 1 && edges[3 * slot + 1] === unit) {
+            child = edges[3 * slot + 2]!;
+            break;
+          }
         }
-        const id = idOf(keyPrefix + key);
-        if (id === undefined) throw new Error(`PieceTrie.build: no id for token ${JSON.stringify(keyPrefix + key)}`);
-        pieceIds[path[key.length]!] = id;
-        prev = key;
+        if (child < 0) {
+          child = nodes++;
+          edges[3 * slot] = node + 1;
+          edges[3 * slot + 1] = unit;
+          edges[3 * slot + 2] = child;
+          // Two roots, so edges = nodes - 2; keep the load under 70%.
+          if (7 * (mask + 1) < 10 * (nodes - 2)) {
+            mask = 2 * mask + 1;
+            edges = rehash(edges, mask, sharedInt32(3 * (mask + 1)));
+          }
+        }
+        node = child;
       }
+      if (pieceIds[node] === -1) pieceIds[node] = id;
     };
-    addSorted(PieceTrie.INITIAL, initial, '');
-    // The prefixed tokens were in sorted order, and so are their suffixes.
-    addSorted(PieceTrie.CONTINUATION, continuation, prefix);
-    const slots = tableSlots(nodes - 2);
-    const alloc = (n: number): Int32Array => (shared ? new Int32Array(new SharedArrayBuffer(4 * n)) : new Int32Array(n));
-    const trie = new PieceTrie({ edges: alloc(3 * slots), pieceIds: alloc(nodes) });
-    trie.pieceIds.set(pieceIds.subarray(0, nodes));
-    for (let node = 2; node < nodes; node++) trie.insert(parent[node]!, unitOf[node]!, node);
-    return trie;
+    for (let id = 0; id < tokens.length; id++) {
+      const token = tokens[id]!;
+      if (token !== '') add(PieceTrie.INITIAL, token, 0, id);
+      if (isContinuation(token)) add(PieceTrie.CONTINUATION, token, prefix.length, id);
+    }
+    const ids = sharedInt32(nodes);
+    ids.set(pieceIds.subarray(0, nodes));
+    return new PieceTrie({ edges, pieceIds: ids });
   }
 
   /** The arrays, to hand to `new PieceTrie(arrays)` in another thread. */
   arrays(): PieceTrieArrays {
     return { edges: this.edges, pieceIds: this.pieceIds };
-  }
-
-  /** The arrays in shared memory (copied there unless already), so that postMessage does not copy them. */
-  sharedArrays(): PieceTrieArrays {
-    const share = (a: Int32Array): Int32Array => {
-      if (a.buffer instanceof SharedArrayBuffer) return a;
-      const copy = new Int32Array(new SharedArrayBuffer(a.byteLength));
-      copy.set(a);
-      return copy;
-    };
-    return { edges: share(this.edges), pieceIds: share(this.pieceIds) };
   }
 
   /** The node reached from `node` over `unit`, or -1. */
@@ -134,16 +115,6 @@ export class PieceTrie {
       if (k === key && edges[at + 1] === unit) return edges[at + 2]!;
       if (k === 0) return -1;
     }
-  }
-
-  private insert(node: number, unit: number, child: number): void {
-    const edges = this.edges;
-    const mask = this.mask;
-    let slot = edgeHash(node, unit) & mask;
-    while (edges[3 * slot] !== 0) slot = (slot + 1) & mask;
-    edges[3 * slot] = node + 1;
-    edges[3 * slot + 1] = unit;
-    edges[3 * slot + 2] = child;
   }
 
   /**
@@ -170,11 +141,29 @@ export class PieceTrie {
   }
 }
 
-/** Slots for `edges` edges at a load of at most 70% (short probe runs, a compact table). */
+/** Slots for `edges` edges at a load of at most 70% (short probe runs); a power of two. */
 function tableSlots(edges: number): number {
   let slots = 2;
   while (7 * slots < 10 * edges) slots *= 2;
   return slots;
+}
+
+function sharedInt32(length: number): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(4 * length));
+}
+
+/** The edges of `from` placed into `to`, a table with `mask + 1` slots. */
+function rehash<T extends Int32Array>(from: Int32Array, mask: number, to: T): T {
+  for (let s = 0; s < from.length; s += 3) {
+    const key = from[s]!;
+    if (key === 0) continue;
+    let slot = edgeHash(key - 1, from[s + 1]!) & mask;
+    while (to[3 * slot] !== 0) slot = (slot + 1) & mask;
+    to[3 * slot] = key;
+    to[3 * slot + 1] = from[s + 1]!;
+    to[3 * slot + 2] = from[s + 2]!;
+  }
+  return to;
 }
 
 function edgeHash(node: number, unit: number): number {
@@ -195,7 +184,7 @@ export class WordPiece {
     if (unkId === undefined) throw new Error(`the vocabulary has no unknown token ${unkToken}`);
     this.unkId = unkId;
     this.maxInputChars = opts.maxInputChars ?? 100;
-    this.trie = opts.trie ?? PieceTrie.build(vocab.tokens, prefix, false, (t) => vocab.idOf(t));
+    this.trie = opts.trie ?? PieceTrie.build(vocab.tokens, prefix);
   }
 
   /**
