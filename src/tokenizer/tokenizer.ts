@@ -85,7 +85,7 @@ export class BertTokenizer {
   private readonly basic: BasicTokenizer;
   private readonly cache = new WordCache();
   /** Ids of the text being scanned. */
-  private idBuf = new Int32Array(1024);
+  private idBuf = EMPTY_INT32; // allocated in the constructor (see WordCache's fields)
   private idLen = 0;
   // Scratch of the word-splitting slow path.
   private readonly scratchIds: number[] = [];
@@ -94,6 +94,7 @@ export class BertTokenizer {
   /** `specialIds`: the ids of [PAD] [UNK] [CLS] [SEP] [MASK] when known (spares indexing the vocabulary). */
   constructor(vocab: Vocab, opts: BertTokenizerOptions = {}, specialIds?: readonly number[]) {
     this.vocab = vocab;
+    this.idBuf = new Int32Array(1024);
     this.basic = new BasicTokenizer(opts);
     this.lowerCase = this.basic.lowerCase;
     this.stripAccents = this.basic.stripAccents;
@@ -500,6 +501,8 @@ function isAsciiAlphanumeric(text: string, start: number, end: number): boolean 
   return true;
 }
 
+const EMPTY_INT32 = new Int32Array(0);
+
 // Fields of a WordCache entry in `meta`.
 const HASH = 0;
 const KEY_AT = 1;
@@ -521,21 +524,37 @@ class WordCache {
   private static readonly MAX_WORDS = 1 << 19;
   /** Longer words are split every time instead of cached (they are rare and would bloat the arenas). */
   private static readonly MAX_KEY = 256;
-  private table = new Int32Array(2 << 15);
-  private mask = (1 << 15) - 1;
+  // The arrays start empty and are allocated in the constructor: V8 assumes that a field keeps the
+  // value it was first given and discards optimized code that relied on it once the field changes;
+  // a second assignment from the start spares that when the arrays grow.
+  private table = EMPTY_INT32;
+  private mask = 0;
   private size = 0;
-  meta = new Int32Array(FIELDS << 14);
-  private keys = new Uint16Array(1 << 16);
+  meta = EMPTY_INT32;
+  private keys = new Uint16Array(0);
   private keyTop = 0;
-  ids = new Int32Array(1 << 15);
-  starts = new Int32Array(1 << 15);
-  ends = new Int32Array(1 << 15);
-  words = new Int32Array(1 << 15);
+  ids = EMPTY_INT32;
+  starts = EMPTY_INT32;
+  ends = EMPTY_INT32;
+  words = EMPTY_INT32;
   pieceTop = 0;
   /** Where the pieces of the word last committed are (an uncached word's until the next word). */
   lastAt = 0;
   lastCount = 0;
   lastWords = 0;
+
+  constructor() {
+    const slots = 1 << 15;
+    this.table = new Int32Array(2 * slots);
+    this.mask = slots - 1;
+    this.meta = new Int32Array(FIELDS << 14);
+    this.keys = new Uint16Array(1 << 16);
+    const pieces = 1 << 15;
+    this.ids = new Int32Array(pieces);
+    this.starts = new Int32Array(pieces);
+    this.ends = new Int32Array(pieces);
+    this.words = new Int32Array(pieces);
+  }
 
   /** The entry offset in meta of the word text[start, end), or ~slot of the free slot where it belongs. */
   find(text: string, start: number, end: number, hash: number): number {
