@@ -1,7 +1,7 @@
 // Worker-thread entry of a build: loads the tokenizer module at once (and the tokenizer itself when the
 // module cannot share one), then runs the job it is sent. Imports only what a job needs.
 import { parentPort, workerData } from 'node:worker_threads';
-import { runBuildJob, type PretrainingTokenizer } from './build-job.js';
+import type { PretrainingTokenizer } from './build-job.js';
 import { loadTokenizerModule } from './tokenizer-module.js';
 import type { WorkerMessage, WorkerRun, WorkerStart } from './build-workers.js';
 
@@ -10,7 +10,8 @@ const port = parentPort;
 if (!port) throw new Error('build-worker.js must run in a worker thread');
 const post = (m: WorkerMessage): void => port.postMessage(m);
 
-const mod = await loadTokenizerModule(start.tokenizerModule);
+// The job's code and the tokenizer module load side by side.
+const [{ runBuildJob }, mod] = await Promise.all([import('./build-job.js'), loadTokenizerModule(start.tokenizerModule)]);
 // A module that cannot share its tokenizer gets it built here, while the main thread plans.
 const own = mod.shareTokenizer ? null : await mod.createPretrainingTokenizer(start.settings);
 

@@ -544,12 +544,13 @@ class WordCache {
   lastWords = 0;
 
   constructor() {
-    const slots = 1 << 15;
+    // Sized for some 30,000 words: a corpus of a few megabytes fills it without growing it.
+    const slots = 1 << 16;
     this.table = new Int32Array(2 * slots);
     this.mask = slots - 1;
-    this.meta = new Int32Array(FIELDS << 14);
-    this.keys = new Uint16Array(1 << 16);
-    const pieces = 1 << 15;
+    this.meta = new Int32Array(FIELDS << 15);
+    this.keys = new Uint16Array(1 << 18);
+    const pieces = 1 << 16;
     this.ids = new Int32Array(pieces);
     this.starts = new Int32Array(pieces);
     this.ends = new Int32Array(pieces);
