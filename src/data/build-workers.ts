@@ -31,6 +31,28 @@ export interface WorkerHooks {
   onWarning?: (message: string) => void;
 }
 
+/** The node options workers get: the process's, less those a worker refuses (found on the first refusal). */
+let workerExecArgv: string[] | null = null;
+
+/**
+ * A worker with this process's node options, so that e.g. --cpu-prof or --enable-source-maps apply to
+ * it too. Two kinds are refused: --input-type (from `node --input-type=module -e ...`) for a file
+ * entry point, and V8 flags such as --max-old-space-size (process-wide anyway); the latter are named
+ * only in the error Node throws, so they are dropped from its message and the worker is started again.
+ */
+function startWorker(url: URL, start: WorkerStart): Worker {
+  workerExecArgv ??= process.execArgv.filter((a) => !a.startsWith('--input-type'));
+  try {
+    return new Worker(url, { workerData: start, execArgv: workerExecArgv });
+  } catch (e) {
+    const refused = (e as { code?: string }).code === 'ERR_WORKER_INVALID_EXEC_ARGV' ? (e as Error).message.split(': ').slice(1).join(': ').split(', ') : [];
+    const kept = workerExecArgv.filter((a) => !refused.includes(a));
+    if (kept.length === workerExecArgv.length) throw e;
+    workerExecArgv = kept;
+    return new Worker(url, { workerData: start, execArgv: workerExecArgv });
+  }
+}
+
 export class BuildWorkers {
   private readonly workers = new Map<number, Worker>();
   private readonly exited = new Map<number, number>();
@@ -42,9 +64,7 @@ export class BuildWorkers {
   private constructor(numJobs: number, tokenizerModule: string, settings: TokenizerSettings) {
     for (let jobId = 0; jobId < numJobs; jobId++) {
       const start: WorkerStart = { jobId, tokenizerModule, settings };
-      // --input-type (from `node --input-type=module -e ...`) is refused for a file entry point: drop it.
-      const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
-      const worker = new Worker(new URL('./build-worker.js', import.meta.url), { workerData: start, execArgv });
+      const worker = startWorker(new URL('./build-worker.js', import.meta.url), start);
       this.workers.set(jobId, worker);
       worker.on('message', (m: WorkerMessage) => {
         const hooks = this.hooks;

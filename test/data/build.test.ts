@@ -3,6 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { BuildInterruptedError, buildPretrainingDataset, planBuild, resolveBuildConfig, vocabularyOf, type BuildConfig } from '../../src/data/build.js';
 import { runBuildJob } from '../../src/data/build-job.js';
 import { createPretrainingTokenizer } from '../../src/data/bert-pretraining-tokenizer.js';
@@ -57,6 +58,17 @@ test('worker threads and in-process jobs write the same bytes (2 jobs)', async (
   const p = await buildPretrainingDataset(config('p2-inproc', { numProcesses: 2 }), { inProcess: true });
   assertSameFiles(w.outputDir, p.outputDir);
   assert.equal(w.jobsRun, 2);
+});
+
+test('workers start under node flags they refuse (V8 flags, --input-type): the build still runs and matches', async () => {
+  const out = join(root.dir, 'flags');
+  const buildModule = new URL('../../src/data/build.js', import.meta.url).href;
+  const script = `import { buildPretrainingDataset } from ${JSON.stringify(buildModule)};
+    await buildPretrainingDataset(${JSON.stringify({ ...config('flags', { numProcesses: 2 }), outputDir: out })});`;
+  const run = spawnSync(process.execPath, ['--max-old-space-size=2048', '--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  const w = await buildPretrainingDataset(config('flags-ref', { numProcesses: 2 }));
+  assertSameFiles(out, w.outputDir);
 });
 
 test('a rerun after a crash keeps the finished job, discards partial and stale files, and ends identical', async () => {
