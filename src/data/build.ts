@@ -129,15 +129,24 @@ function kebab(s: string): string {
   return s.replace(/[A-Z]/g, (m) => '-' + m.toLowerCase());
 }
 
-/** Python's sorted() order on names: by code point (JS's default sort compares UTF-16 units). */
+/**
+ * Python's sorted() order on names: by code point. JS's default sort compares UTF-16 units, which
+ * differs only where a surrogate meets a unit >= U+E000; shifting those two ranges fixes it.
+ */
 function compareCodePoints(a: string, b: string): number {
-  const x = [...a];
-  const y = [...b];
-  for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    const d = x[i]!.codePointAt(0)! - y[i]!.codePointAt(0)!;
-    if (d !== 0) return d;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return codePointRank(x) - codePointRank(y);
   }
-  return x.length - y.length;
+  return a.length - b.length;
+}
+
+function codePointRank(unit: number): number {
+  if (unit >= 0xe000) return unit - 0x800;
+  if (unit >= 0xd800) return unit + 0x2000;
+  return unit;
 }
 
 /** The corpus files (regular files, symlinks followed) in sorted name order; subdirectories are skipped. */

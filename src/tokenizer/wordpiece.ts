@@ -53,50 +53,15 @@ export class PieceTrie {
    * that other threads can use them as they are. A token listed twice keeps its first id.
    */
   static build(tokens: readonly string[], prefix: string): PieceTrie {
-    const isContinuation = (t: string): boolean => prefix !== '' && t.length > prefix.length && t.startsWith(prefix);
     let keyUnits = 0;
-    for (const t of tokens) keyUnits += t.length + (isContinuation(t) ? t.length - prefix.length : 0);
-    // Each key unit adds at most one node. Sized for half of them (vocabularies share most prefixes),
-    // the table rarely grows; growing runs while this code is still cold, which is slow.
-    const pieceIds = new Int32Array(keyUnits + 2).fill(-1);
-    let mask = tableSlots(keyUnits >> 1) - 1;
-    let edges = sharedInt32(3 * (mask + 1));
-    let nodes = 2;
-    const add = (root: number, token: string, from: number, id: number): void => {
-      let node = root;
-      for (let i = from; i < token.length; i++) {
-        const unit = token.charCodeAt(i);
-        let slot = edgeHash(node, unit) & mask;
-        let child = -1;
-        for (; edges[3 * slot] !== 0; slot = (slot + 1) & mask) {
-          if (edges[3 * slot] === node + 1 && edges[3 * slot + 1] === unit) {
-            child = edges[3 * slot + 2]!;
-            break;
-          }
-        }
-        if (child < 0) {
-          child = nodes++;
-          edges[3 * slot] = node + 1;
-          edges[3 * slot + 1] = unit;
-          edges[3 * slot + 2] = child;
-          // Two roots, so edges = nodes - 2; keep the load under 70%.
-          if (7 * (mask + 1) < 10 * (nodes - 2)) {
-            mask = 2 * mask + 1;
-            edges = rehash(edges, mask, sharedInt32(3 * (mask + 1)));
-          }
-        }
-        node = child;
-      }
-      if (pieceIds[node] === -1) pieceIds[node] = id;
-    };
+    for (const t of tokens) keyUnits += t.length + (isContinuation(t, prefix) ? t.length - prefix.length : 0);
+    const builder = new TrieBuilder(keyUnits);
     for (let id = 0; id < tokens.length; id++) {
       const token = tokens[id]!;
-      if (token !== '') add(PieceTrie.INITIAL, token, 0, id);
-      if (isContinuation(token)) add(PieceTrie.CONTINUATION, token, prefix.length, id);
+      if (token !== '') builder.add(PieceTrie.INITIAL, token, 0, id);
+      if (isContinuation(token, prefix)) builder.add(PieceTrie.CONTINUATION, token, prefix.length, id);
     }
-    const ids = sharedInt32(nodes);
-    ids.set(pieceIds.subarray(0, nodes));
-    return new PieceTrie({ edges, pieceIds: ids });
+    return builder.finish();
   }
 
   /** The arrays, to hand to `new PieceTrie(arrays)` in another thread. */
@@ -138,6 +103,68 @@ export class PieceTrie {
       }
     }
     return found;
+  }
+}
+
+function isContinuation(token: string, prefix: string): boolean {
+  return prefix !== '' && token.length > prefix.length && token.startsWith(prefix);
+}
+
+/** Fills the edge table key by key (a class rather than a closure: compact code, compiled once). */
+class TrieBuilder {
+  private edges: Int32Array;
+  private mask: number;
+  private nodes = 2; // the two roots
+  private readonly pieceIds: Int32Array;
+
+  /** `keyUnits`: the units of all keys, a bound on the nodes. */
+  constructor(keyUnits: number) {
+    this.pieceIds = new Int32Array(keyUnits + 2).fill(-1);
+    // Sized for half of the bound (vocabularies share most prefixes), so that it rarely grows.
+    this.mask = tableSlots(keyUnits >> 1) - 1;
+    this.edges = sharedInt32(3 * (this.mask + 1));
+  }
+
+  add(root: number, key: string, from: number, id: number): void {
+    let node = root;
+    for (let i = from; i < key.length; i++) {
+      const unit = key.charCodeAt(i);
+      const edges = this.edges;
+      const mask = this.mask;
+      let slot = edgeHash(node, unit) & mask;
+      let child = -1;
+      for (let k = edges[3 * slot]!; k !== 0; k = edges[3 * slot]!) {
+        if (k === node + 1 && edges[3 * slot + 1] === unit) {
+          child = edges[3 * slot + 2]!;
+          break;
+        }
+        slot = (slot + 1) & mask;
+      }
+      if (child < 0) child = this.addEdge(slot, node, unit);
+      node = child;
+    }
+    if (this.pieceIds[node] === -1) this.pieceIds[node] = id;
+  }
+
+  /** A new node under `node` over `unit`, in the free `slot`. */
+  private addEdge(slot: number, node: number, unit: number): number {
+    const child = this.nodes++;
+    const edges = this.edges;
+    edges[3 * slot] = node + 1;
+    edges[3 * slot + 1] = unit;
+    edges[3 * slot + 2] = child;
+    // edges = nodes - 2; keep the load under 70%.
+    if (7 * (this.mask + 1) < 10 * (this.nodes - 2)) {
+      this.mask = 2 * this.mask + 1;
+      this.edges = rehash(edges, this.mask, sharedInt32(3 * (this.mask + 1)));
+    }
+    return child;
+  }
+
+  finish(): PieceTrie {
+    const ids = sharedInt32(this.nodes);
+    ids.set(this.pieceIds.subarray(0, this.nodes));
+    return new PieceTrie({ edges: this.edges, pieceIds: ids });
   }
 }
 

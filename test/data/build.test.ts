@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { BuildInterruptedError, buildPretrainingDataset, planBuild, resolveBuildConfig, vocabularyOf, type BuildConfig } from '../../src/data/build.js';
+import { BuildInterruptedError, buildPretrainingDataset, listCorpusFiles, planBuild, resolveBuildConfig, vocabularyOf, type BuildConfig } from '../../src/data/build.js';
 import { runBuildJob } from '../../src/data/build-job.js';
 import { createPretrainingTokenizer } from '../../src/data/bert-pretraining-tokenizer.js';
 import { readCorpus } from '../../src/data/corpora.js';
@@ -69,6 +69,25 @@ test('workers start under node flags they refuse (V8 flags, --input-type): the b
   assert.equal(run.status, 0, run.stderr);
   const w = await buildPretrainingDataset(config('flags-ref', { numProcesses: 2 }));
   assertSameFiles(out, w.outputDir);
+});
+
+test('corpus files are listed in code-point order (as Python sorts names), not UTF-16 order', () => {
+  const { dir, cleanup } = tempDir('order');
+  try {
+    const names = ['b', 'a\u{1F600}', 'a\uFF21', 'a\uE000x', 'a\uD7FF', 'a', 'ab', '\u{10000}', '\uFFFD'];
+    for (const name of names) writeFileSync(join(dir, name), 'x\n');
+    const byCodePoint = (x: string, y: string): number => {
+      const a = [...x].map((c) => c.codePointAt(0)!);
+      const b = [...y].map((c) => c.codePointAt(0)!);
+      for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+      return a.length - b.length;
+    };
+    const listed = listCorpusFiles(dir).map((f) => f.name);
+    assert.deepEqual(listed, [...names].sort(byCodePoint));
+    assert.notDeepEqual(listed, [...names].sort(), 'the UTF-16 order differs here');
+  } finally {
+    cleanup();
+  }
 });
 
 test('a rerun after a crash keeps the finished job, discards partial and stale files, and ends identical', async () => {
