@@ -14,11 +14,15 @@ export interface WordPieceOptions {
 
 /** The arrays of a PieceTrie: plain or shared memory, postable to a worker thread as they are. */
 export interface PieceTrieArrays {
-  /** Open-addressing table of edges, triples [parent + 1 (0: empty slot), UTF-16 unit, child]. */
+  /**
+   * Open-addressing table of edges, EDGE integers each: [parent + 1 (0: empty slot), UTF-16 unit,
+   * child, vocabulary id of the piece ending at the child or -1]. Keeping the id with the edge makes
+   * each step of a walk one memory access.
+   */
   edges: Int32Array;
-  /** Vocabulary id of the piece ending at each node, -1 if none. */
-  pieceIds: Int32Array;
 }
+
+const EDGE = 4;
 
 /**
  * The vocabulary as two tries over UTF-16 units in typed arrays: word-initial pieces from root
@@ -30,27 +34,24 @@ export class PieceTrie {
   static readonly INITIAL = 0;
   static readonly CONTINUATION = 1;
   readonly edges: Int32Array;
-  readonly pieceIds: Int32Array;
   /** Vocabulary id of the last piece found by longest(). */
   matchId = -1;
   private readonly mask: number;
 
   constructor(arrays: PieceTrieArrays) {
-    const { edges, pieceIds } = arrays;
-    const slots = edges.length / 3;
-    if (!(edges instanceof Int32Array) || !(pieceIds instanceof Int32Array) || !Number.isInteger(slots) || slots < 2 || (slots & (slots - 1)) !== 0) {
-      throw new Error('PieceTrie: edges must be an Int32Array of 3 x (a power of two) entries, pieceIds an Int32Array');
+    const { edges } = arrays;
+    const slots = edges instanceof Int32Array ? edges.length / EDGE : 0;
+    if (!Number.isInteger(slots) || slots < 2 || (slots & (slots - 1)) !== 0) {
+      throw new Error(`PieceTrie: edges must be an Int32Array of ${EDGE} x (a power of two) entries`);
     }
-    if (pieceIds.length < 2) throw new Error('PieceTrie: pieceIds must hold at least the two roots');
     this.edges = edges;
-    this.pieceIds = pieceIds;
     this.mask = slots - 1;
   }
 
   /**
    * Builds the tries of a vocabulary: every non-empty token from INITIAL, every token starting with
-   * `prefix` (and longer) without it from CONTINUATION. The arrays are allocated in shared memory, so
-   * that other threads can use them as they are. A token listed twice keeps its first id.
+   * `prefix` (and longer) without it from CONTINUATION. The table is allocated in shared memory, so
+   * that other threads can use it as it is. A token listed twice keeps its first id.
    */
   static build(tokens: readonly string[], prefix: string): PieceTrie {
     let keyUnits = 0;
@@ -61,25 +62,12 @@ export class PieceTrie {
       if (token !== '') builder.add(PieceTrie.INITIAL, token, 0, id);
       if (isContinuation(token, prefix)) builder.add(PieceTrie.CONTINUATION, token, prefix.length, id);
     }
-    return builder.finish();
+    return new PieceTrie({ edges: builder.edges });
   }
 
   /** The arrays, to hand to `new PieceTrie(arrays)` in another thread. */
   arrays(): PieceTrieArrays {
-    return { edges: this.edges, pieceIds: this.pieceIds };
-  }
-
-  /** The node reached from `node` over `unit`, or -1. */
-  child(node: number, unit: number): number {
-    const edges = this.edges;
-    const mask = this.mask;
-    const key = node + 1;
-    for (let slot = edgeHash(node, unit) & mask; ; slot = (slot + 1) & mask) {
-      const at = 3 * slot;
-      const k = edges[at]!;
-      if (k === key && edges[at + 1] === unit) return edges[at + 2]!;
-      if (k === 0) return -1;
-    }
+    return { edges: this.edges };
   }
 
   /**
@@ -88,15 +76,22 @@ export class PieceTrie {
    * under lower-casing, read straight from the original text).
    */
   longest(root: number, text: string, start: number, end: number, foldAscii: boolean): number {
-    const pieceIds = this.pieceIds;
+    const edges = this.edges;
+    const mask = this.mask;
     let node = root;
     let found = -1;
     for (let i = start; i < end; i++) {
       let unit = text.charCodeAt(i);
       if (foldAscii && unit >= 0x41 && unit <= 0x5a) unit |= 0x20;
-      node = this.child(node, unit);
-      if (node < 0) break;
-      const id = pieceIds[node]!;
+      let at = EDGE * (edgeHash(node, unit) & mask);
+      for (;;) {
+        const k = edges[at]!;
+        if (k === node + 1 && edges[at + 1] === unit) break;
+        if (k === 0) return found;
+        at = (at + EDGE) & (EDGE * mask + EDGE - 1);
+      }
+      node = edges[at + 2]!;
+      const id = edges[at + 3]!;
       if (id >= 0) {
         found = i + 1;
         this.matchId = id;
@@ -112,59 +107,59 @@ function isContinuation(token: string, prefix: string): boolean {
 
 /** Fills the edge table key by key (a class rather than a closure: compact code, compiled once). */
 class TrieBuilder {
-  private edges: Int32Array;
+  edges: Int32Array;
   private mask: number;
+  private count = 0;
   private nodes = 2; // the two roots
-  private readonly pieceIds: Int32Array;
 
-  /** `keyUnits`: the units of all keys, a bound on the nodes. */
+  /** `keyUnits`: the units of all keys, a bound on the edges. */
   constructor(keyUnits: number) {
-    this.pieceIds = new Int32Array(keyUnits + 2).fill(-1);
-    // Sized for half of the bound (vocabularies share most prefixes), so that it rarely grows.
-    this.mask = tableSlots(keyUnits >> 1) - 1;
-    this.edges = sharedInt32(3 * (this.mask + 1));
+    // Sized for a third of the bound (vocabularies share most prefixes; a compact table walks
+    // faster), so that it rarely grows.
+    this.mask = tableSlots(Math.ceil(keyUnits / 3)) - 1;
+    this.edges = sharedInt32(EDGE * (this.mask + 1));
   }
 
   add(root: number, key: string, from: number, id: number): void {
     let node = root;
+    let at = -1; // the edge into node
     for (let i = from; i < key.length; i++) {
       const unit = key.charCodeAt(i);
       const edges = this.edges;
       const mask = this.mask;
-      let slot = edgeHash(node, unit) & mask;
-      let child = -1;
-      for (let k = edges[3 * slot]!; k !== 0; k = edges[3 * slot]!) {
-        if (k === node + 1 && edges[3 * slot + 1] === unit) {
-          child = edges[3 * slot + 2]!;
+      at = EDGE * (edgeHash(node, unit) & mask);
+      for (let k = edges[at]!; ; k = edges[at]!) {
+        if (k === 0) {
+          at = this.addEdge(at, node, unit);
           break;
         }
-        slot = (slot + 1) & mask;
+        if (k === node + 1 && edges[at + 1] === unit) break;
+        at = (at + EDGE) & (EDGE * mask + EDGE - 1);
       }
-      if (child < 0) child = this.addEdge(slot, node, unit);
-      node = child;
+      node = this.edges[at + 2]!;
     }
-    if (this.pieceIds[node] === -1) this.pieceIds[node] = id;
+    if (at >= 0 && this.edges[at + 3] === -1) this.edges[at + 3] = id;
   }
 
-  /** A new node under `node` over `unit`, in the free `slot`. */
-  private addEdge(slot: number, node: number, unit: number): number {
-    const child = this.nodes++;
+  /** A new node under `node` over `unit`, in the free slot at `at`; returns where its edge is then. */
+  private addEdge(at: number, node: number, unit: number): number {
     const edges = this.edges;
-    edges[3 * slot] = node + 1;
-    edges[3 * slot + 1] = unit;
-    edges[3 * slot + 2] = child;
-    // edges = nodes - 2; keep the load under 70%.
-    if (7 * (this.mask + 1) < 10 * (this.nodes - 2)) {
-      this.mask = 2 * this.mask + 1;
-      this.edges = rehash(edges, this.mask, sharedInt32(3 * (this.mask + 1)));
-    }
-    return child;
+    edges[at] = node + 1;
+    edges[at + 1] = unit;
+    edges[at + 2] = this.nodes++;
+    edges[at + 3] = -1;
+    // Keep the load under 70%.
+    if (7 * (this.mask + 1) >= 10 * ++this.count) return at;
+    this.mask = 2 * this.mask + 1;
+    this.edges = rehash(edges, this.mask, sharedInt32(EDGE * (this.mask + 1)));
+    return this.find(node, unit);
   }
 
-  finish(): PieceTrie {
-    const ids = sharedInt32(this.nodes);
-    ids.set(this.pieceIds.subarray(0, this.nodes));
-    return new PieceTrie({ edges: this.edges, pieceIds: ids });
+  private find(node: number, unit: number): number {
+    const edges = this.edges;
+    let at = EDGE * (edgeHash(node, unit) & this.mask);
+    while (!(edges[at] === node + 1 && edges[at + 1] === unit)) at = (at + EDGE) & (EDGE * this.mask + EDGE - 1);
+    return at;
   }
 }
 
@@ -180,15 +175,13 @@ function sharedInt32(length: number): Int32Array {
 }
 
 /** The edges of `from` placed into `to`, a table with `mask + 1` slots. */
-function rehash<T extends Int32Array>(from: Int32Array, mask: number, to: T): T {
-  for (let s = 0; s < from.length; s += 3) {
+function rehash(from: Int32Array, mask: number, to: Int32Array): Int32Array {
+  for (let s = 0; s < from.length; s += EDGE) {
     const key = from[s]!;
     if (key === 0) continue;
     let slot = edgeHash(key - 1, from[s + 1]!) & mask;
-    while (to[3 * slot] !== 0) slot = (slot + 1) & mask;
-    to[3 * slot] = key;
-    to[3 * slot + 1] = from[s + 1]!;
-    to[3 * slot + 2] = from[s + 2]!;
+    while (to[EDGE * slot] !== 0) slot = (slot + 1) & mask;
+    to.set(from.subarray(s, s + EDGE), EDGE * slot);
   }
   return to;
 }
