@@ -2,7 +2,8 @@
 // a previous interrupted run finished, run the rest (worker threads or in this thread), then write
 // manifest.json last. Output layout: <outputDir>/manifest.json and <outputDir>/shard-XXXXX-of-NNNNN.bin.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync, type Stats } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
   JOB_FILE_PATTERN, jobFileName, jobShardIndices, readJobResult, removeJobResult, runBuildJob, writeFileAtomic,
@@ -157,23 +158,45 @@ export function listCorpusFiles(corpusDir: string, onWarning?: (m: string) => vo
   } catch {
     throw new Error(`corpus directory ${corpusDir} does not exist`);
   }
-  if (!st.isDirectory()) throw new Error(`corpus directory ${corpusDir} is not a directory`);
-  const files: CorpusFile[] = [];
-  for (const name of readdirSync(corpusDir).sort(compareCodePoints)) {
-    const path = join(corpusDir, name);
-    let s;
+  const names = st.isDirectory() ? readdirSync(corpusDir).sort(compareCodePoints) : [];
+  const stats = names.map((name) => {
     try {
-      s = statSync(path);
+      return statSync(join(corpusDir, name));
     } catch (e) {
-      throw new Error(`${path}: cannot read corpus file (${(e as Error).message})`);
+      return e as Error;
     }
+  });
+  return corpusFilesOf(corpusDir, st, names, stats, onWarning);
+}
+
+/** listCorpusFiles, the stats taken on libuv's thread pool: the calling thread can work meanwhile. */
+export async function listCorpusFilesAsync(corpusDir: string, onWarning?: (m: string) => void): Promise<CorpusFile[]> {
+  let st;
+  try {
+    st = await stat(corpusDir);
+  } catch {
+    throw new Error(`corpus directory ${corpusDir} does not exist`);
+  }
+  const names = st.isDirectory() ? (await readdir(corpusDir)).sort(compareCodePoints) : [];
+  const stats = await Promise.all(names.map((name) => stat(join(corpusDir, name)).catch((e: unknown) => e as Error)));
+  return corpusFilesOf(corpusDir, st, names, stats, onWarning);
+}
+
+/** The checks of listCorpusFiles over the stats of the directory and of its entries (sorted). */
+function corpusFilesOf(corpusDir: string, dir: Stats, names: string[], stats: (Stats | Error)[], onWarning?: (m: string) => void): CorpusFile[] {
+  if (!dir.isDirectory()) throw new Error(`corpus directory ${corpusDir} is not a directory`);
+  const files: CorpusFile[] = [];
+  names.forEach((name, i) => {
+    const path = join(corpusDir, name);
+    const s = stats[i]!;
+    if (s instanceof Error) throw new Error(`${path}: cannot read corpus file (${s.message})`);
     if (s.isDirectory()) {
       onWarning?.(`${path}: subdirectory skipped (corpus files must sit directly in --corpus-dir)`);
-      continue;
+      return;
     }
     if (!s.isFile()) throw new Error(`${path}: not a regular file; expected text files in --corpus-dir`);
     files.push({ name, path, bytes: s.size, mtimeMs: s.mtimeMs });
-  }
+  });
   if (files.length === 0) throw new Error(`corpus directory ${corpusDir} is empty; expected text files, one sentence or paragraph a line`);
   if (files.every((f) => f.bytes === 0)) throw new Error(`corpus directory ${corpusDir} holds only empty files`);
   return files;
@@ -301,8 +324,10 @@ export async function buildPretrainingDataset(config: BuildConfig, options: Buil
   // Workers start loading their tokenizers now, while this thread plans; jobs found finished are dropped.
   const workers = options.inProcess ? null : BuildWorkers.start(c.numProcesses, moduleUrl, tokenizerSettings(c));
   try {
-    const files = listCorpusFiles(c.corpusDir, options.onWarning);
-    return await buildWith(c, files, moduleUrl, workers, options, started);
+    // The corpus is listed on the thread pool while this thread loads the tokenizer.
+    const listing = listCorpusFilesAsync(c.corpusDir, options.onWarning);
+    listing.catch(() => {}); // handled where it is awaited; no unhandled-rejection report meanwhile
+    return await buildWith(c, listing, moduleUrl, workers, options, started);
   } finally {
     // Idle workers (jobs found finished, or a failure before their job was sent) must not keep the process alive.
     await workers?.terminate();
@@ -310,24 +335,33 @@ export async function buildPretrainingDataset(config: BuildConfig, options: Buil
 }
 
 async function buildWith(
-  c: ResolvedBuildConfig, files: CorpusFile[], moduleUrl: string, workers: BuildWorkers | null, options: BuildOptions, started: number,
+  c: ResolvedBuildConfig, listing: Promise<CorpusFile[]>, moduleUrl: string, workers: BuildWorkers | null, options: BuildOptions, started: number,
 ): Promise<BuildResult> {
   let tokenizer: PretrainingTokenizer | null = null;
   let sharedTokenizer: unknown;
-  let plan: BuildPlan;
-  const mod = await loadTokenizerModule(moduleUrl);
-  const settings = tokenizerSettings(c);
-  if (!workers) {
-    tokenizer = await mod.createPretrainingTokenizer(settings);
-    plan = planBuild(c, vocabularyOf(tokenizer), files);
-  } else if (mod.shareTokenizer) {
-    // Built once here, while the workers start; they get it as data instead of loading it again.
-    const share = await mod.shareTokenizer(settings);
-    sharedTokenizer = share.shared;
-    plan = planBuild(c, share.vocabulary, files);
-  } else {
-    plan = planBuild(c, await loadVocabulary(mod, settings), files);
+  let vocabulary: PretrainingVocabulary | null = null;
+  let tokenizerError: unknown = null;
+  try {
+    const mod = await loadTokenizerModule(moduleUrl);
+    const settings = tokenizerSettings(c);
+    if (!workers) {
+      tokenizer = await mod.createPretrainingTokenizer(settings);
+      vocabulary = vocabularyOf(tokenizer);
+    } else if (mod.shareTokenizer) {
+      // Built once here, while the workers start; they get it as data instead of loading it again.
+      const share = await mod.shareTokenizer(settings);
+      sharedTokenizer = share.shared;
+      vocabulary = share.vocabulary;
+    } else {
+      vocabulary = await loadVocabulary(mod, settings);
+    }
+  } catch (e) {
+    tokenizerError = e;
   }
+  // A corpus problem is reported first, as when the corpus was listed before the tokenizer was loaded.
+  const files = await listing;
+  if (!vocabulary) throw tokenizerError; // null only when loading the tokenizer failed
+  const plan = planBuild(c, vocabulary, files);
   const outputExisted = existsSync(c.outputDir);
   mkdirSync(c.outputDir, { recursive: true });
   const elapsed = (): number => (performance.now() - started) / 1000;

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { BuildInterruptedError, buildPretrainingDataset, listCorpusFiles, planBuild, resolveBuildConfig, vocabularyOf, type BuildConfig } from '../../src/data/build.js';
+import { BuildInterruptedError, buildPretrainingDataset, listCorpusFiles, listCorpusFilesAsync, planBuild, resolveBuildConfig, vocabularyOf, type BuildConfig } from '../../src/data/build.js';
 import { runBuildJob } from '../../src/data/build-job.js';
 import { createPretrainingTokenizer } from '../../src/data/bert-pretraining-tokenizer.js';
 import { readCorpus } from '../../src/data/corpora.js';
@@ -71,7 +71,7 @@ test('workers start under node flags they refuse (V8 flags, --input-type): the b
   assertSameFiles(out, w.outputDir);
 });
 
-test('corpus files are listed in code-point order (as Python sorts names), not UTF-16 order', () => {
+test('corpus files are listed in code-point order (as Python sorts names), not UTF-16 order', async () => {
   const { dir, cleanup } = tempDir('order');
   try {
     const names = ['b', 'a\u{1F600}', 'a\uFF21', 'a\uE000x', 'a\uD7FF', 'a', 'ab', '\u{10000}', '\uFFFD'];
@@ -84,6 +84,7 @@ test('corpus files are listed in code-point order (as Python sorts names), not U
     };
     const listed = listCorpusFiles(dir).map((f) => f.name);
     assert.deepEqual(listed, [...names].sort(byCodePoint));
+    assert.deepEqual(await listCorpusFilesAsync(dir), listCorpusFiles(dir));
     assert.notDeepEqual(listed, [...names].sort(), 'the UTF-16 order differs here');
   } finally {
     cleanup();
