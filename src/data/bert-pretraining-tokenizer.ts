@@ -1,8 +1,11 @@
-// The builder's default tokenizer module: BERT WordPiece from the vocab file (loaded in each worker).
-import { BertTokenizer, Vocab } from '../tokenizer/index.js';
-import type { PretrainingTokenizer, PretrainingVocabulary, TokenizerSettings } from './build-job.js';
+// The builder's default tokenizer module: BERT WordPiece from the vocab file. The main thread loads it
+// once (shareTokenizer) and each worker rebuilds it from that data at no cost (tries in shared memory).
+import { BertTokenizer, type BertTokenizerData } from '../tokenizer/tokenizer.js';
+import { Vocab } from '../tokenizer/vocab.js';
+import type { PretrainingTokenizer, PretrainingVocabulary, SharedTokenizer, TokenizerSettings } from './build-job.js';
 
-export function createPretrainingTokenizer(settings: TokenizerSettings): PretrainingTokenizer {
+export function createPretrainingTokenizer(settings: TokenizerSettings, shared?: unknown): PretrainingTokenizer {
+  if (shared !== undefined) return BertTokenizer.fromData(shared as BertTokenizerData);
   // The reference's BasicTokenizer strips accents only while lower-casing.
   return BertTokenizer.fromVocabFile(settings.vocabFile, {
     lowerCase: settings.lowerCase,
@@ -14,4 +17,9 @@ export function loadPretrainingVocabulary(settings: TokenizerSettings): Pretrain
   const vocab = Vocab.fromFile(settings.vocabFile);
   // Vocab guarantees the special tokens exist.
   return { tokens: vocab.tokens, clsId: vocab.idOf('[CLS]')!, sepId: vocab.idOf('[SEP]')! };
+}
+
+export function shareTokenizer(settings: TokenizerSettings): SharedTokenizer {
+  const tokenizer = createPretrainingTokenizer(settings) as BertTokenizer;
+  return { vocabulary: { tokens: tokenizer.vocab.tokens, clsId: tokenizer.clsId, sepId: tokenizer.sepId }, shared: tokenizer.toData() };
 }

@@ -2,14 +2,17 @@
 // subset of the corpus files, and its own subset of the output shards, filled round-robin.
 import { join } from 'node:path';
 import { renameSync, writeFileSync, readFileSync, rmSync, openSync, fsyncSync, closeSync } from 'node:fs';
-import { ExampleBuilder, type ExampleBuilderStats } from './example-builder.js';
+import { ExampleBuilder, type ExampleBuilderStats, type RangeEncoder } from './example-builder.js';
 import { PythonRandom } from './python-random.js';
 import { ShardWriter, shardFileName, type IdWidth } from './shards.js';
-import { forEachLine, pythonStrip } from './text-lines.js';
+import { forEachLineRange, isPythonSpace } from './text-lines.js';
 
 /** What the builder needs from a tokenizer: WordPiece ids without specials, and the vocabulary. */
 export interface PretrainingTokenizer {
   encodeIds(text: string): number[];
+  /** Optional fast path (see RangeEncoder): the ids of text[start, end) into idBuffer; returns their count. */
+  encodeIdsRange?(text: string, start: number, end: number): number;
+  readonly idBuffer?: Int32Array;
   readonly vocab: { readonly size: number; readonly tokens: readonly string[] };
   readonly clsId: number;
   readonly sepId: number;
@@ -29,10 +32,24 @@ export interface TokenizerSettings {
   stripAccents: boolean;
 }
 
-/** A tokenizer module exports this function (the default module builds BERT's WordPiece tokenizer). */
-export type CreatePretrainingTokenizer = (settings: TokenizerSettings) => PretrainingTokenizer | Promise<PretrainingTokenizer>;
+/**
+ * A tokenizer module exports this function (the default module builds BERT's WordPiece tokenizer).
+ * `shared` is what the module's shareTokenizer returned in the main thread, when it has one.
+ */
+export type CreatePretrainingTokenizer = (settings: TokenizerSettings, shared?: unknown) => PretrainingTokenizer | Promise<PretrainingTokenizer>;
 /** A tokenizer module may also export this, to spare the planning thread a whole tokenizer. */
 export type LoadPretrainingVocabulary = (settings: TokenizerSettings) => PretrainingVocabulary | Promise<PretrainingVocabulary>;
+/**
+ * A tokenizer module may also export this: the main thread then builds the tokenizer once and hands
+ * `shared` (anything postMessage can send; SharedArrayBuffers are not even copied) to every worker's
+ * createPretrainingTokenizer, instead of each worker loading the vocabulary itself.
+ */
+export type ShareTokenizer = (settings: TokenizerSettings) => SharedTokenizer | Promise<SharedTokenizer>;
+
+export interface SharedTokenizer {
+  vocabulary: PretrainingVocabulary;
+  shared: unknown;
+}
 
 /** Thrown when a build is aborted (Ctrl-C): finished jobs stay for the rerun. */
 export class BuildInterruptedError extends Error {
@@ -151,7 +168,9 @@ export function runBuildJob(plan: BuildPlan, jobId: number, tokenizer: Pretraini
   const random = jobRandom(plan.seed, jobId);
   const files = jobFiles(plan, jobId);
   random.shuffle(files);
-  const builder = new ExampleBuilder((text) => tokenizer.encodeIds(text), {
+  // A tokenizer that can tokenize a line where it lies in the file's text is given as it is.
+  const encoder = isRangeEncoder(tokenizer) ? tokenizer : (text: string): number[] => tokenizer.encodeIds(text);
+  const builder = new ExampleBuilder(encoder, {
     maxSeqLength: plan.maxSeqLength, clsId: tokenizer.clsId, sepId: tokenizer.sepId, random,
   });
   const shardIndices = jobShardIndices(plan, jobId);
@@ -160,25 +179,26 @@ export function runBuildJob(plan: BuildPlan, jobId: number, tokenizer: Pretraini
   }));
   const stats = { files: 0, lines: 0, bytes: 0, skippedLines: 0 };
   let written = 0;
-  const emit = (line: string): void => {
-    const example = builder.addLine(line);
+  const emit = (text: string, start: number, end: number): void => {
+    const example = builder.addLineRange(text, start, end);
     if (example) {
       writers[written % writers.length]!.write(example.ids, example.length, example.segmentBoundary);
       written++;
     }
   };
+  const blanksSeparateDocs = plan.blanksSeparateDocs;
   try {
     for (const file of files) {
-      const read = forEachLine(file.path, (raw) => {
-        const line = pythonStrip(raw);
+      const read = forEachLineRange(file.path, (text, start, end) => {
         // Without blank-line document breaks, blank lines are dropped; files still end documents.
-        if (line !== '' || plan.blanksSeparateDocs) emit(line);
+        if (!blanksSeparateDocs && isBlank(text, start, end)) return;
+        emit(text, start, end);
       }, {
         skipInvalidUtf8: plan.skipInvalidUtf8,
         onWarning: hooks.onWarning,
         onBytes: (n) => hooks.onProgress?.(n, written),
       });
-      emit('');
+      emit('', 0, 0);
       stats.files++;
       stats.lines += read.lines;
       stats.bytes += read.bytes;
@@ -192,6 +212,16 @@ export function runBuildJob(plan: BuildPlan, jobId: number, tokenizer: Pretraini
     for (const w of writers) w.abort();
     throw e;
   }
+}
+
+function isRangeEncoder(t: PretrainingTokenizer): t is PretrainingTokenizer & RangeEncoder {
+  return typeof t.encodeIdsRange === 'function' && t.idBuffer instanceof Int32Array;
+}
+
+/** True when text[start, end) holds only what Python's str.strip() removes. */
+function isBlank(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (!isPythonSpace(text.charCodeAt(i))) return false;
+  return true;
 }
 
 /** Removes a job's sidecar (after its numbers went into the manifest, or when cleaning up). */

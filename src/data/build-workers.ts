@@ -1,5 +1,6 @@
-// One worker thread per build job. Workers load their tokenizer as soon as they start, while the main
-// thread plans the build; run() then hands each its job and drops those whose job is already done.
+// One worker thread per build job. Workers start loading their code at once, while the main thread
+// plans the build (and builds the tokenizer they will share); run() then hands each its job and
+// drops those whose job is already done.
 import { Worker } from 'node:worker_threads';
 import { BuildInterruptedError, type BuildPlan, type JobResult, type TokenizerSettings } from './build-job.js';
 
@@ -14,6 +15,8 @@ export interface WorkerStart {
 export interface WorkerRun {
   type: 'run';
   plan: BuildPlan;
+  /** The tokenizer module's shareTokenizer result, when it has one. */
+  sharedTokenizer?: unknown;
 }
 
 /** Worker -> main thread. */
@@ -28,6 +31,28 @@ export interface WorkerHooks {
   onWarning?: (message: string) => void;
 }
 
+/** The node options workers get: the process's, less those a worker refuses (found on the first refusal). */
+let workerExecArgv: string[] | null = null;
+
+/**
+ * A worker with this process's node options, so that e.g. --cpu-prof or --enable-source-maps apply to
+ * it too. Two kinds are refused: --input-type (from `node --input-type=module -e ...`) for a file
+ * entry point, and V8 flags such as --max-old-space-size (process-wide anyway); the latter are named
+ * only in the error Node throws, so they are dropped from its message and the worker is started again.
+ */
+function startWorker(url: URL, start: WorkerStart): Worker {
+  workerExecArgv ??= process.execArgv.filter((a) => !a.startsWith('--input-type'));
+  try {
+    return new Worker(url, { workerData: start, execArgv: workerExecArgv });
+  } catch (e) {
+    const refused = (e as { code?: string }).code === 'ERR_WORKER_INVALID_EXEC_ARGV' ? (e as Error).message.split(': ').slice(1).join(': ').split(', ') : [];
+    const kept = workerExecArgv.filter((a) => !refused.includes(a));
+    if (kept.length === workerExecArgv.length) throw e;
+    workerExecArgv = kept;
+    return new Worker(url, { workerData: start, execArgv: workerExecArgv });
+  }
+}
+
 export class BuildWorkers {
   private readonly workers = new Map<number, Worker>();
   private readonly exited = new Map<number, number>();
@@ -39,9 +64,7 @@ export class BuildWorkers {
   private constructor(numJobs: number, tokenizerModule: string, settings: TokenizerSettings) {
     for (let jobId = 0; jobId < numJobs; jobId++) {
       const start: WorkerStart = { jobId, tokenizerModule, settings };
-      // --input-type (from `node --input-type=module -e ...`) is refused for a file entry point: drop it.
-      const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
-      const worker = new Worker(new URL('./build-worker.js', import.meta.url), { workerData: start, execArgv });
+      const worker = startWorker(new URL('./build-worker.js', import.meta.url), start);
       this.workers.set(jobId, worker);
       worker.on('message', (m: WorkerMessage) => {
         const hooks = this.hooks;
@@ -72,7 +95,7 @@ export class BuildWorkers {
    * result. On an error or an abort every worker is stopped before the promise rejects, so the caller
    * may remove files they were writing.
    */
-  run(plan: BuildPlan, jobIds: readonly number[], hooks: WorkerHooks, signal?: AbortSignal): Promise<void> {
+  run(plan: BuildPlan, sharedTokenizer: unknown, jobIds: readonly number[], hooks: WorkerHooks, signal?: AbortSignal): Promise<void> {
     this.hooks = hooks;
     const wanted = new Set(jobIds);
     for (const [jobId, worker] of this.workers) if (!wanted.has(jobId)) void worker.terminate();
@@ -110,7 +133,7 @@ export class BuildWorkers {
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
       for (const jobId of wanted) {
-        const run: WorkerRun = { type: 'run', plan };
+        const run: WorkerRun = { type: 'run', plan, sharedTokenizer };
         this.workers.get(jobId)?.postMessage(run);
       }
       check();

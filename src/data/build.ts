@@ -2,7 +2,8 @@
 // a previous interrupted run finished, run the rest (worker threads or in this thread), then write
 // manifest.json last. Output layout: <outputDir>/manifest.json and <outputDir>/shard-XXXXX-of-NNNNN.bin.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync, type Stats } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
   JOB_FILE_PATTERN, jobFileName, jobShardIndices, readJobResult, removeJobResult, runBuildJob, writeFileAtomic,
@@ -10,6 +11,7 @@ import {
   type LoadPretrainingVocabulary, type PretrainingTokenizer, type PretrainingVocabulary, type TokenizerSettings,
 } from './build-job.js';
 import { BuildWorkers } from './build-workers.js';
+import { createTokenizer, loadTokenizerModule, vocabularyOf, type TokenizerModule } from './tokenizer-module.js';
 import { BuildInterruptedError } from './build-job.js';
 import { MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, readManifest, vocabHash, type PretrainingManifest } from './manifest.js';
 import { PARTIAL_SUFFIX, SHARD_FILE_PATTERN, SHARD_FORMAT_VERSION, idWidthForVocab, readShardHeader, shardFileName } from './shards.js';
@@ -128,15 +130,24 @@ function kebab(s: string): string {
   return s.replace(/[A-Z]/g, (m) => '-' + m.toLowerCase());
 }
 
-/** Python's sorted() order on names: by code point (JS's default sort compares UTF-16 units). */
+/**
+ * Python's sorted() order on names: by code point. JS's default sort compares UTF-16 units, which
+ * differs only where a surrogate meets a unit >= U+E000; shifting those two ranges fixes it.
+ */
 function compareCodePoints(a: string, b: string): number {
-  const x = [...a];
-  const y = [...b];
-  for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    const d = x[i]!.codePointAt(0)! - y[i]!.codePointAt(0)!;
-    if (d !== 0) return d;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return codePointRank(x) - codePointRank(y);
   }
-  return x.length - y.length;
+  return a.length - b.length;
+}
+
+function codePointRank(unit: number): number {
+  if (unit >= 0xe000) return unit - 0x800;
+  if (unit >= 0xd800) return unit + 0x2000;
+  return unit;
 }
 
 /** The corpus files (regular files, symlinks followed) in sorted name order; subdirectories are skipped. */
@@ -147,53 +158,54 @@ export function listCorpusFiles(corpusDir: string, onWarning?: (m: string) => vo
   } catch {
     throw new Error(`corpus directory ${corpusDir} does not exist`);
   }
-  if (!st.isDirectory()) throw new Error(`corpus directory ${corpusDir} is not a directory`);
-  const files: CorpusFile[] = [];
-  for (const name of readdirSync(corpusDir).sort(compareCodePoints)) {
-    const path = join(corpusDir, name);
-    let s;
+  const names = st.isDirectory() ? readdirSync(corpusDir).sort(compareCodePoints) : [];
+  const stats = names.map((name) => {
     try {
-      s = statSync(path);
+      return statSync(join(corpusDir, name));
     } catch (e) {
-      throw new Error(`${path}: cannot read corpus file (${(e as Error).message})`);
+      return e as Error;
     }
+  });
+  return corpusFilesOf(corpusDir, st, names, stats, onWarning);
+}
+
+/** listCorpusFiles, the stats taken on libuv's thread pool: the calling thread can work meanwhile. */
+export async function listCorpusFilesAsync(corpusDir: string, onWarning?: (m: string) => void): Promise<CorpusFile[]> {
+  let st;
+  try {
+    st = await stat(corpusDir);
+  } catch {
+    throw new Error(`corpus directory ${corpusDir} does not exist`);
+  }
+  const names = st.isDirectory() ? (await readdir(corpusDir)).sort(compareCodePoints) : [];
+  const stats = await Promise.all(names.map((name) => stat(join(corpusDir, name)).catch((e: unknown) => e as Error)));
+  return corpusFilesOf(corpusDir, st, names, stats, onWarning);
+}
+
+/** The checks of listCorpusFiles over the stats of the directory and of its entries (sorted). */
+function corpusFilesOf(corpusDir: string, dir: Stats, names: string[], stats: (Stats | Error)[], onWarning?: (m: string) => void): CorpusFile[] {
+  if (!dir.isDirectory()) throw new Error(`corpus directory ${corpusDir} is not a directory`);
+  const files: CorpusFile[] = [];
+  names.forEach((name, i) => {
+    const path = join(corpusDir, name);
+    const s = stats[i]!;
+    if (s instanceof Error) throw new Error(`${path}: cannot read corpus file (${s.message})`);
     if (s.isDirectory()) {
       onWarning?.(`${path}: subdirectory skipped (corpus files must sit directly in --corpus-dir)`);
-      continue;
+      return;
     }
     if (!s.isFile()) throw new Error(`${path}: not a regular file; expected text files in --corpus-dir`);
     files.push({ name, path, bytes: s.size, mtimeMs: s.mtimeMs });
-  }
+  });
   if (files.length === 0) throw new Error(`corpus directory ${corpusDir} is empty; expected text files, one sentence or paragraph a line`);
   if (files.every((f) => f.bytes === 0)) throw new Error(`corpus directory ${corpusDir} holds only empty files`);
   return files;
 }
 
-interface TokenizerModule {
-  createPretrainingTokenizer?: CreatePretrainingTokenizer;
-  loadPretrainingVocabulary?: LoadPretrainingVocabulary;
-}
-
-async function loadTokenizerModule(moduleUrl: string): Promise<Required<Pick<TokenizerModule, 'createPretrainingTokenizer'>> & TokenizerModule> {
-  const mod = (await import(moduleUrl)) as TokenizerModule;
-  const create = mod.createPretrainingTokenizer;
-  if (typeof create !== 'function') throw new Error(`${moduleUrl} does not export createPretrainingTokenizer`);
-  return { ...mod, createPretrainingTokenizer: create };
-}
-
-/** Creates a module's tokenizer. */
-export async function createTokenizer(moduleUrl: string, settings: TokenizerSettings): Promise<PretrainingTokenizer> {
-  return (await loadTokenizerModule(moduleUrl)).createPretrainingTokenizer(settings);
-}
-
-/** The vocabulary facts of a tokenizer. */
-export function vocabularyOf(tokenizer: PretrainingTokenizer): PretrainingVocabulary {
-  return { tokens: tokenizer.vocab.tokens, clsId: tokenizer.clsId, sepId: tokenizer.sepId };
-}
+export { createTokenizer, vocabularyOf };
 
 /** A module's vocabulary: its cheap loader when it has one, else from a full tokenizer. */
-async function loadVocabulary(moduleUrl: string, settings: TokenizerSettings): Promise<PretrainingVocabulary> {
-  const mod = await loadTokenizerModule(moduleUrl);
+async function loadVocabulary(mod: TokenizerModule, settings: TokenizerSettings): Promise<PretrainingVocabulary> {
   if (mod.loadPretrainingVocabulary) return mod.loadPretrainingVocabulary(settings);
   return vocabularyOf(await mod.createPretrainingTokenizer(settings));
 }
@@ -312,8 +324,10 @@ export async function buildPretrainingDataset(config: BuildConfig, options: Buil
   // Workers start loading their tokenizers now, while this thread plans; jobs found finished are dropped.
   const workers = options.inProcess ? null : BuildWorkers.start(c.numProcesses, moduleUrl, tokenizerSettings(c));
   try {
-    const files = listCorpusFiles(c.corpusDir, options.onWarning);
-    return await buildWith(c, files, moduleUrl, workers, options, started);
+    // The corpus is listed on the thread pool while this thread loads the tokenizer.
+    const listing = listCorpusFilesAsync(c.corpusDir, options.onWarning);
+    listing.catch(() => {}); // handled where it is awaited; no unhandled-rejection report meanwhile
+    return await buildWith(c, listing, moduleUrl, workers, options, started);
   } finally {
     // Idle workers (jobs found finished, or a failure before their job was sent) must not keep the process alive.
     await workers?.terminate();
@@ -321,16 +335,33 @@ export async function buildPretrainingDataset(config: BuildConfig, options: Buil
 }
 
 async function buildWith(
-  c: ResolvedBuildConfig, files: CorpusFile[], moduleUrl: string, workers: BuildWorkers | null, options: BuildOptions, started: number,
+  c: ResolvedBuildConfig, listing: Promise<CorpusFile[]>, moduleUrl: string, workers: BuildWorkers | null, options: BuildOptions, started: number,
 ): Promise<BuildResult> {
   let tokenizer: PretrainingTokenizer | null = null;
-  let plan: BuildPlan;
-  if (workers) {
-    plan = planBuild(c, await loadVocabulary(moduleUrl, tokenizerSettings(c)), files);
-  } else {
-    tokenizer = await createTokenizer(moduleUrl, tokenizerSettings(c));
-    plan = planBuild(c, vocabularyOf(tokenizer), files);
+  let sharedTokenizer: unknown;
+  let vocabulary: PretrainingVocabulary | null = null;
+  let tokenizerError: unknown = null;
+  try {
+    const mod = await loadTokenizerModule(moduleUrl);
+    const settings = tokenizerSettings(c);
+    if (!workers) {
+      tokenizer = await mod.createPretrainingTokenizer(settings);
+      vocabulary = vocabularyOf(tokenizer);
+    } else if (mod.shareTokenizer) {
+      // Built once here, while the workers start; they get it as data instead of loading it again.
+      const share = await mod.shareTokenizer(settings);
+      sharedTokenizer = share.shared;
+      vocabulary = share.vocabulary;
+    } else {
+      vocabulary = await loadVocabulary(mod, settings);
+    }
+  } catch (e) {
+    tokenizerError = e;
   }
+  // A corpus problem is reported first, as when the corpus was listed before the tokenizer was loaded.
+  const files = await listing;
+  if (!vocabulary) throw tokenizerError; // null only when loading the tokenizer failed
+  const plan = planBuild(c, vocabulary, files);
   const outputExisted = existsSync(c.outputDir);
   mkdirSync(c.outputDir, { recursive: true });
   const elapsed = (): number => (performance.now() - started) / 1000;
@@ -385,7 +416,8 @@ async function buildWith(
         }));
       }
     } else {
-      await workers.run(plan, todo, { onProgress: onJobProgress, onDone: onJobDone, onWarning: options.onWarning }, options.signal);
+      const hooks = { onProgress: onJobProgress, onDone: onJobDone, onWarning: options.onWarning };
+      await workers.run(plan, sharedTokenizer, todo, hooks, options.signal);
     }
     results.forEach((r, j) => {
       if (!r) throw new Error(`build job ${j} ended without reporting a result`);

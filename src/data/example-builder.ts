@@ -1,7 +1,19 @@
 // Turns a stream of lines into fixed-length pre-training examples, drawing random numbers in exactly
 // the order of build_pretraining_dataset.py's ExampleBuilder (see ELECTRA-SPEC.md, "Pre-training data").
 import { PythonRandom } from './python-random.js';
-import { pythonStrip } from './text-lines.js';
+import { isPythonSpace } from './text-lines.js';
+
+/**
+ * A tokenizer that writes the ids of text[start, end) into a buffer it owns (BertTokenizer): lines
+ * are tokenized where they lie in a larger text, with no string or array made per line.
+ */
+export interface RangeEncoder {
+  encodeIdsRange(text: string, start: number, end: number): number;
+  readonly idBuffer: Int32Array;
+}
+
+/** Ids of one text, or a RangeEncoder. */
+export type LineEncoder = ((text: string) => number[]) | RangeEncoder;
 
 export interface ExampleBuilderOptions {
   maxSeqLength: number;
@@ -50,7 +62,10 @@ export class ExampleBuilder {
   private readonly clsId: number;
   private readonly sepId: number;
   private readonly random: PythonRandom;
-  private sentences: number[][] = [];
+  // The pending sentences' tokens, back to back; sentence s ends at sentenceEnds[s].
+  private tokens = new Int32Array(1024);
+  private sentenceEnds = new Int32Array(64);
+  private sentenceCount = 0;
   private currentLength = 0;
   private targetLength: number;
   private inSecondSegment = new Uint8Array(64);
@@ -61,7 +76,7 @@ export class ExampleBuilder {
   };
 
   constructor(
-    private readonly encode: (text: string) => number[],
+    private readonly encoder: LineEncoder,
     options: ExampleBuilderOptions,
   ) {
     const L = options.maxSeqLength;
@@ -85,17 +100,51 @@ export class ExampleBuilder {
    * overwritten by the next call: copy it if you keep it.
    */
   addLine(line: string): BuiltExample | null {
-    const text = pythonStrip(line);
-    if (text === '' && this.currentLength !== 0) return this.createExample();
-    if (text === '') return null;
-    const ids = this.encode(text);
+    return this.addLineRange(line, 0, line.length);
+  }
+
+  /** addLine(text.slice(start, end)), without cutting the line out of text when the encoder is a RangeEncoder. */
+  addLineRange(text: string, start: number, end: number): BuiltExample | null {
+    // The reference strips each line (Python's str.strip()).
+    while (start < end && isPythonSpace(text.charCodeAt(start))) start++;
+    while (end > start && isPythonSpace(text.charCodeAt(end - 1))) end--;
+    if (start === end) return this.currentLength !== 0 ? this.createExample() : null;
+    const encoder = this.encoder;
+    let count: number;
+    let ids: ArrayLike<number>;
+    if (typeof encoder === 'function') {
+      ids = encoder(start === 0 && end === text.length ? text : text.slice(start, end));
+      count = ids.length;
+    } else {
+      count = encoder.encodeIdsRange(text, start, end);
+      ids = encoder.idBuffer;
+    }
     // The reference also appends empty token lists; they draw no random numbers and add nothing, so
     // dropping them keeps memory bounded on runs of blank or all-control-character lines.
-    if (ids.length > 0) this.sentences.push(ids);
-    this.currentLength += ids.length;
-    this.stats.inputTokens += ids.length;
+    if (count > 0) this.append(ids, count);
+    this.currentLength += count;
+    this.stats.inputTokens += count;
     if (this.currentLength >= this.targetLength) return this.createExample();
     return null;
+  }
+
+  private append(ids: ArrayLike<number>, count: number): void {
+    const from = this.currentLength;
+    if (from + count > this.tokens.length) {
+      let size = 2 * this.tokens.length;
+      while (size < from + count) size *= 2;
+      const grown = new Int32Array(size);
+      grown.set(this.tokens.subarray(0, from));
+      this.tokens = grown;
+    }
+    const tokens = this.tokens;
+    for (let k = 0; k < count; k++) tokens[from + k] = ids[k]!;
+    if (this.sentenceCount === this.sentenceEnds.length) {
+      const grown = new Int32Array(2 * this.sentenceEnds.length);
+      grown.set(this.sentenceEnds);
+      this.sentenceEnds = grown;
+    }
+    this.sentenceEnds[this.sentenceCount++] = from + count;
   }
 
   private createExample(): BuiltExample {
@@ -105,13 +154,14 @@ export class ExampleBuilder {
     if (firstTarget === UNLIMITED_FIRST_SEGMENT) this.stats.singleSegmentDraws++;
     if (this.targetLength < L) this.stats.shortTargets++;
 
-    const sentences = this.sentences;
-    if (this.inSecondSegment.length < sentences.length) this.inSecondSegment = new Uint8Array(sentences.length * 2);
+    const sentenceCount = this.sentenceCount;
+    const ends = this.sentenceEnds;
+    if (this.inSecondSegment.length < sentenceCount) this.inSecondSegment = new Uint8Array(sentenceCount * 2);
     const inB = this.inSecondSegment;
     let firstLength = 0;
     let secondLength = 0;
-    for (let s = 0; s < sentences.length; s++) {
-      const n = sentences[s]!.length;
+    for (let s = 0; s < sentenceCount; s++) {
+      const n = ends[s]! - (s === 0 ? 0 : ends[s - 1]!);
       // Into A if A is empty, if it still fits under A's target, or on a coin flip while B is empty and A is under target.
       if (
         firstLength === 0 ||
@@ -136,12 +186,14 @@ export class ExampleBuilder {
     const aEnd = 1 + keptFirst;
     let b = aEnd + 1;
     const bEnd = b + keptSecond;
-    for (let s = 0; s < sentences.length; s++) {
-      const sentence = sentences[s]!;
+    const tokens = this.tokens;
+    for (let s = 0; s < sentenceCount; s++) {
+      const end = ends[s]!;
+      let t = s === 0 ? 0 : ends[s - 1]!;
       if (inB[s] === 0) {
-        for (let t = 0; t < sentence.length && a < aEnd; t++) ids[a++] = sentence[t]!;
+        while (t < end && a < aEnd) ids[a++] = tokens[t++]!;
       } else {
-        for (let t = 0; t < sentence.length && b < bEnd; t++) ids[b++] = sentence[t]!;
+        while (t < end && b < bEnd) ids[b++] = tokens[t++]!;
       }
     }
     ids[aEnd] = this.sepId;
@@ -160,7 +212,7 @@ export class ExampleBuilder {
     this.stats.keptTokens += keptFirst + keptSecond;
     this.stats.truncatedTokens += firstLength - keptFirst + secondLength - keptSecond;
 
-    this.sentences = [];
+    this.sentenceCount = 0;
     this.currentLength = 0;
     this.targetLength = random.random() < SHORT_TARGET_PROB ? random.randint(MIN_SHORT_TARGET, L) : L;
     return ex;

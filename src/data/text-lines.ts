@@ -34,16 +34,34 @@ export interface LineReadResult {
 }
 
 const NEWLINE = 0x0a;
+const CR = 0x0d;
 let spareBuffer: Buffer | null = null;
 const DEFAULT_CHUNK = 1 << 20;
 const DEFAULT_MAX_LINE = 64 << 20;
 
+/** Visits the line text[start, end). */
+export type LineRangeVisitor = (text: string, start: number, end: number) => void;
+
 /**
  * Calls onLine for every line of the file, in order, without its '\n' and with all '\r' removed.
  * A final line without '\n' is a line; an empty final piece is not. Throws CorpusFileError naming
- * the file, line and byte offset on invalid UTF-8 unless skipInvalidUtf8 is set.
+ * the file, line and byte offset on invalid UTF-8 unless skipInvalidUtf8 is set. Each line is a
+ * string of its own (safe to keep).
  */
 export function forEachLine(file: string, onLine: (line: string) => void, options: LineReadOptions = {}): LineReadResult {
+  return readLines(file, options, onLine, null);
+}
+
+/**
+ * forEachLine for a consumer that does not keep the lines: each line is a range of a larger text
+ * (usually a whole chunk of the file, decoded at once), so that no string is made per line.
+ * A string holding a slice of it would keep the whole chunk alive.
+ */
+export function forEachLineRange(file: string, onLine: LineRangeVisitor, options: LineReadOptions = {}): LineReadResult {
+  return readLines(file, options, null, onLine);
+}
+
+function readLines(file: string, options: LineReadOptions, onLine: ((line: string) => void) | null, onRange: LineRangeVisitor | null): LineReadResult {
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK;
   const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE;
   let fd: number;
@@ -60,12 +78,27 @@ export function forEachLine(file: string, onLine: (line: string) => void, option
   let lineNo = 0; // lines delivered or skipped so far
   let skippedLines = 0;
 
-  // Delivers the '\n'-separated lines in buf[start, end) (end excludes the final line's '\n'). Each
-  // line is decoded on its own, not sliced out of one big chunk string: strings sliced from a chunk
-  // keep the whole chunk alive for as long as any piece of them is referenced (e.g. in a tokenizer's
-  // word cache), which would let memory grow with the corpus.
+  // Delivers the '\n'-separated lines in buf[start, end) (end excludes the final line's '\n'). For
+  // onLine each line is decoded on its own, not sliced out of one big chunk string: strings sliced
+  // from a chunk keep the whole chunk alive for as long as any piece of them is referenced, which
+  // would let memory grow with the corpus. onRange gets the chunk decoded once when it is valid
+  // UTF-8 without '\r'.
+  const deliver = onLine ?? ((line: string): void => onRange!(line, 0, line.length));
   const emitPiece = (start: number, end: number): void => {
-    const valid = isUtf8(buf.subarray(start, end));
+    const piece = buf.subarray(start, end);
+    const valid = isUtf8(piece);
+    if (onRange && valid && piece.indexOf(CR) < 0) {
+      const text = piece.toString('utf8');
+      for (let from = 0; ; ) {
+        let to = text.indexOf('\n', from);
+        if (to < 0) to = text.length;
+        lineNo++;
+        onRange(text, from, to);
+        if (to === text.length) break;
+        from = to + 1;
+      }
+      return;
+    }
     let lineStart = start;
     for (;;) {
       let lineEnd = buf.indexOf(NEWLINE, lineStart);
@@ -74,7 +107,7 @@ export function forEachLine(file: string, onLine: (line: string) => void, option
       const bad = valid ? -1 : firstInvalidUtf8(buf.subarray(lineStart, lineEnd));
       if (bad < 0) {
         const line = buf.toString('utf8', lineStart, lineEnd);
-        onLine(line.includes('\r') ? line.replaceAll('\r', '') : line);
+        deliver(line.includes('\r') ? line.replaceAll('\r', '') : line);
       } else {
         const where = `invalid UTF-8 at byte offset ${bufFileOffset + lineStart + bad} (line ${lineNo})`;
         if (!options.skipInvalidUtf8) {
@@ -168,8 +201,8 @@ export function firstInvalidUtf8(bytes: Uint8Array): number {
   return -1;
 }
 
-// Python's str.isspace() characters: what the reference's line.strip() removes.
-function isPythonSpace(c: number): boolean {
+/** Python's str.isspace() characters: what the reference's line.strip() removes. */
+export function isPythonSpace(c: number): boolean {
   if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x1f);
   if (c < 0x85) return false;
   return (

@@ -1,15 +1,9 @@
 // Worker side of TokenizerPool: one BertTokenizer per thread; batches in, packed typed arrays out.
 import { parentPort, workerData } from 'node:worker_threads';
-import { BertTokenizer, type BertTokenizerOptions } from './tokenizer.js';
+import { BertTokenizer, type BertTokenizerData } from './tokenizer.js';
 import { packBatch, type BatchRequest } from './pool-protocol.js';
 
-interface PoolWorkerData {
-  tokens: string[];
-  options: BertTokenizerOptions;
-}
-
-const data = workerData as PoolWorkerData;
-const tokenizer = BertTokenizer.fromVocab(data.tokens, data.options);
+const tokenizer = BertTokenizer.fromData(workerData as BertTokenizerData);
 parentPort!.on('message', (request: BatchRequest) => {
   try {
     const packed = packBatch(tokenizer, request.texts, request.withOffsets);

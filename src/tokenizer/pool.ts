@@ -1,8 +1,9 @@
 // Tokenizes large batches on all cores: a few worker threads, each with its own BertTokenizer
-// (and word cache); the batch is cut into chunks handed out as workers become free.
+// (and word cache) made from one shared copy of the tries; the batch is cut into chunks handed out
+// as workers become free.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { BertTokenizerOptions } from './tokenizer.js';
+import { BertTokenizer, type BertTokenizerOptions } from './tokenizer.js';
 import { Vocab } from './vocab.js';
 import { concatBatches, type BatchRequest, type EncodedBatch } from './pool-protocol.js';
 
@@ -29,16 +30,18 @@ export class TokenizerPool {
   private closed = false;
 
   constructor(vocab: Vocab | readonly string[], opts: TokenizerPoolOptions = {}) {
-    const tokens = vocab instanceof Vocab ? [...vocab.tokens] : [...new Vocab(vocab).tokens];
+    const checked = vocab instanceof Vocab ? vocab : new Vocab(vocab);
     this.threads = Math.max(1, opts.threads ?? availableParallelism());
     const options: BertTokenizerOptions = {
       lowerCase: opts.lowerCase,
       stripAccents: opts.stripAccents,
       maxInputCharsPerWord: opts.maxInputCharsPerWord,
     };
+    // Built once here; each worker rebuilds it from this data (tries in shared memory, not copied).
+    const data = new BertTokenizer(checked, options).toData();
     const url = new URL('./pool-worker.js', import.meta.url);
     this.workers = Array.from({ length: this.threads }, () => {
-      const worker = new Worker(url, { workerData: { tokens, options } });
+      const worker = new Worker(url, { workerData: data });
       worker.on('message', (reply: Reply) => this.settle(worker, reply));
       worker.on('error', (err) => this.failAll(err));
       worker.unref();

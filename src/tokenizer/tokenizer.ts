@@ -1,7 +1,7 @@
 // BERT's tokenizer (BasicTokenizer + WordPiece), identical in ids and offsets to HF `tokenizers`
 // configured as BertTokenizer (BertNormalizer, BertPreTokenizer, WordPiece, BertProcessing).
 import { Vocab } from './vocab.js';
-import { WordPiece } from './wordpiece.js';
+import { PieceTrie, WordPiece, type PieceTrieArrays } from './wordpiece.js';
 import { BasicTokenizer, REMOVE, SPACE, UNKNOWN, WORD } from './basic.js';
 
 export interface BertTokenizerOptions {
@@ -11,6 +11,8 @@ export interface BertTokenizerOptions {
   stripAccents?: boolean;
   /** Words longer than this (in code points, after normalisation) become [UNK]. Default 100. */
   maxInputCharsPerWord?: number;
+  /** WordPiece tries already built for this vocabulary (e.g. shared by another thread): skips building them. */
+  trie?: PieceTrie;
 }
 
 /**
@@ -53,15 +55,22 @@ export interface Pieces {
   words: number[];
 }
 
-/** One cached word (original text between separators): its pieces, offsets relative to its start. */
-interface WordEntry {
-  ids: number[];
-  starts: number[];
-  ends: number[];
-  /** Pre-token index within the word per piece; null when the word is one pre-token (the usual case). */
-  words: number[] | null;
-  wordCount: number;
+/**
+ * Everything a tokenizer is made of, in a form postMessage passes to a worker thread cheaply (the
+ * tries in shared memory are not even copied): BertTokenizer.fromData rebuilds it without parsing
+ * the vocabulary or building the tries again.
+ */
+export interface BertTokenizerData {
+  tokens: readonly string[];
+  /** Ids of [PAD], [UNK], [CLS], [SEP], [MASK]. */
+  specialIds: readonly number[];
+  trie: PieceTrieArrays;
+  lowerCase: boolean;
+  stripAccents: boolean;
+  maxInputCharsPerWord: number;
 }
+
+const SPECIALS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] as const;
 
 export class BertTokenizer {
   readonly vocab: Vocab;
@@ -75,19 +84,53 @@ export class BertTokenizer {
   private readonly wordPiece: WordPiece;
   private readonly basic: BasicTokenizer;
   private readonly cache = new WordCache();
+  /** Ids of the text being scanned. */
+  private idBuf = EMPTY_INT32; // allocated in the constructor (see WordCache's fields)
+  private idLen = 0;
+  // Scratch of the word-splitting slow path.
+  private readonly scratchIds: number[] = [];
+  private readonly scratchBounds: number[] = [];
 
-  constructor(vocab: Vocab, opts: BertTokenizerOptions = {}) {
+  /** `specialIds`: the ids of [PAD] [UNK] [CLS] [SEP] [MASK] when known (spares indexing the vocabulary). */
+  constructor(vocab: Vocab, opts: BertTokenizerOptions = {}, specialIds?: readonly number[]) {
     this.vocab = vocab;
+    this.idBuf = new Int32Array(1024);
     this.basic = new BasicTokenizer(opts);
     this.lowerCase = this.basic.lowerCase;
     this.stripAccents = this.basic.stripAccents;
-    this.wordPiece = new WordPiece(vocab, { maxInputChars: opts.maxInputCharsPerWord ?? 100 });
-    const special = (t: string): number => vocab.idOf(t)!; // Vocab guarantees these exist.
-    this.padId = special('[PAD]');
-    this.unkId = special('[UNK]');
-    this.clsId = special('[CLS]');
-    this.sepId = special('[SEP]');
-    this.maskId = special('[MASK]');
+    // Vocab guarantees the special tokens exist.
+    const [pad, unk, cls, sep, mask] = specialIds ?? SPECIALS.map((t) => vocab.idOf(t)!);
+    this.wordPiece = new WordPiece(vocab, { maxInputChars: opts.maxInputCharsPerWord ?? 100, trie: opts.trie, unkId: unk });
+    this.padId = pad!;
+    this.unkId = unk!;
+    this.clsId = cls!;
+    this.sepId = sep!;
+    this.maskId = mask!;
+  }
+
+  /** This tokenizer as data for BertTokenizer.fromData (in another thread); the tries are in shared memory. */
+  toData(): BertTokenizerData {
+    return {
+      tokens: this.vocab.tokens,
+      specialIds: [this.padId, this.unkId, this.clsId, this.sepId, this.maskId],
+      trie: this.wordPiece.trie.arrays(),
+      lowerCase: this.lowerCase,
+      stripAccents: this.stripAccents,
+      maxInputCharsPerWord: this.wordPiece.maxInputChars,
+    };
+  }
+
+  /** The tokenizer that `toData` described (its vocabulary was validated when that one was made). */
+  static fromData(data: BertTokenizerData): BertTokenizer {
+    const { tokens, specialIds } = data;
+    if (!Array.isArray(tokens) || !Array.isArray(specialIds) || specialIds.length !== SPECIALS.length) {
+      throw new Error('BertTokenizer.fromData: expected the object made by BertTokenizer#toData');
+    }
+    SPECIALS.forEach((t, k) => {
+      if (tokens[specialIds[k]!] !== t) throw new Error(`BertTokenizer.fromData: special token ${t} is not at id ${specialIds[k]}`);
+    });
+    const opts = { lowerCase: data.lowerCase, stripAccents: data.stripAccents, maxInputCharsPerWord: data.maxInputCharsPerWord };
+    return new BertTokenizer(Vocab.trusted(tokens), { ...opts, trie: new PieceTrie(data.trie) }, specialIds);
   }
 
   static fromVocabFile(path: string, opts?: BertTokenizerOptions): BertTokenizer {
@@ -100,14 +143,38 @@ export class BertTokenizer {
 
   /** WordPiece ids of text, without special tokens. */
   encodeIds(text: string): number[] {
-    const ids: number[] = [];
-    this.scan(text, ids, null);
+    const n = this.scan(text, 0, text.length, null);
+    const buf = this.idBuf;
+    const ids = new Array<number>(n);
+    for (let k = 0; k < n; k++) ids[k] = buf[k]!;
     return ids;
   }
 
   /** Appends the WordPiece ids of text to `ids` (no special tokens); avoids an array per text. */
   encodeIdsInto(text: string, ids: number[]): void {
-    this.scan(text, ids, null);
+    const n = this.scan(text, 0, text.length, null);
+    const buf = this.idBuf;
+    for (let k = 0; k < n; k++) ids.push(buf[k]!);
+  }
+
+  /**
+   * The WordPiece ids of text[start, end) (no special tokens), as encodeIds(text.slice(start, end))
+   * gives them, written to `idBuffer` from index 0: returns their count. Nothing is allocated, and
+   * a long text (a whole file) can be tokenized line by line without cutting lines out of it.
+   */
+  encodeIdsRange(text: string, start: number, end: number): number {
+    if (!(start >= 0 && start <= end && end <= text.length)) throw new RangeError(`range [${start}, ${end}) is outside a text of length ${text.length}`);
+    return this.scan(text, start, end, null);
+  }
+
+  /** The ids written by the last encodeIdsRange (valid until the tokenizer's next call). */
+  get idBuffer(): Int32Array {
+    return this.idBuf;
+  }
+
+  /** The WordPiece tries (to hand to another thread's tokenizer through the `trie` option). */
+  get trie(): PieceTrie {
+    return this.wordPiece.trie;
   }
 
   /** WordPiece tokens of text, without special tokens. */
@@ -118,7 +185,10 @@ export class BertTokenizer {
   /** Ids, code-point offsets and word indices of text, without special tokens. */
   pieces(text: string): Pieces {
     const p: Pieces = { ids: [], starts: [], ends: [], words: [] };
-    this.scan(text, p.ids, p);
+    const n = this.scan(text, 0, text.length, p);
+    const buf = this.idBuf;
+    const ids = p.ids;
+    for (let k = 0; k < n; k++) ids.push(buf[k]!);
     return p;
   }
 
@@ -185,22 +255,23 @@ export class BertTokenizer {
   }
 
   /**
-   * Appends the pieces of text's words (offsets in code points; `detail` null means ids only).
-   * The word scan of BasicTokenizer.forEachWord, fused with a hash of each word computed on the
-   * way, so that cached words are found without cutting a string out of text.
+   * Puts the ids of the words of text[from, n) into idBuf and returns their count; with `detail`, also appends
+   * each piece's code-point offsets and word index to it. The word scan of
+   * BasicTokenizer.forEachWord, fused with a hash of each word computed on the way, so that cached
+   * words are found without cutting a string out of text.
    */
-  private scan(text: string, ids: number[], detail: Pieces | null): void {
-    const n = text.length;
+  private scan(text: string, from: number, n: number, detail: Pieces | null): number {
     const basic = this.basic;
     const bmpClass = basic.bmpClass;
-    let surrogatePairs = 0;
+    this.idLen = 0;
+    let surrogatePairs = from; // code-point offsets count from `from`
     let wordStart = -1;
     let wordEnd = -1;
     let wordStartCp = 0;
     let wordIndex = 0;
     let hash = 0; // running hash of the current word's units
     let wordHash = 0; // hash up to wordEnd (trailing dropped characters excluded)
-    for (let i = 0; i < n; ) {
+    for (let i = from; i < n; ) {
       const unit = text.charCodeAt(i);
       let width = 1;
       let cls: number;
@@ -228,64 +299,139 @@ export class BertTokenizer {
         }
       } else {
         if (wordStart >= 0) {
-          wordIndex = this.emit(text, wordStart, wordEnd, wordHash, wordStartCp, wordIndex, ids, detail);
+          wordIndex = this.emit(text, wordStart, wordEnd, wordHash, wordStartCp, wordIndex, detail);
           wordStart = -1;
         }
         if (cls !== SPACE) {
           // PUNCT or CJK: a word of its own
           let h = unit;
           if (width === 2) h = (Math.imul(h, 31) + text.charCodeAt(i + 1)) | 0;
-          wordIndex = this.emit(text, i, i + width, h, i - surrogatePairs, wordIndex, ids, detail);
+          wordIndex = this.emit(text, i, i + width, h, i - surrogatePairs, wordIndex, detail);
         }
       }
       if (width === 2) surrogatePairs++;
       i += width;
     }
-    if (wordStart >= 0) this.emit(text, wordStart, wordEnd, wordHash, wordStartCp, wordIndex, ids, detail);
+    if (wordStart >= 0) this.emit(text, wordStart, wordEnd, wordHash, wordStartCp, wordIndex, detail);
+    return this.idLen;
   }
 
   /** Appends the pieces of the word text[start, end) and returns the next word index. */
-  private emit(
-    text: string, start: number, end: number, hash: number, startCp: number, wordIndex: number, ids: number[], detail: Pieces | null,
-  ): number {
-    let entry = this.cache.lookup(text, start, end, hash);
-    if (entry === undefined) {
-      const word = text.slice(start, end);
-      entry = this.cache.insert(word, hash, this.wordEntry(word));
+  private emit(text: string, start: number, end: number, hash: number, startCp: number, wordIndex: number, detail: Pieces | null): number {
+    const cache = this.cache;
+    const slot = cache.find(text, start, end, hash);
+    let at: number;
+    let count: number;
+    let wordCount: number;
+    if (slot >= 0) {
+      const meta = cache.meta; // slot is an entry's offset in it
+      at = meta[slot + AT]!;
+      count = meta[slot + COUNT]!;
+      wordCount = meta[slot + WORDS]!;
+    } else {
+      this.addWord(text, start, end, hash, ~slot);
+      at = cache.lastAt;
+      count = cache.lastCount;
+      wordCount = cache.lastWords;
     }
-    const entryIds = entry.ids;
-    const count = entryIds.length;
-    for (let k = 0; k < count; k++) ids.push(entryIds[k]!);
+    let idLen = this.idLen;
+    if (idLen + count > this.idBuf.length) this.growIds(idLen + count);
+    const buf = this.idBuf;
+    const pieceIds = cache.ids;
+    for (let k = 0; k < count; k++) buf[idLen++] = pieceIds[at + k]!;
+    this.idLen = idLen;
     if (detail) {
-      const words = entry.words;
-      for (let k = 0; k < count; k++) {
-        detail.starts.push(startCp + entry.starts[k]!);
-        detail.ends.push(startCp + entry.ends[k]!);
-        detail.words.push(words ? wordIndex + words[k]! : wordIndex);
+      const words = cache.words;
+      for (let k = at; k < at + count; k++) {
+        detail.starts.push(startCp + cache.starts[k]!);
+        detail.ends.push(startCp + cache.ends[k]!);
+        detail.words.push(wordIndex + words[k]!);
       }
     }
-    return wordIndex + entry.wordCount;
+    return wordIndex + wordCount;
   }
 
-  /** WordPiece over one word's normalised parts, offsets mapped back to the original word. */
-  private wordEntry(original: string): WordEntry {
-    const { parts, origins } = this.basic.normalizeWord(original);
-    const entry: WordEntry = { ids: [], starts: [], ends: [], words: null, wordCount: parts.length };
-    const wordIndices: number[] = [];
-    const bounds: number[] = [];
-    parts.forEach((part, p) => {
-      const origin = origins[p] ?? null; // null: unit i is code point i
-      const first = entry.ids.length;
-      bounds.length = 0;
-      this.wordPiece.split(part, entry.ids, bounds);
-      for (let k = 0; k < entry.ids.length - first; k++) {
-        entry.starts.push(origin ? origin[bounds[2 * k]!]! : bounds[2 * k]!);
-        entry.ends.push(origin ? origin[bounds[2 * k + 1]! - 1]! + 1 : bounds[2 * k + 1]!);
-        wordIndices.push(p);
+  private growIds(needed: number): void {
+    let size = this.idBuf.length * 2;
+    while (size < needed) size *= 2;
+    const grown = new Int32Array(size);
+    grown.set(this.idBuf.subarray(0, this.idLen));
+    this.idBuf = grown;
+  }
+
+  /**
+   * Splits the word text[start, end) into the cache's piece arena and records it in `slot` (the
+   * free slot find() returned); the cache's last* fields then locate its pieces.
+   */
+  private addWord(text: string, start: number, end: number, hash: number, slot: number): void {
+    const cache = this.cache;
+    slot = cache.prepareInsert(text, start, end, hash, slot);
+    const at = cache.pieceTop;
+    let count: number;
+    let wordCount = 1;
+    if (isAsciiAlphanumeric(text, start, end)) count = this.splitAsciiWord(text, start, end);
+    else {
+      // Rare: accents, other scripts, dropped characters inside the word. Normalise, then split each part.
+      const original = text.slice(start, end);
+      const { parts, origins } = this.basic.normalizeWord(original);
+      wordCount = parts.length;
+      const ids = this.scratchIds;
+      const bounds = this.scratchBounds;
+      count = 0;
+      for (let p = 0; p < parts.length; p++) {
+        const origin = origins[p] ?? null; // null: unit i is code point i
+        ids.length = 0;
+        bounds.length = 0;
+        this.wordPiece.split(parts[p]!, ids, bounds);
+        cache.reservePieces(count + ids.length);
+        for (let k = 0; k < ids.length; k++, count++) {
+          cache.ids[at + count] = ids[k]!;
+          cache.starts[at + count] = origin ? origin[bounds[2 * k]!]! : bounds[2 * k]!;
+          cache.ends[at + count] = origin ? origin[bounds[2 * k + 1]! - 1]! + 1 : bounds[2 * k + 1]!;
+          cache.words[at + count] = p;
+        }
       }
-    });
-    if (parts.length > 1) entry.words = wordIndices;
-    return entry;
+    }
+    cache.commit(slot, text, start, end, hash, count, wordCount);
+  }
+
+  /**
+   * WordPiece over a word of ASCII letters and digits, read straight from text (its normalised form
+   * is itself, lower-cased), into the piece arena. Returns the piece count.
+   */
+  private splitAsciiWord(text: string, start: number, end: number): number {
+    const cache = this.cache;
+    const n = end - start;
+    cache.reservePieces(n); // a piece has at least one unit
+    const at = cache.pieceTop;
+    const { ids, starts, ends, words } = cache;
+    const wordPiece = this.wordPiece;
+    let count = 0;
+    if (n <= wordPiece.maxInputChars) {
+      const trie = wordPiece.trie;
+      const fold = this.lowerCase;
+      for (let s = start; s < end; count++) {
+        const e = trie.longest(s === start ? PieceTrie.INITIAL : PieceTrie.CONTINUATION, text, s, end, fold);
+        if (e < 0) {
+          count = 0;
+          break;
+        }
+        ids[at + count] = trie.matchId;
+        starts[at + count] = s - start;
+        ends[at + count] = e - start;
+        words[at + count] = 0;
+        s = e;
+      }
+    }
+    if (count === 0) {
+      // Too long, or no complete split: one unknown token.
+      ids[at] = wordPiece.unkId;
+      starts[at] = 0;
+      ends[at] = n;
+      words[at] = 0;
+      count = 1;
+    }
+    return count;
   }
 }
 
@@ -346,60 +492,182 @@ function toUtf16Offsets(text: string, p: Pieces): void {
   }
 }
 
+/** Only [0-9A-Za-z] in text[start, end): such a word normalises to itself (lower-cased) with no splits. */
+function isAsciiAlphanumeric(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i) | 0x20; // folds upper case onto lower case; digits stay digits
+    if (!((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39))) return false;
+  }
+  return true;
+}
+
+const EMPTY_INT32 = new Int32Array(0);
+
+// Fields of a WordCache entry in `meta`.
+const HASH = 0;
+const KEY_AT = 1;
+const KEY_LENGTH = 2;
+const AT = 3;
+const COUNT = 4;
+const WORDS = 5;
+const FIELDS = 8;
+
 /**
- * Words already split, found by (hash, text region) with open addressing: no substring is cut
- * out of the text to look a word up. Emptied when full, so memory stays bounded on huge corpora.
+ * Words already split, found by (hash, text region) with open addressing: no substring is cut out of
+ * the text to look a word up, and no object is allocated per word. The table holds [hash, entry + 1]
+ * pairs (0: empty); entry e is FIELDS integers at meta[e * FIELDS]. The words' units live in one
+ * Uint16Array, their pieces (id, code-point offsets relative to the word, pre-token index within the
+ * word) in four Int32Arrays. Growing the table moves only the pairs. Emptied when full, so memory
+ * stays bounded on huge corpora.
  */
 class WordCache {
   private static readonly MAX_WORDS = 1 << 19;
-  private mask = (1 << 12) - 1;
-  private keys: (string | undefined)[] = new Array<string | undefined>(this.mask + 1);
-  private hashes = new Int32Array(this.mask + 1);
-  private entries: (WordEntry | undefined)[] = new Array<WordEntry | undefined>(this.mask + 1);
+  /** Longer words are split every time instead of cached (they are rare and would bloat the arenas). */
+  private static readonly MAX_KEY = 256;
+  // The arrays start empty and are allocated in the constructor: V8 assumes that a field keeps the
+  // value it was first given and discards optimized code that relied on it once the field changes;
+  // a second assignment from the start spares that when the arrays grow.
+  private table = EMPTY_INT32;
+  private mask = 0;
   private size = 0;
+  meta = EMPTY_INT32;
+  private keys = new Uint16Array(0);
+  private keyTop = 0;
+  ids = EMPTY_INT32;
+  starts = EMPTY_INT32;
+  ends = EMPTY_INT32;
+  words = EMPTY_INT32;
+  pieceTop = 0;
+  /** Where the pieces of the word last committed are (an uncached word's until the next word). */
+  lastAt = 0;
+  lastCount = 0;
+  lastWords = 0;
 
-  lookup(text: string, start: number, end: number, hash: number): WordEntry | undefined {
+  constructor() {
+    // Sized for some 30,000 words: a corpus of a few megabytes fills it without growing it.
+    const slots = 1 << 16;
+    this.table = new Int32Array(2 * slots);
+    this.mask = slots - 1;
+    this.meta = new Int32Array(FIELDS << 15);
+    this.keys = new Uint16Array(1 << 18);
+    const pieces = 1 << 16;
+    this.ids = new Int32Array(pieces);
+    this.starts = new Int32Array(pieces);
+    this.ends = new Int32Array(pieces);
+    this.words = new Int32Array(pieces);
+  }
+
+  /** The entry offset in meta of the word text[start, end), or ~slot of the free slot where it belongs. */
+  find(text: string, start: number, end: number, hash: number): number {
     const length = end - start;
+    const table = this.table;
+    const meta = this.meta;
+    const keys = this.keys;
     for (let slot = mix(hash) & this.mask; ; slot = (slot + 1) & this.mask) {
-      const key = this.keys[slot];
-      if (key === undefined) return undefined;
-      if (this.hashes[slot] === hash && key.length === length && text.startsWith(key, start)) return this.entries[slot];
+      const entry = table[2 * slot + 1]!;
+      if (entry === 0) return ~slot;
+      if (table[2 * slot] !== hash) continue;
+      const m = (entry - 1) * FIELDS;
+      if (meta[m + KEY_LENGTH] !== length) continue;
+      const keyAt = meta[m + KEY_AT]!;
+      let i = 0;
+      while (i < length && keys[keyAt + i] === text.charCodeAt(start + i)) i++;
+      if (i === length) return m;
     }
   }
 
-  insert(key: string, hash: number, entry: WordEntry): WordEntry {
-    if (this.size >= WordCache.MAX_WORDS) this.reset(this.mask + 1);
-    else if (2 * (this.size + 1) > this.mask + 1) this.grow();
-    this.place(key, hash, entry);
+  /**
+   * Makes room for one more word before its pieces are written at pieceTop: empties the cache when
+   * it is full, grows the table when half full. Returns the free slot to commit it to (-1 for a word
+   * too long to cache).
+   */
+  prepareInsert(text: string, start: number, end: number, hash: number, slot: number): number {
+    if (end - start > WordCache.MAX_KEY) return -1;
+    if (this.size >= WordCache.MAX_WORDS) this.reset();
+    else if (2 * (this.size + 1) <= this.mask + 1) return slot;
+    else this.grow();
+    return ~this.find(text, start, end, hash);
+  }
+
+  /** Ensures the piece arenas hold `count` more pieces from pieceTop. */
+  reservePieces(count: number): void {
+    const needed = this.pieceTop + count;
+    if (needed <= this.ids.length) return;
+    const size = grownSize(this.ids.length, needed);
+    this.ids = copyInto(new Int32Array(size), this.ids, this.pieceTop);
+    this.starts = copyInto(new Int32Array(size), this.starts, this.pieceTop);
+    this.ends = copyInto(new Int32Array(size), this.ends, this.pieceTop);
+    this.words = copyInto(new Int32Array(size), this.words, this.pieceTop);
+  }
+
+  /**
+   * Records the word whose `count` pieces were just written at pieceTop in `slot` (from
+   * prepareInsert; -1: not cached, its pieces are overwritten by the next word) and sets last*.
+   */
+  commit(slot: number, text: string, start: number, end: number, hash: number, count: number, wordCount: number): void {
+    this.lastAt = this.pieceTop;
+    this.lastCount = count;
+    this.lastWords = wordCount;
+    if (slot < 0) return;
+    const length = end - start;
+    if (this.keyTop + length > this.keys.length) {
+      this.keys = copyInto(new Uint16Array(grownSize(this.keys.length, this.keyTop + length)), this.keys, this.keyTop);
+    }
+    const keys = this.keys;
+    for (let i = 0; i < length; i++) keys[this.keyTop + i] = text.charCodeAt(start + i);
+    const entry = this.size;
+    if ((entry + 1) * FIELDS > this.meta.length) this.meta = copyInto(new Int32Array(2 * this.meta.length), this.meta, entry * FIELDS);
+    const meta = this.meta;
+    const m = entry * FIELDS;
+    meta[m + HASH] = hash;
+    meta[m + KEY_AT] = this.keyTop;
+    meta[m + KEY_LENGTH] = length;
+    meta[m + AT] = this.pieceTop;
+    meta[m + COUNT] = count;
+    meta[m + WORDS] = wordCount;
+    this.table[2 * slot] = hash;
+    this.table[2 * slot + 1] = entry + 1;
+    this.keyTop += length;
+    this.pieceTop += count;
     this.size++;
-    return entry;
   }
 
-  private place(key: string, hash: number, entry: WordEntry): void {
-    let slot = mix(hash) & this.mask;
-    while (this.keys[slot] !== undefined) slot = (slot + 1) & this.mask;
-    this.keys[slot] = key;
-    this.hashes[slot] = hash;
-    this.entries[slot] = entry;
-  }
-
+  /** A table twice the size; only the (hash, entry) pairs move. */
   private grow(): void {
-    const { keys, hashes, entries, size } = this;
-    this.reset(2 * (this.mask + 1));
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i];
-      if (key !== undefined) this.place(key, hashes[i]!, entries[i]!);
+    const capacity = 2 * (this.mask + 1);
+    const table = new Int32Array(2 * capacity);
+    const mask = capacity - 1;
+    const meta = this.meta;
+    for (let e = 0; e < this.size; e++) {
+      const hash = meta[e * FIELDS + HASH]!;
+      let slot = mix(hash) & mask;
+      while (table[2 * slot + 1] !== 0) slot = (slot + 1) & mask;
+      table[2 * slot] = hash;
+      table[2 * slot + 1] = e + 1;
     }
-    this.size = size;
+    this.table = table;
+    this.mask = mask;
   }
 
-  private reset(capacity: number): void {
-    this.mask = capacity - 1;
-    this.keys = new Array<string | undefined>(capacity);
-    this.hashes = new Int32Array(capacity);
-    this.entries = new Array<WordEntry | undefined>(capacity);
+  /** Forgets every word (the arenas are kept and refilled). */
+  private reset(): void {
+    this.table.fill(0);
     this.size = 0;
+    this.keyTop = 0;
+    this.pieceTop = 0;
   }
+}
+
+/** Doubles `size` until it holds `needed`. */
+function grownSize(size: number, needed: number): number {
+  while (size < needed) size *= 2;
+  return size;
+}
+
+/** Copies the first `count` elements of `from` into `to` (native copy) and returns `to`. */
+function copyInto<T extends Int32Array | Uint16Array>(to: T, from: Int32Array | Uint16Array, count: number): T {
+  to.set(from.subarray(0, count));
+  return to;
 }
 
 /** Spreads a word hash over all bits (murmur3's finaliser): similar words must not share slots. */

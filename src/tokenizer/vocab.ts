@@ -7,7 +7,8 @@ export type SpecialToken = (typeof SPECIAL_TOKENS)[number];
 export class Vocab {
   readonly tokens: readonly string[];
   readonly size: number;
-  private readonly ids: Map<string, number>;
+  /** Token -> id; built on first use for a vocabulary made by Vocab.trusted. */
+  private ids: Map<string, number> | null;
 
   /** `source` names where the tokens came from, for error messages. */
   constructor(tokens: readonly string[], source = 'vocabulary') {
@@ -24,6 +25,18 @@ export class Vocab {
     this.tokens = Object.freeze([...tokens]);
     this.size = tokens.length;
     this.ids = ids;
+  }
+
+  /**
+   * A vocabulary already validated elsewhere (e.g. by the thread that sent its tokens): nothing is
+   * checked or indexed until idOf is first called, so a worker thread gets it at no cost.
+   */
+  static trusted(tokens: readonly string[]): Vocab {
+    const vocab = Object.create(Vocab.prototype) as { tokens: readonly string[]; size: number; ids: Map<string, number> | null };
+    vocab.tokens = Object.isFrozen(tokens) ? tokens : Object.freeze([...tokens]);
+    vocab.size = tokens.length;
+    vocab.ids = null;
+    return vocab as unknown as Vocab;
   }
 
   /** Reads vocab.txt; like the reference, trailing whitespace (including '\r') of each line is dropped. */
@@ -43,6 +56,11 @@ export class Vocab {
   }
 
   idOf(token: string): number | undefined {
+    if (this.ids === null) {
+      const ids = new Map<string, number>();
+      this.tokens.forEach((t, id) => ids.set(t, id));
+      this.ids = ids;
+    }
     return this.ids.get(token);
   }
 

@@ -3,7 +3,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BuildInterruptedError, buildPretrainingDataset, planBuild, resolveBuildConfig, vocabularyOf, type BuildConfig } from '../../src/data/build.js';
+import { spawnSync } from 'node:child_process';
+import { BuildInterruptedError, buildPretrainingDataset, listCorpusFiles, listCorpusFilesAsync, planBuild, resolveBuildConfig, vocabularyOf, type BuildConfig } from '../../src/data/build.js';
 import { runBuildJob } from '../../src/data/build-job.js';
 import { createPretrainingTokenizer } from '../../src/data/bert-pretraining-tokenizer.js';
 import { readCorpus } from '../../src/data/corpora.js';
@@ -57,6 +58,37 @@ test('worker threads and in-process jobs write the same bytes (2 jobs)', async (
   const p = await buildPretrainingDataset(config('p2-inproc', { numProcesses: 2 }), { inProcess: true });
   assertSameFiles(w.outputDir, p.outputDir);
   assert.equal(w.jobsRun, 2);
+});
+
+test('workers start under node flags they refuse (V8 flags, --input-type): the build still runs and matches', async () => {
+  const out = join(root.dir, 'flags');
+  const buildModule = new URL('../../src/data/build.js', import.meta.url).href;
+  const script = `import { buildPretrainingDataset } from ${JSON.stringify(buildModule)};
+    await buildPretrainingDataset(${JSON.stringify({ ...config('flags', { numProcesses: 2 }), outputDir: out })});`;
+  const run = spawnSync(process.execPath, ['--max-old-space-size=2048', '--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  const w = await buildPretrainingDataset(config('flags-ref', { numProcesses: 2 }));
+  assertSameFiles(out, w.outputDir);
+});
+
+test('corpus files are listed in code-point order (as Python sorts names), not UTF-16 order', async () => {
+  const { dir, cleanup } = tempDir('order');
+  try {
+    const names = ['b', 'a\u{1F600}', 'a\uFF21', 'a\uE000x', 'a\uD7FF', 'a', 'ab', '\u{10000}', '\uFFFD'];
+    for (const name of names) writeFileSync(join(dir, name), 'x\n');
+    const byCodePoint = (x: string, y: string): number => {
+      const a = [...x].map((c) => c.codePointAt(0)!);
+      const b = [...y].map((c) => c.codePointAt(0)!);
+      for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+      return a.length - b.length;
+    };
+    const listed = listCorpusFiles(dir).map((f) => f.name);
+    assert.deepEqual(listed, [...names].sort(byCodePoint));
+    assert.deepEqual(await listCorpusFilesAsync(dir), listCorpusFiles(dir));
+    assert.notDeepEqual(listed, [...names].sort(), 'the UTF-16 order differs here');
+  } finally {
+    cleanup();
+  }
 });
 
 test('a rerun after a crash keeps the finished job, discards partial and stale files, and ends identical', async () => {

@@ -6,7 +6,10 @@ import { join } from 'node:path';
 import { buildPretrainingDataset } from '../../src/data/build.js';
 import { readCorpus } from '../../src/data/corpora.js';
 import { writeDocuments } from '../../src/data/corpus-export.js';
-import { bertUncasedVocabText } from '../../src/tokenizer/bert-vocab.js';
+import { bertUncasedVocab, bertUncasedVocabText } from '../../src/tokenizer/bert-vocab.js';
+import { BertTokenizer } from '../../src/tokenizer/tokenizer.js';
+import { ExampleBuilder, type BuiltExample, type ExampleBuilderOptions } from '../../src/data/example-builder.js';
+import { PythonRandom } from '../../src/data/python-random.js';
 import { readShards, tempDir, whitespaceTokenizerModule } from './helpers.js';
 
 const CLS = 101;
@@ -146,3 +149,25 @@ for (const blanksSeparateDocs of [true, false]) {
     }
   });
 }
+
+test('lines tokenized in place (RangeEncoder) build the same examples as lines cut out and encoded one by one', () => {
+  const tokenizer = BertTokenizer.fromVocab(bertUncasedVocab());
+  // Documents of real lines with blank lines, whitespace-only lines and padded lines between them.
+  const lines = readCorpus('brown', 4).flatMap((doc) => [...doc.lines.map((l, i) => (i % 9 === 0 ? `  ${l}\t` : l)), '', ' \u3000 ']);
+  const text = lines.join('\n');
+  const options = (): ExampleBuilderOptions => ({ maxSeqLength: 48, clsId: tokenizer.clsId, sepId: tokenizer.sepId, random: new PythonRandom(3) });
+  const byLine = new ExampleBuilder((t) => tokenizer.encodeIds(t), options());
+  const inPlace = new ExampleBuilder(tokenizer, options());
+  const snapshot = (e: BuiltExample | null): string | null => (e ? `${e.length}/${e.segmentBoundary}:${e.ids.join(',')}` : null);
+  let start = 0;
+  let examples = 0;
+  for (const line of lines) {
+    const a = snapshot(byLine.addLine(line));
+    const b = snapshot(inPlace.addLineRange(text, start, start + line.length));
+    assert.equal(b, a);
+    if (a) examples++;
+    start += line.length + 1;
+  }
+  assert.ok(examples > 100, `examples ${examples}`);
+  assert.deepEqual(inPlace.stats, byLine.stats);
+});

@@ -2,19 +2,29 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CorpusFileError, firstInvalidUtf8, forEachLine, pythonStrip } from '../../src/data/text-lines.js';
+import { CorpusFileError, firstInvalidUtf8, forEachLine, forEachLineRange, pythonStrip, type LineReadOptions } from '../../src/data/text-lines.js';
 import { tempDir } from './helpers.js';
+
+/** The lines of a file by forEachLine, checked equal to forEachLineRange's (ranges of decoded chunks). */
+function linesIn(file: string, options: LineReadOptions = {}): { lines: string[]; lineCount: number; bytes: number } {
+  const lines: string[] = [];
+  const r = forEachLine(file, (l) => lines.push(l), options);
+  const ranged: string[] = [];
+  const r2 = forEachLineRange(file, (text, start, end) => ranged.push(text.slice(start, end)), options);
+  assert.deepEqual(ranged, lines, 'forEachLineRange gives the lines forEachLine gives');
+  assert.deepEqual(r2, r);
+  return { lines, lineCount: r.lines, bytes: r.bytes };
+}
 
 function linesOf(bytes: Buffer | string, chunkBytes?: number): string[] {
   const { dir, cleanup } = tempDir('lines');
   try {
     const file = join(dir, 'f.txt');
     writeFileSync(file, bytes);
-    const out: string[] = [];
-    const r = forEachLine(file, (l) => out.push(l), { chunkBytes });
-    assert.equal(r.lines, out.length);
+    const r = linesIn(file, { chunkBytes });
+    assert.equal(r.lineCount, r.lines.length);
     assert.equal(r.bytes, Buffer.byteLength(bytes));
-    return out;
+    return r.lines;
   } finally {
     cleanup();
   }
@@ -36,6 +46,13 @@ test('tiny chunks give the same lines, also with multi-byte characters across ch
   assert.deepEqual(whole, ['héllo wörld', '\u4e2d\u6587 \u{1F600}', '', 'last line without newline é']);
 });
 
+test('chunks with and without \\r, many lines per chunk: ranges and strings agree', () => {
+  const lines = Array.from({ length: 500 }, (_, i) => (i % 7 === 0 ? '' : `line ${i} ${'ü'.repeat(i % 5)}${i % 11 === 0 ? '\r' : ''}`));
+  const text = lines.join('\n');
+  const expected = lines.map((l) => l.replaceAll('\r', ''));
+  for (const chunk of [64, 1000, 1 << 20]) assert.deepEqual(linesOf(text, chunk), expected, `chunk ${chunk}`);
+});
+
 test('invalid UTF-8 names the file, byte offset and line; skipping warns per line', () => {
   const { dir, cleanup } = tempDir('utf8');
   try {
@@ -47,12 +64,15 @@ test('invalid UTF-8 names the file, byte offset and line; skipping warns per lin
       assert.match(e.message, /bad\.txt: invalid UTF-8 at byte offset 10 \(line 3\)/);
       return true;
     });
+    assert.throws(() => forEachLineRange(file, () => {}), /bad\.txt: invalid UTF-8 at byte offset 10 \(line 3\)/);
     const lines: string[] = [];
     const warnings: string[] = [];
     const r = forEachLine(file, (l) => lines.push(l), { skipInvalidUtf8: true, onWarning: (w) => warnings.push(w) });
     assert.deepEqual(lines, ['one', 'two', 'four']);
     assert.equal(r.skippedLines, 1);
     assert.equal(warnings.length, 1);
+    assert.deepEqual(linesIn(file, { skipInvalidUtf8: true, onWarning: (w) => warnings.push(w) }).lines, lines);
+    assert.equal(warnings.length, 3, 'each reader warned once');
     assert.match(warnings[0]!, /byte offset 10 \(line 3\); line skipped/);
   } finally {
     cleanup();
