@@ -1,9 +1,11 @@
 // Blocked, multi-threaded single-precision GEMM (C = alpha op(A) op(B) + beta C,
-// row-major) and its N-API bindings. Loop structure after Goto/BLIS: a KC x NC
-// block of op(B) is packed once and shared by the threads; each task packs an
-// MC x KC block of op(A) and runs the ISA's macro-kernel over it. The ISA
-// pieces (gemm_avx512.cc, gemm_avx2.cc, or the portable ones below) are picked
-// per call from electra::active_isa().
+// row-major) and its N-API bindings. Loop structure after Goto/BLIS: packed
+// MR-row panels of op(A) and NR-column panels of op(B), KC deep, feed the
+// ISA's macro-kernel. On several threads one operand is packed up front and
+// shared, and each task owns a block of C over the whole depth (see
+// gemm_blocked); matrix-vector shapes skip packing (gemv). The ISA pieces
+// (gemm_avx512.cc, gemm_avx2.cc, or the portable ones below) are picked per
+// call from electra::active_isa().
 #include <napi.h>
 
 #include <algorithm>
