@@ -111,6 +111,35 @@ export async function benchGemm(): Promise<Record<string, number | string>> {
   console.log(`GEMM, native ${peakBefore.isa}, ${peakBefore.threads} threads; fp32 peak ${peak.toFixed(1)} GFLOP/s ` +
     `(FMA loop, before ${peakBefore.gflops.toFixed(1)} / after ${peakAfter.gflops.toFixed(1)}); medians after warm-up`);
   console.log(table(rows));
+  Object.assign(figures, narrowShapes(kernels, peak));
+  return figures;
+}
+
+// Narrow products of the pre-training step (generator hidden 64, the
+// discriminator's one-logit head and its weight gradient): % of peak where
+// they compute, and GB/s of operands read for the matrix-vector ones, which
+// are memory-bound.
+function narrowShapes(kernels: Kernels, peak: number): Record<string, number> {
+  const cases = [
+    dense(kernels, 'gen_ffn', 'gemm NT (generator)', '[4096x64]x[256x64]^T', false, true, 4096, 256, 64),
+    dense(kernels, 'gen_dw', 'gemm TN (generator dW)', '[4096x64]^T x [4096x256]', true, false, 64, 256, 4096),
+    dense(kernels, 'head', 'gemm NN (head)', '[4096x256]x[256x1]', false, false, 4096, 1, 256),
+    dense(kernels, 'head_dw', 'gemm TN (head dW)', '[4096x256]^T x [4096x1]', true, false, 256, 1, 4096),
+  ];
+  const rows: Record<string, string | number>[] = [];
+  const figures: Record<string, number> = {};
+  for (const c of cases) {
+    const t = timeIt(c.run, { warmup: 3, minRuns: 10, minTimeMs: 300 });
+    const gflops = c.flops / (t.medianMs * 1e6);
+    // A matrix-vector product reads one float of the matrix per multiply-add: flops / 2 * 4 bytes.
+    const gbps = (c.flops * 2) / (t.medianMs * 1e6);
+    const vector = c.key.startsWith('head');
+    rows.push({ kernel: c.kernel, shape: c.shape, ms: t.medianMs, 'GFLOP/s': gflops, '% peak': (100 * gflops) / peak,
+      'GB/s read': vector ? gbps : '', runs: t.runs });
+    figures[`gemm_${c.key}_gflops`] = round(gflops, 1);
+  }
+  console.log('narrow GEMM shapes (matrix-vector ones are memory-bound: see GB/s read)');
+  console.log(table(rows));
   return figures;
 }
 

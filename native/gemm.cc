@@ -1,9 +1,11 @@
 // Blocked, multi-threaded single-precision GEMM (C = alpha op(A) op(B) + beta C,
-// row-major) and its N-API bindings. Loop structure after Goto/BLIS: a KC x NC
-// block of op(B) is packed once and shared by the threads; each task packs an
-// MC x KC block of op(A) and runs the ISA's macro-kernel over it. The ISA
-// pieces (gemm_avx512.cc, gemm_avx2.cc, or the portable ones below) are picked
-// per call from electra::active_isa().
+// row-major) and its N-API bindings. Loop structure after Goto/BLIS: packed
+// MR-row panels of op(A) and NR-column panels of op(B), KC deep, feed the
+// ISA's macro-kernel. On several threads one operand is packed up front and
+// shared, and each task owns a block of C over the whole depth (see
+// gemm_blocked); matrix-vector shapes skip packing (gemv). The ISA pieces
+// (gemm_avx512.cc, gemm_avx2.cc, or the portable ones below) are picked per
+// call from electra::active_isa().
 #include <napi.h>
 
 #include <algorithm>
@@ -45,8 +47,10 @@ void scalar_pack(const float* src, int64_t rs, int64_t cs, int64_t rows, int64_t
 }
 
 void scalar_macro(int64_t mc, int64_t nc, int64_t kc, const float* apack, const float* bpack, float* c,
-                  int64_t ldc, float alpha, float beta) {
+                  int64_t ldc, float alpha, float beta, const gemm::Prefetch& next) {
+  const int64_t panels = (nc + kScalarNR - 1) / kScalarNR;
   for (int64_t jr = 0; jr < nc; jr += kScalarNR) {
+    gemm::prefetch_share(next, jr / kScalarNR, panels);
     const int64_t ncols = std::min<int64_t>(kScalarNR, nc - jr);
     for (int64_t ir = 0; ir < mc; ir += kScalarMR) {
       const int64_t nrows = std::min<int64_t>(kScalarMR, mc - ir);
@@ -146,6 +150,24 @@ int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
 // Splits `total` into the fewest near-equal blocks of at most `limit`.
 int64_t even_block(int64_t total, int64_t limit) { return ceil_div(total, ceil_div(total, limit)); }
 
+// Part `part` of `parts` near-equal runs of the region's rows.
+gemm::Region slice(const gemm::Region& r, int64_t part, int64_t parts) {
+  const int64_t r0 = part * r.rows / parts;
+  const int64_t r1 = (part + 1) * r.rows / parts;
+  return {r.base + r0 * r.stride, r1 - r0, r.cols, r.stride};
+}
+
+// The source regions of the op(A) rows [i0, i1) and op(B) columns [j0, j1)
+// over depths [p0, p0 + depth): what pack_a / pack_b read for that block.
+gemm::Region a_source(const Problem& pr, int64_t i0, int64_t i1, int64_t p0, int64_t depth) {
+  if (i1 <= i0 || depth <= 0) return {};
+  return gemm::pack_source(pr.a + i0 * pr.a_rs + p0 * pr.a_cs, pr.a_rs, pr.a_cs, i1 - i0, depth);
+}
+gemm::Region b_source(const Problem& pr, int64_t j0, int64_t j1, int64_t p0, int64_t depth) {
+  if (j1 <= j0 || depth <= 0) return {};
+  return gemm::pack_source(pr.b + p0 * pr.b_rs + j0 * pr.b_cs, pr.b_cs, pr.b_rs, j1 - j0, depth);
+}
+
 // C = beta * C (beta == 0 writes zeros without reading): the k == 0 case.
 void scale_c(const Problem& pr) {
   for (int64_t i = 0; i < pr.m; ++i) {
@@ -169,11 +191,23 @@ void gemm_serial(const IsaOps& ops, const Problem& pr) {
     for (int64_t pc = 0; pc < pr.k; pc += kc_block) {
       const int64_t kc = std::min(kc_block, pr.k - pc);
       const float beta = pc == 0 ? pr.beta : 1.0f;
+      // The block after this (jc, pc) one, whose sources the last row block prefetches.
+      const bool last_depth = pc + kc_block >= pr.k;
+      const int64_t next_pc = last_depth ? 0 : pc + kc_block;
+      const int64_t next_jc = last_depth ? jc + nc_block : jc;
+      const int64_t next_kc = std::min(kc_block, pr.k - next_pc);
       ops.pack_b(pr.b + pc * pr.b_rs + jc * pr.b_cs, pr.b_cs, pr.b_rs, nc, kc, bpack);
       for (int64_t ic = 0; ic < pr.m; ic += mc_block) {
         const int64_t mc = std::min(mc_block, pr.m - ic);
         ops.pack_a(pr.a + ic * pr.a_rs + pc * pr.a_cs, pr.a_rs, pr.a_cs, mc, kc, apack);
-        ops.macro(mc, nc, kc, apack, bpack, pr.c + ic * pr.ldc + jc, pr.ldc, pr.alpha, beta);
+        gemm::Prefetch next;
+        if (ic + mc < pr.m) {
+          next.regions[0] = a_source(pr, ic + mc, std::min(pr.m, ic + mc + mc_block), pc, kc);
+        } else if (next_jc < pr.n) {
+          next.regions[0] = b_source(pr, next_jc, std::min(pr.n, next_jc + nc_block), next_pc, next_kc);
+          next.regions[1] = a_source(pr, 0, std::min(pr.m, mc_block), next_pc, next_kc);
+        }
+        ops.macro(mc, nc, kc, apack, bpack, pr.c + ic * pr.ldc + jc, pr.ldc, pr.alpha, beta, next);
       }
     }
   }
@@ -183,87 +217,253 @@ void gemm_serial(const IsaOps& ops, const Problem& pr) {
 // even out threads slowed by other work on the machine.
 constexpr int64_t kTasksPerThread = 4;
 
-// The product spread over the pool. Per (column block, depth block): the B
-// block is packed by all threads into one shared buffer, then tasks compute
-// row blocks. With many row blocks each task packs its own A block (kept in
-// L2); with few, A is packed once into a shared buffer too and the tasks split
-// the columns as well, so no thread packs the same data twice.
-void gemm_parallel(const IsaOps& ops, const Problem& pr, int threads) {
+// Largest operand block the blocked driver packs up front to share (floats;
+// 8 MiB). Adjustable so tests can reach the multi-block paths with small shapes.
+constexpr int64_t kDefaultSharedPackFloats = int64_t{2} << 20;
+int64_t shared_pack_floats = kDefaultSharedPackFloats;
+
+// Largest per-depth-block B a column task packs for itself (floats): it is
+// re-read for every row block, so it should stay in L2.
+constexpr int64_t kOwnBlockFloats = int64_t{128} << 10;
+
+// How many times less shared data column tasks must re-read than row tasks
+// to be chosen.
+constexpr int64_t kColumnTaskAdvantage = 3;
+
+// Splits `panels` whole panels into task blocks: at most `max_panels` per
+// task, at least `min_tasks` tasks where there are enough panels, and a
+// multiple of `threads` so equal tasks finish together.
+int64_t task_count(int64_t panels, int64_t max_panels, int64_t min_tasks, int threads) {
+  int64_t tasks = std::max(ceil_div(panels, std::max<int64_t>(1, max_panels)), min_tasks);
+  tasks = round_up(tasks, threads);
+  return std::min(tasks, panels);
+}
+
+// Start (in elements) of block `b` of `blocks` near-equal runs of whole panels.
+int64_t block_start(int64_t b, int64_t blocks, int64_t panels, int64_t width, int64_t limit) {
+  return std::min(limit, (b * panels / blocks) * width);
+}
+
+// The product spread over the pool, in two phases per column (or row) block
+// and no barrier inside the depth loop. One operand is packed up front for
+// the whole depth into a shared buffer (all threads pack, in tasks); then each
+// task owns a block of rows (or columns) of C over the whole depth: it packs
+// its own block of the other operand one depth block at a time, keeps its C
+// block in cache across depth blocks, and prefetches the source of its next
+// pack while it computes. Rows or columns: whichever re-reads less of the
+// shared operand (each task streams all of it).
+void gemm_blocked(const IsaOps& ops, const Problem& pr, int threads) {
   if (pr.m == 0 || pr.n == 0) return;
   if (pr.k == 0) return scale_c(pr);
   const int64_t mr = ops.mr;
   const int64_t nr = ops.nr;
   const int64_t kc_block = even_block(pr.k, ops.kc);
-  const int64_t nc_block = round_up(even_block(pr.n, ops.nc), nr);
+  const int64_t depth_blocks = ceil_div(pr.k, kc_block);
   const int64_t min_tasks = kTasksPerThread * threads;
-
-  // Row blocks: near-equal runs of whole MR panels, at most ops.mc rows.
   const int64_t row_panels = ceil_div(pr.m, mr);
-  int64_t row_blocks = ceil_div(row_panels, std::max<int64_t>(1, ops.mc / mr));
-  const bool shared_a = row_blocks < min_tasks;
-  // Equal tasks in a multiple of the thread count finish together.
-  if (!shared_a) row_blocks = std::min(row_panels, round_up(row_blocks, threads));
-  const int64_t max_block_rows = ceil_div(row_panels, row_blocks) * mr;
+  const int64_t col_panels = ceil_div(pr.n, nr);
 
-  float* bpack = tl_bpack.get(nc_block * kc_block);
-  float* shared_apack = shared_a ? tl_apack.get(row_panels * mr * kc_block) : nullptr;
-  const int64_t a_pack_tasks = shared_a ? std::min(row_panels, min_tasks) : 0;
+  const int64_t row_tasks = task_count(row_panels, ops.mc / mr, min_tasks, threads);
+  const int64_t col_tasks =
+      task_count(col_panels, std::max<int64_t>(1, kOwnBlockFloats / kc_block / nr), min_tasks, threads);
+  // Column tasks only when they re-read several times less: row tasks keep
+  // their own A block in L2 and stream B, which measured faster otherwise.
+  const bool rows_enough = row_tasks >= threads;
+  const bool cols_enough = col_tasks >= threads;
+  const bool by_rows = rows_enough && cols_enough ? row_tasks * pr.n <= kColumnTaskAdvantage * col_tasks * pr.m
+                                                  : rows_enough || (!cols_enough && row_tasks >= col_tasks);
 
-  for (int64_t jc = 0; jc < pr.n; jc += nc_block) {
-    const int64_t nc = std::min(nc_block, pr.n - jc);
-    const int64_t col_panels = ceil_div(nc, nr);
-    int64_t col_splits = 1;
-    if (shared_a) {
-      col_splits = ceil_div(min_tasks, row_blocks);
-      while ((row_blocks * col_splits) % threads != 0 && col_splits < col_panels) ++col_splits;
-      col_splits = std::min(col_splits, col_panels);
+  auto beta_at = [&](int64_t pc) { return pc == 0 ? pr.beta : 1.0f; };
+
+  if (by_rows) {
+    // Shared: op(B) for all depths, `nc_block` columns at a time.
+    const int64_t nc_cap = std::max<int64_t>(nr, (shared_pack_floats / pr.k) / nr * nr);
+    const int64_t nc_block = round_up(even_block(pr.n, std::min<int64_t>(ops.nc, nc_cap)), nr);
+    const int64_t block_floats = round_up(std::min(nc_block, pr.n), nr) * kc_block;
+    float* bpack = tl_bpack.get(depth_blocks * block_floats);
+    const int64_t max_rows = ceil_div(row_panels, row_tasks) * mr;
+    for (int64_t jc = 0; jc < pr.n; jc += nc_block) {
+      const int64_t nc = std::min(nc_block, pr.n - jc);
+      const int64_t panels = ceil_div(nc, nr);
+      const int64_t chunks = std::min(panels, ceil_div(min_tasks, depth_blocks));
+      parallel_for(depth_blocks * chunks, [&](int64_t t) {
+        const int64_t q = t / chunks;
+        const int64_t ch = t % chunks;
+        const int64_t pc = q * kc_block;
+        const int64_t kc = std::min(kc_block, pr.k - pc);
+        const int64_t j0 = block_start(ch, chunks, panels, nr, nc);
+        const int64_t j1 = block_start(ch + 1, chunks, panels, nr, nc);
+        if (j1 > j0)
+          ops.pack_b(pr.b + pc * pr.b_rs + (jc + j0) * pr.b_cs, pr.b_cs, pr.b_rs, j1 - j0, kc,
+                     bpack + q * block_floats + j0 * kc);
+      });
+      const bool last_jc = jc + nc_block >= pr.n;
+      parallel_for(row_tasks, [&](int64_t t) {
+        const int64_t i0 = block_start(t, row_tasks, row_panels, mr, pr.m);
+        const int64_t i1 = block_start(t + 1, row_tasks, row_panels, mr, pr.m);
+        if (i1 <= i0) return;
+        float* apack = tl_apack.get(max_rows * kc_block);
+        for (int64_t pc = 0; pc < pr.k; pc += kc_block) {
+          const int64_t kc = std::min(kc_block, pr.k - pc);
+          ops.pack_a(pr.a + i0 * pr.a_rs + pc * pr.a_cs, pr.a_rs, pr.a_cs, i1 - i0, kc, apack);
+          // Next pack: this block's next depth, else the block this thread likely takes next.
+          gemm::Prefetch next;
+          if (pc + kc_block < pr.k) {
+            next.regions[0] = a_source(pr, i0, i1, pc + kc_block, std::min(kc_block, pr.k - pc - kc_block));
+          } else if (t + threads < row_tasks) {
+            next.regions[0] = a_source(pr, block_start(t + threads, row_tasks, row_panels, mr, pr.m),
+                                       block_start(t + threads + 1, row_tasks, row_panels, mr, pr.m), 0,
+                                       std::min(kc_block, pr.k));
+          } else if (!last_jc) {
+            // Share of the next column block's B, which all threads pack next.
+            const int64_t jn = jc + nc_block;
+            next.regions[0] = slice(b_source(pr, jn, std::min(pr.n, jn + nc_block), 0, std::min(kc_block, pr.k)),
+                                    t % threads, threads);
+          }
+          ops.macro(i1 - i0, nc, kc, apack, bpack + (pc / kc_block) * block_floats, pr.c + i0 * pr.ldc + jc,
+                    pr.ldc, pr.alpha, beta_at(pc), next);
+        }
+      });
     }
-    const int64_t b_pack_tasks = std::min(col_panels, min_tasks);
-    for (int64_t pc = 0; pc < pr.k; pc += kc_block) {
+    return;
+  }
+
+  // Shared: op(A) for all depths, `mc_shared` rows at a time; tasks own columns.
+  const int64_t mc_cap = std::max<int64_t>(mr, (shared_pack_floats / pr.k) / mr * mr);
+  const int64_t mc_shared = round_up(even_block(pr.m, mc_cap), mr);
+  const int64_t block_floats = round_up(std::min(mc_shared, pr.m), mr) * kc_block;
+  float* apack = tl_apack.get(depth_blocks * block_floats);
+  const int64_t max_cols = ceil_div(col_panels, col_tasks) * nr;
+  for (int64_t ic = 0; ic < pr.m; ic += mc_shared) {
+    const int64_t mc = std::min(mc_shared, pr.m - ic);
+    const int64_t panels = ceil_div(mc, mr);
+    const int64_t chunks = std::min(panels, ceil_div(min_tasks, depth_blocks));
+    parallel_for(depth_blocks * chunks, [&](int64_t t) {
+      const int64_t q = t / chunks;
+      const int64_t ch = t % chunks;
+      const int64_t pc = q * kc_block;
       const int64_t kc = std::min(kc_block, pr.k - pc);
-      const float beta = pc == 0 ? pr.beta : 1.0f;
-      const float* asrc = pr.a + pc * pr.a_cs;
-      const float* bsrc = pr.b + pc * pr.b_rs + jc * pr.b_cs;
-      // Pack tasks write disjoint whole panels (PackFn writes nothing past its panels).
-      parallel_for(b_pack_tasks + a_pack_tasks, [&](int64_t t) {
-        if (t < b_pack_tasks) {
-          const int64_t j0 = (t * col_panels / b_pack_tasks) * nr;
-          const int64_t j1 = std::min(nc, ((t + 1) * col_panels / b_pack_tasks) * nr);
-          if (j1 > j0) ops.pack_b(bsrc + j0 * pr.b_cs, pr.b_cs, pr.b_rs, j1 - j0, kc, bpack + j0 * kc);
-        } else {
-          t -= b_pack_tasks;
-          const int64_t i0 = (t * row_panels / a_pack_tasks) * mr;
-          const int64_t i1 = std::min(pr.m, ((t + 1) * row_panels / a_pack_tasks) * mr);
-          if (i1 > i0) ops.pack_a(asrc + i0 * pr.a_rs, pr.a_rs, pr.a_cs, i1 - i0, kc, shared_apack + i0 * kc);
+      const int64_t i0 = block_start(ch, chunks, panels, mr, mc);
+      const int64_t i1 = block_start(ch + 1, chunks, panels, mr, mc);
+      if (i1 > i0)
+        ops.pack_a(pr.a + (ic + i0) * pr.a_rs + pc * pr.a_cs, pr.a_rs, pr.a_cs, i1 - i0, kc,
+                   apack + q * block_floats + i0 * kc);
+    });
+    // Row sub-blocks of at most ops.mc rows, so the A block a macro call re-reads stays in L2.
+    const int64_t sub_blocks = ceil_div(panels, std::max<int64_t>(1, ops.mc / mr));
+    const bool last_ic = ic + mc_shared >= pr.m;
+    parallel_for(col_tasks, [&](int64_t t) {
+      const int64_t j0 = block_start(t, col_tasks, col_panels, nr, pr.n);
+      const int64_t j1 = block_start(t + 1, col_tasks, col_panels, nr, pr.n);
+      if (j1 <= j0) return;
+      float* own = tl_bpack.get(max_cols * kc_block);
+      for (int64_t pc = 0; pc < pr.k; pc += kc_block) {
+        const int64_t kc = std::min(kc_block, pr.k - pc);
+        ops.pack_b(pr.b + pc * pr.b_rs + j0 * pr.b_cs, pr.b_cs, pr.b_rs, j1 - j0, kc, own);
+        gemm::Region next_region;
+        if (pc + kc_block < pr.k) {
+          next_region = b_source(pr, j0, j1, pc + kc_block, std::min(kc_block, pr.k - pc - kc_block));
+        } else if (t + threads < col_tasks) {
+          next_region = b_source(pr, block_start(t + threads, col_tasks, col_panels, nr, pr.n),
+                                 block_start(t + threads + 1, col_tasks, col_panels, nr, pr.n), 0,
+                                 std::min(kc_block, pr.k));
+        } else if (!last_ic) {
+          const int64_t in = ic + mc_shared;
+          next_region = slice(a_source(pr, in, std::min(pr.m, in + mc_shared), 0, std::min(kc_block, pr.k)),
+                              t % threads, threads);
         }
-      });
-      parallel_for(row_blocks * col_splits, [&](int64_t t) {
-        const int64_t rb = t / col_splits;
-        const int64_t cb = t % col_splits;
-        const int64_t i0 = (rb * row_panels / row_blocks) * mr;
-        const int64_t i1 = std::min(pr.m, ((rb + 1) * row_panels / row_blocks) * mr);
-        const int64_t j0 = (cb * col_panels / col_splits) * nr;
-        const int64_t j1 = std::min(nc, ((cb + 1) * col_panels / col_splits) * nr);
-        if (i1 <= i0 || j1 <= j0) return;
-        const float* apack = shared_apack + i0 * kc;
-        if (!shared_a) {
-          float* own = tl_apack.get(max_block_rows * kc_block);
-          ops.pack_a(asrc + i0 * pr.a_rs, pr.a_rs, pr.a_cs, i1 - i0, kc, own);
-          apack = own;
+        const float* ablock = apack + (pc / kc_block) * block_floats;
+        for (int64_t sb = 0; sb < sub_blocks; ++sb) {
+          const int64_t r0 = block_start(sb, sub_blocks, panels, mr, mc);
+          const int64_t r1 = block_start(sb + 1, sub_blocks, panels, mr, mc);
+          gemm::Prefetch next;
+          next.regions[0] = slice(next_region, sb, sub_blocks);
+          ops.macro(r1 - r0, j1 - j0, kc, ablock + r0 * kc, own, pr.c + (ic + r0) * pr.ldc + j0, pr.ldc, pr.alpha,
+                    beta_at(pc), next);
         }
-        ops.macro(i1 - i0, j1 - j0, kc, apack, bpack + j0 * kc, pr.c + i0 * pr.ldc + jc + j0, pr.ldc, pr.alpha,
-                  beta);
-      });
-    }
+      }
+    });
   }
 }
 
-// Below this many multiply-adds, waking the pool costs more than it saves.
-constexpr int64_t kParallelMinMacs = int64_t{1} << 18;
+// Below this many multiply-adds (about 10 us on one core), waking the pool
+// costs more than it saves.
+constexpr int64_t kParallelMinMacs = int64_t{1} << 20;
+
+// Rows of C a matrix-vector task handles: its slice of C stays in L1.
+constexpr int64_t kGemvRows = 1024;
+
+// Matrix-vector product (n == 1): C[i] = alpha * sum_p op(A)(i, p) x[p] + beta * C[i].
+// Packing into NR-wide panels would pad the single column to NR and waste
+// nearly all the arithmetic; these loops are memory-bound instead. The fixed
+// 16-lane accumulator arrays let the compiler vectorise without reassociating.
+void gemv(const Problem& pr) {
+  if (pr.m == 0) return;
+  if (pr.k == 0) return scale_c(pr);
+  std::vector<float> x(static_cast<size_t>(pr.k));
+  for (int64_t p = 0; p < pr.k; ++p) x[p] = pr.b[p * pr.b_rs];
+  auto finish = [&](int64_t i, float dot) {
+    float& ci = pr.c[i * pr.ldc];
+    ci = pr.beta == 0.0f ? pr.alpha * dot : pr.alpha * dot + pr.beta * ci;
+  };
+  auto rows = [&](int64_t i0, int64_t i1) {
+    if (pr.a_cs == 1) {
+      // Rows of op(A) are contiguous: one dot product per row.
+      constexpr int kLanes = 16;
+      const int64_t body = pr.k / kLanes * kLanes;
+      for (int64_t i = i0; i < i1; ++i) {
+        const float* ai = pr.a + i * pr.a_rs;
+        float acc[kLanes] = {};
+        for (int64_t p = 0; p < body; p += kLanes)
+          for (int l = 0; l < kLanes; ++l) acc[l] += ai[p + l] * x[p + l];
+        float dot = 0.0f;
+        for (int l = 0; l < kLanes; ++l) dot += acc[l];
+        for (int64_t p = body; p < pr.k; ++p) dot += ai[p] * x[p];
+        finish(i, dot);
+      }
+    } else {
+      // Columns of op(A) are contiguous (a_rs == 1, or a general stride):
+      // accumulate x[p] times column p into a block of C.
+      float acc[kGemvRows];
+      const int64_t len = i1 - i0;
+      std::fill(acc, acc + len, 0.0f);
+      for (int64_t p = 0; p < pr.k; ++p) {
+        const float* ap = pr.a + p * pr.a_cs + i0 * pr.a_rs;
+        const float xp = x[p];
+        if (pr.a_rs == 1) for (int64_t i = 0; i < len; ++i) acc[i] += ap[i] * xp;
+        else for (int64_t i = 0; i < len; ++i) acc[i] += ap[i * pr.a_rs] * xp;
+      }
+      for (int64_t i = 0; i < len; ++i) finish(i0 + i, acc[i]);
+    }
+  };
+  const int64_t blocks = ceil_div(pr.m, kGemvRows);
+  auto block = [&](int64_t b) { rows(b * kGemvRows, std::min(pr.m, (b + 1) * kGemvRows)); };
+  if (pool_threads() > 1 && blocks > 1 && pr.m * pr.k >= kParallelMinMacs) parallel_for(blocks, block);
+  else for (int64_t b = 0; b < blocks; ++b) block(b);
+}
+
+// The same product with C transposed: C^T = op(B)^T op(A)^T, so a single
+// row of C becomes a single column.
+Problem transposed(const Problem& pr) {
+  Problem t = pr;
+  t.m = pr.n;
+  t.n = pr.m;
+  t.a = pr.b;
+  t.a_rs = pr.b_cs;
+  t.a_cs = pr.b_rs;
+  t.b = pr.a;
+  t.b_rs = pr.a_cs;
+  t.b_cs = pr.a_rs;
+  // C^T(j, i) = C(i, j): rows of C^T are 1 apart only when C has one row.
+  t.ldc = 1;
+  return t;
+}
 
 void gemm_auto(const IsaOps& ops, const Problem& pr) {
+  if (pr.n == 1) return gemv(pr);
+  if (pr.m == 1) return gemv(transposed(pr));
   const int threads = pool_threads();
-  if (threads > 1 && pr.m * pr.n * pr.k >= kParallelMinMacs) gemm_parallel(ops, pr, threads);
+  if (threads > 1 && pr.m * pr.n * pr.k >= kParallelMinMacs) gemm_blocked(ops, pr, threads);
   else gemm_serial(ops, pr);
 }
 
@@ -483,6 +683,17 @@ Napi::Value PeakGflops(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// setGemmSharedPackLimit(floats) -> the previous limit; 0 restores the default.
+// For tests: a small limit splits shared packs into several blocks.
+Napi::Value SetGemmSharedPackLimit(const Napi::CallbackInfo& info) {
+  Args args(info);
+  args.expect_count(1, "setGemmSharedPackLimit");
+  const int64_t floats = args.count(0, "floats");
+  const int64_t before = shared_pack_floats;
+  shared_pack_floats = floats == 0 ? kDefaultSharedPackFloats : floats;
+  return Napi::Number::New(info.Env(), static_cast<double>(before));
+}
+
 // gemmConfig() -> the blocking the active instruction set uses (for tests and benches).
 Napi::Value GemmConfig(const Napi::CallbackInfo& info) {
   const IsaOps& ops = current_ops();
@@ -503,6 +714,7 @@ void RegisterGemm(Napi::Env env, Napi::Object exports) {
   exports.Set("gemmBatched", Napi::Function::New(env, GemmBatched));
   exports.Set("peakGflops", Napi::Function::New(env, PeakGflops));
   exports.Set("gemmConfig", Napi::Function::New(env, GemmConfig));
+  exports.Set("setGemmSharedPackLimit", Napi::Function::New(env, SetGemmSharedPackLimit));
 }
 
 }  // namespace electra

@@ -165,11 +165,14 @@ inline void tile(int64_t rows, int64_t kc, const float* pa, const float* pb, flo
 }
 
 void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const float* apack, const float* bpack, float* c,
-                  int64_t ldc, float alpha, float beta) {
+                  int64_t ldc, float alpha, float beta, const Prefetch& next) {
+  const int64_t tiles = ((nc + kNR - 1) / kNR) * ((mc + kMR - 1) / kMR);
+  int64_t tile_index = 0;
   for (int64_t jr = 0; jr < nc; jr += kNR) {
     const float* pb = bpack + jr * kc;
     const int64_t ncols = min64(kNR, nc - jr);
     for (int64_t ir = 0; ir < mc; ir += kMR) {
+      prefetch_share(next, tile_index++, tiles);
       tile<kMR>(min64(kMR, mc - ir), kc, apack + ir * kc, pb, c + ir * ldc + jr, ldc, ncols, alpha, beta);
     }
   }

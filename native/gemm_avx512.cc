@@ -62,8 +62,18 @@ inline void transpose16(__m512 r[16]) {
   for (int i = 0; i < 16; ++i) r[i] = t[i];
 }
 
-// See PackFn. Masked stores keep every write inside the panel when W is not a
-// multiple of 16.
+// Stores the first W - 16g lanes of v at d. When W is not a multiple of 16 a
+// full-vector store spills into the next depth row, which is written
+// afterwards (masked stores cost several times more), so only a panel's last
+// row needs an exact store.
+template <int W>
+inline void store_lanes(float* d, int g, __m512 v, bool last_row) {
+  constexpr int kTail = W % 16;
+  if (kTail == 0 || g < W / 16 || !last_row) _mm512_storeu_ps(d + 16 * g, v);
+  else _mm512_mask_storeu_ps(d + 16 * g, first_lanes(kTail), v);
+}
+
+// See PackFn. Writes nothing outside its panels.
 template <int W>
 void pack_panels(const float* src, int64_t rs, int64_t cs, int64_t rows, int64_t depth, float* dst) {
   constexpr int kGroups = (W + 15) / 16;
@@ -72,13 +82,20 @@ void pack_panels(const float* src, int64_t rs, int64_t cs, int64_t rows, int64_t
     const float* s = src + r0 * rs;
     if (rs == 1) {
       // Panel rows are contiguous in the source: copy W floats per depth step.
+      __mmask16 masks[kGroups];
+      for (int g = 0; g < kGroups; ++g) masks[g] = first_lanes(w - 16 * g);
+      const bool next_panel = r0 + W < rows;
       for (int64_t p = 0; p < depth; ++p) {
         const float* sp = s + p * cs;
         float* d = dst + p * W;
+        // The source is usually cold and strided; fetch the next panel's row ahead.
+        if (next_panel) {
+          _mm_prefetch(reinterpret_cast<const char*>(sp + W), _MM_HINT_T0);
+          _mm_prefetch(reinterpret_cast<const char*>(sp + 2 * W - 1), _MM_HINT_T0);
+        }
 #pragma GCC unroll 4
         for (int g = 0; g < kGroups; ++g)
-          _mm512_mask_storeu_ps(d + 16 * g, first_lanes(W - 16 * g),
-                                _mm512_maskz_loadu_ps(first_lanes(w - 16 * g), sp + 16 * g));
+          store_lanes<W>(d, g, _mm512_maskz_loadu_ps(masks[g], sp + 16 * g), p == depth - 1);
       }
     } else if (cs == 1) {
       // Depth is contiguous in the source: transpose 16x16 blocks.
@@ -90,10 +107,13 @@ void pack_panels(const float* src, int64_t rs, int64_t cs, int64_t rows, int64_t
           for (int i = 0; i < 16; ++i) {
             const int64_t row = 16 * g + i;
             v[i] = row < w ? _mm512_maskz_loadu_ps(pm, s + row * rs + p0) : _mm512_setzero_ps();
+            // Fetch the same columns of the next panel: the rows are far apart,
+            // so the hardware prefetchers see short streams.
+            if (row < W && r0 + W + row < rows)
+              _mm_prefetch(reinterpret_cast<const char*>(s + (W + row) * rs + p0), _MM_HINT_T0);
           }
           transpose16(v);
-          const __mmask16 keep = first_lanes(W - 16 * g);
-          for (int64_t q = 0; q < pc; ++q) _mm512_mask_storeu_ps(dst + (p0 + q) * W + 16 * g, keep, v[q]);
+          for (int64_t q = 0; q < pc; ++q) store_lanes<W>(dst + (p0 + q) * W, g, v[q], p0 + q == depth - 1);
         }
       }
     } else {
@@ -175,13 +195,16 @@ inline void tile(int64_t rows, int64_t kc, const float* pa, const float* pb, flo
 }
 
 void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const float* apack, const float* bpack, float* c,
-                  int64_t ldc, float alpha, float beta) {
+                  int64_t ldc, float alpha, float beta, const Prefetch& next) {
+  const int64_t tiles = ((nc + kNR - 1) / kNR) * ((mc + kMR - 1) / kMR);
+  int64_t tile_index = 0;
   // Column panels outside, row panels inside: the B micro-panel stays in L1
   // while the A block streams from L2.
   for (int64_t jr = 0; jr < nc; jr += kNR) {
     const float* pb = bpack + jr * kc;
     const int64_t ncols = min64(kNR, nc - jr);
     for (int64_t ir = 0; ir < mc; ir += kMR) {
+      prefetch_share(next, tile_index++, tiles);
       tile<kMR>(min64(kMR, mc - ir), kc, apack + ir * kc, pb, c + ir * ldc + jr, ldc, ncols, alpha, beta);
     }
   }

@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { backends, randomArray } from '../helpers.js';
 import { jsKernels, type BatchedGemmArgs, type GemmArgs, type Kernels } from '../../src/kernels/index.js';
 import { loadAddon } from '../../src/kernels/native/addon.js';
+import { gemmAddon } from '../../src/kernels/native/gemm.js';
 import { measurePeakGflops } from '../../src/kernels/peak.js';
 
 const isaOrder = ['scalar', 'avx2', 'avx512'];
@@ -378,6 +379,52 @@ test('native: results are identical for any thread count', () => {
   } finally {
     addon.setThreads(before);
   }
+});
+
+test('native: parallel driver with shared packs split into several blocks, vector shapes, size threshold', () => {
+  const loaded = loadAddon().addon;
+  if (!backends().some((k) => k.name === 'native') || !loaded) return;
+  const addon = gemmAddon(loaded);
+  const native = backends().find((k) => k.name === 'native')!;
+  const problems = [
+    // Row tasks; a 3000-float limit splits the shared B into many column blocks.
+    makeProblem(false, false, 90, 200, 300, 0, 11), makeProblem(true, true, 90, 200, 300, 3, 12),
+    // Few rows, many columns, long depth: column tasks; the shared A splits into row blocks.
+    makeProblem(true, false, 100, 1000, 300, 1, 13), makeProblem(false, true, 100, 1000, 300, 2, 14),
+    // Matrix-vector products big enough to use the pool (n = 1, m = 1; both storage orders).
+    makeProblem(false, false, 3000, 1, 400, 0, 15), makeProblem(true, false, 3000, 1, 400, 3, 16),
+    makeProblem(false, true, 1, 3000, 400, 1, 17), makeProblem(false, false, 1, 3000, 400, 2, 18),
+    // Either side of the size below which products stay on the calling thread (2^20 multiply-adds).
+    makeProblem(false, false, 64, 128, 128, 0, 19), makeProblem(false, false, 64, 128, 127, 1, 20),
+  ];
+  const threadsBefore = loaded.info().threads;
+  const isaBefore = loaded.info().isa;
+  const detected = isaOrder.indexOf(loaded.info().detectedIsa);
+  try {
+    for (const isa of isaOrder.slice(0, detected + 1)) {
+      loaded.setIsa(isa);
+      for (const limit of [0, 3000]) {
+        addon.setGemmSharedPackLimit(limit);
+        for (const p of problems) {
+          const results: Float32Array[] = [];
+          for (const threads of [1, 2, 3]) {
+            loaded.setThreads(threads);
+            const c = p.c.slice();
+            native.gemm(gemmArgs(p, c));
+            assertWithin(c, p.expected, p.bound, `${isa} limit ${limit} ${threads} threads ${describeLayout(p.layout)}`);
+            results.push(c);
+          }
+          assert.deepEqual(results[1], results[0], `${isa} ${describeLayout(p.layout)}: 2 threads differ from 1`);
+          assert.deepEqual(results[2], results[0], `${isa} ${describeLayout(p.layout)}: 3 threads differ from 1`);
+        }
+      }
+    }
+  } finally {
+    addon.setGemmSharedPackLimit(0);
+    loaded.setThreads(threadsBefore);
+    loaded.setIsa(isaBefore);
+  }
+  assert.equal(addon.setGemmSharedPackLimit(0), 2 * 1024 * 1024, 'the default limit is restored');
 });
 
 test('gemm and gemmBatched reject bad arguments with clear errors', () => {

@@ -38,12 +38,17 @@ export interface GemmAddon {
   /** Runs an FMA loop on every pool thread for `seconds` with the active instruction set. */
   peakGflops(seconds: number): PeakMeasurement;
   gemmConfig(): GemmConfig;
+  /**
+   * Sets the largest operand block (floats) the parallel driver packs up front
+   * to share, returning the previous limit; 0 restores the default. For tests.
+   */
+  setGemmSharedPackLimit(floats: number): number;
 }
 
 /** The addon's GEMM entry points, or an error naming what is missing. */
 export function gemmAddon(addon: NativeAddonBase): NativeAddonBase & GemmAddon {
   const candidate = addon as NativeAddonBase & Partial<GemmAddon>;
-  for (const name of ['gemm', 'gemmBatched', 'peakGflops', 'gemmConfig'] as const) {
+  for (const name of ['gemm', 'gemmBatched', 'peakGflops', 'gemmConfig', 'setGemmSharedPackLimit'] as const) {
     if (typeof candidate[name] !== 'function') {
       throw new Error(`the native addon has no '${name}' entry point: rebuild it (npm install)`);
     }
