@@ -2,7 +2,8 @@
 import type { Command } from './commands.js';
 import { parseFlags, requireValue } from './flags.js';
 import { UsageError } from '../io/errors.js';
-import { readHparamsArgument, resolveHparams } from '../finetune/hparams.js';
+import { resolveHparams } from '../finetune/hparams.js';
+import { readHparamsArgument } from '../util/hparams-arg.js';
 import { runFinetuning } from '../finetune/runner.js';
 import { interruptOnSigint } from './interrupt.js';
 
@@ -42,8 +43,7 @@ export const finetuneCommand: Command = {
       const dataDir = requireValue('finetune', flags, 'data-dir');
       const modelName = requireValue('finetune', flags, 'model-name');
       const arg = flags.values.get('hparams');
-      const where = arg === undefined ? '--hparams' : arg.trim().endsWith('.json') ? arg.trim() : '--hparams';
-      const given = arg === undefined ? {} : readHparamsArgument(arg);
+      const { values: given, source: where } = arg === undefined ? { values: {}, source: '--hparams' } : readHparamsArgument(arg);
       for (const key of ['data_dir', 'model_name']) {
         if (key in given) throw new UsageError(`${where}: '${key}' comes from --${key.replace('_', '-')}, not the hparams`);
       }
@@ -58,8 +58,13 @@ export const finetuneCommand: Command = {
       if (result.trials.length > 0) process.stdout.write(`${result.paths.resultsTxt}\n${result.paths.resultsJson}\n`);
       return 0;
     } catch (err) {
-      if (err instanceof UsageError || (err as Error).name === 'FormatError' || (err as Error).message.startsWith('finetune:')) {
-        process.stderr.write(`electra finetune: ${(err as Error).message}\n`);
+      const message = (err as Error).message;
+      if (message.startsWith('finetune: ')) {
+        process.stderr.write(`electra ${message}\n\n${usage}`);
+        return 2;
+      }
+      if (err instanceof UsageError || (err as Error).name === 'FormatError') {
+        process.stderr.write(`electra finetune: ${message}\n`);
         return 2;
       }
       throw err;

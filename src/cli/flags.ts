@@ -1,4 +1,5 @@
 // Minimal `--name value` / `--flag` / `--no-flag` parsing for the CLI commands, with clear errors.
+import { unknownOptionMessage } from './parse-options.js';
 
 export interface FlagSpec {
   /** Flags that take a value. */
@@ -28,7 +29,10 @@ export function parseFlags(command: string, argv: readonly string[], spec: FlagS
       values.set(name, value);
     } else if (booleanNames.has(name) && eq < 0) booleans.set(name, true);
     else if (name.startsWith('no-') && booleanNames.has(name.slice(3)) && eq < 0) booleans.set(name.slice(3), false);
-    else throw new Error(`${command}: unknown option '${arg}'`);
+    else {
+      const known = [...valueNames, ...booleanNames, ...[...booleanNames].map((b) => `no-${b}`)];
+      throw new Error(`${command}: ${unknownOptionMessage(arg, known)}`);
+    }
   }
   return { values, booleans };
 }

@@ -1,6 +1,7 @@
 // `electra <command> [flags]`: dispatch to one module per command.
 import { commands } from './commands.js';
 import { kernels } from '../kernels/index.js';
+import { closestName } from '../util/suggest.js';
 
 function usage(): string {
   const lines = ['Usage: electra <command> [options]', '', 'Commands:'];
@@ -24,7 +25,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command = commands.find((c) => c.name === name);
   if (!command) {
-    process.stderr.write(`electra: unknown command '${name}'\n\n${usage()}\n`);
+    const hint = closestName(name, [...commands.map((c) => c.name), 'info', 'help']);
+    process.stderr.write(`electra: unknown command '${name}'${hint ? ` (did you mean '${hint}'?)` : ''}\n\n${usage()}\n`);
     return 2;
   }
   return command.run(rest);
