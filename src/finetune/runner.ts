@@ -6,6 +6,7 @@
 // re-running the same command resumes from it, and skips the trials already done.
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { ElectraConfig } from '../model/config.js';
 import { kernels as defaultKernels, type Kernels } from '../kernels/index.js';
 import { mix32 } from '../kernels/rng.js';
 import { UsageError } from '../io/errors.js';
@@ -110,19 +111,30 @@ function sourceFolder(hp: FinetuningHparams, paths: FinetuningPaths): Finetuning
   return readFinetuningFolder(found);
 }
 
-function makeTokenizer(hp: FinetuningHparams, source: FinetuningFolder | null, paths: FinetuningPaths, log: (s: string) => void): { tokenizer: BertTokenizer; vocab: string[] } {
+function makeTokenizer(
+  hp: FinetuningHparams, source: FinetuningFolder | null, paths: FinetuningPaths, log: (s: string) => void,
+): { tokenizer: BertTokenizer; vocab: string[]; vocabSource: string } {
   let vocab: string[] | undefined;
-  if (hp.vocab_file) vocab = readVocabFile(hp.vocab_file);
-  else if (source?.folder.vocab) vocab = source.folder.vocab;
+  let vocabSource = '';
+  if (hp.vocab_file) [vocab, vocabSource] = [readVocabFile(hp.vocab_file), hp.vocab_file];
+  else if (source?.folder.vocab) [vocab, vocabSource] = [source.folder.vocab, join(source.dir, 'vocab.txt')];
   else {
     const file = paths.vocabCandidates.find((f) => existsSync(f));
-    if (file) vocab = readVocabFile(file);
+    if (file) [vocab, vocabSource] = [readVocabFile(file), file];
   }
   if (!vocab) {
     log("no vocabulary with the model, vocab_file or <data_dir>/vocab.txt: using BERT's uncased vocabulary");
-    vocab = bertUncasedVocab();
+    [vocab, vocabSource] = [bertUncasedVocab(), "BERT's uncased vocabulary"];
   }
-  return { tokenizer: BertTokenizer.fromVocab(vocab, { lowerCase: hp.do_lower_case }), vocab };
+  return { tokenizer: BertTokenizer.fromVocab(vocab, { lowerCase: hp.do_lower_case }), vocab, vocabSource };
+}
+
+/** The vocabulary must be the model's: ids past vocab_size cannot be embedded, and another vocabulary of the same size would map words to the wrong embeddings. */
+function checkVocabulary(vocab: readonly string[], vocabSource: string, config: ElectraConfig, source: FinetuningFolder | null): void {
+  if (vocab.length === config.vocab_size) return;
+  const model = source ? `the model ${source.dir} has vocab_size ${config.vocab_size}` : `"vocab_size" is ${config.vocab_size}`;
+  const fix = source ? 'use the vocab.txt the model was pre-trained with (set "vocab_file")' : `set "vocab_size": ${vocab.length}`;
+  throw new UsageError(`${vocabSource} has ${vocab.length} tokens but ${model}: ${fix}`);
 }
 
 function checkTaskData(task: AnyTask, paths: FinetuningPaths, hp: FinetuningHparams): void {
@@ -315,10 +327,10 @@ export function runFinetuning(opts: FinetuneOptions): FinetuneResult {
   const source = sourceFolder(hp, paths);
   if (source) log(`fine-tuning from ${source.dir} (${source.folder.architecture})`);
   else log('fine-tuning from randomly initialised weights');
-  const { tokenizer, vocab } = makeTokenizer(hp, source, paths, log);
+  const { tokenizer, vocab, vocabSource } = makeTokenizer(hp, source, paths, log);
   const config = modelConfigFromHparams(hp);
   if (source) checkModelSize(config, source.folder.config, source.dir, hp);
-  if (vocab.length > config.vocab_size) throw new UsageError(`the vocabulary has ${vocab.length} tokens but the model's vocab_size is ${config.vocab_size}`);
+  checkVocabulary(vocab, vocabSource, config, source);
 
   const ctx: TaskContext = { hparams: hp, tokenizer, warn: log };
   const tasks = opts.makeTasks ? opts.makeTasks(ctx) : getTasks(ctx);

@@ -3,7 +3,7 @@
 // Brown demo tasks on shipped data.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../io/errors.js';
+import { FormatError, UsageError } from '../io/errors.js';
 import type { BertTokenizer } from '../tokenizer/index.js';
 import { finetuningPaths, resolveHparams, type CustomTaskSpec, type FinetuningHparams } from './hparams.js';
 import type { Scorer } from './scorer.js';
@@ -313,7 +313,14 @@ export class TaggingTask implements Task<TaggingExample, TaggingFeatures, Taggin
   }
 
   private tagsOf(sentence: TaggedSentence): string[] {
-    return this.source.tokenLevel ? sentence.tags : toBioes(sentence.tags);
+    if (this.source.tokenLevel) return sentence.tags;
+    // Chunk tags must be O or PREFIX-TYPE; name the line of the first that is not.
+    const bad = sentence.tags.findIndex((t) => t !== 'O' && !/^[^-]+-.+$/.test(t));
+    if (bad >= 0) {
+      const where = sentence.file ? `${sentence.file}:${sentence.line + bad}` : `task ${this.name}, sentence from line ${sentence.line}`;
+      throw new FormatError(where, `chunk tag '${sentence.tags[bad]}' is neither 'O' nor PREFIX-TYPE (BIO chunking tags such as B-NP, I-NP)`);
+    }
+    return toBioes(sentence.tags);
   }
 
   /** Label names by id: given, or the sorted (re-encoded) tags of all splits, as the reference's label mapping. */

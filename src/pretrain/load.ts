@@ -206,6 +206,9 @@ export class Discriminator {
     this.model = new ElectraDiscriminator(options.kernels ?? defaultKernels(), config, { maxBatch: options.maxBatch ?? 8, maxSeqLen });
     const report = loadHfWeights(this.model.params, { discriminator: folder });
     if (report.notLoaded.length > 0) throw new FormatError(folder.dir, `missing ${report.notLoaded.join(', ')}`);
+    if (folder.vocab && folder.vocab.length !== config.vocab_size) {
+      throw new FormatError(join(folder.dir, 'vocab.txt'), `has ${folder.vocab.length} tokens but config.json says vocab_size ${config.vocab_size}: the vocabulary is not this model's`);
+    }
     this.tokenizer = folder.vocab ? BertTokenizer.fromVocab(folder.vocab, { lowerCase: folder.tokenizer?.do_lower_case ?? true }) : null;
   }
 
@@ -254,7 +257,10 @@ export class Discriminator {
     return out;
   }
 
-  /** Tokenizes text with the folder's vocabulary ([CLS] text [SEP]) and runs the discriminator. */
+  /**
+   * Tokenizes text with the folder's vocabulary ([CLS] text [SEP]) and runs the discriminator.
+   * Text longer than maxSeqLen tokens is cut at the end (the result's tokens show what was read).
+   */
   discriminateText(text: string): DiscriminatorResult & { tokens: string[]; ids: number[] } {
     if (!this.tokenizer) throw new UsageError(`${this.folder.dir} has no vocab.txt: pass token ids to discriminate()`);
     const enc = this.tokenizer.encode(text, null, { maxLength: this.maxSeqLen });
