@@ -95,7 +95,10 @@ export interface RunContext {
 }
 
 /** Settings that change what the model is trained or evaluated on (noted when they differ on resume). */
-const OBJECTIVE_KEYS = ['temperature', 'mask_prob', 'max_predictions_per_seq', 'gen_weight', 'disc_weight', 'learning_rate', 'num_train_steps', 'num_warmup_steps'] as const;
+const OBJECTIVE_KEYS = [
+  'temperature', 'mask_prob', 'max_predictions_per_seq', 'gen_weight', 'disc_weight', 'learning_rate', 'num_train_steps', 'num_warmup_steps',
+  'train_batch_size', 'weight_decay_rate', 'lr_decay_power',
+] as const;
 
 /** Checks the hparams against the vocabulary, the dataset and the init checkpoint; nothing is written. */
 export function checkRunInputs(hp: PretrainingHparams): RunContext {
@@ -167,37 +170,48 @@ export async function runPretraining(hp: PretrainingHparams, options: RunPretrai
   const ctx = checkRunInputs(hp);
   const k = options.kernels ?? defaultKernels();
 
+  // A model dir made by this call is removed again if the model cannot be set up (bad
+  // init_checkpoint, mismatched checkpoint), so a failed first run leaves nothing behind.
+  const createdModelDir = !existsSync(hp.model_dir);
   mkdirSync(hp.model_dir, { recursive: true });
-  const stale = removeStaleCheckpointFiles(hp.model_dir);
-  if (stale.length > 0) log(`removed ${stale.length} unfinished checkpoint folder(s) left by an interrupted run`);
-
-  const maxBatch = Math.max(hp.do_train ? hp.train_batch_size : 1, hp.do_eval ? hp.eval_batch_size : 1);
-  const trainer = new Pretrainer(k, hp, { maxBatch, maxSeqLen: hp.max_seq_length, seed: hp.seed, special: ctx.special });
-  const { model, optimizer } = trainer;
-
   let step = 0;
   let dataState = null;
-  const latest = latestCheckpoint(hp.model_dir);
-  let lastCheckpoint: string | null = latest?.dir ?? null;
-  if (latest) {
-    const state = restoreCheckpoint(latest.dir, model, optimizer);
-    if (state.seed !== hp.seed) {
-      throw new UsageError(`"seed" is ${hp.seed} but ${latest.dir} was trained with seed ${state.seed}: resume with "seed": ${state.seed}, or use another --model-name`);
+  let latest: ReturnType<typeof latestCheckpoint> = null;
+  let trainer: Pretrainer;
+  try {
+    const stale = removeStaleCheckpointFiles(hp.model_dir);
+    if (stale.length > 0) log(`removed ${stale.length} unfinished checkpoint folder(s) left by an interrupted run`);
+
+    const maxBatch = Math.max(hp.do_train ? hp.train_batch_size : 1, hp.do_eval ? hp.eval_batch_size : 1);
+    trainer = new Pretrainer(k, hp, { maxBatch, maxSeqLen: hp.max_seq_length, seed: hp.seed, special: ctx.special });
+    const { model, optimizer } = trainer;
+
+    latest = latestCheckpoint(hp.model_dir);
+    if (latest) {
+      const state = restoreCheckpoint(latest.dir, model, optimizer);
+      if (state.seed !== hp.seed) {
+        throw new UsageError(`"seed" is ${hp.seed} but ${latest.dir} was trained with seed ${state.seed}: resume with "seed": ${state.seed}, or use another --model-name`);
+      }
+      step = state.step;
+      dataState = state.data;
+      log(hp.do_train && step < hp.num_train_steps ? `resuming from ${latest.dir} (step ${step})` : `loaded ${latest.dir} (step ${step})`);
+      // Allowed, but a continuation or an eval under other objective or optimizer settings is rarely meant.
+      for (const key of OBJECTIVE_KEYS) {
+        const before = state.hparams[key];
+        if (before !== undefined && before !== hp[key]) log(`note: "${key}" is ${JSON.stringify(hp[key])} but ${latest.dir} was trained with ${JSON.stringify(before)}`);
+      }
+    } else if (hp.init_checkpoint !== null) {
+      const report = loadInitCheckpoint(hp.init_checkpoint, model, ctx.vocab.tokens);
+      log(`initialized from ${hp.init_checkpoint}: ${report.loaded.length} parameters loaded` +
+        (report.notLoaded.length > 0 ? `, ${report.notLoaded.length} freshly initialized (${report.notLoaded.slice(0, 3).join(', ')}${report.notLoaded.length > 3 ? ', ...' : ''})` : '') +
+        (report.differing.length > 0 ? `; the generator folder's copy of ${report.differing.join(', ')} differs: the discriminator's was used` : ''));
     }
-    step = state.step;
-    dataState = state.data;
-    log(hp.do_train && step < hp.num_train_steps ? `resuming from ${latest.dir} (step ${step})` : `loaded ${latest.dir} (step ${step})`);
-    // Allowed, but a continuation or an eval under other objective settings is rarely meant.
-    for (const key of OBJECTIVE_KEYS) {
-      const before = state.hparams[key];
-      if (before !== undefined && before !== hp[key]) log(`note: "${key}" is ${JSON.stringify(hp[key])} but ${latest.dir} was trained with ${JSON.stringify(before)}`);
-    }
-  } else if (hp.init_checkpoint !== null) {
-    const report = loadInitCheckpoint(hp.init_checkpoint, model, ctx.vocab.tokens);
-    log(`initialized from ${hp.init_checkpoint}: ${report.loaded.length} parameters loaded` +
-      (report.notLoaded.length > 0 ? `, ${report.notLoaded.length} freshly initialized (${report.notLoaded.slice(0, 3).join(', ')}${report.notLoaded.length > 3 ? ', ...' : ''})` : '') +
-      (report.differing.length > 0 ? `; the generator folder's copy of ${report.differing.join(', ')} differs: the discriminator's was used` : ''));
+  } catch (err) {
+    if (createdModelDir) rmSync(hp.model_dir, { recursive: true, force: true });
+    throw err;
   }
+  let lastCheckpoint: string | null = latest?.dir ?? null;
+  const { model, optimizer } = trainer;
   // The record of this run's settings, once they have proven to fit the model dir.
   writeFileAtomic(join(hp.model_dir, 'hparams.json'), [JSON.stringify(hparamsJson(hp), null, 2) + '\n']);
   const metricsPath = join(hp.model_dir, METRICS_FILE);
