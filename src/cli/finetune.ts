@@ -4,7 +4,7 @@ import { parseFlags, requireValue } from './flags.js';
 import { UsageError } from '../io/errors.js';
 import { resolveHparams } from '../finetune/hparams.js';
 import { readHparamsArgument } from '../util/hparams-arg.js';
-import { runFinetuning } from '../finetune/runner.js';
+import { runFinetuningAsync } from '../finetune/runner.js';
 import { interruptOnSigint } from './interrupt.js';
 
 const usage = `Usage: electra finetune --data-dir DIR --model-name NAME [--hparams JSON|FILE.json]
@@ -50,7 +50,7 @@ export const finetuneCommand: Command = {
       const { hparams, ignored } = resolveHparams({ ...given, data_dir: dataDir, model_name: modelName }, where);
       if (ignored.length > 0) process.stderr.write(`ignoring reference-only hparams: ${ignored.join(', ')}\n`);
       const kill = /^(\d+):(\d+)$/.exec(process.env['ELECTRA_TEST_KILL_IN_CHECKPOINT'] ?? '');
-      const result = runFinetuning({
+      const result = await runFinetuningAsync({
         hparams, signal: interrupt.signal, ...(kill ? { killInCheckpoint: { trial: Number(kill[1]), step: Number(kill[2]) } } : {}),
       });
       if (result.interrupted) return 130;

@@ -316,8 +316,35 @@ function writeTestPredictions(model: FinetuningModel, task: AnyTask, hp: Finetun
   }
 }
 
-/** Runs hparams' num_trials fine-tuning trials (do_train, do_eval), writing results and models. */
+/**
+ * Runs hparams' num_trials fine-tuning trials (do_train, do_eval), writing results and models,
+ * without pausing: opts.signal is seen only if it is aborted from within (e.g. from onStep). A
+ * caller that must react to Ctrl-C or timers during training uses runFinetuningAsync.
+ */
 export function runFinetuning(opts: FinetuneOptions): FinetuneResult {
+  const steps = finetuningSteps(opts);
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+  }
+}
+
+/**
+ * runFinetuning that lets the event loop run after every training step, so that a SIGINT
+ * handler (or a timer) can abort opts.signal: training then stops after the current update and
+ * saves a checkpoint, and rerunning resumes.
+ */
+export async function runFinetuningAsync(opts: FinetuneOptions): Promise<FinetuneResult> {
+  const steps = finetuningSteps(opts);
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+/** The whole run as a generator that yields after each training step (see the two drivers above). */
+function* finetuningSteps(opts: FinetuneOptions): Generator<void, FinetuneResult> {
   const hp = opts.hparams;
   const k = opts.kernels ?? defaultKernels();
   const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
@@ -425,7 +452,7 @@ export function runFinetuning(opts: FinetuneOptions): FinetuneResult {
       const run = progress!;
       const resume = resumableCheckpoint(modelDir, run.fingerprint, trial, log);
       if (!resume) rmSync(modelDir, { recursive: true, force: true });
-      const outcome = trainTrial(model, train, trainSteps, stepsPerEpoch, seed, hp, k, log, opts.progressStream,
+      const outcome = yield* trainTrial(model, train, trainSteps, stepsPerEpoch, seed, hp, k, log, opts.progressStream,
         `${taskNames} trial ${trial}/${hp.num_trials}`, {
           dir: modelDir, trial, fingerprint: run.fingerprint, resume, signal: opts.signal, onStep: opts.onStep,
           killAtStep: opts.killInCheckpoint?.trial === trial ? opts.killInCheckpoint.step : undefined,
@@ -519,10 +546,10 @@ interface TrialCheckpointing {
  * smaller). Resuming replays the shuffles of the epochs before the checkpoint's, so the data
  * order, dropout and learning rates continue exactly as without the interruption.
  */
-function trainTrial(
+function* trainTrial(
   model: FinetuningModel, items: BatchItem[], steps: number, stepsPerEpoch: number, seed: number, hp: FinetuningHparams,
   k: Kernels, log: (s: string) => void, stream: FinetuneOptions['progressStream'], label: string, ckpt: TrialCheckpointing,
-): { interrupted: boolean; step: number } {
+): Generator<void, { interrupted: boolean; step: number }> {
   const numLayers = model.config.num_hidden_layers;
   const optimizer = new LayerwiseAdamW(k, model.params,
     (name) => layerwiseLrScale(name, { numLayers, decay: hp.layerwise_lr_decay, fixTop: hp.layerwise_lr_decay_fix_top }),
@@ -585,6 +612,7 @@ function trainTrial(
         progress.finish(`interrupted at step ${step}`);
         return { interrupted: true, step };
       }
+      yield;
     }
     progress.finish(`loss ${(lossSum / Math.max(1, examples)).toFixed(4)}`);
   }

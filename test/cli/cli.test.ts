@@ -3,7 +3,7 @@
 // no output left behind.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
@@ -110,6 +110,37 @@ test('electra tokenize: input that is not UTF-8 is refused naming the line', () 
     const bad = spawnSync(process.execPath, [cliPath, 'tokenize', '--vocab-file', vocab], { input: Buffer.from('fine\ncaf\xe9\n', 'latin1') });
     assert.equal(bad.status, 1);
     assert.match(bad.stderr.toString(), /stdin line 2: invalid UTF-8 at byte 3 of the line/);
+  } finally {
+    dir.remove();
+  }
+});
+
+test('electra finetune: Ctrl-C during training stops after the update, saves a checkpoint and exits 130', async () => {
+  const dir = new TempDir('cli-sigint-');
+  try {
+    writeGlue(dir);
+    writePretrained(dir, 'tiny');
+    // Far more steps than can finish before the signal arrives.
+    const hparams = { ...SIZE, task_names: ['rte'], max_seq_length: 48, num_train_epochs: 100000, train_batch_size: 4 };
+    const child = spawn(process.execPath, [cliPath, 'finetune', '--data-dir', dir.path, '--model-name', 'tiny', '--hparams', JSON.stringify(hparams)]);
+    let stderr = '';
+    let signalled = false;
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      // Once the progress shows a finished epoch, training is under way.
+      if (!signalled && /epoch 2\/100000/.test(stderr)) {
+        signalled = true;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(code, 130, stderr.slice(-2000));
+    assert.match(stderr, /stopping after this update and saving a checkpoint/);
+    const stopped = /stopped at step (\d+) of trial 1; the checkpoint is saved/.exec(stderr);
+    assert.ok(stopped, stderr.slice(-2000));
+    const modelDir = join(dir.path, 'models', 'tiny', 'finetuning_models', 'rte_model_1');
+    assert.deepEqual(readdirSync(modelDir), [`checkpoint-${stopped[1]}`]);
+    assert.equal(existsSync(join(dir.path, 'models', 'tiny', 'results')), false, 'no results from an interrupted run');
   } finally {
     dir.remove();
   }
