@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { flagErrorMessage } from './parse-options.js';
+import { parseJsonText } from '../util/json.js';
 import type { Command } from './commands.js';
 import { convertTfCheckpoint } from '../io/tf-electra.js';
 import { parseElectraConfig } from '../io/hf-config.js';
@@ -87,7 +88,7 @@ async function run(argv: string[]): Promise<number> {
   }
   const maxShardBytes = values['max-shard-size'] ? parseSize(values['max-shard-size']) : DEFAULT_MAX_SHARD_BYTES;
   const prefix = resolveTfCheckpointPrefix(ckptArg);
-  const config = values.config ? parseElectraConfig(JSON.parse(readFileSync(values.config, 'utf8')) as unknown, values.config) : undefined;
+  const config = values.config ? parseElectraConfig(parseJsonText(readFileSync(values.config, 'utf8'), values.config, (m) => new UsageError(m)), values.config) : undefined;
   let vocabPath = values['vocab-file'];
   if (vocabPath && !existsSync(vocabPath)) throw new UsageError(`--vocab-file ${vocabPath} does not exist`);
   if (!vocabPath && existsSync(join(dirname(prefix), 'vocab.txt'))) vocabPath = join(dirname(prefix), 'vocab.txt');
