@@ -62,3 +62,20 @@ test('a TSV whose first line (skipped as the header) holds a valid label gets a 
   const withHeader = dir.write('rte/header.tsv', tsv([['index', 'sentence1', 'sentence2', 'label'], ...rows]));
   assert.deepEqual(readSentenceFile(withHeader, { taskName: 'rte', layout: glueLayout('rte', 'train'), labels: nli }).skipped, []);
 });
+
+test('a split with no examples is refused naming its file (before any training); a misspelt task name gets a hint', () => {
+  const root = `${dir.path}/empty-splits`;
+  dir.write('empty-splits/finetuning_data/chunk/train.txt', 'a DT B-NP\nb NN I-NP\n\n');
+  dir.write('empty-splits/finetuning_data/chunk/dev.txt', '\n\n');
+  dir.write('empty-splits/finetuning_data/squad/dev.json', JSON.stringify({ version: 'v2.0', data: [] }));
+  const tasks = (names: string[]) => getTasks({
+    hparams: resolveHparams({ data_dir: root, task_names: names, max_seq_length: 64, max_query_length: 16 }).hparams,
+    tokenizer: BertTokenizer.fromVocab(bertUncasedVocab()), warn: () => {},
+  });
+  const [chunk] = tasks(['chunk']);
+  assert.equal(chunk!.getExamples('train').length, 1);
+  assert.throws(() => chunk!.getExamples('dev'), /empty-splits\/finetuning_data\/chunk\/dev\.txt: no sentences could be read/);
+  const [squad] = tasks(['squad']);
+  assert.throws(() => squad!.getExamples('dev'), /empty-splits\/finetuning_data\/squad\/dev\.json: no questions could be read/);
+  assert.throws(() => tasks(['rtee']), /unknown task 'rtee' \(did you mean 'rte'\?\)/);
+});
