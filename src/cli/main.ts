@@ -2,6 +2,8 @@
 import { commands } from './commands.js';
 import { kernels } from '../kernels/index.js';
 import { closestName } from '../util/suggest.js';
+import { FormatError, UsageError as IoUsageError } from '../io/errors.js';
+import { UsageError as FlagUsageError } from './parse-options.js';
 
 function usage(): string {
   const lines = ['Usage: electra <command> [options]', '', 'Commands:'];
@@ -29,5 +31,15 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`electra: unknown command '${name}'${hint ? ` (did you mean '${hint}'?)` : ''}\n\n${usage()}\n`);
     return 2;
   }
-  return command.run(rest);
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    // Bad input (flags, files) from any command: named, exit 2; other errors go to bin/electra.js (exit 1).
+    if (err instanceof IoUsageError || err instanceof FlagUsageError || err instanceof FormatError) {
+      const message = err.message.startsWith(`${name}: `) ? err.message.slice(name.length + 2) : err.message;
+      process.stderr.write(`electra ${name}: ${message}\n`);
+      return 2;
+    }
+    throw err;
+  }
 }

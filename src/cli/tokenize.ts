@@ -2,6 +2,7 @@
 import type { Command } from './commands.js';
 import { parseFlags, requireValue } from './flags.js';
 import { BertTokenizer } from '../tokenizer/index.js';
+import { FormatError } from '../io/errors.js';
 import { decodeUtf8Strict, InvalidUtf8Error } from '../util/text.js';
 
 /** Lines of a byte stream ('\n' or '\r\n' endings), each decoded as strict UTF-8. */
@@ -14,7 +15,7 @@ async function* utf8Lines(input: AsyncIterable<Buffer>): AsyncGenerator<string> 
     try {
       return decodeUtf8Strict(line, 'stdin');
     } catch (err) {
-      if (err instanceof InvalidUtf8Error) throw new Error(`stdin line ${lineNo}: invalid UTF-8 at byte ${err.byteOffset} of the line; expected UTF-8 text`);
+      if (err instanceof InvalidUtf8Error) throw new FormatError(`stdin line ${lineNo}`, `invalid UTF-8 at byte ${err.byteOffset} of the line; expected UTF-8 text`);
       throw err;
     }
   };

@@ -53,12 +53,13 @@ test('a misspelt command or flag gets a "did you mean"', async () => {
     [['finetune', '--data-dir', 'd', '--model_name', 'm'], /^electra finetune: unknown option '--model_name' \(did you mean --model-name\?\)/],
     [['build-pretraining-dataset', '--corpus_dir=x'], /^electra build-pretraining-dataset: unknown option '--corpus_dir' \(did you mean --corpus-dir\?\)/],
     [['convert', '--tf_checkpoint', 'x'], /^electra convert: unknown option '--tf_checkpoint' \(did you mean --tf-checkpoint\?\)/],
-    [['vocab', '--vocab_size', '9'], /vocab: unknown option '--vocab_size' \(did you mean --vocab-size\?\)/],
+    [['vocab', '--vocab_size', '9'], /^electra vocab: unknown option '--vocab_size' \(did you mean --vocab-size\?\)/],
+    [['tokenize', '--vocab_file', 'v'], /^electra tokenize: unknown option '--vocab_file' \(did you mean --vocab-file\?\)/],
     [['corpus', '--output_dir', 'x'], /^electra corpus: unknown option '--output_dir' \(did you mean --output-dir\?\)/],
   ];
   for (const [args, expected] of cases) {
     const r = await run(args);
-    assert.notEqual(r.code, 0, args.join(' '));
+    assert.equal(r.code, 2, args.join(' '));
     assert.match(r.err, expected);
   }
   const finetune = await run(['finetune', '--data-dir', 'd', '--model_name', 'm']);
@@ -108,8 +109,8 @@ test('electra tokenize: input that is not UTF-8 is refused naming the line', () 
     assert.equal(ok.status, 0, ok.stderr.toString());
     assert.deepEqual(ok.stdout.toString().trimEnd().split('\n').map((l) => (JSON.parse(l) as { tokens: string[] }).tokens), [['[CLS]', 'cafe', '[SEP]'], ['[CLS]', 'ok', '[SEP]']]);
     const bad = spawnSync(process.execPath, [cliPath, 'tokenize', '--vocab-file', vocab], { input: Buffer.from('fine\ncaf\xe9\n', 'latin1') });
-    assert.equal(bad.status, 1);
-    assert.match(bad.stderr.toString(), /stdin line 2: invalid UTF-8 at byte 3 of the line/);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr.toString(), /^electra tokenize: stdin line 2: invalid UTF-8 at byte 3 of the line/);
   } finally {
     dir.remove();
   }
