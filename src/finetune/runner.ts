@@ -197,17 +197,22 @@ function argmax(v: readonly number[]): number {
   return best;
 }
 
-/** Runs the model over items in batches (longest first, to pad little), in eval mode. */
-function predict(model: FinetuningModel, items: BatchItem[], batchSize: number): ItemOutput[] {
+type ProgressStream = FinetuneOptions['progressStream'];
+
+/** Runs the model over items in batches (longest first, to pad little), in eval mode, with a progress bar. */
+function predict(model: FinetuningModel, items: BatchItem[], batchSize: number, label: string, stream: ProgressStream): ItemOutput[] {
   const order = items.map((_, i) => i).sort((a, b) => items[b]!.input.inputIds.length - items[a]!.input.inputIds.length);
   const out = new Array<ItemOutput>(items.length);
+  const bar = new Progress({ label, total: items.length, unit: 'items', ...(stream ? { stream } : {}) });
   for (let i = 0; i < order.length; i += batchSize) {
     const idx = order.slice(i, i + batchSize);
     const r = model.run(idx.map((j) => items[j]!), { training: false, stepSeed: 0, backward: false });
     idx.forEach((j, b) => {
       out[j] = r.outputs[b]!;
     });
+    bar.update(Math.min(items.length, i + batchSize));
   }
+  bar.finish();
   return out;
 }
 
@@ -229,13 +234,14 @@ export interface TaskEvaluation {
 
 /** Dev-set (or another split's) metrics and predictions of one task; QA tasks write their prediction files when paths are given. */
 export function evaluateTask(
-  model: FinetuningModel, task: AnyTask, hp: FinetuningHparams, split = 'dev', paths?: FinetuningPaths,
+  model: FinetuningModel, task: AnyTask, hp: FinetuningHparams, split = 'dev', paths?: FinetuningPaths, progressStream?: ProgressStream,
 ): TaskEvaluation {
+  const label = `evaluating ${task.name} (${split})`;
   const predictions = new Map<string, unknown>();
   const style = model.heads.get(task.name)!.spec.style;
   if (task instanceof QaTask) {
     const features = task.evalFeatures(split);
-    const outputs = predict(model, features.map((f) => batchItem(task, f, false)), hp.eval_batch_size);
+    const outputs = predict(model, features.map((f) => batchItem(task, f, false)), hp.eval_batch_size, label, progressStream);
     const scorer = new SpanBasedQaScorer(task.getExamples(split), features, {
       nBestSize: hp.n_best_size, maxAnswerLength: hp.max_answer_length, v2: task.v2, ...qaScorerOptions(hp, task, style),
       evaluation: task.evaluation, naThreshold: hp.qa_na_threshold,
@@ -250,7 +256,7 @@ export function evaluateTask(
   }
   if (task instanceof SentenceTask) {
     const features = task.getExamples(split).map((e) => task.featurize(e)[0]!);
-    const outputs = predict(model, features.map((f) => batchItem(task, f, true)), hp.eval_batch_size);
+    const outputs = predict(model, features.map((f) => batchItem(task, f, true)), hp.eval_batch_size, label, progressStream);
     const scorer = task.createScorer() as Scorer<ClassificationResult | RegressionResult>;
     features.forEach((f, i) => {
       const o = outputs[i]!;
@@ -266,7 +272,7 @@ export function evaluateTask(
   }
   const tagging = task as TaggingTask;
   const features = tagging.getExamples(split).map((e) => tagging.featurize(e)[0]!);
-  const outputs = predict(model, features.map((f) => batchItem(tagging, f, true)), hp.eval_batch_size);
+  const outputs = predict(model, features.map((f) => batchItem(tagging, f, true)), hp.eval_batch_size, label, progressStream);
   const scorer = tagging.createScorer() as Scorer<TaggingResult>;
   features.forEach((f, i) => {
     const o = outputs[i]!;
@@ -286,12 +292,14 @@ function writePredictions(file: string, predictions: Map<string, unknown>, log: 
 }
 
 /** The reference's test-set outputs: logits (or predictions) per eid for GLUE, answers for SQuAD 2.0. */
-function writeTestPredictions(model: FinetuningModel, task: AnyTask, hp: FinetuningHparams, paths: FinetuningPaths, trial: number, log: (s: string) => void): void {
+function writeTestPredictions(
+  model: FinetuningModel, task: AnyTask, hp: FinetuningHparams, paths: FinetuningPaths, trial: number, log: (s: string) => void, stream: ProgressStream,
+): void {
   if (task instanceof SentenceTask) {
     for (const split of task.testSplits()) {
       const examples = task.getExamples(split);
       const features = examples.map((e) => task.featurize(e)[0]!);
-      const outputs = predict(model, features.map((f) => batchItem(task, f, false)), hp.predict_batch_size);
+      const outputs = predict(model, features.map((f) => batchItem(task, f, false)), hp.predict_batch_size, `predicting ${task.name} (${split})`, stream);
       const byEid = new Map<string, unknown>();
       features.forEach((f, i) => {
         const o = outputs[i]!;
@@ -304,7 +312,7 @@ function writeTestPredictions(model: FinetuningModel, task: AnyTask, hp: Finetun
     for (const split of task.testSplits()) {
       const examples = task.getExamples(split);
       const features = task.evalFeatures(split);
-      const outputs = predict(model, features.map((f) => batchItem(task, f, false)), hp.predict_batch_size);
+      const outputs = predict(model, features.map((f) => batchItem(task, f, false)), hp.predict_batch_size, `predicting ${task.name} (${split})`, stream);
       const results: QaRawResult[] = features.map((f, i) => ({ uniqueId: f.uniqueId, ...(outputs[i] as Extract<ItemOutput, { kind: 'qa' }>).result! }));
       const opts = { nBestSize: hp.n_best_size, maxAnswerLength: hp.max_answer_length, v2: task.v2, ...qaScorerOptions(hp, task, style) };
       const preds = postprocessQa(examples, features, results, opts);
@@ -480,7 +488,7 @@ function* finetuningSteps(opts: FinetuneOptions): Generator<void, FinetuneResult
     if (hp.do_eval) {
       const results = new Map<string, MetricList>();
       for (const task of tasks) {
-        const { metrics, predictions } = evaluateTask(model, task, hp, 'dev', paths);
+        const { metrics, predictions } = evaluateTask(model, task, hp, 'dev', paths, opts.progressStream);
         results.set(task.name, metrics);
         log(`${task.name}: ${formatResults(metrics)}`);
         if (predictions.size > 0) writePredictions(paths.testPredictions(task.name, 'dev', trial), predictions, log);
@@ -488,7 +496,7 @@ function* finetuningSteps(opts: FinetuneOptions): Generator<void, FinetuneResult
       trials.push(results);
       writeResults(paths, trials);
       if (hp.write_test_outputs && trial <= hp.n_writes_test) {
-        for (const task of tasks) writeTestPredictions(model, task, hp, paths, trial, log);
+        for (const task of tasks) writeTestPredictions(model, task, hp, paths, trial, log, opts.progressStream);
       }
       if (progress) {
         progress.trials[String(trial)] = { trained: true, evaluation: { fingerprint: evalFingerprint, results: [...results] } };

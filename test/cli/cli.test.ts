@@ -6,6 +6,9 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { resolveHparams } from '../../src/finetune/hparams.js';
+import { runFinetuning } from '../../src/finetune/runner.js';
 import { main } from '../../src/cli/main.js';
 import { commands } from '../../src/cli/commands.js';
 import { bertUncasedVocab } from '../../src/tokenizer/index.js';
@@ -142,6 +145,28 @@ test('electra finetune: Ctrl-C during training stops after the update, saves a c
     const modelDir = join(dir.path, 'models', 'tiny', 'finetuning_models', 'rte_model_1');
     assert.deepEqual(readdirSync(modelDir), [`checkpoint-${stopped[1]}`]);
     assert.equal(existsSync(join(dir.path, 'models', 'tiny', 'results')), false, 'no results from an interrupted run');
+  } finally {
+    dir.remove();
+  }
+});
+
+test('fine-tuning shows progress for evaluation as well as training', () => {
+  const dir = new TempDir('cli-evalbar-');
+  try {
+    writeGlue(dir);
+    writePretrained(dir, 'tiny');
+    const chunks: string[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        chunks.push(chunk.toString());
+        done();
+      },
+    });
+    const { hparams } = resolveHparams({ ...SIZE, data_dir: dir.path, model_name: 'tiny', task_names: ['rte'], max_seq_length: 48, num_train_epochs: 1 });
+    runFinetuning({ hparams, log: () => {}, progressStream: stream });
+    const text = chunks.join('');
+    assert.match(text, /rte trial 1\/1 epoch 1\/1 \[#+\] 100\.0% 1\/1/);
+    assert.match(text, /evaluating rte \(dev\) \[#+\] 100\.0% 6\/6/);
   } finally {
     dir.remove();
   }
