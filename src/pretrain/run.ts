@@ -299,7 +299,7 @@ export async function runPretraining(hp: PretrainingHparams, options: RunPretrai
   let extras: EvalExtras | null = null;
   if (hp.do_eval && !interrupted) {
     if (step === 0 && !latest && hp.init_checkpoint === null) log('note: evaluating a freshly initialized model (no checkpoint and no init_checkpoint)');
-    const acc = evaluate(hp, trainer, ctx);
+    const acc = evaluate(hp, trainer, ctx, options.progress !== false);
     evalResults = acc.results(step);
     if (hp.electra_objective) extras = { disc_all_real_accuracy: acc.allRealAccuracy(), disc_auc_real_tokens: acc.exactAuc() };
     const text = formatEvalResults(evalResults, hp.electra_objective);
@@ -314,7 +314,7 @@ export async function runPretraining(hp: PretrainingHparams, options: RunPretrai
 }
 
 /** The reference's eval metrics summed over num_eval_steps batches (no dropout; masking from the eval streams). */
-export function evaluate(hp: PretrainingHparams, trainer: Pretrainer, ctx: RunContext): EvalAccumulator {
+export function evaluate(hp: PretrainingHparams, trainer: Pretrainer, ctx: RunContext, progress = false): EvalAccumulator {
   // Its own order of the data, the same for every evaluation of this run.
   const data: PretrainingDataset = openPretrainingDataset(hp.pretrain_tfrecords, {
     maxSeqLength: hp.max_seq_length, vocabHash: ctx.vocabHash, batchSize: hp.eval_batch_size, seed: mix32(hp.seed ^ 0x5eed0e7a),
@@ -322,12 +322,15 @@ export function evaluate(hp: PretrainingHparams, trainer: Pretrainer, ctx: RunCo
   const acc = new EvalAccumulator();
   const model = trainer.model;
   try {
+    const bar = progress ? new Progress({ label: 'evaluating', total: hp.num_eval_steps, unit: 'items' }) : null;
     for (let i = 0; i < hp.num_eval_steps; i++) {
       const inputs = toInputs(data.nextBatch());
       const m = trainer.evalStep(inputs, i);
       const T = inputs.batch * inputs.seqLen;
       acc.add(m, model.discriminator ? model.discProbs : null, model.discriminator ? model.discLabels : null, inputs.inputMask, T);
+      bar?.update(i + 1);
     }
+    bar?.finish();
   } finally {
     data.close();
   }

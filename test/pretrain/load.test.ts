@@ -225,3 +225,16 @@ test('bad inputs leave nothing behind and are named: an init_checkpoint without 
   await runPretraining(more, { progress: false, log: (l) => lines.push(l) });
   assert.ok(lines.some((l) => /note: "train_batch_size" is 2 but .*checkpoint-8 was trained with 4/.test(l)), lines.join('\n'));
 });
+
+test('evaluation shows a progress bar (stderr) unless progress is off', async () => {
+  const hp = resolvePretrainingHparams(tinyHparams(data.vocab.length, { do_train: false, do_eval: true, num_eval_steps: 3 }), data.dataDir, 'trained').hparams;
+  const err: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((c: string | Uint8Array) => err.push(String(c)) > 0) as typeof process.stderr.write;
+  try {
+    await runPretraining(hp, { log: () => {} });
+  } finally {
+    process.stderr.write = write;
+  }
+  assert.match(err.join(''), /evaluating \[#+\] 100\.0% 3\/3/);
+});
