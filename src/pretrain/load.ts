@@ -235,11 +235,18 @@ export class Discriminator {
       const mask = new Int32Array(B * S);
       chunk.forEach((seq, b) => {
         const segIds = options.segmentIds?.[start + b];
+        if (segIds && segIds.length !== seq.length) {
+          throw new RangeError(`sequence ${start + b}: ${seq.length} token ids but ${segIds.length} segment ids`);
+        }
         for (let p = 0; p < seq.length; p++) {
+          const seg = segIds?.[p] ?? 0;
+          if (!Number.isInteger(seg) || seg < 0 || seg >= this.config.type_vocab_size) {
+            throw new RangeError(`sequence ${start + b}, position ${p}: segment id ${seg} is outside [0, ${this.config.type_vocab_size})`);
+          }
           const id = seq[p]!;
           if (!Number.isInteger(id) || id < 0 || id >= V) throw new RangeError(`sequence ${start + b}, position ${p}: token id ${id} is outside the vocabulary [0, ${V})`);
           ids[b * S + p] = id;
-          segs[b * S + p] = segIds?.[p] ?? 0;
+          segs[b * S + p] = seg;
           mask[b * S + p] = 1;
         }
       });
