@@ -2,7 +2,7 @@
 import type { Command } from './commands.js';
 import { parseFlags, requireValue } from './flags.js';
 import { UsageError } from '../io/errors.js';
-import { resolveHparams } from '../finetune/hparams.js';
+import { plainFolderName, resolveHparams } from '../finetune/hparams.js';
 import { readHparamsArgument } from '../util/hparams-arg.js';
 import { runFinetuningAsync } from '../finetune/runner.js';
 import { interruptOnSigint } from './interrupt.js';
@@ -42,6 +42,8 @@ export const finetuneCommand: Command = {
       const flags = parseFlags('finetune', argv, { values: ['data-dir', 'model-name', 'hparams'] });
       const dataDir = requireValue('finetune', flags, 'data-dir');
       const modelName = requireValue('finetune', flags, 'model-name');
+      const nameProblem = plainFolderName(modelName);
+      if (nameProblem) throw new UsageError(`--model-name must be ${nameProblem}, got '${modelName}'`);
       const arg = flags.values.get('hparams');
       const { values: given, source: where } = arg === undefined ? { values: {}, source: '--hparams' } : readHparamsArgument(arg);
       for (const key of ['data_dir', 'model_name']) {

@@ -248,8 +248,15 @@ function oneCharacter(v: unknown): string | null {
   return typeof v === 'string' && v.length === 1 ? null : 'a single character';
 }
 
+/** A folder name under <data_dir>/models, never a path out of it: null, or what was expected. */
+export function plainFolderName(v: unknown): string | null {
+  return typeof v === 'string' && /^[A-Za-z0-9._-]+$/.test(v) && v !== '.' && v !== '..'
+    ? null
+    : "a plain folder name (letters, digits, '.', '_', '-')";
+}
+
 const CHECKS: Record<keyof FinetuningHparams, Check> = {
-  model_name: stringCheck,
+  model_name: plainFolderName,
   data_dir: stringCheck,
   debug: booleanCheck,
   log_examples: booleanCheck,

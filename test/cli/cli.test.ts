@@ -82,6 +82,11 @@ test('--hparams errors name the file, line and column, exit 2', async () => {
       assert.equal(missing.code, 2);
       assert.match(missing.err, /--hparams: 'nothere' is neither a JSON object nor an existing file/);
     }
+    for (const command of ['pretrain', 'finetune']) {
+      const escape = await run([command, '--data-dir', dir.path, '--model-name', '../../elsewhere', '--hparams', '{}']);
+      assert.equal(escape.code, 2, command);
+      assert.match(escape.err, /--model-name must be a plain folder name/);
+    }
     assert.equal(existsSync(join(dir.path, 'models')), false);
   } finally {
     dir.remove();
