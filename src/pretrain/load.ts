@@ -2,7 +2,7 @@
 // checkpoint), or HF folders (ElectraForPreTraining and/or ElectraForMaskedLM, e.g. Google's
 // release checkpoints converted with `electra convert`), into the pre-training model or into the
 // discriminator alone for inference.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { FormatError, UsageError } from '../io/errors.js';
 import { readHfFolder, type LoadedModelFolder } from '../io/hf-folder.js';
@@ -31,6 +31,7 @@ export interface PretrainedFolders {
  */
 export function readPretrainedFolders(path: string): PretrainedFolders {
   if (!existsSync(path)) throw new UsageError(`${path} does not exist`);
+  if (!statSync(path).isDirectory()) throw new UsageError(`${path} is a file; expected a model folder (config.json, model.safetensors, ...) or a pre-training model dir`);
   const sub = (role: HfRole): boolean => existsSync(join(path, role, 'config.json'));
   if (sub('discriminator') || sub('generator')) {
     const folders = readCheckpointFolders(path);

@@ -218,6 +218,7 @@ test('bad inputs leave nothing behind and are named: an init_checkpoint without 
   cpSync(join(modelDir, 'checkpoint-8', 'discriminator'), copy, { recursive: true });
   writeFileSync(join(copy, 'vocab.txt'), data.vocab.slice(0, 10).join('\n') + '\n');
   assert.throws(() => loadDiscriminator(copy), new RegExp(`vocab-mismatch/vocab\\.txt: has 10 tokens but config\\.json says vocab_size ${data.vocab.length}`));
+  assert.throws(() => loadDiscriminator(join(data.dataDir, 'vocab.txt')), /vocab\.txt is a file; expected a model folder/);
   // Segment ids are checked like token ids.
   const disc = loadDiscriminator(modelDir, { kernels: jsKernels });
   assert.throws(() => disc.discriminate([ids], { segmentIds: [ids.map(() => 2)] }), /sequence 0, position 0: segment id 2 is outside \[0, 2\)/);
