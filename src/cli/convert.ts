@@ -3,6 +3,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { flagErrorMessage } from './parse-options.js';
+import { parseJsonText } from '../util/json.js';
 import type { Command } from './commands.js';
 import { convertTfCheckpoint } from '../io/tf-electra.js';
 import { parseElectraConfig } from '../io/hf-config.js';
@@ -42,29 +44,31 @@ export function parseSize(text: string): number {
   return bytes;
 }
 
+const OPTIONS = {
+  'tf-checkpoint': { type: 'string' },
+  'output-dir': { type: 'string' },
+  generator: { type: 'boolean', default: false },
+  config: { type: 'string' },
+  'num-attention-heads': { type: 'string' },
+  'vocab-file': { type: 'string' },
+  'no-lower-case': { type: 'boolean', default: false },
+  'max-shard-size': { type: 'string' },
+  'ignore-unknown': { type: 'boolean', default: false },
+  overwrite: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
 async function run(argv: string[]): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: {
-        'tf-checkpoint': { type: 'string' },
-        'output-dir': { type: 'string' },
-        generator: { type: 'boolean', default: false },
-        config: { type: 'string' },
-        'num-attention-heads': { type: 'string' },
-        'vocab-file': { type: 'string' },
-        'no-lower-case': { type: 'boolean', default: false },
-        'max-shard-size': { type: 'string' },
-        'ignore-unknown': { type: 'boolean', default: false },
-        overwrite: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
+      options: OPTIONS,
       strict: true,
       allowPositionals: false,
     }));
   } catch (err) {
-    process.stderr.write(`electra convert: ${(err as Error).message}\n\n${HELP}`);
+    process.stderr.write(`electra convert: ${flagErrorMessage(err as Error, OPTIONS)}\n\n${HELP}`);
     return 2;
   }
   if (values.help) {
@@ -84,7 +88,7 @@ async function run(argv: string[]): Promise<number> {
   }
   const maxShardBytes = values['max-shard-size'] ? parseSize(values['max-shard-size']) : DEFAULT_MAX_SHARD_BYTES;
   const prefix = resolveTfCheckpointPrefix(ckptArg);
-  const config = values.config ? parseElectraConfig(JSON.parse(readFileSync(values.config, 'utf8')) as unknown, values.config) : undefined;
+  const config = values.config ? parseElectraConfig(parseJsonText(readFileSync(values.config, 'utf8'), values.config, (m) => new UsageError(m)), values.config) : undefined;
   let vocabPath = values['vocab-file'];
   if (vocabPath && !existsSync(vocabPath)) throw new UsageError(`--vocab-file ${vocabPath} does not exist`);
   if (!vocabPath && existsSync(join(dirname(prefix), 'vocab.txt'))) vocabPath = join(dirname(prefix), 'vocab.txt');

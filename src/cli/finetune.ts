@@ -2,8 +2,9 @@
 import type { Command } from './commands.js';
 import { parseFlags, requireValue } from './flags.js';
 import { UsageError } from '../io/errors.js';
-import { readHparamsArgument, resolveHparams } from '../finetune/hparams.js';
-import { runFinetuning } from '../finetune/runner.js';
+import { plainFolderName, resolveHparams } from '../finetune/hparams.js';
+import { readHparamsArgument } from '../util/hparams-arg.js';
+import { runFinetuningAsync } from '../finetune/runner.js';
 import { interruptOnSigint } from './interrupt.js';
 
 const usage = `Usage: electra finetune --data-dir DIR --model-name NAME [--hparams JSON|FILE.json]
@@ -41,16 +42,17 @@ export const finetuneCommand: Command = {
       const flags = parseFlags('finetune', argv, { values: ['data-dir', 'model-name', 'hparams'] });
       const dataDir = requireValue('finetune', flags, 'data-dir');
       const modelName = requireValue('finetune', flags, 'model-name');
+      const nameProblem = plainFolderName(modelName);
+      if (nameProblem) throw new UsageError(`--model-name must be ${nameProblem}, got '${modelName}'`);
       const arg = flags.values.get('hparams');
-      const where = arg === undefined ? '--hparams' : arg.trim().endsWith('.json') ? arg.trim() : '--hparams';
-      const given = arg === undefined ? {} : readHparamsArgument(arg);
+      const { values: given, source: where } = arg === undefined ? { values: {}, source: '--hparams' } : readHparamsArgument(arg);
       for (const key of ['data_dir', 'model_name']) {
         if (key in given) throw new UsageError(`${where}: '${key}' comes from --${key.replace('_', '-')}, not the hparams`);
       }
       const { hparams, ignored } = resolveHparams({ ...given, data_dir: dataDir, model_name: modelName }, where);
       if (ignored.length > 0) process.stderr.write(`ignoring reference-only hparams: ${ignored.join(', ')}\n`);
       const kill = /^(\d+):(\d+)$/.exec(process.env['ELECTRA_TEST_KILL_IN_CHECKPOINT'] ?? '');
-      const result = runFinetuning({
+      const result = await runFinetuningAsync({
         hparams, signal: interrupt.signal, ...(kill ? { killInCheckpoint: { trial: Number(kill[1]), step: Number(kill[2]) } } : {}),
       });
       if (result.interrupted) return 130;
@@ -58,8 +60,13 @@ export const finetuneCommand: Command = {
       if (result.trials.length > 0) process.stdout.write(`${result.paths.resultsTxt}\n${result.paths.resultsJson}\n`);
       return 0;
     } catch (err) {
-      if (err instanceof UsageError || (err as Error).name === 'FormatError' || (err as Error).message.startsWith('finetune:')) {
-        process.stderr.write(`electra finetune: ${(err as Error).message}\n`);
+      const message = (err as Error).message;
+      if (message.startsWith('finetune: ')) {
+        process.stderr.write(`electra ${message}\n\n${usage}`);
+        return 2;
+      }
+      if (err instanceof UsageError || (err as Error).name === 'FormatError') {
+        process.stderr.write(`electra finetune: ${message}\n`);
         return 2;
       }
       throw err;

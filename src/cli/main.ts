@@ -1,6 +1,9 @@
 // `electra <command> [flags]`: dispatch to one module per command.
 import { commands } from './commands.js';
 import { kernels } from '../kernels/index.js';
+import { closestName } from '../util/suggest.js';
+import { FormatError, UsageError as IoUsageError } from '../io/errors.js';
+import { UsageError as FlagUsageError } from './parse-options.js';
 
 function usage(): string {
   const lines = ['Usage: electra <command> [options]', '', 'Commands:'];
@@ -24,8 +27,19 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command = commands.find((c) => c.name === name);
   if (!command) {
-    process.stderr.write(`electra: unknown command '${name}'\n\n${usage()}\n`);
+    const hint = closestName(name, [...commands.map((c) => c.name), 'info', 'help']);
+    process.stderr.write(`electra: unknown command '${name}'${hint ? ` (did you mean '${hint}'?)` : ''}\n\n${usage()}\n`);
     return 2;
   }
-  return command.run(rest);
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    // Bad input (flags, files) from any command: named, exit 2; other errors go to bin/electra.js (exit 1).
+    if (err instanceof IoUsageError || err instanceof FlagUsageError || err instanceof FormatError) {
+      const message = err.message.startsWith(`${name}: `) ? err.message.slice(name.length + 2) : err.message;
+      process.stderr.write(`electra ${name}: ${message}\n`);
+      return 2;
+    }
+    throw err;
+  }
 }

@@ -1,5 +1,6 @@
 // Small helpers over node:util parseArgs for the commands' flags.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { closestName } from '../util/suggest.js';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -16,15 +17,28 @@ export interface ParsedFlags {
   order: string[];
 }
 
-/** Parses argv strictly (unknown flags and stray arguments are usage errors). */
+/** "unknown option '--data_dir' (did you mean --data-dir?)" */
+export function unknownOptionMessage(arg: string, known: Iterable<string>): string {
+  const name = arg.replace(/^-+/, '').replace(/=.*$/, '');
+  const hint = closestName(name, known);
+  return `unknown option '${arg.replace(/=.*$/, '')}'${hint ? ` (did you mean --${hint}?)` : ''}`;
+}
+
+/** Parses argv strictly (unknown flags and stray arguments are usage errors; a misspelt flag gets a hint). */
 export function parseFlags(argv: string[], options: Options): ParsedFlags {
   try {
     const { values, tokens } = parseArgs({ args: argv, options, strict: true, allowPositionals: false, tokens: true });
     const order = (tokens ?? []).flatMap((t) => (t.kind === 'option' ? [t.name] : []));
     return { values: values as ParsedFlags['values'], order };
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    throw new UsageError(flagErrorMessage(e as Error, options));
   }
+}
+
+/** parseArgs' error, with a "did you mean" for an unknown option. */
+export function flagErrorMessage(err: Error & { code?: string }, options: Options): string {
+  const unknown = /^Unknown option '([^']+)'/.exec(err.message);
+  return err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && unknown ? unknownOptionMessage(unknown[1]!, Object.keys(options)) : err.message;
 }
 
 /** The value of an on/off pair: whichever flag came last, else the default. */

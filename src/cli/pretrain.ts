@@ -1,5 +1,5 @@
 // `electra pretrain --data-dir D --model-name M [--hparams JSON|FILE]`: run_pretraining.py.
-import { UsageError as IoUsageError } from '../io/errors.js';
+import { FormatError, UsageError as IoUsageError } from '../io/errors.js';
 import { parsePretrainingHparams } from '../pretrain/hparams.js';
 import { NonFiniteLossError, runPretraining } from '../pretrain/run.js';
 import type { Command } from './commands.js';
@@ -74,7 +74,8 @@ async function run(argv: string[]): Promise<number> {
   } catch (e) {
     const message = (e as Error).message;
     process.stderr.write(`electra pretrain: ${message}\n`);
-    if (e instanceof UsageError || e instanceof IoUsageError) return 2;
+    // Bad input (flags, hparams, files that do not fit): 2; anything else: 1.
+    if (e instanceof UsageError || e instanceof IoUsageError || e instanceof FormatError) return 2;
     if (e instanceof NonFiniteLossError) return 3;
     return 1;
   } finally {

@@ -1,5 +1,7 @@
 // `electra vocab`: trains a WordPiece vocab.txt from a directory of text files.
-import { writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { writeFileAtomic } from '../io/files.js';
 import type { Command } from './commands.js';
 import { intValue, parseFlags, requireValue } from './flags.js';
 import { trainVocabFromDirectory } from '../tokenizer/trainer.js';
@@ -54,7 +56,8 @@ export const vocabCommand: Command = {
     });
     counting?.finish();
     merging?.finish();
-    writeFileSync(output, tokens.join('\n') + '\n');
+    mkdirSync(dirname(output), { recursive: true });
+    writeFileAtomic(output, [tokens.join('\n') + '\n']);
     process.stderr.write(`wrote ${output}: ${tokens.length} entries${tokens.length < vocabSize ? ` (fewer than ${vocabSize}: no pair left with frequency >= ${minFrequency})` : ''}\n`);
     return 0;
   },

@@ -2,7 +2,8 @@
 // including its task- and model-size-dependent overrides, parsed from `--hparams` JSON.
 import { join } from 'node:path';
 import { UsageError } from '../io/errors.js';
-import { readTextFile } from './data/text-file.js';
+import { readHparamsArgument as readSharedHparamsArgument } from '../util/hparams-arg.js';
+import { closestName } from '../util/suggest.js';
 
 export type ModelSize = 'small' | 'base' | 'large';
 
@@ -247,8 +248,15 @@ function oneCharacter(v: unknown): string | null {
   return typeof v === 'string' && v.length === 1 ? null : 'a single character';
 }
 
+/** A folder name under <data_dir>/models, never a path out of it: null, or what was expected. */
+export function plainFolderName(v: unknown): string | null {
+  return typeof v === 'string' && /^[A-Za-z0-9._-]+$/.test(v) && v !== '.' && v !== '..'
+    ? null
+    : "a plain folder name (letters, digits, '.', '_', '-')";
+}
+
 const CHECKS: Record<keyof FinetuningHparams, Check> = {
-  model_name: stringCheck,
+  model_name: plainFolderName,
   data_dir: stringCheck,
   debug: booleanCheck,
   log_examples: booleanCheck,
@@ -317,34 +325,8 @@ function checkValue(where: string, key: string, value: unknown, check: Check): v
   throw new UsageError(`${where}: '${key}' must be ${expected}, got ${describeValue(value)}`);
 }
 
-/** Closest known name by edit distance, for "did you mean" hints. */
-function closest(name: string, candidates: readonly string[]): string | null {
-  let best: string | null = null;
-  let bestDistance = Math.max(3, Math.floor(name.length / 3)) + 1;
-  for (const c of candidates) {
-    const d = editDistance(name, c);
-    if (d < bestDistance) {
-      best = c;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur.push(Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
-    }
-    prev = cur;
-  }
-  return prev[b.length]!;
-}
-
 function unknownKey(where: string, key: string, known: readonly string[]): UsageError {
-  const hint = closest(key, known);
+  const hint = closestName(key, known, 3);
   return new UsageError(`${where}: unknown hparam '${key}'${hint ? ` (did you mean '${hint}'?)` : ''}`);
 }
 
@@ -417,18 +399,9 @@ export function parseTaskSpec(where: string, value: unknown, impliedType?: Custo
   return spec as unknown as CustomTaskSpec;
 }
 
-/** The user's hparams: a JSON object, or the path of a JSON file (a value ending in .json, as the reference). */
+/** The user's hparams: JSON text or the path of a JSON file (see util/hparams-arg.ts). */
 export function readHparamsArgument(arg: string): Record<string, unknown> {
-  const source = arg.trim().endsWith('.json') ? arg.trim() : '--hparams';
-  const text = source === '--hparams' ? arg : readTextFile(source, 'hparams file');
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`${source}: invalid JSON: ${(err as Error).message}`);
-  }
-  if (!isPlainObject(value)) throw new UsageError(`${source}: expected a JSON object of hparams, got ${describeValue(value)}`);
-  return value;
+  return readSharedHparamsArgument(arg).values;
 }
 
 export interface ResolvedHparams {
@@ -515,8 +488,8 @@ function checkConsistency(where: string, hp: FinetuningHparams): void {
 /** Parses `--hparams` (JSON text or a .json file) and resolves the defaults. */
 export function parseHparams(arg: string | undefined): ResolvedHparams {
   if (arg === undefined) return resolveHparams({});
-  const where = arg.trim().endsWith('.json') ? arg.trim() : '--hparams';
-  return resolveHparams(readHparamsArgument(arg), where);
+  const { values, source } = readSharedHparamsArgument(arg);
+  return resolveHparams(values, source);
 }
 
 /** Where the reference keeps inputs and outputs, under <data_dir>. */

@@ -68,7 +68,7 @@ export {
 } from './model/checkpoint.js';
 export type { SavedTask, SavedFinetuning, FinetuningFolder, LoadReport, SaveOptions } from './model/checkpoint.js';
 export { modelConfigFromHf } from '../model/config.js';
-export { runFinetuning, evaluateTask, medianResults, resolvePretrainedFolder } from './runner.js';
+export { runFinetuning, runFinetuningAsync, evaluateTask, medianResults, resolvePretrainedFolder } from './runner.js';
 export type { FinetuneOptions, FinetuneResult, TaskEvaluation } from './runner.js';
 export { FinetunedModel } from './inference.js';
 export type { LoadFinetunedOptions, Classification, TaggedWord, Answer } from './inference.js';

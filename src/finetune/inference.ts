@@ -2,11 +2,12 @@
 // ElectraForSequenceClassification / ...ForTokenClassification / ...ForQuestionAnswering
 // folder): classify a sentence (pair), tag a sentence, answer a question over a passage.
 import { kernels as defaultKernels, type Kernels } from '../kernels/index.js';
-import { UsageError } from '../io/errors.js';
+import { join } from 'node:path';
+import { FormatError, UsageError } from '../io/errors.js';
 import { BertTokenizer, bertUncasedVocab } from '../tokenizer/index.js';
 import { DEFAULT_HPARAMS } from './hparams.js';
 import { featurizeQa } from './features/qa.js';
-import { featurizeTagging } from './features/tagging.js';
+import type { TaggingFeatures } from './features/tagging.js';
 import { postprocessQa, softmax, type NbestEntry, type QaRawResult } from './qa-postprocess.js';
 import type { QaExample } from './data/qa-data.js';
 import { FinetuningModel, type BatchItem, type ItemOutput } from './model/finetuning-model.js';
@@ -43,6 +44,41 @@ export interface Answer {
   /** noAnswerScore is at most the model's threshold (qa_na_threshold; 0 for HF heads). */
   answerable: boolean;
   nbest: NbestEntry[];
+}
+
+/**
+ * Tagging inputs for any number of words: consecutive pieces of the sentence, each exactly as
+ * featurizeTagging builds it for those words when they fit (the reference's rule, with a slot
+ * per word in reserve: before each word, words + 2 + tokens so far + 1 <= maxSeqLength, and the
+ * word's tokens fit), so a sentence that fits gets the very input of training. A word too long
+ * for an input by itself gets one of its own with its sub-tokens cut (its tag is read at the first).
+ */
+export function taggingInputs(tokenizer: BertTokenizer, words: readonly string[], maxSeqLength: number): TaggingFeatures[] {
+  const out: TaggingFeatures[] = [];
+  let ids: number[][] = [];
+  let tokens = 1; // [CLS]
+  const flush = (): void => {
+    if (ids.length === 0) return;
+    const inputIds = [tokenizer.clsId];
+    const labeledPositions: number[] = [];
+    for (const pieces of ids) {
+      labeledPositions.push(inputIds.length);
+      inputIds.push(...pieces.slice(0, Math.max(0, maxSeqLength - 1 - inputIds.length)));
+    }
+    inputIds.push(tokenizer.sepId);
+    out.push({ eid: 0, inputIds, segmentIds: inputIds.map(() => 1), labeledPositions, labels: labeledPositions.map(() => 0) });
+    ids = [];
+    tokens = 1;
+  };
+  for (const word of words) {
+    const pieces = tokenizer.pieces(word).ids;
+    const fits = ids.length + 1 + 2 + tokens + 1 <= maxSeqLength && tokens + pieces.length + 1 <= maxSeqLength;
+    if (!fits) flush();
+    ids.push(pieces);
+    tokens += pieces.length;
+  }
+  flush();
+  return out;
 }
 
 /** Settings of folders without electra-ts information (HF fine-tuned models), from the reference defaults. */
@@ -85,6 +121,10 @@ export class FinetunedModel {
     const report = loadWeights(model, folder);
     if (report.freshHeads.length > 0) throw new UsageError(`${dir}: no weights for the ${report.freshHeads.join(', ')} head(s)`);
     const vocab = folder.folder.vocab ?? bertUncasedVocab();
+    if (vocab.length !== folder.modelConfig.vocab_size) {
+      const where = folder.folder.vocab ? join(dir, 'vocab.txt') : `${dir} (no vocab.txt: BERT's uncased vocabulary)`;
+      throw new FormatError(where, `has ${vocab.length} tokens but config.json says vocab_size ${folder.modelConfig.vocab_size}: the vocabulary is not this model's`);
+    }
     const tokenizer = BertTokenizer.fromVocab(vocab, { lowerCase: folder.folder.tokenizer?.do_lower_case ?? true });
     return new FinetunedModel(dir, model, tokenizer, settings, maxBatch);
   }
@@ -110,7 +150,11 @@ export class FinetunedModel {
     return { inputIds: e.ids, segmentIds: e.segmentIds };
   }
 
-  /** Class probabilities of a sentence or sentence pair. */
+  /**
+   * Class probabilities of a sentence or sentence pair. Input longer than max_seq_length tokens
+   * (with [CLS] and [SEP]s) is cut as the reference cuts it: a token at a time from the end of the
+   * longer of the two texts.
+   */
   classify(text: string, pair?: string | null, opts: { task?: string } = {}): Classification {
     const task = this.task(['classification'], opts.task, 'classification');
     const [o] = this.run([{ task: task.name, input: this.encodePair(text, pair), target: null }]);
@@ -124,7 +168,7 @@ export class FinetunedModel {
     return { label: labels[best]!, score: probs[best]!, probabilities: Object.fromEntries(labels.map((l, i) => [l, probs[i]!])) };
   }
 
-  /** A regression task's prediction, in the units of its training targets. */
+  /** A regression task's prediction, in the units of its training targets (long input cut as in classify). */
   score(text: string, pair?: string | null, opts: { task?: string } = {}): number {
     const task = this.task(['regression'], opts.task, 'regression');
     const [o] = this.run([{ task: task.name, input: this.encodePair(text, pair), target: null }]);
@@ -135,17 +179,22 @@ export class FinetunedModel {
 
   /**
    * Tags of a sentence's words (whitespace-separated, or given as a list), predicted at each
-   * word's first sub-token. Words past max_seq_length get no tag and are left out.
+   * word's first sub-token. Every word gets a tag: a sentence longer than one input allows (the
+   * reference's rule: words + tokens + 1 <= max_seq_length) is tagged in consecutive pieces.
+   * No words (an empty string): an empty list.
    */
   tag(sentence: string | readonly string[], opts: { task?: string } = {}): TaggedWord[] {
     const task = this.task(['tagging'], opts.task, 'tagging');
     const words = typeof sentence === 'string' ? sentence.split(/\s+/).filter((w) => w !== '') : [...sentence];
     if (words.length === 0) return [];
-    const f = featurizeTagging(this.tokenizer, { taskName: task.name, eid: 0, words, labels: words.map(() => 0) }, this.settings.max_seq_length);
-    const [o] = this.run([{ task: task.name, input: f, target: { positions: f.labeledPositions, labels: null } }]);
-    if (o?.kind !== 'tagging') throw new Error('expected tagging logits');
-    return o.logits.map((logits, i) => {
-      const p = softmax(logits);
+    const items: BatchItem[] = taggingInputs(this.tokenizer, words, this.settings.max_seq_length)
+      .map((f) => ({ task: task.name, input: f, target: { positions: f.labeledPositions, labels: null } }));
+    const logits = this.run(items).flatMap((o) => {
+      if (o.kind !== 'tagging') throw new Error('expected tagging logits');
+      return o.logits;
+    });
+    return logits.map((l, i) => {
+      const p = softmax(l);
       let best = 0;
       p.forEach((v, j) => {
         if (v > p[best]!) best = j;
@@ -154,9 +203,16 @@ export class FinetunedModel {
     });
   }
 
-  /** The answer span to a question in a passage (over doc-stride windows of long passages). */
+  /**
+   * The answer span to a question in a passage. A passage of any length is read in windows of
+   * max_seq_length tokens, doc_stride apart (as the reference); a question longer than
+   * max_query_length tokens is cut to its first max_query_length. An empty question or passage
+   * is an error.
+   */
   answer(question: string, passage: string, opts: { task?: string } = {}): Answer {
     const task = this.task(['qa'], opts.task, 'question-answering');
+    if (question.trim() === '') throw new UsageError('answer(): the question is empty');
+    if (passage.trim() === '') throw new UsageError('answer(): the passage is empty');
     const s = this.settings;
     const example: QaExample = {
       taskName: task.name, eid: 0, id: '0', question, context: passage, answers: [], isImpossible: false, answer: null,

@@ -1,7 +1,8 @@
 // From per-window logits to answers, as the reference's SpanBasedQAScorer.write_predictions:
 // n-best spans over all windows of a question, the no-answer score, and the predictions,
 // n-best and null-odds JSON files.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '../io/files.js';
 import { dirname } from 'node:path';
 import type { QaExample } from './data/qa-data.js';
 import type { QaFeatures } from './features/qa.js';
@@ -208,7 +209,7 @@ export interface QaOutputFiles {
 export function writeQaPredictions(files: QaOutputFiles, result: QaPredictions): void {
   const write = (path: string, content: string): void => {
     mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, content);
+    writeFileAtomic(path, [content]);
   };
   write(files.predictions, pythonJson(result.predictions));
   if (files.nbest) {

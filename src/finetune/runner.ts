@@ -6,6 +6,7 @@
 // re-running the same command resumes from it, and skips the trials already done.
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { ElectraConfig } from '../model/config.js';
 import { kernels as defaultKernels, type Kernels } from '../kernels/index.js';
 import { mix32 } from '../kernels/rng.js';
 import { UsageError } from '../io/errors.js';
@@ -110,19 +111,30 @@ function sourceFolder(hp: FinetuningHparams, paths: FinetuningPaths): Finetuning
   return readFinetuningFolder(found);
 }
 
-function makeTokenizer(hp: FinetuningHparams, source: FinetuningFolder | null, paths: FinetuningPaths, log: (s: string) => void): { tokenizer: BertTokenizer; vocab: string[] } {
+function makeTokenizer(
+  hp: FinetuningHparams, source: FinetuningFolder | null, paths: FinetuningPaths, log: (s: string) => void,
+): { tokenizer: BertTokenizer; vocab: string[]; vocabSource: string } {
   let vocab: string[] | undefined;
-  if (hp.vocab_file) vocab = readVocabFile(hp.vocab_file);
-  else if (source?.folder.vocab) vocab = source.folder.vocab;
+  let vocabSource = '';
+  if (hp.vocab_file) [vocab, vocabSource] = [readVocabFile(hp.vocab_file), hp.vocab_file];
+  else if (source?.folder.vocab) [vocab, vocabSource] = [source.folder.vocab, join(source.dir, 'vocab.txt')];
   else {
     const file = paths.vocabCandidates.find((f) => existsSync(f));
-    if (file) vocab = readVocabFile(file);
+    if (file) [vocab, vocabSource] = [readVocabFile(file), file];
   }
   if (!vocab) {
     log("no vocabulary with the model, vocab_file or <data_dir>/vocab.txt: using BERT's uncased vocabulary");
-    vocab = bertUncasedVocab();
+    [vocab, vocabSource] = [bertUncasedVocab(), "BERT's uncased vocabulary"];
   }
-  return { tokenizer: BertTokenizer.fromVocab(vocab, { lowerCase: hp.do_lower_case }), vocab };
+  return { tokenizer: BertTokenizer.fromVocab(vocab, { lowerCase: hp.do_lower_case }), vocab, vocabSource };
+}
+
+/** The vocabulary must be the model's: ids past vocab_size cannot be embedded, and another vocabulary of the same size would map words to the wrong embeddings. */
+function checkVocabulary(vocab: readonly string[], vocabSource: string, config: ElectraConfig, source: FinetuningFolder | null): void {
+  if (vocab.length === config.vocab_size) return;
+  const model = source ? `the model ${source.dir} has vocab_size ${config.vocab_size}` : `"vocab_size" is ${config.vocab_size}`;
+  const fix = source ? 'use the vocab.txt the model was pre-trained with (set "vocab_file")' : `set "vocab_size": ${vocab.length}`;
+  throw new UsageError(`${vocabSource} has ${vocab.length} tokens but ${model}: ${fix}`);
 }
 
 function checkTaskData(task: AnyTask, paths: FinetuningPaths, hp: FinetuningHparams): void {
@@ -185,17 +197,22 @@ function argmax(v: readonly number[]): number {
   return best;
 }
 
-/** Runs the model over items in batches (longest first, to pad little), in eval mode. */
-function predict(model: FinetuningModel, items: BatchItem[], batchSize: number): ItemOutput[] {
+type ProgressStream = FinetuneOptions['progressStream'];
+
+/** Runs the model over items in batches (longest first, to pad little), in eval mode, with a progress bar. */
+function predict(model: FinetuningModel, items: BatchItem[], batchSize: number, label: string, stream: ProgressStream): ItemOutput[] {
   const order = items.map((_, i) => i).sort((a, b) => items[b]!.input.inputIds.length - items[a]!.input.inputIds.length);
   const out = new Array<ItemOutput>(items.length);
+  const bar = new Progress({ label, total: items.length, unit: 'items', ...(stream ? { stream } : {}) });
   for (let i = 0; i < order.length; i += batchSize) {
     const idx = order.slice(i, i + batchSize);
     const r = model.run(idx.map((j) => items[j]!), { training: false, stepSeed: 0, backward: false });
     idx.forEach((j, b) => {
       out[j] = r.outputs[b]!;
     });
+    bar.update(Math.min(items.length, i + batchSize));
   }
+  bar.finish();
   return out;
 }
 
@@ -217,13 +234,14 @@ export interface TaskEvaluation {
 
 /** Dev-set (or another split's) metrics and predictions of one task; QA tasks write their prediction files when paths are given. */
 export function evaluateTask(
-  model: FinetuningModel, task: AnyTask, hp: FinetuningHparams, split = 'dev', paths?: FinetuningPaths,
+  model: FinetuningModel, task: AnyTask, hp: FinetuningHparams, split = 'dev', paths?: FinetuningPaths, progressStream?: ProgressStream,
 ): TaskEvaluation {
+  const label = `evaluating ${task.name} (${split})`;
   const predictions = new Map<string, unknown>();
   const style = model.heads.get(task.name)!.spec.style;
   if (task instanceof QaTask) {
     const features = task.evalFeatures(split);
-    const outputs = predict(model, features.map((f) => batchItem(task, f, false)), hp.eval_batch_size);
+    const outputs = predict(model, features.map((f) => batchItem(task, f, false)), hp.eval_batch_size, label, progressStream);
     const scorer = new SpanBasedQaScorer(task.getExamples(split), features, {
       nBestSize: hp.n_best_size, maxAnswerLength: hp.max_answer_length, v2: task.v2, ...qaScorerOptions(hp, task, style),
       evaluation: task.evaluation, naThreshold: hp.qa_na_threshold,
@@ -238,7 +256,7 @@ export function evaluateTask(
   }
   if (task instanceof SentenceTask) {
     const features = task.getExamples(split).map((e) => task.featurize(e)[0]!);
-    const outputs = predict(model, features.map((f) => batchItem(task, f, true)), hp.eval_batch_size);
+    const outputs = predict(model, features.map((f) => batchItem(task, f, true)), hp.eval_batch_size, label, progressStream);
     const scorer = task.createScorer() as Scorer<ClassificationResult | RegressionResult>;
     features.forEach((f, i) => {
       const o = outputs[i]!;
@@ -254,7 +272,7 @@ export function evaluateTask(
   }
   const tagging = task as TaggingTask;
   const features = tagging.getExamples(split).map((e) => tagging.featurize(e)[0]!);
-  const outputs = predict(model, features.map((f) => batchItem(tagging, f, true)), hp.eval_batch_size);
+  const outputs = predict(model, features.map((f) => batchItem(tagging, f, true)), hp.eval_batch_size, label, progressStream);
   const scorer = tagging.createScorer() as Scorer<TaggingResult>;
   features.forEach((f, i) => {
     const o = outputs[i]!;
@@ -274,12 +292,14 @@ function writePredictions(file: string, predictions: Map<string, unknown>, log: 
 }
 
 /** The reference's test-set outputs: logits (or predictions) per eid for GLUE, answers for SQuAD 2.0. */
-function writeTestPredictions(model: FinetuningModel, task: AnyTask, hp: FinetuningHparams, paths: FinetuningPaths, trial: number, log: (s: string) => void): void {
+function writeTestPredictions(
+  model: FinetuningModel, task: AnyTask, hp: FinetuningHparams, paths: FinetuningPaths, trial: number, log: (s: string) => void, stream: ProgressStream,
+): void {
   if (task instanceof SentenceTask) {
     for (const split of task.testSplits()) {
       const examples = task.getExamples(split);
       const features = examples.map((e) => task.featurize(e)[0]!);
-      const outputs = predict(model, features.map((f) => batchItem(task, f, false)), hp.predict_batch_size);
+      const outputs = predict(model, features.map((f) => batchItem(task, f, false)), hp.predict_batch_size, `predicting ${task.name} (${split})`, stream);
       const byEid = new Map<string, unknown>();
       features.forEach((f, i) => {
         const o = outputs[i]!;
@@ -292,7 +312,7 @@ function writeTestPredictions(model: FinetuningModel, task: AnyTask, hp: Finetun
     for (const split of task.testSplits()) {
       const examples = task.getExamples(split);
       const features = task.evalFeatures(split);
-      const outputs = predict(model, features.map((f) => batchItem(task, f, false)), hp.predict_batch_size);
+      const outputs = predict(model, features.map((f) => batchItem(task, f, false)), hp.predict_batch_size, `predicting ${task.name} (${split})`, stream);
       const results: QaRawResult[] = features.map((f, i) => ({ uniqueId: f.uniqueId, ...(outputs[i] as Extract<ItemOutput, { kind: 'qa' }>).result! }));
       const opts = { nBestSize: hp.n_best_size, maxAnswerLength: hp.max_answer_length, v2: task.v2, ...qaScorerOptions(hp, task, style) };
       const preds = postprocessQa(examples, features, results, opts);
@@ -304,8 +324,35 @@ function writeTestPredictions(model: FinetuningModel, task: AnyTask, hp: Finetun
   }
 }
 
-/** Runs hparams' num_trials fine-tuning trials (do_train, do_eval), writing results and models. */
+/**
+ * Runs hparams' num_trials fine-tuning trials (do_train, do_eval), writing results and models,
+ * without pausing: opts.signal is seen only if it is aborted from within (e.g. from onStep). A
+ * caller that must react to Ctrl-C or timers during training uses runFinetuningAsync.
+ */
 export function runFinetuning(opts: FinetuneOptions): FinetuneResult {
+  const steps = finetuningSteps(opts);
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+  }
+}
+
+/**
+ * runFinetuning that lets the event loop run after every training step, so that a SIGINT
+ * handler (or a timer) can abort opts.signal: training then stops after the current update and
+ * saves a checkpoint, and rerunning resumes.
+ */
+export async function runFinetuningAsync(opts: FinetuneOptions): Promise<FinetuneResult> {
+  const steps = finetuningSteps(opts);
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+/** The whole run as a generator that yields after each training step (see the two drivers above). */
+function* finetuningSteps(opts: FinetuneOptions): Generator<void, FinetuneResult> {
   const hp = opts.hparams;
   const k = opts.kernels ?? defaultKernels();
   const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
@@ -315,10 +362,10 @@ export function runFinetuning(opts: FinetuneOptions): FinetuneResult {
   const source = sourceFolder(hp, paths);
   if (source) log(`fine-tuning from ${source.dir} (${source.folder.architecture})`);
   else log('fine-tuning from randomly initialised weights');
-  const { tokenizer, vocab } = makeTokenizer(hp, source, paths, log);
+  const { tokenizer, vocab, vocabSource } = makeTokenizer(hp, source, paths, log);
   const config = modelConfigFromHparams(hp);
   if (source) checkModelSize(config, source.folder.config, source.dir, hp);
-  if (vocab.length > config.vocab_size) throw new UsageError(`the vocabulary has ${vocab.length} tokens but the model's vocab_size is ${config.vocab_size}`);
+  checkVocabulary(vocab, vocabSource, config, source);
 
   const ctx: TaskContext = { hparams: hp, tokenizer, warn: log };
   const tasks = opts.makeTasks ? opts.makeTasks(ctx) : getTasks(ctx);
@@ -413,7 +460,7 @@ export function runFinetuning(opts: FinetuneOptions): FinetuneResult {
       const run = progress!;
       const resume = resumableCheckpoint(modelDir, run.fingerprint, trial, log);
       if (!resume) rmSync(modelDir, { recursive: true, force: true });
-      const outcome = trainTrial(model, train, trainSteps, stepsPerEpoch, seed, hp, k, log, opts.progressStream,
+      const outcome = yield* trainTrial(model, train, trainSteps, stepsPerEpoch, seed, hp, k, log, opts.progressStream,
         `${taskNames} trial ${trial}/${hp.num_trials}`, {
           dir: modelDir, trial, fingerprint: run.fingerprint, resume, signal: opts.signal, onStep: opts.onStep,
           killAtStep: opts.killInCheckpoint?.trial === trial ? opts.killInCheckpoint.step : undefined,
@@ -441,7 +488,7 @@ export function runFinetuning(opts: FinetuneOptions): FinetuneResult {
     if (hp.do_eval) {
       const results = new Map<string, MetricList>();
       for (const task of tasks) {
-        const { metrics, predictions } = evaluateTask(model, task, hp, 'dev', paths);
+        const { metrics, predictions } = evaluateTask(model, task, hp, 'dev', paths, opts.progressStream);
         results.set(task.name, metrics);
         log(`${task.name}: ${formatResults(metrics)}`);
         if (predictions.size > 0) writePredictions(paths.testPredictions(task.name, 'dev', trial), predictions, log);
@@ -449,7 +496,7 @@ export function runFinetuning(opts: FinetuneOptions): FinetuneResult {
       trials.push(results);
       writeResults(paths, trials);
       if (hp.write_test_outputs && trial <= hp.n_writes_test) {
-        for (const task of tasks) writeTestPredictions(model, task, hp, paths, trial, log);
+        for (const task of tasks) writeTestPredictions(model, task, hp, paths, trial, log, opts.progressStream);
       }
       if (progress) {
         progress.trials[String(trial)] = { trained: true, evaluation: { fingerprint: evalFingerprint, results: [...results] } };
@@ -507,10 +554,10 @@ interface TrialCheckpointing {
  * smaller). Resuming replays the shuffles of the epochs before the checkpoint's, so the data
  * order, dropout and learning rates continue exactly as without the interruption.
  */
-function trainTrial(
+function* trainTrial(
   model: FinetuningModel, items: BatchItem[], steps: number, stepsPerEpoch: number, seed: number, hp: FinetuningHparams,
   k: Kernels, log: (s: string) => void, stream: FinetuneOptions['progressStream'], label: string, ckpt: TrialCheckpointing,
-): { interrupted: boolean; step: number } {
+): Generator<void, { interrupted: boolean; step: number }> {
   const numLayers = model.config.num_hidden_layers;
   const optimizer = new LayerwiseAdamW(k, model.params,
     (name) => layerwiseLrScale(name, { numLayers, decay: hp.layerwise_lr_decay, fixTop: hp.layerwise_lr_decay_fix_top }),
@@ -573,6 +620,7 @@ function trainTrial(
         progress.finish(`interrupted at step ${step}`);
         return { interrupted: true, step };
       }
+      yield;
     }
     progress.finish(`loss ${(lossSum / Math.max(1, examples)).toFixed(4)}`);
   }

@@ -3,7 +3,8 @@
 // Brown demo tasks on shipped data.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../io/errors.js';
+import { FormatError, UsageError } from '../io/errors.js';
+import { closestName } from '../util/suggest.js';
 import type { BertTokenizer } from '../tokenizer/index.js';
 import { finetuningPaths, resolveHparams, type CustomTaskSpec, type FinetuningHparams } from './hparams.js';
 import type { Scorer } from './scorer.js';
@@ -253,6 +254,7 @@ export class QaTask implements Task<QaExample, QaFeatures, QaScoredResult> {
     const warn = this.ctx.warn ?? defaultWarn;
     for (const f of data.failures) warn(f);
     if (data.failures.length > 0) warn(`${this.file(split)}: ${data.examples.length} examples created, ${data.failures.length} failures`);
+    if (data.examples.length === 0) throw new UsageError(`${this.file(split)}: no questions could be read`);
     const examples = this.ctx.hparams.debug ? data.examples.slice(0, 100) : data.examples;
     this.examples.set(split, examples);
     return examples;
@@ -300,6 +302,8 @@ interface TaggingSource {
   /** Fixed labels, or null to take the sorted tags of every available split. */
   labels: string[] | null;
   labelSplits: () => string[];
+  /** The file of a split, for error messages. */
+  fileOf?: (split: string) => string;
 }
 
 export class TaggingTask implements Task<TaggingExample, TaggingFeatures, TaggingResult> {
@@ -313,7 +317,14 @@ export class TaggingTask implements Task<TaggingExample, TaggingFeatures, Taggin
   }
 
   private tagsOf(sentence: TaggedSentence): string[] {
-    return this.source.tokenLevel ? sentence.tags : toBioes(sentence.tags);
+    if (this.source.tokenLevel) return sentence.tags;
+    // Chunk tags must be O or PREFIX-TYPE; name the line of the first that is not.
+    const bad = sentence.tags.findIndex((t) => t !== 'O' && !/^[^-]+-.+$/.test(t));
+    if (bad >= 0) {
+      const where = sentence.file ? `${sentence.file}:${sentence.line + bad}` : `task ${this.name}, sentence from line ${sentence.line}`;
+      throw new FormatError(where, `chunk tag '${sentence.tags[bad]}' is neither 'O' nor PREFIX-TYPE (BIO chunking tags such as B-NP, I-NP)`);
+    }
+    return toBioes(sentence.tags);
   }
 
   /** Label names by id: given, or the sorted (re-encoded) tags of all splits, as the reference's label mapping. */
@@ -333,6 +344,7 @@ export class TaggingTask implements Task<TaggingExample, TaggingFeatures, Taggin
   getExamples(split: string): TaggingExample[] {
     const index = new Map(this.labels.map((l, i) => [l, i]));
     let sentences = this.source.read(split);
+    if (sentences.length === 0) throw new UsageError(`${this.source.fileOf?.(split) ?? `task ${this.name} (${split})`}: no sentences could be read`);
     if (this.ctx.hparams.debug) sentences = sentences.slice(0, 100);
     return sentences.map((s, eid) => ({
       taskName: this.name, eid, words: s.words,
@@ -364,6 +376,7 @@ function conllTask(name: string, ctx: TaskContext, spec: Extract<CustomTaskSpec,
     tokenLevel: spec.token_level,
     labels: spec.labels,
     read: (split) => readConll(file(split), { wordColumn: spec.word_column, tagColumn: spec.tag_column }),
+    fileOf: file,
     labelSplits: () => ['train', 'dev', 'test'].filter((s) => existsSync(file(s))),
   });
 }
@@ -447,7 +460,8 @@ export function getTask(name: string, ctx: TaskContext): AnyTask {
       return customTask(name, spec, ctx);
     }
   }
-  throw new UsageError(`unknown task '${name}'; known tasks: ${Object.keys(BUILTIN_TASKS).join(', ')} (or define it in the 'custom_tasks' hparam)`);
+  const hint = closestName(name, Object.keys(BUILTIN_TASKS));
+  throw new UsageError(`unknown task '${name}'${hint ? ` (did you mean '${hint}'?)` : ''}; known tasks: ${Object.keys(BUILTIN_TASKS).join(', ')} (or define it in the 'custom_tasks' hparam)`);
 }
 
 function customTask(name: string, spec: CustomTaskSpec, ctx: TaskContext): AnyTask {

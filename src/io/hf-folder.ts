@@ -12,6 +12,7 @@ import { readSafetensors } from './safetensors.js';
 import { DEFAULT_MAX_SHARD_BYTES, readShardIndex, readShardedSafetensors, shardFiles, writeSafetensorsWeights } from './sharded.js';
 import { readTorchStateDict } from './torch.js';
 import { writeFileAtomic, writeFolderAtomic } from './files.js';
+import { describeJsonError } from '../util/json.js';
 import { shapeString, type TensorMap } from './tensor.js';
 
 export interface TokenizerSettings {
@@ -61,10 +62,16 @@ export function stateDictKey(name: string, architecture: ElectraArchitecture): s
 }
 
 function readJson(path: string): unknown {
+  let text: string;
   try {
-    return JSON.parse(readFileSync(path, 'utf8'));
+    text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new FormatError(path, `not valid JSON: ${(err as Error).message}`);
+    throw new FormatError(path, `cannot read: ${(err as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new FormatError(path, `invalid JSON at ${describeJsonError(text, err as Error)}`);
   }
 }
 

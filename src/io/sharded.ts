@@ -6,6 +6,7 @@ import { basename, dirname, join } from 'node:path';
 import { FormatError } from './errors.js';
 import { readSafetensors, safetensorsChunks, type ReadTensorsOptions, type SafetensorsContents } from './safetensors.js';
 import { writeFileAtomic } from './files.js';
+import { describeJsonError } from '../util/json.js';
 import type { Tensor, TensorMap } from './tensor.js';
 
 export interface ShardIndex {
@@ -18,10 +19,11 @@ export interface ShardIndex {
 /** Reads and checks a *.index.json file. */
 export function readShardIndex(path: string): ShardIndex {
   let json: unknown;
+  const text = readFileSync(path, 'utf8');
   try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
+    json = JSON.parse(text);
   } catch (err) {
-    throw new FormatError(path, `not a valid JSON shard index: ${(err as Error).message}`);
+    throw new FormatError(path, `not a valid JSON shard index: invalid JSON at ${describeJsonError(text, err as Error)}`);
   }
   if (typeof json !== 'object' || json === null) throw new FormatError(path, 'shard index must be a JSON object');
   const { metadata, weight_map: weightMap } = json as Record<string, unknown>;

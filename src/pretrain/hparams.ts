@@ -2,9 +2,10 @@
 // (configure_pretraining.PretrainingConfig), parsed from `--hparams` (JSON text or a file) and
 // checked key by key before any work starts. The model-shaping part is the model branch's
 // PretrainingConfig (resolvePretrainingConfig applies the reference's debug and size rules).
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../io/errors.js';
+import { readHparamsArgument } from '../util/hparams-arg.js';
+import { closestName } from '../util/suggest.js';
 import { resolvePretrainingConfig, type ModelHparamOverrides, type PretrainingConfig } from '../model/config.js';
 
 /** Everything `electra pretrain` reads from --hparams, resolved (defaults, debug rules, paths). */
@@ -151,28 +152,7 @@ const REFUSED: Record<string, string> = {
   results_pkl: 'electra-ts writes results as JSON: set results_json instead',
 };
 
-/** Reads --hparams: inline JSON (starting with '{') or the path of a JSON file. */
-export function readHparamsArgument(arg: string): { values: Record<string, unknown>; source: string } {
-  const trimmed = arg.trim();
-  const inline = trimmed.startsWith('{');
-  const source = inline ? '--hparams' : trimmed;
-  let text: string;
-  if (inline) text = trimmed;
-  else {
-    if (!existsSync(trimmed)) throw new UsageError(`--hparams: '${trimmed}' is neither a JSON object nor an existing file`);
-    text = readFileSync(trimmed, 'utf8');
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`${source}: not valid JSON: ${(err as Error).message}`);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new UsageError(`${source}: expected a JSON object of hparams, got ${JSON.stringify(value)?.slice(0, 40)}`);
-  }
-  return { values: value as Record<string, unknown>, source };
-}
+export { readHparamsArgument } from '../util/hparams-arg.js';
 
 function describe(v: unknown): string {
   return v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : `${JSON.stringify(v)} (a ${typeof v})`;
@@ -183,26 +163,8 @@ function check(where: string, key: string, value: unknown, c: Check): void {
   if (expected !== null) throw new UsageError(`${where}: "${key}" must be ${expected}, got ${describe(value)}`);
 }
 
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur.push(Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
-    prev = cur;
-  }
-  return prev[b.length]!;
-}
-
 function unknownKey(where: string, key: string): UsageError {
-  let best: string | null = null;
-  let bestDistance = Math.max(2, Math.floor(key.length / 3)) + 1;
-  for (const k of [...KEYS, ...Object.keys(IGNORED)]) {
-    const d = editDistance(key, k);
-    if (d < bestDistance) {
-      best = k;
-      bestDistance = d;
-    }
-  }
+  const best = closestName(key, [...KEYS, ...Object.keys(IGNORED)]);
   return new UsageError(`${where}: unknown hparam "${key}"${best ? ` (did you mean "${best}"?)` : ''}`);
 }
 

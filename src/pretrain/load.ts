@@ -2,7 +2,7 @@
 // checkpoint), or HF folders (ElectraForPreTraining and/or ElectraForMaskedLM, e.g. Google's
 // release checkpoints converted with `electra convert`), into the pre-training model or into the
 // discriminator alone for inference.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { FormatError, UsageError } from '../io/errors.js';
 import { readHfFolder, type LoadedModelFolder } from '../io/hf-folder.js';
@@ -31,6 +31,7 @@ export interface PretrainedFolders {
  */
 export function readPretrainedFolders(path: string): PretrainedFolders {
   if (!existsSync(path)) throw new UsageError(`${path} does not exist`);
+  if (!statSync(path).isDirectory()) throw new UsageError(`${path} is a file; expected a model folder (config.json, model.safetensors, ...) or a pre-training model dir`);
   const sub = (role: HfRole): boolean => existsSync(join(path, role, 'config.json'));
   if (sub('discriminator') || sub('generator')) {
     const folders = readCheckpointFolders(path);
@@ -206,6 +207,9 @@ export class Discriminator {
     this.model = new ElectraDiscriminator(options.kernels ?? defaultKernels(), config, { maxBatch: options.maxBatch ?? 8, maxSeqLen });
     const report = loadHfWeights(this.model.params, { discriminator: folder });
     if (report.notLoaded.length > 0) throw new FormatError(folder.dir, `missing ${report.notLoaded.join(', ')}`);
+    if (folder.vocab && folder.vocab.length !== config.vocab_size) {
+      throw new FormatError(join(folder.dir, 'vocab.txt'), `has ${folder.vocab.length} tokens but config.json says vocab_size ${config.vocab_size}: the vocabulary is not this model's`);
+    }
     this.tokenizer = folder.vocab ? BertTokenizer.fromVocab(folder.vocab, { lowerCase: folder.tokenizer?.do_lower_case ?? true }) : null;
   }
 
@@ -232,11 +236,18 @@ export class Discriminator {
       const mask = new Int32Array(B * S);
       chunk.forEach((seq, b) => {
         const segIds = options.segmentIds?.[start + b];
+        if (segIds && segIds.length !== seq.length) {
+          throw new RangeError(`sequence ${start + b}: ${seq.length} token ids but ${segIds.length} segment ids`);
+        }
         for (let p = 0; p < seq.length; p++) {
+          const seg = segIds?.[p] ?? 0;
+          if (!Number.isInteger(seg) || seg < 0 || seg >= this.config.type_vocab_size) {
+            throw new RangeError(`sequence ${start + b}, position ${p}: segment id ${seg} is outside [0, ${this.config.type_vocab_size})`);
+          }
           const id = seq[p]!;
           if (!Number.isInteger(id) || id < 0 || id >= V) throw new RangeError(`sequence ${start + b}, position ${p}: token id ${id} is outside the vocabulary [0, ${V})`);
           ids[b * S + p] = id;
-          segs[b * S + p] = segIds?.[p] ?? 0;
+          segs[b * S + p] = seg;
           mask[b * S + p] = 1;
         }
       });
@@ -254,7 +265,10 @@ export class Discriminator {
     return out;
   }
 
-  /** Tokenizes text with the folder's vocabulary ([CLS] text [SEP]) and runs the discriminator. */
+  /**
+   * Tokenizes text with the folder's vocabulary ([CLS] text [SEP]) and runs the discriminator.
+   * Text longer than maxSeqLen tokens is cut at the end (the result's tokens show what was read).
+   */
   discriminateText(text: string): DiscriminatorResult & { tokens: string[]; ids: number[] } {
     if (!this.tokenizer) throw new UsageError(`${this.folder.dir} has no vocab.txt: pass token ids to discriminate()`);
     const enc = this.tokenizer.encode(text, null, { maxLength: this.maxSeqLen });

@@ -95,7 +95,10 @@ export interface RunContext {
 }
 
 /** Settings that change what the model is trained or evaluated on (noted when they differ on resume). */
-const OBJECTIVE_KEYS = ['temperature', 'mask_prob', 'max_predictions_per_seq', 'gen_weight', 'disc_weight', 'learning_rate', 'num_train_steps', 'num_warmup_steps'] as const;
+const OBJECTIVE_KEYS = [
+  'temperature', 'mask_prob', 'max_predictions_per_seq', 'gen_weight', 'disc_weight', 'learning_rate', 'num_train_steps', 'num_warmup_steps',
+  'train_batch_size', 'weight_decay_rate', 'lr_decay_power',
+] as const;
 
 /** Checks the hparams against the vocabulary, the dataset and the init checkpoint; nothing is written. */
 export function checkRunInputs(hp: PretrainingHparams): RunContext {
@@ -167,37 +170,48 @@ export async function runPretraining(hp: PretrainingHparams, options: RunPretrai
   const ctx = checkRunInputs(hp);
   const k = options.kernels ?? defaultKernels();
 
+  // A model dir made by this call is removed again if the model cannot be set up (bad
+  // init_checkpoint, mismatched checkpoint), so a failed first run leaves nothing behind.
+  const createdModelDir = !existsSync(hp.model_dir);
   mkdirSync(hp.model_dir, { recursive: true });
-  const stale = removeStaleCheckpointFiles(hp.model_dir);
-  if (stale.length > 0) log(`removed ${stale.length} unfinished checkpoint folder(s) left by an interrupted run`);
-
-  const maxBatch = Math.max(hp.do_train ? hp.train_batch_size : 1, hp.do_eval ? hp.eval_batch_size : 1);
-  const trainer = new Pretrainer(k, hp, { maxBatch, maxSeqLen: hp.max_seq_length, seed: hp.seed, special: ctx.special });
-  const { model, optimizer } = trainer;
-
   let step = 0;
   let dataState = null;
-  const latest = latestCheckpoint(hp.model_dir);
-  let lastCheckpoint: string | null = latest?.dir ?? null;
-  if (latest) {
-    const state = restoreCheckpoint(latest.dir, model, optimizer);
-    if (state.seed !== hp.seed) {
-      throw new UsageError(`"seed" is ${hp.seed} but ${latest.dir} was trained with seed ${state.seed}: resume with "seed": ${state.seed}, or use another --model-name`);
+  let latest: ReturnType<typeof latestCheckpoint> = null;
+  let trainer: Pretrainer;
+  try {
+    const stale = removeStaleCheckpointFiles(hp.model_dir);
+    if (stale.length > 0) log(`removed ${stale.length} unfinished checkpoint folder(s) left by an interrupted run`);
+
+    const maxBatch = Math.max(hp.do_train ? hp.train_batch_size : 1, hp.do_eval ? hp.eval_batch_size : 1);
+    trainer = new Pretrainer(k, hp, { maxBatch, maxSeqLen: hp.max_seq_length, seed: hp.seed, special: ctx.special });
+    const { model, optimizer } = trainer;
+
+    latest = latestCheckpoint(hp.model_dir);
+    if (latest) {
+      const state = restoreCheckpoint(latest.dir, model, optimizer);
+      if (state.seed !== hp.seed) {
+        throw new UsageError(`"seed" is ${hp.seed} but ${latest.dir} was trained with seed ${state.seed}: resume with "seed": ${state.seed}, or use another --model-name`);
+      }
+      step = state.step;
+      dataState = state.data;
+      log(hp.do_train && step < hp.num_train_steps ? `resuming from ${latest.dir} (step ${step})` : `loaded ${latest.dir} (step ${step})`);
+      // Allowed, but a continuation or an eval under other objective or optimizer settings is rarely meant.
+      for (const key of OBJECTIVE_KEYS) {
+        const before = state.hparams[key];
+        if (before !== undefined && before !== hp[key]) log(`note: "${key}" is ${JSON.stringify(hp[key])} but ${latest.dir} was trained with ${JSON.stringify(before)}`);
+      }
+    } else if (hp.init_checkpoint !== null) {
+      const report = loadInitCheckpoint(hp.init_checkpoint, model, ctx.vocab.tokens);
+      log(`initialized from ${hp.init_checkpoint}: ${report.loaded.length} parameters loaded` +
+        (report.notLoaded.length > 0 ? `, ${report.notLoaded.length} freshly initialized (${report.notLoaded.slice(0, 3).join(', ')}${report.notLoaded.length > 3 ? ', ...' : ''})` : '') +
+        (report.differing.length > 0 ? `; the generator folder's copy of ${report.differing.join(', ')} differs: the discriminator's was used` : ''));
     }
-    step = state.step;
-    dataState = state.data;
-    log(hp.do_train && step < hp.num_train_steps ? `resuming from ${latest.dir} (step ${step})` : `loaded ${latest.dir} (step ${step})`);
-    // Allowed, but a continuation or an eval under other objective settings is rarely meant.
-    for (const key of OBJECTIVE_KEYS) {
-      const before = state.hparams[key];
-      if (before !== undefined && before !== hp[key]) log(`note: "${key}" is ${JSON.stringify(hp[key])} but ${latest.dir} was trained with ${JSON.stringify(before)}`);
-    }
-  } else if (hp.init_checkpoint !== null) {
-    const report = loadInitCheckpoint(hp.init_checkpoint, model, ctx.vocab.tokens);
-    log(`initialized from ${hp.init_checkpoint}: ${report.loaded.length} parameters loaded` +
-      (report.notLoaded.length > 0 ? `, ${report.notLoaded.length} freshly initialized (${report.notLoaded.slice(0, 3).join(', ')}${report.notLoaded.length > 3 ? ', ...' : ''})` : '') +
-      (report.differing.length > 0 ? `; the generator folder's copy of ${report.differing.join(', ')} differs: the discriminator's was used` : ''));
+  } catch (err) {
+    if (createdModelDir) rmSync(hp.model_dir, { recursive: true, force: true });
+    throw err;
   }
+  let lastCheckpoint: string | null = latest?.dir ?? null;
+  const { model, optimizer } = trainer;
   // The record of this run's settings, once they have proven to fit the model dir.
   writeFileAtomic(join(hp.model_dir, 'hparams.json'), [JSON.stringify(hparamsJson(hp), null, 2) + '\n']);
   const metricsPath = join(hp.model_dir, METRICS_FILE);
@@ -285,7 +299,7 @@ export async function runPretraining(hp: PretrainingHparams, options: RunPretrai
   let extras: EvalExtras | null = null;
   if (hp.do_eval && !interrupted) {
     if (step === 0 && !latest && hp.init_checkpoint === null) log('note: evaluating a freshly initialized model (no checkpoint and no init_checkpoint)');
-    const acc = evaluate(hp, trainer, ctx);
+    const acc = evaluate(hp, trainer, ctx, options.progress !== false);
     evalResults = acc.results(step);
     if (hp.electra_objective) extras = { disc_all_real_accuracy: acc.allRealAccuracy(), disc_auc_real_tokens: acc.exactAuc() };
     const text = formatEvalResults(evalResults, hp.electra_objective);
@@ -300,7 +314,7 @@ export async function runPretraining(hp: PretrainingHparams, options: RunPretrai
 }
 
 /** The reference's eval metrics summed over num_eval_steps batches (no dropout; masking from the eval streams). */
-export function evaluate(hp: PretrainingHparams, trainer: Pretrainer, ctx: RunContext): EvalAccumulator {
+export function evaluate(hp: PretrainingHparams, trainer: Pretrainer, ctx: RunContext, progress = false): EvalAccumulator {
   // Its own order of the data, the same for every evaluation of this run.
   const data: PretrainingDataset = openPretrainingDataset(hp.pretrain_tfrecords, {
     maxSeqLength: hp.max_seq_length, vocabHash: ctx.vocabHash, batchSize: hp.eval_batch_size, seed: mix32(hp.seed ^ 0x5eed0e7a),
@@ -308,12 +322,15 @@ export function evaluate(hp: PretrainingHparams, trainer: Pretrainer, ctx: RunCo
   const acc = new EvalAccumulator();
   const model = trainer.model;
   try {
+    const bar = progress ? new Progress({ label: 'evaluating', total: hp.num_eval_steps, unit: 'items' }) : null;
     for (let i = 0; i < hp.num_eval_steps; i++) {
       const inputs = toInputs(data.nextBatch());
       const m = trainer.evalStep(inputs, i);
       const T = inputs.batch * inputs.seqLen;
       acc.add(m, model.discriminator ? model.discProbs : null, model.discriminator ? model.discLabels : null, inputs.inputMask, T);
+      bar?.update(i + 1);
     }
+    bar?.finish();
   } finally {
     data.close();
   }

@@ -5,7 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { jsKernels } from '../../src/kernels/index.js';
 import { Rng } from '../../src/nn/random.js';
-import { FinetunedModel } from '../../src/finetune/inference.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FinetunedModel, taggingInputs } from '../../src/finetune/inference.js';
 import { FinetuningModel, type HeadSpec } from '../../src/finetune/model/finetuning-model.js';
 import { headSpecsOf, saveFinetunedModel, type SavedFinetuning, type SavedTask } from '../../src/finetune/model/checkpoint.js';
 import type { ElectraQaOptions } from '../../src/finetune/model/heads.js';
@@ -113,6 +115,62 @@ test('FinetunedModel: a pre-trained model without heads is refused with what to 
   try {
     const folder = writePretrained(dir, 'm');
     assert.throws(() => FinetunedModel.load(folder), /holds an ElectraForPreTraining without task heads: fine-tune it first/);
+  } finally {
+    dir.remove();
+  }
+});
+
+test('FinetunedModel.tag: a sentence too long for one input is tagged in pieces; one that fits gets the training input', () => {
+  const dir = new TempDir('ft-api-long-');
+  try {
+    const model = randomModel(headSpecsOf(TASKS), 7);
+    saveFinetunedModel(dir.path, model, { vocab: bertUncasedVocab(), doLowerCase: true, saved: saved(TASKS) });
+    const api = FinetunedModel.load(dir.path, { kernels: jsKernels });
+    const tok = BertTokenizer.fromVocab(bertUncasedVocab());
+    const eval0 = { training: false, stepSeed: 0, backward: false };
+    const tagsOf = (f: ReturnType<typeof featurizeTagging>): number[] => {
+      const [o] = model.run([{ task: 'pos', input: f, target: { positions: f.labeledPositions, labels: null } }], eval0).outputs;
+      return (o as { logits: number[][] }).logits.map((l) => l.indexOf(Math.max(...l)));
+    };
+    // 40 words at max_seq_length 32: the reference's featurizer tags none of them.
+    const words = Array.from({ length: 40 }, (_, i) => ['the', 'old', 'man', 'unbelievably', 'sat'][i % 5]!);
+    assert.equal(featurizeTagging(tok, { taskName: 'pos', eid: 0, words, labels: words.map(() => 0) }, 32).labeledPositions.length, 0);
+    const tags = api.tag(words);
+    assert.deepEqual(tags.map((t) => t.word), words, 'every word gets a tag');
+    // Each piece is what featurizeTagging builds for its words (all tagged), and the tags are the model's.
+    const pieces = taggingInputs(tok, words, 32);
+    assert.ok(pieces.length > 1);
+    let at = 0;
+    for (const p of pieces) {
+      assert.ok(p.inputIds.length <= 32);
+      const piece = words.slice(at, at + p.labeledPositions.length);
+      const f = featurizeTagging(tok, { taskName: 'pos', eid: 0, words: piece, labels: piece.map(() => 0) }, 32);
+      assert.deepEqual(p.inputIds, f.inputIds);
+      assert.deepEqual(p.labeledPositions, f.labeledPositions);
+      assert.deepEqual(tags.slice(at, at + piece.length).map((t) => t.tag), tagsOf(f).map((k) => TASKS[2]!.labels![k]));
+      at += piece.length;
+    }
+    assert.equal(at, words.length);
+    // A word with more sub-tokens than an input holds gets an input of its own.
+    const huge = 'zqjxvk'.repeat(8); // one word of 48 single-letter pieces
+    assert.ok(tok.pieces(huge).ids.length > 30);
+    assert.deepEqual(api.tag(`the ${huge} sat`).map((t) => t.word), ['the', huge, 'sat']);
+    assert.deepEqual(api.tag(''), []);
+  } finally {
+    dir.remove();
+  }
+});
+
+test('FinetunedModel.answer refuses an empty question or passage; a vocab.txt of another size than vocab_size is refused at load', () => {
+  const dir = new TempDir('ft-api-empty-');
+  try {
+    const task: SavedTask = { name: 'squad', kind: 'qa', style: 'electra', labels: null };
+    saveFinetunedModel(dir.path, randomModel(headSpecsOf([task]), 5), { vocab: bertUncasedVocab(), doLowerCase: true, saved: saved([task]) });
+    const api = FinetunedModel.load(dir.path, { kernels: jsKernels });
+    assert.throws(() => api.answer('', 'Grain is carried to the sea.'), /answer\(\): the question is empty/);
+    assert.throws(() => api.answer('What?', '  \n'), /answer\(\): the passage is empty/);
+    writeFileSync(join(dir.path, 'vocab.txt'), bertUncasedVocab().slice(0, 1000).join('\n') + '\n');
+    assert.throws(() => FinetunedModel.load(dir.path, { kernels: jsKernels }), /vocab\.txt: has 1000 tokens but config\.json says vocab_size 30522/);
   } finally {
     dir.remove();
   }

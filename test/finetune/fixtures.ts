@@ -12,7 +12,7 @@ export class TempDir {
   }
 
   /** Writes a file (creating folders) and returns its path. */
-  write(relative: string, content: string): string {
+  write(relative: string, content: string | Uint8Array): string {
     const full = join(this.path, relative);
     mkdirSync(dirname(full), { recursive: true });
     writeFileSync(full, content);

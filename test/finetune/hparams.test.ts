@@ -74,7 +74,7 @@ test('--hparams as JSON text or a .json file; errors name the source', () => {
   assert.deepEqual([hp.task_names, hp.train_batch_size, hp.num_train_epochs], [['sts'], 16, 10]);
   assert.throws(() => parseHparams('{"task_names": ['), /--hparams: invalid JSON/);
   assert.throws(() => parseHparams('[1, 2]'), /--hparams: expected a JSON object of hparams, got a list/);
-  assert.throws(() => parseHparams(dir.path + '/missing.json'), /hparams file not found: .*missing\.json/);
+  assert.throws(() => parseHparams(dir.path + '/missing.json'), /--hparams: file not found: .*missing\.json/);
   const bad = dir.write('bad.json', '{"eval_batch_size": "32"}');
   assert.throws(() => parseHparams(bad), new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: 'eval_batch_size' must be an integer >= 1`));
   assert.equal(parseHparams(undefined).hparams.task_names[0], 'chunk');

@@ -274,3 +274,19 @@ test('sharded folders, overwrite protection, and no partial output on failure', 
   assertFormatError(() => writeHfFolder(fresh, { config, tensors: missing }), ['1 missing: discriminator_predictions.dense.bias']);
   assert.ok(!existsSync(fresh));
 });
+
+test('a config.json with a syntax error is named with its line and column; a truncated model.safetensors with the missing bytes', () => {
+  const dir = join(scratchDir('hf-bad'), 'model');
+  const config = tinyConfig('ElectraForPreTraining');
+  writeHfFolder(dir, { config, tensors: randomTensors(electraTensorSpec(config), 4) });
+  const good = readFileSync(join(dir, 'config.json'), 'utf8');
+  // A trailing comma after the last field, as hand edits leave.
+  const lines = good.trimEnd().split('\n');
+  lines[lines.length - 2] += ',';
+  writeFileSync(join(dir, 'config.json'), lines.join('\n') + '\n');
+  assertFormatError(() => readHfFolder(dir), [`config.json: invalid JSON at line ${lines.length} column 1: expected a "quoted" property name, found "}" (a trailing comma?)`]);
+  writeFileSync(join(dir, 'config.json'), good);
+  const weights = readFileSync(join(dir, 'model.safetensors'));
+  writeFileSync(join(dir, 'model.safetensors'), weights.subarray(0, Math.floor(weights.length * 0.6)));
+  assertFormatError(() => readHfFolder(dir), [/model\.safetensors: truncated: the header describes \d+ bytes of tensor data but the file has \d+/]);
+});

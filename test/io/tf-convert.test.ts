@@ -200,17 +200,24 @@ test('a config of another size, unknown variables and BERT checkpoints are refus
   assertFormatError(() => convertTfCheckpoint(bertFixture), ['no ELECTRA discriminator variables found', 'bert/embeddings/LayerNorm/beta']);
 });
 
-async function runCli(args: string[]): Promise<{ code: number; out: string }> {
-  const write = process.stdout.write.bind(process.stdout);
+async function runCli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const write = { out: process.stdout.write.bind(process.stdout), err: process.stderr.write.bind(process.stderr) };
   let out = '';
+  let err = '';
+  const text = (chunk: string | Uint8Array): string => (typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString());
   process.stdout.write = ((chunk: string | Uint8Array): boolean => {
-    out += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
+    out += text(chunk);
     return true;
   }) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array): boolean => {
+    err += text(chunk);
+    return true;
+  }) as typeof process.stderr.write;
   try {
-    return { code: await main(args), out };
+    return { code: await main(args), out, err };
   } finally {
-    process.stdout.write = write;
+    process.stdout.write = write.out;
+    process.stderr.write = write.err;
   }
 }
 
@@ -254,7 +261,12 @@ test('electra convert writes HF folders that read back with the converted tensor
   assert.equal(missing.code, 2);
   const badVocab = join(ckptDir, 'small-vocab.txt');
   writeFileSync(badVocab, 'a\nb\n');
-  await assert.rejects(runCli(['convert', '--tf-checkpoint', ckptDir, '--output-dir', join(scratchDir('cli-x'), 'x'), '--vocab-file', badVocab]), /has 2 tokens but the checkpoint's vocab_size is 30/);
-  await assert.rejects(runCli(['convert', '--tf-checkpoint', ckptDir, '--output-dir', outDir]), /already holds a model/);
+  // Bad input exits 2 with the command and the problem named.
+  const wrongVocab = await runCli(['convert', '--tf-checkpoint', ckptDir, '--output-dir', join(scratchDir('cli-x'), 'x'), '--vocab-file', badVocab]);
+  assert.equal(wrongVocab.code, 2);
+  assert.match(wrongVocab.err, /^electra convert: .*small-vocab\.txt has 2 tokens but the checkpoint's vocab_size is 30/);
+  const existing = await runCli(['convert', '--tf-checkpoint', ckptDir, '--output-dir', outDir]);
+  assert.equal(existing.code, 2);
+  assert.match(existing.err, /already holds a model/);
   assert.equal((await runCli(['convert', '--tf-checkpoint', ckptDir, '--output-dir', outDir, '--overwrite'])).code, 0);
 });

@@ -204,3 +204,42 @@ function assertCloseArrays(a: ArrayLike<number>, b: ArrayLike<number>, tol: numb
   assert.equal(a.length, b.length, what);
   for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i]! - b[i]!) <= tol, `${what}[${i}]: ${a[i]} vs ${b[i]}`);
 }
+
+test('bad inputs leave nothing behind and are named: an init_checkpoint without a model, a vocab.txt of another size, a changed batch size', async () => {
+  // A first run refused while setting up the model leaves no model dir.
+  const empty = join(data.dataDir, 'empty-folder');
+  mkdirSync(empty, { recursive: true });
+  const hp = resolvePretrainingHparams(tinyHparams(data.vocab.length, { init_checkpoint: empty }), data.dataDir, 'refused').hparams;
+  await assert.rejects(runPretraining(hp, quiet), /empty-folder holds no model/);
+  assert.equal(existsSync(hp.model_dir), false, 'no empty model dir left behind');
+
+  // The discriminator's vocab.txt must have vocab_size entries.
+  const copy = join(data.dataDir, 'vocab-mismatch');
+  cpSync(join(modelDir, 'checkpoint-8', 'discriminator'), copy, { recursive: true });
+  writeFileSync(join(copy, 'vocab.txt'), data.vocab.slice(0, 10).join('\n') + '\n');
+  assert.throws(() => loadDiscriminator(copy), new RegExp(`vocab-mismatch/vocab\\.txt: has 10 tokens but config\\.json says vocab_size ${data.vocab.length}`));
+  assert.throws(() => loadDiscriminator(join(data.dataDir, 'vocab.txt')), /vocab\.txt is a file; expected a model folder/);
+  // Segment ids are checked like token ids.
+  const disc = loadDiscriminator(modelDir, { kernels: jsKernels });
+  assert.throws(() => disc.discriminate([ids], { segmentIds: [ids.map(() => 2)] }), /sequence 0, position 0: segment id 2 is outside \[0, 2\)/);
+  assert.throws(() => disc.discriminate([ids], { segmentIds: [[0, 0]] }), /sequence 0: 11 token ids but 2 segment ids/);
+
+  // Resuming with another batch size is allowed, and noted.
+  const lines: string[] = [];
+  const more = resolvePretrainingHparams(tinyHparams(data.vocab.length, { num_train_steps: 9, train_batch_size: 2 }), data.dataDir, 'trained').hparams;
+  await runPretraining(more, { progress: false, log: (l) => lines.push(l) });
+  assert.ok(lines.some((l) => /note: "train_batch_size" is 2 but .*checkpoint-8 was trained with 4/.test(l)), lines.join('\n'));
+});
+
+test('evaluation shows a progress bar (stderr) unless progress is off', async () => {
+  const hp = resolvePretrainingHparams(tinyHparams(data.vocab.length, { do_train: false, do_eval: true, num_eval_steps: 3 }), data.dataDir, 'trained').hparams;
+  const err: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((c: string | Uint8Array) => err.push(String(c)) > 0) as typeof process.stderr.write;
+  try {
+    await runPretraining(hp, { log: () => {} });
+  } finally {
+    process.stderr.write = write;
+  }
+  assert.match(err.join(''), /evaluating \[#+\] 100\.0% 3\/3/);
+});

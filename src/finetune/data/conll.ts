@@ -6,8 +6,10 @@ import { lineError, pyIndex, readTextFile, splitLines } from './text-file.js';
 export interface TaggedSentence {
   words: string[];
   tags: string[];
-  /** 1-based line of the sentence's first word, for error messages. */
+  /** 1-based line of the sentence's first word (word i is on line + i), for error messages. */
   line: number;
+  /** The file it was read from, for error messages. */
+  file?: string;
 }
 
 export interface ConllOptions {
@@ -41,7 +43,7 @@ export function readConll(file: string, opts: ConllOptions = {}): TaggedSentence
     if (fields.length < needed || word === undefined || tag === undefined) {
       throw lineError(file, i + 1, `expected at least ${needed} whitespace-separated columns (word ... tag), found ${fields.length}`);
     }
-    current ??= { words: [], tags: [], line: i + 1 };
+    current ??= { words: [], tags: [], line: i + 1, file };
     current.words.push(word);
     current.tags.push(tag);
   });

@@ -1,6 +1,7 @@
 // Extractive QA data: SQuAD v1.1/v2.0 JSON and MRQA 2019 jsonl, read as the reference's
 // qa_tasks.py does (which questions it keeps for training, and why it drops the others).
 import { FormatError } from '../../io/errors.js';
+import { describeJsonError } from '../../util/json.js';
 import { pythonSplit } from '../metrics/answer-text.js';
 import { lineError, readTextFile, splitLines } from './text-file.js';
 import type { GoldQuestion } from '../metrics/qa.js';
@@ -81,11 +82,14 @@ function describe(value: Json | undefined): string {
   return JSON.stringify(value).slice(0, 40);
 }
 
-function parseJson(text: string, where: string): Json {
+/** JSON of a file (or of one jsonl line); a syntax error names the line and column. */
+function parseJson(text: string, file: string, line?: number): Json {
   try {
     return JSON.parse(text) as Json;
   } catch (err) {
-    throw new FormatError(where, `invalid JSON: ${(err as Error).message}`);
+    const reason = describeJsonError(text, err as Error);
+    // One jsonl line: its line number is the file's, the column is within it.
+    throw new FormatError(file, `invalid JSON at ${line === undefined ? reason : reason.replace(/^line 1 /, `line ${line} `)}`);
   }
 }
 
@@ -194,7 +198,9 @@ export function readSquad(file: string, opts: QaReadOptions): QaData {
       const questions = r.array(paragraph.qas, `${path}.qas`).map((qaJson, k): RawQuestion => {
         const qpath = `${path}.qas[${k}]`;
         const qa = r.object(qaJson, qpath);
-        const answers = r.array(qa.answers ?? [], `${qpath}.answers`).map((aJson, j) => {
+        // Scoring reads every question's answers (an empty list for unanswerable ones); test sets may lack them.
+        const answersJson = qa.answers === undefined && opts.split.includes('test') ? [] : qa.answers;
+        const answers = r.array(answersJson, `${qpath}.answers`).map((aJson, j) => {
           const ans = r.object(aJson, `${qpath}.answers[${j}]`);
           return { text: r.string(ans.text, `${qpath}.answers[${j}].text`), start: ans.answer_start };
         });
@@ -222,7 +228,7 @@ export function readMrqa(file: string, opts: QaReadOptions): QaData {
   splitLines(readTextFile(file)).forEach((text, i) => {
     if (text.trim() === '') return;
     const r = new Reader(file, i + 1);
-    const paragraph = r.object(parseJson(text.trim(), `${file}:${i + 1}`), 'line');
+    const paragraph = r.object(parseJson(text.trim(), file, i + 1), 'line');
     if ('header' in paragraph) return;
     const context = r.string(paragraph.context, 'context');
     const questions = r.array(paragraph.qas, 'qas').map((qaJson, k): RawQuestion => {

@@ -105,7 +105,17 @@ export function loadSentenceExamples(rows: readonly TsvRow[], opts: LoadSentence
   const used = [layout.textA, layout.textB, layout.label].filter((c): c is number => c !== null);
   const needed = Math.max(...used.map((c) => (c < 0 ? -c : c + 1)));
   rows.forEach((row, i) => {
-    if (i === 0 && layout.skipFirstLine) return;
+    if (i === 0 && layout.skipFirstLine) {
+      // A header is never a valid label; a first line with one means the header is probably missing.
+      const first = layout.label === null ? undefined : pyIndex(row.fields, layout.label);
+      if (first !== undefined && looksLikeLabel(first, labels)) {
+        skipped.push({
+          line: row.line,
+          message: `${file}:${row.line}: skipped as the header line, but its label column holds ${JSON.stringify(first)}, a valid ${taskName} label: does the file lack its header?`,
+        });
+      }
+      return;
+    }
     const eid = i - (layout.skipFirstLine ? 1 : 0) + offset;
     let textA = pyIndex(row.fields, layout.textA);
     let textB = layout.textB === null ? null : pyIndex(row.fields, layout.textB);
@@ -122,6 +132,12 @@ export function loadSentenceExamples(rows: readonly TsvRow[], opts: LoadSentence
     examples.push({ taskName, eid, textA, textB, label });
   });
   return { examples, skipped };
+}
+
+function looksLikeLabel(raw: string, spec: LabelSpec): boolean {
+  if (spec.type === 'classification') return spec.labels.includes(raw);
+  const v = raw.trim() === '' ? NaN : Number(raw.trim());
+  return Number.isFinite(v) && v >= spec.min && v <= spec.max;
 }
 
 function dummyLabel(labels: LabelSpec): string | number {

@@ -3,18 +3,26 @@
 // split at every tab).
 import { readFileSync } from 'node:fs';
 import { FormatError, UsageError } from '../../io/errors.js';
+import { decodeUtf8Strict, InvalidUtf8Error } from '../../util/text.js';
 
-/** A file's text; a missing file is a usage error naming the path. */
+/** A UTF-8 file's text; a missing file is a usage error naming the path, bytes that are not UTF-8 an error naming the line. */
 export function readTextFile(path: string, what = 'data file'): string {
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new UsageError(`${what} not found: ${path}`);
     throw new UsageError(`cannot read ${what} ${path}: ${(err as Error).message}`);
   }
-  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  try {
+    return decodeUtf8Strict(bytes, path);
+  } catch (err) {
+    if (err instanceof InvalidUtf8Error) {
+      throw lineError(path, err.line, `invalid UTF-8 at byte offset ${err.byteOffset}; expected UTF-8 text (re-save the file as UTF-8)`);
+    }
+    throw err;
+  }
 }
 
 /** Lines without their '\n' or '\r\n' endings; no entry for the text after a final newline. */
