@@ -53,9 +53,9 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'electra-e2e-'));
   const dirs = corpusDirs(dir);
   vocabFile = dirs.vocab;
-  writeCorpora(dirs.corpus, dirs.heldout, SCALE);
-  vocabSize = await trainVocab(dirs.corpus, dirs.vocab, SCALE.vocabSize);
-  await buildDataset('dataset', dirs.corpus, dirs.vocab, dirs.pretrainData, SCALE.maxSeqLength, 0);
+  writeCorpora(dirs.corpus, dirs.heldout, SCALE, silent);
+  vocabSize = await trainVocab(dirs.corpus, dirs.vocab, SCALE.vocabSize, silent);
+  await buildDataset('dataset', dirs.corpus, dirs.vocab, dirs.pretrainData, SCALE.maxSeqLength, 0, silent);
   const values = { ...pretrainingHparamValues(SCALE, 'electra', vocabSize, SEED, PRETRAIN_STEPS), save_checkpoints_steps: PRETRAIN_STEPS };
   const hp = resolvePretrainingHparams(values, dir, 'electra').hparams;
   const result = await runPretraining(hp, { kernels: k, log: () => {}, progress: false });
