@@ -19,10 +19,10 @@ export function evenly<T>(items: readonly T[], n: number): T[] {
   return Array.from({ length: n }, (_, i) => items[Math.floor((i * items.length) / n)]!);
 }
 
-function sizes(scale: DemoScale, task: DemoTask): { train: number; dev: number; epochs: number } {
+function sizes(scale: DemoScale, task: DemoTask): { train: number; dev: number; epochs: number; learningRate: number } {
   return task === 'brown_genre'
-    ? { train: scale.genreTrain, dev: scale.genreDev, epochs: scale.genreEpochs }
-    : { train: scale.posTrain, dev: scale.posDev, epochs: scale.posEpochs };
+    ? { train: scale.genreTrain, dev: scale.genreDev, epochs: scale.genreEpochs, learningRate: scale.genreLearningRate }
+    : { train: scale.posTrain, dev: scale.posDev, epochs: scale.posEpochs, learningRate: scale.posLearningRate };
 }
 
 /** The Brown task with the demo's subsets (same examples for every model). */
@@ -53,7 +53,7 @@ export function finetuningHparamValues(
     vocab_size: vocabSize,
     vocab_file: vocabFile,
     max_seq_length: scale.maxSeqLength,
-    learning_rate: scale.finetuneLearningRate,
+    learning_rate: sizes(scale, task).learningRate,
     num_train_epochs: sizes(scale, task).epochs,
     train_batch_size: scale.finetuneBatchSize,
     eval_batch_size: 64,

@@ -163,8 +163,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   inits.splice(1, 0, { init: { kind: 'random', modelName: 'random-init' }, upstream: ref(vocab) });
   const finetuned: FinetuneSummary[] = [];
   const finetuneScale = {
-    model: modelShape(scale), seq: scale.maxSeqLength, genre: [scale.genreTrain, scale.genreDev, scale.genreEpochs, scale.genrePassageWords],
-    pos: [scale.posTrain, scale.posDev, scale.posEpochs], lr: scale.finetuneLearningRate, batch: scale.finetuneBatchSize,
+    model: modelShape(scale), seq: scale.maxSeqLength,
+    genre: [scale.genreTrain, scale.genreDev, scale.genreEpochs, scale.genrePassageWords, scale.genreLearningRate],
+    pos: [scale.posTrain, scale.posDev, scale.posEpochs, scale.posLearningRate], batch: scale.finetuneBatchSize,
   };
   for (const task of DEMO_TASKS) {
     for (const { init, upstream } of inits) {
