@@ -6,8 +6,8 @@ import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync, type S
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
-  JOB_FILE_PATTERN, jobFileName, jobShardIndices, readJobResult, removeJobResult, runBuildJob, writeFileAtomic,
-  type BuildPlan, type CorpusFile, type CreatePretrainingTokenizer, type JobResult, type JobStats,
+  JOB_FILE_PATTERN, buildJobSteps, jobFileName, jobShardIndices, readJobResult, removeJobResult, writeFileAtomic,
+  type BuildPlan, type CorpusFile, type CreatePretrainingTokenizer, type JobHooks, type JobResult, type JobStats,
   type LoadPretrainingVocabulary, type PretrainingTokenizer, type PretrainingVocabulary, type TokenizerSettings,
 } from './build-job.js';
 import { BuildWorkers } from './build-workers.js';
@@ -78,7 +78,11 @@ export interface BuildOptions {
    * every worker. Default: BERT WordPiece from the vocab file.
    */
   tokenizerModule?: string;
-  /** Run the jobs one after another in this thread instead of one worker thread each. */
+  /**
+   * Run the jobs one after another in this thread instead of one worker thread each. Default: true
+   * for a single job (no worker to start, and this thread's JIT may be warm already), false otherwise.
+   * The event loop still runs between chunks of text, so progress, timers and aborts keep working.
+   */
   inProcess?: boolean;
   /** Aborting stops the workers and removes unfinished files; finished jobs are kept for a rerun. */
   signal?: AbortSignal;
@@ -322,7 +326,8 @@ export async function buildPretrainingDataset(config: BuildConfig, options: Buil
   if (!existsSync(c.vocabFile)) throw new Error(`vocab file ${c.vocabFile} does not exist`);
   if (!existsSync(c.corpusDir)) throw new Error(`corpus directory ${c.corpusDir} does not exist`);
   // Workers start loading their tokenizers now, while this thread plans; jobs found finished are dropped.
-  const workers = options.inProcess ? null : BuildWorkers.start(c.numProcesses, moduleUrl, tokenizerSettings(c));
+  const inProcess = options.inProcess ?? c.numProcesses === 1;
+  const workers = inProcess ? null : BuildWorkers.start(c.numProcesses, moduleUrl, tokenizerSettings(c));
   try {
     // The corpus is listed on the thread pool while this thread loads the tokenizer.
     const listing = listCorpusFilesAsync(c.corpusDir, options.onWarning);
@@ -409,11 +414,10 @@ async function buildWith(
   try {
     if (!workers) {
       for (const j of todo) {
-        if (options.signal?.aborted) throw new BuildInterruptedError();
-        onJobDone(runBuildJob(plan, j, tokenizer!, {
+        onJobDone(await runJobHere(plan, j, tokenizer!, {
           onProgress: (bytes, examples) => onJobProgress(j, bytes, examples),
           onWarning: options.onWarning,
-        }));
+        }, options.signal));
       }
     } else {
       const hooks = { onProgress: onJobProgress, onDone: onJobDone, onWarning: options.onWarning };
@@ -444,4 +448,31 @@ async function buildWith(
   writeFileAtomic(join(c.outputDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
   for (let j = 0; j < plan.numJobs; j++) removeJobResult(c.outputDir, j, plan.numJobs);
   return { manifest, outputDir: c.outputDir, alreadyComplete: false, jobsRun: todo.length, jobsReused: reused, seconds: elapsed() };
+}
+
+/** Time this thread works through a job before it lets its event loop run (progress bar, Ctrl-C, timers). */
+const EVENT_LOOP_TURN_MS = 50;
+
+/** A job on this thread, its event loop running every EVENT_LOOP_TURN_MS; an abort ends it between chunks. */
+async function runJobHere(plan: BuildPlan, jobId: number, tokenizer: PretrainingTokenizer, hooks: JobHooks, signal?: AbortSignal): Promise<JobResult> {
+  const steps = buildJobSteps(plan, jobId, tokenizer, hooks);
+  let done = false;
+  let turn = performance.now();
+  try {
+    for (;;) {
+      if (signal?.aborted) throw new BuildInterruptedError();
+      const r = steps.next();
+      if (r.done) {
+        done = true;
+        return r.value;
+      }
+      if (performance.now() - turn >= EVENT_LOOP_TURN_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        turn = performance.now();
+      }
+    }
+  } finally {
+    // Ended early (abort, or a hook threw): the job removes its unfinished files.
+    if (!done) (steps as Generator<void, unknown, void>).return(undefined);
+  }
 }

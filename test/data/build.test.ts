@@ -137,6 +137,31 @@ test('an interrupted build leaves no shard that looks complete unless its job fi
   assertSameFiles(out, reference.outputDir);
 });
 
+test('one job runs on the calling thread by default: same bytes as in a worker; an abort mid-job removes its unfinished shards', async () => {
+  const here = await buildPretrainingDataset(config('one-here', { numOutFiles: 2 }));
+  const worker = await buildPretrainingDataset(config('one-worker', { numOutFiles: 2 }), { inProcess: false });
+  assertSameFiles(here.outputDir, worker.outputDir);
+  // Aborted after the first file: the job stops between two files, its open shards are removed.
+  const cfg = config('one-abort', { numOutFiles: 2 });
+  const controller = new AbortController();
+  let reports = 0;
+  await assert.rejects(
+    buildPretrainingDataset(cfg, {
+      signal: controller.signal,
+      onProgress: (p) => {
+        reports++;
+        if (p.bytesRead > 0) controller.abort();
+      },
+    }),
+    (e: unknown) => e instanceof BuildInterruptedError,
+  );
+  assert.ok(reports >= 1);
+  assert.deepEqual(readdirSync(resolveBuildConfig(cfg).outputDir), [], 'no shard, partial or job file is left');
+  const r = await buildPretrainingDataset(cfg);
+  assert.equal(r.jobsReused, 0);
+  assertSameFiles(r.outputDir, here.outputDir);
+});
+
 test('changing a setting rebuilds and removes the old shard set', async () => {
   await buildPretrainingDataset(config('change'), { inProcess: true });
   const r = await buildPretrainingDataset(config('change', { numOutFiles: 3 }), { inProcess: true });
