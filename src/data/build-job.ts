@@ -37,8 +37,6 @@ export interface TokenizerSettings {
  * `shared` is what the module's shareTokenizer returned in the main thread, when it has one.
  */
 export type CreatePretrainingTokenizer = (settings: TokenizerSettings, shared?: unknown) => PretrainingTokenizer | Promise<PretrainingTokenizer>;
-/** A tokenizer module may also export this, to spare the planning thread a whole tokenizer. */
-export type LoadPretrainingVocabulary = (settings: TokenizerSettings) => PretrainingVocabulary | Promise<PretrainingVocabulary>;
 /**
  * A tokenizer module may also export this: the main thread then builds the tokenizer once and hands
  * `shared` (anything postMessage can send; SharedArrayBuffers are not even copied) to every worker's

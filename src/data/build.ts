@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import {
   JOB_FILE_PATTERN, buildJobSteps, jobFileName, jobShardIndices, readJobResult, removeJobResult, writeFileAtomic,
   type BuildPlan, type CorpusFile, type CreatePretrainingTokenizer, type JobHooks, type JobResult, type JobStats,
-  type LoadPretrainingVocabulary, type PretrainingTokenizer, type PretrainingVocabulary, type TokenizerSettings,
+  type PretrainingTokenizer, type PretrainingVocabulary, type TokenizerSettings,
 } from './build-job.js';
 import { BuildWorkers } from './build-workers.js';
 import { createTokenizer, loadTokenizerModule, vocabularyOf, type TokenizerModule } from './tokenizer-module.js';
@@ -79,9 +79,10 @@ export interface BuildOptions {
    */
   tokenizerModule?: string;
   /**
-   * Run the jobs one after another in this thread instead of one worker thread each. Default: true
-   * for a single job (no worker to start, and this thread's JIT may be warm already), false otherwise.
-   * The event loop still runs between chunks of text, so progress, timers and aborts keep working.
+   * Run every job in this thread, one after another. Default (false): job 0 runs in this thread and
+   * each other job in a worker thread of its own (one worker fewer to start, and this thread's JIT
+   * may be warm already). Either way the event loop runs between chunks of text, so progress,
+   * timers and aborts keep working.
    */
   inProcess?: boolean;
   /** Aborting stops the workers and removes unfinished files; finished jobs are kept for a rerun. */
@@ -208,11 +209,6 @@ function corpusFilesOf(corpusDir: string, dir: Stats, names: string[], stats: (S
 
 export { createTokenizer, vocabularyOf };
 
-/** A module's vocabulary: its cheap loader when it has one, else from a full tokenizer. */
-async function loadVocabulary(mod: TokenizerModule, settings: TokenizerSettings): Promise<PretrainingVocabulary> {
-  if (mod.loadPretrainingVocabulary) return mod.loadPretrainingVocabulary(settings);
-  return vocabularyOf(await mod.createPretrainingTokenizer(settings));
-}
 
 /** Checks that a worker's tokenizer has the plan's vocabulary. */
 export function checkTokenizer(plan: BuildPlan, tokenizer: PretrainingTokenizer): void {
@@ -326,8 +322,9 @@ export async function buildPretrainingDataset(config: BuildConfig, options: Buil
   if (!existsSync(c.vocabFile)) throw new Error(`vocab file ${c.vocabFile} does not exist`);
   if (!existsSync(c.corpusDir)) throw new Error(`corpus directory ${c.corpusDir} does not exist`);
   // Workers start loading their tokenizers now, while this thread plans; jobs found finished are dropped.
-  const inProcess = options.inProcess ?? c.numProcesses === 1;
-  const workers = inProcess ? null : BuildWorkers.start(c.numProcesses, moduleUrl, tokenizerSettings(c));
+  // Job 0 runs on this thread; the others' workers start first, loading their code while this thread plans.
+  const workerJobs = options.inProcess ? [] : Array.from({ length: c.numProcesses - 1 }, (_, k) => k + 1);
+  const workers = workerJobs.length > 0 ? BuildWorkers.start(workerJobs, moduleUrl, tokenizerSettings(c)) : null;
   try {
     // The corpus is listed on the thread pool while this thread loads the tokenizer.
     const listing = listCorpusFilesAsync(c.corpusDir, options.onWarning);
@@ -349,17 +346,15 @@ async function buildWith(
   try {
     const mod = await loadTokenizerModule(moduleUrl);
     const settings = tokenizerSettings(c);
-    if (!workers) {
-      tokenizer = await mod.createPretrainingTokenizer(settings);
-      vocabulary = vocabularyOf(tokenizer);
-    } else if (mod.shareTokenizer) {
+    if (workers && mod.shareTokenizer) {
       // Built once here, while the workers start; they get it as data instead of loading it again.
       const share = await mod.shareTokenizer(settings);
       sharedTokenizer = share.shared;
-      vocabulary = share.vocabulary;
+      tokenizer = await mod.createPretrainingTokenizer(settings, share.shared);
     } else {
-      vocabulary = await loadVocabulary(mod, settings);
+      tokenizer = await mod.createPretrainingTokenizer(settings);
     }
+    vocabulary = vocabularyOf(tokenizer);
   } catch (e) {
     tokenizerError = e;
   }
@@ -412,17 +407,39 @@ async function buildWith(
   };
 
   try {
-    if (!workers) {
-      for (const j of todo) {
+    const here = todo.filter((j) => !workers?.has(j));
+    const there = todo.filter((j) => workers?.has(j));
+    // The workers' jobs start first; a failure of theirs stops this thread's job too.
+    const stopHere = new AbortController();
+    const onAbort = (): void => stopHere.abort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (options.signal?.aborted) stopHere.abort();
+    let remoteError: unknown = null;
+    const remote = workers && there.length > 0
+      ? workers.run(plan, sharedTokenizer, there, { onProgress: onJobProgress, onDone: onJobDone, onWarning: options.onWarning }, options.signal)
+        .catch((e: unknown) => {
+          remoteError = e;
+          stopHere.abort();
+        })
+      : Promise.resolve();
+    try {
+      for (const j of here) {
         onJobDone(await runJobHere(plan, j, tokenizer!, {
           onProgress: (bytes, examples) => onJobProgress(j, bytes, examples),
           onWarning: options.onWarning,
-        }, options.signal));
+        }, stopHere.signal));
       }
-    } else {
-      const hooks = { onProgress: onJobProgress, onDone: onJobDone, onWarning: options.onWarning };
-      await workers.run(plan, sharedTokenizer, todo, hooks, options.signal);
+    } catch (e) {
+      const cause = remoteError ?? e; // stopped by a worker's failure, or failed on its own
+      // Stop the workers before the caller removes the files they write.
+      await workers?.terminate();
+      await remote;
+      throw cause;
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
     }
+    await remote;
+    if (remoteError) throw remoteError;
     results.forEach((r, j) => {
       if (!r) throw new Error(`build job ${j} ended without reporting a result`);
     });

@@ -177,6 +177,14 @@ test('invalid UTF-8 fails naming file and offset and leaves no output; the skip 
   const cfg = { ...config('bad-out', { numProcesses: 2 }), corpusDir: bad };
   await assert.rejects(buildPretrainingDataset(cfg), /b\.txt: invalid UTF-8 at byte offset 15 \(line 2\)/);
   assert.equal(existsSync(cfg.outputDir), false, 'the output directory it created is gone');
+  // The same file as job 0 (on the calling thread, job 1 in a worker): its own error, no output either.
+  const badFirst = join(root.dir, 'bad-first');
+  mkdirSync(badFirst);
+  writeFileSync(join(badFirst, 'a.txt'), readFileSync(join(bad, 'b.txt')));
+  writeFileSync(join(badFirst, 'b.txt'), 'A fine sentence.\n'.repeat(5000));
+  const cfg0 = { ...config('bad-first-out', { numProcesses: 2 }), corpusDir: badFirst };
+  await assert.rejects(buildPretrainingDataset(cfg0), /a\.txt: invalid UTF-8 at byte offset 15 \(line 2\)/);
+  assert.equal(existsSync(cfg0.outputDir), false, 'the output directory it created is gone');
 
   const warnings: string[] = [];
   const r = await buildPretrainingDataset({ ...cfg, skipInvalidUtf8: true }, { inProcess: true, onWarning: (w) => warnings.push(w) });
