@@ -321,8 +321,8 @@ export async function buildPretrainingDataset(config: BuildConfig, options: Buil
   const moduleUrl = options.tokenizerModule ?? DEFAULT_TOKENIZER_MODULE;
   if (!existsSync(c.vocabFile)) throw new Error(`vocab file ${c.vocabFile} does not exist`);
   if (!existsSync(c.corpusDir)) throw new Error(`corpus directory ${c.corpusDir} does not exist`);
-  // Workers start loading their tokenizers now, while this thread plans; jobs found finished are dropped.
-  // Job 0 runs on this thread; the others' workers start first, loading their code while this thread plans.
+  // Job 0 runs on this thread; the other jobs' workers start first, loading their code while this
+  // thread plans (those whose job is found finished are dropped).
   const workerJobs = options.inProcess ? [] : Array.from({ length: c.numProcesses - 1 }, (_, k) => k + 1);
   const workers = workerJobs.length > 0 ? BuildWorkers.start(workerJobs, moduleUrl, tokenizerSettings(c)) : null;
   try {
