@@ -1,7 +1,6 @@
 // The builder's default tokenizer module: BERT WordPiece from the vocab file. The main thread loads it
 // once (shareTokenizer) and each worker rebuilds it from that data at no cost (tries in shared memory).
 import { BertTokenizer, type BertTokenizerData } from '../tokenizer/tokenizer.js';
-import { Vocab } from '../tokenizer/vocab.js';
 import type { PretrainingTokenizer, PretrainingVocabulary, SharedTokenizer, TokenizerSettings } from './build-job.js';
 
 export function createPretrainingTokenizer(settings: TokenizerSettings, shared?: unknown): PretrainingTokenizer {
@@ -11,12 +10,6 @@ export function createPretrainingTokenizer(settings: TokenizerSettings, shared?:
     lowerCase: settings.lowerCase,
     stripAccents: settings.lowerCase && settings.stripAccents,
   });
-}
-
-export function loadPretrainingVocabulary(settings: TokenizerSettings): PretrainingVocabulary {
-  const vocab = Vocab.fromFile(settings.vocabFile);
-  // Vocab guarantees the special tokens exist.
-  return { tokens: vocab.tokens, clsId: vocab.idOf('[CLS]')!, sepId: vocab.idOf('[SEP]')! };
 }
 
 export function shareTokenizer(settings: TokenizerSettings): SharedTokenizer {

@@ -5,7 +5,7 @@ import { renameSync, writeFileSync, readFileSync, rmSync, openSync, fsyncSync, c
 import { ExampleBuilder, type ExampleBuilderStats, type RangeEncoder } from './example-builder.js';
 import { PythonRandom } from './python-random.js';
 import { ShardWriter, shardFileName, type IdWidth } from './shards.js';
-import { forEachLineRange, isPythonSpace } from './text-lines.js';
+import { drain, isPythonSpace, lineRangeSteps } from './text-lines.js';
 
 /** What the builder needs from a tokenizer: WordPiece ids without specials, and the vocabulary. */
 export interface PretrainingTokenizer {
@@ -37,8 +37,6 @@ export interface TokenizerSettings {
  * `shared` is what the module's shareTokenizer returned in the main thread, when it has one.
  */
 export type CreatePretrainingTokenizer = (settings: TokenizerSettings, shared?: unknown) => PretrainingTokenizer | Promise<PretrainingTokenizer>;
-/** A tokenizer module may also export this, to spare the planning thread a whole tokenizer. */
-export type LoadPretrainingVocabulary = (settings: TokenizerSettings) => PretrainingVocabulary | Promise<PretrainingVocabulary>;
 /**
  * A tokenizer module may also export this: the main thread then builds the tokenizer once and hands
  * `shared` (anything postMessage can send; SharedArrayBuffers are not even copied) to every worker's
@@ -165,6 +163,14 @@ export function readJobResult(outputDir: string, jobId: number, numJobs: number,
  * shards appear under their final names only once all are complete; then the sidecar is written.
  */
 export function runBuildJob(plan: BuildPlan, jobId: number, tokenizer: PretrainingTokenizer, hooks: JobHooks = {}): JobResult {
+  return drain(buildJobSteps(plan, jobId, tokenizer, hooks));
+}
+
+/**
+ * runBuildJob one chunk of text at a time (see lineRangeSteps), for a caller that must keep its event
+ * loop running. Ended early (return()), it removes its unfinished shards.
+ */
+export function* buildJobSteps(plan: BuildPlan, jobId: number, tokenizer: PretrainingTokenizer, hooks: JobHooks = {}): Generator<void, JobResult, void> {
   const random = jobRandom(plan.seed, jobId);
   const files = jobFiles(plan, jobId);
   random.shuffle(files);
@@ -187,9 +193,10 @@ export function runBuildJob(plan: BuildPlan, jobId: number, tokenizer: Pretraini
     }
   };
   const blanksSeparateDocs = plan.blanksSeparateDocs;
+  let finished = false;
   try {
     for (const file of files) {
-      const read = forEachLineRange(file.path, (text, start, end) => {
+      const read = yield* lineRangeSteps(file.path, (text, start, end) => {
         // Without blank-line document breaks, blank lines are dropped; files still end documents.
         if (!blanksSeparateDocs && isBlank(text, start, end)) return;
         emit(text, start, end);
@@ -207,10 +214,11 @@ export function runBuildJob(plan: BuildPlan, jobId: number, tokenizer: Pretraini
     const shards = writers.map((w, k) => ({ file: shardFileName(shardIndices[k]!, plan.numOutFiles), examples: w.finish() }));
     const result: JobResult = { buildHash: plan.buildHash, jobId, numJobs: plan.numJobs, stats: { ...builder.stats, ...stats }, shards };
     writeFileAtomic(join(plan.outputDir, jobFileName(jobId, plan.numJobs)), JSON.stringify(result, null, 1) + '\n');
+    finished = true;
     return result;
-  } catch (e) {
-    for (const w of writers) w.abort();
-    throw e;
+  } finally {
+    // An error, or the caller ending the steps early.
+    if (!finished) for (const w of writers) w.abort();
   }
 }
 

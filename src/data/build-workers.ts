@@ -61,8 +61,8 @@ export class BuildWorkers {
   private listener: ((jobId: number, event: 'exit' | 'error' | 'done') => void) | null = null;
   private hooks: WorkerHooks | null = null;
 
-  private constructor(numJobs: number, tokenizerModule: string, settings: TokenizerSettings) {
-    for (let jobId = 0; jobId < numJobs; jobId++) {
+  private constructor(jobIds: readonly number[], tokenizerModule: string, settings: TokenizerSettings) {
+    for (const jobId of jobIds) {
       const start: WorkerStart = { jobId, tokenizerModule, settings };
       const worker = startWorker(new URL('./build-worker.js', import.meta.url), start);
       this.workers.set(jobId, worker);
@@ -85,9 +85,14 @@ export class BuildWorkers {
     }
   }
 
-  /** Starts numJobs workers, each loading its tokenizer. */
-  static start(numJobs: number, tokenizerModule: string, settings: TokenizerSettings): BuildWorkers {
-    return new BuildWorkers(numJobs, tokenizerModule, settings);
+  /** Starts a worker for each of jobIds, each loading its tokenizer. */
+  static start(jobIds: readonly number[], tokenizerModule: string, settings: TokenizerSettings): BuildWorkers {
+    return new BuildWorkers(jobIds, tokenizerModule, settings);
+  }
+
+  /** True when job jobId has a worker (started and not stopped). */
+  has(jobId: number): boolean {
+    return this.workers.has(jobId);
   }
 
   /**

@@ -6,9 +6,9 @@ import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync, type S
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
-  JOB_FILE_PATTERN, jobFileName, jobShardIndices, readJobResult, removeJobResult, runBuildJob, writeFileAtomic,
-  type BuildPlan, type CorpusFile, type CreatePretrainingTokenizer, type JobResult, type JobStats,
-  type LoadPretrainingVocabulary, type PretrainingTokenizer, type PretrainingVocabulary, type TokenizerSettings,
+  JOB_FILE_PATTERN, buildJobSteps, jobFileName, jobShardIndices, readJobResult, removeJobResult, writeFileAtomic,
+  type BuildPlan, type CorpusFile, type CreatePretrainingTokenizer, type JobHooks, type JobResult, type JobStats,
+  type PretrainingTokenizer, type PretrainingVocabulary, type TokenizerSettings,
 } from './build-job.js';
 import { BuildWorkers } from './build-workers.js';
 import { createTokenizer, loadTokenizerModule, vocabularyOf, type TokenizerModule } from './tokenizer-module.js';
@@ -78,7 +78,12 @@ export interface BuildOptions {
    * every worker. Default: BERT WordPiece from the vocab file.
    */
   tokenizerModule?: string;
-  /** Run the jobs one after another in this thread instead of one worker thread each. */
+  /**
+   * Run every job in this thread, one after another. Default (false): job 0 runs in this thread and
+   * each other job in a worker thread of its own (one worker fewer to start, and this thread's JIT
+   * may be warm already). Either way the event loop runs between chunks of text, so progress,
+   * timers and aborts keep working.
+   */
   inProcess?: boolean;
   /** Aborting stops the workers and removes unfinished files; finished jobs are kept for a rerun. */
   signal?: AbortSignal;
@@ -204,11 +209,6 @@ function corpusFilesOf(corpusDir: string, dir: Stats, names: string[], stats: (S
 
 export { createTokenizer, vocabularyOf };
 
-/** A module's vocabulary: its cheap loader when it has one, else from a full tokenizer. */
-async function loadVocabulary(mod: TokenizerModule, settings: TokenizerSettings): Promise<PretrainingVocabulary> {
-  if (mod.loadPretrainingVocabulary) return mod.loadPretrainingVocabulary(settings);
-  return vocabularyOf(await mod.createPretrainingTokenizer(settings));
-}
 
 /** Checks that a worker's tokenizer has the plan's vocabulary. */
 export function checkTokenizer(plan: BuildPlan, tokenizer: PretrainingTokenizer): void {
@@ -321,8 +321,10 @@ export async function buildPretrainingDataset(config: BuildConfig, options: Buil
   const moduleUrl = options.tokenizerModule ?? DEFAULT_TOKENIZER_MODULE;
   if (!existsSync(c.vocabFile)) throw new Error(`vocab file ${c.vocabFile} does not exist`);
   if (!existsSync(c.corpusDir)) throw new Error(`corpus directory ${c.corpusDir} does not exist`);
-  // Workers start loading their tokenizers now, while this thread plans; jobs found finished are dropped.
-  const workers = options.inProcess ? null : BuildWorkers.start(c.numProcesses, moduleUrl, tokenizerSettings(c));
+  // Job 0 runs on this thread; the other jobs' workers start first, loading their code while this
+  // thread plans (those whose job is found finished are dropped).
+  const workerJobs = options.inProcess ? [] : Array.from({ length: c.numProcesses - 1 }, (_, k) => k + 1);
+  const workers = workerJobs.length > 0 ? BuildWorkers.start(workerJobs, moduleUrl, tokenizerSettings(c)) : null;
   try {
     // The corpus is listed on the thread pool while this thread loads the tokenizer.
     const listing = listCorpusFilesAsync(c.corpusDir, options.onWarning);
@@ -344,17 +346,15 @@ async function buildWith(
   try {
     const mod = await loadTokenizerModule(moduleUrl);
     const settings = tokenizerSettings(c);
-    if (!workers) {
-      tokenizer = await mod.createPretrainingTokenizer(settings);
-      vocabulary = vocabularyOf(tokenizer);
-    } else if (mod.shareTokenizer) {
+    if (workers && mod.shareTokenizer) {
       // Built once here, while the workers start; they get it as data instead of loading it again.
       const share = await mod.shareTokenizer(settings);
       sharedTokenizer = share.shared;
-      vocabulary = share.vocabulary;
+      tokenizer = await mod.createPretrainingTokenizer(settings, share.shared);
     } else {
-      vocabulary = await loadVocabulary(mod, settings);
+      tokenizer = await mod.createPretrainingTokenizer(settings);
     }
+    vocabulary = vocabularyOf(tokenizer);
   } catch (e) {
     tokenizerError = e;
   }
@@ -407,18 +407,39 @@ async function buildWith(
   };
 
   try {
-    if (!workers) {
-      for (const j of todo) {
-        if (options.signal?.aborted) throw new BuildInterruptedError();
-        onJobDone(runBuildJob(plan, j, tokenizer!, {
+    const here = todo.filter((j) => !workers?.has(j));
+    const there = todo.filter((j) => workers?.has(j));
+    // The workers' jobs start first; a failure of theirs stops this thread's job too.
+    const stopHere = new AbortController();
+    const onAbort = (): void => stopHere.abort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (options.signal?.aborted) stopHere.abort();
+    let remoteError: unknown = null;
+    const remote = workers && there.length > 0
+      ? workers.run(plan, sharedTokenizer, there, { onProgress: onJobProgress, onDone: onJobDone, onWarning: options.onWarning }, options.signal)
+        .catch((e: unknown) => {
+          remoteError = e;
+          stopHere.abort();
+        })
+      : Promise.resolve();
+    try {
+      for (const j of here) {
+        onJobDone(await runJobHere(plan, j, tokenizer!, {
           onProgress: (bytes, examples) => onJobProgress(j, bytes, examples),
           onWarning: options.onWarning,
-        }));
+        }, stopHere.signal));
       }
-    } else {
-      const hooks = { onProgress: onJobProgress, onDone: onJobDone, onWarning: options.onWarning };
-      await workers.run(plan, sharedTokenizer, todo, hooks, options.signal);
+    } catch (e) {
+      const cause = remoteError ?? e; // stopped by a worker's failure, or failed on its own
+      // Stop the workers before the caller removes the files they write.
+      await workers?.terminate();
+      await remote;
+      throw cause;
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
     }
+    await remote;
+    if (remoteError) throw remoteError;
     results.forEach((r, j) => {
       if (!r) throw new Error(`build job ${j} ended without reporting a result`);
     });
@@ -444,4 +465,31 @@ async function buildWith(
   writeFileAtomic(join(c.outputDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
   for (let j = 0; j < plan.numJobs; j++) removeJobResult(c.outputDir, j, plan.numJobs);
   return { manifest, outputDir: c.outputDir, alreadyComplete: false, jobsRun: todo.length, jobsReused: reused, seconds: elapsed() };
+}
+
+/** Time this thread works through a job before it lets its event loop run (progress bar, Ctrl-C, timers). */
+const EVENT_LOOP_TURN_MS = 50;
+
+/** A job on this thread, its event loop running every EVENT_LOOP_TURN_MS; an abort ends it between chunks. */
+async function runJobHere(plan: BuildPlan, jobId: number, tokenizer: PretrainingTokenizer, hooks: JobHooks, signal?: AbortSignal): Promise<JobResult> {
+  const steps = buildJobSteps(plan, jobId, tokenizer, hooks);
+  let done = false;
+  let turn = performance.now();
+  try {
+    for (;;) {
+      if (signal?.aborted) throw new BuildInterruptedError();
+      const r = steps.next();
+      if (r.done) {
+        done = true;
+        return r.value;
+      }
+      if (performance.now() - turn >= EVENT_LOOP_TURN_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        turn = performance.now();
+      }
+    }
+  } finally {
+    // Ended early (abort, or a hook threw): the job removes its unfinished files.
+    if (!done) (steps as Generator<void, unknown, void>).return(undefined);
+  }
 }

@@ -49,7 +49,7 @@ export type LineRangeVisitor = (text: string, start: number, end: number) => voi
  * string of its own (safe to keep).
  */
 export function forEachLine(file: string, onLine: (line: string) => void, options: LineReadOptions = {}): LineReadResult {
-  return readLines(file, options, onLine, null);
+  return drain(readLines(file, options, onLine, null));
 }
 
 /**
@@ -58,10 +58,29 @@ export function forEachLine(file: string, onLine: (line: string) => void, option
  * A string holding a slice of it would keep the whole chunk alive.
  */
 export function forEachLineRange(file: string, onLine: LineRangeVisitor, options: LineReadOptions = {}): LineReadResult {
+  return drain(readLines(file, options, null, onLine));
+}
+
+/**
+ * forEachLineRange one chunk at a time: each next() reads and delivers one chunk's lines, so that a
+ * caller on the main thread can let its event loop run in between. Ending it early (return())
+ * closes the file.
+ */
+export function lineRangeSteps(file: string, onLine: LineRangeVisitor, options: LineReadOptions = {}): Generator<void, LineReadResult, void> {
   return readLines(file, options, null, onLine);
 }
 
-function readLines(file: string, options: LineReadOptions, onLine: ((line: string) => void) | null, onRange: LineRangeVisitor | null): LineReadResult {
+/** Runs steps to the end and returns their result. */
+export function drain<T>(steps: Generator<void, T, void>): T {
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+function* readLines(
+  file: string, options: LineReadOptions, onLine: ((line: string) => void) | null, onRange: LineRangeVisitor | null,
+): Generator<void, LineReadResult, void> {
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK;
   const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE;
   let fd: number;
@@ -159,6 +178,7 @@ function readLines(file: string, options: LineReadOptions, onLine: ((line: strin
       buf.copy(buf, 0, consumed, end);
       bufFileOffset += consumed;
       pending = end - consumed;
+      yield;
     }
   } finally {
     closeSync(fd);

@@ -1,11 +1,10 @@
 // Loading a build's tokenizer module (the default: BERT WordPiece), in the main thread and in workers.
 import type {
-  CreatePretrainingTokenizer, LoadPretrainingVocabulary, PretrainingTokenizer, PretrainingVocabulary, ShareTokenizer, TokenizerSettings,
+  CreatePretrainingTokenizer, PretrainingTokenizer, PretrainingVocabulary, ShareTokenizer, TokenizerSettings,
 } from './build-job.js';
 
 export interface TokenizerModule {
   createPretrainingTokenizer: CreatePretrainingTokenizer;
-  loadPretrainingVocabulary?: LoadPretrainingVocabulary;
   shareTokenizer?: ShareTokenizer;
 }
 

@@ -1,6 +1,6 @@
 // BERT's tokenizer (BasicTokenizer + WordPiece), identical in ids and offsets to HF `tokenizers`
 // configured as BertTokenizer (BertNormalizer, BertPreTokenizer, WordPiece, BertProcessing).
-import { Vocab } from './vocab.js';
+import { Vocab, duplicateEntryError, missingSpecialsError, readVocabFile } from './vocab.js';
 import { PieceTrie, WordPiece, type PieceTrieArrays } from './wordpiece.js';
 import { BasicTokenizer, REMOVE, SPACE, UNKNOWN, WORD } from './basic.js';
 
@@ -134,11 +134,26 @@ export class BertTokenizer {
   }
 
   static fromVocabFile(path: string, opts?: BertTokenizerOptions): BertTokenizer {
-    return new BertTokenizer(Vocab.fromFile(path), opts);
+    return BertTokenizer.fromCheckedTokens(readVocabFile(path), path, opts);
   }
 
   static fromVocab(tokens: readonly string[], opts?: BertTokenizerOptions): BertTokenizer {
-    return new BertTokenizer(new Vocab(tokens), opts);
+    return BertTokenizer.fromCheckedTokens(tokens, 'vocabulary', opts);
+  }
+
+  /**
+   * Checks the tokens as Vocab does (no repeats, the special tokens present, same errors) with the
+   * tries being built anyway, instead of indexing 30,000 strings in a Map first.
+   */
+  private static fromCheckedTokens(tokens: readonly string[], source: string, opts: BertTokenizerOptions = {}): BertTokenizer {
+    if (opts.trie) return new BertTokenizer(new Vocab(tokens, source), opts);
+    const trie = PieceTrie.build(tokens, '##', (id, first) => {
+      throw duplicateEntryError(source, tokens[id]!, id, first);
+    });
+    const specialIds = SPECIALS.map((t) => trie.idOf(PieceTrie.INITIAL, t));
+    const missing = SPECIALS.filter((_, k) => specialIds[k]! < 0);
+    if (missing.length > 0) throw missingSpecialsError(source, missing);
+    return new BertTokenizer(Vocab.trusted(tokens), { ...opts, trie }, specialIds);
   }
 
   /** WordPiece ids of text, without special tokens. */

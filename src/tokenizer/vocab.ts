@@ -15,13 +15,11 @@ export class Vocab {
     const ids = new Map<string, number>();
     tokens.forEach((token, id) => {
       const first = ids.get(token);
-      if (first !== undefined) {
-        throw new Error(`${source}: duplicate entry ${JSON.stringify(token)} on line ${id + 1} (first on line ${first + 1})`);
-      }
+      if (first !== undefined) throw duplicateEntryError(source, token, id, first);
       ids.set(token, id);
     });
     const missing = SPECIAL_TOKENS.filter((t) => !ids.has(t));
-    if (missing.length > 0) throw new Error(`${source}: missing special token(s) ${missing.join(' ')}`);
+    if (missing.length > 0) throw missingSpecialsError(source, missing);
     this.tokens = Object.freeze([...tokens]);
     this.size = tokens.length;
     this.ids = ids;
@@ -41,18 +39,7 @@ export class Vocab {
 
   /** Reads vocab.txt; like the reference, trailing whitespace (including '\r') of each line is dropped. */
   static fromFile(path: string): Vocab {
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new Error(code === 'ENOENT' ? `vocab file not found: ${path}` : `cannot read vocab file ${path}: ${(err as Error).message}`);
-    }
-    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    const lines = text.split('\n');
-    if (lines[lines.length - 1] === '') lines.pop();
-    if (lines.length === 0) throw new Error(`${path}: empty vocab file`);
-    return new Vocab(lines.map((l) => l.trimEnd()), path);
+    return new Vocab(readVocabFile(path), path);
   }
 
   idOf(token: string): number | undefined {
@@ -74,4 +61,30 @@ export class Vocab {
   toText(): string {
     return this.tokens.join('\n') + '\n';
   }
+}
+
+/** The tokens of vocab.txt, unchecked; like the reference, trailing whitespace (including '\r') of each line is dropped. */
+export function readVocabFile(path: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(code === 'ENOENT' ? `vocab file not found: ${path}` : `cannot read vocab file ${path}: ${(err as Error).message}`);
+  }
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  if (lines.length === 0) throw new Error(`${path}: empty vocab file`);
+  for (let i = 0; i < lines.length; i++) lines[i] = lines[i]!.trimEnd();
+  return lines;
+}
+
+/** The error for token `id` repeating token `first` (lines are 1-based). */
+export function duplicateEntryError(source: string, token: string, id: number, first: number): Error {
+  return new Error(`${source}: duplicate entry ${JSON.stringify(token)} on line ${id + 1} (first on line ${first + 1})`);
+}
+
+export function missingSpecialsError(source: string, missing: readonly string[]): Error {
+  return new Error(`${source}: missing special token(s) ${missing.join(' ')}`);
 }

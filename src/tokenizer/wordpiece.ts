@@ -51,18 +51,33 @@ export class PieceTrie {
   /**
    * Builds the tries of a vocabulary: every non-empty token from INITIAL, every token starting with
    * `prefix` (and longer) without it from CONTINUATION. The table is allocated in shared memory, so
-   * that other threads can use it as it is. A token listed twice keeps its first id.
+   * that other threads can use it as it is. A token listed twice keeps its first id; `onDuplicate`
+   * (id, first id) is told of each repeat, in id order (the empty token included), which spares a
+   * vocabulary an index of its own just to find them.
    */
-  static build(tokens: readonly string[], prefix: string): PieceTrie {
+  static build(tokens: readonly string[], prefix: string, onDuplicate?: (id: number, first: number) => void): PieceTrie {
     let keyUnits = 0;
     for (const t of tokens) keyUnits += t.length + (isContinuation(t, prefix) ? t.length - prefix.length : 0);
     const builder = new TrieBuilder(keyUnits);
+    let firstEmpty = -1;
     for (let id = 0; id < tokens.length; id++) {
       const token = tokens[id]!;
-      if (token !== '') builder.add(PieceTrie.INITIAL, token, 0, id);
+      if (token !== '') {
+        const first = builder.add(PieceTrie.INITIAL, token, 0, id);
+        if (first >= 0) onDuplicate?.(id, first);
+      } else if (firstEmpty < 0) {
+        firstEmpty = id;
+      } else {
+        onDuplicate?.(id, firstEmpty);
+      }
       if (isContinuation(token, prefix)) builder.add(PieceTrie.CONTINUATION, token, prefix.length, id);
     }
     return new PieceTrie({ edges: builder.edges });
+  }
+
+  /** The vocabulary id of exactly `key` from `root`, or -1. */
+  idOf(root: number, key: string): number {
+    return key !== '' && this.longest(root, key, 0, key.length, false) === key.length ? this.matchId : -1;
   }
 
   /** The arrays, to hand to `new PieceTrie(arrays)` in another thread. */
@@ -120,7 +135,8 @@ class TrieBuilder {
     this.edges = sharedInt32(EDGE * (this.mask + 1));
   }
 
-  add(root: number, key: string, from: number, id: number): void {
+  /** Adds key[from..] with `id`; returns the id it already had (a repeated key keeps it), else -1. */
+  add(root: number, key: string, from: number, id: number): number {
     let node = root;
     let at = -1; // the edge into node
     for (let i = from; i < key.length; i++) {
@@ -138,7 +154,10 @@ class TrieBuilder {
       }
       node = this.edges[at + 2]!;
     }
-    if (at >= 0 && this.edges[at + 3] === -1) this.edges[at + 3] = id;
+    if (at < 0) return -1;
+    const had = this.edges[at + 3]!;
+    if (had === -1) this.edges[at + 3] = id;
+    return had;
   }
 
   /** A new node under `node` over `unit`, in the free slot at `at`; returns where its edge is then. */

@@ -137,6 +137,29 @@ test('an interrupted build leaves no shard that looks complete unless its job fi
   assertSameFiles(out, reference.outputDir);
 });
 
+test('a job on the calling thread aborted mid-job removes its unfinished shards; the rerun writes the same bytes', async () => {
+  const here = await buildPretrainingDataset(config('one-here', { numOutFiles: 2 }));
+  // Aborted after the first file: the job stops between two files, its open shards are removed.
+  const cfg = config('one-abort', { numOutFiles: 2 });
+  const controller = new AbortController();
+  let reports = 0;
+  await assert.rejects(
+    buildPretrainingDataset(cfg, {
+      signal: controller.signal,
+      onProgress: (p) => {
+        reports++;
+        if (p.bytesRead > 0) controller.abort();
+      },
+    }),
+    (e: unknown) => e instanceof BuildInterruptedError,
+  );
+  assert.ok(reports >= 1);
+  assert.deepEqual(readdirSync(resolveBuildConfig(cfg).outputDir), [], 'no shard, partial or job file is left');
+  const r = await buildPretrainingDataset(cfg);
+  assert.equal(r.jobsReused, 0);
+  assertSameFiles(r.outputDir, here.outputDir);
+});
+
 test('changing a setting rebuilds and removes the old shard set', async () => {
   await buildPretrainingDataset(config('change'), { inProcess: true });
   const r = await buildPretrainingDataset(config('change', { numOutFiles: 3 }), { inProcess: true });
@@ -152,6 +175,14 @@ test('invalid UTF-8 fails naming file and offset and leaves no output; the skip 
   const cfg = { ...config('bad-out', { numProcesses: 2 }), corpusDir: bad };
   await assert.rejects(buildPretrainingDataset(cfg), /b\.txt: invalid UTF-8 at byte offset 15 \(line 2\)/);
   assert.equal(existsSync(cfg.outputDir), false, 'the output directory it created is gone');
+  // The same file as job 0 (on the calling thread, job 1 in a worker): its own error, no output either.
+  const badFirst = join(root.dir, 'bad-first');
+  mkdirSync(badFirst);
+  writeFileSync(join(badFirst, 'a.txt'), readFileSync(join(bad, 'b.txt')));
+  writeFileSync(join(badFirst, 'b.txt'), 'A fine sentence.\n'.repeat(5000));
+  const cfg0 = { ...config('bad-first-out', { numProcesses: 2 }), corpusDir: badFirst };
+  await assert.rejects(buildPretrainingDataset(cfg0), /a\.txt: invalid UTF-8 at byte offset 15 \(line 2\)/);
+  assert.equal(existsSync(cfg0.outputDir), false, 'the output directory it created is gone');
 
   const warnings: string[] = [];
   const r = await buildPretrainingDataset({ ...cfg, skipInvalidUtf8: true }, { inProcess: true, onWarning: (w) => warnings.push(w) });

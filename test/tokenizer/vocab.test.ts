@@ -47,3 +47,35 @@ test('missing file, duplicates and missing special tokens are clear errors', () 
   assert.throws(() => Vocab.fromFile(file('empty.txt', '')), /empty vocab file/);
   assert.throws(() => BertTokenizer.fromVocab(['a', 'b']), /missing special token\(s\) \[PAD\] \[UNK\] \[CLS\] \[SEP\] \[MASK\]/);
 });
+
+test('BertTokenizer finds repeats and missing specials with its tries: the same first error as Vocab, in any order', () => {
+  // Vocab's Map-based checks are the oracle; the tokenizer checks while building its tries instead.
+  const cases: string[][] = [
+    [...specials, 'a', 'b', 'a'],
+    [...specials, 'ab', 'a', 'ab', 'a'], // the first repeat in id order, not the first key found twice
+    [...specials, '', 'x', '', 'y'], // the empty token repeated (it is in no trie)
+    [...specials, '##a', 'a', '##a'],
+    ['[PAD]', '[UNK]', '[CLS]', 'x', '[MASK]', '[SE]'],
+    ['[UNK]', '[PAD]', 'zz', '[MASK]', '[SEP]', '[CLS]', 'z'],
+    ['[PAD]', '[PAD]', '[CLS]'],
+  ];
+  for (const tokens of cases) {
+    let expected: string | null = null;
+    try {
+      new Vocab(tokens, 'v.txt');
+    } catch (e) {
+      expected = (e as Error).message;
+    }
+    const path = file('v.txt', tokens.join('\n'));
+    if (expected === null) {
+      const t = BertTokenizer.fromVocabFile(path);
+      const v = new Vocab(tokens);
+      assert.deepEqual([t.padId, t.unkId, t.clsId, t.sepId, t.maskId], specials.map((s) => v.idOf(s)));
+      assert.deepEqual(t.vocab.tokens, tokens);
+      for (const token of tokens) assert.equal(t.vocab.idOf(token), v.idOf(token));
+    } else {
+      assert.throws(() => BertTokenizer.fromVocabFile(path), { message: expected.replace('v.txt', path) }, JSON.stringify(tokens));
+      assert.throws(() => BertTokenizer.fromVocab(tokens), { message: expected.replace('v.txt', 'vocabulary') });
+    }
+  }
+});
