@@ -37,3 +37,26 @@ export function assertClose(
     if (!ok) assert.fail(`${what}[${i}]: got ${a}, expected ${e} (atol ${atol}, rtol ${rtol})`);
   }
 }
+
+/**
+ * Runs `electra <args>` in-process, capturing stdout and stderr; a rejection is reported as the
+ * bin script reports it (exit 1, `electra: message`).
+ */
+export async function runCli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const { main } = await import('../src/cli/main.js');
+  const out: string[] = [];
+  const err: string[] = [];
+  const write = { out: process.stdout.write.bind(process.stdout), err: process.stderr.write.bind(process.stderr) };
+  process.stdout.write = ((c: string | Uint8Array) => out.push(String(c)) > 0) as typeof process.stdout.write;
+  process.stderr.write = ((c: string | Uint8Array) => err.push(String(c)) > 0) as typeof process.stderr.write;
+  try {
+    const code = await main(args).catch((e: Error) => {
+      err.push(`electra: ${e.message}\n`);
+      return 1;
+    });
+    return { code, out: out.join(''), err: err.join('') };
+  } finally {
+    process.stdout.write = write.out;
+    process.stderr.write = write.err;
+  }
+}

@@ -9,31 +9,14 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { resolveHparams } from '../../src/finetune/hparams.js';
 import { runFinetuning } from '../../src/finetune/runner.js';
-import { main } from '../../src/cli/main.js';
+import { runCli } from '../helpers.js';
 import { commands } from '../../src/cli/commands.js';
 import { bertUncasedVocab } from '../../src/tokenizer/index.js';
 import { TempDir } from '../finetune/fixtures.js';
 import { SIZE, writeGlue, writePretrained } from '../finetune-train/fixtures.js';
 import { cliPath } from '../pretrain/fixtures.js';
 
-/** Runs `electra <args>` in-process; a rejection is reported as the bin script does (exit 1). */
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const write = { out: process.stdout.write.bind(process.stdout), err: process.stderr.write.bind(process.stderr) };
-  process.stdout.write = ((c: string | Uint8Array) => out.push(String(c)) > 0) as typeof process.stdout.write;
-  process.stderr.write = ((c: string | Uint8Array) => err.push(String(c)) > 0) as typeof process.stderr.write;
-  try {
-    const code = await main(args).catch((e: Error) => {
-      err.push(`electra: ${e.message}\n`);
-      return 1;
-    });
-    return { code, out: out.join(''), err: err.join('') };
-  } finally {
-    process.stdout.write = write.out;
-    process.stderr.write = write.err;
-  }
-}
+const run = runCli;
 
 test('every command answers --help with its usage, exit 0', async () => {
   for (const c of commands) {
