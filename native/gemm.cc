@@ -459,9 +459,72 @@ Problem transposed(const Problem& pr) {
   return t;
 }
 
+// Depth per chunk when a product splits its depth (see gemm_split_depth).
+constexpr int64_t kSplitDepth = 2048;
+constexpr int64_t kMaxDepthChunks = 8;
+// Bound on the scratch the chunks after the first write (floats; 16 MiB).
+constexpr int64_t kMaxSplitFloats = int64_t{1} << 22;
+thread_local Scratch tl_split;
+
+// A power of two, so that 2, 4 or 8 threads get equal shares.
+int64_t depth_chunks(const Problem& pr) {
+  const int64_t most = std::min({kMaxDepthChunks, pr.k / kSplitDepth, 1 + kMaxSplitFloats / std::max<int64_t>(1, pr.m * pr.n)});
+  int64_t chunks = 1;
+  while (chunks * 2 <= most) chunks *= 2;
+  return chunks;
+}
+
+// Weight-gradient shapes (C = hidden x hidden, depth = tokens) give threads
+// little of C to share and a long depth: split the depth instead.
+bool splits_depth(const Problem& pr) {
+  return pr.m > 0 && pr.n > 0 && pr.k >= 4 * std::max(pr.m, pr.n) && depth_chunks(pr) >= 2;
+}
+
+// The depth in fixed chunks, each a serial product on one thread: chunk 0
+// into C (with beta), the others into scratch, then added to C in chunk
+// order. The chunks depend on the shape only, so the result does not depend
+// on the thread count.
+void gemm_split_depth(const IsaOps& ops, const Problem& pr) {
+  const int64_t chunks = depth_chunks(pr);
+  const int64_t mn = pr.m * pr.n;
+  float* partial = tl_split.get((chunks - 1) * mn);
+  auto chunk_problem = [&](int64_t q) {
+    const int64_t p0 = q * pr.k / chunks, p1 = (q + 1) * pr.k / chunks;
+    Problem sub = pr;
+    sub.k = p1 - p0;
+    sub.a = pr.a + p0 * pr.a_cs;
+    sub.b = pr.b + p0 * pr.b_rs;
+    if (q > 0) {
+      sub.beta = 0.0f;
+      sub.c = partial + (q - 1) * mn;
+      sub.ldc = pr.n;
+    }
+    return sub;
+  };
+  auto run_chunk = [&](int64_t q) { gemm_serial(ops, chunk_problem(q)); };
+  const bool pooled = pool_threads() > 1;
+  if (pooled) parallel_for(chunks, run_chunk);
+  else for (int64_t q = 0; q < chunks; ++q) run_chunk(q);
+  constexpr int64_t kRowsPerTask = 16;
+  auto add_rows = [&](int64_t t) {
+    const int64_t i1 = std::min(pr.m, (t + 1) * kRowsPerTask);
+    for (int64_t i = t * kRowsPerTask; i < i1; ++i) {
+      float* ci = pr.c + i * pr.ldc;
+      for (int64_t q = 1; q < chunks; ++q) {
+        const float* pi = partial + (q - 1) * mn + i * pr.n;
+        for (int64_t j = 0; j < pr.n; ++j) ci[j] += pi[j];
+      }
+    }
+  };
+  const int64_t tasks = ceil_div(pr.m, kRowsPerTask);
+  if (pooled) parallel_for(tasks, add_rows);
+  else for (int64_t t = 0; t < tasks; ++t) add_rows(t);
+}
+
 void gemm_auto(const IsaOps& ops, const Problem& pr) {
   if (pr.n == 1) return gemv(pr);
   if (pr.m == 1) return gemv(transposed(pr));
+  if (splits_depth(pr)) return gemm_split_depth(ops, pr);
   const int threads = pool_threads();
   if (threads > 1 && pr.m * pr.n * pr.k >= kParallelMinMacs) gemm_blocked(ops, pr, threads);
   else gemm_serial(ops, pr);

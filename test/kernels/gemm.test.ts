@@ -381,7 +381,7 @@ test('native: results are identical for any thread count', () => {
   }
 });
 
-test('native: parallel driver with shared packs split into several blocks, vector shapes, size threshold', () => {
+test('native: parallel driver with shared packs split into several blocks, vector shapes, size threshold, split depth', () => {
   const loaded = loadAddon().addon;
   if (!backends().some((k) => k.name === 'native') || !loaded) return;
   const addon = gemmAddon(loaded);
@@ -396,6 +396,9 @@ test('native: parallel driver with shared packs split into several blocks, vecto
     makeProblem(false, true, 1, 3000, 400, 1, 17), makeProblem(false, false, 1, 3000, 400, 2, 18),
     // Either side of the size below which products stay on the calling thread (2^20 multiply-adds).
     makeProblem(false, false, 64, 128, 128, 0, 19), makeProblem(false, false, 64, 128, 127, 1, 20),
+    // Depth split into 2 and 4 chunks (weight-gradient shapes: small C, depth >= 4096).
+    makeProblem(true, false, 40, 72, 4100, 0, 21), makeProblem(true, true, 24, 40, 8200, 3, 22),
+    makeProblem(false, false, 33, 17, 4096, 2, 23),
   ];
   const threadsBefore = loaded.info().threads;
   const isaBefore = loaded.info().isa;
