@@ -5,6 +5,9 @@
 import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import { firstInvalidUtf8 } from '../data/text-lines.js';
+import { FormatError } from '../io/errors.js';
 import { BasicTokenizer } from './basic.js';
 import { SPECIAL_TOKENS } from './vocab.js';
 
@@ -88,17 +91,47 @@ export function listCorpusFiles(dir: string): string[] {
   return files;
 }
 
-/** Streams each file line by line into the counter; onBytes reports bytes read so far. */
+/**
+ * Streams each file line by line into the counter; onBytes reports bytes read so far. Text must be
+ * UTF-8: anything else is refused naming the file and the byte offset (a lenient decode would
+ * count U+FFFD replacement characters into the vocabulary).
+ */
 export async function countFiles(files: readonly string[], counter: WordCounter, onBytes?: (bytes: number) => void): Promise<void> {
   let bytes = 0;
   for (const file of files) {
-    const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
-    stream.on('data', (chunk) => {
-      bytes += Buffer.byteLength(chunk);
-      onBytes?.(bytes);
-    });
-    const lines = createInterface({ input: stream, crlfDelay: Infinity });
+    const lines = createInterface({ input: Readable.from(strictUtf8Chunks(file, (n) => onBytes?.((bytes += n)))), crlfDelay: Infinity });
     for await (const line of lines) counter.add(line);
+  }
+}
+
+/** The file's text, chunk by chunk, decoded as strict UTF-8 (a BOM is kept, as the lenient decoder did). */
+async function* strictUtf8Chunks(file: string, onBytes: (bytes: number) => void): AsyncGenerator<string> {
+  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  let offset = 0;
+  const invalid = (chunk: Uint8Array): FormatError => {
+    // Skip the continuation bytes of a character the previous chunk began.
+    let start = 0;
+    while (start < 3 && start < chunk.length && (chunk[start]! & 0xc0) === 0x80) start++;
+    const at = firstInvalidUtf8(chunk.subarray(start));
+    const where = at >= 0 ? `at byte offset ${offset + start + at}` : `near byte offset ${offset}`;
+    return new FormatError(file, `invalid UTF-8 ${where}; expected UTF-8 text`);
+  };
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    let text: string;
+    try {
+      text = decoder.decode(chunk, { stream: true });
+    } catch {
+      throw invalid(chunk);
+    }
+    offset += chunk.length;
+    onBytes(chunk.length);
+    yield text;
+  }
+  try {
+    const tail = decoder.decode();
+    if (tail) yield tail;
+  } catch {
+    throw invalid(new Uint8Array(0));
   }
 }
 

@@ -95,3 +95,28 @@ test('files are streamed line by line with byte progress; small corpora stop ear
   assert.throws(() => trainWordPiece(new Map(), { vocabSize: 3 }), /at least 5/);
   await assert.rejects(trainVocabFromDirectory(join(dir, 'missing'), { vocabSize: 100 }), /cannot read corpus directory/);
 });
+
+test('word counting reads strict UTF-8: characters split across read chunks count whole; bad bytes name the file and offset', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'electra-vocab-utf8-'));
+  // A 3-byte character straddling the 1 MiB read-chunk boundary, and a BOM kept as the old decoder kept it.
+  const head = 'x'.repeat((1 << 20) - 1);
+  const good = join(dir, 'good.txt');
+  writeFileSync(good, `\ufeff${head}\u20acword tail\n`);
+  const counter = new WordCounter();
+  const seen: number[] = [];
+  await countFiles([good], counter, (bytes) => seen.push(bytes));
+  const expected = new WordCounter();
+  expected.add(readFileSync(good, 'utf8').replace(/\n$/, ''));
+  assert.deepEqual([...counter.counts().entries()].sort(), [...expected.counts().entries()].sort());
+  assert.equal(seen[seen.length - 1], statSync(good).size, 'progress ends at the file size');
+
+  const bad = join(dir, 'bad.txt');
+  writeFileSync(bad, Buffer.concat([Buffer.from('fine line\nthen '), Buffer.from([0xff, 0x41]), Buffer.from('\n')]));
+  await assert.rejects(countFiles([bad], new WordCounter()), (e: Error) => {
+    assert.match(e.message, /bad\.txt: invalid UTF-8 at byte offset 15; expected UTF-8 text/);
+    return true;
+  });
+  const cut = join(dir, 'cut.txt');
+  writeFileSync(cut, Buffer.concat([Buffer.from('ends inside a character '), Buffer.from([0xe2, 0x82])]));
+  await assert.rejects(countFiles([cut], new WordCounter()), /cut\.txt: invalid UTF-8/);
+});
