@@ -3,6 +3,7 @@
 // line as strict UTF-8. Memory stays bounded by the chunk size (plus the longest line).
 import { closeSync, openSync, readSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
+import { firstInvalidUtf8 } from '../util/text.js';
 
 /** A corpus file that cannot be read, or holds bytes that are not UTF-8. */
 export class CorpusFileError extends Error {
@@ -185,40 +186,6 @@ function* readLines(
     if (buf.length === chunkBytes) spareBuffer = buf;
   }
   return { lines: lineNo, bytes: bufFileOffset + pending, skippedLines };
-}
-
-/** Index of the first byte that breaks strict UTF-8 (no overlongs, surrogates or > U+10FFFF), or -1. */
-export function firstInvalidUtf8(bytes: Uint8Array): number {
-  const n = bytes.length;
-  let i = 0;
-  while (i < n) {
-    const b = bytes[i]!;
-    if (b < 0x80) {
-      i++;
-      continue;
-    }
-    let need: number;
-    let lo = 0x80;
-    let hi = 0xbf;
-    if (b >= 0xc2 && b <= 0xdf) need = 1;
-    else if (b >= 0xe0 && b <= 0xef) {
-      need = 2;
-      if (b === 0xe0) lo = 0xa0;
-      else if (b === 0xed) hi = 0x9f;
-    } else if (b >= 0xf0 && b <= 0xf4) {
-      need = 3;
-      if (b === 0xf0) lo = 0x90;
-      else if (b === 0xf4) hi = 0x8f;
-    } else return i;
-    for (let k = 1; k <= need; k++) {
-      const c = i + k < n ? bytes[i + k]! : -1;
-      const min = k === 1 ? lo : 0x80;
-      const max = k === 1 ? hi : 0xbf;
-      if (c < min || c > max) return i;
-    }
-    i += need + 1;
-  }
-  return -1;
 }
 
 /** Python's str.isspace() characters: what the reference's line.strip() removes. */

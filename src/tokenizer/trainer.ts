@@ -6,7 +6,7 @@ import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
-import { firstInvalidUtf8 } from '../data/text-lines.js';
+import { firstInvalidUtf8 } from '../util/text.js';
 import { FormatError } from '../io/errors.js';
 import { BasicTokenizer } from './basic.js';
 import { SPECIAL_TOKENS } from './vocab.js';

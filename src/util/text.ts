@@ -9,28 +9,36 @@ export class InvalidUtf8Error extends Error {
   }
 }
 
-/** Offset of the first byte that does not start or continue a valid UTF-8 sequence. */
-function firstInvalidByte(bytes: Uint8Array): number {
+/** Index of the first byte that breaks strict UTF-8 (no overlongs, surrogates or > U+10FFFF), or -1. */
+export function firstInvalidUtf8(bytes: Uint8Array): number {
+  const n = bytes.length;
   let i = 0;
-  while (i < bytes.length) {
+  while (i < n) {
     const b = bytes[i]!;
-    let n: number;
-    let min: number;
     if (b < 0x80) {
       i++;
       continue;
-    } else if (b >= 0xc2 && b <= 0xdf) [n, min] = [1, 0x80];
-    else if (b >= 0xe0 && b <= 0xef) [n, min] = [2, 0x800];
-    else if (b >= 0xf0 && b <= 0xf4) [n, min] = [3, 0x10000];
-    else return i;
-    let cp = b & (0x3f >> n);
-    for (let k = 1; k <= n; k++) {
-      const c = bytes[i + k];
-      if (c === undefined || (c & 0xc0) !== 0x80) return i;
-      cp = (cp << 6) | (c & 0x3f);
     }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
-    i += n + 1;
+    let need: number;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (b >= 0xc2 && b <= 0xdf) need = 1;
+    else if (b >= 0xe0 && b <= 0xef) {
+      need = 2;
+      if (b === 0xe0) lo = 0xa0;
+      else if (b === 0xed) hi = 0x9f;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      need = 3;
+      if (b === 0xf0) lo = 0x90;
+      else if (b === 0xf4) hi = 0x8f;
+    } else return i;
+    for (let k = 1; k <= need; k++) {
+      const c = i + k < n ? bytes[i + k]! : -1;
+      const min = k === 1 ? lo : 0x80;
+      const max = k === 1 ? hi : 0xbf;
+      if (c < min || c > max) return i;
+    }
+    i += need + 1;
   }
   return -1;
 }
@@ -43,7 +51,7 @@ export function decodeUtf8Strict(bytes: Uint8Array, source: string): string {
   try {
     text = strict.decode(bytes);
   } catch {
-    const at = Math.max(0, firstInvalidByte(bytes));
+    const at = Math.max(0, firstInvalidUtf8(bytes));
     let line = 1;
     for (let i = 0; i < at; i++) if (bytes[i] === 10) line++;
     throw new InvalidUtf8Error(source, line, at);

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CorpusFileError, firstInvalidUtf8, forEachLine, forEachLineRange, pythonStrip, type LineReadOptions } from '../../src/data/text-lines.js';
+import { CorpusFileError, forEachLine, forEachLineRange, pythonStrip, type LineReadOptions } from '../../src/data/text-lines.js';
+import { firstInvalidUtf8 } from '../../src/util/text.js';
 import { tempDir } from './helpers.js';
 
 /** The lines of a file by forEachLine, checked equal to forEachLineRange's (ranges of decoded chunks). */
