@@ -12,7 +12,8 @@ import { assertFormatError, scratchDir } from './util.js';
 
 // In a clone the shared folder sits beside the repository root; compiled tests run from dist/test/io.
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const fixtureDir = join(repoRoot, '..', 'shared', 'fixtures', 'tf-checkpoint');
+// A real TF 1.11 checkpoint (from the project's shared fixtures), carried in the repo so a clone alone can test.
+const fixtureDir = join(repoRoot, 'test', 'fixtures', 'tf-checkpoint');
 const fixture = join(fixtureDir, 'bert_model.ckpt');
 
 test('real TF 1.11 checkpoint: header, 139 entries, README facts', () => {

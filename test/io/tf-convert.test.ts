@@ -13,7 +13,7 @@ import { buildTensorBundle, f32Bytes, type BundleTensor } from './builders.js';
 import { assertFormatError, scratchDir } from './util.js';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const bertFixture = join(repoRoot, '..', 'shared', 'fixtures', 'tf-checkpoint', 'bert_model.ckpt');
+const bertFixture = join(repoRoot, 'test', 'fixtures', 'tf-checkpoint', 'bert_model.ckpt');
 
 interface Sizes { H: number; L: number; I: number }
 const V = 30, P = 16, T = 2;
