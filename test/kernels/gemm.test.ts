@@ -357,6 +357,37 @@ test('JS backend on Float64Array matches the float64 reference to ~1e-12', () =>
   }
 });
 
+test('JS backend: its 4 x 4 register tiles sum each entry in float64 in depth order, as a plain triple loop does', () => {
+  // Shapes around the tile (4) and the packed column block (256), with offsets and padded leading dimensions.
+  for (const [transA, transB] of transposes) {
+    for (const [m, n, k] of [[4, 4, 1], [7, 5, 33], [13, 300, 9], [5, 513, 3]] as const) {
+      for (const beta of [0, -0.75]) {
+        for (const make of [(x: number[]) => Float32Array.from(x), (x: number[]) => Float64Array.from(x)]) {
+          const lda = (transA ? m : k) + 2, ldb = (transB ? k : n) + 1, ldc = n + 3;
+          const a = make(Array.from(randomArray(3 + lda * (transA ? k : m), 5)));
+          const b = make(Array.from(randomArray(1 + ldb * (transB ? n : k), 6)));
+          const c = make(Array.from(randomArray(2 + ldc * m, 7)));
+          const expected = c.slice();
+          const alpha = 1.25;
+          for (let i = 0; i < m; i++) {
+            for (let j = 0; j < n; j++) {
+              let sum = 0;
+              for (let p = 0; p < k; p++) {
+                sum += a[3 + (transA ? p * lda + i : i * lda + p)]! * b[1 + (transB ? j * ldb + p : p * ldb + j)]!;
+              }
+              const at = 2 + i * ldc + j;
+              expected[at] = beta === 0 ? alpha * sum : alpha * sum + beta * expected[at]!;
+            }
+          }
+          const f32 = (x: Float32Array | Float64Array) => x as unknown as Float32Array;
+          jsKernels.gemm({ transA, transB, m, n, k, alpha, beta, a: f32(a), aOffset: 3, lda, b: f32(b), bOffset: 1, ldb, c: f32(c), cOffset: 2, ldc });
+          assert.deepEqual(c, expected, `${m}x${n}x${k} transA=${transA} transB=${transB} beta=${beta} ${c.constructor.name}`);
+        }
+      }
+    }
+  }
+});
+
 test('native: results are identical for any thread count', () => {
   const addon = loadAddon().addon;
   if (!backends().some((k) => k.name === 'native') || !addon) return;
