@@ -2,7 +2,8 @@
 import { BuildInterruptedError, buildPretrainingDataset, BUILD_DEFAULTS, MAX_SEQ_LENGTH, MIN_SEQ_LENGTH } from '../data/build.js';
 import { Progress } from '../util/progress.js';
 import type { Command } from './commands.js';
-import { UsageError, intFlag, parseFlags, stringFlag, toggle } from './parse-options.js';
+import { intFlag, parseFlags, stringFlag, toggle } from './parse-options.js';
+import { UsageError } from '../io/errors.js';
 
 const HELP = `Usage: electra build-pretraining-dataset --corpus-dir DIR --vocab-file FILE --output-dir DIR [options]
 

@@ -2,8 +2,7 @@
 // (config.json, model.safetensors, vocab.txt, tokenizer files).
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { flagErrorMessage } from './parse-options.js';
+import { booleanFlag, intFlag, readCommandFlags, requiredString, stringFlag, type FlagOptions } from './parse-options.js';
 import { parseJsonText } from '../util/json.js';
 import type { Command } from './commands.js';
 import { convertTfCheckpoint } from '../io/tf-electra.js';
@@ -44,61 +43,40 @@ export function parseSize(text: string): number {
   return bytes;
 }
 
-const OPTIONS = {
+const OPTIONS: FlagOptions = {
   'tf-checkpoint': { type: 'string' },
   'output-dir': { type: 'string' },
-  generator: { type: 'boolean', default: false },
+  generator: { type: 'boolean' },
   config: { type: 'string' },
   'num-attention-heads': { type: 'string' },
   'vocab-file': { type: 'string' },
-  'no-lower-case': { type: 'boolean', default: false },
+  'lower-case': { type: 'boolean', negatable: true },
   'max-shard-size': { type: 'string' },
-  'ignore-unknown': { type: 'boolean', default: false },
-  overwrite: { type: 'boolean', default: false },
-  help: { type: 'boolean', short: 'h', default: false },
-} as const;
+  'ignore-unknown': { type: 'boolean' },
+  overwrite: { type: 'boolean' },
+};
 
 async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: OPTIONS,
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    process.stderr.write(`electra convert: ${flagErrorMessage(err as Error, OPTIONS)}\n\n${HELP}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
-  const ckptArg = values['tf-checkpoint'];
-  const outDir = values['output-dir'];
-  if (!ckptArg || !outDir) {
-    process.stderr.write(`electra convert: --tf-checkpoint and --output-dir are required\n\n${HELP}`);
-    return 2;
-  }
-  let heads: number | undefined;
-  if (values['num-attention-heads'] !== undefined) {
-    heads = Number(values['num-attention-heads']);
-    if (!Number.isSafeInteger(heads) || heads < 1) throw new UsageError(`--num-attention-heads must be a positive integer`);
-  }
-  const maxShardBytes = values['max-shard-size'] ? parseSize(values['max-shard-size']) : DEFAULT_MAX_SHARD_BYTES;
+  const flags = readCommandFlags(argv, { command: 'convert', usage: HELP, options: OPTIONS, required: [['tf-checkpoint', 'output-dir']] });
+  if (typeof flags === 'number') return flags;
+  const ckptArg = requiredString(flags, 'tf-checkpoint');
+  const outDir = requiredString(flags, 'output-dir');
+  const heads = intFlag(flags, 'num-attention-heads', { min: 1 });
+  const shardSize = stringFlag(flags, 'max-shard-size');
+  const maxShardBytes = shardSize ? parseSize(shardSize) : DEFAULT_MAX_SHARD_BYTES;
   const prefix = resolveTfCheckpointPrefix(ckptArg);
-  const config = values.config ? parseElectraConfig(parseJsonText(readFileSync(values.config, 'utf8'), values.config, (m) => new UsageError(m)), values.config) : undefined;
-  let vocabPath = values['vocab-file'];
+  const configPath = stringFlag(flags, 'config');
+  const config = configPath ? parseElectraConfig(parseJsonText(readFileSync(configPath, 'utf8'), configPath, (m) => new UsageError(m)), configPath) : undefined;
+  let vocabPath = stringFlag(flags, 'vocab-file');
   if (vocabPath && !existsSync(vocabPath)) throw new UsageError(`--vocab-file ${vocabPath} does not exist`);
   if (!vocabPath && existsSync(join(dirname(prefix), 'vocab.txt'))) vocabPath = join(dirname(prefix), 'vocab.txt');
 
-  const role = values.generator ? 'generator' : 'discriminator';
+  const role = booleanFlag(flags, 'generator', false) ? 'generator' : 'discriminator';
   const result = convertTfCheckpoint(prefix, {
     role,
     ...(config ? { config } : {}),
     ...(heads !== undefined ? { numAttentionHeads: heads } : {}),
-    ignoreUnknown: values['ignore-unknown'],
+    ignoreUnknown: booleanFlag(flags, 'ignore-unknown', false),
   });
   const folder = result.folder;
   if (vocabPath) {
@@ -107,8 +85,8 @@ async function run(argv: string[]): Promise<number> {
       throw new UsageError(`${vocabPath} has ${folder.vocab.length} tokens but the checkpoint's vocab_size is ${folder.config.vocab_size}`);
     }
   }
-  folder.tokenizer = { do_lower_case: !values['no-lower-case'], extra: {} };
-  const written = writeHfFolder(outDir, folder, { maxShardBytes, overwrite: values.overwrite });
+  folder.tokenizer = { do_lower_case: booleanFlag(flags, 'lower-case', true), extra: {} };
+  const written = writeHfFolder(outDir, folder, { maxShardBytes, overwrite: booleanFlag(flags, 'overwrite', false) });
 
   const out = process.stdout;
   out.write(`read ${prefix} (${result.mapped.size + result.skipped.size} variables)\n`);

@@ -2,7 +2,7 @@
 import { corpusNames, type CorpusName } from '../data/corpora.js';
 import { exportCorpus } from '../data/corpus-export.js';
 import type { Command } from './commands.js';
-import { parseFlags, stringFlag } from './parse-options.js';
+import { booleanFlag, readCommandFlags, requiredString } from './parse-options.js';
 
 const HELP = `Usage: electra corpus --name ${corpusNames.join('|')}[,...] --output-dir DIR [--single-file]
 
@@ -12,30 +12,22 @@ all documents in NAME.txt with a blank line between documents.
 `;
 
 async function run(argv: string[]): Promise<number> {
-  let flags;
-  try {
-    flags = parseFlags(argv, {
-      name: { type: 'string' }, 'output-dir': { type: 'string' }, 'single-file': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-    });
-  } catch (e) {
-    process.stderr.write(`electra corpus: ${(e as Error).message}\n\n${HELP}`);
-    return 2;
-  }
-  if (flags.values.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
-  const names = (stringFlag(flags, 'name') ?? '').split(',').map((n) => n.trim()).filter((n) => n !== '');
-  const outputDir = stringFlag(flags, 'output-dir');
+  const flags = readCommandFlags(argv, {
+    command: 'corpus', usage: HELP, required: [['name', 'output-dir']],
+    options: { name: { type: 'string' }, 'output-dir': { type: 'string' }, 'single-file': { type: 'boolean' } },
+  });
+  if (typeof flags === 'number') return flags;
+  const names = requiredString(flags, 'name').split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const outputDir = requiredString(flags, 'output-dir');
   const unknown = names.filter((n) => !(corpusNames as readonly string[]).includes(n));
-  if (names.length === 0 || !outputDir || unknown.length > 0) {
-    const why = unknown.length > 0 ? `unknown corpus '${unknown.join(',')}', expected ${corpusNames.join(', ')}` : '--name and --output-dir are required';
-    process.stderr.write(`electra corpus: ${why}\n\n${HELP}`);
+  if (names.length === 0 || unknown.length > 0) {
+    const what = names.length === 0 ? '--name lists no corpus' : `unknown corpus '${unknown.join(',')}'`;
+    process.stderr.write(`electra corpus: ${what}, expected ${corpusNames.join(', ')}\n\n${HELP}`);
     return 2;
   }
   try {
     for (const name of names as CorpusName[]) {
-      const r = exportCorpus(name, outputDir, flags.values['single-file'] === true);
+      const r = exportCorpus(name, outputDir, booleanFlag(flags, 'single-file', false));
       process.stdout.write(`${name}: ${r.documents} documents, ${(r.bytes / 1e6).toFixed(2)} MB in ${r.files.length} file(s) under ${outputDir}\n`);
     }
     return 0;

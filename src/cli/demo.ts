@@ -3,7 +3,7 @@ import { UsageError } from '../io/errors.js';
 import { runDemo } from '../demo/run.js';
 import { DEFAULT_MINUTES, DEFAULT_OUTPUT_DIR, DEFAULT_SEED } from '../demo/settings.js';
 import type { Command } from './commands.js';
-import { parseFlags, stringFlag, UsageError as FlagError } from './parse-options.js';
+import { parseFlags, stringFlag } from './parse-options.js';
 
 const HELP = `Usage: electra demo [--minutes N] [--output-dir DIR] [--compare-mlm] [--seed S]
 
@@ -34,7 +34,7 @@ Options:
 function numberFlag(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n)) throw new FlagError(`--${name} expects a number, got '${value}'`);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} expects a number, got '${value}'`);
   return n;
 }
 
@@ -65,7 +65,7 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     process.stderr.write(`electra demo: ${(e as Error).message}\n`);
-    return e instanceof RangeError || e instanceof UsageError || e instanceof FlagError ? 2 : 1;
+    return e instanceof RangeError || e instanceof UsageError ? 2 : 1;
   }
 }
 

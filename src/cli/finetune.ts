@@ -1,6 +1,6 @@
 // `electra finetune`: the reference's run_finetuning.py command line.
 import type { Command } from './commands.js';
-import { parseFlags, requireValue } from './flags.js';
+import { readCommandFlags, requiredString, stringFlag } from './parse-options.js';
 import { UsageError } from '../io/errors.js';
 import { plainFolderName, resolveHparams } from '../finetune/hparams.js';
 import { readHparamsArgument } from '../util/hparams-arg.js';
@@ -33,18 +33,18 @@ export const finetuneCommand: Command = {
   name: 'finetune',
   summary: 'Fine-tune a pre-trained model on GLUE, SQuAD, MRQA, chunking or your own tasks',
   async run(argv) {
-    if (argv.includes('--help') || argv.includes('-h')) {
-      process.stdout.write(usage);
-      return 0;
-    }
+    const flags = readCommandFlags(argv, {
+      command: 'finetune', usage, required: [['data-dir', 'model-name']],
+      options: { 'data-dir': { type: 'string' }, 'model-name': { type: 'string' }, hparams: { type: 'string' } },
+    });
+    if (typeof flags === 'number') return flags;
+    const dataDir = requiredString(flags, 'data-dir');
+    const modelName = requiredString(flags, 'model-name');
     const interrupt = interruptOnSigint('finetune');
     try {
-      const flags = parseFlags('finetune', argv, { values: ['data-dir', 'model-name', 'hparams'] });
-      const dataDir = requireValue('finetune', flags, 'data-dir');
-      const modelName = requireValue('finetune', flags, 'model-name');
       const nameProblem = plainFolderName(modelName);
       if (nameProblem) throw new UsageError(`--model-name must be ${nameProblem}, got '${modelName}'`);
-      const arg = flags.values.get('hparams');
+      const arg = stringFlag(flags, 'hparams');
       const { values: given, source: where } = arg === undefined ? { values: {}, source: '--hparams' } : readHparamsArgument(arg);
       for (const key of ['data_dir', 'model_name']) {
         if (key in given) throw new UsageError(`${where}: '${key}' comes from --${key.replace('_', '-')}, not the hparams`);
@@ -59,17 +59,6 @@ export const finetuneCommand: Command = {
       // The per-trial results are in the log (stderr); stdout gets where they were written.
       if (result.trials.length > 0) process.stdout.write(`${result.paths.resultsTxt}\n${result.paths.resultsJson}\n`);
       return 0;
-    } catch (err) {
-      const message = (err as Error).message;
-      if (message.startsWith('finetune: ')) {
-        process.stderr.write(`electra ${message}\n\n${usage}`);
-        return 2;
-      }
-      if (err instanceof UsageError || (err as Error).name === 'FormatError') {
-        process.stderr.write(`electra finetune: ${message}\n`);
-        return 2;
-      }
-      throw err;
     } finally {
       interrupt.dispose();
     }

@@ -2,8 +2,7 @@
 import { commands } from './commands.js';
 import { kernels } from '../kernels/index.js';
 import { closestName } from '../util/suggest.js';
-import { FormatError, UsageError as IoUsageError } from '../io/errors.js';
-import { UsageError as FlagUsageError } from './parse-options.js';
+import { FormatError, UsageError } from '../io/errors.js';
 
 function usage(): string {
   const lines = ['Usage: electra <command> [options]', '', 'Commands:'];
@@ -35,9 +34,8 @@ export async function main(argv: string[]): Promise<number> {
     return await command.run(rest);
   } catch (err) {
     // Bad input (flags, files) from any command: named, exit 2; other errors go to bin/electra.js (exit 1).
-    if (err instanceof IoUsageError || err instanceof FlagUsageError || err instanceof FormatError) {
-      const message = err.message.startsWith(`${name}: `) ? err.message.slice(name.length + 2) : err.message;
-      process.stderr.write(`electra ${name}: ${message}\n`);
+    if (err instanceof UsageError || err instanceof FormatError) {
+      process.stderr.write(`electra ${name}: ${err.message}\n`);
       return 2;
     }
     throw err;

@@ -1,9 +1,9 @@
 // `electra pretrain --data-dir D --model-name M [--hparams JSON|FILE]`: run_pretraining.py.
-import { FormatError, UsageError as IoUsageError } from '../io/errors.js';
+import { FormatError, UsageError } from '../io/errors.js';
 import { parsePretrainingHparams } from '../pretrain/hparams.js';
 import { NonFiniteLossError, runPretraining } from '../pretrain/run.js';
 import type { Command } from './commands.js';
-import { parseFlags, stringFlag, UsageError } from './parse-options.js';
+import { booleanFlag, readCommandFlags, requiredString, stringFlag } from './parse-options.js';
 import { interruptOnSigint } from './interrupt.js';
 
 const HELP = `Usage: electra pretrain --data-dir DIR --model-name NAME [--hparams JSON|FILE] [--quiet]
@@ -38,27 +38,14 @@ Options:
 `;
 
 async function run(argv: string[]): Promise<number> {
-  let flags;
-  try {
-    flags = parseFlags(argv, {
-      'data-dir': { type: 'string' }, 'model-name': { type: 'string' }, hparams: { type: 'string' },
-      quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-    });
-  } catch (e) {
-    process.stderr.write(`electra pretrain: ${(e as Error).message}\n\n${HELP}`);
-    return 2;
-  }
-  if (flags.values.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
-  const dataDir = stringFlag(flags, 'data-dir');
-  const modelName = stringFlag(flags, 'model-name');
-  if (!dataDir || !modelName) {
-    process.stderr.write(`electra pretrain: --data-dir and --model-name are required\n\n${HELP}`);
-    return 2;
-  }
-  const quiet = flags.values.quiet === true;
+  const flags = readCommandFlags(argv, {
+    command: 'pretrain', usage: HELP, required: [['data-dir', 'model-name']],
+    options: { 'data-dir': { type: 'string' }, 'model-name': { type: 'string' }, hparams: { type: 'string' }, quiet: { type: 'boolean' } },
+  });
+  if (typeof flags === 'number') return flags;
+  const dataDir = requiredString(flags, 'data-dir');
+  const modelName = requiredString(flags, 'model-name');
+  const quiet = booleanFlag(flags, 'quiet', false);
   const interrupt = interruptOnSigint('pretrain');
   try {
     const { hparams, ignored } = parsePretrainingHparams(stringFlag(flags, 'hparams'), dataDir, modelName);
@@ -75,7 +62,7 @@ async function run(argv: string[]): Promise<number> {
     const message = (e as Error).message;
     process.stderr.write(`electra pretrain: ${message}\n`);
     // Bad input (flags, hparams, files that do not fit): 2; anything else: 1.
-    if (e instanceof UsageError || e instanceof IoUsageError || e instanceof FormatError) return 2;
+    if (e instanceof UsageError || e instanceof FormatError) return 2;
     if (e instanceof NonFiniteLossError) return 3;
     return 1;
   } finally {

@@ -1,6 +1,6 @@
 // `electra tokenize`: one JSON object per input line with ids, tokens and offsets.
 import type { Command } from './commands.js';
-import { parseFlags, requireValue } from './flags.js';
+import { booleanFlag, readCommandFlags, requiredString } from './parse-options.js';
 import { BertTokenizer } from '../tokenizer/index.js';
 import { FormatError } from '../io/errors.js';
 import { decodeUtf8Strict, InvalidUtf8Error } from '../util/text.js';
@@ -48,15 +48,13 @@ export const tokenizeCommand: Command = {
   name: 'tokenize',
   summary: 'Tokenize stdin lines to JSON (ids, tokens, offsets)',
   async run(argv) {
-    if (argv.includes('--help') || argv.includes('-h')) {
-      process.stdout.write(usage);
-      return 0;
-    }
-    const flags = parseFlags('tokenize', argv, { values: ['vocab-file'], booleans: ['lower-case', 'pair'] });
-    const tokenizer = BertTokenizer.fromVocabFile(requireValue('tokenize', flags, 'vocab-file'), {
-      lowerCase: flags.booleans.get('lower-case') ?? true,
+    const flags = readCommandFlags(argv, {
+      command: 'tokenize', usage, required: [['vocab-file']],
+      options: { 'vocab-file': { type: 'string' }, 'lower-case': { type: 'boolean', negatable: true }, pair: { type: 'boolean', negatable: true } },
     });
-    const pair = flags.booleans.get('pair') ?? false;
+    if (typeof flags === 'number') return flags;
+    const tokenizer = BertTokenizer.fromVocabFile(requiredString(flags, 'vocab-file'), { lowerCase: booleanFlag(flags, 'lower-case', true) });
+    const pair = booleanFlag(flags, 'pair', false);
     let lineNo = 0;
     let buffered = '';
     for await (const line of utf8Lines(process.stdin as AsyncIterable<Buffer>)) {

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { writeFileAtomic } from '../io/files.js';
 import type { Command } from './commands.js';
-import { intValue, parseFlags, requireValue } from './flags.js';
+import { booleanFlag, intFlag, readCommandFlags, requiredString } from './parse-options.js';
 import { trainVocabFromDirectory } from '../tokenizer/trainer.js';
 import { Progress } from '../util/progress.js';
 
@@ -25,20 +25,20 @@ export const vocabCommand: Command = {
   name: 'vocab',
   summary: 'Train a WordPiece vocab.txt from a corpus directory',
   async run(argv) {
-    if (argv.includes('--help') || argv.includes('-h')) {
-      process.stdout.write(usage);
-      return 0;
-    }
-    const flags = parseFlags('vocab', argv, {
-      values: ['corpus-dir', 'vocab-size', 'output', 'min-frequency', 'limit-alphabet'],
-      booleans: ['lower-case'],
+    const flags = readCommandFlags(argv, {
+      command: 'vocab', usage, required: [['corpus-dir'], ['vocab-size'], ['output']],
+      options: {
+        'corpus-dir': { type: 'string' }, 'vocab-size': { type: 'string' }, output: { type: 'string' },
+        'lower-case': { type: 'boolean', negatable: true }, 'min-frequency': { type: 'string' }, 'limit-alphabet': { type: 'string' },
+      },
     });
-    const corpusDir = requireValue('vocab', flags, 'corpus-dir');
-    const output = requireValue('vocab', flags, 'output');
-    const vocabSize = intValue('vocab', flags, 'vocab-size', undefined, 5);
-    const minFrequency = intValue('vocab', flags, 'min-frequency', 2, 1);
-    const limitAlphabet = intValue('vocab', flags, 'limit-alphabet', 1000, 1);
-    const lowerCase = flags.booleans.get('lower-case') ?? true;
+    if (typeof flags === 'number') return flags;
+    const corpusDir = requiredString(flags, 'corpus-dir');
+    const output = requiredString(flags, 'output');
+    const vocabSize = intFlag(flags, 'vocab-size', { min: 5 })!; // required above
+    const minFrequency = intFlag(flags, 'min-frequency', { min: 1 }) ?? 2;
+    const limitAlphabet = intFlag(flags, 'limit-alphabet', { min: 1 }) ?? 1000;
+    const lowerCase = booleanFlag(flags, 'lower-case', true);
     let counting: Progress | undefined;
     let merging: Progress | undefined;
     const tokens = await trainVocabFromDirectory(corpusDir, {

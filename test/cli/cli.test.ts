@@ -53,6 +53,61 @@ test('a misspelt command or flag gets a "did you mean"', async () => {
   assert.doesNotMatch(finetune.err, /finetune: finetune:/, 'the command is named once');
 });
 
+test('every command: a flag problem prints the problem and the usage (exit 2); --help wins over it (exit 0)', async () => {
+  for (const c of commands) {
+    const stray = await run([c.name, 'stray']);
+    assert.equal(stray.code, 2, c.name);
+    assert.ok(stray.err.startsWith(`electra ${c.name}: unexpected argument 'stray'\n\nUsage: electra ${c.name} `), `${c.name}: ${stray.err.slice(0, 200)}`);
+    const bogus = await run([c.name, '--bogus', 'x', '--help']);
+    assert.equal(bogus.code, 0, c.name);
+    assert.match(bogus.out, new RegExp(`^Usage: electra ${c.name} `));
+    assert.equal(bogus.err, '', c.name);
+  }
+});
+
+test('missing required flags are named, with the usage; a bad value is named without it (exit 2 both)', async () => {
+  const cases: [string[], string][] = [
+    [['tokenize'], '--vocab-file is required'],
+    [['vocab', '--corpus-dir', 'c', '--output', 'o'], '--vocab-size is required'],
+    [['vocab', '--vocab-size', '9', '--output', 'o'], '--corpus-dir is required'],
+    // The same pair for both training commands (finetune named only the first missing one before).
+    [['finetune', '--data-dir', 'd'], '--data-dir and --model-name are required'],
+    [['pretrain', '--model-name', 'm'], '--data-dir and --model-name are required'],
+    [['convert', '--tf-checkpoint', 'x'], '--tf-checkpoint and --output-dir are required'],
+    [['corpus', '--name', 'brown'], '--name and --output-dir are required'],
+    [['finetune', '--data-dir', '--model-name', 'm'], '--data-dir needs a value'],
+  ];
+  for (const [args, message] of cases) {
+    const r = await run(args);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.ok(r.err.startsWith(`electra ${args[0]}: ${message}\n\nUsage: electra ${args[0]} `), `${args.join(' ')}: ${r.err.slice(0, 200)}`);
+  }
+  const values: [string[], string][] = [
+    [['vocab', '--corpus-dir', 'c', '--output', 'o', '--vocab-size', '4'], "--vocab-size must be an integer >= 5, got '4'"],
+    [['vocab', '--corpus-dir', 'c', '--output', 'o', '--vocab-size', '9', '--min-frequency', 'two'], "--min-frequency must be an integer >= 1, got 'two'"],
+    [['convert', '--tf-checkpoint', 'x', '--output-dir', 'o', '--num-attention-heads', '0'], "--num-attention-heads must be an integer >= 1, got '0'"],
+  ];
+  for (const [args, message] of values) {
+    const r = await run(args);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.equal(r.err, `electra ${args[0]}: ${message}\n`);
+  }
+});
+
+test('electra tokenize: --no-X negations and --flag=value still work', () => {
+  const dir = new TempDir('cli-neg-');
+  try {
+    const vocab = dir.write('vocab.txt', bertUncasedVocab().join('\n') + '\n');
+    // The last of --X / --no-X wins: without a tab the line is refused under --pair, and the
+    // uncased vocabulary has no 'Paris' when not lower-casing.
+    const r = spawnSync(process.execPath, [cliPath, 'tokenize', `--vocab-file=${vocab}`, '--pair', '--no-lower-case', '--no-pair', '--lower-case'], { input: 'Paris, no tab\n' });
+    assert.equal(r.status, 0, r.stderr.toString());
+    assert.deepEqual((JSON.parse(r.stdout.toString()) as { tokens: string[] }).tokens, ['[CLS]', 'paris', ',', 'no', 'tab', '[SEP]']);
+  } finally {
+    dir.remove();
+  }
+});
+
 test('--hparams errors name the file, line and column, exit 2', async () => {
   const dir = new TempDir('cli-hparams-');
   try {
