@@ -5,11 +5,14 @@
 // while three arrays do not, so warm timings would compare cache with DRAM.
 // Counted bytes leave out write-allocate reads: kernels writing a separate output
 // pay them, glibc's copy (rep movsb) largely does not, in-place kernels need none.
+// Arrays start on a cache line, as the library allocates its tensors (allocFloats);
+// `--unaligned` keeps V8's own placement (16 bytes past a line) for comparison.
 import { loadavg } from 'node:os';
 import { nativeKernels, nativeLoadError } from '../src/kernels/index.js';
 import { loadAddon } from '../src/kernels/native/addon.js';
 import { elementwiseAddon } from '../src/kernels/native/elementwise.js';
-import { randomArray } from '../test/helpers.js';
+import { allocFloats } from '../src/nn/tensor.js';
+import { randomArray as plainRandomArray } from '../test/helpers.js';
 import { table } from './util.js';
 
 const ROWS = 4096;
@@ -18,6 +21,17 @@ const VOCAB = 8192; // embedding table rows
 const ROWS_PER_MASK = 64; // attention-like: one mask row per group of rows
 const FLUSH_FLOATS = 24 << 20; // 96 MB read between timed calls
 const WARMUP = 3;
+const UNALIGNED = process.argv.includes('--unaligned');
+
+/** A Float32Array of n elements placed as the library places its tensors (or as V8 does, with --unaligned). */
+function floats(n: number): Float32Array {
+  return UNALIGNED ? new Float32Array(n) : allocFloats(n, 'float32');
+}
+function randomArray(n: number, seed: number, scale?: number): Float32Array {
+  const out = floats(n);
+  out.set(plainRandomArray(n, seed, scale));
+  return out;
+}
 const RUNS = 15;
 
 interface Case {
@@ -38,31 +52,33 @@ export async function benchElementwise(): Promise<Record<string, number | string
   const n = ROWS * COLS;
   const F = 4; // bytes per float
   const x = randomArray(n, 1, 3);
-  const y = new Float32Array(n);
+  const y = floats(n);
   const dy = randomArray(n, 2);
-  const dx = new Float32Array(n);
+  const dx = floats(n);
   const other = randomArray(n, 3);
   const bias = randomArray(COLS, 4);
   const gamma = randomArray(COLS, 5);
   const beta = randomArray(COLS, 6);
-  const dgamma = new Float32Array(COLS);
-  const dbeta = new Float32Array(COLS);
-  const mean = new Float32Array(ROWS);
-  const rstd = new Float32Array(ROWS);
-  const mask = new Float32Array((ROWS / ROWS_PER_MASK) * COLS).map((_, i) => (i % 7 === 0 ? -10000 : 0));
-  const probs = new Float32Array(n);
+  const dgamma = floats(COLS);
+  const dbeta = floats(COLS);
+  const mean = floats(ROWS);
+  const rstd = floats(ROWS);
+  const mask = floats((ROWS / ROWS_PER_MASK) * COLS);
+  mask.forEach((_, i) => { mask[i] = i % 7 === 0 ? -10000 : 0; });
+  const probs = floats(n);
   k.softmax(x, probs, ROWS, COLS, 0.125, mask, ROWS_PER_MASK);
   const labels = Int32Array.from({ length: ROWS }, (_, r) => (r * 7919) % COLS);
-  const sigmoidTargets = new Float32Array(n).map((_, i) => i & 1);
+  const sigmoidTargets = floats(n);
+  sigmoidTargets.forEach((_, i) => { sigmoidTargets[i] = i & 1; });
   const embTable = randomArray(VOCAB * COLS, 7);
   const ids = Int32Array.from({ length: ROWS }, (_, i) => (i * 2654435761) % VOCAB);
   const params = randomArray(n, 8);
-  const m = new Float32Array(n);
-  const v = new Float32Array(n);
+  const m = floats(n);
+  const v = floats(n);
   const decayMask = new Uint8Array(n).map((_, i) => (i % COLS < 16 ? 0 : 1));
   const grads = randomArray(n, 9, 1e-2);
   let clipTo = Math.sqrt(k.sumSquares(grads, n)) * 0.999;
-  const copyDst = new Float32Array(n);
+  const copyDst = floats(n);
 
   const copy: Case = { name: 'copy', bytes: 2 * n * F, run: () => addon.copy(x, copyDst, n) };
   const cases: Case[] = [
@@ -105,7 +121,7 @@ export async function benchElementwise(): Promise<Record<string, number | string
     },
   ];
 
-  const flushBuffer = new Float32Array(FLUSH_FLOATS).fill(1);
+  const flushBuffer = floats(FLUSH_FLOATS).fill(1);
   const flush = () => k.sumSquares(flushBuffer, FLUSH_FLOATS);
   const coldMs = (run: () => void): number => {
     flush();

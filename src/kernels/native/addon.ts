@@ -15,6 +15,8 @@ export interface NativeAddonBase {
   info(): NativeInfo;
   setThreads(n: number): number;
   setIsa(name: string): string;
+  /** Bytes from the last 64-byte boundary to the array's first element. */
+  cacheLineOffset(a: ArrayBufferView): number;
 }
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
