@@ -7,8 +7,7 @@ import { convertTfCheckpoint, mapTfVariable } from '../../src/io/tf-electra.js';
 import { defaultElectraConfig, electraConfigText } from '../../src/io/hf-config.js';
 import { electraTensorSpec } from '../../src/io/electra-names.js';
 import { readHfFolder } from '../../src/io/hf-folder.js';
-import { main } from '../../src/cli/main.js';
-import { randomArray } from '../helpers.js';
+import { randomArray, runCli } from '../helpers.js';
 import { buildTensorBundle, f32Bytes, type BundleTensor } from './builders.js';
 import { assertFormatError, scratchDir } from './util.js';
 
@@ -199,27 +198,6 @@ test('a config of another size, unknown variables and BERT checkpoints are refus
 
   assertFormatError(() => convertTfCheckpoint(bertFixture), ['no ELECTRA discriminator variables found', 'bert/embeddings/LayerNorm/beta']);
 });
-
-async function runCli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const write = { out: process.stdout.write.bind(process.stdout), err: process.stderr.write.bind(process.stderr) };
-  let out = '';
-  let err = '';
-  const text = (chunk: string | Uint8Array): string => (typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString());
-  process.stdout.write = ((chunk: string | Uint8Array): boolean => {
-    out += text(chunk);
-    return true;
-  }) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array): boolean => {
-    err += text(chunk);
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    process.stdout.write = write.out;
-    process.stderr.write = write.err;
-  }
-}
 
 test('electra convert writes HF folders that read back with the converted tensors', async () => {
   const ckptDir = scratchDir('cli-ckpt');
