@@ -261,18 +261,19 @@ export function planUnits(
 export function tokenizeUnit(
   plan: Pick<BuildPlan, 'files' | 'blanksSeparateDocs' | 'skipInvalidUtf8'>, unit: WorkUnit, tokenizer: PretrainingTokenizer,
 ): TokenizedUnit {
-  let ids = new Int32Array(4096);
+  // The thread's scratch arrays; the result gets copies of the exact size.
+  let ids = scratch.ids;
   let idCount = 0;
-  let lineTokens = new Int32Array(1024);
+  let lineTokens = scratch.lineTokens;
   let lineCount = 0;
   const stats = { files: 0, lines: 0, bytes: 0, skippedLines: 0 };
   const warnings: string[] = [];
   const pushLine = (count: number): void => {
-    if (lineCount === lineTokens.length) lineTokens = grown(lineTokens, lineCount + 1);
+    if (lineCount === lineTokens.length) lineTokens = scratch.lineTokens = grown(lineTokens, lineCount + 1);
     lineTokens[lineCount++] = count;
   };
   const pushIds = (from: ArrayLike<number>, count: number): void => {
-    if (idCount + count > ids.length) ids = grown(ids, idCount + count);
+    if (idCount + count > ids.length) ids = scratch.ids = grown(ids, idCount + count);
     for (let k = 0; k < count; k++) ids[idCount + k] = from[k]!;
     idCount += count;
   };
@@ -311,8 +312,10 @@ export function tokenizeUnit(
     stats.bytes += read.bytes;
     stats.skippedLines += read.skippedLines;
   }
-  return { ids: ids.subarray(0, idCount), lineTokens: lineTokens.subarray(0, lineCount), lineCount, stats, warnings };
+  return { ids: ids.slice(0, idCount), lineTokens: lineTokens.slice(0, lineCount), lineCount, stats, warnings };
 }
+
+const scratch = { ids: new Int32Array(1 << 16), lineTokens: new Int32Array(1 << 12) };
 
 function grown(a: Int32Array<ArrayBuffer>, needed: number): Int32Array<ArrayBuffer> {
   let size = 2 * a.length;
