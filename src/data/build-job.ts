@@ -257,9 +257,13 @@ export function planUnits(
   return { units, randoms };
 }
 
-/** Tokenizes a unit's lines (the reference strips each line first; blank lines end documents unless the plan ignores them). */
+/**
+ * Tokenizes a unit's lines (the reference strips each line first; blank lines end documents unless
+ * the plan ignores them). Without `copy`, the result's arrays are views of this thread's scratch
+ * arrays, valid until its next call.
+ */
 export function tokenizeUnit(
-  plan: Pick<BuildPlan, 'files' | 'blanksSeparateDocs' | 'skipInvalidUtf8'>, unit: WorkUnit, tokenizer: PretrainingTokenizer,
+  plan: Pick<BuildPlan, 'files' | 'blanksSeparateDocs' | 'skipInvalidUtf8'>, unit: WorkUnit, tokenizer: PretrainingTokenizer, copy = true,
 ): TokenizedUnit {
   // The thread's scratch arrays; the result gets copies of the exact size.
   let ids = scratch.ids;
@@ -312,7 +316,9 @@ export function tokenizeUnit(
     stats.bytes += read.bytes;
     stats.skippedLines += read.skippedLines;
   }
-  return { ids: ids.slice(0, idCount), lineTokens: lineTokens.slice(0, lineCount), lineCount, stats, warnings };
+  return copy
+    ? { ids: ids.slice(0, idCount), lineTokens: lineTokens.slice(0, lineCount), lineCount, stats, warnings }
+    : { ids: ids.subarray(0, idCount), lineTokens: lineTokens.subarray(0, lineCount), lineCount, stats, warnings };
 }
 
 const scratch = { ids: new Int32Array(1 << 16), lineTokens: new Int32Array(1 << 12) };
@@ -405,7 +411,7 @@ export function runBuildJob(plan: BuildPlan, jobId: number, tokenizer: Pretraini
   const job = new JobWriter(plan, jobId, tokenizer, randoms.get(jobId)!);
   try {
     for (const unit of units) {
-      const t = tokenizeUnit(plan, unit, tokenizer);
+      const t = tokenizeUnit(plan, unit, tokenizer, false);
       for (const w of t.warnings) hooks.onWarning?.(w);
       job.add(t);
       hooks.onProgress?.(t.stats.bytes, job.examples);
