@@ -183,7 +183,7 @@ export interface WorkUnit {
 
 /** A unit's lines tokenized, as its job's ExampleBuilder takes them. */
 export interface TokenizedUnit {
-  /** The tokens of the unit's non-blank lines back to back (own buffers: they can move to another thread). */
+  /** The tokens of the unit's non-blank lines back to back (in buffers of their own, which can move to another thread, unless tokenizeUnit was told not to copy). */
   ids: Int32Array<ArrayBuffer>;
   /** Per line handed on: its token count, or DOCUMENT_END (a blank line, or the end of a file). */
   lineTokens: Int32Array<ArrayBuffer>;
@@ -199,6 +199,7 @@ export const DOCUMENT_END = -1;
 export function planUnits(
   plan: Pick<BuildPlan, 'files' | 'numJobs' | 'seed'>, jobIds: readonly number[], unitBytes = UNIT_BYTES,
 ): { units: WorkUnit[]; randoms: Map<number, PythonRandom> } {
+  if (!Number.isSafeInteger(unitBytes) || unitBytes < 1) throw new RangeError(`unitBytes must be a positive integer, got ${unitBytes}`);
   const randoms = new Map<number, PythonRandom>();
   const perJob: { units: WorkUnit[]; bytes: number[] }[] = [];
   for (const jobId of jobIds) {

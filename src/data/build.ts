@@ -321,6 +321,8 @@ export async function buildPretrainingDataset(config: BuildConfig, options: Buil
   const started = performance.now();
   const c = resolveBuildConfig(config);
   const moduleUrl = options.tokenizerModule ?? DEFAULT_TOKENIZER_MODULE;
+  const unitBytes = options.unitBytes;
+  if (unitBytes !== undefined && !(Number.isSafeInteger(unitBytes) && unitBytes >= 1)) throw new RangeError(`unitBytes must be a positive integer, got ${unitBytes}`);
   if (!existsSync(c.vocabFile)) throw new Error(`vocab file ${c.vocabFile} does not exist`);
   if (!existsSync(c.corpusDir)) throw new Error(`corpus directory ${c.corpusDir} does not exist`);
   // The workers start first, loading their code while this thread plans.
