@@ -17,7 +17,8 @@ Options:
   --vocab-file FILE           WordPiece vocab.txt (required)
   --output-dir DIR            where the shards and manifest go (required)
   --max-seq-length N          tokens per example, ${MIN_SEQ_LENGTH}..${MAX_SEQ_LENGTH} (default ${BUILD_DEFAULTS.maxSeqLength})
-  --num-processes N           worker threads, each with its own files and shards (default ${BUILD_DEFAULTS.numProcesses})
+  --num-processes N           jobs, each with its own files, random stream and shards, as the
+                              reference's processes; N threads share their tokenizing (default ${BUILD_DEFAULTS.numProcesses})
   --num-out-files N           shard files in all (default: one per 32 MiB of text, a multiple of
                               --num-processes, at most 1000, the reference's fixed count)
   --seed N                    random seed; same seed and process count give identical output (default ${BUILD_DEFAULTS.seed})

@@ -157,79 +157,274 @@ export function readJobResult(outputDir: string, jobId: number, numJobs: number,
   return parsed.buildHash === buildHash && parsed.jobId === jobId && parsed.numJobs === numJobs ? parsed : null;
 }
 
-/**
- * Runs job j: shuffles its files with its random stream, feeds every line to an ExampleBuilder, and
- * writes the examples round-robin into its shards (the reference's n_written % len(writers)). The
- * shards appear under their final names only once all are complete; then the sidecar is written.
- */
-export function runBuildJob(plan: BuildPlan, jobId: number, tokenizer: PretrainingTokenizer, hooks: JobHooks = {}): JobResult {
-  return drain(buildJobSteps(plan, jobId, tokenizer, hooks));
+/** Text the builder hands out as one unit of tokenizing work (whole small files together, or part of a large one). */
+export const UNIT_BYTES = 256 << 10;
+
+/** The lines of plan.files[file] whose first byte lies in [start, end) (end Infinity: to the end of the file). */
+export interface UnitSegment {
+  file: number;
+  start: number;
+  end: number;
+  /** The segment reaches the end of its file (which ends a document). */
+  lastOfFile: boolean;
 }
 
 /**
- * runBuildJob one chunk of text at a time (see lineRangeSteps), for a caller that must keep its event
- * loop running. Ended early (return()), it removes its unfinished shards.
+ * A unit of tokenizing work: consecutive segments of one job's files in that job's order. Tokenizing
+ * is pure, so any thread may tokenize any unit; the job's example builder then takes the units of
+ * its job in order, so that the output does not depend on which thread tokenized what.
  */
-export function* buildJobSteps(plan: BuildPlan, jobId: number, tokenizer: PretrainingTokenizer, hooks: JobHooks = {}): Generator<void, JobResult, void> {
-  const random = jobRandom(plan.seed, jobId);
-  const files = jobFiles(plan, jobId);
-  random.shuffle(files);
-  // A tokenizer that can tokenize a line where it lies in the file's text is given as it is.
-  const encoder = isRangeEncoder(tokenizer) ? tokenizer : (text: string): number[] => tokenizer.encodeIds(text);
-  const builder = new ExampleBuilder(encoder, {
-    maxSeqLength: plan.maxSeqLength, clsId: tokenizer.clsId, sepId: tokenizer.sepId, random,
-  });
-  const shardIndices = jobShardIndices(plan, jobId);
-  const writers = shardIndices.map((i) => new ShardWriter(join(plan.outputDir, shardFileName(i, plan.numOutFiles)), {
-    idWidth: plan.idWidth, maxSeqLength: plan.maxSeqLength, vocabHash: plan.vocabHash, buildHash: plan.buildHash,
-  }));
+export interface WorkUnit {
+  jobId: number;
+  segments: UnitSegment[];
+  /** The job's last unit. */
+  lastOfJob: boolean;
+}
+
+/** A unit's lines tokenized, as its job's ExampleBuilder takes them. */
+export interface TokenizedUnit {
+  /** The tokens of the unit's non-blank lines back to back (in buffers of their own, which can move to another thread, unless tokenizeUnit was told not to copy). */
+  ids: Int32Array<ArrayBuffer>;
+  /** Per line handed on: its token count, or DOCUMENT_END (a blank line, or the end of a file). */
+  lineTokens: Int32Array<ArrayBuffer>;
+  lineCount: number;
+  stats: { files: number; lines: number; bytes: number; skippedLines: number };
+  warnings: string[];
+}
+
+/** lineTokens' mark of a document end. */
+export const DOCUMENT_END = -1;
+
+/** The units of the listed jobs, interleaved by text so that the jobs advance together; each job's random stream after its shuffle. */
+export function planUnits(
+  plan: Pick<BuildPlan, 'files' | 'numJobs' | 'seed'>, jobIds: readonly number[], unitBytes = UNIT_BYTES,
+): { units: WorkUnit[]; randoms: Map<number, PythonRandom> } {
+  if (!Number.isSafeInteger(unitBytes) || unitBytes < 1) throw new RangeError(`unitBytes must be a positive integer, got ${unitBytes}`);
+  const randoms = new Map<number, PythonRandom>();
+  const perJob: { units: WorkUnit[]; bytes: number[] }[] = [];
+  for (const jobId of jobIds) {
+    const random = jobRandom(plan.seed, jobId);
+    const files = plan.files.map((_, i) => i).filter((i) => i % plan.numJobs === jobId);
+    random.shuffle(files);
+    randoms.set(jobId, random);
+    const units: WorkUnit[] = [];
+    const bytes: number[] = [];
+    let open: WorkUnit | null = null;
+    let openBytes = 0;
+    const close = (): void => {
+      if (open) {
+        units.push(open);
+        bytes.push(openBytes);
+      }
+      open = null;
+      openBytes = 0;
+    };
+    for (const file of files) {
+      const size = plan.files[file]!.bytes;
+      if (size > unitBytes) {
+        close();
+        for (let start = 0; start < size; start += unitBytes) {
+          const last = start + unitBytes >= size;
+          units.push({ jobId, segments: [{ file, start, end: last ? Infinity : start + unitBytes, lastOfFile: last }], lastOfJob: false });
+          bytes.push(Math.min(unitBytes, size - start));
+        }
+        continue;
+      }
+      if (open && openBytes + size > unitBytes) close();
+      open ??= { jobId, segments: [], lastOfJob: false };
+      open.segments.push({ file, start: 0, end: Infinity, lastOfFile: true });
+      openBytes += size;
+    }
+    close();
+    if (units.length === 0) units.push({ jobId, segments: [], lastOfJob: true });
+    units[units.length - 1]!.lastOfJob = true;
+    perJob.push({ units, bytes });
+  }
+  // Merge: the next unit is always the one of the job with the least text handed out so far.
+  const units: WorkUnit[] = [];
+  const next = perJob.map(() => 0);
+  const done = perJob.map(() => 0);
+  for (;;) {
+    let pick = -1;
+    for (let k = 0; k < perJob.length; k++) {
+      if (next[k]! < perJob[k]!.units.length && (pick < 0 || done[k]! < done[pick]!)) pick = k;
+    }
+    if (pick < 0) break;
+    const j = perJob[pick]!;
+    done[pick]! += j.bytes[next[pick]!] ?? 0;
+    units.push(j.units[next[pick]!]!);
+    next[pick]!++;
+  }
+  return { units, randoms };
+}
+
+/**
+ * Tokenizes a unit's lines (the reference strips each line first; blank lines end documents unless
+ * the plan ignores them). Without `copy`, the result's arrays are views of this thread's scratch
+ * arrays, valid until its next call.
+ */
+export function tokenizeUnit(
+  plan: Pick<BuildPlan, 'files' | 'blanksSeparateDocs' | 'skipInvalidUtf8'>, unit: WorkUnit, tokenizer: PretrainingTokenizer, copy = true,
+): TokenizedUnit {
+  // The thread's scratch arrays; the result gets copies of the exact size.
+  let ids = scratch.ids;
+  let idCount = 0;
+  let lineTokens = scratch.lineTokens;
+  let lineCount = 0;
   const stats = { files: 0, lines: 0, bytes: 0, skippedLines: 0 };
-  let written = 0;
-  const emit = (text: string, start: number, end: number): void => {
-    const example = builder.addLineRange(text, start, end);
-    if (example) {
-      writers[written % writers.length]!.write(example.ids, example.length, example.segmentBoundary);
-      written++;
+  const warnings: string[] = [];
+  const pushLine = (count: number): void => {
+    if (lineCount === lineTokens.length) lineTokens = scratch.lineTokens = grown(lineTokens, lineCount + 1);
+    lineTokens[lineCount++] = count;
+  };
+  const pushIds = (from: ArrayLike<number>, count: number): void => {
+    if (idCount + count > ids.length) ids = scratch.ids = grown(ids, idCount + count);
+    for (let k = 0; k < count; k++) ids[idCount + k] = from[k]!;
+    idCount += count;
+  };
+  const range = isRangeEncoder(tokenizer) ? tokenizer : null;
+  const blanksSeparateDocs = plan.blanksSeparateDocs;
+  const onLine = (text: string, start: number, end: number): void => {
+    while (start < end && isPythonSpace(text.charCodeAt(start))) start++;
+    while (end > start && isPythonSpace(text.charCodeAt(end - 1))) end--;
+    if (start === end) {
+      // Without blank-line document breaks, blank lines are dropped; files still end documents.
+      if (blanksSeparateDocs) pushLine(DOCUMENT_END);
+      return;
+    }
+    if (range) {
+      const count = range.encodeIdsRange(text, start, end);
+      pushIds(range.idBuffer, count);
+      pushLine(count);
+    } else {
+      const lineIds = tokenizer.encodeIds(start === 0 && end === text.length ? text : text.slice(start, end));
+      pushIds(lineIds, lineIds.length);
+      pushLine(lineIds.length);
     }
   };
-  const blanksSeparateDocs = plan.blanksSeparateDocs;
-  let finished = false;
-  try {
-    for (const file of files) {
-      const read = yield* lineRangeSteps(file.path, (text, start, end) => {
-        // Without blank-line document breaks, blank lines are dropped; files still end documents.
-        if (!blanksSeparateDocs && isBlank(text, start, end)) return;
-        emit(text, start, end);
-      }, {
-        skipInvalidUtf8: plan.skipInvalidUtf8,
-        onWarning: hooks.onWarning,
-        onBytes: (n) => hooks.onProgress?.(n, written),
-      });
-      emit('', 0, 0);
+  for (const seg of unit.segments) {
+    const file = plan.files[seg.file]!;
+    const read = drain(lineRangeSteps(file.path, onLine, {
+      skipInvalidUtf8: plan.skipInvalidUtf8,
+      onWarning: (m) => warnings.push(m),
+      byteRange: seg.start === 0 && seg.end === Infinity ? undefined : { start: seg.start, end: seg.end },
+    }));
+    if (seg.lastOfFile) {
+      pushLine(DOCUMENT_END);
       stats.files++;
-      stats.lines += read.lines;
-      stats.bytes += read.bytes;
-      stats.skippedLines += read.skippedLines;
     }
-    const shards = writers.map((w, k) => ({ file: shardFileName(shardIndices[k]!, plan.numOutFiles), examples: w.finish() }));
-    const result: JobResult = { buildHash: plan.buildHash, jobId, numJobs: plan.numJobs, stats: { ...builder.stats, ...stats }, shards };
-    writeFileAtomic(join(plan.outputDir, jobFileName(jobId, plan.numJobs)), JSON.stringify(result, null, 1) + '\n');
-    finished = true;
+    stats.lines += read.lines;
+    stats.bytes += read.bytes;
+    stats.skippedLines += read.skippedLines;
+  }
+  return copy
+    ? { ids: ids.slice(0, idCount), lineTokens: lineTokens.slice(0, lineCount), lineCount, stats, warnings }
+    : { ids: ids.subarray(0, idCount), lineTokens: lineTokens.subarray(0, lineCount), lineCount, stats, warnings };
+}
+
+const scratch = { ids: new Int32Array(1 << 16), lineTokens: new Int32Array(1 << 12) };
+
+function grown(a: Int32Array<ArrayBuffer>, needed: number): Int32Array<ArrayBuffer> {
+  let size = 2 * a.length;
+  while (size < needed) size *= 2;
+  const b = new Int32Array(size);
+  b.set(a);
+  return b;
+}
+
+/**
+ * The example-building side of job j: its ExampleBuilder (with the job's random stream, after its
+ * shuffle), its shards filled round-robin (the reference's n_written % len(writers)). The shards
+ * appear under their final names only once all are complete; then the sidecar is written.
+ */
+export class JobWriter {
+  private readonly builder: ExampleBuilder;
+  private readonly writers: ShardWriter[];
+  private readonly shardIndices: number[];
+  private readonly stats = { files: 0, lines: 0, bytes: 0, skippedLines: 0 };
+  private written = 0;
+  private closed = false;
+
+  constructor(
+    private readonly plan: BuildPlan, readonly jobId: number, vocabulary: Pick<PretrainingTokenizer, 'clsId' | 'sepId'>, random: PythonRandom,
+  ) {
+    this.builder = new ExampleBuilder(null, { maxSeqLength: plan.maxSeqLength, clsId: vocabulary.clsId, sepId: vocabulary.sepId, random });
+    this.shardIndices = jobShardIndices(plan, jobId);
+    this.writers = this.shardIndices.map((i) => new ShardWriter(join(plan.outputDir, shardFileName(i, plan.numOutFiles)), {
+      idWidth: plan.idWidth, maxSeqLength: plan.maxSeqLength, vocabHash: plan.vocabHash, buildHash: plan.buildHash,
+    }));
+  }
+
+  /** Examples written so far. */
+  get examples(): number {
+    return this.written;
+  }
+
+  /** Adds the next unit of this job. */
+  add(unit: TokenizedUnit): void {
+    const { ids, lineTokens, lineCount } = unit;
+    const builder = this.builder;
+    let at = 0;
+    for (let k = 0; k < lineCount; k++) {
+      const count = lineTokens[k]!;
+      let example;
+      if (count === DOCUMENT_END) example = builder.endDocument();
+      else {
+        example = builder.addTokens(ids, at, count);
+        at += count;
+      }
+      if (example) {
+        this.writers[this.written % this.writers.length]!.write(example.ids, example.length, example.segmentBoundary);
+        this.written++;
+      }
+    }
+    const s = unit.stats;
+    this.stats.files += s.files;
+    this.stats.lines += s.lines;
+    this.stats.bytes += s.bytes;
+    this.stats.skippedLines += s.skippedLines;
+  }
+
+  /** Completes the shards and writes the sidecar (after the job's last unit). */
+  finish(): JobResult {
+    const plan = this.plan;
+    const shards = this.writers.map((w, k) => ({ file: shardFileName(this.shardIndices[k]!, plan.numOutFiles), examples: w.finish() }));
+    this.closed = true;
+    const result: JobResult = { buildHash: plan.buildHash, jobId: this.jobId, numJobs: plan.numJobs, stats: { ...this.builder.stats, ...this.stats }, shards };
+    writeFileAtomic(join(plan.outputDir, jobFileName(this.jobId, plan.numJobs)), JSON.stringify(result, null, 1) + '\n');
     return result;
+  }
+
+  /** Removes the unfinished shards (after an error or an abort). */
+  abort(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const w of this.writers) w.abort();
+  }
+}
+
+/**
+ * Runs job j in this thread: shuffles its files with its random stream, tokenizes them unit by unit
+ * and builds and writes its examples.
+ */
+export function runBuildJob(plan: BuildPlan, jobId: number, tokenizer: PretrainingTokenizer, hooks: JobHooks = {}): JobResult {
+  const { units, randoms } = planUnits(plan, [jobId]);
+  const job = new JobWriter(plan, jobId, tokenizer, randoms.get(jobId)!);
+  try {
+    for (const unit of units) {
+      const t = tokenizeUnit(plan, unit, tokenizer, false);
+      for (const w of t.warnings) hooks.onWarning?.(w);
+      job.add(t);
+      hooks.onProgress?.(t.stats.bytes, job.examples);
+    }
+    return job.finish();
   } finally {
-    // An error, or the caller ending the steps early.
-    if (!finished) for (const w of writers) w.abort();
+    job.abort();
   }
 }
 
 function isRangeEncoder(t: PretrainingTokenizer): t is PretrainingTokenizer & RangeEncoder {
   return typeof t.encodeIdsRange === 'function' && t.idBuffer instanceof Int32Array;
-}
-
-/** True when text[start, end) holds only what Python's str.strip() removes. */
-function isBlank(text: string, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) if (!isPythonSpace(text.charCodeAt(i))) return false;
-  return true;
 }
 
 /** Removes a job's sidecar (after its numbers went into the manifest, or when cleaning up). */

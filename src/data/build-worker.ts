@@ -1,17 +1,16 @@
 // Worker-thread entry of a build: loads the tokenizer module at once (and the tokenizer itself when the
-// module cannot share one), then runs the job it is sent. Imports only what a job needs.
+// module cannot share one), then tokenizes the units it claims until none is left, sending each back.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { PretrainingTokenizer } from './build-job.js';
 import { loadTokenizerModule } from './tokenizer-module.js';
-import type { WorkerMessage, WorkerRun, WorkerStart } from './build-workers.js';
+import { UnitClaims, type WorkerMessage, type WorkerRun, type WorkerStart } from './build-workers.js';
 
 const start = workerData as WorkerStart;
 const port = parentPort;
 if (!port) throw new Error('build-worker.js must run in a worker thread');
-const post = (m: WorkerMessage): void => port.postMessage(m);
 
-// The job's code and the tokenizer module load side by side.
-const [{ runBuildJob }, mod] = await Promise.all([import('./build-job.js'), loadTokenizerModule(start.tokenizerModule)]);
+// The job code and the tokenizer module load side by side.
+const [{ tokenizeUnit }, mod] = await Promise.all([import('./build-job.js'), loadTokenizerModule(start.tokenizerModule)]);
 // A module that cannot share its tokenizer gets it built here, while the main thread plans.
 const own = mod.shareTokenizer ? null : await mod.createPretrainingTokenizer(start.settings);
 
@@ -30,29 +29,27 @@ async function tokenizerFor(m: WorkerRun): Promise<PretrainingTokenizer> {
   return own;
 }
 
-function runJob(m: WorkerRun, tokenizer: PretrainingTokenizer): void {
-  // Progress goes out at most every 100 ms: each message costs both threads time.
-  let pendingBytes = 0;
-  let lastPost = 0;
-  const result = runBuildJob(m.plan, start.jobId, tokenizer, {
-    onProgress: (bytes, examples) => {
-      pendingBytes += bytes;
-      const now = performance.now();
-      if (now - lastPost < 100) return;
-      lastPost = now;
-      post({ type: 'progress', bytes: pendingBytes, examples });
-      pendingBytes = 0;
-    },
-    onWarning: (message) => post({ type: 'warning', message }),
-  });
-  if (pendingBytes > 0) post({ type: 'progress', bytes: pendingBytes, examples: result.stats.examples });
-  post({ type: 'done', result });
+function work(m: WorkerRun, tokenizer: PretrainingTokenizer): void {
+  const claims = UnitClaims.of(m.claims, m.units.length);
+  for (let index = claims.claim(); index >= 0; index = claims.claim()) {
+    let message: WorkerMessage;
+    try {
+      const unit = tokenizeUnit(m.plan, m.units[index]!, tokenizer);
+      // The token arrays move to the main thread instead of being copied.
+      port!.postMessage({ type: 'unit', index, unit } satisfies WorkerMessage, [unit.ids.buffer, unit.lineTokens.buffer]);
+      continue;
+    } catch (e) {
+      const file = (e as { file?: unknown }).file;
+      message = { type: 'unit-error', index, error: { message: (e as Error).message, ...(typeof file === 'string' ? { file } : {}) } };
+    }
+    port!.postMessage(message);
+  }
 }
 
-// One message, one job; without a listener left, the thread then ends. A failure surfaces as the
+// One message, one run; without a listener left, the thread then ends. A failure surfaces as the
 // worker's 'error' event.
 port.once('message', (m: WorkerRun) => {
-  tokenizerFor(m).then((tokenizer) => runJob(m, tokenizer)).catch((e: unknown) => {
+  tokenizerFor(m).then((tokenizer) => work(m, tokenizer)).catch((e: unknown) => {
     setImmediate(() => {
       throw e;
     });

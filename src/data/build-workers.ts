@@ -1,12 +1,13 @@
-// One worker thread per build job. Workers start loading their code at once, while the main thread
-// plans the build (and builds the tokenizer they will share); run() then hands each its job and
-// drops those whose job is already done.
+// The worker threads of a build. They start loading their code at once, while the main thread plans
+// the build (and builds the tokenizer they will share); run() then hands them the list of work units.
+// Each worker claims units from a counter in shared memory and sends back their tokens; the main
+// thread claims units from the same counter and builds every job's examples in unit order.
 import { Worker } from 'node:worker_threads';
-import { BuildInterruptedError, type BuildPlan, type JobResult, type TokenizerSettings } from './build-job.js';
+import type { BuildPlan, TokenizedUnit, TokenizerSettings, WorkUnit } from './build-job.js';
+import { CorpusFileError } from './text-lines.js';
 
 /** What a worker starts with. */
 export interface WorkerStart {
-  jobId: number;
   tokenizerModule: string;
   settings: TokenizerSettings;
 }
@@ -15,20 +16,77 @@ export interface WorkerStart {
 export interface WorkerRun {
   type: 'run';
   plan: BuildPlan;
+  units: WorkUnit[];
+  /** UnitClaims' shared memory. */
+  claims: SharedArrayBuffer;
   /** The tokenizer module's shareTokenizer result, when it has one. */
   sharedTokenizer?: unknown;
 }
 
-/** Worker -> main thread. */
+/** Worker -> main thread: a unit tokenized, or why it could not be. */
 export type WorkerMessage =
-  | { type: 'progress'; bytes: number; examples: number }
-  | { type: 'warning'; message: string }
-  | { type: 'done'; result: JobResult };
+  | { type: 'unit'; index: number; unit: TokenizedUnit }
+  | { type: 'unit-error'; index: number; error: { message: string; file?: string } };
 
-export interface WorkerHooks {
-  onProgress: (jobId: number, bytes: number, examples: number) => void;
-  onDone: (result: JobResult) => void;
-  onWarning?: (message: string) => void;
+// Fields of the claims array.
+const NEXT = 0; // the next unit to hand out
+const CONSUMED = 1; // units the main thread has taken in
+const STOP = 2; // 1: hand out nothing more
+const FIELDS = 3;
+
+/**
+ * Which thread tokenizes which unit: a counter in shared memory. At most `window` units are handed
+ * out ahead of the main thread's consumption, so the tokens waiting in memory stay bounded.
+ */
+export class UnitClaims {
+  readonly buffer: SharedArrayBuffer;
+  private readonly a: Int32Array;
+
+  constructor(readonly total: number, readonly window: number, buffer?: SharedArrayBuffer) {
+    this.buffer = buffer ?? new SharedArrayBuffer(FIELDS * 4 + 4);
+    this.a = new Int32Array(this.buffer);
+    // The window travels with the buffer, so a worker need not be told it.
+    if (!buffer) Atomics.store(this.a, FIELDS, window);
+  }
+
+  /** The claims of a buffer made by another thread. */
+  static of(buffer: SharedArrayBuffer, total: number): UnitClaims {
+    return new UnitClaims(total, Atomics.load(new Int32Array(buffer), FIELDS), buffer);
+  }
+
+  /** The next unit for this thread, or -1 when none is left or the window is full now. */
+  tryClaim(): number {
+    const a = this.a;
+    for (;;) {
+      const next = Atomics.load(a, NEXT);
+      if (next >= this.total || Atomics.load(a, STOP) !== 0) return -1;
+      if (next >= Atomics.load(a, CONSUMED) + this.window) return -1;
+      if (Atomics.compareExchange(a, NEXT, next, next + 1) === next) return next;
+    }
+  }
+
+  /** The next unit, waiting while the window is full; -1 when none is left (or the build stopped). */
+  claim(): number {
+    const a = this.a;
+    for (;;) {
+      const consumed = Atomics.load(a, CONSUMED);
+      const unit = this.tryClaim();
+      if (unit >= 0) return unit;
+      if (Atomics.load(a, NEXT) >= this.total || Atomics.load(a, STOP) !== 0) return -1;
+      Atomics.wait(a, CONSUMED, consumed, 100);
+    }
+  }
+
+  /** The main thread took in units [0, count). */
+  consumed(count: number): void {
+    Atomics.store(this.a, CONSUMED, count);
+    Atomics.notify(this.a, CONSUMED);
+  }
+
+  stop(): void {
+    Atomics.store(this.a, STOP, 1);
+    Atomics.notify(this.a, CONSUMED);
+  }
 }
 
 /** The node options workers get: the process's, less those a worker refuses (found on the first refusal). */
@@ -53,100 +111,67 @@ function startWorker(url: URL, start: WorkerStart): Worker {
   }
 }
 
-export class BuildWorkers {
-  private readonly workers = new Map<number, Worker>();
-  private readonly exited = new Map<number, number>();
-  private readonly finished = new Set<number>();
-  private firstError: Error | null = null;
-  private listener: ((jobId: number, event: 'exit' | 'error' | 'done') => void) | null = null;
-  private hooks: WorkerHooks | null = null;
+export interface WorkerHooks {
+  /** A unit tokenized by a worker (or the error that stopped it). */
+  onUnit: (index: number, unit: TokenizedUnit | Error) => void;
+  /** A worker failed or stopped without finishing: the build cannot complete. */
+  onFailure: (error: Error) => void;
+}
 
-  private constructor(jobIds: readonly number[], tokenizerModule: string, settings: TokenizerSettings) {
-    for (const jobId of jobIds) {
-      const start: WorkerStart = { jobId, tokenizerModule, settings };
-      const worker = startWorker(new URL('./build-worker.js', import.meta.url), start);
-      this.workers.set(jobId, worker);
+export class BuildWorkers {
+  private readonly workers = new Set<Worker>();
+  private hooks: WorkerHooks | null = null;
+  private failure: Error | null = null;
+
+  private constructor(count: number, tokenizerModule: string, settings: TokenizerSettings) {
+    for (let k = 0; k < count; k++) {
+      const worker = startWorker(new URL('./build-worker.js', import.meta.url), { tokenizerModule, settings });
+      this.workers.add(worker);
       worker.on('message', (m: WorkerMessage) => {
-        const hooks = this.hooks;
-        if (!hooks) return;
-        if (m.type === 'progress') hooks.onProgress(jobId, m.bytes, m.examples);
-        else if (m.type === 'warning') hooks.onWarning?.(m.message);
-        else hooks.onDone(m.result);
+        if (m.type === 'unit') this.hooks?.onUnit(m.index, m.unit);
+        else this.hooks?.onUnit(m.index, unitError(m.error));
       });
-      worker.on('error', (e) => {
-        this.firstError ??= e instanceof Error ? e : new Error(String(e));
-        this.listener?.(jobId, 'error');
-      });
+      worker.on('error', (e) => this.fail(e instanceof Error ? e : new Error(String(e))));
       worker.on('exit', (code) => {
-        this.workers.delete(jobId);
-        this.exited.set(jobId, code);
-        this.listener?.(jobId, 'exit');
+        this.workers.delete(worker);
+        // A worker ends by itself (code 0) once no unit is left for it.
+        if (code !== 0) this.fail(new Error(`a build worker stopped (exit code ${code}) without finishing`));
       });
     }
   }
 
-  /** Starts a worker for each of jobIds, each loading its tokenizer. */
-  static start(jobIds: readonly number[], tokenizerModule: string, settings: TokenizerSettings): BuildWorkers {
-    return new BuildWorkers(jobIds, tokenizerModule, settings);
+  /** Starts `count` workers, each loading the tokenizer module. */
+  static start(count: number, tokenizerModule: string, settings: TokenizerSettings): BuildWorkers {
+    return new BuildWorkers(count, tokenizerModule, settings);
   }
 
-  /** True when job jobId has a worker (started and not stopped). */
-  has(jobId: number): boolean {
-    return this.workers.has(jobId);
+  get size(): number {
+    return this.workers.size;
   }
 
-  /**
-   * Runs the listed jobs of plan (the other workers are stopped) and resolves when all reported their
-   * result. On an error or an abort every worker is stopped before the promise rejects, so the caller
-   * may remove files they were writing.
-   */
-  run(plan: BuildPlan, sharedTokenizer: unknown, jobIds: readonly number[], hooks: WorkerHooks, signal?: AbortSignal): Promise<void> {
+  /** Hands the workers the units to claim; from now on hooks hear of them. */
+  run(plan: BuildPlan, units: WorkUnit[], claims: UnitClaims, sharedTokenizer: unknown, hooks: WorkerHooks): void {
     this.hooks = hooks;
-    const wanted = new Set(jobIds);
-    for (const [jobId, worker] of this.workers) if (!wanted.has(jobId)) void worker.terminate();
-    const done = this.finished;
-    const onDone = hooks.onDone;
-    hooks.onDone = (r) => {
-      done.add(r.jobId);
-      onDone(r);
-      this.listener?.(r.jobId, 'done');
-    };
-    return new Promise((resolve, reject) => {
-      let settled = false;
-      const finish = (error: Error | null): void => {
-        if (settled) return;
-        settled = true;
-        this.listener = null;
-        signal?.removeEventListener('abort', onAbort);
-        if (error) void this.terminate().then(() => reject(error));
-        else resolve();
-      };
-      const onAbort = (): void => finish(new BuildInterruptedError());
-      const check = (): void => {
-        if (this.firstError) return finish(this.firstError);
-        // A job is over once it reported its result (its files are in place); the thread's own exit
-        // can take a while and need not be waited for.
-        for (const jobId of wanted) {
-          if (done.has(jobId)) continue;
-          const code = this.exited.get(jobId);
-          if (code === undefined) return;
-          return finish(new Error(`build job ${jobId} stopped (exit code ${code}) without finishing`));
-        }
-        finish(null);
-      };
-      this.listener = () => check();
-      if (signal?.aborted) return onAbort();
-      signal?.addEventListener('abort', onAbort, { once: true });
-      for (const jobId of wanted) {
-        const run: WorkerRun = { type: 'run', plan, sharedTokenizer };
-        this.workers.get(jobId)?.postMessage(run);
-      }
-      check();
-    });
+    if (this.failure) hooks.onFailure(this.failure);
+    const run: WorkerRun = { type: 'run', plan, units, claims: claims.buffer, sharedTokenizer };
+    for (const worker of this.workers) worker.postMessage(run);
   }
 
-  /** Stops every worker still running (those that reported their result are left to end by themselves). */
-  async terminate(): Promise<void> {
-    await Promise.all([...this.workers].filter(([jobId]) => !this.finished.has(jobId)).map(([, w]) => w.terminate()));
+  private fail(error: Error): void {
+    if (this.failure) return;
+    this.failure = error;
+    this.hooks?.onFailure(error);
   }
+
+  /** Stops every worker still running. */
+  async terminate(): Promise<void> {
+    this.hooks = null;
+    await Promise.all([...this.workers].map((w) => w.terminate()));
+  }
+}
+
+/** The error a worker reported for a unit, as the main thread throws it. */
+function unitError(e: { message: string; file?: string }): Error {
+  // A CorpusFileError's message starts with its file's name.
+  return e.file !== undefined && e.message.startsWith(`${e.file}: `) ? new CorpusFileError(e.file, e.message.slice(e.file.length + 2)) : new Error(e.message);
 }

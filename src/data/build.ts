@@ -6,11 +6,11 @@ import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync, type S
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
-  JOB_FILE_PATTERN, buildJobSteps, jobFileName, jobShardIndices, readJobResult, removeJobResult, writeFileAtomic,
-  type BuildPlan, type CorpusFile, type CreatePretrainingTokenizer, type JobHooks, type JobResult, type JobStats,
-  type PretrainingTokenizer, type PretrainingVocabulary, type TokenizerSettings,
+  JOB_FILE_PATTERN, JobWriter, UNIT_BYTES, jobFileName, jobShardIndices, planUnits, readJobResult, removeJobResult, tokenizeUnit, writeFileAtomic,
+  type BuildPlan, type CorpusFile, type CreatePretrainingTokenizer, type JobResult, type JobStats,
+  type PretrainingTokenizer, type PretrainingVocabulary, type TokenizedUnit, type TokenizerSettings,
 } from './build-job.js';
-import { BuildWorkers } from './build-workers.js';
+import { BuildWorkers, UnitClaims } from './build-workers.js';
 import { createTokenizer, loadTokenizerModule, vocabularyOf, type TokenizerModule } from './tokenizer-module.js';
 import { BuildInterruptedError } from './build-job.js';
 import { MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, readManifest, vocabHash, type PretrainingManifest } from './manifest.js';
@@ -79,12 +79,14 @@ export interface BuildOptions {
    */
   tokenizerModule?: string;
   /**
-   * Run every job in this thread, one after another. Default (false): job 0 runs in this thread and
-   * each other job in a worker thread of its own (one worker fewer to start, and this thread's JIT
-   * may be warm already). Either way the event loop runs between chunks of text, so progress,
-   * timers and aborts keep working.
+   * Do all the work in this thread. Default (false): numProcesses - 1 worker threads help this one
+   * tokenize (any thread tokenizes any part of the corpus; this thread builds each job's examples
+   * from its parts in order, so the output does not depend on who tokenized what). Either way the
+   * event loop runs between units of text, so progress, timers and aborts keep working.
    */
   inProcess?: boolean;
+  /** Text per unit of tokenizing work (default UNIT_BYTES); smaller units exercise file splitting in tests. */
+  unitBytes?: number;
   /** Aborting stops the workers and removes unfinished files; finished jobs are kept for a rerun. */
   signal?: AbortSignal;
 }
@@ -319,19 +321,25 @@ export async function buildPretrainingDataset(config: BuildConfig, options: Buil
   const started = performance.now();
   const c = resolveBuildConfig(config);
   const moduleUrl = options.tokenizerModule ?? DEFAULT_TOKENIZER_MODULE;
+  const unitBytes = options.unitBytes;
+  if (unitBytes !== undefined && !(Number.isSafeInteger(unitBytes) && unitBytes >= 1)) throw new RangeError(`unitBytes must be a positive integer, got ${unitBytes}`);
   if (!existsSync(c.vocabFile)) throw new Error(`vocab file ${c.vocabFile} does not exist`);
   if (!existsSync(c.corpusDir)) throw new Error(`corpus directory ${c.corpusDir} does not exist`);
-  // Job 0 runs on this thread; the other jobs' workers start first, loading their code while this
-  // thread plans (those whose job is found finished are dropped).
-  const workerJobs = options.inProcess ? [] : Array.from({ length: c.numProcesses - 1 }, (_, k) => k + 1);
-  const workers = workerJobs.length > 0 ? BuildWorkers.start(workerJobs, moduleUrl, tokenizerSettings(c)) : null;
+  // The workers start first, loading their code while this thread plans.
+  const workerCount = options.inProcess ? 0 : c.numProcesses - 1;
+  const workers = workerCount > 0 ? BuildWorkers.start(workerCount, moduleUrl, tokenizerSettings(c)) : null;
   try {
-    // The corpus is listed on the thread pool while this thread loads the tokenizer.
-    const listing = listCorpusFilesAsync(c.corpusDir, options.onWarning);
+    // Listed here: 700 stat calls on the thread pool cost this thread more (in promises) than the calls themselves.
+    let listing: Promise<CorpusFile[]>;
+    try {
+      listing = Promise.resolve(listCorpusFiles(c.corpusDir, options.onWarning));
+    } catch (e) {
+      listing = Promise.reject(e);
+    }
     listing.catch(() => {}); // handled where it is awaited; no unhandled-rejection report meanwhile
     return await buildWith(c, listing, moduleUrl, workers, options, started);
   } finally {
-    // Idle workers (jobs found finished, or a failure before their job was sent) must not keep the process alive.
+    // Workers still waiting (for a unit, or for a run that never came) must not keep the process alive.
     await workers?.terminate();
   }
 }
@@ -391,55 +399,10 @@ async function buildWith(
   const todoJobs = new Set(todo);
   const totalBytes = plan.files.reduce((s, f, i) => s + (todoJobs.has(i % plan.numJobs) ? f.bytes : 0), 0);
   const progress: BuildProgress = { bytesRead: 0, totalBytes, examples: 0, jobsDone: 0, jobs: todo.length };
-  const jobExamples = new Map<number, number>();
-  const onJobProgress = (jobId: number, bytes: number, examples: number): void => {
-    progress.bytesRead += bytes;
-    progress.examples += examples - (jobExamples.get(jobId) ?? 0);
-    jobExamples.set(jobId, examples);
-    options.onProgress?.(progress);
-  };
-  const onJobDone = (r: JobResult): void => {
-    results[r.jobId] = r;
-    progress.jobsDone++;
-    progress.examples += r.stats.examples - (jobExamples.get(r.jobId) ?? 0);
-    jobExamples.set(r.jobId, r.stats.examples);
-    options.onProgress?.(progress);
-  };
 
   try {
-    const here = todo.filter((j) => !workers?.has(j));
-    const there = todo.filter((j) => workers?.has(j));
-    // The workers' jobs start first; a failure of theirs stops this thread's job too.
-    const stopHere = new AbortController();
-    const onAbort = (): void => stopHere.abort();
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    if (options.signal?.aborted) stopHere.abort();
-    let remoteError: unknown = null;
-    const remote = workers && there.length > 0
-      ? workers.run(plan, sharedTokenizer, there, { onProgress: onJobProgress, onDone: onJobDone, onWarning: options.onWarning }, options.signal)
-        .catch((e: unknown) => {
-          remoteError = e;
-          stopHere.abort();
-        })
-      : Promise.resolve();
-    try {
-      for (const j of here) {
-        onJobDone(await runJobHere(plan, j, tokenizer!, {
-          onProgress: (bytes, examples) => onJobProgress(j, bytes, examples),
-          onWarning: options.onWarning,
-        }, stopHere.signal));
-      }
-    } catch (e) {
-      const cause = remoteError ?? e; // stopped by a worker's failure, or failed on its own
-      // Stop the workers before the caller removes the files they write.
-      await workers?.terminate();
-      await remote;
-      throw cause;
-    } finally {
-      options.signal?.removeEventListener('abort', onAbort);
-    }
-    await remote;
-    if (remoteError) throw remoteError;
+    const done = await runJobs(plan, todo, tokenizer!, workers, sharedTokenizer, options, progress);
+    for (const r of done) results[r.jobId] = r;
     results.forEach((r, j) => {
       if (!r) throw new Error(`build job ${j} ended without reporting a result`);
     });
@@ -467,29 +430,100 @@ async function buildWith(
   return { manifest, outputDir: c.outputDir, alreadyComplete: false, jobsRun: todo.length, jobsReused: reused, seconds: elapsed() };
 }
 
-/** Time this thread works through a job before it lets its event loop run (progress bar, Ctrl-C, timers). */
+/** Time this thread works before it lets its event loop run (progress bar, Ctrl-C, timers). */
 const EVENT_LOOP_TURN_MS = 50;
 
-/** A job on this thread, its event loop running every EVENT_LOOP_TURN_MS; an abort ends it between chunks. */
-async function runJobHere(plan: BuildPlan, jobId: number, tokenizer: PretrainingTokenizer, hooks: JobHooks, signal?: AbortSignal): Promise<JobResult> {
-  const steps = buildJobSteps(plan, jobId, tokenizer, hooks);
-  let done = false;
-  let turn = performance.now();
+/**
+ * Runs the listed jobs. Their units of text are tokenized by whichever thread claims them (this one
+ * and the workers); this thread feeds each job's JobWriter the job's units in order, so the output
+ * is the same whoever tokenized what. A job's shards and sidecar are written when its last unit is in.
+ */
+async function runJobs(
+  plan: BuildPlan, jobIds: number[], tokenizer: PretrainingTokenizer, workers: BuildWorkers | null, sharedTokenizer: unknown,
+  options: BuildOptions, progress: BuildProgress,
+): Promise<JobResult[]> {
+  const { units, randoms } = planUnits(plan, jobIds, options.unitBytes ?? UNIT_BYTES);
+  const jobs = new Map(jobIds.map((j) => [j, new JobWriter(plan, j, tokenizer, randoms.get(j)!)]));
+  const threads = 1 + (workers?.size ?? 0);
+  // Enough units in flight that no thread waits for this one to take in tokens.
+  const claims = new UnitClaims(units.length, 4 * threads);
+  const ready = new Map<number, TokenizedUnit | Error>();
+  let failure: Error | null = null;
+  let wake: (() => void) | null = null;
+  const wakeUp = (): void => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  const signal = options.signal;
+  signal?.addEventListener('abort', wakeUp);
+  const finished: JobResult[] = [];
   try {
-    for (;;) {
+    workers?.run(plan, units, claims, sharedTokenizer, {
+      onUnit: (index, unit) => {
+        ready.set(index, unit);
+        wakeUp();
+      },
+      onFailure: (e) => {
+        failure ??= e;
+        wakeUp();
+      },
+    });
+    let turn = performance.now();
+    const check = (): void => {
       if (signal?.aborted) throw new BuildInterruptedError();
-      const r = steps.next();
-      if (r.done) {
-        done = true;
-        return r.value;
+      if (failure) throw failure;
+    };
+    for (let u = 0; u < units.length; u++) {
+      while (!ready.has(u)) {
+        check();
+        const mine = claims.tryClaim();
+        if (mine >= 0) {
+          let unit: TokenizedUnit | Error;
+          try {
+            // The next unit in order is taken in at once: its tokens may stay in this thread's scratch arrays.
+            unit = tokenizeUnit(plan, units[mine]!, tokenizer, mine !== u);
+          } catch (e) {
+            unit = e as Error;
+          }
+          ready.set(mine, unit);
+        } else {
+          // Everything left is being tokenized elsewhere: wait for the workers.
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+          });
+          turn = performance.now();
+        }
+      }
+      check();
+      const unit = ready.get(u)!;
+      ready.delete(u);
+      if (unit instanceof Error) throw unit;
+      const job = jobs.get(units[u]!.jobId)!;
+      for (const w of unit.warnings) options.onWarning?.(w);
+      const before = job.examples;
+      job.add(unit);
+      claims.consumed(u + 1);
+      progress.bytesRead += unit.stats.bytes;
+      progress.examples += job.examples - before;
+      options.onProgress?.(progress);
+      if (units[u]!.lastOfJob) {
+        check(); // an abort seen in the progress report comes before the job is made final
+        finished.push(job.finish());
+        progress.jobsDone++;
+        options.onProgress?.(progress);
       }
       if (performance.now() - turn >= EVENT_LOOP_TURN_MS) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         turn = performance.now();
       }
     }
+    return finished;
   } finally {
-    // Ended early (abort, or a hook threw): the job removes its unfinished files.
-    if (!done) (steps as Generator<void, unknown, void>).return(undefined);
+    claims.stop();
+    signal?.removeEventListener('abort', wakeUp);
+    // Stop the workers before unfinished files are removed (by the jobs here and by the caller).
+    await workers?.terminate();
+    for (const job of jobs.values()) job.abort();
   }
 }

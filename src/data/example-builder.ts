@@ -75,8 +75,9 @@ export class ExampleBuilder {
     inputTokens: 0, keptTokens: 0, truncatedTokens: 0,
   };
 
+  /** `encoder`: null for a builder fed only through addTokens and endDocument. */
   constructor(
-    private readonly encoder: LineEncoder,
+    private readonly encoder: LineEncoder | null,
     options: ExampleBuilderOptions,
   ) {
     const L = options.maxSeqLength;
@@ -108,27 +109,36 @@ export class ExampleBuilder {
     // The reference strips each line (Python's str.strip()).
     while (start < end && isPythonSpace(text.charCodeAt(start))) start++;
     while (end > start && isPythonSpace(text.charCodeAt(end - 1))) end--;
-    if (start === end) return this.currentLength !== 0 ? this.createExample() : null;
+    if (start === end) return this.endDocument();
     const encoder = this.encoder;
-    let count: number;
-    let ids: ArrayLike<number>;
+    if (encoder === null) throw new Error('ExampleBuilder: no tokenizer to encode lines with; use addTokens');
     if (typeof encoder === 'function') {
-      ids = encoder(start === 0 && end === text.length ? text : text.slice(start, end));
-      count = ids.length;
-    } else {
-      count = encoder.encodeIdsRange(text, start, end);
-      ids = encoder.idBuffer;
+      const ids = encoder(start === 0 && end === text.length ? text : text.slice(start, end));
+      return this.addTokens(ids, 0, ids.length);
     }
+    return this.addTokens(encoder.idBuffer, 0, encoder.encodeIdsRange(text, start, end));
+  }
+
+  /** A blank line (the end of a document): flushes what is pending, if anything. */
+  endDocument(): BuiltExample | null {
+    return this.currentLength !== 0 ? this.createExample() : null;
+  }
+
+  /**
+   * A non-blank line already tokenized (ids[from, from + count)), as addLineRange would add it: the
+   * tokenizing can then happen elsewhere (in another thread).
+   */
+  addTokens(ids: ArrayLike<number>, from: number, count: number): BuiltExample | null {
     // The reference also appends empty token lists; they draw no random numbers and add nothing, so
     // dropping them keeps memory bounded on runs of blank or all-control-character lines.
-    if (count > 0) this.append(ids, count);
+    if (count > 0) this.append(ids, from, count);
     this.currentLength += count;
     this.stats.inputTokens += count;
     if (this.currentLength >= this.targetLength) return this.createExample();
     return null;
   }
 
-  private append(ids: ArrayLike<number>, count: number): void {
+  private append(ids: ArrayLike<number>, offset: number, count: number): void {
     const from = this.currentLength;
     if (from + count > this.tokens.length) {
       let size = 2 * this.tokens.length;
@@ -138,7 +148,7 @@ export class ExampleBuilder {
       this.tokens = grown;
     }
     const tokens = this.tokens;
-    for (let k = 0; k < count; k++) tokens[from + k] = ids[k]!;
+    for (let k = 0; k < count; k++) tokens[from + k] = ids[offset + k]!;
     if (this.sentenceCount === this.sentenceEnds.length) {
       const grown = new Int32Array(2 * this.sentenceEnds.length);
       grown.set(this.sentenceEnds);

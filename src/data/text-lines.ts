@@ -26,6 +26,12 @@ export interface LineReadOptions {
   chunkBytes?: number;
   /** A line longer than this is refused, so that a file without newlines cannot exhaust memory. */
   maxLineBytes?: number;
+  /**
+   * Only the lines whose first byte lies in [start, end) of the file (end: Infinity for the rest of
+   * it): consecutive ranges deliver every line exactly once, so that parts of a file can be read
+   * apart (by different threads). Errors still name the line's number in the whole file.
+   */
+  byteRange?: { start: number; end: number };
 }
 
 export interface LineReadResult {
@@ -97,6 +103,14 @@ function* readLines(
   let bufFileOffset = 0; // file offset of buf[0]
   let lineNo = 0; // lines delivered or skipped so far
   let skippedLines = 0;
+  const rangeEnd = options.byteRange?.end ?? Infinity;
+  let startOffset = 0; // where the range's first line starts
+  let endOffset = 0; // where the last byte read for the range's lines ends
+  let linesBefore = -1; // lines of the file before the range: counted only for an error message
+  const lineNumber = (): number => {
+    if (linesBefore < 0) linesBefore = startOffset > 0 ? countNewlines(fd, startOffset) : 0;
+    return linesBefore + lineNo;
+  };
 
   // Delivers the '\n'-separated lines in buf[start, end) (end excludes the final line's '\n'). For
   // onLine each line is decoded on its own, not sliced out of one big chunk string: strings sliced
@@ -129,7 +143,7 @@ function* readLines(
         const line = buf.toString('utf8', lineStart, lineEnd);
         deliver(line.includes('\r') ? line.replaceAll('\r', '') : line);
       } else {
-        const where = `invalid UTF-8 at byte offset ${bufFileOffset + lineStart + bad} (line ${lineNo})`;
+        const where = `invalid UTF-8 at byte offset ${bufFileOffset + lineStart + bad} (line ${lineNumber()})`;
         if (!options.skipInvalidUtf8) {
           throw new CorpusFileError(file, `${where}; expected UTF-8 text (use --skip-invalid-utf8 to skip such lines)`);
         }
@@ -142,10 +156,20 @@ function* readLines(
   };
 
   try {
+    if (options.byteRange && options.byteRange.start > 0) {
+      // A line belongs to the range holding its first byte: skip the end of the line that started before.
+      startOffset = lineStartFrom(fd, buf, options.byteRange.start);
+      bufFileOffset = startOffset;
+    }
     for (;;) {
+      // The line that starts here belongs to the next range.
+      if (bufFileOffset >= rangeEnd) {
+        endOffset = bufFileOffset;
+        break;
+      }
       if (pending === buf.length) {
         if (buf.length >= maxLineBytes) {
-          throw new CorpusFileError(file, `line ${lineNo + 1} at byte offset ${bufFileOffset} is longer than ${maxLineBytes} bytes; expected text with line breaks`);
+          throw new CorpusFileError(file, `line ${lineNumber() + 1} at byte offset ${bufFileOffset} is longer than ${maxLineBytes} bytes; expected text with line breaks`);
         }
         const grown = Buffer.allocUnsafe(Math.min(buf.length * 2, maxLineBytes));
         buf.copy(grown, 0, 0, pending);
@@ -153,7 +177,7 @@ function* readLines(
       }
       let n: number;
       try {
-        n = readSync(fd, buf, pending, buf.length - pending, null);
+        n = readSync(fd, buf, pending, buf.length - pending, bufFileOffset + pending);
       } catch (e) {
         throw new CorpusFileError(file, `read failed at byte offset ${bufFileOffset + pending}: ${(e as Error).message}`);
       }
@@ -165,14 +189,18 @@ function* readLines(
           if (!onlyCR) emitPiece(0, pending);
           options.onBytes?.(pending);
         }
+        endOffset = bufFileOffset + pending;
         break;
       }
       const end = pending + n;
-      const lastNewline = buf.lastIndexOf(NEWLINE, end - 1);
+      let lastNewline = buf.lastIndexOf(NEWLINE, end - 1);
       if (lastNewline < pending) {
         pending = end;
         continue;
       }
+      // The range ends with the line holding byte rangeEnd - 1 (one of the complete lines here, or a later one).
+      const lastInRange = rangeEnd - 1 - bufFileOffset;
+      if (lastInRange <= lastNewline) lastNewline = buf.indexOf(NEWLINE, lastInRange);
       emitPiece(0, lastNewline);
       const consumed = lastNewline + 1;
       options.onBytes?.(consumed);
@@ -185,7 +213,31 @@ function* readLines(
     closeSync(fd);
     if (buf.length === chunkBytes) spareBuffer = buf;
   }
-  return { lines: lineNo, bytes: bufFileOffset + pending, skippedLines };
+  return { lines: lineNo, bytes: endOffset - startOffset, skippedLines };
+}
+
+/** The file offset of the first line that starts at or after `offset` (> 0): past the next '\n' unless byte offset - 1 is one. */
+function lineStartFrom(fd: number, buf: Buffer, offset: number): number {
+  for (let at = offset - 1; ; ) {
+    const n = readSync(fd, buf, 0, buf.length, at);
+    if (n === 0) return at; // end of file: the range holds no line
+    const newline = buf.indexOf(NEWLINE);
+    if (newline >= 0 && newline < n) return at + newline + 1;
+    at += n;
+  }
+}
+
+/** The number of '\n' in the file's first `bytes` bytes. */
+function countNewlines(fd: number, bytes: number): number {
+  const buf = Buffer.allocUnsafe(1 << 16);
+  let count = 0;
+  for (let at = 0; at < bytes; ) {
+    const n = readSync(fd, buf, 0, Math.min(buf.length, bytes - at), at);
+    if (n === 0) break;
+    for (let i = buf.indexOf(NEWLINE); i >= 0 && i < n; i = buf.indexOf(NEWLINE, i + 1)) count++;
+    at += n;
+  }
+  return count;
 }
 
 /** Python's str.isspace() characters: what the reference's line.strip() removes. */

@@ -60,6 +60,17 @@ test('worker threads and in-process jobs write the same bytes (2 jobs)', async (
   assert.equal(w.jobsRun, 2);
 });
 
+test('the output does not depend on who tokenizes what: small units (parts of files) on 2 and 3 threads give the bytes of one thread', async () => {
+  for (const numProcesses of [2, 3]) {
+    const one = await buildPretrainingDataset(config(`units-one-${numProcesses}`, { numProcesses, numOutFiles: 6 }), { inProcess: true });
+    // Units of a few kB: most files are split into ranges, read by different threads.
+    const split = await buildPretrainingDataset(config(`units-split-${numProcesses}`, { numProcesses, numOutFiles: 6 }), { unitBytes: 2500 });
+    assertSameFiles(split.outputDir, one.outputDir);
+    const splitHere = await buildPretrainingDataset(config(`units-here-${numProcesses}`, { numProcesses, numOutFiles: 6 }), { unitBytes: 999, inProcess: true });
+    assertSameFiles(splitHere.outputDir, one.outputDir);
+  }
+});
+
 test('workers start under node flags they refuse (V8 flags, --input-type): the build still runs and matches', async () => {
   const out = join(root.dir, 'flags');
   const buildModule = new URL('../../src/data/build.js', import.meta.url).href;

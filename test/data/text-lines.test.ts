@@ -107,3 +107,43 @@ test('pythonStrip removes what Python str.strip() removes, not what JS trim() re
   assert.equal(pythonStrip('\ufeffx'), '\ufeffx');
   assert.equal(pythonStrip('\x0b\x0c'), '');
 });
+
+test('byte ranges: consecutive ranges deliver every line once, as the whole file does; errors count lines in the whole file', () => {
+  const { dir, cleanup } = tempDir('ranges');
+  try {
+    const file = join(dir, 'f.txt');
+    // CRs, blank lines, multi-byte characters (split points fall inside them), no final newline.
+    const text = Array.from({ length: 60 }, (_, i) => (i % 9 === 0 ? '' : `l${i} ${'é\u4e2d'.repeat(i % 4)}${i % 5 === 0 ? '\r' : ''}`)).join('\n') + '\nlast é';
+    writeFileSync(file, text);
+    const size = Buffer.byteLength(text);
+    const whole: string[] = [];
+    const r = forEachLine(file, (l) => whole.push(l));
+    for (const step of [1, 2, 3, 7, 50, size - 1, size]) {
+      for (const chunkBytes of [4, 1 << 20]) {
+        const lines: string[] = [];
+        let count = 0;
+        let bytes = 0;
+        for (let start = 0; start < size; start += step) {
+          const end = start + step >= size ? Infinity : start + step;
+          const part = forEachLineRange(file, (t, s, e) => lines.push(t.slice(s, e)), { byteRange: { start, end }, chunkBytes });
+          count += part.lines;
+          bytes += part.bytes;
+        }
+        assert.deepEqual(lines, whole, `ranges of ${step} bytes, chunks of ${chunkBytes}`);
+        assert.equal(count, r.lines);
+        assert.equal(bytes, size);
+      }
+    }
+    // 'ab\n' x 5, then a bad byte on line 6 at offset 16: a range starting later in the file still says line 6.
+    const bad = join(dir, 'bad.txt');
+    writeFileSync(bad, Buffer.concat([Buffer.from('ab\n'.repeat(5)), Buffer.from([0x61, 0xff]), Buffer.from('\nok\n')]));
+    assert.throws(() => forEachLineRange(bad, () => {}, { byteRange: { start: 7, end: Infinity } }), /bad\.txt: invalid UTF-8 at byte offset 16 \(line 6\)/);
+    const skipped: string[] = [];
+    const tail: string[] = [];
+    forEachLineRange(bad, (t, s, e) => tail.push(t.slice(s, e)), { byteRange: { start: 14, end: Infinity }, skipInvalidUtf8: true, onWarning: (w) => skipped.push(w) });
+    assert.deepEqual(tail, ['ok'], 'line 5 starts at byte 12, before the range; line 6 is skipped');
+    assert.match(skipped[0]!, /byte offset 16 \(line 6\); line skipped/);
+  } finally {
+    cleanup();
+  }
+});
