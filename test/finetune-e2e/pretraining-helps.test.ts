@@ -96,11 +96,11 @@ test('fine-tuning starts from every tensor of the pre-trained discriminator, wit
   assert.equal(readFileSync(join(discriminator, 'vocab.txt'), 'utf8'), readFileSync(vocabFile, 'utf8'));
 });
 
-test('POS tagging: the pre-trained discriminator beats random initialisation on the dev split', (t) => {
-  const run = (init: Parameters<typeof demoFinetune>[3]): FinetuneSummary =>
+test('POS tagging: the pre-trained discriminator beats random initialisation on the dev split', async (t) => {
+  const run = (init: Parameters<typeof demoFinetune>[3]): Promise<FinetuneSummary> =>
     demoFinetune(dir, SCALE, 'brown_pos', init, vocabFile, vocabSize, SEED, k, () => {}, silent);
-  const electra = run({ kind: 'electra', modelName: 'electra', checkpoint: discriminator });
-  const random = run({ kind: 'random', modelName: 'random-init' });
+  const electra = await run({ kind: 'electra', modelName: 'electra', checkpoint: discriminator });
+  const random = await run({ kind: 'random', modelName: 'random-init' });
   // Same examples and schedule for both.
   assert.deepEqual([electra.trainExamples, electra.devExamples, electra.trainSteps], [SCALE.posTrain, SCALE.posDev, random.trainSteps]);
   assert.equal(random.devExamples, SCALE.posDev);
