@@ -2,7 +2,8 @@
 // chosen update so the test does not depend on timing): the update finishes, a checkpoint is
 // saved, the process exits 130 without recording the stage or writing results; rerunning the
 // same command reuses the finished stages, resumes the interrupted one from its checkpoint and
-// ends with the same weights as fine-tuning that was never interrupted.
+// ends with the same weights as fine-tuning that was never interrupted. Aborting runDemo's signal
+// during pre-training does the same for the pre-training stage.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -12,8 +13,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import { demoFinetune, type FinetuneSummary } from '../../src/demo/finetune.js';
+import { runDemo } from '../../src/demo/run.js';
 import { QUICK_SCALE } from '../../src/demo/settings.js';
-import { STAGES_DIR } from '../../src/demo/stages.js';
+import { DemoInterrupted, STAGES_DIR } from '../../src/demo/stages.js';
+import { listCheckpoints } from '../../src/pretrain/checkpoint.js';
 import { readSafetensors } from '../../src/io/safetensors.js';
 import { kernels } from '../../src/kernels/index.js';
 
@@ -72,5 +75,40 @@ test('Ctrl-C during fine-tuning stops after the update with a checkpoint, exit 1
     for (const [name, t] of a) assert.deepEqual(t.data, b.get(name)!.data, name);
   } finally {
     rmSync(other, { recursive: true, force: true });
+  }
+});
+
+test('aborting the signal during pre-training stops it with a checkpoint; the rerun resumes it', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'electra-demo-abort-'));
+  try {
+    const silent = new Writable({ write: (_c, _e, cb) => cb() });
+    const controller = new AbortController();
+    const options = { outputDir: root, quick: true, minutes: 0.05, seed: SEED, progressStream: silent };
+    // The stage announces itself before training: abort then, so training stops after its first update.
+    const log = (line: string): void => {
+      if (line.startsWith('[pretrain-electra] pre-training')) controller.abort();
+    };
+    await assert.rejects(runDemo({ ...options, log, signal: controller.signal }), (e: unknown) => {
+      assert.ok(e instanceof DemoInterrupted, String(e));
+      assert.equal(e.stage, 'pretrain-electra');
+      assert.match(e.message, /pre-training stopped at update 1 of \d+, checkpoint saved in .*checkpoint-1\): rerun the same command to resume/);
+      return true;
+    });
+    const modelDir = join(root, 'models', 'electra-0.05min');
+    assert.deepEqual(listCheckpoints(modelDir).map((c) => c.step), [1]);
+    assert.deepEqual(readdirSync(join(root, STAGES_DIR)).sort(), ['corpus.json', 'dataset.json', 'vocab.json']);
+    assert.match(readFileSync(join(root, 'demo.log'), 'utf8'), /interrupted during stage pretrain-electra/);
+
+    const stages: string[] = [];
+    const done = await runDemo({ ...options, log: (l) => stages.push(l) });
+    assert.deepEqual(done.stages.filter((s) => s.reused).map((s) => s.stage), ['corpus', 'vocab', 'dataset']);
+    assert.match(readFileSync(join(root, 'demo.log'), 'utf8'), /resuming from .*checkpoint-1 \(step 1\)/);
+    const plan = JSON.parse(readFileSync(join(modelDir, 'demo-plan.json'), 'utf8')) as { numTrainSteps: number };
+    // Trained on from step 1, to the plan's step count unless a loaded machine hit the 1.5x time limit.
+    const last = listCheckpoints(modelDir).at(-1)!.step;
+    assert.ok(last > 1 && last <= plan.numTrainSteps, `last checkpoint ${last}, plan ${plan.numTrainSteps}`);
+    assert.ok(existsSync(done.reportFile));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
   }
 });
