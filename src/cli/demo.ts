@@ -19,9 +19,9 @@ Shows ELECTRA working end to end on this machine, offline, on the corpora npm in
             discriminator and from random initialisation (same examples, hyperparameters, seed)
   report    a results table, DIR/results.md and DIR/report.html (charts, example sentences; opens offline)
 A second run reuses every stage that is already done; change --minutes or --seed to redo the
-stages that depend on them. Ctrl-C stops pre-training or fine-tuning after the current update
-and saves a checkpoint (exit status 130); running the same command again resumes there. About N + 1 minutes on an idle 2-core machine; if other work
-slows it down, pre-training stops at 1.5 N minutes.
+stages that depend on them. About N + 1 minutes on an idle 2-core machine; if other work
+slows it down, pre-training stops at 1.5 N minutes. Ctrl-C stops pre-training or fine-tuning
+after the current update with a checkpoint saved (exit status 130); the same command resumes.
 
 Options:
   --minutes N       pre-training budget in minutes (default ${DEFAULT_MINUTES}; fractions allowed)

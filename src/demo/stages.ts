@@ -31,7 +31,7 @@ export const STAGES_DIR = '.stages';
  */
 export class DemoInterrupted extends Error {
   constructor(readonly stage: string, detail: string) {
-    super(`interrupted during stage ${stage} (${detail}): rerun the same command to resume`);
+    super(`interrupted at stage ${stage} (${detail}): rerun the same command to resume`);
     this.name = 'DemoInterrupted';
   }
 }

@@ -37,7 +37,7 @@ test('Ctrl-C during fine-tuning stops after the update with a checkpoint, exit 1
   const stopped = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, ELECTRA_TEST_SIGINT_IN_FINETUNE: `${STAGE}:1` } });
   assert.equal(stopped.status, 130, stopped.stderr.slice(-2000));
   assert.match(stopped.stderr, /stopping after this update and saving a checkpoint/);
-  const m = new RegExp(`electra demo: interrupted during stage ${STAGE} \\(fine-tuning brown_genre from random stopped at update (\\d+), ` +
+  const m = new RegExp(`electra demo: interrupted at stage ${STAGE} \\(fine-tuning brown_genre from random stopped at update (\\d+), ` +
     'checkpoint saved in .*\\): rerun the same command to resume').exec(stopped.stderr);
   assert.ok(m, stopped.stderr.slice(-2000));
   const step = Number(m[1]);
@@ -97,7 +97,7 @@ test('aborting the signal during pre-training stops it with a checkpoint; the re
     const modelDir = join(root, 'models', 'electra-0.05min');
     assert.deepEqual(listCheckpoints(modelDir).map((c) => c.step), [1]);
     assert.deepEqual(readdirSync(join(root, STAGES_DIR)).sort(), ['corpus.json', 'dataset.json', 'vocab.json']);
-    assert.match(readFileSync(join(root, 'demo.log'), 'utf8'), /interrupted during stage pretrain-electra/);
+    assert.match(readFileSync(join(root, 'demo.log'), 'utf8'), /interrupted at stage pretrain-electra/);
 
     const stages: string[] = [];
     const done = await runDemo({ ...options, log: (l) => stages.push(l) });
