@@ -1,8 +1,10 @@
 // `electra demo`: the whole pipeline on the shipped corpora, ending in a results table and report.html.
 import { UsageError } from '../io/errors.js';
 import { runDemo } from '../demo/run.js';
+import { DemoInterrupted } from '../demo/stages.js';
 import { DEFAULT_MINUTES, DEFAULT_OUTPUT_DIR, DEFAULT_SEED } from '../demo/settings.js';
 import type { Command } from './commands.js';
+import { interruptOnSigint } from './interrupt.js';
 import { parseFlags, stringFlag } from './parse-options.js';
 
 const HELP = `Usage: electra demo [--minutes N] [--output-dir DIR] [--compare-mlm] [--seed S]
@@ -18,7 +20,8 @@ Shows ELECTRA working end to end on this machine, offline, on the corpora npm in
   report    a results table, DIR/results.md and DIR/report.html (charts, example sentences; opens offline)
 A second run reuses every stage that is already done; change --minutes or --seed to redo the
 stages that depend on them. About N + 1 minutes on an idle 2-core machine; if other work
-slows it down, pre-training stops at 1.5 N minutes.
+slows it down, pre-training stops at 1.5 N minutes. Ctrl-C stops pre-training or fine-tuning
+after the current update with a checkpoint saved (exit status 130); the same command resumes.
 
 Options:
   --minutes N       pre-training budget in minutes (default ${DEFAULT_MINUTES}; fractions allowed)
@@ -60,13 +63,28 @@ async function run(argv: string[]): Promise<number> {
     process.stderr.write(`electra demo: ${(e as Error).message}\n\n${HELP}`);
     return 2;
   }
+  const interrupt = interruptOnSigint('demo');
   try {
-    await runDemo(options);
+    await runDemo({ ...options, signal: interrupt.signal, ...sigintForTests() });
     return 0;
   } catch (e) {
     process.stderr.write(`electra demo: ${(e as Error).message}\n`);
+    if (e instanceof DemoInterrupted) return 130;
     return e instanceof RangeError || e instanceof UsageError ? 2 : 1;
+  } finally {
+    interrupt.dispose();
   }
+}
+
+/**
+ * Tests: ELECTRA_TEST_SIGINT_IN_FINETUNE=<stage>:<update> makes the process send itself SIGINT
+ * after that fine-tuning update, so a Ctrl-C test does not depend on timing.
+ */
+function sigintForTests(): { onFinetuneStep?: (stage: string, step: number) => void } {
+  const m = /^([\w-]+):(\d+)$/.exec(process.env['ELECTRA_TEST_SIGINT_IN_FINETUNE'] ?? '');
+  if (!m) return {};
+  const [stage, at] = [m[1]!, Number(m[2])];
+  return { onFinetuneStep: (s, step) => { if (s === stage && step === at) process.kill(process.pid, 'SIGINT'); } };
 }
 
 export const demoCommand: Command = {

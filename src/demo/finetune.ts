@@ -1,13 +1,14 @@
-// The demo's fine-tuning: the library's `electra finetune` run (runFinetuning) on the Brown demo
+// The demo's fine-tuning: the library's `electra finetune` run (runFinetuningAsync) on the Brown demo
 // tasks, with evenly spaced subsets of their document-split train and dev sets so that every
 // model (pre-trained, masked-LM, random initialisation) is fine-tuned the same way in the budget.
 import type { Kernels } from '../kernels/index.js';
 import { brownGenreExamples, brownGenres, brownPosSentences, brownPosTags } from '../finetune/data/brown.js';
 import { resolveHparams } from '../finetune/hparams.js';
-import { runFinetuning } from '../finetune/runner.js';
+import { runFinetuningAsync } from '../finetune/runner.js';
 import { resultsObject } from '../finetune/scorer.js';
 import { SentenceTask, TaggingTask, type AnyTask, type TaskContext } from '../finetune/tasks.js';
 import type { ProgressStream } from './data.js';
+import { DemoInterrupted } from './stages.js';
 import { modelShape, type DemoScale } from './settings.js';
 
 export const DEMO_TASKS = ['brown_genre', 'brown_pos'] as const;
@@ -78,21 +79,38 @@ export interface FinetuneSummary {
   resultsFile: string;
 }
 
-export function demoFinetune(
+export interface DemoFinetuneControl {
+  /** When aborted, training stops after the current update and saves a checkpoint (DemoInterrupted is thrown); a rerun resumes it. */
+  signal?: AbortSignal;
+  /** Called after every update with the updates done. */
+  onStep?: (step: number) => void;
+  /** The stage name DemoInterrupted reports. */
+  stage?: string;
+}
+
+export async function demoFinetune(
   outputDir: string, scale: DemoScale, task: DemoTask, init: Init, vocabFile: string, vocabSize: number, seed: number,
-  kernels: Kernels, log: (line: string) => void, progressStream?: ProgressStream,
-): FinetuneSummary {
+  kernels: Kernels, log: (line: string) => void, progressStream?: ProgressStream, control: DemoFinetuneControl = {},
+): Promise<FinetuneSummary> {
   const values = { ...finetuningHparamValues(scale, task, init, vocabFile, vocabSize, seed), data_dir: outputDir, model_name: init.modelName };
   const { hparams } = resolveHparams(values, 'demo fine-tuning hparams');
   const started = performance.now();
   let made: AnyTask | null = null;
-  const result = runFinetuning({
-    hparams, kernels, log, ...(progressStream ? { progressStream } : {}),
+  let stepsDone = 0;
+  const result = await runFinetuningAsync({
+    hparams, kernels, log, ...(progressStream ? { progressStream } : {}), ...(control.signal ? { signal: control.signal } : {}),
+    onStep: (_trial, step) => {
+      stepsDone = step;
+      control.onStep?.(step);
+    },
     makeTasks: (ctx) => {
       made = demoTask(task, ctx, scale);
       return [made];
     },
   });
+  if (result.interrupted) {
+    throw new DemoInterrupted(control.stage ?? `finetune-${init.kind}-${task}`, `fine-tuning ${task} from ${init.kind} stopped at update ${stepsDone}, checkpoint saved in ${result.modelDirs[0]}`);
+  }
   const metrics = result.median.get(task);
   if (!metrics) throw new Error(`fine-tuning ${task} from ${init.kind} gave no dev results`);
   const t = made as AnyTask | null;

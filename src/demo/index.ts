@@ -11,3 +11,4 @@ export { demoTask, evenly, DEMO_TASKS } from './finetune.js';
 export type { DemoTask, FinetuneSummary } from './finetune.js';
 export { exampleSentences, readMetricsLog } from './pretrain.js';
 export type { PretrainSummary, HeldoutPoint, ExampleSentence, ExampleToken } from './pretrain.js';
+export { DemoInterrupted } from './stages.js';

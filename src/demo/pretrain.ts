@@ -18,7 +18,7 @@ import { Pretrainer } from '../pretrain/pretrainer.js';
 import { checkRunInputs, evaluate, METRICS_FILE, runPretraining, type StepLog } from '../pretrain/run.js';
 import { BertTokenizer } from '../tokenizer/tokenizer.js';
 import { modelShape, type DemoScale } from './settings.js';
-import { stageId } from './stages.js';
+import { DemoInterrupted, stageId } from './stages.js';
 
 export type Objective = 'electra' | 'mlm';
 
@@ -173,6 +173,10 @@ export interface DemoPretrainOptions {
   note: (line: string) => void;
   /** Draw the trainer's progress bar (on stderr). */
   progressBar: boolean;
+  /** When aborted (Ctrl-C), training stops after the current update and saves a checkpoint; DemoInterrupted is thrown, and a rerun resumes. */
+  signal?: AbortSignal;
+  /** The stage name DemoInterrupted reports. */
+  stage?: string;
 }
 
 /** Pre-trains one model for the budget, evaluates its checkpoints on held-out text, and collects examples. */
@@ -230,7 +234,7 @@ export async function demoPretrain(o: DemoPretrainOptions): Promise<PretrainSumm
     kernels: o.kernels,
     log: o.log,
     progress: o.progressBar,
-    signal: deadline.signal,
+    signal: o.signal ? AbortSignal.any([deadline.signal, o.signal]) : deadline.signal,
     onStep: (e: StepLog) => {
       if (!deadline.signal.aborted && e.step < hp.num_train_steps && (performance.now() - started) / 1000 > 1.5 * o.budgetSeconds) {
         deadline.abort();
@@ -245,6 +249,9 @@ export async function demoPretrain(o: DemoPretrainOptions): Promise<PretrainSumm
     },
   });
   const trainSeconds = (performance.now() - started) / 1000;
+  if (result.interrupted && o.signal?.aborted && result.checkpoint) {
+    throw new DemoInterrupted(o.stage ?? `pretrain-${o.objective}`, `pre-training stopped at update ${result.step} of ${hp.num_train_steps}, checkpoint saved in ${result.checkpoint}`);
+  }
   if (!result.checkpoint || (result.interrupted && !deadline.signal.aborted)) {
     throw new Error(`pre-training of ${o.modelName} stopped at step ${result.step}`);
   }

@@ -1,7 +1,9 @@
 // `electra demo` as a library call: corpus -> vocabulary -> datasets -> pre-training (ELECTRA, and
 // masked LM with --compare-mlm) -> fine-tuning from each model and from random initialisation ->
 // results table -> report.html. Each stage reuses its output when a previous run finished it with
-// the same inputs, so a second run only redraws the table and the report.
+// the same inputs, so a second run only redraws the table and the report. Aborting options.signal
+// (Ctrl-C) stops pre-training or fine-tuning after the current update with a checkpoint saved, and
+// runDemo rejects with DemoInterrupted; a rerun reuses the finished stages and resumes that one.
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -15,7 +17,7 @@ import { renderReport, type ReportStage } from './report.js';
 import {
   DEFAULT_MINUTES, DEFAULT_OUTPUT_DIR, DEFAULT_SEED, DEMO_SCALE, QUICK_SCALE, modelShape, type DemoOptions,
 } from './settings.js';
-import { StageBook, type StageRecord } from './stages.js';
+import { DemoInterrupted, StageBook, type StageOutcome, type StageRecord } from './stages.js';
 import { formatTable, markdownTable, resultsTable, type ResultsTable } from './table.js';
 
 export interface DemoResult {
@@ -66,6 +68,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     say(line);
     detail(line);
   };
+  const signal = options.signal;
+  const interrupted = (e: DemoInterrupted): DemoInterrupted => {
+    detail(e.message);
+    return e;
+  };
   const dirs = corpusDirs(outputDir);
   const book = new StageBook(outputDir);
   const stages: ReportStage[] = [];
@@ -76,7 +83,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const ref = (r: StageRecord<unknown>): string => `${r.id}@${r.finishedAt}`;
 
   async function stage<T>(name: string, key: unknown, work: () => Promise<{ summary: string; data: T }>, stillThere?: (d: T) => boolean): Promise<StageRecord<T>> {
-    const out = await book.run(name, key, work, stillThere);
+    // A stop asked for during a stage that cannot pause (data, vocabulary) takes effect here.
+    if (signal?.aborted) throw interrupted(new DemoInterrupted(name, 'before it started'));
+    let out: StageOutcome<T>;
+    try {
+      out = await book.run(name, key, work, stillThere);
+    } catch (e) {
+      throw e instanceof DemoInterrupted ? interrupted(e) : e;
+    }
     const r = out.record;
     announce(`[${name}] ${r.summary}${out.reused ? ' (reused)' : ` (${r.seconds.toFixed(1)} s)`}`);
     stages.push({ stage: name, summary: r.summary, seconds: r.seconds, reused: out.reused });
@@ -133,6 +147,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         ...(flopBudget !== undefined ? { flopBudget } : {}),
         // The trainer draws its bar on stderr only: not when the caller gave another stream.
         kernels: k, log: detail, note: live ? detail : announce, progressBar: stream === undefined,
+        stage: `pretrain-${objective}`, ...(signal ? { signal } : {}),
       });
       const first = s.heldout[0]!;
       const last = s.heldout[s.heldout.length - 1]!;
@@ -169,8 +184,12 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   };
   for (const task of DEMO_TASKS) {
     for (const { init, upstream } of inits) {
-      const r = await stage<FinetuneSummary>(`finetune-${init.kind}-${task}`, { upstream, task, seed, finetuneScale, vocab: ref(vocab) }, async () => {
-        const s = demoFinetune(outputDir, scale, task, init, dirs.vocab, vocabSize, seed, k, detail, stream);
+      const name = `finetune-${init.kind}-${task}`;
+      const r = await stage<FinetuneSummary>(name, { upstream, task, seed, finetuneScale, vocab: ref(vocab) }, async () => {
+        const onStep = options.onFinetuneStep;
+        const s = await demoFinetune(outputDir, scale, task, init, dirs.vocab, vocabSize, seed, k, detail, stream, {
+          stage: name, ...(signal ? { signal } : {}), ...(onStep ? { onStep: (step: number) => onStep(name, step) } : {}),
+        });
         return {
           summary: `${task} from ${labels.get(init.kind)}: accuracy ${s.metrics['accuracy']!.toFixed(2)} ` +
             `(${s.trainExamples} train / ${s.devExamples} dev examples, ${s.trainSteps} updates)`,

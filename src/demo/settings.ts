@@ -18,6 +18,14 @@ export interface DemoOptions {
   /** Where the progress bars are drawn (default stderr; they redraw in place on a terminal only). */
   progressStream?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   kernels?: Kernels;
+  /**
+   * When aborted (Ctrl-C), the stage in progress stops after its current update (pre-training and
+   * fine-tuning save a checkpoint; other stages finish first) and runDemo rejects with
+   * DemoInterrupted; rerunning resumes from there.
+   */
+  signal?: AbortSignal;
+  /** Called after every fine-tuning update with the stage's name and the updates done. */
+  onFinetuneStep?: (stage: string, step: number) => void;
 }
 
 export interface DemoScale {

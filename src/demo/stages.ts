@@ -25,6 +25,17 @@ export interface StageOutcome<T> {
 
 export const STAGES_DIR = '.stages';
 
+/**
+ * The run was stopped by its AbortSignal (Ctrl-C): the stage in progress saved a checkpoint and
+ * wrote no record, so rerunning the same command resumes it; the finished stages are reused.
+ */
+export class DemoInterrupted extends Error {
+  constructor(readonly stage: string, detail: string) {
+    super(`interrupted at stage ${stage} (${detail}): rerun the same command to resume`);
+    this.name = 'DemoInterrupted';
+  }
+}
+
 export function stageId(key: unknown): string {
   return createHash('sha256').update(JSON.stringify(key)).digest('hex').slice(0, 16);
 }

@@ -109,7 +109,12 @@ test('report.html is self-contained: Chart.js inlined, the curves and examples a
   for (const key of ['masked_lm_loss', 'disc_loss', 'disc_accuracy', 'learning_rate', 'tokens_per_second'] as const) {
     assert.ok(electra.metrics.every((e) => Number.isFinite(e[key])), key);
   }
-  assert.equal(electra.summary.heldout.length, QUICK_SCALE.evalPoints + 1, 'step 0 and every checkpoint evaluated on held-out text');
+  // Step 0 and every checkpoint evaluated on held-out text (fewer checkpoints where a loaded machine hit the 1.5x time limit).
+  const steps = electra.summary.heldout.map((h) => h.step);
+  assert.equal(steps[0], 0);
+  assert.equal(steps[steps.length - 1], electra.summary.numTrainSteps);
+  assert.ok(steps.every((s, i) => i === 0 || s > steps[i - 1]!), steps.join(' '));
+  if (electra.summary.numTrainSteps === electra.summary.plannedSteps) assert.equal(steps.length, QUICK_SCALE.evalPoints + 1, steps.join(' '));
   for (const h of electra.summary.heldout) assert.ok(h.disc_auc !== null && h.disc_auc >= 0 && h.disc_auc <= 1);
   const mlm = data.pretraining.find((p) => p.summary.objective === 'mlm')!;
   assert.ok(mlm.summary.heldout.every((h) => h.disc_auc === null), 'a masked-LM model has no discriminator');

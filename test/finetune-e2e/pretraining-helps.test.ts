@@ -1,25 +1,32 @@
 // End to end on real data (issue #6): ELECTRA pre-trained for a fixed number of updates on the
 // shipped Brown text (the fine-tuning dev documents held out), then fine-tuned on Brown
-// part-of-speech tagging, beats the same fine-tuning from random initialisation on the dev split.
-// Fixed seeds, the demo's code paths (corpus, vocabulary, dataset, hparams, fine-tuning) and its
-// model shape; the fine-tuning is low-resource (100 tagged sentences), where a pre-trained model's
-// knowledge of words the few labelled sentences never show is what the dev score measures.
+// part-of-speech tagging and on Brown genre classification, beats the same fine-tuning from
+// random initialisation on the dev split of each. Fixed seeds, the demo's code paths (corpus,
+// vocabulary, dataset, hparams, fine-tuning) and its model shape; one pre-trained model for both
+// tasks. Both fine-tunings are low-resource, where what a pre-trained model knows about words the
+// few labelled examples never show is what the dev score measures: 100 tagged sentences; 400
+// genre passages (15 genres, 45 words each) for 10 epochs at 3e-4, the paper's ELECTRA-Small rate.
 //
-// Measured (dev accuracy, 1500 sentences, fine-tuning seeds 1/2/3), pre-training seed 1:
-// 64.13/62.64/63.50, seed 2: 63.24/63.66/63.65, seed 3: 62.77/63.12/62.74; random initialisation
-// 60.79/61.11/61.03. The margin asserted (1.0) is below the smallest gap seen (1.53).
-// Brown genre classification is not asserted: after 1200 updates no setting tried made the
-// pre-trained model beat random initialisation there (with the demo's genre settings, 6 epochs at
-// 3e-4: 21.4/21.6 from pre-training seed 1, 22.7 seed 2, 22.6 seed 3, against 25.7/21.8 from
-// random initialisation); the demo's 7 minutes of pre-training get a small gain (README).
-import { before, after, test } from 'node:test';
+// Measured, 3000 pre-training updates (pre-training seeds 1/2/3, fine-tuning seeds 1/2/3 each):
+// POS dev accuracy (1500 sentences): 63.71/63.41/62.84, 63.40/63.46/64.23, 63.95/63.75/63.80;
+// random initialisation 60.79/61.11/61.03. The margin asserted (1.0) is below the smallest gap (1.73).
+// Genre dev accuracy (2000 passages): 22.85/22.65/23.15, 23.60/21.60/23.20, 23.00/21.95/23.60;
+// random initialisation 19.50/20.15/18.65 (the majority genre is 15.8%). The margin asserted (1.0)
+// is below the smallest gap (1.45: 21.60 against 20.15).
+// Why 3000 updates: after 1200 (the earlier setting) pre-training did not help genre robustly (400
+// passages: 21.95/19.25/21.1 from pre-training seed 1, 16.65/15.7/18.55 seed 2, 18.8/18.9/17.6
+// seed 3, against 19.5/20.15/18.65); after 3000 it does. Random initialisation is not held back by
+// the shared settings: 3e-4 is also its best genre rate of those tried (fine-tuning seed 1: 1e-4
+// 15.90, 3e-4 19.50, 5e-4 13.75, 1e-3 15.25; 20 epochs at 3e-4: 13.80 on 1000 dev passages). The demo's own genre setting
+// (2000 passages, 6 epochs) is noisier at this budget (21.4-23.6 against 21.8-25.7 after 1200 updates).
+import { before, after, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { buildDataset, corpusDirs, trainVocab, writeCorpora } from '../../src/demo/data.js';
-import { demoFinetune, finetuningHparamValues, type FinetuneSummary } from '../../src/demo/finetune.js';
+import { demoFinetune, finetuningHparamValues, type FinetuneSummary, type Init } from '../../src/demo/finetune.js';
 import { pretrainingHparamValues } from '../../src/demo/pretrain.js';
 import { DEMO_SCALE, type DemoScale } from '../../src/demo/settings.js';
 import { resolveHparams } from '../../src/finetune/hparams.js';
@@ -40,10 +47,15 @@ const SCALE: DemoScale = {
   posDev: 1500,
   posEpochs: 20,
   posLearningRate: 1e-3,
+  genreTrain: 400,
+  genreDev: 2000,
+  genreEpochs: 10,
+  genreLearningRate: 3e-4,
 };
-const PRETRAIN_STEPS = 1200;
+const PRETRAIN_STEPS = 3000;
 const SEED = 1;
-const MARGIN = 1.0;
+/** Dev accuracy points the pre-trained model must gain on each task (below the smallest gap measured). */
+const MARGIN: Record<'brown_pos' | 'brown_genre', number> = { brown_pos: 1.0, brown_genre: 1.0 };
 
 const k = kernels();
 const silent = new Writable({ write: (_c, _e, cb) => cb() });
@@ -96,16 +108,20 @@ test('fine-tuning starts from every tensor of the pre-trained discriminator, wit
   assert.equal(readFileSync(join(discriminator, 'vocab.txt'), 'utf8'), readFileSync(vocabFile, 'utf8'));
 });
 
-test('POS tagging: the pre-trained discriminator beats random initialisation on the dev split', (t) => {
-  const run = (init: Parameters<typeof demoFinetune>[3]): FinetuneSummary =>
-    demoFinetune(dir, SCALE, 'brown_pos', init, vocabFile, vocabSize, SEED, k, () => {}, silent);
-  const electra = run({ kind: 'electra', modelName: 'electra', checkpoint: discriminator });
-  const random = run({ kind: 'random', modelName: 'random-init' });
+async function compare(t: TestContext, task: 'brown_pos' | 'brown_genre', train: number, dev: number): Promise<void> {
+  const run = (init: Init): Promise<FinetuneSummary> => demoFinetune(dir, SCALE, task, init, vocabFile, vocabSize, SEED, k, () => {}, silent);
+  const electra = await run({ kind: 'electra', modelName: 'electra', checkpoint: discriminator });
+  const random = await run({ kind: 'random', modelName: 'random-init' });
   // Same examples and schedule for both.
-  assert.deepEqual([electra.trainExamples, electra.devExamples, electra.trainSteps], [SCALE.posTrain, SCALE.posDev, random.trainSteps]);
-  assert.equal(random.devExamples, SCALE.posDev);
-  const gain = electra.metrics['accuracy']! - random.metrics['accuracy']!;
-  t.diagnostic(`dev accuracy: pre-trained ${electra.metrics['accuracy']!.toFixed(2)}, random init ${random.metrics['accuracy']!.toFixed(2)}`);
-  assert.ok(gain >= MARGIN,
-    `pre-trained ${electra.metrics['accuracy']!.toFixed(2)} vs random ${random.metrics['accuracy']!.toFixed(2)}: gain ${gain.toFixed(2)} < ${MARGIN}`);
-});
+  assert.deepEqual([electra.trainExamples, electra.devExamples, electra.trainSteps], [train, dev, random.trainSteps]);
+  assert.deepEqual([random.trainExamples, random.devExamples], [train, dev]);
+  const [a, b] = [electra.metrics['accuracy']!, random.metrics['accuracy']!];
+  t.diagnostic(`${task} dev accuracy: pre-trained ${a.toFixed(2)}, random init ${b.toFixed(2)}`);
+  assert.ok(a - b >= MARGIN[task], `${task}: pre-trained ${a.toFixed(2)} vs random ${b.toFixed(2)}: gain ${(a - b).toFixed(2)} < ${MARGIN[task]}`);
+}
+
+test('POS tagging: the pre-trained discriminator beats random initialisation on the dev split', (t) =>
+  compare(t, 'brown_pos', SCALE.posTrain, SCALE.posDev));
+
+test('genre classification: the pre-trained discriminator beats random initialisation on the dev split', (t) =>
+  compare(t, 'brown_genre', SCALE.genreTrain, SCALE.genreDev));
