@@ -244,6 +244,26 @@ int64_t block_start(int64_t b, int64_t blocks, int64_t panels, int64_t width, in
   return std::min(limit, (b * panels / blocks) * width);
 }
 
+// Packs `count` rows of an operand (row stride rs, depth stride cs, as PackFn reads
+// them) for every depth block into dst, depth block q at q * block_floats, in tasks
+// over depth blocks and runs of whole panels of `width`: the shared pack of
+// gemm_blocked, for op(B) columns or op(A) rows alike.
+void pack_all_depths(gemm::PackFn pack, const float* src, int64_t rs, int64_t cs, int64_t count, int64_t width, int64_t k,
+                     int64_t kc_block, int64_t min_tasks, int64_t block_floats, float* dst) {
+  const int64_t depth_blocks = ceil_div(k, kc_block);
+  const int64_t panels = ceil_div(count, width);
+  const int64_t chunks = std::min(panels, ceil_div(min_tasks, depth_blocks));
+  parallel_for(depth_blocks * chunks, [&](int64_t t) {
+    const int64_t q = t / chunks;
+    const int64_t ch = t % chunks;
+    const int64_t pc = q * kc_block;
+    const int64_t kc = std::min(kc_block, k - pc);
+    const int64_t r0 = block_start(ch, chunks, panels, width, count);
+    const int64_t r1 = block_start(ch + 1, chunks, panels, width, count);
+    if (r1 > r0) pack(src + pc * cs + r0 * rs, rs, cs, r1 - r0, kc, dst + q * block_floats + r0 * kc);
+  });
+}
+
 // The product spread over the pool, in two phases per column (or row) block
 // and no barrier inside the depth loop. One operand is packed up front for
 // the whole depth into a shared buffer (all threads pack, in tasks); then each
@@ -284,19 +304,8 @@ void gemm_blocked(const IsaOps& ops, const Problem& pr, int threads) {
     const int64_t max_rows = ceil_div(row_panels, row_tasks) * mr;
     for (int64_t jc = 0; jc < pr.n; jc += nc_block) {
       const int64_t nc = std::min(nc_block, pr.n - jc);
-      const int64_t panels = ceil_div(nc, nr);
-      const int64_t chunks = std::min(panels, ceil_div(min_tasks, depth_blocks));
-      parallel_for(depth_blocks * chunks, [&](int64_t t) {
-        const int64_t q = t / chunks;
-        const int64_t ch = t % chunks;
-        const int64_t pc = q * kc_block;
-        const int64_t kc = std::min(kc_block, pr.k - pc);
-        const int64_t j0 = block_start(ch, chunks, panels, nr, nc);
-        const int64_t j1 = block_start(ch + 1, chunks, panels, nr, nc);
-        if (j1 > j0)
-          ops.pack_b(pr.b + pc * pr.b_rs + (jc + j0) * pr.b_cs, pr.b_cs, pr.b_rs, j1 - j0, kc,
-                     bpack + q * block_floats + j0 * kc);
-      });
+      pack_all_depths(ops.pack_b, pr.b + jc * pr.b_cs, pr.b_cs, pr.b_rs, nc, nr, pr.k, kc_block, min_tasks, block_floats,
+                      bpack);
       const bool last_jc = jc + nc_block >= pr.n;
       parallel_for(row_tasks, [&](int64_t t) {
         const int64_t i0 = block_start(t, row_tasks, row_panels, mr, pr.m);
@@ -337,18 +346,8 @@ void gemm_blocked(const IsaOps& ops, const Problem& pr, int threads) {
   for (int64_t ic = 0; ic < pr.m; ic += mc_shared) {
     const int64_t mc = std::min(mc_shared, pr.m - ic);
     const int64_t panels = ceil_div(mc, mr);
-    const int64_t chunks = std::min(panels, ceil_div(min_tasks, depth_blocks));
-    parallel_for(depth_blocks * chunks, [&](int64_t t) {
-      const int64_t q = t / chunks;
-      const int64_t ch = t % chunks;
-      const int64_t pc = q * kc_block;
-      const int64_t kc = std::min(kc_block, pr.k - pc);
-      const int64_t i0 = block_start(ch, chunks, panels, mr, mc);
-      const int64_t i1 = block_start(ch + 1, chunks, panels, mr, mc);
-      if (i1 > i0)
-        ops.pack_a(pr.a + (ic + i0) * pr.a_rs + pc * pr.a_cs, pr.a_rs, pr.a_cs, i1 - i0, kc,
-                   apack + q * block_floats + i0 * kc);
-    });
+    pack_all_depths(ops.pack_a, pr.a + ic * pr.a_rs, pr.a_rs, pr.a_cs, mc, mr, pr.k, kc_block, min_tasks, block_floats,
+                    apack);
     // Row sub-blocks of at most ops.mc rows, so the A block a macro call re-reads stays in L2.
     const int64_t sub_blocks = ceil_div(panels, std::max<int64_t>(1, ops.mc / mr));
     const bool last_ic = ic + mc_shared >= pr.m;

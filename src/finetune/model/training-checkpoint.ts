@@ -9,12 +9,11 @@ import { readCheckpointState, STATE_FILE, writeCheckpointFolder } from '../../io
 import { FormatError } from '../../io/errors.js';
 import { readSafetensors, writeSafetensors } from '../../io/safetensors.js';
 import type { TensorMap } from '../../io/tensor.js';
-import { adamSlots, restoreAdamSlots } from '../../pretrain/checkpoint.js';
+import { adamSlots, OPTIMIZER_FILE, restoreAdamSlots } from '../../pretrain/checkpoint.js';
 import type { FinetuningModel } from './finetuning-model.js';
 import type { LayerwiseAdamW } from './optimizer.js';
 
 export const MODEL_FILE = 'model.safetensors';
-export const OPTIMIZER_FILE = 'optimizer.safetensors';
 export const FINETUNING_STATE_FORMAT = 'electra-ts-finetuning-state';
 export const FINETUNING_STATE_VERSION = 1;
 
