@@ -31,18 +31,21 @@ async function tokenizerFor(m: WorkerRun): Promise<PretrainingTokenizer> {
 
 function work(m: WorkerRun, tokenizer: PretrainingTokenizer): void {
   const claims = UnitClaims.of(m.claims, m.units.length);
+  const results = m.results;
   for (let index = claims.claim(); index >= 0; index = claims.claim()) {
     let message: WorkerMessage;
     try {
       const unit = tokenizeUnit(m.plan, m.units[index]!, tokenizer);
       // The token arrays move to the main thread instead of being copied.
-      port!.postMessage({ type: 'unit', index, unit } satisfies WorkerMessage, [unit.ids.buffer, unit.lineTokens.buffer]);
+      results.postMessage({ type: 'unit', index, unit } satisfies WorkerMessage, [unit.ids.buffer, unit.lineTokens.buffer]);
+      claims.posted();
       continue;
     } catch (e) {
       const file = (e as { file?: unknown }).file;
       message = { type: 'unit-error', index, error: { message: (e as Error).message, ...(typeof file === 'string' ? { file } : {}) } };
     }
-    port!.postMessage(message);
+    results.postMessage(message);
+    claims.posted();
   }
 }
 

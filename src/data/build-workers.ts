@@ -1,8 +1,11 @@
 // The worker threads of a build. They start loading their code at once, while the main thread plans
 // the build (and builds the tokenizer they will share); run() then hands them the list of work units.
-// Each worker claims units from a counter in shared memory and sends back their tokens; the main
-// thread claims units from the same counter and builds every job's examples in unit order.
-import { Worker } from 'node:worker_threads';
+// Each worker claims units from a counter in shared memory and sends back their tokens on a port of
+// its own; the main thread claims units from the same counter and builds every job's examples in
+// unit order. It reads the ports synchronously between units (receiveMessageOnPort): results that
+// waited for its event loop would keep the next unit from being taken in while it tokenized more,
+// and the workers would stall on the window of units handed out ahead.
+import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import type { BuildPlan, TokenizedUnit, TokenizerSettings, WorkUnit } from './build-job.js';
 import { CorpusFileError } from './text-lines.js';
 
@@ -19,6 +22,8 @@ export interface WorkerRun {
   units: WorkUnit[];
   /** UnitClaims' shared memory. */
   claims: SharedArrayBuffer;
+  /** Where this worker sends its WorkerMessages. */
+  results: MessagePort;
   /** The tokenizer module's shareTokenizer result, when it has one. */
   sharedTokenizer?: unknown;
 }
@@ -32,7 +37,8 @@ export type WorkerMessage =
 const NEXT = 0; // the next unit to hand out
 const CONSUMED = 1; // units the main thread has taken in
 const STOP = 2; // 1: hand out nothing more
-const FIELDS = 3;
+const POSTED = 3; // results the workers have sent (main thread waits on it)
+const FIELDS = 4;
 
 /**
  * Which thread tokenizes which unit: a counter in shared memory. At most `window` units are handed
@@ -87,6 +93,23 @@ export class UnitClaims {
     Atomics.store(this.a, STOP, 1);
     Atomics.notify(this.a, CONSUMED);
   }
+
+  /** A worker sent a result (after its postMessage, so that the result can be received now). */
+  posted(): void {
+    Atomics.add(this.a, POSTED, 1);
+    Atomics.notify(this.a, POSTED);
+  }
+
+  /** Results sent so far. */
+  postedCount(): number {
+    return Atomics.load(this.a, POSTED);
+  }
+
+  /** Resolves once more than `seen` results were sent, or after `timeoutMs`, without blocking this thread. */
+  async whenPosted(seen: number, timeoutMs: number): Promise<void> {
+    const w = Atomics.waitAsync(this.a, POSTED, seen, timeoutMs);
+    if (w.async) await w.value;
+  }
 }
 
 /** The node options workers get: the process's, less those a worker refuses (found on the first refusal). */
@@ -120,17 +143,15 @@ export interface WorkerHooks {
 
 export class BuildWorkers {
   private readonly workers = new Set<Worker>();
+  /** The main thread's ends of the workers' result ports. */
+  private ports: MessagePort[] = [];
   private hooks: WorkerHooks | null = null;
   private failure: Error | null = null;
 
-  private constructor(count: number, tokenizerModule: string, settings: TokenizerSettings) {
-    for (let k = 0; k < count; k++) {
+  private constructor(readonly started: number, tokenizerModule: string, settings: TokenizerSettings) {
+    for (let k = 0; k < started; k++) {
       const worker = startWorker(new URL('./build-worker.js', import.meta.url), { tokenizerModule, settings });
       this.workers.add(worker);
-      worker.on('message', (m: WorkerMessage) => {
-        if (m.type === 'unit') this.hooks?.onUnit(m.index, m.unit);
-        else this.hooks?.onUnit(m.index, unitError(m.error));
-      });
       worker.on('error', (e) => this.fail(e instanceof Error ? e : new Error(String(e))));
       worker.on('exit', (code) => {
         this.workers.delete(worker);
@@ -149,12 +170,26 @@ export class BuildWorkers {
     return this.workers.size;
   }
 
-  /** Hands the workers the units to claim; from now on hooks hear of them. */
+  /** Hands the workers the units to claim; from now on hooks hear of failures, and receive() passes on results. */
   run(plan: BuildPlan, units: WorkUnit[], claims: UnitClaims, sharedTokenizer: unknown, hooks: WorkerHooks): void {
     this.hooks = hooks;
     if (this.failure) hooks.onFailure(this.failure);
-    const run: WorkerRun = { type: 'run', plan, units, claims: claims.buffer, sharedTokenizer };
-    for (const worker of this.workers) worker.postMessage(run);
+    for (const worker of this.workers) {
+      const { port1, port2 } = new MessageChannel();
+      this.ports.push(port1);
+      const run: WorkerRun = { type: 'run', plan, units, claims: claims.buffer, results: port2, sharedTokenizer };
+      worker.postMessage(run, [port2]);
+    }
+  }
+
+  /** Passes every result the workers have sent to hooks.onUnit, at once (no event-loop turn). */
+  receive(): void {
+    for (const port of this.ports) {
+      for (let r = receiveMessageOnPort(port); r !== undefined; r = receiveMessageOnPort(port)) {
+        const m = r.message as WorkerMessage;
+        this.hooks?.onUnit(m.index, m.type === 'unit' ? m.unit : unitError(m.error));
+      }
+    }
   }
 
   private fail(error: Error): void {
@@ -166,6 +201,8 @@ export class BuildWorkers {
   /** Stops every worker still running. */
   async terminate(): Promise<void> {
     this.hooks = null;
+    for (const port of this.ports) port.close();
+    this.ports = [];
     await Promise.all([...this.workers].map((w) => w.terminate()));
   }
 }

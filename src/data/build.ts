@@ -85,6 +85,12 @@ export interface BuildOptions {
    * event loop runs between units of text, so progress, timers and aborts keep working.
    */
   inProcess?: boolean;
+  /**
+   * Corpus bytes each worker thread must have to be started (default MIN_BYTES_PER_WORKER): a
+   * worker's start (its own isolate, modules, JIT and word cache) costs more than it saves on a small
+   * corpus. The output is the same however many threads run; 0 starts numProcesses - 1 workers.
+   */
+  minBytesPerWorker?: number;
   /** Text per unit of tokenizing work (default UNIT_BYTES); smaller units exercise file splitting in tests. */
   unitBytes?: number;
   /** Aborting stops the workers and removes unfinished files; finished jobs are kept for a rerun. */
@@ -97,8 +103,22 @@ export interface BuildResult {
   /** True when the directory already held this exact build and nothing ran. */
   alreadyComplete: boolean;
   jobsRun: number;
+  /** Threads that tokenized: this one and its workers (see BuildOptions.minBytesPerWorker). */
+  threads: number;
   jobsReused: number;
   seconds: number;
+}
+
+/**
+ * Measured on 2 cores (Zen 5): on Brown + SOTU (17 MB) one worker made the build slower (0.9x), on
+ * twice that corpus it broke even (1.03-1.08x), on five times it paid (1.3x end to end).
+ */
+export const MIN_BYTES_PER_WORKER = 32 << 20;
+
+/** Worker threads for a build of `corpusBytes`: numProcesses - 1 at most, one per MIN_BYTES_PER_WORKER. */
+export function workerThreadsFor(numProcesses: number, corpusBytes: number, minBytesPerWorker = MIN_BYTES_PER_WORKER): number {
+  if (minBytesPerWorker <= 0) return numProcesses - 1;
+  return Math.min(numProcesses - 1, Math.floor(corpusBytes / minBytesPerWorker));
 }
 
 export const DEFAULT_TOKENIZER_MODULE = new URL('./bert-pretraining-tokenizer.js', import.meta.url).href;
@@ -325,18 +345,23 @@ export async function buildPretrainingDataset(config: BuildConfig, options: Buil
   if (unitBytes !== undefined && !(Number.isSafeInteger(unitBytes) && unitBytes >= 1)) throw new RangeError(`unitBytes must be a positive integer, got ${unitBytes}`);
   if (!existsSync(c.vocabFile)) throw new Error(`vocab file ${c.vocabFile} does not exist`);
   if (!existsSync(c.corpusDir)) throw new Error(`corpus directory ${c.corpusDir} does not exist`);
-  // The workers start first, loading their code while this thread plans.
-  const workerCount = options.inProcess ? 0 : c.numProcesses - 1;
+  const minBytesPerWorker = options.minBytesPerWorker ?? MIN_BYTES_PER_WORKER;
+  if (!(minBytesPerWorker >= 0)) throw new RangeError(`minBytesPerWorker must be >= 0, got ${minBytesPerWorker}`);
+  // Listed here: 700 stat calls on the thread pool cost this thread more (in promises) than the calls themselves.
+  let listing: Promise<CorpusFile[]>;
+  let corpusBytes = 0;
+  try {
+    const files = listCorpusFiles(c.corpusDir, options.onWarning);
+    for (const f of files) corpusBytes += f.bytes;
+    listing = Promise.resolve(files);
+  } catch (e) {
+    listing = Promise.reject(e);
+  }
+  listing.catch(() => {}); // handled where it is awaited; no unhandled-rejection report meanwhile
+  // The workers start before the tokenizer is loaded, loading their code while this thread plans.
+  const workerCount = options.inProcess ? 0 : workerThreadsFor(c.numProcesses, corpusBytes, minBytesPerWorker);
   const workers = workerCount > 0 ? BuildWorkers.start(workerCount, moduleUrl, tokenizerSettings(c)) : null;
   try {
-    // Listed here: 700 stat calls on the thread pool cost this thread more (in promises) than the calls themselves.
-    let listing: Promise<CorpusFile[]>;
-    try {
-      listing = Promise.resolve(listCorpusFiles(c.corpusDir, options.onWarning));
-    } catch (e) {
-      listing = Promise.reject(e);
-    }
-    listing.catch(() => {}); // handled where it is awaited; no unhandled-rejection report meanwhile
     return await buildWith(c, listing, moduleUrl, workers, options, started);
   } finally {
     // Workers still waiting (for a unit, or for a run that never came) must not keep the process alive.
@@ -377,7 +402,7 @@ async function buildWith(
   const complete = manifestIsComplete(plan);
   if (complete) {
     removeOwned(c.outputDir, new Set([MANIFEST_FILE, ...complete.shards.map((s) => s.file)]));
-    return { manifest: complete, outputDir: c.outputDir, alreadyComplete: true, jobsRun: 0, jobsReused: 0, seconds: elapsed() };
+    return { manifest: complete, outputDir: c.outputDir, alreadyComplete: true, jobsRun: 0, jobsReused: 0, threads: 1, seconds: elapsed() };
   }
 
   // Keep only the finished jobs of this very build; everything else of ours goes (the manifest first).
@@ -427,8 +452,11 @@ async function buildWith(
   const manifest = makeManifest(c, plan, results as JobResult[]);
   writeFileAtomic(join(c.outputDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
   for (let j = 0; j < plan.numJobs; j++) removeJobResult(c.outputDir, j, plan.numJobs);
-  return { manifest, outputDir: c.outputDir, alreadyComplete: false, jobsRun: todo.length, jobsReused: reused, seconds: elapsed() };
+  return { manifest, outputDir: c.outputDir, alreadyComplete: false, jobsRun: todo.length, jobsReused: reused, threads: 1 + (workers?.started ?? 0), seconds: elapsed() };
 }
+
+/** Longest wait for a worker's result before this thread looks again (a worker's failure also wakes it). */
+const RESULT_WAIT_MS = 1000;
 
 /** Time this thread works before it lets its event loop run (progress bar, Ctrl-C, timers). */
 const EVENT_LOOP_TURN_MS = 50;
@@ -446,7 +474,7 @@ async function runJobs(
   const jobs = new Map(jobIds.map((j) => [j, new JobWriter(plan, j, tokenizer, randoms.get(j)!)]));
   const threads = 1 + (workers?.size ?? 0);
   // Enough units in flight that no thread waits for this one to take in tokens.
-  const claims = new UnitClaims(units.length, 4 * threads);
+  const claims = new UnitClaims(units.length, 8 * threads);
   const ready = new Map<number, TokenizedUnit | Error>();
   let failure: Error | null = null;
   let wake: (() => void) | null = null;
@@ -477,6 +505,9 @@ async function runJobs(
     for (let u = 0; u < units.length; u++) {
       while (!ready.has(u)) {
         check();
+        const posted = claims.postedCount();
+        workers?.receive();
+        if (ready.has(u)) break;
         const mine = claims.tryClaim();
         if (mine >= 0) {
           let unit: TokenizedUnit | Error;
@@ -488,10 +519,11 @@ async function runJobs(
           }
           ready.set(mine, unit);
         } else {
-          // Everything left is being tokenized elsewhere: wait for the workers.
-          await new Promise<void>((resolve) => {
+          // Everything left is being tokenized elsewhere: wait for a worker's result (or a failure, or an abort).
+          await Promise.race([claims.whenPosted(posted, RESULT_WAIT_MS), new Promise<void>((resolve) => {
             wake = resolve;
-          });
+          })]);
+          wake = null;
           turn = performance.now();
         }
       }

@@ -4,7 +4,10 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { BuildInterruptedError, buildPretrainingDataset, listCorpusFiles, listCorpusFilesAsync, planBuild, resolveBuildConfig, vocabularyOf, type BuildConfig } from '../../src/data/build.js';
+import {
+  BuildInterruptedError, MIN_BYTES_PER_WORKER, buildPretrainingDataset, listCorpusFiles, listCorpusFilesAsync, planBuild, resolveBuildConfig, vocabularyOf, workerThreadsFor,
+  type BuildConfig,
+} from '../../src/data/build.js';
 import { runBuildJob } from '../../src/data/build-job.js';
 import { createPretrainingTokenizer } from '../../src/data/bert-pretraining-tokenizer.js';
 import { readCorpus } from '../../src/data/corpora.js';
@@ -54,17 +57,19 @@ test('two runs with one seed are byte-identical; another seed gives other shards
 });
 
 test('worker threads and in-process jobs write the same bytes (2 jobs)', async () => {
-  const w = await buildPretrainingDataset(config('p2-workers', { numProcesses: 2 }));
+  const w = await buildPretrainingDataset(config('p2-workers', { numProcesses: 2 }), { minBytesPerWorker: 0 });
   const p = await buildPretrainingDataset(config('p2-inproc', { numProcesses: 2 }), { inProcess: true });
   assertSameFiles(w.outputDir, p.outputDir);
   assert.equal(w.jobsRun, 2);
+  assert.equal(w.threads, 2);
+  assert.equal(p.threads, 1);
 });
 
 test('the output does not depend on who tokenizes what: small units (parts of files) on 2 and 3 threads give the bytes of one thread', async () => {
   for (const numProcesses of [2, 3]) {
     const one = await buildPretrainingDataset(config(`units-one-${numProcesses}`, { numProcesses, numOutFiles: 6 }), { inProcess: true });
     // Units of a few kB: most files are split into ranges, read by different threads.
-    const split = await buildPretrainingDataset(config(`units-split-${numProcesses}`, { numProcesses, numOutFiles: 6 }), { unitBytes: 2500 });
+    const split = await buildPretrainingDataset(config(`units-split-${numProcesses}`, { numProcesses, numOutFiles: 6 }), { unitBytes: 2500, minBytesPerWorker: 0 });
     assertSameFiles(split.outputDir, one.outputDir);
     const splitHere = await buildPretrainingDataset(config(`units-here-${numProcesses}`, { numProcesses, numOutFiles: 6 }), { unitBytes: 999, inProcess: true });
     assertSameFiles(splitHere.outputDir, one.outputDir);
@@ -75,7 +80,7 @@ test('workers start under node flags they refuse (V8 flags, --input-type): the b
   const out = join(root.dir, 'flags');
   const buildModule = new URL('../../src/data/build.js', import.meta.url).href;
   const script = `import { buildPretrainingDataset } from ${JSON.stringify(buildModule)};
-    await buildPretrainingDataset(${JSON.stringify({ ...config('flags', { numProcesses: 2 }), outputDir: out })});`;
+    await buildPretrainingDataset(${JSON.stringify({ ...config('flags', { numProcesses: 2 }), outputDir: out })}, { minBytesPerWorker: 0 });`;
   const run = spawnSync(process.execPath, ['--max-old-space-size=2048', '--input-type=module', '-e', script], { encoding: 'utf8' });
   assert.equal(run.status, 0, run.stderr);
   const w = await buildPretrainingDataset(config('flags-ref', { numProcesses: 2 }));
@@ -133,7 +138,7 @@ test('an interrupted build leaves no shard that looks complete unless its job fi
   const cfg = config('int', { numProcesses: 2 });
   const controller = new AbortController();
   await assert.rejects(
-    buildPretrainingDataset(cfg, { signal: controller.signal, onProgress: () => controller.abort() }),
+    buildPretrainingDataset(cfg, { signal: controller.signal, onProgress: () => controller.abort(), minBytesPerWorker: 0 }),
     (e: unknown) => e instanceof BuildInterruptedError,
   );
   const out = resolveBuildConfig(cfg).outputDir;
@@ -184,7 +189,7 @@ test('invalid UTF-8 fails naming file and offset and leaves no output; the skip 
   writeFileSync(join(bad, 'a.txt'), 'A fine sentence.\nAnother one.\n');
   writeFileSync(join(bad, 'b.txt'), Buffer.concat([Buffer.from('Good line.\nBad '), Buffer.from([0xff, 0xfe]), Buffer.from(' line.\nGood again.\n')]));
   const cfg = { ...config('bad-out', { numProcesses: 2 }), corpusDir: bad };
-  await assert.rejects(buildPretrainingDataset(cfg), /b\.txt: invalid UTF-8 at byte offset 15 \(line 2\)/);
+  await assert.rejects(buildPretrainingDataset(cfg, { minBytesPerWorker: 0 }), /b\.txt: invalid UTF-8 at byte offset 15 \(line 2\)/);
   assert.equal(existsSync(cfg.outputDir), false, 'the output directory it created is gone');
   // The same file as job 0 (on the calling thread, job 1 in a worker): its own error, no output either.
   const badFirst = join(root.dir, 'bad-first');
@@ -192,7 +197,7 @@ test('invalid UTF-8 fails naming file and offset and leaves no output; the skip 
   writeFileSync(join(badFirst, 'a.txt'), readFileSync(join(bad, 'b.txt')));
   writeFileSync(join(badFirst, 'b.txt'), 'A fine sentence.\n'.repeat(5000));
   const cfg0 = { ...config('bad-first-out', { numProcesses: 2 }), corpusDir: badFirst };
-  await assert.rejects(buildPretrainingDataset(cfg0), /a\.txt: invalid UTF-8 at byte offset 15 \(line 2\)/);
+  await assert.rejects(buildPretrainingDataset(cfg0, { minBytesPerWorker: 0 }), /a\.txt: invalid UTF-8 at byte offset 15 \(line 2\)/);
   assert.equal(existsSync(cfg0.outputDir), false, 'the output directory it created is gone');
 
   const warnings: string[] = [];
@@ -217,4 +222,20 @@ test('bad configuration and corpus problems give clear errors before anything is
   symlinkSync(join(root.dir, 'gone.txt'), join(dangling, 'link.txt'));
   await assert.rejects(buildPretrainingDataset({ ...config('e7'), corpusDir: dangling }), /link\.txt: cannot read corpus file/);
   for (const d of ['e1', 'e2', 'e3', 'e4', 'e5', 'e6', 'e7']) assert.equal(existsSync(join(root.dir, d)), false, `${d} not created`);
+});
+
+test('worker threads: one per MIN_BYTES_PER_WORKER of corpus, at most num-processes - 1; a small corpus builds on one thread with the same bytes', async () => {
+  assert.equal(workerThreadsFor(4, 0), 0);
+  assert.equal(workerThreadsFor(4, MIN_BYTES_PER_WORKER - 1), 0);
+  assert.equal(workerThreadsFor(4, MIN_BYTES_PER_WORKER), 1);
+  assert.equal(workerThreadsFor(4, 3.5 * MIN_BYTES_PER_WORKER), 3);
+  assert.equal(workerThreadsFor(4, 100 * MIN_BYTES_PER_WORKER), 3);
+  assert.equal(workerThreadsFor(3, 10, 0), 2, 'a threshold of 0 starts every worker');
+  assert.equal(workerThreadsFor(1, 100 * MIN_BYTES_PER_WORKER), 0);
+  const small = await buildPretrainingDataset(config('small-default', { numProcesses: 2 }));
+  assert.equal(small.threads, 1);
+  const forced = await buildPretrainingDataset(config('small-forced', { numProcesses: 2 }), { minBytesPerWorker: 0 });
+  assert.equal(forced.threads, 2);
+  assertSameFiles(small.outputDir, forced.outputDir);
+  await assert.rejects(buildPretrainingDataset(config('small-bad'), { minBytesPerWorker: -1 }), /minBytesPerWorker must be >= 0, got -1/);
 });

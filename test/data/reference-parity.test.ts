@@ -31,7 +31,7 @@ async function buildCase(c: ReferenceCase, inProcess: boolean) {
       corpusDir: join(referenceFixture, 'corpus'), vocabFile: join(referenceFixture, 'vocab.txt'), outputDir: dir,
       maxSeqLength: c.max_seq_length, numProcesses: c.num_processes, numOutFiles: c.num_out_files,
       blanksSeparateDocs: c.blanks_separate_docs, seed: c.seed,
-    }, { tokenizerModule: whitespaceTokenizerModule, inProcess });
+    }, { tokenizerModule: whitespaceTokenizerModule, inProcess, minBytesPerWorker: 0 });
     return { result, shards: readShards(dir) };
   } finally {
     cleanup();
@@ -88,7 +88,7 @@ test('end-to-end parity with the reference and its own BERT tokenizer on real te
     await buildPretrainingDataset({
       corpusDir: corpus, vocabFile: join(tmp.dir, 'vocab.txt'), outputDir: out, maxSeqLength: fixture.max_seq_length,
       numProcesses: fixture.num_processes, numOutFiles: fixture.num_out_files, seed: fixture.seed,
-    });
+    }, { minBytesPerWorker: 0 });
     const shards = readShards(out);
     assert.deepEqual(shards.map((s) => s.length), fixture.shards.map((s) => s.examples), 'examples per shard');
     shards.forEach((s, k) => {
