@@ -1,8 +1,8 @@
 // `electra build-pretraining-dataset`: raw text directory -> shards + manifest.json (see src/data/build.ts).
-import { BuildInterruptedError, buildPretrainingDataset, BUILD_DEFAULTS, MAX_SEQ_LENGTH, MIN_SEQ_LENGTH } from '../data/build.js';
+import { BuildInterruptedError, buildPretrainingDataset, BUILD_DEFAULTS, MAX_SEQ_LENGTH, MIN_BYTES_PER_WORKER, MIN_SEQ_LENGTH } from '../data/build.js';
 import { Progress } from '../util/progress.js';
 import type { Command } from './commands.js';
-import { intFlag, parseFlags, stringFlag, toggle } from './parse-options.js';
+import { intFlag, readCommandFlags, requiredString, toggle } from './parse-options.js';
 import { UsageError } from '../io/errors.js';
 
 const HELP = `Usage: electra build-pretraining-dataset --corpus-dir DIR --vocab-file FILE --output-dir DIR [options]
@@ -18,7 +18,8 @@ Options:
   --output-dir DIR            where the shards and manifest go (required)
   --max-seq-length N          tokens per example, ${MIN_SEQ_LENGTH}..${MAX_SEQ_LENGTH} (default ${BUILD_DEFAULTS.maxSeqLength})
   --num-processes N           jobs, each with its own files, random stream and shards, as the
-                              reference's processes; N threads share their tokenizing (default ${BUILD_DEFAULTS.numProcesses})
+                              reference's processes; up to N threads share their tokenizing, one per
+                              ${MIN_BYTES_PER_WORKER >> 20} MiB of corpus beyond the first (default ${BUILD_DEFAULTS.numProcesses})
   --num-out-files N           shard files in all (default: one per 32 MiB of text, a multiple of
                               --num-processes, at most 1000, the reference's fixed count)
   --seed N                    random seed; same seed and process count give identical output (default ${BUILD_DEFAULTS.seed})
@@ -31,25 +32,19 @@ Options:
 `;
 
 async function run(argv: string[]): Promise<number> {
-  let flags;
-  try {
-    flags = parseFlags(argv, {
+  const flags = readCommandFlags(argv, {
+    command: 'build-pretraining-dataset', usage: HELP, required: [['corpus-dir', 'vocab-file', 'output-dir']],
+    options: {
       'corpus-dir': { type: 'string' }, 'vocab-file': { type: 'string' }, 'output-dir': { type: 'string' },
       'max-seq-length': { type: 'string' }, 'num-processes': { type: 'string' }, 'num-out-files': { type: 'string' },
       seed: { type: 'string' },
       'blanks-separate-docs': { type: 'boolean' }, 'no-blanks-separate-docs': { type: 'boolean' },
       'do-lower-case': { type: 'boolean' }, 'no-lower-case': { type: 'boolean' },
       'do-strip-accents': { type: 'boolean' }, 'no-strip-accents': { type: 'boolean' },
-      'skip-invalid-utf8': { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-    });
-  } catch (e) {
-    process.stderr.write(`electra build-pretraining-dataset: ${(e as Error).message}\n\n${HELP}`);
-    return 2;
-  }
-  if (flags.values.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
+      'skip-invalid-utf8': { type: 'boolean' }, quiet: { type: 'boolean' },
+    },
+  });
+  if (typeof flags === 'number') return flags;
 
   const controller = new AbortController();
   const onSigint = (): void => controller.abort();
@@ -58,9 +53,9 @@ async function run(argv: string[]): Promise<number> {
   const view: { bar: Progress | null } = { bar: null };
   try {
     const config = {
-      corpusDir: stringFlag(flags, 'corpus-dir') ?? '',
-      vocabFile: stringFlag(flags, 'vocab-file') ?? '',
-      outputDir: stringFlag(flags, 'output-dir') ?? '',
+      corpusDir: requiredString(flags, 'corpus-dir'),
+      vocabFile: requiredString(flags, 'vocab-file'),
+      outputDir: requiredString(flags, 'output-dir'),
       maxSeqLength: intFlag(flags, 'max-seq-length'),
       numProcesses: intFlag(flags, 'num-processes'),
       numOutFiles: intFlag(flags, 'num-out-files'),
@@ -90,7 +85,8 @@ async function run(argv: string[]): Promise<number> {
       ? `${result.outputDir} already holds this build: ${m.counts.examples} examples in ${m.shards.length} shards\n`
       : `wrote ${m.counts.examples} examples (max_seq_length ${m.maxSeqLength}, ${m.dtype}) in ${m.shards.length} shards to ${result.outputDir}` +
         ` from ${m.corpus.files} files, ${(m.corpus.bytes / 1e6).toFixed(1)} MB in ${result.seconds.toFixed(1)} s (${mbps.toFixed(2)} MB/s)` +
-        (result.jobsReused > 0 ? `; ${result.jobsReused} of ${m.numProcesses} jobs reused from an earlier run` : '') + '\n');
+        (result.jobsReused > 0 ? `; ${result.jobsReused} of ${m.numProcesses} jobs reused from an earlier run` : '') +
+        (result.threads < m.numProcesses ? `; ${result.threads} thread${result.threads > 1 ? 's' : ''} (a worker thread needs ${MIN_BYTES_PER_WORKER >> 20} MiB of corpus to pay for its start)` : '') + '\n');
     return 0;
   } catch (e) {
     if (view.bar && process.stderr.isTTY) process.stderr.write('\n');

@@ -5,7 +5,7 @@ import { DemoInterrupted } from '../demo/stages.js';
 import { DEFAULT_MINUTES, DEFAULT_OUTPUT_DIR, DEFAULT_SEED } from '../demo/settings.js';
 import type { Command } from './commands.js';
 import { interruptOnSigint } from './interrupt.js';
-import { parseFlags, stringFlag } from './parse-options.js';
+import { readCommandFlags, stringFlag } from './parse-options.js';
 
 const HELP = `Usage: electra demo [--minutes N] [--output-dir DIR] [--compare-mlm] [--seed S]
 
@@ -42,16 +42,13 @@ function numberFlag(value: string | undefined, name: string): number | undefined
 }
 
 async function run(argv: string[]): Promise<number> {
+  const flags = readCommandFlags(argv, {
+    command: 'demo', usage: HELP,
+    options: { minutes: { type: 'string' }, 'output-dir': { type: 'string' }, 'compare-mlm': { type: 'boolean' }, seed: { type: 'string' }, quick: { type: 'boolean' } },
+  });
+  if (typeof flags === 'number') return flags;
   let options;
   try {
-    const flags = parseFlags(argv, {
-      minutes: { type: 'string' }, 'output-dir': { type: 'string' }, 'compare-mlm': { type: 'boolean' }, seed: { type: 'string' },
-      quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-    });
-    if (flags.values.help) {
-      process.stdout.write(HELP);
-      return 0;
-    }
     const minutes = numberFlag(stringFlag(flags, 'minutes'), 'minutes');
     const seed = numberFlag(stringFlag(flags, 'seed'), 'seed');
     const outputDir = stringFlag(flags, 'output-dir');
@@ -60,7 +57,8 @@ async function run(argv: string[]): Promise<number> {
       compareMlm: flags.values['compare-mlm'] === true, quick: flags.values.quick === true,
     };
   } catch (e) {
-    process.stderr.write(`electra demo: ${(e as Error).message}\n\n${HELP}`);
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`electra demo: ${e.message}\n\n${HELP}`);
     return 2;
   }
   const interrupt = interruptOnSigint('demo');

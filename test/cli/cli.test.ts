@@ -75,6 +75,7 @@ test('missing required flags are named, with the usage; a bad value is named wit
     [['pretrain', '--model-name', 'm'], '--data-dir and --model-name are required'],
     [['convert', '--tf-checkpoint', 'x'], '--tf-checkpoint and --output-dir are required'],
     [['corpus', '--name', 'brown'], '--name and --output-dir are required'],
+    [['build-pretraining-dataset', '--vocab-file', 'v'], '--corpus-dir, --vocab-file and --output-dir are required'],
     [['finetune', '--data-dir', '--model-name', 'm'], '--data-dir needs a value'],
   ];
   for (const [args, message] of cases) {
