@@ -110,8 +110,8 @@ export interface BuildResult {
 }
 
 /**
- * Measured on 2 cores (Zen 5): on Brown + SOTU (17 MB) one worker made the build slower (0.9x), on
- * twice that corpus it broke even (1.03-1.08x), on five times it paid (1.3x end to end).
+ * Measured on 2 cores (Zen 5): on Brown + SOTU (17 MB) one worker made the build slower (0.88-0.94x),
+ * on twice that corpus it broke even (1.03-1.08x), on five times it paid (1.3-1.4x end to end).
  */
 export const MIN_BYTES_PER_WORKER = 32 << 20;
 
