@@ -34,17 +34,17 @@ function work(m: WorkerRun, tokenizer: PretrainingTokenizer): void {
   const results = m.results;
   for (let index = claims.claim(); index >= 0; index = claims.claim()) {
     let message: WorkerMessage;
+    let moved: ArrayBuffer[] = [];
     try {
       const unit = tokenizeUnit(m.plan, m.units[index]!, tokenizer);
+      message = { type: 'unit', index, unit };
       // The token arrays move to the main thread instead of being copied.
-      results.postMessage({ type: 'unit', index, unit } satisfies WorkerMessage, [unit.ids.buffer, unit.lineTokens.buffer]);
-      claims.posted();
-      continue;
+      moved = [unit.ids.buffer, unit.lineTokens.buffer];
     } catch (e) {
       const file = (e as { file?: unknown }).file;
       message = { type: 'unit-error', index, error: { message: (e as Error).message, ...(typeof file === 'string' ? { file } : {}) } };
     }
-    results.postMessage(message);
+    results.postMessage(message, moved);
     claims.posted();
   }
 }

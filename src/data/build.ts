@@ -3,7 +3,6 @@
 // manifest.json last. Output layout: <outputDir>/manifest.json and <outputDir>/shard-XXXXX-of-NNNNN.bin.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync, type Stats } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
   JOB_FILE_PATTERN, JobWriter, UNIT_BYTES, jobFileName, jobShardIndices, planUnits, readJobResult, removeJobResult, tokenizeUnit, writeFileAtomic,
@@ -179,51 +178,29 @@ function codePointRank(unit: number): number {
 
 /** The corpus files (regular files, symlinks followed) in sorted name order; subdirectories are skipped. */
 export function listCorpusFiles(corpusDir: string, onWarning?: (m: string) => void): CorpusFile[] {
-  let st;
+  let dir: Stats;
   try {
-    st = statSync(corpusDir);
+    dir = statSync(corpusDir);
   } catch {
     throw new Error(`corpus directory ${corpusDir} does not exist`);
   }
-  const names = st.isDirectory() ? readdirSync(corpusDir).sort(compareCodePoints) : [];
-  const stats = names.map((name) => {
-    try {
-      return statSync(join(corpusDir, name));
-    } catch (e) {
-      return e as Error;
-    }
-  });
-  return corpusFilesOf(corpusDir, st, names, stats, onWarning);
-}
-
-/** listCorpusFiles, the stats taken on libuv's thread pool: the calling thread can work meanwhile. */
-export async function listCorpusFilesAsync(corpusDir: string, onWarning?: (m: string) => void): Promise<CorpusFile[]> {
-  let st;
-  try {
-    st = await stat(corpusDir);
-  } catch {
-    throw new Error(`corpus directory ${corpusDir} does not exist`);
-  }
-  const names = st.isDirectory() ? (await readdir(corpusDir)).sort(compareCodePoints) : [];
-  const stats = await Promise.all(names.map((name) => stat(join(corpusDir, name)).catch((e: unknown) => e as Error)));
-  return corpusFilesOf(corpusDir, st, names, stats, onWarning);
-}
-
-/** The checks of listCorpusFiles over the stats of the directory and of its entries (sorted). */
-function corpusFilesOf(corpusDir: string, dir: Stats, names: string[], stats: (Stats | Error)[], onWarning?: (m: string) => void): CorpusFile[] {
   if (!dir.isDirectory()) throw new Error(`corpus directory ${corpusDir} is not a directory`);
   const files: CorpusFile[] = [];
-  names.forEach((name, i) => {
+  for (const name of readdirSync(corpusDir).sort(compareCodePoints)) {
     const path = join(corpusDir, name);
-    const s = stats[i]!;
-    if (s instanceof Error) throw new Error(`${path}: cannot read corpus file (${s.message})`);
+    let s: Stats;
+    try {
+      s = statSync(path);
+    } catch (e) {
+      throw new Error(`${path}: cannot read corpus file (${(e as Error).message})`);
+    }
     if (s.isDirectory()) {
       onWarning?.(`${path}: subdirectory skipped (corpus files must sit directly in --corpus-dir)`);
-      return;
+      continue;
     }
     if (!s.isFile()) throw new Error(`${path}: not a regular file; expected text files in --corpus-dir`);
     files.push({ name, path, bytes: s.size, mtimeMs: s.mtimeMs });
-  });
+  }
   if (files.length === 0) throw new Error(`corpus directory ${corpusDir} is empty; expected text files, one sentence or paragraph a line`);
   if (files.every((f) => f.bytes === 0)) throw new Error(`corpus directory ${corpusDir} holds only empty files`);
   return files;
@@ -347,22 +324,14 @@ export async function buildPretrainingDataset(config: BuildConfig, options: Buil
   if (!existsSync(c.corpusDir)) throw new Error(`corpus directory ${c.corpusDir} does not exist`);
   const minBytesPerWorker = options.minBytesPerWorker ?? MIN_BYTES_PER_WORKER;
   if (!(minBytesPerWorker >= 0)) throw new RangeError(`minBytesPerWorker must be >= 0, got ${minBytesPerWorker}`);
-  // Listed here: 700 stat calls on the thread pool cost this thread more (in promises) than the calls themselves.
-  let listing: Promise<CorpusFile[]>;
-  let corpusBytes = 0;
-  try {
-    const files = listCorpusFiles(c.corpusDir, options.onWarning);
-    for (const f of files) corpusBytes += f.bytes;
-    listing = Promise.resolve(files);
-  } catch (e) {
-    listing = Promise.reject(e);
-  }
-  listing.catch(() => {}); // handled where it is awaited; no unhandled-rejection report meanwhile
+  // Listed first: its size decides the worker count, and a corpus problem is reported before a tokenizer one.
+  const files = listCorpusFiles(c.corpusDir, options.onWarning);
+  const corpusBytes = files.reduce((sum, f) => sum + f.bytes, 0);
   // The workers start before the tokenizer is loaded, loading their code while this thread plans.
   const workerCount = options.inProcess ? 0 : workerThreadsFor(c.numProcesses, corpusBytes, minBytesPerWorker);
   const workers = workerCount > 0 ? BuildWorkers.start(workerCount, moduleUrl, tokenizerSettings(c)) : null;
   try {
-    return await buildWith(c, listing, moduleUrl, workers, options, started);
+    return await buildWith(c, files, moduleUrl, workers, options, started);
   } finally {
     // Workers still waiting (for a unit, or for a run that never came) must not keep the process alive.
     await workers?.terminate();
@@ -370,31 +339,21 @@ export async function buildPretrainingDataset(config: BuildConfig, options: Buil
 }
 
 async function buildWith(
-  c: ResolvedBuildConfig, listing: Promise<CorpusFile[]>, moduleUrl: string, workers: BuildWorkers | null, options: BuildOptions, started: number,
+  c: ResolvedBuildConfig, files: CorpusFile[], moduleUrl: string, workers: BuildWorkers | null, options: BuildOptions, started: number,
 ): Promise<BuildResult> {
-  let tokenizer: PretrainingTokenizer | null = null;
+  let tokenizer: PretrainingTokenizer;
   let sharedTokenizer: unknown;
-  let vocabulary: PretrainingVocabulary | null = null;
-  let tokenizerError: unknown = null;
-  try {
-    const mod = await loadTokenizerModule(moduleUrl);
-    const settings = tokenizerSettings(c);
-    if (workers && mod.shareTokenizer) {
-      // Built once here, while the workers start; they get it as data instead of loading it again.
-      const share = await mod.shareTokenizer(settings);
-      sharedTokenizer = share.shared;
-      tokenizer = await mod.createPretrainingTokenizer(settings, share.shared);
-    } else {
-      tokenizer = await mod.createPretrainingTokenizer(settings);
-    }
-    vocabulary = vocabularyOf(tokenizer);
-  } catch (e) {
-    tokenizerError = e;
+  const mod = await loadTokenizerModule(moduleUrl);
+  const settings = tokenizerSettings(c);
+  if (workers && mod.shareTokenizer) {
+    // Built once here, while the workers start; they get it as data instead of loading it again.
+    const share = await mod.shareTokenizer(settings);
+    sharedTokenizer = share.shared;
+    tokenizer = await mod.createPretrainingTokenizer(settings, share.shared);
+  } else {
+    tokenizer = await mod.createPretrainingTokenizer(settings);
   }
-  // A corpus problem is reported first, as when the corpus was listed before the tokenizer was loaded.
-  const files = await listing;
-  if (!vocabulary) throw tokenizerError; // null only when loading the tokenizer failed
-  const plan = planBuild(c, vocabulary, files);
+  const plan = planBuild(c, vocabularyOf(tokenizer), files);
   const outputExisted = existsSync(c.outputDir);
   mkdirSync(c.outputDir, { recursive: true });
   const elapsed = (): number => (performance.now() - started) / 1000;
@@ -426,7 +385,7 @@ async function buildWith(
   const progress: BuildProgress = { bytesRead: 0, totalBytes, examples: 0, jobsDone: 0, jobs: todo.length };
 
   try {
-    const done = await runJobs(plan, todo, tokenizer!, workers, sharedTokenizer, options, progress);
+    const done = await runJobs(plan, todo, tokenizer, workers, sharedTokenizer, options, progress);
     for (const r of done) results[r.jobId] = r;
     results.forEach((r, j) => {
       if (!r) throw new Error(`build job ${j} ended without reporting a result`);
