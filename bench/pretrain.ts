@@ -10,7 +10,7 @@ import { ElectraDiscriminator } from '../src/model/discriminator.js';
 import { discriminatorForwardFlops, pretrainingStepFlops } from '../src/model/flops.js';
 import type { PretrainingInputs } from '../src/model/pretraining-model.js';
 import { Rng } from '../src/nn/random.js';
-import { BERT_SPECIAL_IDS } from '../src/pretrain/masking.js';
+import { BERT_SPECIAL_IDS } from '../src/model/masking.js';
 import { Pretrainer } from '../src/pretrain/pretrainer.js';
 import { KernelProfiler } from './profile.js';
 import { bestPeakGflops, table } from './util.js';

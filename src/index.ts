@@ -3,7 +3,7 @@ export { kernels, nativeKernels, jsKernels } from './kernels/index.js';
 export type { Kernels, GemmArgs, BatchedGemmArgs, AdamWOptions } from './kernels/index.js';
 
 // Model files: safetensors, PyTorch state dicts, TF TensorBundle checkpoints, HF model folders.
-export { FormatError, UsageError } from './io/errors.js';
+export { FormatError, UsageError } from './errors.js';
 export type { Tensor, TensorMap } from './io/tensor.js';
 export { transpose2d } from './io/tensor.js';
 export {

@@ -3,7 +3,7 @@ import { BuildInterruptedError, buildPretrainingDataset, BUILD_DEFAULTS, MAX_SEQ
 import { Progress } from '../util/progress.js';
 import type { Command } from './commands.js';
 import { intFlag, readCommandFlags, requiredString, toggle } from './parse-options.js';
-import { UsageError } from '../io/errors.js';
+import { UsageError } from '../errors.js';
 
 const HELP = `Usage: electra build-pretraining-dataset --corpus-dir DIR --vocab-file FILE --output-dir DIR [options]
 

@@ -10,7 +10,7 @@ import { parseElectraConfig } from '../io/hf-config.js';
 import { readVocabFile, writeHfFolder } from '../io/hf-folder.js';
 import { resolveTfCheckpointPrefix } from '../io/tf-checkpoint.js';
 import { DEFAULT_MAX_SHARD_BYTES } from '../io/sharded.js';
-import { UsageError } from '../io/errors.js';
+import { UsageError } from '../errors.js';
 
 const HELP = `Usage: electra convert --tf-checkpoint PATH --output-dir OUT [options]
 

@@ -1,5 +1,5 @@
 // `electra demo`: the whole pipeline on the shipped corpora, ending in a results table and report.html.
-import { UsageError } from '../io/errors.js';
+import { UsageError } from '../errors.js';
 import { runDemo } from '../demo/run.js';
 import { DemoInterrupted } from '../demo/stages.js';
 import { DEFAULT_MINUTES, DEFAULT_OUTPUT_DIR, DEFAULT_SEED } from '../demo/settings.js';

@@ -1,7 +1,7 @@
 // `electra finetune`: the reference's run_finetuning.py command line.
 import type { Command } from './commands.js';
 import { readCommandFlags, requiredString, stringFlag } from './parse-options.js';
-import { UsageError } from '../io/errors.js';
+import { UsageError } from '../errors.js';
 import { plainFolderName, resolveHparams } from '../finetune/hparams.js';
 import { readHparamsArgument } from '../util/hparams-arg.js';
 import { runFinetuningAsync } from '../finetune/runner.js';

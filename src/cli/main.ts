@@ -2,7 +2,7 @@
 import { commands } from './commands.js';
 import { kernels } from '../kernels/index.js';
 import { closestName } from '../util/suggest.js';
-import { FormatError, UsageError } from '../io/errors.js';
+import { FormatError, UsageError } from '../errors.js';
 
 function usage(): string {
   const lines = ['Usage: electra <command> [options]', '', 'Commands:'];

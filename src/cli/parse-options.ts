@@ -1,6 +1,6 @@
 // The commands' flags: `--name value`, `--name=value`, booleans (`--no-name` where declared) and
 // `-h`. Anything else is a UsageError naming the flag, with a "did you mean" for a misspelt one.
-import { UsageError } from '../io/errors.js';
+import { UsageError } from '../errors.js';
 import { closestName } from '../util/suggest.js';
 
 export interface FlagOption {

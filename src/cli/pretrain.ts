@@ -1,5 +1,5 @@
 // `electra pretrain --data-dir D --model-name M [--hparams JSON|FILE]`: run_pretraining.py.
-import { FormatError, UsageError } from '../io/errors.js';
+import { FormatError, UsageError } from '../errors.js';
 import { parsePretrainingHparams } from '../pretrain/hparams.js';
 import { NonFiniteLossError, runPretraining } from '../pretrain/run.js';
 import type { Command } from './commands.js';

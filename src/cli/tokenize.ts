@@ -2,7 +2,7 @@
 import type { Command } from './commands.js';
 import { booleanFlag, readCommandFlags, requiredString } from './parse-options.js';
 import { BertTokenizer } from '../tokenizer/index.js';
-import { FormatError } from '../io/errors.js';
+import { FormatError } from '../errors.js';
 import { decodeUtf8Strict, InvalidUtf8Error } from '../util/text.js';
 
 /** Lines of a byte stream ('\n' or '\r\n' endings), each decoded as strict UTF-8. */

@@ -1,7 +1,7 @@
 // Fine-tuning hyperparameters with the reference's names and defaults (configure_finetuning.py),
 // including its task- and model-size-dependent overrides, parsed from `--hparams` JSON.
 import { join } from 'node:path';
-import { UsageError } from '../io/errors.js';
+import { UsageError } from '../errors.js';
 import { readHparamsArgument as readSharedHparamsArgument } from '../util/hparams-arg.js';
 import { closestName } from '../util/suggest.js';
 

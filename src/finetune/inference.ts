@@ -3,7 +3,7 @@
 // folder): classify a sentence (pair), tag a sentence, answer a question over a passage.
 import { kernels as defaultKernels, type Kernels } from '../kernels/index.js';
 import { join } from 'node:path';
-import { FormatError, UsageError } from '../io/errors.js';
+import { FormatError, UsageError } from '../errors.js';
 import { BertTokenizer, bertUncasedVocab } from '../tokenizer/index.js';
 import { DEFAULT_HPARAMS } from './hparams.js';
 import { featurizeQa } from './features/qa.js';

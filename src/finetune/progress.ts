@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { FormatError } from '../io/errors.js';
+import { FormatError } from '../errors.js';
 import { writeFileAtomic } from '../io/files.js';
 import type { FinetuningHparams } from './hparams.js';
 import type { BatchItem } from './model/finetuning-model.js';

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import type { ElectraConfig } from '../model/config.js';
 import { kernels as defaultKernels, type Kernels } from '../kernels/index.js';
 import { mix32 } from '../kernels/rng.js';
-import { UsageError } from '../io/errors.js';
+import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/files.js';
 import { Rng } from '../nn/random.js';
 import { ELECTRA_ADAMW } from '../optim/adamw.js';

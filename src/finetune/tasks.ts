@@ -3,7 +3,7 @@
 // Brown demo tasks on shipped data.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { FormatError, UsageError } from '../io/errors.js';
+import { FormatError, UsageError } from '../errors.js';
 import { closestName } from '../util/suggest.js';
 import type { BertTokenizer } from '../tokenizer/index.js';
 import { finetuningPaths, resolveHparams, type CustomTaskSpec, type FinetuningHparams } from './hparams.js';

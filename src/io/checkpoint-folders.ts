@@ -6,7 +6,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { FormatError } from './errors.js';
+import { FormatError } from '../errors.js';
 import { writeFileAtomic } from './files.js';
 
 /** The file that marks a checkpoint complete (written last). */

@@ -2,7 +2,7 @@
 // (Linear weights [out, in]), and checks that report missing, unexpected and mis-shaped tensors
 // by name. Names are canonical: the base model always under "electra." (bare ElectraModel files
 // drop that prefix on disk; the folder reader and writer convert).
-import { FormatError } from './errors.js';
+import { FormatError } from '../errors.js';
 import { numLabels, type ElectraArchitecture, type ElectraConfig } from './hf-config.js';
 import { sameShape, shapeString, type TensorMap } from './tensor.js';
 

@@ -6,7 +6,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { FormatError } from './errors.js';
+import { FormatError } from '../errors.js';
 
 /** A file opened for positional reads. */
 export class RandomAccessFile {

@@ -1,6 +1,6 @@
 // config.json of a HuggingFace ELECTRA model folder (transformers' ElectraConfig), read with
 // transformers' defaults for absent fields, checked, and written back with any extra keys kept.
-import { FormatError } from './errors.js';
+import { FormatError } from '../errors.js';
 
 export const ELECTRA_ARCHITECTURES = [
   'ElectraModel',

@@ -5,7 +5,7 @@
 // what transformers' save_pretrained writes for these classes, all files at once or none.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { FormatError, UsageError } from './errors.js';
+import { FormatError, UsageError } from '../errors.js';
 import { electraConfigText, parseElectraConfig, type ElectraArchitecture, type ElectraConfig } from './hf-config.js';
 import { assertTensorsMatch, electraTensorSpec, inferArchitecture, type TensorSpec } from './electra-names.js';
 import { readSafetensors } from './safetensors.js';

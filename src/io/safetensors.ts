@@ -5,7 +5,7 @@
 // 100 MB, offsets contiguous from 0, each size = numel * dtype size, and the data section ends
 // exactly at the end of the file. The writer pads the header with spaces to a multiple of 8,
 // orders tensors by name and stores float32 ("F32").
-import { FormatError } from './errors.js';
+import { FormatError } from '../errors.js';
 import { decodeToFloat32, float32Bytes, numel, type NumericDtype } from './dtype.js';
 import { RandomAccessFile, withFile, writeFileAtomic } from './files.js';
 import { shapeString, type Tensor, type TensorMap } from './tensor.js';

@@ -3,7 +3,7 @@
 // The same index layout serves pytorch_model.bin.index.json.
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { FormatError } from './errors.js';
+import { FormatError } from '../errors.js';
 import { readSafetensors, safetensorsChunks, type ReadTensorsOptions, type SafetensorsContents } from './safetensors.js';
 import { writeFileAtomic } from './files.js';
 import { describeJsonError } from '../util/json.js';

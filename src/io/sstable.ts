@@ -4,7 +4,7 @@
 // followed by a compression-type byte and the masked CRC-32C of contents + type byte.
 // A block holds prefix-compressed entries (shared, unshared, value length, key delta, value)
 // followed by restart offsets and their count.
-import { FormatError } from './errors.js';
+import { FormatError } from '../errors.js';
 import { crc32c, maskCrc32c } from './checksum.js';
 import { readVarint, ProtoError } from './protobuf.js';
 import { snappyUncompress, SnappyError } from './snappy.js';

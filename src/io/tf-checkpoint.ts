@@ -5,7 +5,7 @@
 // PREFIX.data-SSSSS-of-NNNNN at [offset, offset + size).
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join } from 'node:path';
-import { FormatError, UsageError } from './errors.js';
+import { FormatError, UsageError } from '../errors.js';
 import { crc32c, maskCrc32c } from './checksum.js';
 import { decodeToFloat32, dtypeBytes, numel, type NumericDtype } from './dtype.js';
 import { bytesFields, decodeMessage, fixed32Field, intField, messageField, ProtoError } from './protobuf.js';

@@ -9,7 +9,7 @@
 //       (-> generator_lm_head.bias; the LM head weight is the word embedding matrix)
 // plus optimizer slots (<var>/adam_m, <var>/adam_v) and global_step, which are skipped.
 // TF dense kernels are [in, out]; PyTorch Linear weights are [out, in], so kernels are transposed.
-import { FormatError, UsageError } from './errors.js';
+import { FormatError, UsageError } from '../errors.js';
 import { defaultElectraConfig, type ElectraArchitecture, type ElectraConfig } from './hf-config.js';
 import { assertTensorsMatch, electraTensorSpec } from './electra-names.js';
 import { TfCheckpoint } from './tf-checkpoint.js';

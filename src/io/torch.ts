@@ -2,7 +2,7 @@
 // state dict whose tensors reference storages by persistent id ('storage', torch.FloatStorage,
 // key, location, numel); storage bytes are the entries <archive>/data/<key>. Only the globals a
 // state-dict pickle uses are allowed; anything else is rejected by name before it could run.
-import { FormatError } from './errors.js';
+import { FormatError } from '../errors.js';
 import { decodeToFloat32, dtypeBytes, numel, type NumericDtype } from './dtype.js';
 import { PickleError, PyDict, PyGlobal, PyOpaque, PyTuple, unpickle, type PyValue, type UnpicklerHooks } from './pickle.js';
 import { ZipReader } from './zip.js';

@@ -1,7 +1,7 @@
 // A zip reader for PyTorch's checkpoint container: central directory (zip64 too), stored and
 // deflated entries, CRC-32 checked. Entries are read positionally, so large files stay on disk.
 import { inflateRawSync } from 'node:zlib';
-import { FormatError } from './errors.js';
+import { FormatError } from '../errors.js';
 import { crc32 } from './checksum.js';
 import { RandomAccessFile } from './files.js';
 

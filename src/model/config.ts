@@ -1,7 +1,7 @@
 // Model and pre-training hyperparameters. Field names follow the reference
 // (configure_pretraining.PretrainingConfig) and HuggingFace's ElectraConfig, so configs
 // and checkpoints read the same as upstream ones.
-import { FormatError } from '../io/errors.js';
+import { FormatError } from '../errors.js';
 import { defaultElectraConfig, type ElectraArchitecture, type ElectraConfig as HfConfig } from '../io/hf-config.js';
 
 /** HuggingFace ElectraConfig fields (the subset that shapes the network). */

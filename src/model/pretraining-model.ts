@@ -6,7 +6,7 @@ import { DropoutSites, siteSeed } from '../nn/dropout.js';
 import type { EmbeddingTables } from '../nn/embeddings.js';
 import { ParameterSet, Scope } from '../nn/params.js';
 import { allocFloats, type DType } from '../nn/tensor.js';
-import { CorruptionScratch, corruptInputs, type MaskedBatch, sampleGumbelMax } from '../pretrain/masking.js';
+import { CorruptionScratch, corruptInputs, type MaskedBatch, sampleGumbelMax } from './masking.js';
 import { type ElectraConfig, type PretrainingConfig, discriminatorConfig, generatorConfig } from './config.js';
 import { declareEmbeddingTables, ElectraModel } from './electra-model.js';
 import { DiscriminatorHead, GeneratorHead } from './heads.js';

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCheckpointState, STATE_FILE, writeCheckpointFolder } from '../io/checkpoint-folders.js';
-import { FormatError } from '../io/errors.js';
+import { FormatError } from '../errors.js';
 import { readHfFolder, writeHfFolder, type LoadedModelFolder } from '../io/hf-folder.js';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import type { TensorMap } from '../io/tensor.js';

@@ -2,7 +2,7 @@
 // discriminator as ElectraForPreTraining, the generator as ElectraForMaskedLM, each parameter
 // under the HF name(s) the model declared (the shared embeddings go to both folders).
 import type { ElectraArchitecture, ElectraConfig as HfElectraConfig } from '../io/hf-config.js';
-import { FormatError } from '../io/errors.js';
+import { FormatError } from '../errors.js';
 import type { LoadedModelFolder, ModelFolder } from '../io/hf-folder.js';
 import { shapeString, type TensorMap } from '../io/tensor.js';
 import { hfConfigFromModel, type ElectraConfig } from '../model/config.js';

@@ -3,7 +3,7 @@
 // checked key by key before any work starts. The model-shaping part is the model branch's
 // PretrainingConfig (resolvePretrainingConfig applies the reference's debug and size rules).
 import { join } from 'node:path';
-import { UsageError } from '../io/errors.js';
+import { UsageError } from '../errors.js';
 import { readHparamsArgument } from '../util/hparams-arg.js';
 import { closestName } from '../util/suggest.js';
 import { resolvePretrainingConfig, type ModelHparamOverrides, type PretrainingConfig } from '../model/config.js';

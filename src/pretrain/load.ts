@@ -4,7 +4,7 @@
 // discriminator alone for inference.
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { FormatError, UsageError } from '../io/errors.js';
+import { FormatError, UsageError } from '../errors.js';
 import { readHfFolder, type LoadedModelFolder } from '../io/hf-folder.js';
 import { kernels as defaultKernels, type Kernels } from '../kernels/index.js';
 import { modelConfigFromHf, resolvePretrainingConfig, type ElectraConfig, type PretrainingConfig } from '../model/config.js';

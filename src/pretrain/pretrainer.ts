@@ -10,7 +10,7 @@ import { Rng } from '../nn/random.js';
 import type { DType } from '../nn/tensor.js';
 import { AdamW, ELECTRA_ADAMW } from '../optim/adamw.js';
 import { learningRateAt, type LrSchedule } from '../optim/schedule.js';
-import { BERT_SPECIAL_IDS, MaskedBatch, maskBatch, type MaskingOptions, type SpecialTokenIds } from './masking.js';
+import { BERT_SPECIAL_IDS, MaskedBatch, maskBatch, type MaskingOptions, type SpecialTokenIds } from '../model/masking.js';
 
 export interface PretrainerOptions {
   maxBatch: number;

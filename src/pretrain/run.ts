@@ -4,7 +4,7 @@
 // every save_checkpoints_steps, and evaluates with the reference's metrics.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { UsageError } from '../io/errors.js';
+import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/files.js';
 import { kernels as defaultKernels, type Kernels } from '../kernels/index.js';
 import { mix32 } from '../kernels/rng.js';
@@ -19,7 +19,7 @@ import { EvalAccumulator, formatEvalResults, type PretrainingEvalResults } from 
 import { hparamsJson, type PretrainingHparams } from './hparams.js';
 import { loadInitCheckpoint } from './load.js';
 import { Pretrainer } from './pretrainer.js';
-import type { SpecialTokenIds } from './masking.js';
+import type { SpecialTokenIds } from '../model/masking.js';
 
 export const METRICS_FILE = 'metrics.jsonl';
 

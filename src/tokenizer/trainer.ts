@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { firstInvalidUtf8 } from '../util/text.js';
-import { FormatError } from '../io/errors.js';
+import { FormatError } from '../errors.js';
 import { BasicTokenizer } from './basic.js';
 import { SPECIAL_TOKENS } from './vocab.js';
 

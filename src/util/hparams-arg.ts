@@ -1,6 +1,6 @@
 // `--hparams` as the reference takes it: JSON text, or the path of a JSON file.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { UsageError } from '../io/errors.js';
+import { UsageError } from '../errors.js';
 import { parseJsonText } from './json.js';
 import { decodeUtf8Strict, InvalidUtf8Error } from './text.js';
 

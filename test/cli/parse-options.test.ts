@@ -2,7 +2,7 @@
 // (a hand-written one and node:util parseArgs) disagreed, the case that settles it is here.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { UsageError } from '../../src/io/errors.js';
+import { UsageError } from '../../src/errors.js';
 import { booleanFlag, intFlag, parseFlags, requireFlags, requiredString, stringFlag, toggle, type FlagOptions } from '../../src/cli/parse-options.js';
 
 const OPTIONS: FlagOptions = {

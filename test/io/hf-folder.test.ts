@@ -9,7 +9,7 @@ import {
 import { checkTensors, electraTensorSpec, type TensorSpec } from '../../src/io/electra-names.js';
 import { readHfFolder, writeHfFolder, type ModelFolder } from '../../src/io/hf-folder.js';
 import { readSafetensors, writeSafetensors } from '../../src/io/safetensors.js';
-import { UsageError } from '../../src/io/errors.js';
+import { UsageError } from '../../src/errors.js';
 import type { TensorMap } from '../../src/io/tensor.js';
 import { randomArray } from '../helpers.js';
 import { buildTorchCheckpoint, f32Bytes, type TorchTensorSpec } from './builders.js';

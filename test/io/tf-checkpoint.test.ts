@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { TfCheckpoint, readTfCheckpoint, resolveTfCheckpointPrefix } from '../../src/io/tf-checkpoint.js';
 import { snappyUncompress } from '../../src/io/snappy.js';
 import { encodeBfloat16, encodeFloat16 } from '../../src/io/dtype.js';
-import { UsageError } from '../../src/io/errors.js';
+import { UsageError } from '../../src/errors.js';
 import { buildTensorBundle, f32Bytes, snappyCompress, type BundleTensor } from './builders.js';
 import { assertFormatError, scratchDir } from './util.js';
 

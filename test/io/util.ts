@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
-import { FormatError } from '../../src/io/errors.js';
+import { FormatError } from '../../src/errors.js';
 
 const made: string[] = [];
 after(() => {

@@ -5,7 +5,7 @@ import { jsKernels } from '../../src/kernels/index.js';
 import { pretrainingStepFlops } from '../../src/model/flops.js';
 import { ElectraPretrainingModel } from '../../src/model/pretraining-model.js';
 import { Rng } from '../../src/nn/random.js';
-import { MaskedBatch, maskBatch } from '../../src/pretrain/masking.js';
+import { MaskedBatch, maskBatch } from '../../src/model/masking.js';
 import { KernelProfiler } from '../../bench/profile.js';
 import { SPECIAL, tinyConfig, tinyInputs } from './fixtures.js';
 

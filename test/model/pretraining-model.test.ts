@@ -8,7 +8,7 @@ import type { PretrainingConfig } from '../../src/model/config.js';
 import { ElectraPretrainingModel, type PretrainingInputs } from '../../src/model/pretraining-model.js';
 import { Rng } from '../../src/nn/random.js';
 import { type DType } from '../../src/nn/tensor.js';
-import { MaskedBatch, maskBatch } from '../../src/pretrain/masking.js';
+import { MaskedBatch, maskBatch } from '../../src/model/masking.js';
 import { assertClose, backends } from '../helpers.js';
 import { checkParamGradients, gradKernels } from '../nn/gradcheck.js';
 import { SPECIAL, tinyConfig, tinyInputs } from './fixtures.js';

@@ -4,7 +4,7 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../../src/io/errors.js';
+import { UsageError } from '../../src/errors.js';
 import { parsePretrainingHparams, resolvePretrainingHparams } from '../../src/pretrain/hparams.js';
 import { checkRunInputs, runPretraining } from '../../src/pretrain/run.js';
 import { makeTinyDataDir, tinyHparams, type TinyDataDir } from './fixtures.js';

@@ -1,6 +1,6 @@
 // Extractive QA data: SQuAD v1.1/v2.0 JSON and MRQA 2019 jsonl, read as the reference's
 // qa_tasks.py does (which questions it keeps for training, and why it drops the others).
-import { FormatError } from '../../io/errors.js';
+import { FormatError } from '../../errors.js';
 import { describeJsonError } from '../../util/json.js';
 import { pythonSplit } from '../metrics/answer-text.js';
 import { lineError, readTextFile, splitLines } from './text-file.js';

@@ -2,7 +2,7 @@
 // csv.reader(delimiter='\t', quotechar=None) gives them (no quoting: one row per line, fields
 // split at every tab).
 import { readFileSync } from 'node:fs';
-import { FormatError, UsageError } from '../../io/errors.js';
+import { FormatError, UsageError } from '../../errors.js';
 import { decodeUtf8Strict, InvalidUtf8Error } from '../../util/text.js';
 
 /** A UTF-8 file's text; a missing file is a usage error naming the path, bytes that are not UTF-8 an error naming the line. */

@@ -12,7 +12,7 @@
 // transformers loads its encoder and ignores the heads. Either way config.json carries
 // "electra_ts_finetuning": the tasks, their kinds, head styles and labels, and the settings
 // inference needs.
-import { UsageError } from '../../io/errors.js';
+import { UsageError } from '../../errors.js';
 import type { ElectraArchitecture, ElectraConfig as HfConfig } from '../../io/hf-config.js';
 import { assertTensorsMatch, electraBaseSpec, electraHeadSpec, type TensorSpec } from '../../io/electra-names.js';
 import { readHfFolder, writeHfFolder, type LoadedModelFolder } from '../../io/hf-folder.js';

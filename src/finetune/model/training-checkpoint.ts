@@ -6,7 +6,7 @@
 // (seed, epoch) and (seed, step), so step and data position are the whole random state.
 import { join } from 'node:path';
 import { readCheckpointState, STATE_FILE, writeCheckpointFolder } from '../../io/checkpoint-folders.js';
-import { FormatError } from '../../io/errors.js';
+import { FormatError } from '../../errors.js';
 import { readSafetensors, writeSafetensors } from '../../io/safetensors.js';
 import type { TensorMap } from '../../io/tensor.js';
 import { adamSlots, OPTIMIZER_FILE, restoreAdamSlots } from '../../pretrain/checkpoint.js';

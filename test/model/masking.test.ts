@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { Rng } from '../../src/nn/random.js';
 import {
   CorruptionScratch, corruptInputs, gumbelUniforms, MaskedBatch, maskBatch, numToPredict, sampleGumbelMax,
-} from '../../src/pretrain/masking.js';
+} from '../../src/model/masking.js';
 
 const SPECIAL = { cls: 101, sep: 102, mask: 103 };
 

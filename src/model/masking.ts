@@ -1,7 +1,7 @@
 // Dynamic masking, generator sampling and input corruption for ELECTRA pre-training,
 // following pretrain/pretrain_helpers.py and run_pretraining.py of the reference.
 import { mix32, seedKey } from '../kernels/rng.js';
-import { roundHalfEven } from '../model/config.js';
+import { roundHalfEven } from './config.js';
 import { Rng } from '../nn/random.js';
 
 export interface SpecialTokenIds {
