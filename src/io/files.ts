@@ -1,12 +1,12 @@
 // File helpers shared by the readers and writers: exact positional reads that report
 // truncation clearly, and writes that never leave a partial file or folder behind.
 import {
-  closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, readdirSync, renameSync, rmSync,
+  accessSync, closeSync, constants as fsConstants, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, readdirSync, renameSync, rmSync,
   statSync, writeSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { FormatError } from '../errors.js';
+import { FormatError, UsageError } from '../errors.js';
 
 /** A file opened for positional reads. */
 export class RandomAccessFile {
@@ -120,4 +120,52 @@ export function writeFolderAtomic(
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
+}
+
+/** The nearest of `path` and its ancestors that exists, with its stats. */
+function nearestExisting(path: string): { path: string; isDirectory: boolean } {
+  for (let p = path; ; p = dirname(p)) {
+    try {
+      return { path: p, isDirectory: statSync(p).isDirectory() };
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || dirname(p) === p) throw err;
+    }
+  }
+}
+
+function writable(dir: string): boolean {
+  try {
+    accessSync(dir, fsConstants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Checks, before any work, that `dir` is or can become a folder to write in; throws a UsageError
+ * saying what is in the way (`what` names the flag or role, e.g. '--output-dir'). Creates nothing.
+ */
+export function checkOutputFolder(dir: string, what: string): void {
+  const found = nearestExisting(dir);
+  if (found.path === dir) {
+    if (!found.isDirectory) throw new UsageError(`${what} ${dir} is a file, not a folder`);
+    if (!writable(dir)) throw new UsageError(`${what} ${dir} is not writable`);
+    return;
+  }
+  if (!found.isDirectory) throw new UsageError(`${what} ${dir} cannot be created: ${found.path} is a file, not a folder`);
+  if (!writable(found.path)) throw new UsageError(`${what} ${dir} cannot be created: ${found.path} is not writable`);
+}
+
+/** As checkOutputFolder, for a file to be written (atomically) at `file`. */
+export function checkOutputFile(file: string, what: string): void {
+  const found = nearestExisting(file);
+  if (found.path === file) {
+    if (found.isDirectory) throw new UsageError(`${what} ${file} is a folder, not a file`);
+    if (!writable(dirname(file))) throw new UsageError(`${what} ${file} cannot be written: ${dirname(file)} is not writable`);
+    return;
+  }
+  if (!found.isDirectory) throw new UsageError(`${what} ${file} cannot be written: ${found.path} is a file, not a folder`);
+  if (!writable(found.path)) throw new UsageError(`${what} ${file} cannot be written: ${found.path} is not writable`);
 }
