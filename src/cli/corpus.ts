@@ -3,7 +3,7 @@ import { corpusNames, type CorpusName } from '../data/corpora.js';
 import { exportCorpus } from '../data/corpus-export.js';
 import type { Command } from './commands.js';
 import { checkOutputFolder } from '../io/files.js';
-import { UsageError } from '../errors.js';
+import { exitStatusFor } from './exit-status.js';
 import { booleanFlag, readCommandFlags, requiredString } from './parse-options.js';
 
 const HELP = `Usage: electra corpus --name ${corpusNames.join('|')}[,...] --output-dir DIR [--single-file]
@@ -36,7 +36,7 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     process.stderr.write(`electra corpus: ${(e as Error).message}\n`);
-    return e instanceof UsageError ? 2 : 1;
+    return exitStatusFor(e);
   }
 }
 

@@ -1,7 +1,7 @@
 // `electra demo`: the whole pipeline on the shipped corpora, ending in a results table and report.html.
 import { UsageError } from '../errors.js';
 import { runDemo } from '../demo/run.js';
-import { DemoInterrupted } from '../demo/stages.js';
+import { exitStatusFor } from './exit-status.js';
 import { DEFAULT_MINUTES, DEFAULT_OUTPUT_DIR, DEFAULT_SEED } from '../demo/settings.js';
 import type { Command } from './commands.js';
 import { interruptOnSigint } from './interrupt.js';
@@ -67,8 +67,7 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     process.stderr.write(`electra demo: ${(e as Error).message}\n`);
-    if (e instanceof DemoInterrupted) return 130;
-    return e instanceof RangeError || e instanceof UsageError ? 2 : 1;
+    return exitStatusFor(e);
   } finally {
     interrupt.dispose();
   }

@@ -7,6 +7,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { join, resolve } from 'node:path';
+import { UsageError } from '../errors.js';
 import { readManifest } from '../data/manifest.js';
 import { writeFileAtomic } from '../io/files.js';
 import { kernels as defaultKernels } from '../kernels/index.js';
@@ -47,9 +48,9 @@ function minutesLabel(minutes: number): string {
 /** Checks the options and fills in the defaults. */
 export function resolveDemoOptions(o: DemoOptions): { outputDir: string; minutes: number; seed: number; compareMlm: boolean; quick: boolean } {
   const minutes = o.minutes ?? DEFAULT_MINUTES;
-  if (!Number.isFinite(minutes) || minutes <= 0 || minutes > 24 * 60) throw new RangeError(`minutes must be a number in (0, 1440], got ${minutes}`);
+  if (!Number.isFinite(minutes) || minutes <= 0 || minutes > 24 * 60) throw new UsageError(`minutes must be a number in (0, 1440], got ${minutes}`);
   const seed = o.seed ?? DEFAULT_SEED;
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0x7fffffff) throw new RangeError(`seed must be an integer in [0, 2147483647], got ${seed}`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0x7fffffff) throw new UsageError(`seed must be an integer in [0, 2147483647], got ${seed}`);
   return { outputDir: resolve(o.outputDir ?? DEFAULT_OUTPUT_DIR), minutes, seed, compareMlm: o.compareMlm === true, quick: o.quick === true };
 }
 
