@@ -5,6 +5,7 @@ import { closeSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync
 import { endianness } from 'node:os';
 import { basename } from 'node:path';
 import { FormatError } from '../errors.js';
+import { asDiskFull } from '../io/files.js';
 
 export const SHARD_MAGIC = 'ELTSPTD\0';
 export const SHARD_FORMAT_VERSION = 1;
@@ -34,6 +35,15 @@ export class ShardFormatError extends FormatError {
 }
 
 if (endianness() !== 'LE') throw new Error('electra-ts shards are little-endian; this platform is big-endian');
+
+/** Writes all of `data` at `position` (a write may take less than asked); a full disk is named as such. */
+function writeFully(fd: number, data: Uint8Array, position: number, path: string): void {
+  try {
+    for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off, position + off);
+  } catch (err) {
+    throw asDiskFull(err, path);
+  }
+}
 
 /** Longer than any ELECTRA position table, short enough that one record is small. */
 const MAX_SHARD_SEQ_LENGTH = 1 << 16;
@@ -198,8 +208,7 @@ export class ShardWriter {
     const fd = this.openFile();
     const bytes = this.buffered * this.record;
     const data = new Uint8Array(this.buffer, 0, bytes);
-    let off = 0;
-    while (off < bytes) off += writeSync(fd, data, off, bytes - off, this.filePos + off);
+    writeFully(fd, data, this.filePos, this.path);
     this.filePos += bytes;
     this.buffered = 0;
   }
@@ -213,7 +222,7 @@ export class ShardWriter {
       formatVersion: SHARD_FORMAT_VERSION, idWidth: this.options.idWidth, maxSeqLength: this.options.maxSeqLength,
       numExamples: this.count, vocabHash: this.options.vocabHash, buildHash: this.options.buildHash,
     });
-    writeSync(fd, header, 0, SHARD_HEADER_BYTES, 0);
+    writeFully(fd, header, 0, this.path);
     if (this.options.sync) fsyncSync(fd);
     closeSync(fd);
     this.fd = null;

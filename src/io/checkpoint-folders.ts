@@ -8,7 +8,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, rea
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { FormatError } from '../errors.js';
-import { writeFileAtomic } from './files.js';
+import { DiskFullError, writeFileAtomic } from './files.js';
 
 /** The file that marks a checkpoint complete (written last). */
 export const STATE_FILE = 'training_state.json';
@@ -107,7 +107,7 @@ export function writeCheckpointFolder(dir: string, opts: CheckpointFolderOptions
     fsyncTree(staging);
   } catch (err) {
     rmSync(staging, { recursive: true, force: true });
-    throw err;
+    throw err instanceof DiskFullError ? new DiskFullError(final, err.code) : err; // the staging name means nothing to a user
   }
   // A checkpoint of this step (an earlier run's) stays whole until the new one is in place: it is
   // renamed aside, not deleted, so a kill at any point leaves one complete checkpoint-<step>.

@@ -62,6 +62,23 @@ export function withFile<T>(path: string, fn: (file: RandomAccessFile) => T): T 
   }
 }
 
+const DISK_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
+
+/** A write that failed for lack of space: a runtime failure whose message names the file and what to do. */
+export class DiskFullError extends Error {
+  constructor(readonly path: string, readonly code: string) {
+    super(`${path}: cannot write: ${code === 'EFBIG' ? 'the file size limit is reached' : 'no space left on the disk'} (${code}); ` +
+      'complete files written before are kept: free some space and run the same command again');
+    this.name = 'DiskFullError';
+  }
+}
+
+/** `err` as a DiskFullError naming `path` when it is one (ENOSPC, EDQUOT, EFBIG), else unchanged. */
+export function asDiskFull(err: unknown, path: string): unknown {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' && DISK_FULL_CODES.has(code) ? new DiskFullError(path, code) : err;
+}
+
 function tempName(path: string, tag: string): string {
   return join(dirname(path), `.${basename(path)}.${tag}-${process.pid}-${randomBytes(4).toString('hex')}`);
 }
@@ -79,6 +96,8 @@ export function writeFileAtomic(path: string, chunks: Iterable<Uint8Array | stri
     }
     fsyncSync(fd);
     ok = true;
+  } catch (err) {
+    throw asDiskFull(err, path);
   } finally {
     closeSync(fd);
     if (!ok) rmSync(tmp, { force: true });
@@ -117,6 +136,8 @@ export function writeFolderAtomic(
       if (!written.includes(name) && existsSync(join(dir, name))) rmSync(join(dir, name), { force: true });
     }
     return written;
+  } catch (err) {
+    throw err instanceof DiskFullError ? new DiskFullError(dir, err.code) : err; // the staging name means nothing to a user
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }

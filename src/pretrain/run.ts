@@ -5,7 +5,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UsageError } from '../errors.js';
-import { checkOutputFolder, writeFileAtomic } from '../io/files.js';
+import { asDiskFull, checkOutputFolder, writeFileAtomic } from '../io/files.js';
 import { kernels as defaultKernels, type Kernels } from '../kernels/index.js';
 import { mix32 } from '../kernels/rng.js';
 import { discriminatorConfig, generatorConfig } from '../model/config.js';
@@ -271,7 +271,11 @@ export async function runPretraining(hp: PretrainingHparams, options: RunPretrai
         options.onStep?.(entry);
         bar?.update(step, stepNote(entry));
         if (step % hp.iterations_per_loop === 0 || step === hp.num_train_steps) {
-          appendFileSync(metricsPath, JSON.stringify(entry) + '\n');
+          try {
+            appendFileSync(metricsPath, JSON.stringify(entry) + '\n');
+          } catch (err) {
+            throw asDiskFull(err, metricsPath); // a torn last line is dropped on resume
+          }
           if (reportLines) {
             const sps = (step - resumedFrom) / entry.elapsed_seconds;
             log(`${step}/${hp.num_train_steps} = ${(100 * step / hp.num_train_steps).toFixed(1)}%, SPS: ${sps.toFixed(2)}, ELAP: ${formatSeconds(entry.elapsed_seconds)}, ` +
