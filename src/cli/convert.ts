@@ -11,6 +11,7 @@ import { readVocabFile, writeHfFolder } from '../io/hf-folder.js';
 import { resolveTfCheckpointPrefix } from '../io/tf-checkpoint.js';
 import { DEFAULT_MAX_SHARD_BYTES } from '../io/sharded.js';
 import { UsageError } from '../errors.js';
+import { checkOutputFolder } from '../io/files.js';
 
 const HELP = `Usage: electra convert --tf-checkpoint PATH --output-dir OUT [options]
 
@@ -61,6 +62,7 @@ async function run(argv: string[]): Promise<number> {
   if (typeof flags === 'number') return flags;
   const ckptArg = requiredString(flags, 'tf-checkpoint');
   const outDir = requiredString(flags, 'output-dir');
+  checkOutputFolder(outDir, '--output-dir');
   const heads = intFlag(flags, 'num-attention-heads', { min: 1 });
   const shardSize = stringFlag(flags, 'max-shard-size');
   const maxShardBytes = shardSize ? parseSize(shardSize) : DEFAULT_MAX_SHARD_BYTES;

@@ -62,7 +62,7 @@ export const tokenizeCommand: Command = {
       let record: object;
       if (pair) {
         const tab = line.indexOf('\t');
-        if (tab < 0) throw new Error(`stdin line ${lineNo}: expected "A<TAB>B" with --pair`);
+        if (tab < 0) throw new FormatError(`stdin line ${lineNo}`, 'expected "A<TAB>B" with --pair');
         const enc = tokenizer.encode(line.slice(0, tab), line.slice(tab + 1));
         record = { ids: enc.ids, tokens: enc.tokens, offsets: enc.offsets, segmentIds: enc.segmentIds };
       } else {

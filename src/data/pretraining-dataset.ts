@@ -2,6 +2,7 @@
 // with a seeded permutation per epoch (no per-example memory), served as fixed-size batches forever
 // (the reference repeats its data and drops remainders), and resumable from a serialisable state.
 import { join } from 'node:path';
+import { FormatError } from '../errors.js';
 import { readManifest, type PretrainingManifest } from './manifest.js';
 import { ShardReader } from './shards.js';
 
@@ -84,10 +85,10 @@ export class PretrainingDataset {
     const m = readManifest(dir);
     const where = join(dir, 'manifest.json');
     if (m.maxSeqLength !== options.maxSeqLength) {
-      throw new Error(`${where}: the dataset was built with max_seq_length ${m.maxSeqLength} but this run uses ${options.maxSeqLength}; rebuild it or change the run's max_seq_length`);
+      throw new FormatError(where, `the dataset was built with max_seq_length ${m.maxSeqLength} but this run uses ${options.maxSeqLength}; rebuild it or change the run's max_seq_length`);
     }
     if (m.vocab.hash !== options.vocabHash) {
-      throw new Error(`${where}: the dataset was built with vocabulary ${m.vocab.hash} but this run's vocabulary is ${options.vocabHash}; rebuild it with this run's vocab file`);
+      throw new FormatError(where, `the dataset was built with vocabulary ${m.vocab.hash} but this run's vocabulary is ${options.vocabHash}; rebuild it with this run's vocab file`);
     }
     if (!Number.isInteger(options.batchSize) || options.batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${options.batchSize}`);
     this.manifest = m;
@@ -103,16 +104,16 @@ export class PretrainingDataset {
       const reader = new ShardReader(join(dir, entry.file), { preload: this.preloaded });
       const h = reader.header;
       if (h.maxSeqLength !== options.maxSeqLength) {
-        throw new Error(`${reader.file}: shard has max_seq_length ${h.maxSeqLength} but this run uses ${options.maxSeqLength}`);
+        throw new FormatError(reader.file, `shard has max_seq_length ${h.maxSeqLength} but this run uses ${options.maxSeqLength}`);
       }
       if (h.vocabHash !== options.vocabHash) {
-        throw new Error(`${reader.file}: shard was built with vocabulary ${h.vocabHash} but this run's vocabulary is ${options.vocabHash}`);
+        throw new FormatError(reader.file, `shard was built with vocabulary ${h.vocabHash} but this run's vocabulary is ${options.vocabHash}`);
       }
       if (h.buildHash !== m.buildHash) {
-        throw new Error(`${reader.file}: shard belongs to build ${h.buildHash}, the manifest to ${m.buildHash}; rerun build-pretraining-dataset`);
+        throw new FormatError(reader.file, `shard belongs to build ${h.buildHash}, the manifest to ${m.buildHash}; rerun build-pretraining-dataset`);
       }
       if (h.numExamples !== entry.examples) {
-        throw new Error(`${reader.file}: shard holds ${h.numExamples} examples, the manifest says ${entry.examples}`);
+        throw new FormatError(reader.file, `shard holds ${h.numExamples} examples, the manifest says ${entry.examples}`);
       }
       this.shards.push(reader);
       this.starts.push(this.starts[this.starts.length - 1]! + h.numExamples);
