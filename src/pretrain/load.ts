@@ -95,7 +95,12 @@ export function loadInitCheckpoint(path: string, model: ElectraPretrainingModel,
   return loadHfWeights(model.params, picked);
 }
 
-/** A PretrainingConfig whose discriminator and generator are exactly these configs. */
+/**
+ * A PretrainingConfig for these configs: the discriminator exactly, the generator by the reference's
+ * ratios (generator_hidden_size, generator_layers). Its heads, feed-forward width and LayerNorm
+ * epsilon need not follow the sizing rule: pass the generator's config as ElectraPretrainingModel's
+ * `generator` (loadPretrainingModel does).
+ */
 export function pretrainingConfigFor(disc: ElectraConfig | null, gen: ElectraConfig, given: Partial<PretrainingConfig> = {}): PretrainingConfig {
   const body = disc ?? gen;
   const cfg = resolvePretrainingConfig({
@@ -160,8 +165,11 @@ export function loadPretrainingModel(path: string, options: LoadPretrainingModel
     }
   }
   const config = pretrainingConfigFor(disc, gen, given);
+  // The generator folder's own config (heads, feed-forward width, LayerNorm epsilon may differ from
+  // the reference's sizing rule, e.g. an HF generator with 48 hidden units and 2 heads).
   const model = new ElectraPretrainingModel(options.kernels ?? defaultKernels(), config, {
     maxBatch: options.maxBatch ?? 8, maxSeqLen: options.maxSeqLen ?? Math.min(config.max_seq_length, gen.max_position_embeddings),
+    generator: gen,
   });
   model.initialize(0);
   const folders: Partial<Record<HfRole, LoadedModelFolder>> = { generator: source.generator };

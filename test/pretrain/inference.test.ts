@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { jsKernels } from '../../src/kernels/index.js';
 import { ElectraDiscriminator } from '../../src/model/discriminator.js';
 import { ElectraMaskedLM } from '../../src/model/masked-lm.js';
-import { loadDiscriminator, loadMaskedLM } from '../../src/pretrain/load.js';
+import { loadDiscriminator, loadMaskedLM, loadPretrainingModel } from '../../src/pretrain/load.js';
 import { decodeTokens, type FillMaskCandidate } from '../../src/pretrain/inference.js';
 import { assertClose } from '../helpers.js';
 import { writeTinyModels } from './tiny-models.js';
@@ -148,4 +148,38 @@ test('fillMask: top-k tokens and probabilities at each [MASK], as HF pipeline re
 test('decodeTokens follows HF BERT decode with clean-up', () => {
   assert.equal(decodeTokens(['the', 'cat', '##s', 'do', 'n', "'", 't', ',', 'see', '.']), "the cats don't, see.");
   assert.equal(decodeTokens(['[CLS]', 'a', '[SEP]']), '[CLS] a [SEP]');
+});
+
+test("loadPretrainingModel honours the generator folder's heads, feed-forward width and LayerNorm epsilon", () => {
+  // Hidden 48 with 2 heads: the reference's sizing rule would give 1 head and 192 wide.
+  const pair = writeTinyModels('gen-config', { hidden_size: 32, num_attention_heads: 2, intermediate_size: 64 },
+    { hidden_size: 48, num_attention_heads: 2, intermediate_size: 100, layer_norm_eps: 1e-7, num_hidden_layers: 1 });
+  try {
+    const loaded = loadPretrainingModel(pair.dir, { maxBatch: 1, maxSeqLen: 12 });
+    const gen = loaded.model.generatorConfig;
+    assert.deepEqual([gen.hidden_size, gen.num_attention_heads, gen.intermediate_size, gen.layer_norm_eps, gen.num_hidden_layers], [48, 2, 100, 1e-7, 1]);
+    assert.equal(loaded.model.discriminatorConfig!.num_attention_heads, 2);
+    // The pre-training model's generator computes what the folder's masked LM computes.
+    const lm = loadMaskedLM(pair.generatorDir);
+    const [enc] = lm.encode(['the big [MASK] sees a dog .']);
+    const n = enc!.ids.length;
+    const V = lm.config.vocab_size;
+    const positions = Int32Array.from({ length: n }, (_, i) => i);
+    const m = loaded.model;
+    const hidden = m.generator.forward(Int32Array.from(enc!.ids), new Int32Array(n), new Int32Array(n).fill(1), 1, n, m.generator.dropout(false, 0));
+    const logits = m.generatorHead.forward(hidden, positions, n);
+    const expected = lm.predict({ inputIds: [enc!.ids] }).logits;
+    assertClose(logits.subarray(0, n * V), expected, 1e-4, 1e-4, 'generator logits');
+  } finally {
+    pair.cleanup();
+  }
+});
+
+test('loadPretrainingModel refuses a generator that cannot share the embeddings, naming the field', () => {
+  const pair = writeTinyModels('gen-misfit', {}, { max_position_embeddings: 32 });
+  try {
+    assert.throws(() => loadPretrainingModel(pair.dir), /generator\/config\.json: "max_position_embeddings" is 32 but the discriminator's is 40/);
+  } finally {
+    pair.cleanup();
+  }
 });

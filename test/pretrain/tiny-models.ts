@@ -27,19 +27,25 @@ export interface TinyModels {
   cleanup: () => void;
 }
 
-/** <dir>/discriminator and <dir>/generator with random weights (every tensor, biases and LayerNorms too). */
-export function writeTinyModels(prefix: string, extra: Partial<ElectraConfig> = {}): TinyModels {
+/** <dir>/discriminator and <dir>/generator (generatorExtra: its own sizes) with random weights (every tensor, biases and LayerNorms too). */
+export function writeTinyModels(prefix: string, extra: Partial<ElectraConfig> = {}, generatorExtra: Partial<ElectraConfig> = {}): TinyModels {
   const t = tempDir(prefix);
   const vocab = tinyVocab();
   const config = tinyModelConfig(vocab.length, extra);
+  const genConfig = { ...config, ...generatorExtra };
   const disc = new ElectraDiscriminator(jsKernels, config, { maxBatch: 1, maxSeqLen: 4 });
-  const gen = new ElectraMaskedLM(jsKernels, config, { maxBatch: 1, maxSeqLen: 4 });
+  const gen = new ElectraMaskedLM(jsKernels, genConfig, { maxBatch: 1, maxSeqLen: 4 });
   // Large enough weights that the outputs differ visibly from token to token.
   disc.params.params.set(randomArray(disc.params.size, 11, 0.3));
   gen.params.params.set(randomArray(gen.params.size, 12, 0.3));
+  // A pre-trained pair shares one embedding module.
+  for (const ref of gen.params.entries) {
+    const shared = ref.name.startsWith('electra.embeddings.') ? disc.params.get(ref.name).value : null;
+    if (shared?.length === ref.size) ref.value.set(shared);
+  }
   const discriminatorDir = join(t.dir, 'discriminator');
   const generatorDir = join(t.dir, 'generator');
   writeHfFolder(discriminatorDir, hfFolderFor(disc.params, config, 'discriminator', vocab, true));
-  writeHfFolder(generatorDir, hfFolderFor(gen.params, config, 'generator', vocab, true));
+  writeHfFolder(generatorDir, hfFolderFor(gen.params, genConfig, 'generator', vocab, true));
   return { dir: t.dir, vocab, discriminatorDir, generatorDir, cleanup: t.cleanup };
 }
