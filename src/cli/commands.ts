@@ -7,6 +7,7 @@ import { finetuneCommand } from './finetune.js';
 import { demoCommand } from './demo.js';
 import { tokenizeCommand } from './tokenize.js';
 import { vocabCommand } from './vocab.js';
+import { fillMaskCommand, predictCommand } from './predict.js';
 
 export interface Command {
   name: string;
@@ -22,5 +23,7 @@ export const commands: Command[] = [
   convertCommand,
   pretrainCommand,
   finetuneCommand,
+  predictCommand,
+  fillMaskCommand,
   demoCommand,
 ];

@@ -398,9 +398,13 @@ export class MaskedLM extends InferenceModel<ElectraMaskedLM> {
 
   /** The k most likely tokens at each [MASK] of each text, as HF's fill-mask pipeline returns them. */
   fillMaskBatch(texts: readonly TextInput[], options: FillMaskOptions = {}): FillMaskResult[] {
-    const topK = options.topK ?? 5;
+    return this.fillMaskEncoded(this.encode(texts, options), options.topK);
+  }
+
+  /** fillMaskBatch on texts already encoded (by encode()). */
+  fillMaskEncoded(encodings: readonly Encoding[], topK = 5): FillMaskResult[] {
     if (!Number.isInteger(topK) || topK < 1) throw new InputError(`topK must be a positive integer, not ${topK}`);
-    const encodings = this.encode(texts, options);
+    if (encodings.length === 0) return [];
     const tokenizer = this.tokenizer!;
     const maskId = tokenizer.maskId;
     const batch = this.padEncodings(encodings);

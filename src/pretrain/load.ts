@@ -185,10 +185,10 @@ export type LoadMaskedLMOptions = InferenceModelOptions;
 
 /**
  * Loads the discriminator of a pre-training model dir (newest checkpoint), a checkpoint, or an HF
- * ElectraForPreTraining folder, for inference.
+ * ElectraForPreTraining folder (or folders already read by readPretrainedFolders), for inference.
  */
-export function loadDiscriminator(path: string, options: LoadDiscriminatorOptions = {}): Discriminator {
-  const source = readPretrainedFolders(path);
+export function loadDiscriminator(path: string | PretrainedFolders, options: LoadDiscriminatorOptions = {}): Discriminator {
+  const source = typeof path === 'string' ? readPretrainedFolders(path) : path;
   const folder = source.discriminator;
   if (!folder) throw new UsageError(`${source.dir} has no discriminator (ElectraForPreTraining) folder`);
   return new Discriminator(modelConfigFromHf(folder.config, join(folder.dir, 'config.json')), folder, options);
@@ -198,8 +198,8 @@ export function loadDiscriminator(path: string, options: LoadDiscriminatorOption
  * Loads the generator / masked LM of a pre-training model dir (newest checkpoint), a checkpoint, or
  * an HF ElectraForMaskedLM folder, for inference (fill-mask, vocabulary logits).
  */
-export function loadMaskedLM(path: string, options: LoadMaskedLMOptions = {}): MaskedLM {
-  const source = readPretrainedFolders(path);
+export function loadMaskedLM(path: string | PretrainedFolders, options: LoadMaskedLMOptions = {}): MaskedLM {
+  const source = typeof path === 'string' ? readPretrainedFolders(path) : path;
   const folder = source.generator;
   if (!folder) throw new UsageError(`${source.dir} has no generator / masked LM (ElectraForMaskedLM) folder`);
   return new MaskedLM(modelConfigFromHf(folder.config, join(folder.dir, 'config.json')), folder, options);
