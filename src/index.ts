@@ -68,6 +68,12 @@ export type {
   LoadedPretrainingModel, LoadPretrainingModelOptions, LoadDiscriminatorOptions, LoadMaskedLMOptions, PretrainedFolders,
 } from './pretrain/load.js';
 export { Discriminator, MaskedLM, decodeTokens, topKSoftmax } from './pretrain/inference.js';
+export { discriminatorPredictor, fillMaskPredictor, textRecord, runByLength } from './pretrain/predictor.js';
+export type { Predictor, ReplacedTokenResult, TextPredictorOptions } from './pretrain/predictor.js';
+export { startServer } from './serve/server.js';
+export type { ServeOptions, ModelServer, ServerStats } from './serve/server.js';
+export { openPredictor, PREDICTOR_KINDS } from './serve/predictors.js';
+export type { OpenPredictorOptions, PredictorKind } from './serve/predictors.js';
 export type {
   DiscriminateOptions, DiscriminatorResult, DiscriminatorBatchOutput, MaskedLMOutput, EncoderOutput, ModelInputs, PaddedBatch,
   TextInput, TextOptions, RunOptions, InferenceModelOptions, FillMaskCandidate, FillMaskOptions, FillMaskResult,

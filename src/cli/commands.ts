@@ -8,6 +8,7 @@ import { demoCommand } from './demo.js';
 import { tokenizeCommand } from './tokenize.js';
 import { vocabCommand } from './vocab.js';
 import { fillMaskCommand, predictCommand } from './predict.js';
+import { serveCommand } from './serve.js';
 
 export interface Command {
   name: string;
@@ -25,5 +26,6 @@ export const commands: Command[] = [
   finetuneCommand,
   predictCommand,
   fillMaskCommand,
+  serveCommand,
   demoCommand,
 ];

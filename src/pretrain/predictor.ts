@@ -31,6 +31,32 @@ export function textRecord(record: unknown): TextInput {
   throw new InputError('expected a JSON object with a "text" field, or a string');
 }
 
+/**
+ * Runs inputs in groups of similar length (sorted, at most maxBatch each, padding at most ~30% of
+ * the tokens run) and returns the results in input order: a dynamic batch mixes short and long
+ * inputs, and padding them all to the longest would waste most of the work.
+ */
+export function runByLength<In, Out>(inputs: readonly In[], lengthOf: (x: In) => number, maxBatch: number, run: (group: In[]) => Out[]): Out[] {
+  const order = inputs.map((_, i) => i).sort((a, b) => lengthOf(inputs[a]!) - lengthOf(inputs[b]!));
+  const out = new Array<Out>(inputs.length);
+  let group: number[] = [];
+  let tokens = 0;
+  const flush = (): void => {
+    if (group.length === 0) return;
+    run(group.map((i) => inputs[i]!)).forEach((r, j) => { out[group[j]!] = r; });
+    group = [];
+    tokens = 0;
+  };
+  for (const i of order) {
+    const n = lengthOf(inputs[i]!);
+    if (group.length >= maxBatch || (group.length > 0 && (group.length + 1) * n > 1.3 * (tokens + n))) flush();
+    group.push(i);
+    tokens += n;
+  }
+  flush();
+  return out;
+}
+
 export interface TextPredictorOptions {
   /** Cut inputs longer than the model takes this way; without it they are refused. */
   truncation?: TruncationStrategy;
@@ -51,13 +77,12 @@ export function discriminatorPredictor(disc: Discriminator, options: TextPredict
     task: 'replaced-token-detection',
     maxBatch: disc.maxBatch,
     prepare: (record) => disc.encode([textRecord(record)], text)[0]!,
-    run(encodings) {
-      if (encodings.length === 0) return [];
-      const out = disc.predict({ inputIds: encodings.map((e) => e.ids), tokenTypeIds: encodings.map((e) => e.segmentIds) });
-      return encodings.map((e, b) => ({
+    run: (encodings) => runByLength(encodings, (e) => e.ids.length, disc.maxBatch, (group) => {
+      const out = disc.predict({ inputIds: group.map((e) => e.ids), tokenTypeIds: group.map((e) => e.segmentIds) });
+      return group.map((e, b) => ({
         tokens: e.tokens, offsets: e.offsets, probs: Array.from(out.probs.subarray(b * out.seqLen, b * out.seqLen + e.ids.length)),
       }));
-    },
+    }),
   };
 }
 
@@ -74,6 +99,6 @@ export function fillMaskPredictor(lm: MaskedLM, options: TextPredictorOptions & 
       if (!enc.ids.includes(mask!)) throw new InputError(`no ${lm.tokenizer!.vocab.tokens[mask!]} token to fill`);
       return enc;
     },
-    run: (encodings) => lm.fillMaskEncoded(encodings, topK),
+    run: (encodings) => runByLength(encodings, (e) => e.ids.length, lm.maxBatch, (group) => lm.fillMaskEncoded(group, topK)),
   };
 }
