@@ -1,7 +1,8 @@
-// `npm run bench -- serve [--seconds S] [--clients N] [--layers L]`: load test of `electra serve`
+// `npm run bench -- serve [--seconds S] [--rounds R] [--clients N] [--layers L]`: load test of `electra serve`
 // on loopback. An ELECTRA-small-shaped discriminator (random weights, BERT's uncased vocabulary)
 // is served twice, one request at a time (--batch-size 1) and with dynamic batching (--batch-size
-// 16, 5 ms wait); concurrent clients post Brown-corpus sentences for a fixed time. Prints
+// 16, 5 ms wait), side by side; concurrent clients post Brown-corpus sentences for S seconds per
+// setting, in R interleaved slices. Prints
 // throughput and p50/p99 latency per setting and the batching speed-up at N clients, then one JSON line.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -65,9 +66,8 @@ async function stopServe(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-/** `clients` loops posting texts until `seconds` have passed; latency of every request. */
-async function load(url: string, texts: string[], clients: number, seconds: number, setting: string): Promise<Phase> {
-  const latencies: number[] = [];
+/** `clients` loops posting texts until `seconds` have passed; adds every request's latency to `latencies`. */
+async function load(url: string, texts: string[], clients: number, seconds: number, latencies: number[]): Promise<number> {
   const start = performance.now();
   const end = start + seconds * 1000;
   let next = 0;
@@ -81,14 +81,18 @@ async function load(url: string, texts: string[], clients: number, seconds: numb
       latencies.push(performance.now() - t0);
     }
   }));
-  const elapsed = (performance.now() - start) / 1000;
-  latencies.sort((a, b) => a - b);
-  const q = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;
-  return { setting, clients, seconds: elapsed, requests: latencies.length, perSecond: latencies.length / elapsed, p50Ms: q(0.5), p99Ms: q(0.99) };
+  return (performance.now() - start) / 1000;
+}
+
+function phase(setting: string, clients: number, seconds: number, latencies: number[]): Phase {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const q = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+  return { setting, clients, seconds, requests: sorted.length, perSecond: sorted.length / seconds, p50Ms: q(0.5), p99Ms: q(0.99) };
 }
 
 export async function run(): Promise<void> {
-  const seconds = Number(arg('seconds', '6'));
+  const seconds = Number(arg('seconds', '12'));
+  const rounds = Number(arg('rounds', '3'));
   const clients = Number(arg('clients', '16'));
   const layers = Number(arg('layers', '12'));
   console.log(cpuLine());
@@ -107,18 +111,22 @@ export async function run(): Promise<void> {
     writeHfFolder(modelDir, hfFolderFor(model.params, config, 'discriminator', vocab, true));
     // Sentences of 8 to 40 words from the Brown corpus (about 10 to 60 tokens).
     const texts = readCorpus('brown', 40).flatMap((d) => d.lines).filter((l) => { const n = l.split(' ').length; return n >= 8 && n <= 40; }).slice(0, 2000);
-    console.log(`ELECTRA-small-shaped discriminator (${layers} layers x 256), ${texts.length} Brown sentences, ${seconds} s per setting, loopback\n`);
+    console.log(`ELECTRA-small-shaped discriminator (${layers} layers x 256), ${texts.length} Brown sentences, ${seconds} s per setting in ${rounds} slices, loopback\n`);
 
+    // Both servers run side by side; the settings take turns in short slices, so that a change in
+    // the machine's load during the run falls on all of them alike.
+    const settings = [['one at a time', 1, 0], ['dynamic batching', 16, 5]] as const;
+    const servers = await Promise.all(settings.map(([, batch, wait]) => startServe(modelDir, batch, wait)));
     const phases: Phase[] = [];
-    for (const [setting, batch, wait] of [['one at a time', 1, 0], ['dynamic batching', 16, 5]] as const) {
-      const { child, url } = await startServe(modelDir, batch, wait);
-      try {
-        await load(url, texts, clients, 1, 'warm-up');
-        phases.push(await load(url, texts, 1, seconds, setting));
-        phases.push(await load(url, texts, clients, seconds, setting));
-      } finally {
-        await stopServe(child);
+    try {
+      const runs = settings.flatMap(([setting], s) => [clients, 1].map((n) => ({ setting, server: servers[s]!, clients: n, seconds: 0, latencies: [] as number[] })));
+      for (const r of runs) await load(r.server.url, texts, r.clients, 0.5, []); // warm-up
+      for (let round = 0; round < rounds; round++) {
+        for (const r of runs) r.seconds += await load(r.server.url, texts, r.clients, seconds / rounds, r.latencies);
       }
+      for (const r of runs) phases.push(phase(r.setting, r.clients, r.seconds, r.latencies));
+    } finally {
+      await Promise.all(servers.map((x) => stopServe(x.child)));
     }
     console.log(table(phases.map((p) => ({
       setting: p.setting, clients: p.clients, requests: p.requests, 'req/s': Number(p.perSecond.toFixed(1)),
@@ -130,7 +138,7 @@ export async function run(): Promise<void> {
     console.log(`\ndynamic batching at ${clients} clients: ${speedup.toFixed(2)}x the throughput of one-at-a-time serving at ${clients} clients`
       + ` (${overSingle.toFixed(2)}x a single client's); target >= 1.5x: ${speedup >= 1.5 ? 'met' : 'NOT met'}`);
     console.log(JSON.stringify({
-      bench: 'serve', cpu: cpus()[0]?.model, layers, clients, seconds,
+      bench: 'serve', cpu: cpus()[0]?.model, layers, clients, seconds, rounds,
       phases: phases.map((p) => ({ ...p, perSecond: Number(p.perSecond.toFixed(2)), p50Ms: Number(p.p50Ms.toFixed(2)), p99Ms: Number(p.p99Ms.toFixed(2)), seconds: Number(p.seconds.toFixed(2)) })),
       batchingSpeedup: Number(speedup.toFixed(3)), overSingleClient: Number(overSingle.toFixed(3)),
     }));

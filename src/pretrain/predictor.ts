@@ -32,28 +32,38 @@ export function textRecord(record: unknown): TextInput {
 }
 
 /**
- * Runs inputs in groups of similar length (sorted, at most maxBatch each, padding at most ~30% of
- * the tokens run) and returns the results in input order: a dynamic batch mixes short and long
- * inputs, and padding them all to the longest would waste most of the work.
+ * A forward pass costs about this many tokens' work before its first token (weights streamed once
+ * per pass, thread hand-offs): small batches are dear, so groups are not split finer than it pays.
+ */
+const PASS_COST_TOKENS = 32;
+
+/**
+ * Runs inputs in groups of similar length (at most maxBatch each) and returns the results in input
+ * order. A dynamic batch mixes short and long inputs: padding all to the longest wastes work, one
+ * pass per input wastes more. The split of the inputs sorted by length that costs least (padded
+ * tokens plus PASS_COST_TOKENS a pass) is found exactly by dynamic programming.
  */
 export function runByLength<In, Out>(inputs: readonly In[], lengthOf: (x: In) => number, maxBatch: number, run: (group: In[]) => Out[]): Out[] {
   const order = inputs.map((_, i) => i).sort((a, b) => lengthOf(inputs[a]!) - lengthOf(inputs[b]!));
-  const out = new Array<Out>(inputs.length);
-  let group: number[] = [];
-  let tokens = 0;
-  const flush = (): void => {
-    if (group.length === 0) return;
-    run(group.map((i) => inputs[i]!)).forEach((r, j) => { out[group[j]!] = r; });
-    group = [];
-    tokens = 0;
-  };
-  for (const i of order) {
-    const n = lengthOf(inputs[i]!);
-    if (group.length >= maxBatch || (group.length > 0 && (group.length + 1) * n > 1.3 * (tokens + n))) flush();
-    group.push(i);
-    tokens += n;
+  const n = order.length;
+  // best[i]: least cost of the first i sorted inputs; cut[i]: where its last group starts.
+  const best = new Float64Array(n + 1).fill(Infinity);
+  const cut = new Int32Array(n + 1);
+  best[0] = 0;
+  for (let i = 1; i <= n; i++) {
+    const longest = lengthOf(inputs[order[i - 1]!]!);
+    for (let j = Math.max(0, i - maxBatch); j < i; j++) {
+      const cost = best[j]! + PASS_COST_TOKENS + (i - j) * longest;
+      if (cost < best[i]!) {
+        best[i] = cost;
+        cut[i] = j;
+      }
+    }
   }
-  flush();
+  const groups: number[][] = [];
+  for (let i = n; i > 0; i = cut[i]!) groups.unshift(order.slice(cut[i]!, i));
+  const out = new Array<Out>(n);
+  for (const group of groups) run(group.map((i) => inputs[i]!)).forEach((r, j) => { out[group[j]!] = r; });
   return out;
 }
 

@@ -129,15 +129,20 @@ test('SIGTERM: the requests already received are answered, then the server exits
   }
 });
 
-test('runByLength: groups of similar length, at most maxBatch, results in input order', () => {
-  const lengths = [50, 3, 48, 4, 5, 49, 3, 20, 3, 3];
+test('runByLength: the cheapest split by length (padded tokens + 32 a pass), at most maxBatch, results in input order', () => {
+  const lengths = [50, 3, 48, 4, 5, 49, 3, 21, 3, 3];
   const groups: number[][] = [];
-  const out = runByLength(lengths, (n) => n, 3, (group) => {
+  const out = runByLength(lengths, (n) => n, 4, (group) => {
     groups.push(group);
     return group.map((n) => n * 10);
   });
   assert.deepEqual(out, lengths.map((n) => n * 10));
-  assert.ok(groups.every((g) => g.length <= 3));
-  for (const g of groups) assert.ok(g.length * Math.max(...g) <= 1.3 * g.reduce((a, b) => a + b, 0) || g.length === 1, `padding in ${g}`);
-  assert.deepEqual(groups.flat().sort((a, b) => a - b), [...lengths].sort((a, b) => a - b));
+  // Sorted 3 3 3 3 4 5 21 48 49 50: [3 3 3 3] [4 5] [21 48 49 50] costs 3 x 32 + 12 + 10 + 200 = 318;
+  // every other split costs more (e.g. [3 3 3 3] [4 5 21] [48 49 50]: 3 x 32 + 12 + 63 + 150 = 321,
+  // [3 3 3] [3 4 5] [21 48 49 50]: 3 x 32 + 9 + 15 + 200 = 320).
+  assert.deepEqual(groups, [[3, 3, 3, 3], [4, 5], [21, 48, 49, 50]]);
+  // Equal lengths: full batches.
+  const equal: number[] = [];
+  runByLength(new Array<number>(9).fill(7), (n) => n, 4, (g) => { equal.push(g.length); return g; });
+  assert.deepEqual(equal.sort(), [1, 4, 4]);
 });
