@@ -3,6 +3,7 @@ import type { Command } from './commands.js';
 import { booleanFlag, readCommandFlags, requiredString } from './parse-options.js';
 import { BertTokenizer } from '../tokenizer/index.js';
 import { utf8Lines } from './lines.js';
+import { FormatError } from '../errors.js';
 
 const usage = `Usage: electra tokenize --vocab-file vocab.txt [--no-lower-case] [--pair] < input.txt
 
