@@ -10,7 +10,7 @@ import { Rng } from '../src/nn/random.js';
 import { resolveHparams } from '../src/finetune/hparams.js';
 import { modelConfigFromHparams } from '../src/finetune/model/checkpoint.js';
 import { FinetuningModel, type BatchItem, type HeadSpec } from '../src/finetune/model/finetuning-model.js';
-import type { ElectraQaOptions } from '../src/finetune/model/heads.js';
+import type { ElectraQaOptions } from '../src/finetune/qa/head.js';
 import { LayerwiseAdamW } from '../src/finetune/model/optimizer.js';
 import { layerwiseLrScale } from '../src/finetune/layerwise-lr.js';
 import { KernelProfiler } from './profile.js';

@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { FormatError, UsageError } from '../errors.js';
 import { BertTokenizer, bertUncasedVocab } from '../tokenizer/index.js';
 import { DEFAULT_HPARAMS } from './hparams.js';
-import { featurizeQa } from './features/qa.js';
-import type { TaggingFeatures } from './features/tagging.js';
-import { postprocessQa, softmax, type NbestEntry, type QaRawResult } from './qa-postprocess.js';
-import type { QaExample } from './data/qa-data.js';
+import { featurizeQa } from './qa/features.js';
+import type { TaggingFeatures } from './tagging/features.js';
+import { postprocessQa, softmax, type NbestEntry, type QaRawResult } from './qa/postprocess.js';
+import type { QaExample } from './qa/data.js';
 import { FinetuningModel, type BatchItem, type ItemOutput } from './model/finetuning-model.js';
 import {
   headSpecsOf, loadWeights, readFinetuningFolder, type FinetuningFolder, type SavedFinetuning, type SavedTask,

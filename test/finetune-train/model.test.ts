@@ -18,7 +18,7 @@ import { LayerwiseAdamW, lrSegments } from '../../src/finetune/model/optimizer.j
 import {
   checkModelSize, loadWeights, modelConfigFromHparams, readFinetuningFolder, saveFinetunedModel, type SavedFinetuning, type SavedTask,
 } from '../../src/finetune/model/checkpoint.js';
-import type { ElectraQaOptions } from '../../src/finetune/model/heads.js';
+import type { ElectraQaOptions } from '../../src/finetune/qa/head.js';
 import { bertUncasedVocab } from '../../src/tokenizer/index.js';
 import { backends } from '../helpers.js';
 import { checkParamGradients, gradKernels } from '../nn/gradcheck.js';

@@ -22,7 +22,8 @@ import {
 } from '../../model/config.js';
 import type { FinetuningHparams } from '../hparams.js';
 import type { FinetuningModel, HeadKind, HeadSpec } from './finetuning-model.js';
-import { headPrefix, type ElectraQaOptions, type HeadStyle } from './heads.js';
+import { headPrefix, type HeadStyle } from './head.js';
+import type { ElectraQaOptions } from '../qa/head.js';
 
 export const FINETUNING_CONFIG_KEY = 'electra_ts_finetuning';
 
