@@ -2,9 +2,9 @@
 // post-processing) and one line in FAMILIES; the model, model folders and the runner reach a
 // family only through this list.
 import type { HeadFamily, HeadOutputBase, ModelHead } from './model/head.js';
-import { classificationFamily } from './classification/head.js';
-import { taggingFamily } from './tagging/head.js';
-import { qaFamily } from './qa/head.js';
+import { classificationFamily } from './classification/family.js';
+import { taggingFamily } from './tagging/family.js';
+import { qaFamily } from './qa/family.js';
 
 export const FAMILIES = [classificationFamily, taggingFamily, qaFamily] as const;
 

@@ -6,7 +6,7 @@ import type { ParameterSet } from '../../nn/params.js';
 import { allocFloats } from '../../nn/tensor.js';
 import {
   checkRows, headScope, knownTargets, softmaxCrossEntropyRow, weightInit,
-  type HeadDims, type HeadFamily, type HeadInput, type HeadStyle, type ModelHead,
+  type HeadDims, type HeadInput, type HeadStyle, type ModelHead,
 } from '../model/head.js';
 
 /** A class id (classification) or a target value (regression). */
@@ -154,9 +154,3 @@ export class SentenceHead implements ModelHead<SentenceTarget, SentenceOutput> {
     this.hasGrad = false;
   }
 }
-
-export const classificationFamily: HeadFamily<'classification' | 'regression', SentenceTarget, SentenceOutput> = {
-  kinds: ['classification', 'regression'],
-  rowsPerExample: () => 1,
-  createHead: (spec, env) => new SentenceHead(env.k, env.params, spec.task, spec.kind, spec.numLabels, spec.style, env.dims, env.sites),
-};

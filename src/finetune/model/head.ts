@@ -7,8 +7,8 @@
 // Losses are per example; the model's loss is their sum over the batch, as in the reference
 // (run_finetuning.py sums the per-example losses). Backward passes accumulate (+=) into the
 // gradient of the hidden states, so heads of several tasks can share one batch.
-import type { Kernels } from '../../kernels/index.js';
-import { jsKernels } from '../../kernels/index.js';
+import { jsKernels, type Kernels } from '../../kernels/index.js';
+import type { ElectraArchitecture, ElectraConfig as HfConfig } from '../../io/hf-config.js';
 import type { DropoutSites } from '../../nn/dropout.js';
 import { type Init, type ParameterSet, Scope } from '../../nn/params.js';
 import { allocFloats, type DType } from '../../nn/tensor.js';
@@ -168,10 +168,48 @@ export interface HeadEnv<Options> {
   options: Options;
 }
 
-/** A task family as the model and model folders see it: which head kinds it makes and how. */
+/** A task as a model folder records it (config.json's "electra_ts_finetuning".tasks). */
+export interface SavedTask<Kind extends string = string> {
+  name: string;
+  kind: Kind;
+  style: HeadStyle;
+  /** Class names by id (classification, tagging); null for regression, QA and multiple choice. */
+  labels: string[] | null;
+  /** Regression: targets were scaled from [min, max] to [0, 1]. */
+  targetRange?: [number, number];
+  /** Tagging: true for one label per word (accuracy), false for BIOES chunks. */
+  tokenLevel?: boolean;
+  /** Multiple choice: the choices of every example. */
+  numChoices?: number;
+}
+
+/** config.json's labels and problem type of a folder holding one head as its HF class. */
+export interface HfHeadConfig {
+  labels: string[] | null;
+  problemType: string | null;
+}
+
+/** config.json's label names by id. */
+export function hfLabelsOf(config: HfConfig): string[] {
+  return Object.keys(config.id2label).sort((a, b) => Number(a) - Number(b)).map((k) => config.id2label[k]!);
+}
+
+/** A task family as the model and model folders see it: which head kinds it makes, how, and how they are saved. */
 export interface HeadFamily<Kind extends string, Target, Output extends HeadOutputBase, Options = object> {
   readonly kinds: readonly Kind[];
   /** Batch rows per example for a head of this spec (1 but for multiple choice). */
   rowsPerExample(spec: HeadSpec<Kind>): number;
   createHead(spec: HeadSpec<Kind>, env: HeadEnv<Options>): ModelHead<Target, Output>;
+  /** The head spec of a saved task. */
+  headSpec(task: SavedTask<Kind>): HeadSpec<Kind>;
+  /** Whether a saved task of this kind must list its labels. */
+  needsLabels(kind: Kind): boolean;
+  /** The HF classes its heads are written as. */
+  readonly hfClasses: readonly ElectraArchitecture[];
+  /** The HF class a folder of this task's head alone is written as; null: HF has no such head (an ElectraModel with task_specific tensors). */
+  hfArchitecture(task: SavedTask<Kind>): ElectraArchitecture | null;
+  /** config.json's labels and problem type when the head is written as its HF class. */
+  hfConfig(task: SavedTask<Kind>): HfHeadConfig;
+  /** The task an HF fine-tuned folder of this class holds (null: not one of this family's classes). */
+  taskOfHfFolder(arch: ElectraArchitecture, config: HfConfig, file: string): SavedTask<Kind> | null;
 }

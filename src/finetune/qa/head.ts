@@ -6,7 +6,7 @@ import type { ParameterSet } from '../../nn/params.js';
 import { allocFloats } from '../../nn/tensor.js';
 import {
   checkRows, headScope, knownTargets, logSoftmaxRow, realLength, softmaxCrossEntropyRow, softmaxRowInto, weightInit,
-  type HeadDims, type HeadFamily, type HeadInput, type HeadStyle, type ModelHead,
+  type HeadDims, type HeadInput, type HeadStyle, type ModelHead,
 } from '../model/head.js';
 import { topKIndices } from './postprocess.js';
 
@@ -543,18 +543,3 @@ export class ElectraQaHead implements QaHead {
     this.hasGrad = false;
   }
 }
-
-/** The QA family's settings: the reference head's options (needed for 'electra'-style heads). */
-export interface QaFamilyOptions {
-  qa?: ElectraQaOptions;
-}
-
-export const qaFamily: HeadFamily<'qa', QaTargets, QaOutput, QaFamilyOptions> = {
-  kinds: ['qa'],
-  rowsPerExample: () => 1,
-  createHead: (spec, env) => {
-    if (spec.style === 'hf') return new HfQaHead(env.k, env.params, spec.task, env.dims);
-    if (!env.options.qa) throw new Error(`task ${spec.task}: the reference QA head needs its options (beam size, answerability)`);
-    return new ElectraQaHead(env.k, env.params, spec.task, env.options.qa, env.dims);
-  },
-};

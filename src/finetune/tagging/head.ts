@@ -6,7 +6,7 @@ import type { ParameterSet } from '../../nn/params.js';
 import { allocFloats } from '../../nn/tensor.js';
 import {
   checkRows, headScope, knownTargets, softmaxCrossEntropyRow, weightInit,
-  type HeadDims, type HeadFamily, type HeadInput, type HeadStyle, type ModelHead,
+  type HeadDims, type HeadInput, type HeadStyle, type ModelHead,
 } from '../model/head.js';
 
 /** Logits per labelled word. */
@@ -135,9 +135,3 @@ export class TaggingHead implements ModelHead<TaggingTargets, TaggingOutput> {
     this.hasGrad = false;
   }
 }
-
-export const taggingFamily: HeadFamily<'tagging', TaggingTargets, TaggingOutput> = {
-  kinds: ['tagging'],
-  rowsPerExample: () => 1,
-  createHead: (spec, env) => new TaggingHead(env.k, env.params, spec.task, spec.numLabels, spec.style, env.dims, env.sites),
-};
