@@ -5,8 +5,9 @@ import type { HeadFamily, HeadOutputBase, ModelHead } from './model/head.js';
 import { classificationFamily } from './classification/family.js';
 import { taggingFamily } from './tagging/family.js';
 import { qaFamily } from './qa/family.js';
+import { multipleChoiceFamily } from './multiple-choice/family.js';
 
-export const FAMILIES = [classificationFamily, taggingFamily, qaFamily] as const;
+export const FAMILIES = [classificationFamily, taggingFamily, qaFamily, multipleChoiceFamily] as const;
 
 type Family = (typeof FAMILIES)[number];
 type OptionsOf<F> = F extends HeadFamily<string, unknown, HeadOutputBase, infer O> ? O : never;

