@@ -112,7 +112,7 @@ export class SentenceHead implements ModelHead<SentenceTarget, SentenceOutput> {
         if (this.kind === 'classification') {
           const label = targets[i]!;
           if (!(Number.isInteger(label) && label >= 0 && label < C)) throw new Error(`${this.task}: label ${label} outside [0, ${C})`);
-          losses[i] = softmaxCrossEntropyRow(this.logits, i * C, C, label, d, 1);
+          losses[i] = softmaxCrossEntropyRow(this.k, this.logits, i * C, C, label, d, 1);
         } else {
           const diff = this.logits[i]! - targets[i]!;
           losses[i] = diff * diff;

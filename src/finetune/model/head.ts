@@ -75,15 +75,17 @@ export function realLength(inputMask: Int32Array, row: number, seqLen: number): 
 // ---------------------------------------------------------------------------------------------
 // Losses
 
+const labelScratch = new Int32Array(1);
+
 /**
- * -log softmax(x[off : off + n])[label] in float64. When d is given, d[off + i] receives scale * (softmax_i - [i == label]).
+ * -log softmax(x[off : off + n])[label], by the kernels' softmaxCrossEntropy. When d is given,
+ * d[off + i] receives scale * (softmax_i - [i == label]).
  */
 export function softmaxCrossEntropyRow(
-  x: ArrayLike<number>, off: number, n: number, label: number, d: Float32Array | null, scale: number,
+  k: Kernels, x: Float32Array, off: number, n: number, label: number, d: Float32Array | null, scale: number,
 ): number {
-  const lse = logSumExp(x, off, n);
-  if (d) for (let i = 0; i < n; i++) d[off + i] = scale * (Math.exp(x[off + i]! - lse) - (i === label ? 1 : 0));
-  return lse - x[off + label]!;
+  labelScratch[0] = label;
+  return k.softmaxCrossEntropy(x.subarray(off, off + n), labelScratch, null, d ? d.subarray(off, off + n) : null, 1, n, scale);
 }
 
 function logSumExp(x: ArrayLike<number>, off: number, n: number): number {

@@ -8,7 +8,7 @@ import { Linear } from '../../nn/linear.js';
 import type { ParameterSet } from '../../nn/params.js';
 import { allocFloats } from '../../nn/tensor.js';
 import {
-  checkRows, headScope, knownTargets, weightInit, type HeadDims, type HeadInput, type HeadStyle, type ModelHead,
+  checkRows, headScope, knownTargets, softmaxCrossEntropyRow, weightInit, type HeadDims, type HeadInput, type HeadStyle, type ModelHead,
 } from '../model/head.js';
 
 /** The choices' scores of one example (softmax them for probabilities). */
@@ -33,7 +33,6 @@ export class MultipleChoiceHead implements ModelHead<number, ChoiceOutput> {
   readonly classifier: Linear;
   private readonly site: number;
   private readonly positions: Int32Array;
-  private readonly labels: Int32Array;
   private readonly cls: Float32Array;
   private readonly pre: Float32Array;
   private readonly act: Float32Array;
@@ -61,7 +60,6 @@ export class MultipleChoiceHead implements ModelHead<number, ChoiceOutput> {
     const R = dims.maxRows;
     const { dtype } = dims;
     this.positions = new Int32Array(R);
-    this.labels = new Int32Array(R);
     this.cls = allocFloats(R * H, dtype);
     this.pre = allocFloats(R * H, dtype);
     this.act = allocFloats(R * H, dtype);
@@ -103,10 +101,7 @@ export class MultipleChoiceHead implements ModelHead<number, ChoiceOutput> {
       for (let i = 0; i < n; i++) {
         const label = targets[i]!;
         if (!(Number.isInteger(label) && label >= 0 && label < C)) throw new Error(`${this.task}: answer ${label} outside [0, ${C})`);
-        this.labels[i] = label;
-        losses[i] = k.softmaxCrossEntropy(
-          this.scores.subarray(i * C, (i + 1) * C), this.labels.subarray(i, i + 1), null, d ? d.subarray(i * C, (i + 1) * C) : null, 1, C, 1,
-        );
+        losses[i] = softmaxCrossEntropyRow(k, this.scores, i * C, C, label, d, 1);
       }
     }
     return { scores: this.scores.subarray(0, rows), losses };

@@ -100,10 +100,10 @@ export class HfQaHead implements QaHead {
     if (input.wantGrad && !targets) throw new Error(`${this.task}: gradients need targets`);
     if (this.hasGrad) this.dLogits.fill(0, 0, T * 2);
     // Strided start/end columns, copied to contiguous rows for the softmax.
-    const start = new Float64Array(S);
-    const end = new Float64Array(S);
-    const dStart = allocFloats(S, 'float64');
-    const dEnd = allocFloats(S, 'float64');
+    const start = allocFloats(S, dims.dtype);
+    const end = allocFloats(S, dims.dtype);
+    const dStart = allocFloats(S, dims.dtype);
+    const dEnd = allocFloats(S, dims.dtype);
     for (let i = 0; i < n; i++) {
       const len = realLength(input.inputMask, input.rows[i]!, S);
       for (let t = 0; t < len; t++) {
@@ -114,8 +114,8 @@ export class HfQaHead implements QaHead {
         const g = targets[i]!;
         if (!(g.startPosition < len && g.endPosition < len)) throw new Error(`${this.task}: answer position outside the window's ${len} tokens`);
         const d = this.hasGrad;
-        losses[i] = (softmaxCrossEntropyRow(start, 0, len, g.startPosition, d ? dStart : null, 0.5)
-          + softmaxCrossEntropyRow(end, 0, len, g.endPosition, d ? dEnd : null, 0.5)) / 2;
+        losses[i] = (softmaxCrossEntropyRow(this.k, start, 0, len, g.startPosition, d ? dStart : null, 0.5)
+          + softmaxCrossEntropyRow(this.k, end, 0, len, g.endPosition, d ? dEnd : null, 0.5)) / 2;
         if (d) {
           for (let t = 0; t < len; t++) {
             this.dLogits[(i * S + t) * 2] = dStart[t]!;
@@ -322,7 +322,7 @@ export class ElectraQaHead implements QaHead {
         if (!(g.startPosition >= 0 && g.startPosition < S && g.endPosition >= 0 && g.endPosition < S)) {
           throw new Error(`${this.task}: answer position outside the sequence of ${S}`);
         }
-        losses[i] = softmaxCrossEntropyRow(this.startLogits, i * S, S, g.startPosition, this.hasGrad ? this.dStart : null, 0.5) / 2;
+        losses[i] = softmaxCrossEntropyRow(this.k, this.startLogits, i * S, S, g.startPosition, this.hasGrad ? this.dStart : null, 0.5) / 2;
       }
     }
 
@@ -344,7 +344,7 @@ export class ElectraQaHead implements QaHead {
         this.qaLogits!.forward(this.act!, this.endLogits, T);
         k.add(this.endLogits, this.maskAdd, this.endLogits, T);
         for (let i = 0; i < n; i++) {
-          losses[i] += softmaxCrossEntropyRow(this.endLogits, i * S, S, targets[i]!.endPosition, this.hasGrad ? this.dEnd : null, 0.5) / 2;
+          losses[i] += softmaxCrossEntropyRow(this.k, this.endLogits, i * S, S, targets[i]!.endPosition, this.hasGrad ? this.dEnd : null, 0.5) / 2;
         }
       } else {
         for (let i = 0; i < n; i++) results.push(this.beamSearch(i, S, realLength(input.inputMask, input.rows[i]!, S)));
@@ -354,7 +354,7 @@ export class ElectraQaHead implements QaHead {
       k.add(this.endLogits, this.maskAdd, this.endLogits, T);
       if (targets) {
         for (let i = 0; i < n; i++) {
-          losses[i] += softmaxCrossEntropyRow(this.endLogits, i * S, S, targets[i]!.endPosition, this.hasGrad ? this.dEnd : null, 0.5) / 2;
+          losses[i] += softmaxCrossEntropyRow(this.k, this.endLogits, i * S, S, targets[i]!.endPosition, this.hasGrad ? this.dEnd : null, 0.5) / 2;
         }
       } else {
         for (let i = 0; i < n; i++) {

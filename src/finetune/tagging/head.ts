@@ -104,7 +104,7 @@ export class TaggingHead implements ModelHead<TaggingTargets, TaggingOutput> {
         let loss = 0;
         labels.forEach((label, j) => {
           if (!(Number.isInteger(label) && label >= 0 && label < C)) throw new Error(`${this.task}: label ${label} outside [0, ${C})`);
-          loss += softmaxCrossEntropyRow(this.logits, (offsets[i]! + j) * C, C, label, d, 1);
+          loss += softmaxCrossEntropyRow(this.k, this.logits, (offsets[i]! + j) * C, C, label, d, 1);
         });
         losses[i] = loss;
       });
