@@ -70,8 +70,8 @@ export type { QaTargets, QaHeadResult, QaHeadOutput, QaHead, ElectraQaOptions } 
 export { FinetuningModel } from './model/finetuning-model.js';
 export type { HeadKind, HeadSpec, FinetuningModelOptions, AnyHead, BatchItem, ItemOutput, RunOptions, RunResult } from './model/finetuning-model.js';
 export { itemInputs, itemLength } from './model/finetuning-model.js';
-export { LayerwiseAdamW, lrSegments } from './model/optimizer.js';
-export type { LrSegment } from './model/optimizer.js';
+export { AdamW, lrSegments } from '../optim/adamw.js';
+export type { LrSegment } from '../optim/adamw.js';
 export {
   FINETUNING_CONFIG_KEY, modelConfigFromHparams, checkModelSize, readFinetuningFolder, loadWeights,
   saveFinetunedModel, hfArchitectureFor, headSpecsOf,

@@ -12,7 +12,7 @@ import { mix32 } from '../kernels/rng.js';
 import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/files.js';
 import { Rng } from '../nn/random.js';
-import { ELECTRA_ADAMW } from '../optim/adamw.js';
+import { AdamW, ELECTRA_ADAMW } from '../optim/adamw.js';
 import { learningRateAt, type LrSchedule } from '../optim/schedule.js';
 import { BertTokenizer, bertUncasedVocab } from '../tokenizer/index.js';
 import { readVocabFile } from '../io/hf-folder.js';
@@ -29,7 +29,6 @@ import {
   checkModelSize, headSpecsOf, loadWeights, modelConfigFromHparams, readFinetuningFolder, saveFinetunedModel,
   type FinetuningFolder, type SavedFinetuning,
 } from './model/checkpoint.js';
-import { LayerwiseAdamW } from './model/optimizer.js';
 import { latestCheckpoint, listCheckpoints, removeStaleCheckpointFiles, retireCheckpoint } from '../io/checkpoint-folders.js';
 import {
   readFinetuningState, restoreFinetuningCheckpoint, writeFinetuningCheckpoint, type FinetuningTrainingState,
@@ -453,9 +452,8 @@ function* trainTrial(
   k: Kernels, log: (s: string) => void, stream: FinetuneOptions['progressStream'], label: string, ckpt: TrialCheckpointing,
 ): Generator<void, { interrupted: boolean; step: number }> {
   const numLayers = model.config.num_hidden_layers;
-  const optimizer = new LayerwiseAdamW(k, model.params,
-    (name) => layerwiseLrScale(name, { numLayers, decay: hp.layerwise_lr_decay, fixTop: hp.layerwise_lr_decay_fix_top }),
-    { ...ELECTRA_ADAMW, weightDecayRate: hp.weight_decay_rate });
+  const optimizer = new AdamW(k, model.params, { ...ELECTRA_ADAMW, weightDecayRate: hp.weight_decay_rate },
+    (name) => layerwiseLrScale(name, { numLayers, decay: hp.layerwise_lr_decay, fixTop: hp.layerwise_lr_decay_fix_top }));
   const schedule: LrSchedule = {
     learningRate: hp.learning_rate, numTrainSteps: steps, numWarmupSteps: 0, lrDecayPower: 1, warmupProportion: hp.warmup_proportion,
   };
