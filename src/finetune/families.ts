@@ -1,7 +1,8 @@
-// The registry of task families. A family is a folder (its reader, featurizer, head, scorer and
-// post-processing) and one line in FAMILIES; the model, model folders and the runner reach a
-// family only through this list.
+// The registry of task families. A family is a folder (its tasks, reader, featurizer, head,
+// scorer and post-processing) and one line in FAMILIES; the task registry, the model and model
+// folders reach a family only through this list.
 import type { HeadFamily, HeadOutputBase, ModelHead } from './model/head.js';
+import type { TaskFamily } from './task.js';
 import { classificationFamily } from './classification/family.js';
 import { taggingFamily } from './tagging/family.js';
 import { qaFamily } from './qa/family.js';
@@ -22,7 +23,7 @@ export type BatchTarget = Family extends HeadFamily<string, infer T, HeadOutputB
 /** The settings of every family, as the model takes them. */
 export type HeadOptions = AllOptions<typeof FAMILIES>;
 
-export type AnyFamily = HeadFamily<HeadKind, BatchTarget, ItemOutput, HeadOptions>;
+export type AnyFamily = TaskFamily<HeadKind, BatchTarget, ItemOutput, HeadOptions>;
 export type AnyModelHead = ModelHead<BatchTarget, ItemOutput>;
 
 const BY_KIND = new Map<string, AnyFamily>(FAMILIES.flatMap((f: AnyFamily) => f.kinds.map((kind) => [kind, f] as const)));

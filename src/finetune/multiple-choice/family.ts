@@ -1,13 +1,15 @@
-// The multiple-choice family as the model and model folders see it (see HeadFamily).
+// The multiple-choice family as the registry, the model and model folders see it (see TaskFamily).
 import { UsageError } from '../../errors.js';
-import type { HeadFamily } from '../model/head.js';
+import type { TaskFamily } from '../task.js';
 import { MultipleChoiceHead, type ChoiceOutput } from './head.js';
+import { MULTIPLE_CHOICE_TASKS } from './task.js';
 
 /** Choices assumed for an HF ElectraForMultipleChoice folder, which does not record them (SWAG's 4). */
 const HF_DEFAULT_CHOICES = 4;
 
-export const multipleChoiceFamily: HeadFamily<'multiple_choice', number, ChoiceOutput> = {
+export const multipleChoiceFamily: TaskFamily<'multiple_choice', number, ChoiceOutput> = {
   kinds: ['multiple_choice'],
+  tasks: MULTIPLE_CHOICE_TASKS,
   rowsPerExample: (spec) => spec.numLabels,
   createHead: (spec, env) => new MultipleChoiceHead(env.k, env.params, spec.task, spec.numLabels, spec.style, env.dims, env.sites),
   headSpec: (t) => ({ task: t.name, kind: t.kind, style: t.style, numLabels: t.numChoices ?? HF_DEFAULT_CHOICES }),

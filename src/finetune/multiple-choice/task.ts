@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { finetuningPaths } from '../hparams.js';
-import { argmax, outputOfKind, type EvaluationEnv, type Task, type TaskContext, type TaskEvaluation } from '../task.js';
+import { argmax, outputOfKind, type BuiltinTask, type EvaluationEnv, type Task, type TaskContext, type TaskEvaluation } from '../task.js';
 import type { HeadStyle } from '../model/head.js';
 import type { BatchItem } from '../model/finetuning-model.js';
 import type { SavedTask } from '../model/checkpoint.js';
@@ -88,3 +88,11 @@ export class MultipleChoiceTask implements Task<ChoiceExample, ChoiceFeatures, C
     return existsSync(this.file('test')) ? ['test'] : [];
   }
 }
+
+/** The family's task: <data_dir>/finetuning_data/multiple_choice/{train,dev,test}.jsonl. */
+export const MULTIPLE_CHOICE_TASKS: Readonly<Record<string, BuiltinTask>> = {
+  multiple_choice: {
+    info: { kind: 'multiple_choice', labels: null, metrics: ['accuracy'], data: 'JSON lines: context, choices, label' },
+    dataDir: true, create: (name, ctx) => new MultipleChoiceTask(name, ctx),
+  },
+};

@@ -1,15 +1,18 @@
-// The question-answering family as the model and model folders see it (see HeadFamily).
+// The question-answering family as the registry, the model and model folders see it (see TaskFamily).
 import { UsageError } from '../../errors.js';
-import { hfLabelsOf, type HeadFamily } from '../model/head.js';
+import { hfLabelsOf } from '../model/head.js';
+import type { TaskFamily } from '../task.js';
 import { ElectraQaHead, HfQaHead, type ElectraQaOptions, type QaOutput, type QaTargets } from './head.js';
+import { QA_TASKS } from './task.js';
 
 /** The QA family's settings: the reference head's options (needed for 'electra'-style heads). */
 export interface QaFamilyOptions {
   qa?: ElectraQaOptions;
 }
 
-export const qaFamily: HeadFamily<'qa', QaTargets, QaOutput, QaFamilyOptions> = {
+export const qaFamily: TaskFamily<'qa', QaTargets, QaOutput, QaFamilyOptions> = {
   kinds: ['qa'],
+  tasks: QA_TASKS,
   rowsPerExample: () => 1,
   createHead: (spec, env) => {
     if (spec.style === 'hf') return new HfQaHead(env.k, env.params, spec.task, env.dims);

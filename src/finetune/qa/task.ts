@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { finetuningPaths, type FinetuningHparams } from '../hparams.js';
-import { defaultWarn, outputOfKind, type EvaluationEnv, type Task, type TaskContext, type TaskEvaluation } from '../task.js';
+import { defaultWarn, outputOfKind, type BuiltinTask, type EvaluationEnv, type Task, type TaskContext, type TaskEvaluation } from '../task.js';
 import type { HeadStyle } from '../model/head.js';
 import type { BatchItem } from '../model/finetuning-model.js';
 import type { SavedTask } from '../model/checkpoint.js';
@@ -130,3 +130,20 @@ export class QaTask implements Task<QaExample, QaFeatures, QaScoredResult> {
     return this.name === 'squad' ? ['test'] : [];
   }
 }
+
+const SQUAD_V2_METRICS = ['HasAns_exact', 'HasAns_f1', 'NoAns_exact', 'NoAns_f1', 'best_exact', 'best_f1', 'exact', 'f1'];
+const MRQA_METRICS = ['exact_match', 'f1'];
+
+function mrqa(data: string): BuiltinTask {
+  return { info: { kind: 'qa', labels: null, metrics: MRQA_METRICS, data }, dataDir: true, create: (name, ctx) => new QaTask(name, ctx, 'mrqa', false) };
+}
+
+/** The family's tasks by name: SQuAD 2.0 and 1.1, and the MRQA sets. */
+export const QA_TASKS: Readonly<Record<string, BuiltinTask>> = {
+  squad: { info: { kind: 'qa', labels: null, metrics: SQUAD_V2_METRICS, data: 'SQuAD 2.0 JSON' }, dataDir: true, create: (name, ctx) => new QaTask(name, ctx, 'squad', true) },
+  squadv1: { info: { kind: 'qa', labels: null, metrics: MRQA_METRICS, data: 'SQuAD 1.1 JSON' }, dataDir: true, create: (name, ctx) => new QaTask(name, ctx, 'squad', false) },
+  newsqa: mrqa('MRQA NewsQA jsonl'),
+  naturalqs: mrqa('MRQA NaturalQuestions jsonl'),
+  triviaqa: mrqa('MRQA TriviaQA jsonl'),
+  searchqa: mrqa('MRQA SearchQA jsonl'),
+};

