@@ -81,4 +81,4 @@ export { modelConfigFromHf } from '../model/config.js';
 export { runFinetuning, runFinetuningAsync, evaluateTask, medianResults, resolvePretrainedFolder } from './runner.js';
 export type { FinetuneOptions, FinetuneResult, TaskEvaluation } from './runner.js';
 export { FinetunedModel } from './inference.js';
-export type { LoadFinetunedOptions, Classification, TaggedWord, Answer } from './inference.js';
+export type { LoadFinetunedOptions, Classification, Choice, TaggedWord, Answer } from './inference.js';

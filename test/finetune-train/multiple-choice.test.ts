@@ -17,6 +17,7 @@ import { FinetuningModel, type BatchItem } from '../../src/finetune/model/finetu
 import { headSpecsOf, loadWeights, readFinetuningFolder, saveFinetunedModel, type SavedFinetuning } from '../../src/finetune/model/checkpoint.js';
 import { resolveHparams } from '../../src/finetune/hparams.js';
 import { runFinetuning } from '../../src/finetune/runner.js';
+import { FinetunedModel } from '../../src/finetune/inference.js';
 import { bertUncasedVocab } from '../../src/tokenizer/index.js';
 import { checkGradient, checkParamGradients, gradKernels as K, randomFloat64, randomizeParams } from '../nn/gradcheck.js';
 import { TempDir } from '../finetune/fixtures.js';
@@ -193,11 +194,14 @@ test('multiple_choice task: a small model learns which of 4 choices is right (de
   const dir = new TempDir('mc-run-');
   try {
     // The right choice ends with "yes", the others with "no"; its place varies.
-    const file = (from: number, n: number, labelled: boolean): string => Array.from({ length: n }, (_, i) => {
-      const k = from + i;
+    const question = (k: number): { context: string; choices: string[]; label: number } => {
       const label = (k * 7 + 3) % 4;
       const choices = [0, 1, 2, 3].map((c) => `${WORDS[(k + c * 5) % WORDS.length]} ${WORDS[(k * 3 + c) % WORDS.length]} ${c === label ? 'yes' : 'no'}`);
-      return JSON.stringify({ id: `q${k}`, context: `${WORDS[k % WORDS.length]} ${WORDS[(k + 3) % WORDS.length]} sat on the mat`, choices, ...(labelled ? { label } : {}) });
+      return { context: `${WORDS[k % WORDS.length]} ${WORDS[(k + 3) % WORDS.length]} sat on the mat`, choices, label };
+    };
+    const file = (from: number, n: number, labelled: boolean): string => Array.from({ length: n }, (_, i) => {
+      const { context, choices, label } = question(from + i);
+      return JSON.stringify({ id: `q${from + i}`, context, choices, ...(labelled ? { label } : {}) });
     }).join('\n') + '\n';
     dir.write('finetuning_data/multiple_choice/train.jsonl', file(0, 48, true));
     dir.write('finetuning_data/multiple_choice/dev.jsonl', file(100, 24, true));
@@ -214,6 +218,15 @@ test('multiple_choice task: a small model learns which of 4 choices is right (de
     const preds = JSON.parse(readFileSync(join(dir.path, 'models', 'mc', 'test_predictions', 'multiple_choice_test_1_predictions.json'), 'utf8')) as Record<string, number[]>;
     assert.deepEqual(Object.keys(preds).sort(), ['q200', 'q201', 'q202']);
     assert.equal(preds['q200']!.length, 4, 'a score per choice');
+    // The saved model answers through the inference API as the run scored it.
+    const model = FinetunedModel.load(join(dir.path, 'models', 'mc', 'finetuning_models', 'multiple_choice_model_1'));
+    const right = [100, 101, 102, 103].filter((k) => model.choose(question(k).context, question(k).choices).choice === question(k).label).length;
+    assert.ok(right >= 3, `${right} of 4 dev questions right through choose()`);
+    const q = question(200);
+    const chosen = model.choose(q.context, q.choices);
+    assert.ok(Math.abs(chosen.probabilities.reduce((a, b) => a + b, 0) - 1) < 1e-6);
+    assert.equal(chosen.choice, preds['q200']!.indexOf(Math.max(...preds['q200']!)), 'the test prediction\'s best choice');
+    assert.throws(() => model.choose(q.context, q.choices.slice(0, 3)), /takes 4 choices, got 3/);
   } finally {
     dir.remove();
   }
