@@ -12,6 +12,7 @@ import { postprocessQa, softmax, type NbestEntry, type QaRawResult } from './qa/
 import type { QaExample } from './qa/data.js';
 import { FinetuningModel, type BatchItem, type ItemOutput } from './model/finetuning-model.js';
 import { outputOfKind } from './task.js';
+import { electraQaOptions } from './qa/family.js';
 import { featurizeChoices } from './multiple-choice/features.js';
 import {
   headSpecsOf, loadWeights, readFinetuningFolder, type FinetuningFolder, type SavedFinetuning, type SavedTask,
@@ -99,10 +100,7 @@ function defaultSettings(folder: FinetuningFolder): SavedFinetuning {
     tasks: folder.tasks, max_seq_length: Math.min(512, folder.modelConfig.max_position_embeddings),
     max_query_length: hp.max_query_length, doc_stride: hp.doc_stride, n_best_size: hp.n_best_size,
     max_answer_length: hp.max_answer_length, qa_na_threshold: 0,
-    qa: {
-      jointPrediction: hp.joint_prediction, beamSize: hp.beam_size, answerableClassifier: hp.answerable_classifier,
-      answerableUsesStartLogits: hp.answerable_uses_start_logits, answerableWeight: hp.answerable_weight,
-    },
+    qa: electraQaOptions(hp),
   };
 }
 

@@ -23,7 +23,7 @@ import { formatResults, formatResultsFile, resultsObject, type MetricList } from
 import { DATA_DIR_TASKS, getTasks } from './tasks.js';
 import type { AnyTask, EvaluationEnv, TaskContext, TaskEvaluation } from './task.js';
 import { pythonJson } from './qa/postprocess.js';
-import type { ElectraQaOptions } from './qa/head.js';
+import { electraQaOptions } from './qa/family.js';
 import { FinetuningModel, itemLength, type BatchItem, type ItemOutput } from './model/finetuning-model.js';
 import {
   checkModelSize, headSpecsOf, loadWeights, modelConfigFromHparams, readFinetuningFolder, saveFinetunedModel,
@@ -272,10 +272,7 @@ function* finetuningSteps(opts: FinetuneOptions): Generator<void, FinetuneResult
     return task.savedTask(hp.head_style ?? continued?.style ?? 'electra');
   });
   const specs = headSpecsOf(savedTasks);
-  const qa: ElectraQaOptions = {
-    jointPrediction: hp.joint_prediction, beamSize: hp.beam_size, answerableClassifier: hp.answerable_classifier,
-    answerableUsesStartLogits: hp.answerable_uses_start_logits, answerableWeight: hp.answerable_weight,
-  };
+  const qa = electraQaOptions(hp);
   const saved: SavedFinetuning = {
     tasks: savedTasks, max_seq_length: hp.max_seq_length, max_query_length: hp.max_query_length, doc_stride: hp.doc_stride,
     n_best_size: hp.n_best_size, max_answer_length: hp.max_answer_length, qa_na_threshold: hp.qa_na_threshold, qa,

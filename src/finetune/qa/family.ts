@@ -2,8 +2,17 @@
 import { UsageError } from '../../errors.js';
 import { hfLabelsOf } from '../model/head.js';
 import type { TaskFamily } from '../task.js';
+import type { FinetuningHparams } from '../hparams.js';
 import { ElectraQaHead, HfQaHead, type ElectraQaOptions, type QaOutput, type QaTargets } from './head.js';
 import { QA_TASKS } from './task.js';
+
+/** The reference QA head's options as hparams give them. */
+export function electraQaOptions(hp: FinetuningHparams): ElectraQaOptions {
+  return {
+    jointPrediction: hp.joint_prediction, beamSize: hp.beam_size, answerableClassifier: hp.answerable_classifier,
+    answerableUsesStartLogits: hp.answerable_uses_start_logits, answerableWeight: hp.answerable_weight,
+  };
+}
 
 /** The QA family's settings: the reference head's options (needed for 'electra'-style heads). */
 export interface QaFamilyOptions {
