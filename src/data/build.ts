@@ -15,6 +15,7 @@ import { BuildInterruptedError } from './build-job.js';
 import { MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, readManifest, vocabHash, type PretrainingManifest } from './manifest.js';
 import { PARTIAL_SUFFIX, SHARD_FILE_PATTERN, SHARD_FORMAT_VERSION, idWidthForVocab, readShardHeader, shardFileName } from './shards.js';
 
+/** A pre-training dataset build: corpus, vocabulary, output folder and the reference's data settings. */
 export interface BuildConfig {
   corpusDir: string;
   vocabFile: string;
@@ -69,6 +70,7 @@ export interface BuildProgress {
   jobs: number;
 }
 
+/** How a dataset build runs (workers, progress, interruption). */
 export interface BuildOptions {
   onProgress?: (p: BuildProgress) => void;
   onWarning?: (message: string) => void;
@@ -96,6 +98,7 @@ export interface BuildOptions {
   signal?: AbortSignal;
 }
 
+/** A finished dataset build: its manifest, folder and how much work ran. */
 export interface BuildResult {
   manifest: PretrainingManifest;
   outputDir: string;

@@ -172,6 +172,7 @@ export function loadPretrainingModel(path: string, options: LoadPretrainingModel
   return { model, config, step: source.step, source, report };
 }
 
+/** Options of Discriminator.discriminate: segment ids. */
 export interface DiscriminateOptions {
   /** Segment (token type) ids per sequence; default all 0. */
   segmentIds?: ArrayLike<number>[];
@@ -187,6 +188,7 @@ export interface DiscriminatorResult {
   hiddenSize: number;
 }
 
+/** Options of loadDiscriminator: backend, batch size and longest sequence. */
 export interface LoadDiscriminatorOptions {
   kernels?: Kernels;
   /** Sequences run at once (default 8). */
