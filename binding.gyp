@@ -11,6 +11,15 @@
     "x86_avx2_sources": ["native/gemm_avx2.cc", "native/elementwise_avx2.cc"],
     "x86_avx2_cflags": ["-mavx2", "-mfma"]
   },
+  # macOS builds through Xcode settings, which ignore cflags_cc.
+  "target_defaults": {
+    "xcode_settings": {
+      "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
+      "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+      "MACOSX_DEPLOYMENT_TARGET": "10.15",
+      "OTHER_CPLUSPLUSFLAGS": ["-O3", "-fno-math-errno"]
+    }
+  },
   "targets": [
     {
       "target_name": "electra_native",
@@ -38,6 +47,7 @@
           "sources": ["<@(x86_avx512_sources)"],
           "include_dirs": ["<(addon_api_include)"],
           "cflags_cc": ["<@(common_cflags)", "<@(x86_avx512_cflags)"],
+          "xcode_settings": {"OTHER_CPLUSPLUSFLAGS": ["-O3", "-fno-math-errno", "<@(x86_avx512_cflags)"]},
           "cflags_cc!": ["-fno-exceptions"]
         },
         {
@@ -46,6 +56,7 @@
           "sources": ["<@(x86_avx2_sources)"],
           "include_dirs": ["<(addon_api_include)"],
           "cflags_cc": ["<@(common_cflags)", "<@(x86_avx2_cflags)"],
+          "xcode_settings": {"OTHER_CPLUSPLUSFLAGS": ["-O3", "-fno-math-errno", "<@(x86_avx2_cflags)"]},
           "cflags_cc!": ["-fno-exceptions"]
         }
       ]
