@@ -11,7 +11,7 @@ export type { BackendReport } from './kernels/index.js';
 export { FormatError, UsageError } from './errors.js';
 
 // Tokenize: BERT WordPiece with offsets; vocabularies.
-export { BertTokenizer, TokenizerPool, bertUncasedVocab, trainVocabFromDirectory } from './tokenizer/index.js';
+export { BertTokenizer, TokenizerPool, bertUncasedVocab, bertUncasedVocabText, trainVocabFromDirectory } from './tokenizer/index.js';
 export type {
   BertTokenizerOptions, EncodeOptions, Encoding, EncodedBatch, TokenizerPoolOptions, TrainerOptions,
 } from './tokenizer/index.js';
