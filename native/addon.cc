@@ -17,6 +17,11 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   out.Set("isa", electra::isa_name(electra::active_isa()));
   out.Set("detectedIsa", electra::isa_name(electra::detected_isa()));
   out.Set("threads", electra::pool_threads());
+  // Instruction sets this build has kernels for (only "scalar" off x86-64).
+  Napi::Array compiled = Napi::Array::New(env);
+  for (electra::Isa isa : {electra::Isa::Scalar, electra::Isa::Avx2, electra::Isa::Avx512})
+    if (electra::isa_compiled(isa)) compiled.Set(compiled.Length(), electra::isa_name(isa));
+  out.Set("compiledIsas", compiled);
   return out;
 }
 

@@ -7,7 +7,7 @@ namespace electra {
 namespace {
 
 Isa detect() {
-#if defined(__x86_64__) || defined(__i386__)
+#if ELECTRA_X86_SIMD
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
       __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq"))
@@ -51,6 +51,15 @@ const char* isa_name(Isa isa) {
     case Isa::Avx2: return "avx2";
     default: return "scalar";
   }
+}
+
+bool isa_compiled(Isa isa) {
+#if ELECTRA_X86_SIMD
+  (void)isa;
+  return true;
+#else
+  return isa == Isa::Scalar;
+#endif
 }
 
 bool parse_isa(const char* name, Isa* out) {

@@ -5,7 +5,15 @@ namespace electra {
 
 enum class Isa { Scalar = 0, Avx2 = 1, Avx512 = 2 };
 
-// The best instruction set this CPU supports.
+// ELECTRA_X86_SIMD (set by binding.gyp on x86-64) means the AVX2 and AVX-512
+// kernels are compiled in; elsewhere only the portable C++ kernels are.
+#ifndef ELECTRA_X86_SIMD
+#define ELECTRA_X86_SIMD 0
+#endif
+
+// Whether this build contains kernels for `isa`.
+bool isa_compiled(Isa isa);
+// The best instruction set this CPU supports and this build contains.
 Isa detected_isa();
 // The instruction set kernels dispatch to now (detected, or lowered by
 // ELECTRA_ISA=scalar|avx2|avx512 or set_active_isa, never above detected).

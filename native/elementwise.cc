@@ -12,6 +12,7 @@
 
 #include "cpu.h"
 #include "elementwise_isa.h"
+#include "napi_args.h"
 #include "pool.h"
 
 namespace electra {
@@ -101,8 +102,10 @@ struct V {
 
 const ElementwiseIsaOps& ops() {
   switch (active_isa()) {
+#if ELECTRA_X86_SIMD
     case Isa::Avx512: return elementwise_ops_avx512();
     case Isa::Avx2: return elementwise_ops_avx2();
+#endif
     default: return elementwise_ops_scalar();
   }
 }
@@ -111,7 +114,6 @@ const ElementwiseIsaOps& ops() {
 // thread count, so reductions combine the same partials in the same order.
 constexpr int64_t kChunk = 32768;
 constexpr int64_t kReduceRowChunk = 65536;  // elements per partial in column reductions
-constexpr double kMaxSafeInteger = 9007199254740991.0;
 
 // Runs fn(begin, end) over [0, n) in fixed chunks of `chunk`.
 template <class Fn>
@@ -125,75 +127,6 @@ void for_chunks(int64_t n, int64_t chunk, Fn&& fn) {
 }
 
 int64_t rows_per_task(int64_t cols, int64_t elements) { return std::max<int64_t>(1, elements / std::max<int64_t>(1, cols)); }
-
-// Argument access with errors that name the kernel, the argument and what was expected.
-class Args {
- public:
-  Args(const Napi::CallbackInfo& info, const char* kernel) : info_(info), kernel_(kernel) {}
-
-  Napi::Env env() const { return info_.Env(); }
-
-  [[noreturn]] void fail(const std::string& msg, bool range = false) const {
-    const std::string text = std::string(kernel_) + ": " + msg;
-    if (range) throw Napi::RangeError::New(env(), text);
-    throw Napi::TypeError::New(env(), text);
-  }
-
-  // A non-negative integer (element counts, shapes).
-  int64_t count(size_t i, const char* name) const {
-    const double d = number(i, name);
-    if (d < 0 || d != std::floor(d) || d > kMaxSafeInteger)
-      fail(std::string(name) + " must be a non-negative integer, got " + std::to_string(d), true);
-    return static_cast<int64_t>(d);
-  }
-
-  double number(size_t i, const char* name) const {
-    if (i >= info_.Length() || !info_[i].IsNumber()) fail(std::string(name) + " must be a number");
-    return info_[i].As<Napi::Number>().DoubleValue();
-  }
-
-  double finite(size_t i, const char* name) const {
-    const double d = number(i, name);
-    if (!std::isfinite(d)) fail(std::string(name) + " must be finite, got " + std::to_string(d), true);
-    return d;
-  }
-
-  bool boolean(size_t i, const char* name) const {
-    if (i >= info_.Length() || !info_[i].IsBoolean()) fail(std::string(name) + " must be a boolean");
-    return info_[i].As<Napi::Boolean>().Value();
-  }
-
-  bool is_null(size_t i) const { return i >= info_.Length() || info_[i].IsNull() || info_[i].IsUndefined(); }
-
-  float* f32(size_t i, const char* name, int64_t need) const { return typed<float>(i, name, need, napi_float32_array, "Float32Array"); }
-  float* f32_or_null(size_t i, const char* name, int64_t need) const { return is_null(i) ? nullptr : f32(i, name, need); }
-  int32_t* i32(size_t i, const char* name, int64_t need) const { return typed<int32_t>(i, name, need, napi_int32_array, "Int32Array"); }
-  uint8_t* u8_or_null(size_t i, const char* name, int64_t need) const {
-    return is_null(i) ? nullptr : typed<uint8_t>(i, name, need, napi_uint8_array, "Uint8Array");
-  }
-  // Length of a typed array argument already checked by f32/i32.
-  int64_t length(size_t i) const { return static_cast<int64_t>(info_[i].As<Napi::TypedArray>().ElementLength()); }
-
-  int64_t product(int64_t a, int64_t b, const char* what) const {
-    int64_t out;
-    if (__builtin_mul_overflow(a, b, &out) || out > static_cast<int64_t>(kMaxSafeInteger)) fail(std::string(what) + " is too large", true);
-    return out;
-  }
-
- private:
-  template <class T>
-  T* typed(size_t i, const char* name, int64_t need, napi_typedarray_type type, const char* type_name) const {
-    if (i >= info_.Length() || !info_[i].IsTypedArray() || info_[i].As<Napi::TypedArray>().TypedArrayType() != type)
-      fail(std::string(name) + " must be a " + type_name);
-    Napi::TypedArrayOf<T> arr = info_[i].As<Napi::TypedArrayOf<T>>();
-    if (static_cast<int64_t>(arr.ElementLength()) < need)
-      fail(std::string(name) + " has " + std::to_string(arr.ElementLength()) + " elements, needs at least " + std::to_string(need), true);
-    return arr.Data();
-  }
-
-  const Napi::CallbackInfo& info_;
-  const char* kernel_;
-};
 
 Napi::Value Undefined(const Napi::CallbackInfo& info) { return info.Env().Undefined(); }
 

@@ -20,6 +20,7 @@
 
 #include "cpu.h"
 #include "gemm_ops.h"
+#include "napi_args.h"
 #include "pool.h"
 
 namespace electra {
@@ -92,8 +93,10 @@ const IsaOps kScalarOps = {
 
 const IsaOps& current_ops() {
   switch (active_isa()) {
+#if ELECTRA_X86_SIMD
     case Isa::Avx512: return gemm::avx512_ops();
     case Isa::Avx2: return gemm::avx2_ops();
+#endif
     default: return kScalarOps;
   }
 }
@@ -587,72 +590,28 @@ double measure_peak_gflops(const IsaOps& ops, double seconds) {
 // N-API bindings. The TypeScript wrapper validates with friendlier messages;
 // these checks repeat the bounds so no call can touch memory outside its arrays.
 
-constexpr double kMaxSafeInteger = 9007199254740991.0;
-
 struct F32Arg {
   float* data;
   int64_t length;
 };
 
-class Args {
- public:
-  explicit Args(const Napi::CallbackInfo& info) : info_(info), env_(info.Env()) {}
-
-  Napi::Env env() const { return env_; }
-
-  void expect_count(size_t n, const char* fn) const {
-    if (info_.Length() < n)
-      throw Napi::TypeError::New(env_, std::string(fn) + ": expected " + std::to_string(n) + " arguments, got " +
-                                           std::to_string(info_.Length()));
-  }
-
-  bool boolean(size_t i, const char* name) const {
-    if (!info_[i].IsBoolean()) throw Napi::TypeError::New(env_, std::string(name) + " must be a boolean");
-    return info_[i].As<Napi::Boolean>().Value();
-  }
-
-  double number(size_t i, const char* name) const {
-    if (!info_[i].IsNumber()) throw Napi::TypeError::New(env_, std::string(name) + " must be a number");
-    return info_[i].As<Napi::Number>().DoubleValue();
-  }
-
-  // A non-negative integer no larger than Number.MAX_SAFE_INTEGER.
-  int64_t count(size_t i, const char* name) const {
-    const double v = number(i, name);
-    if (!(v >= 0) || v > kMaxSafeInteger || std::floor(v) != v)
-      throw Napi::RangeError::New(env_, std::string(name) + " must be a non-negative integer, got " +
-                                            info_[i].ToString().Utf8Value());
-    return static_cast<int64_t>(v);
-  }
-
-  F32Arg f32(size_t i, const char* name) const {
-    const Napi::Value v = info_[i];
-    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
-      throw Napi::TypeError::New(env_, std::string(name) + " must be a Float32Array");
-    Napi::Float32Array arr = v.As<Napi::Float32Array>();
-    return {arr.Data(), static_cast<int64_t>(arr.ElementLength())};
-  }
-
- private:
-  const Napi::CallbackInfo& info_;
-  Napi::Env env_;
-};
+F32Arg f32_arg(const Args& args, size_t i, const char* name) { return {args.f32(i, name), args.length(i)}; }
 
 // Throws unless every element of `rows` x `cols` matrices (row stride ld) at
 // off + io * outer_stride + ii * inner_stride lies inside the array.
-void check_matrix(Napi::Env env, const char* name, const F32Arg& arr, int64_t off, int64_t rows, int64_t cols,
+void check_matrix(const Args& args, const char* name, const F32Arg& arr, int64_t off, int64_t rows, int64_t cols,
                   int64_t ld, const int64_t batch[2], const int64_t strides[2], bool touched) {
   if (ld < cols)
-    throw Napi::RangeError::New(env, std::string("leading dimension of ") + name + " (" + std::to_string(ld) +
-                                         ") is smaller than its row length " + std::to_string(cols));
+    args.fail(std::string("leading dimension of ") + name + " (" + std::to_string(ld) +
+                  ") is smaller than its row length " + std::to_string(cols), true);
   if (!touched || rows == 0 || cols == 0 || batch[0] == 0 || batch[1] == 0) return;
   const __int128 last = static_cast<__int128>(off) + static_cast<__int128>(batch[0] - 1) * strides[0] +
                         static_cast<__int128>(batch[1] - 1) * strides[1] + static_cast<__int128>(rows - 1) * ld +
                         (cols - 1);
   if (last >= arr.length)
-    throw Napi::RangeError::New(env, std::string(name) + " is too small: the last element touched is at index " +
-                                         std::to_string(static_cast<long long>(last)) + " but its length is " +
-                                         std::to_string(arr.length));
+    args.fail(std::string(name) + " is too small: the last element touched is at index " +
+                  std::to_string(static_cast<long long>(last)) + " but its length is " + std::to_string(arr.length),
+              true);
 }
 
 // Reads the 16 arguments shared by gemm and gemmBatched:
@@ -666,19 +625,19 @@ Problem read_problem(const Args& args, const int64_t batch[2], const int64_t sa[
   const int64_t k = args.count(4, "k");
   const double alpha = args.number(5, "alpha");
   const double beta = args.number(6, "beta");
-  const F32Arg a = args.f32(7, "a");
+  const F32Arg a = f32_arg(args, 7, "a");
   const int64_t a_off = args.count(8, "aOffset");
   const int64_t lda = args.count(9, "lda");
-  const F32Arg b = args.f32(10, "b");
+  const F32Arg b = f32_arg(args, 10, "b");
   const int64_t b_off = args.count(11, "bOffset");
   const int64_t ldb = args.count(12, "ldb");
-  const F32Arg c = args.f32(13, "c");
+  const F32Arg c = f32_arg(args, 13, "c");
   const int64_t c_off = args.count(14, "cOffset");
   const int64_t ldc = args.count(15, "ldc");
   const bool product = m > 0 && n > 0 && k > 0;
-  check_matrix(args.env(), "a", a, a_off, trans_a ? k : m, trans_a ? m : k, lda, batch, sa, product);
-  check_matrix(args.env(), "b", b, b_off, trans_b ? n : k, trans_b ? k : n, ldb, batch, sb, product);
-  check_matrix(args.env(), "c", c, c_off, m, n, ldc, batch, sc, true);
+  check_matrix(args, "a", a, a_off, trans_a ? k : m, trans_a ? m : k, lda, batch, sa, product);
+  check_matrix(args, "b", b, b_off, trans_b ? n : k, trans_b ? k : n, ldb, batch, sb, product);
+  check_matrix(args, "c", c, c_off, m, n, ldc, batch, sc, true);
   Problem pr;
   pr.m = m;
   pr.n = n;
@@ -697,8 +656,8 @@ Problem read_problem(const Args& args, const int64_t batch[2], const int64_t sa[
 }
 
 Napi::Value Gemm(const Napi::CallbackInfo& info) {
-  Args args(info);
-  args.expect_count(16, "gemm");
+  Args args(info, "gemm");
+  args.expect_count(16);
   const int64_t single[2] = {1, 1};
   const int64_t zero[2] = {0, 0};
   const Problem pr = read_problem(args, single, zero, zero, zero);
@@ -709,8 +668,8 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
 // gemm's 16 arguments, then (batchOuter, batchInner, strideAOuter, strideAInner,
 // strideBOuter, strideBInner, strideCOuter, strideCInner).
 Napi::Value GemmBatched(const Napi::CallbackInfo& info) {
-  Args args(info);
-  args.expect_count(24, "gemmBatched");
+  Args args(info, "gemmBatched");
+  args.expect_count(24);
   BatchStrides bs;
   bs.outer = args.count(16, "batchOuter");
   bs.inner = args.count(17, "batchInner");
@@ -731,8 +690,8 @@ Napi::Value GemmBatched(const Napi::CallbackInfo& info) {
 
 // peakGflops(seconds) -> { gflops, threads, isa }.
 Napi::Value PeakGflops(const Napi::CallbackInfo& info) {
-  Args args(info);
-  args.expect_count(1, "peakGflops");
+  Args args(info, "peakGflops");
+  args.expect_count(1);
   const double seconds = args.number(0, "seconds");
   if (!(seconds > 0 && seconds <= 60))
     throw Napi::RangeError::New(info.Env(), "peakGflops: seconds must be in (0, 60]");
@@ -748,8 +707,8 @@ Napi::Value PeakGflops(const Napi::CallbackInfo& info) {
 // setGemmSharedPackLimit(floats) -> the previous limit; 0 restores the default.
 // For tests: a small limit splits shared packs into several blocks.
 Napi::Value SetGemmSharedPackLimit(const Napi::CallbackInfo& info) {
-  Args args(info);
-  args.expect_count(1, "setGemmSharedPackLimit");
+  Args args(info, "setGemmSharedPackLimit");
+  args.expect_count(1);
   const int64_t floats = args.count(0, "floats");
   const int64_t before = shared_pack_floats;
   shared_pack_floats = floats == 0 ? kDefaultSharedPackFloats : floats;

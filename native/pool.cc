@@ -10,6 +10,15 @@
 namespace electra {
 namespace {
 
+// A spin-wait hint: lets the sibling hyperthread run and saves power.
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield");
+#endif
+}
+
 thread_local bool in_task = false;
 
 class Pool {
@@ -47,9 +56,7 @@ class Pool {
     state_.fetch_or(kClosed, std::memory_order_acq_rel);
     for (int spins = 0; (state_.load(std::memory_order_acquire) & kActiveMask) != 0; ++spins) {
       if (spins < 1000) {
-#if defined(__x86_64__) || defined(__i386__)
-        __builtin_ia32_pause();
-#endif
+        cpu_relax();
       } else {
         std::this_thread::yield();
       }
@@ -103,9 +110,7 @@ class Pool {
       bool woke = false;
       for (int i = 0; i < 20000; ++i) {
         if (generation_.load(std::memory_order_acquire) != seen) { woke = true; break; }
-#if defined(__x86_64__) || defined(__i386__)
-        __builtin_ia32_pause();
-#endif
+        cpu_relax();
       }
       if (!woke) {
         std::unique_lock<std::mutex> lk(mutex_);

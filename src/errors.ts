@@ -1,6 +1,7 @@
 // Errors for files that are not what they claim to be. The message always starts with the
 // file, and names the tensor when one is at fault, so a user can act on it.
 
+/** A file that is not what it claims to be; the message starts with the file and names the record or tensor at fault. */
 export class FormatError extends Error {
   readonly file: string;
   readonly tensor: string | undefined;

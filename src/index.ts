@@ -1,109 +1,72 @@
-// Public library API.
-export { kernels, nativeKernels, jsKernels } from './kernels/index.js';
-export type { Kernels, GemmArgs, BatchedGemmArgs, AdamWOptions } from './kernels/index.js';
+// The public API of `electra-ts`: what docs/api.md lists, covered by semver. Everything else
+// (layers, kernels, file-format pieces, data internals) is reachable as `electra-ts/internal`
+// (src/internal.ts), without any stability promise. test/package/api.test.ts keeps this file,
+// docs/api.md and the declarations' TSDoc in step.
 
-// Model files: safetensors, PyTorch state dicts, TF TensorBundle checkpoints, HF model folders.
+// Which compute backend runs, and why.
+export { backendReport } from './kernels/index.js';
+export type { BackendReport } from './kernels/index.js';
+
+// Errors a caller can act on: bad files (FormatError) and bad arguments or settings (UsageError).
 export { FormatError, UsageError, InputError } from './errors.js';
-export type { Tensor, TensorMap } from './io/tensor.js';
-export { transpose2d } from './io/tensor.js';
-export {
-  readSafetensors, writeSafetensors, encodeSafetensors, decodeSafetensors, parseSafetensorsHeader,
-} from './io/safetensors.js';
-export type { SafetensorsContents, SafetensorsEntry, SafetensorsHeader } from './io/safetensors.js';
-export {
-  readShardIndex, readShardedSafetensors, writeSafetensorsWeights, planShards, DEFAULT_MAX_SHARD_BYTES,
-} from './io/sharded.js';
-export type { ShardIndex } from './io/sharded.js';
-export { readTorchStateDict } from './io/torch.js';
-export type { TorchStateDict } from './io/torch.js';
-export { TfCheckpoint, readTfCheckpoint, resolveTfCheckpointPrefix } from './io/tf-checkpoint.js';
-export type { TfTensorEntry, TfBundleHeader } from './io/tf-checkpoint.js';
-export {
-  ELECTRA_ARCHITECTURES, defaultElectraConfig, parseElectraConfig, electraConfigToJson, electraConfigText, numLabels,
-  defaultLabels, isElectraArchitecture,
-} from './io/hf-config.js';
-export type { ElectraConfig, ElectraArchitecture } from './io/hf-config.js';
-export {
-  electraTensorSpec, electraBaseSpec, electraHeadSpec, checkTensors, assertTensorsMatch, describeProblems, inferArchitecture,
-} from './io/electra-names.js';
-export type { TensorSpec, TensorProblems } from './io/electra-names.js';
-export { readHfFolder, writeHfFolder, readVocabFile, canonicalTensorName, stateDictKey } from './io/hf-folder.js';
-export type { ModelFolder, LoadedModelFolder, TokenizerSettings, ReadHfFolderOptions, WriteHfFolderOptions } from './io/hf-folder.js';
-export { convertTfCheckpoint, mapTfVariable, inferElectraConfig } from './io/tf-electra.js';
-export type { ElectraRole, TfConvertOptions, TfConvertResult } from './io/tf-electra.js';
 
-// Tokenizer: BERT WordPiece with offsets, vocabulary training.
-export {
-  BertTokenizer, BasicTokenizer, Vocab, WordPiece, SPECIAL_TOKENS, truncatePair, bertUncasedVocab, bertUncasedVocabText,
-  WordCounter, trainWordPiece, trainVocabFromDirectory, TokenizerPool,
-} from './tokenizer/index.js';
+// Tokenize: BERT WordPiece with offsets; vocabularies.
+export { BertTokenizer, TokenizerPool, bertUncasedVocab, bertUncasedVocabText, trainVocabFromDirectory } from './tokenizer/index.js';
 export type {
-  BertTokenizerOptions, EncodeOptions, Encoding, Pieces, TruncationStrategy, SpecialToken, WordPieceOptions, TrainerOptions,
-  TokenizerPoolOptions, EncodedBatch,
+  BertTokenizerOptions, EncodeOptions, Encoding, EncodedBatch, TokenizerPoolOptions, TrainerOptions,
 } from './tokenizer/index.js';
-export { Progress } from './util/progress.js';
-export type { ProgressOptions } from './util/progress.js';
+export { readVocabFile } from './io/hf-folder.js';
 
-// Fine-tuning: tasks, data readers, featurisation, scorers, QA post-processing, hparams.
-export * from './finetune/index.js';
-
-// Pre-training: hparams, the training loop, checkpoints, eval metrics, loading and inference.
-export {
-  parsePretrainingHparams, resolvePretrainingHparams, readHparamsArgument as readPretrainingHparamsArgument,
-} from './pretrain/hparams.js';
-export type { PretrainingHparams, ResolvedPretrainingHparams } from './pretrain/hparams.js';
-export { runPretraining, evaluate as evaluatePretraining, checkRunInputs, NonFiniteLossError, METRICS_FILE } from './pretrain/run.js';
-export type { RunPretrainingOptions, RunPretrainingResult, StepLog, RunContext, EvalExtras } from './pretrain/run.js';
-export {
-  writeCheckpoint, restoreCheckpoint, listCheckpoints, latestCheckpoint, readTrainingState, readCheckpointFolders,
-  checkpointDirName, STATE_FILE, OPTIMIZER_FILE,
-} from './pretrain/checkpoint.js';
-export type { TrainingState, CheckpointInfo, WriteCheckpointOptions } from './pretrain/checkpoint.js';
-export { EvalAccumulator, StreamingAuc, aucThresholds, formatEvalResults, rocAuc } from './pretrain/eval-metrics.js';
-export type { PretrainingEvalResults } from './pretrain/eval-metrics.js';
-export {
-  loadPretrainingModel, loadDiscriminator, loadMaskedLM, readPretrainedFolders, loadInitCheckpoint, pretrainingConfigFor,
-} from './pretrain/load.js';
+// Load and run models: fine-tuned models (classify, score, tag, answer) and discriminators.
+export { FinetunedModel } from './finetune/index.js';
+export type { LoadFinetunedOptions, Classification, TaggedWord, Answer, Choice } from './finetune/index.js';
+export { loadDiscriminator, loadMaskedLM } from './pretrain/load.js';
+export type { LoadDiscriminatorOptions, LoadMaskedLMOptions } from './pretrain/load.js';
 export type {
-  LoadedPretrainingModel, LoadPretrainingModelOptions, LoadDiscriminatorOptions, LoadMaskedLMOptions, PretrainedFolders,
-} from './pretrain/load.js';
-export { Discriminator, MaskedLM, decodeTokens, topKSoftmax } from './pretrain/inference.js';
-export { discriminatorPredictor, fillMaskPredictor, textRecord, runByLength } from './pretrain/predictor.js';
-export type { Predictor, ReplacedTokenResult, TextPredictorOptions } from './pretrain/predictor.js';
+  Discriminator, MaskedLM, DiscriminateOptions, DiscriminatorResult, DiscriminatorBatchOutput, MaskedLMOutput, EncoderOutput,
+  ModelInputs, PaddedBatch, TextInput, TextOptions, RunOptions, InferenceModelOptions, FillMaskCandidate, FillMaskOptions,
+  FillMaskResult,
+} from './pretrain/inference.js';
+
+// Serve: predictions over HTTP with dynamic batching.
 export { startServer } from './serve/server.js';
 export type { ServeOptions, ModelServer, ServerStats } from './serve/server.js';
-export { openPredictor, PREDICTOR_KINDS } from './serve/predictors.js';
+export { openPredictor } from './serve/predictors.js';
 export type { OpenPredictorOptions, PredictorKind } from './serve/predictors.js';
+export type { Predictor } from './pretrain/predictor.js';
+
+// Model files: HF folders, safetensors, PyTorch state dicts, Google's TF checkpoints.
+export { readHfFolder, writeHfFolder } from './io/hf-folder.js';
+export type { ModelFolder, LoadedModelFolder, ReadHfFolderOptions, WriteHfFolderOptions } from './io/hf-folder.js';
+export { readSafetensors, writeSafetensors } from './io/safetensors.js';
+export type { SafetensorsContents, ReadTensorsOptions } from './io/safetensors.js';
+export { readTorchStateDict } from './io/torch.js';
+export type { TorchStateDict } from './io/torch.js';
+export { convertTfCheckpoint } from './io/tf-electra.js';
+export type { TfConvertOptions, TfConvertResult } from './io/tf-electra.js';
+export type { Tensor, TensorMap } from './io/tensor.js';
+
+// Pre-training data: shipped corpora, corpus export, the dataset builder and reader.
+export { readCorpus } from './data/corpora.js';
+export type { CorpusName, TextDocument } from './data/corpora.js';
+export { writeDocuments } from './data/corpus-export.js';
+export type { ExportedCorpus } from './data/corpus-export.js';
+export { buildPretrainingDataset } from './data/build.js';
+export type { BuildConfig, BuildOptions, BuildResult } from './data/build.js';
+export { openPretrainingDataset } from './data/pretraining-dataset.js';
 export type {
-  DiscriminateOptions, DiscriminatorResult, DiscriminatorBatchOutput, MaskedLMOutput, EncoderOutput, ModelInputs, PaddedBatch,
-  TextInput, TextOptions, RunOptions, InferenceModelOptions, FillMaskCandidate, FillMaskOptions, FillMaskResult,
-} from './pretrain/inference.js';
-export { hfConfigFor, hfTensors, loadHfWeights } from './pretrain/hf-weights.js';
-export type { HfRole, LoadReport } from './pretrain/hf-weights.js';
-export { Pretrainer } from './pretrain/pretrainer.js';
-export type { PretrainerOptions, TrainStepReport } from './pretrain/pretrainer.js';
-export { resolvePretrainingConfig, discriminatorConfig, generatorConfig, hfConfigFromModel, modelConfigFromHf } from './model/config.js';
-export type { PretrainingConfig, ModelSize, ModelHparamOverrides } from './model/config.js';
-export { ElectraPretrainingModel } from './model/pretraining-model.js';
-export type { PretrainingInputs, PretrainingMetrics } from './model/pretraining-model.js';
+  PretrainingDataset, OpenPretrainingDatasetOptions, PretrainingBatch, PretrainingDatasetState,
+} from './data/pretraining-dataset.js';
+export { vocabHash } from './data/manifest.js';
 
-// Pre-training data: corpus export, dataset builder, shards, reader.
-export { buildPretrainingDataset, resolveBuildConfig, listCorpusFiles, BuildInterruptedError, BUILD_DEFAULTS } from './data/build.js';
-export type { BuildConfig, BuildOptions, BuildProgress, BuildResult } from './data/build.js';
-export type { PretrainingTokenizer, TokenizerSettings as PretrainingTokenizerSettings, JobStats } from './data/build-job.js';
-export { openPretrainingDataset, PretrainingDataset, FeistelPermutation } from './data/pretraining-dataset.js';
-export type { OpenPretrainingDatasetOptions, PretrainingDatasetState, PretrainingBatch, DatasetExample } from './data/pretraining-dataset.js';
-export { readManifest, vocabHash, MANIFEST_FILE } from './data/manifest.js';
-export type { PretrainingManifest } from './data/manifest.js';
-export { ShardReader, ShardWriter, readShardHeader, shardFileName } from './data/shards.js';
-export type { ShardHeader, StoredExample } from './data/shards.js';
-export { ExampleBuilder } from './data/example-builder.js';
-export type { BuiltExample, ExampleBuilderStats } from './data/example-builder.js';
-export { PythonRandom } from './data/python-random.js';
-export { forEachLine, pythonStrip, CorpusFileError } from './data/text-lines.js';
-export { exportCorpus, writeDocuments, splitSentences } from './data/corpus-export.js';
-export { readCorpus, readBrown, readSotu, readMobyDick, corpusNames } from './data/corpora.js';
-export type { CorpusName, TextDocument, BrownDocument, BrownSentence } from './data/corpora.js';
+// Train: pre-training and fine-tuning runs.
+export { resolvePretrainingHparams, parsePretrainingHparams } from './pretrain/hparams.js';
+export type { PretrainingHparams, ResolvedPretrainingHparams } from './pretrain/hparams.js';
+export { runPretraining } from './pretrain/run.js';
+export type { RunPretrainingOptions, RunPretrainingResult, StepLog } from './pretrain/run.js';
+export { resolveHparams, runFinetuning, runFinetuningAsync } from './finetune/index.js';
+export type { FinetuningHparams, ResolvedHparams, FinetuneOptions, FinetuneResult } from './finetune/index.js';
 
-// The demo: corpus -> vocabulary -> dataset -> pre-training -> fine-tuning -> results table and report.
-export * from './demo/index.js';
+// The demo: corpus -> vocabulary -> dataset -> pre-training -> fine-tuning -> table and report.
+export { runDemo } from './demo/index.js';
+export type { DemoOptions, DemoResult } from './demo/index.js';

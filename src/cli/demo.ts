@@ -5,6 +5,7 @@ import { exitStatusFor } from './exit-status.js';
 import { DEFAULT_MINUTES, DEFAULT_OUTPUT_DIR, DEFAULT_SEED } from '../demo/settings.js';
 import type { Command } from './commands.js';
 import { interruptOnSigint } from './interrupt.js';
+import { demoSigintAt } from '../util/testing.js';
 import { readCommandFlags, stringFlag } from './parse-options.js';
 
 const HELP = `Usage: electra demo [--minutes N | --updates N] [--output-dir DIR] [--compare-mlm] [--seed S]
@@ -78,15 +79,11 @@ async function run(argv: string[]): Promise<number> {
   }
 }
 
-/**
- * Tests: ELECTRA_TEST_SIGINT_IN_FINETUNE=<stage>:<update> makes the process send itself SIGINT
- * after that fine-tuning update, so a Ctrl-C test does not depend on timing.
- */
+/** The Ctrl-C test's hook (src/util/testing.ts): SIGINT after one fine-tuning update. */
 function sigintForTests(): { onFinetuneStep?: (stage: string, step: number) => void } {
-  const m = /^([\w-]+):(\d+)$/.exec(process.env['ELECTRA_TEST_SIGINT_IN_FINETUNE'] ?? '');
-  if (!m) return {};
-  const [stage, at] = [m[1]!, Number(m[2])];
-  return { onFinetuneStep: (s, step) => { if (s === stage && step === at) process.kill(process.pid, 'SIGINT'); } };
+  const at = demoSigintAt();
+  if (!at) return {};
+  return { onFinetuneStep: (s, step) => { if (s === at.stage && step === at.step) process.kill(process.pid, 'SIGINT'); } };
 }
 
 export const demoCommand: Command = {

@@ -54,10 +54,7 @@ export const finetuneCommand: Command = {
       const { hparams, ignored } = resolveHparams({ ...given, data_dir: dataDir, model_name: modelName }, where);
       checkOutputFolder(join(dataDir, 'models', modelName), 'the model folder');
       if (ignored.length > 0) process.stderr.write(`ignoring reference-only hparams: ${ignored.join(', ')}\n`);
-      const kill = /^(\d+):(\d+)$/.exec(process.env['ELECTRA_TEST_KILL_IN_CHECKPOINT'] ?? '');
-      const result = await runFinetuningAsync({
-        hparams, signal: interrupt.signal, ...(kill ? { killInCheckpoint: { trial: Number(kill[1]), step: Number(kill[2]) } } : {}),
-      });
+      const result = await runFinetuningAsync({ hparams, signal: interrupt.signal });
       if (result.interrupted) return 130;
       // The per-trial results are in the log (stderr); stdout gets where they were written.
       if (result.trials.length > 0) process.stdout.write(`${result.paths.resultsTxt}\n${result.paths.resultsJson}\n`);

@@ -1,6 +1,6 @@
 // `electra <command> [flags]`: dispatch to one module per command.
 import { commands } from './commands.js';
-import { kernels } from '../kernels/index.js';
+import { backendReport } from '../kernels/index.js';
 import { closestName } from '../util/suggest.js';
 import { EXIT_FAILURE, exitStatusFor } from './exit-status.js';
 
@@ -8,7 +8,7 @@ function usage(): string {
   const lines = ['Usage: electra <command> [options]', '', 'Commands:'];
   const width = Math.max(...commands.map((c) => c.name.length));
   for (const c of commands) lines.push(`  ${c.name.padEnd(width)}  ${c.summary}`);
-  lines.push('  ' + 'info'.padEnd(width) + '  Show the compute backend, instruction set and threads');
+  lines.push('  ' + 'info'.padEnd(width) + '  Show the compute backend, instruction set and threads, and why');
   lines.push('', 'Run `electra <command> --help` for a command\'s options.');
   return lines.join('\n');
 }
@@ -20,8 +20,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (name === 'info') {
-    const k = kernels();
-    process.stdout.write(JSON.stringify({ backend: k.name, isa: k.isa, threads: k.threads }) + '\n');
+    process.stdout.write(JSON.stringify(backendReport()) + '\n');
     return 0;
   }
   const command = commands.find((c) => c.name === name);

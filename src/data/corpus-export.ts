@@ -4,6 +4,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCorpus, type CorpusName, type TextDocument } from './corpora.js';
 
+/** What writeDocuments wrote: its files, documents and bytes. */
 export interface ExportedCorpus {
   files: string[];
   documents: number;

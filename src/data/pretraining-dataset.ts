@@ -6,6 +6,7 @@ import { FormatError } from '../errors.js';
 import { readManifest, type PretrainingManifest } from './manifest.js';
 import { ShardReader } from './shards.js';
 
+/** Options of openPretrainingDataset: expected sequence length and vocabulary, batch size, seed, saved state. */
 export interface OpenPretrainingDatasetOptions {
   /** The run's sequence length; shards built with another are refused. */
   maxSeqLength: number;
@@ -64,6 +65,7 @@ export function openPretrainingDataset(dir: string, options: OpenPretrainingData
   return new PretrainingDataset(dir, options);
 }
 
+/** A built pre-training dataset read as shuffled, resumable batches. */
 export class PretrainingDataset {
   readonly manifest: PretrainingManifest;
   readonly numExamples: number;

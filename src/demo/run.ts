@@ -21,6 +21,7 @@ import {
 import { DemoInterrupted, StageBook, type StageOutcome, type StageRecord } from './stages.js';
 import { formatTable, markdownTable, resultsTable, type ResultsTable } from './table.js';
 
+/** The demo's results table, report file and per-stage records. */
 export interface DemoResult {
   outputDir: string;
   table: ResultsTable;
@@ -60,6 +61,7 @@ export function resolveDemoOptions(o: DemoOptions): {
   return { outputDir: resolve(o.outputDir ?? DEFAULT_OUTPUT_DIR), minutes, updates, seed, compareMlm: o.compareMlm === true, quick: o.quick === true };
 }
 
+/** Runs the whole demo (corpus, vocabulary, dataset, pre-training, fine-tuning) and writes its table and report. */
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const started = performance.now();
   const { outputDir, minutes, updates, seed, compareMlm, quick } = resolveDemoOptions(options);

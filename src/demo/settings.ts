@@ -2,6 +2,7 @@
 // that exercises every stage in seconds).
 import type { Kernels } from '../kernels/index.js';
 
+/** Demo settings: output folder, time budget in minutes, seed, quick mode. */
 export interface DemoOptions {
   /** Where everything goes (default ./electra-demo). */
   outputDir?: string;

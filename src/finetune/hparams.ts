@@ -62,6 +62,7 @@ export interface TaggingTaskSpec {
 
 export type CustomTaskSpec = ClassificationTaskSpec | RegressionTaskSpec | TaggingTaskSpec;
 
+/** Fine-tuning hparams, named as in the reference's configure_finetuning.py. */
 export interface FinetuningHparams {
   // general
   model_name: string;
@@ -404,6 +405,7 @@ export function readHparamsArgument(arg: string): Record<string, unknown> {
   return readSharedHparamsArgument(arg).values;
 }
 
+/** Fine-tuning hparams with defaults applied, and the reference-only keys that were ignored. */
 export interface ResolvedHparams {
   hparams: FinetuningHparams;
   /** Reference-only keys that were given and have no effect here. */

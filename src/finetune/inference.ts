@@ -18,12 +18,14 @@ import {
   headSpecsOf, loadWeights, readFinetuningFolder, type FinetuningFolder, type SavedFinetuning, type SavedTask,
 } from './model/checkpoint.js';
 
+/** Options of FinetunedModel.load: backend and how many windows run together. */
 export interface LoadFinetunedOptions {
   kernels?: Kernels;
   /** Windows (or sentences) run together; default 4. */
   maxBatch?: number;
 }
 
+/** The result of FinetunedModel.classify: the best label, its probability and every label's. */
 export interface Classification {
   label: string;
   /** The label's probability. */
@@ -31,6 +33,7 @@ export interface Classification {
   probabilities: Record<string, number>;
 }
 
+/** The answer of FinetunedModel.choose: the most likely choice and every choice's probability. */
 export interface Choice {
   /** Index of the most likely choice. */
   choice: number;
@@ -40,12 +43,14 @@ export interface Choice {
   probabilities: number[];
 }
 
+/** One word tagged by FinetunedModel.tag, with its tag and probability. */
 export interface TaggedWord {
   word: string;
   tag: string;
   score: number;
 }
 
+/** The result of FinetunedModel.answer: the answer text, its probability, the no-answer score and the n-best list. */
 export interface Answer {
   /** The best span (the reference's best non-empty prediction). */
   text: string;
@@ -104,6 +109,7 @@ function defaultSettings(folder: FinetuningFolder): SavedFinetuning {
   };
 }
 
+/** A fine-tuned model folder (ours or an HF ElectraFor* folder) ready to classify, score, tag and answer. */
 export class FinetunedModel {
   readonly tasks: readonly SavedTask[];
   readonly settings: SavedFinetuning;

@@ -17,6 +17,7 @@ import { learningRateAt, type LrSchedule } from '../optim/schedule.js';
 import { BertTokenizer, bertUncasedVocab } from '../tokenizer/index.js';
 import { readVocabFile } from '../io/hf-folder.js';
 import { Progress } from '../util/progress.js';
+import { finetuneKillInCheckpoint } from '../util/testing.js';
 import { finetuningPaths, type FinetuningHparams, type FinetuningPaths } from './hparams.js';
 import { layerwiseLrScale } from './layerwise-lr.js';
 import { formatResults, formatResultsFile, resultsObject, type MetricList } from './scorer.js';
@@ -37,6 +38,7 @@ import {
   evaluationFingerprint, newProgress, progressFile, readProgress, trainingFingerprint, writeProgress, type RunProgress,
 } from './progress.js';
 
+/** What runFinetuning runs: hparams, backend, logging, progress, interruption. */
 export interface FinetuneOptions {
   hparams: FinetuningHparams;
   kernels?: Kernels;
@@ -48,12 +50,11 @@ export interface FinetuneOptions {
   makeTasks?: (ctx: TaskContext) => AnyTask[];
   /** When aborted, training stops after the current update and saves a checkpoint there. */
   signal?: AbortSignal;
-  /** Crash tests: SIGKILL this process halfway through writing this checkpoint. */
-  killInCheckpoint?: { trial: number; step: number };
   /** Called after every update with the trial and the updates done in it. */
   onStep?: (trial: number, step: number) => void;
 }
 
+/** A fine-tuning run: per-trial and median metrics, model folders, result files. */
 export interface FinetuneResult {
   /** Per trial: task -> metrics (empty when do_eval is off). */
   trials: Map<string, MetricList>[];
@@ -249,6 +250,7 @@ function* finetuningSteps(opts: FinetuneOptions): Generator<void, FinetuneResult
   const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const paths = finetuningPaths(hp);
   const taskNames = hp.task_names.join(',');
+  const killInCheckpoint = finetuneKillInCheckpoint();
 
   const source = sourceFolder(hp, paths);
   if (source) log(`fine-tuning from ${source.dir} (${source.folder.architecture})`);
@@ -351,7 +353,7 @@ function* finetuningSteps(opts: FinetuneOptions): Generator<void, FinetuneResult
       const outcome = yield* trainTrial(model, train, trainSteps, stepsPerEpoch, seed, hp, k, log, opts.progressStream,
         `${taskNames} trial ${trial}/${hp.num_trials}`, {
           dir: modelDir, trial, fingerprint: run.fingerprint, resume, signal: opts.signal, onStep: opts.onStep,
-          killAtStep: opts.killInCheckpoint?.trial === trial ? opts.killInCheckpoint.step : undefined,
+          killAtStep: killInCheckpoint?.trial === trial ? killInCheckpoint.step : undefined,
         });
       if (resume) resumedFrom.set(trial, resume.step);
       if (outcome.interrupted) {

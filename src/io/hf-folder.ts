@@ -31,6 +31,7 @@ export interface ModelFolder {
   tokenizer?: TokenizerSettings;
 }
 
+/** A model folder as read from disk: config, vocabulary, weights and where they came from. */
 export interface LoadedModelFolder extends ModelFolder {
   dir: string;
   architecture: ElectraArchitecture;
@@ -40,6 +41,7 @@ export interface LoadedModelFolder extends ModelFolder {
   sourceDtypes: Map<string, string>;
 }
 
+/** Options of readHfFolder: whether and against what to check the tensors. */
 export interface ReadHfFolderOptions {
   /** Check tensors against the config's architecture (default true). */
   validate?: boolean;
@@ -222,6 +224,7 @@ export function readHfFolder(dir: string, options: ReadHfFolderOptions = {}): Lo
   return folder;
 }
 
+/** Options of writeHfFolder: shard size, overwriting, checking. */
 export interface WriteHfFolderOptions {
   /** Shard the weights above this many bytes (default transformers' 5 GB). */
   maxShardBytes?: number;

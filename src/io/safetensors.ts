@@ -136,11 +136,13 @@ export function parseSafetensorsHeader(
   return { metadata, entries, dataStart };
 }
 
+/** Options for reading tensor files: which tensors to read. */
 export interface ReadTensorsOptions {
   /** Read only the tensors this returns true for (the rest are not read from disk). */
   filter?: (name: string) => boolean;
 }
 
+/** A safetensors file's metadata and tensors. */
 export interface SafetensorsContents {
   metadata: Record<string, string> | undefined;
   tensors: TensorMap;

@@ -1,5 +1,6 @@
 // The in-memory form every reader produces: float32 data in row-major order with its shape.
 
+/** A float32 tensor: row-major data and its shape. */
 export interface Tensor {
   shape: number[];
   data: Float32Array;

@@ -81,6 +81,7 @@ export function mapTfVariable(name: string, role: ElectraRole, generatorHasOwnEm
   }
 }
 
+/** Options of convertTfCheckpoint: which model of the checkpoint, the config or how to infer it. */
 export interface TfConvertOptions {
   role?: ElectraRole;
   /** Use this config (checked against the tensors) instead of inferring one from shapes. */
@@ -91,6 +92,7 @@ export interface TfConvertOptions {
   ignoreUnknown?: boolean;
 }
 
+/** The model folder converted from Google's TF checkpoint, with what was mapped and skipped. */
 export interface TfConvertResult {
   folder: ModelFolder;
   /** TF name -> HF name of every converted tensor. */

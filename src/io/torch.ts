@@ -133,6 +133,7 @@ function stateDictHooks(file: string): UnpicklerHooks {
   };
 }
 
+/** A PyTorch state dict read without Python: tensors (as float32) and their stored dtypes. */
 export interface TorchStateDict {
   tensors: TensorMap;
   /** The storage dtype of each tensor ('float32', 'float16', ...). */

@@ -23,6 +23,44 @@ export function nativeLoadError(): string | null {
   return loadAddon().error;
 }
 
+/** Which compute backend runs, and why (for `electra info` and the fallback warning). */
+export interface BackendReport {
+  backend: 'native' | 'js';
+  isa: string;
+  threads: number;
+  /** One sentence: why this backend and instruction set. */
+  reason: string;
+  /** process.arch, e.g. 'x64' or 'arm64'. */
+  arch: string;
+  /** Why the native addon did not load, when it did not. */
+  nativeError?: string;
+}
+
+/** Describes the backend kernels() returns (selecting it if that has not happened yet). */
+export function backendReport(): BackendReport {
+  const k = kernels();
+  const base = { isa: k.isa, threads: k.threads, arch: process.arch };
+  const error = nativeLoadError();
+  if (k.name !== 'native') {
+    const reason = error === null
+      ? 'ELECTRA_BACKEND=js selects the plain TypeScript kernels'
+      : 'the native addon could not be loaded, so the plain TypeScript kernels run (slower); reinstall with a C++17 compiler and node-gyp\'s prerequisites to build it';
+    return { backend: 'js', ...base, reason, ...(error === null ? {} : { nativeError: error }) };
+  }
+  const info = loadAddon().addon!.info();
+  let reason: string;
+  if (!info.compiledIsas.includes('avx2')) {
+    reason = `native addon with portable C++ kernels: this build has no SIMD kernels for ${process.arch} (AVX2/AVX-512 are x86-64 only)`;
+  } else if (info.isa !== info.detectedIsa) {
+    reason = `native addon, ${info.isa} kernels: lowered from ${info.detectedIsa} (ELECTRA_ISA)`;
+  } else if (info.isa === 'scalar') {
+    reason = 'native addon with portable C++ kernels: this CPU lacks AVX2+FMA';
+  } else {
+    reason = `native addon, ${info.isa} kernels: the best instruction set this CPU supports`;
+  }
+  return { backend: 'native', ...base, reason };
+}
+
 /** The backend chosen by ELECTRA_BACKEND (default: native when built, else js). */
 export function kernels(): Kernels {
   if (selected) return selected;
@@ -40,7 +78,10 @@ export function kernels(): Kernels {
   } else if (wanted === 'native' || process.env.ELECTRA_REQUIRE_NATIVE) {
     throw new Error(`the native backend was requested but could not be loaded: ${nativeLoadError()}`);
   } else {
-    process.stderr.write(`electra-ts: native addon unavailable (${nativeLoadError()}); using the JS backend\n`);
+    process.stderr.write(
+      `electra-ts: using the JS backend (several times slower): the native addon could not be loaded (${nativeLoadError()}); ` +
+      'see `electra info`\n',
+    );
     selected = jsKernels;
   }
   return selected;

@@ -41,6 +41,7 @@ export interface PretrainingHparams extends PretrainingConfig {
   results_json: string;
 }
 
+/** Pre-training hparams with defaults applied, and the reference-only keys that were ignored. */
 export interface ResolvedPretrainingHparams {
   hparams: PretrainingHparams;
   /** Reference keys that were given and have no effect on the CPU (TPU settings). */

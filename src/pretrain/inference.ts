@@ -28,6 +28,7 @@ export interface ModelInputs {
   tokenTypeIds?: readonly ArrayLike<number>[];
 }
 
+/** How text inputs are tokenized: truncation and the longest input. */
 export interface TextOptions {
   /**
    * Cut inputs longer than maxLength (special tokens included) this way. Without it an input that
@@ -38,6 +39,7 @@ export interface TextOptions {
   maxLength?: number;
 }
 
+/** Options of the inference models' predict: whether to return every layer's hidden states. */
 export interface RunOptions {
   /** Also return HF's hidden_states: the embeddings output (projected to the hidden size) and every layer's output. */
   outputHiddenStates?: boolean;
@@ -67,6 +69,7 @@ export interface EncoderOutput {
   encodings?: Encoding[];
 }
 
+/** Discriminator.predict's output: replaced-token logits and probabilities per token, with the encoder outputs. */
 export interface DiscriminatorBatchOutput extends EncoderOutput {
   /** Replaced-token logit per token, [batch, seqLen] (padding positions hold values too; read the mask). */
   logits: Float32Array;
@@ -74,6 +77,7 @@ export interface DiscriminatorBatchOutput extends EncoderOutput {
   probs: Float32Array;
 }
 
+/** MaskedLM.predict's output: vocabulary logits at the asked positions, with the encoder outputs. */
 export interface MaskedLMOutput extends EncoderOutput {
   vocabSize: number;
   /** The flat positions (b * seqLen + p) the logits are for. */
@@ -82,6 +86,7 @@ export interface MaskedLMOutput extends EncoderOutput {
   logits: Float32Array;
 }
 
+/** Backend and buffer sizes of an inference model (buffers grow past them as inputs need). */
 export interface InferenceModelOptions {
   kernels?: Kernels;
   /** Sequences run at once (longer batches run in chunks of this size; default 8). */
@@ -275,6 +280,7 @@ export interface DiscriminatorResult {
   hiddenSize: number;
 }
 
+/** Options of Discriminator.discriminate: segment ids. */
 export interface DiscriminateOptions {
   /** Segment (token type) ids per sequence; default all 0. */
   segmentIds?: ArrayLike<number>[];
@@ -343,6 +349,7 @@ export interface FillMaskCandidate {
   sequence: string;
 }
 
+/** Options of MaskedLM.fillMask: candidates per [MASK], and the text options. */
 export interface FillMaskOptions extends TextOptions {
   /** Candidates per [MASK] (default 5). */
   topK?: number;

@@ -181,6 +181,7 @@ export function loadPretrainingModel(path: string, options: LoadPretrainingModel
 
 /** Buffers and batching of the inference models (see InferenceModelOptions). */
 export type LoadDiscriminatorOptions = InferenceModelOptions;
+/** Buffers and batching of loadMaskedLM (see InferenceModelOptions). */
 export type LoadMaskedLMOptions = InferenceModelOptions;
 
 /**

@@ -7,6 +7,7 @@ import type { TruncationStrategy } from '../tokenizer/tokenizer.js';
 import type { Encoding } from '../tokenizer/tokenizer.js';
 import type { Discriminator, FillMaskResult, MaskedLM, TextInput } from './inference.js';
 
+/** Checks and tokenizes one input record (prepare), then runs prepared inputs in batches (run). */
 export interface Predictor<Prepared = unknown, Result = unknown> {
   /** What it predicts, e.g. "replaced-token-detection", "fill-mask". */
   readonly task: string;

@@ -20,6 +20,7 @@ import { hparamsJson, type PretrainingHparams } from './hparams.js';
 import { loadInitCheckpoint } from './load.js';
 import { Pretrainer } from './pretrainer.js';
 import type { SpecialTokenIds } from '../model/masking.js';
+import { pretrainKillInCheckpointStep } from '../util/testing.js';
 
 export const METRICS_FILE = 'metrics.jsonl';
 
@@ -42,6 +43,7 @@ export interface StepLog {
   elapsed_seconds: number;
 }
 
+/** How runPretraining runs: logging, progress, backend, interruption, per-step callback. */
 export interface RunPretrainingOptions {
   kernels?: Kernels;
   /** Progress and status messages (default: stdout). */
@@ -52,10 +54,9 @@ export interface RunPretrainingOptions {
   signal?: AbortSignal;
   /** Called after every update. */
   onStep?: (entry: StepLog) => void;
-  /** Crash tests: SIGKILL this process halfway through writing the checkpoint of this step. */
-  killInCheckpointAtStep?: number;
 }
 
+/** How a pre-training run ended: steps done, where it resumed from, the last checkpoint. */
 export interface RunPretrainingResult {
   /** Updates done when the run ended. */
   step: number;
@@ -177,6 +178,7 @@ export async function runPretraining(hp: PretrainingHparams, options: RunPretrai
   const log = options.log ?? ((line: string) => process.stdout.write(line + '\n'));
   const ctx = checkRunInputs(hp);
   const k = options.kernels ?? defaultKernels();
+  const killStep = pretrainKillInCheckpointStep();
 
   // A model dir made by this call is removed again if the model or the data cannot be set up
   // (bad init_checkpoint, mismatched checkpoint, damaged shards), so a failed first run leaves
@@ -289,7 +291,7 @@ export async function runPretraining(hp: PretrainingHparams, options: RunPretrai
           lastCheckpoint = writeCheckpoint(hp.model_dir, {
             model, optimizer, vocab: [...ctx.vocab.tokens], doLowerCase: hp.do_lower_case, keep: hp.keep_checkpoint_max ?? 0,
             state: { step, seed: hp.seed, data: data.getState(), loss: m.totalLoss, hparams: hparamsJson(hp) },
-            ...(options.killInCheckpointAtStep === step ? { onStaged: () => process.kill(process.pid, 'SIGKILL') } : {}),
+            ...(killStep === step ? { onStaged: () => process.kill(process.pid, 'SIGKILL') } : {}),
           });
         }
         if (aborted) {

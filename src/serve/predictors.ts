@@ -7,6 +7,7 @@ import { loadDiscriminator, loadMaskedLM, readPretrainedFolders, type Pretrained
 import { discriminatorPredictor, fillMaskPredictor, type Predictor } from '../pretrain/predictor.js';
 import type { TruncationStrategy } from '../tokenizer/tokenizer.js';
 
+/** Backend, batch size and truncation of the predictor openPredictor makes. */
 export interface OpenPredictorOptions {
   kernels?: Kernels;
   /** Inputs run together (default 8). */
@@ -16,6 +17,7 @@ export interface OpenPredictorOptions {
   topK?: number;
 }
 
+/** A kind of model folder the CLI and the server can run, and how to open it. */
 export interface PredictorKind {
   /** The name a command takes (--kind) and reports. */
   name: string;

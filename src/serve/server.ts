@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { InputError } from '../errors.js';
 import type { Predictor } from '../pretrain/predictor.js';
 
+/** Where startServer listens and how it batches and limits requests. */
 export interface ServeOptions {
   /** Default 0: any free port. */
   port?: number;
@@ -28,12 +29,14 @@ export interface ServeOptions {
   log?: (line: string) => void;
 }
 
+/** Counters of a running server (requests, batches, inputs, errors). */
 export interface ServerStats {
   requests: number;
   batches: number;
   inputs: number;
 }
 
+/** A running server: its address, counters, and close() (finishes the requests already received). */
 export interface ModelServer {
   readonly url: string;
   readonly port: number;

@@ -9,6 +9,7 @@ import { concatBatches, type BatchRequest, type EncodedBatch } from './pool-prot
 
 export type { EncodedBatch } from './pool-protocol.js';
 
+/** A TokenizerPool's tokenizer settings and thread count. */
 export interface TokenizerPoolOptions extends BertTokenizerOptions {
   /** Worker threads; default: available parallelism. */
   threads?: number;
@@ -20,6 +21,7 @@ interface Reply {
   error?: string;
 }
 
+/** A BertTokenizer spread over worker threads, for encoding large batches of texts. */
 export class TokenizerPool {
   readonly threads: number;
   private readonly workers: Worker[];

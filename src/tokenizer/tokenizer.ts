@@ -5,6 +5,7 @@ import { PieceTrie, WordPiece, type PieceTrieArrays } from './wordpiece.js';
 import { BasicTokenizer, type WordSink } from './basic.js';
 import { EMPTY_INT32, WordCache, AT, COUNT, WORDS } from './word-cache.js';
 
+/** How a BertTokenizer normalises text: lower-casing, accent stripping, the longest word kept. */
 export interface BertTokenizerOptions {
   /** Lower-case the text (uncased models). Default true. */
   lowerCase?: boolean;
@@ -23,6 +24,7 @@ export interface BertTokenizerOptions {
  */
 export type TruncationStrategy = 'longest_first' | 'only_first' | 'only_second';
 
+/** Per-call encoding settings: maximum length, truncation, special tokens. */
 export interface EncodeOptions {
   /** Add [CLS] ... [SEP] (... [SEP]). Default true. */
   addSpecialTokens?: boolean;
@@ -33,6 +35,7 @@ export interface EncodeOptions {
   offsetUnit?: 'codepoint' | 'utf16';
 }
 
+/** One encoded text (or pair): ids, tokens, segment ids and character offsets. */
 export interface Encoding {
   ids: number[];
   tokens: string[];
@@ -73,6 +76,7 @@ export interface BertTokenizerData {
 
 const SPECIALS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] as const;
 
+/** BERT's tokenizer (basic splitting + WordPiece) with character offsets, matching the reference's tokenization. */
 export class BertTokenizer {
   readonly vocab: Vocab;
   readonly lowerCase: boolean;

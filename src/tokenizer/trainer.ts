@@ -11,6 +11,7 @@ import { FormatError, UsageError } from '../errors.js';
 import { BasicTokenizer } from './basic.js';
 import { SPECIAL_TOKENS } from './vocab.js';
 
+/** WordPiece vocabulary training settings (size, minimum frequency, casing). */
 export interface TrainerOptions {
   /** Size of the vocabulary to produce, special tokens included. */
   vocabSize: number;

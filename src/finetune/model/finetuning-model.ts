@@ -42,6 +42,7 @@ export function itemLength(item: BatchItem): number {
   return itemInputs(item).reduce((m, e) => Math.max(m, e.inputIds.length), 0);
 }
 
+/** Options of FinetuningModel.run: dropout, its seed, and whether to run backward. */
 export interface RunOptions {
   /** Dropout on. */
   training: boolean;

@@ -8,6 +8,8 @@ export interface NativeInfo {
   isa: string;
   detectedIsa: string;
   threads: number;
+  /** Instruction sets the build has kernels for: only 'scalar' (portable C++) off x86-64. */
+  compiledIsas: string[];
 }
 
 /** Functions common to the whole addon; kernel files declare their own entry points. */
