@@ -33,7 +33,8 @@ export { startServer } from './serve/server.js';
 export type { ServeOptions, ModelServer, ServerStats } from './serve/server.js';
 export { openPredictor } from './serve/predictors.js';
 export type { OpenPredictorOptions, PredictorKind } from './serve/predictors.js';
-export type { Predictor } from './pretrain/predictor.js';
+export { discriminatorPredictor, fillMaskPredictor } from './pretrain/predictor.js';
+export type { Predictor, TextPredictorOptions, ReplacedTokenResult } from './pretrain/predictor.js';
 
 // Model files: HF folders, safetensors, PyTorch state dicts, Google's TF checkpoints.
 export { readHfFolder, writeHfFolder } from './io/hf-folder.js';

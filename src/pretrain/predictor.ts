@@ -68,11 +68,13 @@ export function runByLength<In, Out>(inputs: readonly In[], lengthOf: (x: In) =>
   return out;
 }
 
+/** How a text predictor tokenizes its inputs (truncation). */
 export interface TextPredictorOptions {
   /** Cut inputs longer than the model takes this way; without it they are refused. */
   truncation?: TruncationStrategy;
 }
 
+/** The discriminator predictor's answer: tokens and, per token, the probability that it was replaced. */
 export interface ReplacedTokenResult {
   tokens: string[];
   /** [start, end) in code points of the text (or of text_pair for its tokens); [0, 0] for special tokens. */
