@@ -5,6 +5,7 @@ import { renameSync, writeFileSync, readFileSync, rmSync, openSync, fsyncSync, c
 import { ExampleBuilder, type ExampleBuilderStats, type RangeEncoder } from './example-builder.js';
 import { PythonRandom } from './python-random.js';
 import { ShardWriter, shardFileName, type IdWidth } from './shards.js';
+import { TfRecordShardWriter, tfrecordFileName } from './tfrecord-shards.js';
 import { drain, isPythonSpace, lineRangeSteps } from './text-lines.js';
 
 /** What the builder needs from a tokenizer: WordPiece ids without specials, and the vocabulary. */
@@ -78,13 +79,24 @@ export interface BuildPlan {
   vocabHash: string;
   vocabSize: number;
   buildHash: string;
+  /** Our shards, or the reference's TFRecord files. */
+  outputFormat: OutputFormat;
   /** Corpus files in sorted name order. */
   files: CorpusFile[];
+}
+
+export type OutputFormat = 'shards' | 'tfrecord';
+
+/** The name of output file `index` of `count` in the plan's format. */
+export function outputFileName(plan: Pick<BuildPlan, 'outputFormat'>, index: number, count: number): string {
+  return plan.outputFormat === 'tfrecord' ? tfrecordFileName(index, count) : shardFileName(index, count);
 }
 
 export interface JobShard {
   file: string;
   examples: number;
+  /** File size (TFRecord files, whose completeness is judged by it; shards carry a header). */
+  bytes?: number;
 }
 
 export interface JobStats extends ExampleBuilderStats {
@@ -339,7 +351,7 @@ function grown(a: Int32Array<ArrayBuffer>, needed: number): Int32Array<ArrayBuff
  */
 export class JobWriter {
   private readonly builder: ExampleBuilder;
-  private readonly writers: ShardWriter[];
+  private readonly writers: (ShardWriter | TfRecordShardWriter)[];
   private readonly shardIndices: number[];
   private readonly stats = { files: 0, lines: 0, bytes: 0, skippedLines: 0 };
   private written = 0;
@@ -350,9 +362,12 @@ export class JobWriter {
   ) {
     this.builder = new ExampleBuilder(null, { maxSeqLength: plan.maxSeqLength, clsId: vocabulary.clsId, sepId: vocabulary.sepId, random });
     this.shardIndices = jobShardIndices(plan, jobId);
-    this.writers = this.shardIndices.map((i) => new ShardWriter(join(plan.outputDir, shardFileName(i, plan.numOutFiles)), {
-      idWidth: plan.idWidth, maxSeqLength: plan.maxSeqLength, vocabHash: plan.vocabHash, buildHash: plan.buildHash,
-    }));
+    this.writers = this.shardIndices.map((i) => {
+      const path = join(plan.outputDir, outputFileName(plan, i, plan.numOutFiles));
+      return plan.outputFormat === 'tfrecord'
+        ? new TfRecordShardWriter(path, plan.maxSeqLength)
+        : new ShardWriter(path, { idWidth: plan.idWidth, maxSeqLength: plan.maxSeqLength, vocabHash: plan.vocabHash, buildHash: plan.buildHash });
+    });
   }
 
   /** Examples written so far. */
@@ -388,7 +403,11 @@ export class JobWriter {
   /** Completes the shards and writes the sidecar (after the job's last unit). */
   finish(): JobResult {
     const plan = this.plan;
-    const shards = this.writers.map((w, k) => ({ file: shardFileName(this.shardIndices[k]!, plan.numOutFiles), examples: w.finish() }));
+    const shards = this.writers.map((w, k): JobShard => {
+      const file = outputFileName(plan, this.shardIndices[k]!, plan.numOutFiles);
+      const examples = w.finish();
+      return w instanceof TfRecordShardWriter ? { file, examples, bytes: w.bytes } : { file, examples };
+    });
     this.closed = true;
     const result: JobResult = { buildHash: plan.buildHash, jobId: this.jobId, numJobs: plan.numJobs, stats: { ...this.builder.stats, ...this.stats }, shards };
     writeFileAtomic(join(plan.outputDir, jobFileName(this.jobId, plan.numJobs)), JSON.stringify(result, null, 1) + '\n');

@@ -6,14 +6,15 @@ import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync, type S
 import { join, resolve } from 'node:path';
 import {
   JOB_FILE_PATTERN, JobWriter, UNIT_BYTES, jobFileName, jobShardIndices, planUnits, readJobResult, removeJobResult, tokenizeUnit, writeFileAtomic,
-  type BuildPlan, type CorpusFile, type CreatePretrainingTokenizer, type JobResult, type JobStats,
+  outputFileName, type BuildPlan, type CorpusFile, type OutputFormat, type CreatePretrainingTokenizer, type JobResult, type JobStats,
   type PretrainingTokenizer, type PretrainingVocabulary, type TokenizedUnit, type TokenizerSettings,
 } from './build-job.js';
 import { BuildWorkers, UnitClaims } from './build-workers.js';
 import { createTokenizer, loadTokenizerModule, vocabularyOf, type TokenizerModule } from './tokenizer-module.js';
 import { BuildInterruptedError } from './build-job.js';
 import { MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, readManifest, vocabHash, type PretrainingManifest } from './manifest.js';
-import { PARTIAL_SUFFIX, SHARD_FILE_PATTERN, SHARD_FORMAT_VERSION, idWidthForVocab, readShardHeader, shardFileName } from './shards.js';
+import { PARTIAL_SUFFIX, SHARD_FILE_PATTERN, SHARD_FORMAT_VERSION, idWidthForVocab, readShardHeader } from './shards.js';
+import { TFRECORD_FILE_PATTERN } from './tfrecord-shards.js';
 
 export interface BuildConfig {
   corpusDir: string;
@@ -27,6 +28,8 @@ export interface BuildConfig {
   seed?: number;
   numOutFiles?: number;
   skipInvalidUtf8?: boolean;
+  /** 'shards' (ours, default) or 'tfrecord' (the reference's pretrain_data.tfrecord-i-of-n files). */
+  outputFormat?: OutputFormat;
 }
 
 /** The config with defaults filled in; numOutFiles null means "choose from the corpus size" (autoNumOutFiles). */
@@ -41,6 +44,7 @@ export const BUILD_DEFAULTS = {
   stripAccents: true,
   seed: 0,
   skipInvalidUtf8: false,
+  outputFormat: 'shards',
 } as const;
 
 /** The reference's fixed shard count (ExampleWriter's num_out_files), the most the default chooses. */
@@ -133,7 +137,9 @@ export function resolveBuildConfig(config: BuildConfig): ResolvedBuildConfig {
     blanksSeparateDocs: config.blanksSeparateDocs ?? d.blanksSeparateDocs, lowerCase: config.lowerCase ?? d.lowerCase,
     stripAccents: config.stripAccents ?? d.stripAccents, seed: config.seed ?? d.seed,
     numOutFiles: config.numOutFiles ?? null, skipInvalidUtf8: config.skipInvalidUtf8 ?? d.skipInvalidUtf8,
+    outputFormat: config.outputFormat ?? d.outputFormat,
   };
+  if (c.outputFormat !== 'shards' && c.outputFormat !== 'tfrecord') throw new RangeError(`--output-format must be shards or tfrecord, got '${String(c.outputFormat)}'`);
   for (const key of ['corpusDir', 'vocabFile', 'outputDir'] as const) {
     if (typeof c[key] !== 'string' || c[key] === '') throw new Error(`--${kebab(key)} is required`);
   }
@@ -231,6 +237,7 @@ export function planBuild(
     maxSeqLength: c.maxSeqLength, lowerCase: c.lowerCase, stripAccents: c.stripAccents,
     blanksSeparateDocs: c.blanksSeparateDocs, seed: c.seed, numProcesses: c.numProcesses,
     numOutFiles, skipInvalidUtf8: c.skipInvalidUtf8, clsId: vocab.clsId, sepId: vocab.sepId,
+    ...(c.outputFormat === 'shards' ? {} : { outputFormat: c.outputFormat }),
     files: files.map((f) => [f.name, f.bytes, f.mtimeMs]),
   };
   return {
@@ -238,13 +245,16 @@ export function planBuild(
     blanksSeparateDocs: c.blanksSeparateDocs, seed: c.seed, skipInvalidUtf8: c.skipInvalidUtf8,
     tokenizer: tokenizerSettings(c), idWidth, vocabHash: vHash, vocabSize: vocab.tokens.length,
     buildHash: createHash('sha256').update(JSON.stringify(identity)).digest('hex'),
+    outputFormat: c.outputFormat,
     files,
   };
 }
 
 /** True when shard `file` exists, is complete, and belongs to this build with this many examples. */
-function shardIsFinished(plan: BuildPlan, file: string, examples: number): boolean {
+function shardIsFinished(plan: BuildPlan, file: string, examples: number, bytes?: number): boolean {
   try {
+    // A TFRecord file has no header: its name, the sidecar or manifest (which carry the build hash) and its size must agree.
+    if (plan.outputFormat === 'tfrecord') return bytes !== undefined && statSync(join(plan.outputDir, file)).size === bytes;
     const h = readShardHeader(join(plan.outputDir, file));
     return h.buildHash === plan.buildHash && h.numExamples === examples && h.maxSeqLength === plan.maxSeqLength;
   } catch {
@@ -256,9 +266,9 @@ function shardIsFinished(plan: BuildPlan, file: string, examples: number): boole
 function finishedJob(plan: BuildPlan, jobId: number): JobResult | null {
   const r = readJobResult(plan.outputDir, jobId, plan.numJobs, plan.buildHash);
   if (!r) return null;
-  const expected = jobShardIndices(plan, jobId).map((i) => shardFileName(i, plan.numOutFiles));
+  const expected = jobShardIndices(plan, jobId).map((i) => outputFileName(plan, i, plan.numOutFiles));
   if (r.shards.length !== expected.length || r.shards.some((s, k) => s.file !== expected[k])) return null;
-  return r.shards.every((s) => shardIsFinished(plan, s.file, s.examples)) ? r : null;
+  return r.shards.every((s) => shardIsFinished(plan, s.file, s.examples, s.bytes)) ? r : null;
 }
 
 function manifestIsComplete(plan: BuildPlan): PretrainingManifest | null {
@@ -269,7 +279,7 @@ function manifestIsComplete(plan: BuildPlan): PretrainingManifest | null {
     return null;
   }
   if (m.buildHash !== plan.buildHash || m.shards.length !== plan.numOutFiles) return null;
-  return m.shards.every((s) => shardIsFinished(plan, s.file, s.examples)) ? m : null;
+  return m.shards.every((s) => shardIsFinished(plan, s.file, s.examples, s.bytes)) ? m : null;
 }
 
 /** Files this builder owns in an output directory (never touches anything else). */
@@ -277,7 +287,7 @@ function ownedFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir).filter((name) => {
     const base = name.endsWith(PARTIAL_SUFFIX) ? name.slice(0, -PARTIAL_SUFFIX.length) : name;
-    return base === MANIFEST_FILE || SHARD_FILE_PATTERN.test(base) || JOB_FILE_PATTERN.test(base);
+    return base === MANIFEST_FILE || SHARD_FILE_PATTERN.test(base) || TFRECORD_FILE_PATTERN.test(base) || JOB_FILE_PATTERN.test(base);
   });
 }
 
@@ -304,6 +314,7 @@ function makeManifest(c: ResolvedBuildConfig, plan: BuildPlan, results: JobResul
     // Effective setting: the reference strips accents only while lower-casing.
     lowerCase: c.lowerCase, stripAccents: c.lowerCase && c.stripAccents, blanksSeparateDocs: c.blanksSeparateDocs,
     seed: c.seed, numProcesses: c.numProcesses, numOutFiles: plan.numOutFiles,
+    ...(plan.outputFormat === 'tfrecord' ? { outputFormat: plan.outputFormat } : {}),
     corpus: { files: plan.files.length, bytes: plan.files.reduce((s, f) => s + f.bytes, 0) },
     counts: sumStats(results),
     shards,

@@ -32,7 +32,7 @@ export interface PretrainingHparams extends PretrainingConfig {
   untied_generator_embeddings: boolean;
   untied_generator: boolean;
   disallow_correct: boolean;
-  /** The dataset folder (the reference's glob pretrain_tfrecords/pretrain_data.tfrecord*). */
+  /** The data: a folder, a glob such as DIR/pretrain_data.tfrecord*, or a comma-separated list (see data/pretraining-inputs.ts). */
   pretrain_tfrecords: string;
   vocab_file: string;
   model_dir: string;
@@ -236,8 +236,6 @@ export function resolvePretrainingHparams(
     results_json: join(results, 'unsup_results.json'),
   };
   for (const [k, v] of Object.entries(given)) if (!modelKeys.has(k)) (hp as unknown as Record<string, unknown>)[k] = v;
-  // The reference names a TFRecord glob; ours is the folder holding manifest.json and the shards.
-  hp.pretrain_tfrecords = hp.pretrain_tfrecords.replace(/[/\\]pretrain_data\.tfrecord\*?$/, '').replace(/[/\\]\*$/, '');
 
   if (!hp.do_train && !hp.do_eval) throw new UsageError(`${where}: "do_train" and "do_eval" are both false: there is nothing to do`);
   const maxPositions = hp.model_hparam_overrides.max_position_embeddings ?? 512;

@@ -11,7 +11,8 @@ import { mix32 } from '../kernels/rng.js';
 import { discriminatorConfig, generatorConfig } from '../model/config.js';
 import type { PretrainingInputs } from '../model/pretraining-model.js';
 import { openPretrainingDataset, type PretrainingBatch, type PretrainingDataset } from '../data/pretraining-dataset.js';
-import { readManifest, vocabHash } from '../data/manifest.js';
+import { vocabHash } from '../data/manifest.js';
+import { resolvePretrainingInputs } from '../data/pretraining-inputs.js';
 import { Vocab } from '../tokenizer/vocab.js';
 import { formatSeconds, Progress } from '../util/progress.js';
 import { latestCheckpoint, removeStaleCheckpointFiles, restoreCheckpoint, writeCheckpoint } from './checkpoint.js';
@@ -116,21 +117,26 @@ export function checkRunInputs(hp: PretrainingHparams): RunContext {
       throw new UsageError(`the ${what}'s hidden_size ${cfg.hidden_size} is not a multiple of its ${cfg.num_attention_heads} attention heads (model_hparam_overrides / generator_hidden_size)`);
     }
   }
-  let m;
+  let groups;
   try {
-    m = readManifest(hp.pretrain_tfrecords);
+    groups = resolvePretrainingInputs(hp.pretrain_tfrecords);
   } catch (err) {
-    throw new UsageError(`${(err as Error).message}; build it with: electra build-pretraining-dataset --corpus-dir CORPUS --vocab-file ${hp.vocab_file} --output-dir ${hp.pretrain_tfrecords} --max-seq-length ${hp.max_seq_length}`);
+    throw new UsageError(`${(err as Error).message}; "pretrain_tfrecords" takes a folder, a glob such as DIR/pretrain_data.tfrecord*, or a comma-separated list of them. ` +
+      `Build data with: electra build-pretraining-dataset --corpus-dir CORPUS --vocab-file ${hp.vocab_file} --output-dir ${hp.pretrain_tfrecords} --max-seq-length ${hp.max_seq_length}`);
   }
-  const manifest = join(hp.pretrain_tfrecords, 'manifest.json');
-  if (m.maxSeqLength !== hp.max_seq_length) {
-    throw new UsageError(`"max_seq_length" is ${hp.max_seq_length} but ${manifest} says the data was built with ${m.maxSeqLength}: set "max_seq_length": ${m.maxSeqLength} or rebuild the data`);
-  }
-  if (m.vocab.hash !== hash) {
-    throw new UsageError(`${manifest}: the data was built with another vocabulary (${m.vocab.size} tokens) than ${hp.vocab_file} (${vocab.size} tokens): rebuild the data with this vocab file or set "vocab_file"`);
-  }
-  if (m.lowerCase !== hp.do_lower_case) {
-    throw new UsageError(`"do_lower_case" is ${hp.do_lower_case} but ${manifest} says the data was built with lower-casing ${m.lowerCase ? 'on' : 'off'}: set "do_lower_case": ${m.lowerCase}`);
+  for (const g of groups) {
+    if (!g.manifest) continue;
+    const m = g.manifest.manifest;
+    const manifest = join(g.manifest.dir, 'manifest.json');
+    if (m.maxSeqLength !== hp.max_seq_length) {
+      throw new UsageError(`"max_seq_length" is ${hp.max_seq_length} but ${manifest} says the data was built with ${m.maxSeqLength}: set "max_seq_length": ${m.maxSeqLength} or rebuild the data`);
+    }
+    if (m.vocab.hash !== hash) {
+      throw new UsageError(`${manifest}: the data was built with another vocabulary (${m.vocab.size} tokens) than ${hp.vocab_file} (${vocab.size} tokens): rebuild the data with this vocab file or set "vocab_file"`);
+    }
+    if (m.lowerCase !== hp.do_lower_case) {
+      throw new UsageError(`"do_lower_case" is ${hp.do_lower_case} but ${manifest} says the data was built with lower-casing ${m.lowerCase ? 'on' : 'off'}: set "do_lower_case": ${m.lowerCase}`);
+    }
   }
   if (hp.init_checkpoint !== null && !existsSync(hp.init_checkpoint)) {
     throw new UsageError(`"init_checkpoint": ${hp.init_checkpoint} does not exist`);
@@ -224,7 +230,8 @@ export async function runPretraining(hp: PretrainingHparams, options: RunPretrai
 
   if (hp.do_train && step < hp.num_train_steps) {
     const data = openPretrainingDataset(hp.pretrain_tfrecords, {
-      maxSeqLength: hp.max_seq_length, vocabHash: ctx.vocabHash, batchSize: hp.train_batch_size, seed: hp.seed,
+      maxSeqLength: hp.max_seq_length, vocabHash: ctx.vocabHash, vocabSize: ctx.vocab.size, batchSize: hp.train_batch_size, seed: hp.seed,
+      onNotice: log,
       ...(dataState ? { state: dataState } : {}),
     });
     const bar = options.progress === false ? null
@@ -317,7 +324,7 @@ export async function runPretraining(hp: PretrainingHparams, options: RunPretrai
 export function evaluate(hp: PretrainingHparams, trainer: Pretrainer, ctx: RunContext, progress = false): EvalAccumulator {
   // Its own order of the data, the same for every evaluation of this run.
   const data: PretrainingDataset = openPretrainingDataset(hp.pretrain_tfrecords, {
-    maxSeqLength: hp.max_seq_length, vocabHash: ctx.vocabHash, batchSize: hp.eval_batch_size, seed: mix32(hp.seed ^ 0x5eed0e7a),
+    maxSeqLength: hp.max_seq_length, vocabHash: ctx.vocabHash, vocabSize: ctx.vocab.size, batchSize: hp.eval_batch_size, seed: mix32(hp.seed ^ 0x5eed0e7a),
   });
   const acc = new EvalAccumulator();
   const model = trainer.model;

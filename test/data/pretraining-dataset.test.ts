@@ -120,6 +120,9 @@ test('datasets and shards built with another length or vocabulary are refused, n
   writeFileSync(shard, bytes);
   assert.throws(() => openPretrainingDataset(copy, { maxSeqLength: L, vocabHash: vHash, batchSize: 1 }),
     new RegExp(`shard-00001-of-00003\\.bin: shard was built with vocabulary ${'e'.repeat(64)} but this run's vocabulary is ${vHash}`));
+  // Without its manifest the folder is read as loose shards, each checked on its own.
   rmSync(join(copy, 'manifest.json'));
-  assert.throws(() => openPretrainingDataset(copy, { maxSeqLength: L, vocabHash: vHash, batchSize: 1 }), /not a finished pre-training dataset/);
+  assert.throws(() => openPretrainingDataset(copy, { maxSeqLength: L, vocabHash: vHash, batchSize: 1 }), /vocabSize is required/);
+  assert.throws(() => openPretrainingDataset(copy, { maxSeqLength: L, vocabHash: vHash, vocabSize: 100, batchSize: 1 }),
+    /shard-00001-of-00003\.bin: shard was built with vocabulary e+ but/);
 });
