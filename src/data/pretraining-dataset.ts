@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { resolvePretrainingInputs, type InputGroup } from './pretraining-inputs.js';
-import { ShardReader } from './shards.js';
+import { ShardReader, readShardHeader } from './shards.js';
 import { TfRecordShardReader } from './tfrecord-shards.js';
 
 export interface OpenPretrainingDatasetOptions {
@@ -158,15 +158,19 @@ export class PretrainingDataset {
   private openFile(path: string, kind: 'shard' | 'tfrecord', options: OpenPretrainingDatasetOptions, vocabSize: number, g: InputGroup): ExampleFile {
     const L = options.maxSeqLength;
     if (kind === 'tfrecord') return new TfRecordShardReader(path, { maxSeqLength: L, vocabSize, preload: this.preloaded });
-    const reader = new ShardReader(path, { preload: this.preloaded });
-    const h = reader.header;
-    if (h.maxSeqLength !== L) throw new Error(`${reader.file}: shard has max_seq_length ${h.maxSeqLength} but this run uses ${L}`);
+    // The header's facts first: a shard of another build or vocabulary is named as such, not by its first odd id.
+    const h = readShardHeader(path);
+    if (h.maxSeqLength !== L) throw new Error(`${path}: shard has max_seq_length ${h.maxSeqLength} but this run uses ${L}`);
     if (h.vocabHash !== options.vocabHash) {
-      throw new Error(`${reader.file}: shard was built with vocabulary ${h.vocabHash} but this run's vocabulary is ${options.vocabHash}`);
+      throw new Error(`${path}: shard was built with vocabulary ${h.vocabHash} but this run's vocabulary is ${options.vocabHash}`);
     }
     if (g.manifest && h.buildHash !== g.manifest.manifest.buildHash) {
-      throw new Error(`${reader.file}: shard belongs to build ${h.buildHash}, the manifest to ${g.manifest.manifest.buildHash}; rerun build-pretraining-dataset`);
+      throw new Error(`${path}: shard belongs to build ${h.buildHash}, the manifest to ${g.manifest.manifest.buildHash}; rerun build-pretraining-dataset`);
     }
+    if (h.contentCrc32c === null) {
+      options.onNotice?.(`${path}: shard format ${h.formatVersion} has no content checksum (built by an older electra-ts); it is read unverified, rebuild it to get one`);
+    }
+    const reader = new ShardReader(path, { preload: this.preloaded, verify: { vocabSize } });
     return reader;
   }
 
