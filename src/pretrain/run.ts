@@ -19,6 +19,7 @@ import { latestCheckpoint, removeStaleCheckpointFiles, restoreCheckpoint, writeC
 import { EvalAccumulator, formatEvalResults, type PretrainingEvalResults } from './eval-metrics.js';
 import { hparamsJson, type PretrainingHparams } from './hparams.js';
 import { loadInitCheckpoint } from './load.js';
+import { findTfCheckpoint } from '../io/tf-release.js';
 import { Pretrainer } from './pretrainer.js';
 import type { SpecialTokenIds } from '../model/masking.js';
 
@@ -138,7 +139,7 @@ export function checkRunInputs(hp: PretrainingHparams): RunContext {
       throw new UsageError(`"do_lower_case" is ${hp.do_lower_case} but ${manifest} says the data was built with lower-casing ${m.lowerCase ? 'on' : 'off'}: set "do_lower_case": ${m.lowerCase}`);
     }
   }
-  if (hp.init_checkpoint !== null && !existsSync(hp.init_checkpoint)) {
+  if (hp.init_checkpoint !== null && !existsSync(hp.init_checkpoint) && !existsSync(`${hp.init_checkpoint}.index`)) {
     throw new UsageError(`"init_checkpoint": ${hp.init_checkpoint} does not exist`);
   }
   return { vocab, special, vocabHash: hash };
@@ -206,9 +207,11 @@ export async function runPretraining(hp: PretrainingHparams, options: RunPretrai
         const before = state.hparams[key];
         if (before !== undefined && before !== hp[key]) log(`note: "${key}" is ${JSON.stringify(hp[key])} but ${latest.dir} was trained with ${JSON.stringify(before)}`);
       }
-    } else if (hp.init_checkpoint !== null) {
-      const report = loadInitCheckpoint(hp.init_checkpoint, model, ctx.vocab.tokens);
-      log(`initialized from ${hp.init_checkpoint}: ${report.loaded.length} parameters loaded` +
+    } else if (hp.init_checkpoint !== null || findTfCheckpoint(hp.model_dir)) {
+      // Without init_checkpoint, a released TF checkpoint unpacked in the model dir is where training starts.
+      const init = hp.init_checkpoint ?? hp.model_dir;
+      const report = loadInitCheckpoint(init, model, ctx.vocab.tokens, log);
+      log(`initialized from ${init}: ${report.loaded.length} parameters loaded` +
         (report.notLoaded.length > 0 ? `, ${report.notLoaded.length} freshly initialized (${report.notLoaded.slice(0, 3).join(', ')}${report.notLoaded.length > 3 ? ', ...' : ''})` : '') +
         (report.differing.length > 0 ? `; the generator folder's copy of ${report.differing.join(', ')} differs: the discriminator's was used` : ''));
     }
