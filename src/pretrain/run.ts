@@ -189,8 +189,12 @@ export async function runPretraining(hp: PretrainingHparams, options: RunPretrai
     const stale = removeStaleCheckpointFiles(hp.model_dir);
     if (stale.length > 0) log(`removed ${stale.length} unfinished checkpoint folder(s) left by an interrupted run`);
 
-    const maxBatch = Math.max(hp.do_train ? hp.train_batch_size : 1, hp.do_eval ? hp.eval_batch_size : 1);
-    trainer = new Pretrainer(k, hp, { maxBatch, maxSeqLen: hp.max_seq_length, seed: hp.seed, special: ctx.special });
+    // With accumulation the model holds one micro-batch (or an eval batch, if larger).
+    const micro = hp.train_batch_size / hp.gradient_accumulation_steps;
+    const maxBatch = Math.max(hp.do_train ? micro : 1, hp.do_eval ? hp.eval_batch_size : 1);
+    trainer = new Pretrainer(k, hp, {
+      maxBatch, maxSeqLen: hp.max_seq_length, seed: hp.seed, special: ctx.special, accumulationSteps: hp.gradient_accumulation_steps,
+    });
     const { model, optimizer } = trainer;
 
     latest = latestCheckpoint(hp.model_dir);
