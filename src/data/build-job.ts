@@ -278,60 +278,84 @@ export function planUnits(
 export function tokenizeUnit(
   plan: Pick<BuildPlan, 'files' | 'blanksSeparateDocs' | 'skipInvalidUtf8'>, unit: WorkUnit, tokenizer: PretrainingTokenizer, copy = true,
 ): TokenizedUnit {
-  // The thread's scratch arrays; the result gets copies of the exact size.
-  let ids = scratch.ids;
-  let idCount = 0;
-  let lineTokens = scratch.lineTokens;
-  let lineCount = 0;
-  const stats = { files: 0, lines: 0, bytes: 0, skippedLines: 0 };
+  const lines = new LineTokenizer(tokenizer, plan.blanksSeparateDocs);
   const warnings: string[] = [];
-  const pushLine = (count: number): void => {
-    if (lineCount === lineTokens.length) lineTokens = scratch.lineTokens = grown(lineTokens, lineCount + 1);
-    lineTokens[lineCount++] = count;
-  };
-  const pushIds = (from: ArrayLike<number>, count: number): void => {
-    if (idCount + count > ids.length) ids = scratch.ids = grown(ids, idCount + count);
-    for (let k = 0; k < count; k++) ids[idCount + k] = from[k]!;
-    idCount += count;
-  };
-  const range = isRangeEncoder(tokenizer) ? tokenizer : null;
-  const blanksSeparateDocs = plan.blanksSeparateDocs;
-  const onLine = (text: string, start: number, end: number): void => {
-    while (start < end && isPythonSpace(text.charCodeAt(start))) start++;
-    while (end > start && isPythonSpace(text.charCodeAt(end - 1))) end--;
-    if (start === end) {
-      // Without blank-line document breaks, blank lines are dropped; files still end documents.
-      if (blanksSeparateDocs) pushLine(DOCUMENT_END);
-      return;
-    }
-    if (range) {
-      const count = range.encodeIdsRange(text, start, end);
-      pushIds(range.idBuffer, count);
-      pushLine(count);
-    } else {
-      const lineIds = tokenizer.encodeIds(start === 0 && end === text.length ? text : text.slice(start, end));
-      pushIds(lineIds, lineIds.length);
-      pushLine(lineIds.length);
-    }
-  };
   for (const seg of unit.segments) {
     const file = plan.files[seg.file]!;
-    const read = drain(lineRangeSteps(file.path, onLine, {
+    const read = drain(lineRangeSteps(file.path, lines.onLine, {
       skipInvalidUtf8: plan.skipInvalidUtf8,
       onWarning: (m) => warnings.push(m),
       byteRange: seg.start === 0 && seg.end === Infinity ? undefined : { start: seg.start, end: seg.end },
     }));
-    if (seg.lastOfFile) {
-      pushLine(DOCUMENT_END);
-      stats.files++;
-    }
-    stats.lines += read.lines;
-    stats.bytes += read.bytes;
-    stats.skippedLines += read.skippedLines;
+    if (seg.lastOfFile) lines.endDocument();
+    lines.stats.lines += read.lines;
+    lines.stats.bytes += read.bytes;
+    lines.stats.skippedLines += read.skippedLines;
   }
-  return copy
-    ? { ids: ids.slice(0, idCount), lineTokens: lineTokens.slice(0, lineCount), lineCount, stats, warnings }
-    : { ids: ids.subarray(0, idCount), lineTokens: lineTokens.subarray(0, lineCount), lineCount, stats, warnings };
+  return lines.result(copy, warnings);
+}
+
+/**
+ * Tokenizes lines into this thread's scratch arrays as a TokenizedUnit: each line stripped as the
+ * reference strips it; blank lines end documents unless blanksSeparateDocs is off (then they are
+ * dropped); endDocument() marks the end of a file (or any document).
+ */
+export class LineTokenizer {
+  readonly stats = { files: 0, lines: 0, bytes: 0, skippedLines: 0 };
+  private ids = scratch.ids;
+  private idCount = 0;
+  private lineTokens = scratch.lineTokens;
+  private lineCount = 0;
+  private readonly range: (PretrainingTokenizer & RangeEncoder) | null;
+
+  constructor(private readonly tokenizer: PretrainingTokenizer, private readonly blanksSeparateDocs: boolean) {
+    this.range = isRangeEncoder(tokenizer) ? tokenizer : null;
+  }
+
+  private pushLine(count: number): void {
+    if (this.lineCount === this.lineTokens.length) this.lineTokens = scratch.lineTokens = grown(this.lineTokens, this.lineCount + 1);
+    this.lineTokens[this.lineCount++] = count;
+  }
+
+  private pushIds(from: ArrayLike<number>, count: number): void {
+    if (this.idCount + count > this.ids.length) this.ids = scratch.ids = grown(this.ids, this.idCount + count);
+    const ids = this.ids;
+    for (let k = 0; k < count; k++) ids[this.idCount + k] = from[k]!;
+    this.idCount += count;
+  }
+
+  /** The line text[start, end) (without its newline). */
+  readonly onLine = (text: string, start: number, end: number): void => {
+    while (start < end && isPythonSpace(text.charCodeAt(start))) start++;
+    while (end > start && isPythonSpace(text.charCodeAt(end - 1))) end--;
+    if (start === end) {
+      // Without blank-line document breaks, blank lines are dropped; files still end documents.
+      if (this.blanksSeparateDocs) this.pushLine(DOCUMENT_END);
+      return;
+    }
+    if (this.range) {
+      const count = this.range.encodeIdsRange(text, start, end);
+      this.pushIds(this.range.idBuffer, count);
+      this.pushLine(count);
+    } else {
+      const lineIds = this.tokenizer.encodeIds(start === 0 && end === text.length ? text : text.slice(start, end));
+      this.pushIds(lineIds, lineIds.length);
+      this.pushLine(lineIds.length);
+    }
+  };
+
+  endDocument(): void {
+    this.pushLine(DOCUMENT_END);
+    this.stats.files++;
+  }
+
+  /** The unit so far: copies of the exact size, or (copy false) views valid until this thread's next tokenizing. */
+  result(copy: boolean, warnings: string[] = []): TokenizedUnit {
+    const stats = { ...this.stats };
+    return copy
+      ? { ids: this.ids.slice(0, this.idCount), lineTokens: this.lineTokens.slice(0, this.lineCount), lineCount: this.lineCount, stats, warnings }
+      : { ids: this.ids.subarray(0, this.idCount), lineTokens: this.lineTokens.subarray(0, this.lineCount), lineCount: this.lineCount, stats, warnings };
+  }
 }
 
 const scratch = { ids: new Int32Array(1 << 16), lineTokens: new Int32Array(1 << 12) };

@@ -2,7 +2,7 @@
 // a previous interrupted run finished, run the rest (worker threads or in this thread), then write
 // manifest.json last. Output layout: <outputDir>/manifest.json and <outputDir>/shard-XXXXX-of-NNNNN.bin.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync, type Stats } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, readdirSync, rmdirSync, rmSync, statSync, type Stats } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   JOB_FILE_PATTERN, JobWriter, UNIT_BYTES, jobFileName, jobShardIndices, planUnits, readJobResult, removeJobResult, tokenizeUnit, writeFileAtomic,
@@ -166,7 +166,7 @@ function kebab(s: string): string {
  * Python's sorted() order on names: by code point. JS's default sort compares UTF-16 units, which
  * differs only where a surrogate meets a unit >= U+E000; shifting those two ranges fixes it.
  */
-function compareCodePoints(a: string, b: string): number {
+export function compareCodePoints(a: string, b: string): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
     const x = a.charCodeAt(i);
@@ -205,6 +205,7 @@ export function listCorpusFiles(corpusDir: string, onWarning?: (m: string) => vo
       continue;
     }
     if (!s.isFile()) throw new Error(`${path}: not a regular file; expected text files in --corpus-dir`);
+    refuseArchive(path);
     files.push({ name, path, bytes: s.size, mtimeMs: s.mtimeMs });
   }
   if (files.length === 0) throw new Error(`corpus directory ${corpusDir} is empty; expected text files, one sentence or paragraph a line`);
@@ -213,6 +214,36 @@ export function listCorpusFiles(corpusDir: string, onWarning?: (m: string) => vo
 }
 
 export { createTokenizer, vocabularyOf };
+
+/** The xz stream magic (OpenWebText's archives) and gzip's. */
+const XZ_MAGIC = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);
+const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
+
+/** Whether `path` starts with the xz magic bytes. */
+export function isXzFile(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(6);
+    return readSync(fd, head, 0, 6, 0) === 6 && head.equals(XZ_MAGIC);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A compressed archive in a text corpus gets an error saying so (not "invalid UTF-8 at byte 0"). */
+function refuseArchive(path: string): void {
+  if (isXzFile(path)) {
+    throw new Error(`${path} is an xz-compressed archive, not text: for the OpenWebText archives (DIR/openwebtext/urlsf_subset*.xz) run ` +
+      `\`electra build-openwebtext-pretraining-dataset --data-dir DIR\`, which reads them as they are`);
+  }
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(2);
+    if (readSync(fd, head, 0, 2, 0) === 2 && head.equals(GZIP_MAGIC)) throw new Error(`${path} is gzip-compressed, not text: decompress it first`);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 
 /** Checks that a worker's tokenizer has the plan's vocabulary. */
@@ -283,7 +314,7 @@ function manifestIsComplete(plan: BuildPlan): PretrainingManifest | null {
 }
 
 /** Files this builder owns in an output directory (never touches anything else). */
-function ownedFiles(dir: string): string[] {
+export function ownedFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir).filter((name) => {
     const base = name.endsWith(PARTIAL_SUFFIX) ? name.slice(0, -PARTIAL_SUFFIX.length) : name;
@@ -292,7 +323,7 @@ function ownedFiles(dir: string): string[] {
 }
 
 /** Removes our files in dir except those in keep. */
-function removeOwned(dir: string, keep: ReadonlySet<string>): void {
+export function removeOwned(dir: string, keep: ReadonlySet<string>): void {
   for (const name of ownedFiles(dir)) if (!keep.has(name)) rmSync(join(dir, name), { force: true });
 }
 
@@ -305,7 +336,7 @@ function sumStats(results: readonly JobResult[]): JobStats {
   return total;
 }
 
-function makeManifest(c: ResolvedBuildConfig, plan: BuildPlan, results: JobResult[]): PretrainingManifest {
+export function makeManifest(c: ResolvedBuildConfig, plan: BuildPlan, results: JobResult[]): PretrainingManifest {
   const shards = results.flatMap((r) => r.shards).sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   return {
     format: MANIFEST_FORMAT, formatVersion: MANIFEST_FORMAT_VERSION, buildHash: plan.buildHash,
@@ -401,6 +432,11 @@ async function buildWith(
     results.forEach((r, j) => {
       if (!r) throw new Error(`build job ${j} ended without reporting a result`);
     });
+    const made = sumStats(results as JobResult[]);
+    if (made.examples === 0) {
+      throw new Error(`no examples were built from ${plan.files.length} corpus files (${made.lines} lines read, ${made.skippedLines} skipped): ` +
+        'the corpus holds no usable text');
+    }
   } catch (e) {
     if (e instanceof BuildInterruptedError) {
       // Finished jobs stay for the rerun; unfinished files go.

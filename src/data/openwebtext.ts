@@ -1,0 +1,183 @@
+// `build-openwebtext-pretraining-dataset`, as the reference's build_openwebtext_pretraining_dataset.py:
+// <data-dir>/openwebtext/ holds the OpenWebText subsets (each a tar of .txt documents, xz-compressed);
+// job j takes the sorted archive names with index % n == j and shuffles them, then shuffles each
+// archive's members, with the job's one random stream (which its example builder goes on drawing
+// from, as the reference's global random). Each member is one document: its non-blank lines are the
+// builder's input (blank lines do not separate documents here). Archives are decompressed in memory
+// (@napi-rs/lzma, off this thread, the next one while this one is tokenized) and their tar members
+// read from there (tar-stream): nothing is extracted to disk. Output: <data-dir>/pretrain_tfrecords.
+import { xz } from '@napi-rs/lzma';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { extract } from 'tar-stream';
+import { UsageError } from '../errors.js';
+import { firstInvalidUtf8 } from '../util/text.js';
+import {
+  BuildInterruptedError, DEFAULT_TOKENIZER_MODULE, compareCodePoints, isXzFile, makeManifest, planBuild, removeOwned, resolveBuildConfig,
+  type BuildProgress, type BuildResult,
+} from './build.js';
+import { JobWriter, LineTokenizer, jobRandom, removeJobResult, writeFileAtomic, type CorpusFile, type JobResult, type OutputFormat } from './build-job.js';
+import { MANIFEST_FILE } from './manifest.js';
+import { loadTokenizerModule, vocabularyOf } from './tokenizer-module.js';
+
+export interface OpenWebTextConfig {
+  dataDir: string;
+  maxSeqLength?: number;
+  numProcesses?: number;
+  lowerCase?: boolean;
+  stripAccents?: boolean;
+  seed?: number;
+  numOutFiles?: number;
+  outputFormat?: OutputFormat;
+}
+
+export interface OpenWebTextOptions {
+  onProgress?: (p: BuildProgress) => void;
+  signal?: AbortSignal;
+  /** As BuildOptions.tokenizerModule (tests use a whitespace tokenizer). */
+  tokenizerModule?: string;
+}
+
+/** One archive member: its name and text. */
+interface Member {
+  name: string;
+  bytes: Uint8Array;
+}
+
+/** The regular-file members of a tar held in memory, in archive order. */
+export async function tarMembers(archive: string, tar: Uint8Array): Promise<Member[]> {
+  const members: Member[] = [];
+  const ex = extract();
+  const done = (async () => {
+    for await (const entry of ex) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of entry) chunks.push(chunk as Buffer);
+      if (entry.header.type === 'file' || entry.header.type === 'contiguous-file') members.push({ name: entry.header.name, bytes: Buffer.concat(chunks) });
+    }
+  })();
+  Readable.from([Buffer.from(tar.buffer, tar.byteOffset, tar.byteLength)]).pipe(ex);
+  try {
+    await done;
+  } catch (e) {
+    throw new Error(`${archive}: not a valid tar archive inside the xz stream (${(e as Error).message})`);
+  }
+  return members;
+}
+
+async function decompress(path: string): Promise<Uint8Array> {
+  try {
+    return await xz.decompress(readFileSync(path));
+  } catch (e) {
+    throw new Error(`${path}: xz decompression failed (${(e as Error).message}); the archive is truncated or corrupt`);
+  }
+}
+
+/** The archives of <dataDir>/openwebtext in sorted name order, each checked to be xz. */
+export function listArchives(dataDir: string): CorpusFile[] {
+  const dir = join(dataDir, 'openwebtext');
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new UsageError(`${dir} does not exist: put the OpenWebText archives (urlsf_subset*.xz, from openwebtext.tar.xz) there`);
+  }
+  const files: CorpusFile[] = [];
+  for (const name of readdirSync(dir).sort(compareCodePoints)) {
+    const path = join(dir, name);
+    const s = statSync(path);
+    if (!s.isFile()) continue;
+    if (!isXzFile(path)) throw new UsageError(`${path} is not an xz archive (expected the OpenWebText subsets, tar files compressed with xz)`);
+    files.push({ name, path, bytes: s.size, mtimeMs: s.mtimeMs });
+  }
+  if (files.length === 0) throw new UsageError(`${dir} holds no archives (expected urlsf_subset*.xz)`);
+  return files;
+}
+
+/** Builds <dataDir>/pretrain_tfrecords from <dataDir>/openwebtext with <dataDir>/vocab.txt. */
+export async function buildOpenWebTextDataset(config: OpenWebTextConfig, options: OpenWebTextOptions = {}): Promise<BuildResult> {
+  const started = performance.now();
+  const dataDir = config.dataDir;
+  const vocabFile = join(dataDir, 'vocab.txt');
+  if (!existsSync(vocabFile)) throw new UsageError(`${vocabFile} does not exist (the vocabulary goes at <data-dir>/vocab.txt)`);
+  const c = resolveBuildConfig({
+    corpusDir: join(dataDir, 'openwebtext'), vocabFile, outputDir: join(dataDir, 'pretrain_tfrecords'),
+    maxSeqLength: config.maxSeqLength, numProcesses: config.numProcesses, lowerCase: config.lowerCase, stripAccents: config.stripAccents,
+    seed: config.seed, numOutFiles: config.numOutFiles, outputFormat: config.outputFormat, blanksSeparateDocs: false,
+  });
+  const archives = listArchives(dataDir);
+  const mod = await loadTokenizerModule(options.tokenizerModule ?? DEFAULT_TOKENIZER_MODULE);
+  const tokenizer = await mod.createPretrainingTokenizer({ vocabFile: c.vocabFile, lowerCase: c.lowerCase, stripAccents: c.stripAccents });
+  const plan = planBuild(c, vocabularyOf(tokenizer), archives);
+  const outputExisted = existsSync(c.outputDir);
+  mkdirSync(c.outputDir, { recursive: true });
+  // The reference recreates the output folder; we remove only files of ours.
+  removeOwned(c.outputDir, new Set());
+  const progress: BuildProgress = { bytesRead: 0, totalBytes: archives.reduce((s, a) => s + a.bytes, 0), examples: 0, jobsDone: 0, jobs: plan.numJobs };
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  const results: JobResult[] = [];
+  let job: JobWriter | null = null;
+  try {
+    for (let j = 0; j < plan.numJobs; j++) {
+      const random = jobRandom(plan.seed, j);
+      const mine = archives.map((_, i) => i).filter((i) => i % plan.numJobs === j);
+      random.shuffle(mine);
+      job = new JobWriter(plan, j, tokenizer, random);
+      let next = mine.length > 0 ? decompress(archives[mine[0]!]!.path) : null;
+      for (let k = 0; k < mine.length; k++) {
+        const archive = archives[mine[k]!]!;
+        const tar = await next!;
+        // The next archive decompresses (on libuv's pool) while this one is tokenized.
+        next = k + 1 < mine.length ? decompress(archives[mine[k + 1]!]!.path) : null;
+        next?.catch(() => {}); // reported when awaited
+        const members = (await tarMembers(archive.path, tar)).sort((a, b) => compareCodePoints(a.name, b.name));
+        random.shuffle(members);
+        for (const m of members) {
+          if (options.signal?.aborted) throw new BuildInterruptedError();
+          let text: string;
+          try {
+            text = decoder.decode(m.bytes);
+          } catch {
+            throw new Error(`${archive.path}: member ${m.name}: invalid UTF-8 at byte offset ${firstInvalidUtf8(m.bytes)}`);
+          }
+          const lines = new LineTokenizer(tokenizer, false);
+          let lineCount = 0;
+          // GFile's readline: lines end at '\n', every '\r' is dropped.
+          if (text.includes('\r')) text = text.replaceAll('\r', '');
+          for (let start = 0; start < text.length;) {
+            let end = text.indexOf('\n', start);
+            if (end < 0) end = text.length;
+            lines.onLine(text, start, end);
+            lineCount++;
+            start = end + 1;
+          }
+          lines.endDocument();
+          lines.stats.lines = lineCount;
+          lines.stats.bytes = m.bytes.length;
+          const before = job.examples;
+          job.add(lines.result(false));
+          progress.examples += job.examples - before;
+        }
+        progress.bytesRead += archive.bytes;
+        options.onProgress?.(progress);
+      }
+      results.push(job.finish());
+      job = null;
+      progress.jobsDone++;
+      options.onProgress?.(progress);
+    }
+    if (results.every((r) => r.stats.examples === 0)) throw new Error(`no examples were built from the ${archives.length} archives (their documents hold no text)`);
+  } catch (e) {
+    job?.abort();
+    removeOwned(c.outputDir, new Set());
+    if (!outputExisted) {
+      try {
+        rmdirSync(c.outputDir);
+      } catch {
+        // holds files that are not ours
+      }
+    }
+    throw e;
+  }
+  const manifest = makeManifest(c, plan, results);
+  writeFileAtomic(join(c.outputDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
+  for (let j = 0; j < plan.numJobs; j++) removeJobResult(c.outputDir, j, plan.numJobs);
+  return { manifest, outputDir: c.outputDir, alreadyComplete: false, jobsRun: plan.numJobs, jobsReused: 0, threads: 1, seconds: (performance.now() - started) / 1000 };
+}
