@@ -10,6 +10,7 @@ import { xz } from '@napi-rs/lzma';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
 import { extract } from 'tar-stream';
 import { UsageError } from '../errors.js';
 import { firstInvalidUtf8 } from '../util/text.js';
@@ -17,7 +18,10 @@ import {
   BuildInterruptedError, DEFAULT_TOKENIZER_MODULE, compareCodePoints, isXzFile, makeManifest, planBuild, removeOwned, resolveBuildConfig,
   type BuildProgress, type BuildResult,
 } from './build.js';
-import { JobWriter, LineTokenizer, jobRandom, removeJobResult, writeFileAtomic, type CorpusFile, type JobResult, type OutputFormat } from './build-job.js';
+import {
+  JobWriter, LineTokenizer, jobRandom, removeJobResult, writeFileAtomic, type BuildPlan, type CorpusFile, type JobResult, type OutputFormat,
+  type PretrainingTokenizer,
+} from './build-job.js';
 import { MANIFEST_FILE } from './manifest.js';
 import { loadTokenizerModule, vocabularyOf } from './tokenizer-module.js';
 
@@ -37,6 +41,8 @@ export interface OpenWebTextOptions {
   signal?: AbortSignal;
   /** As BuildOptions.tokenizerModule (tests use a whitespace tokenizer). */
   tokenizerModule?: string;
+  /** Run the jobs one after another in this thread (default: one worker thread per job when there are several). */
+  inProcess?: boolean;
 }
 
 /** One archive member: its name and text. */
@@ -91,6 +97,87 @@ export function listArchives(dataDir: string): CorpusFile[] {
   return files;
 }
 
+/**
+ * Job j of plan (whose files are the archives): its archives and their members in the reference's
+ * order, built into its output files. Each archive decompresses off this thread while the one
+ * before it is tokenized. `report` gets the archive bytes and examples after each archive.
+ */
+export async function runOpenWebTextJob(
+  plan: BuildPlan, j: number, tokenizer: PretrainingTokenizer, report: (bytes: number, examples: number) => void, signal?: AbortSignal,
+): Promise<JobResult> {
+  const archives = plan.files;
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  const random = jobRandom(plan.seed, j);
+  const mine = archives.map((_, i) => i).filter((i) => i % plan.numJobs === j);
+  random.shuffle(mine);
+  const job = new JobWriter(plan, j, tokenizer, random);
+  try {
+    let next = mine.length > 0 ? decompress(archives[mine[0]!]!.path) : null;
+    for (let k = 0; k < mine.length; k++) {
+      const archive = archives[mine[k]!]!;
+      const tar = await next!;
+      next = k + 1 < mine.length ? decompress(archives[mine[k + 1]!]!.path) : null;
+      next?.catch(() => {}); // reported when awaited
+      const members = (await tarMembers(archive.path, tar)).sort((a, b) => compareCodePoints(a.name, b.name));
+      random.shuffle(members);
+      const before = job.examples;
+      for (const m of members) {
+        if (signal?.aborted) throw new BuildInterruptedError();
+        let text: string;
+        try {
+          text = decoder.decode(m.bytes);
+        } catch {
+          throw new Error(`${archive.path}: member ${m.name}: invalid UTF-8 at byte offset ${firstInvalidUtf8(m.bytes)}`);
+        }
+        const lines = new LineTokenizer(tokenizer, false);
+        let lineCount = 0;
+        // GFile's readline: lines end at '\n', every '\r' is dropped.
+        if (text.includes('\r')) text = text.replaceAll('\r', '');
+        for (let start = 0; start < text.length;) {
+          let end = text.indexOf('\n', start);
+          if (end < 0) end = text.length;
+          lines.onLine(text, start, end);
+          lineCount++;
+          start = end + 1;
+        }
+        lines.endDocument();
+        lines.stats.lines = lineCount;
+        lines.stats.bytes = m.bytes.length;
+        job.add(lines.result(false));
+      }
+      report(archive.bytes, job.examples - before);
+    }
+    return job.finish();
+  } finally {
+    job.abort();
+  }
+}
+
+/** Runs job j in a worker thread of its own (see openwebtext-worker.ts). */
+function runJobInWorker(
+  plan: BuildPlan, j: number, tokenizerModule: string, report: (bytes: number, examples: number) => void, started: Worker[], signal?: AbortSignal,
+): Promise<JobResult> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./openwebtext-worker.js', import.meta.url), { workerData: { plan, jobId: j, tokenizerModule } });
+    started.push(worker);
+    const onAbort = (): void => {
+      void worker.terminate();
+      reject(new BuildInterruptedError());
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    worker.on('message', (m: { progress?: [number, number]; result?: JobResult; error?: string }) => {
+      if (m.progress) report(m.progress[0], m.progress[1]);
+      if (m.result) resolve(m.result);
+      if (m.error !== undefined) reject(new Error(m.error));
+    });
+    worker.once('error', reject);
+    worker.once('exit', () => {
+      signal?.removeEventListener('abort', onAbort);
+      reject(new Error(`OpenWebText job ${j} ended without a result`));
+    });
+  });
+}
+
 /** Builds <dataDir>/pretrain_tfrecords from <dataDir>/openwebtext with <dataDir>/vocab.txt. */
 export async function buildOpenWebTextDataset(config: OpenWebTextConfig, options: OpenWebTextOptions = {}): Promise<BuildResult> {
   const started = performance.now();
@@ -103,7 +190,8 @@ export async function buildOpenWebTextDataset(config: OpenWebTextConfig, options
     seed: config.seed, numOutFiles: config.numOutFiles, outputFormat: config.outputFormat, blanksSeparateDocs: false,
   });
   const archives = listArchives(dataDir);
-  const mod = await loadTokenizerModule(options.tokenizerModule ?? DEFAULT_TOKENIZER_MODULE);
+  const moduleUrl = options.tokenizerModule ?? DEFAULT_TOKENIZER_MODULE;
+  const mod = await loadTokenizerModule(moduleUrl);
   const tokenizer = await mod.createPretrainingTokenizer({ vocabFile: c.vocabFile, lowerCase: c.lowerCase, stripAccents: c.stripAccents });
   const plan = planBuild(c, vocabularyOf(tokenizer), archives);
   const outputExisted = existsSync(c.outputDir);
@@ -111,61 +199,31 @@ export async function buildOpenWebTextDataset(config: OpenWebTextConfig, options
   // The reference recreates the output folder; we remove only files of ours.
   removeOwned(c.outputDir, new Set());
   const progress: BuildProgress = { bytesRead: 0, totalBytes: archives.reduce((s, a) => s + a.bytes, 0), examples: 0, jobsDone: 0, jobs: plan.numJobs };
-  const decoder = new TextDecoder('utf-8', { fatal: true });
-  const results: JobResult[] = [];
-  let job: JobWriter | null = null;
+  const report = (bytes: number, examples: number): void => {
+    progress.bytesRead += bytes;
+    progress.examples += examples;
+    options.onProgress?.(progress);
+  };
+  let results: JobResult[];
   try {
-    for (let j = 0; j < plan.numJobs; j++) {
-      const random = jobRandom(plan.seed, j);
-      const mine = archives.map((_, i) => i).filter((i) => i % plan.numJobs === j);
-      random.shuffle(mine);
-      job = new JobWriter(plan, j, tokenizer, random);
-      let next = mine.length > 0 ? decompress(archives[mine[0]!]!.path) : null;
-      for (let k = 0; k < mine.length; k++) {
-        const archive = archives[mine[k]!]!;
-        const tar = await next!;
-        // The next archive decompresses (on libuv's pool) while this one is tokenized.
-        next = k + 1 < mine.length ? decompress(archives[mine[k + 1]!]!.path) : null;
-        next?.catch(() => {}); // reported when awaited
-        const members = (await tarMembers(archive.path, tar)).sort((a, b) => compareCodePoints(a.name, b.name));
-        random.shuffle(members);
-        for (const m of members) {
-          if (options.signal?.aborted) throw new BuildInterruptedError();
-          let text: string;
-          try {
-            text = decoder.decode(m.bytes);
-          } catch {
-            throw new Error(`${archive.path}: member ${m.name}: invalid UTF-8 at byte offset ${firstInvalidUtf8(m.bytes)}`);
-          }
-          const lines = new LineTokenizer(tokenizer, false);
-          let lineCount = 0;
-          // GFile's readline: lines end at '\n', every '\r' is dropped.
-          if (text.includes('\r')) text = text.replaceAll('\r', '');
-          for (let start = 0; start < text.length;) {
-            let end = text.indexOf('\n', start);
-            if (end < 0) end = text.length;
-            lines.onLine(text, start, end);
-            lineCount++;
-            start = end + 1;
-          }
-          lines.endDocument();
-          lines.stats.lines = lineCount;
-          lines.stats.bytes = m.bytes.length;
-          const before = job.examples;
-          job.add(lines.result(false));
-          progress.examples += job.examples - before;
-        }
-        progress.bytesRead += archive.bytes;
-        options.onProgress?.(progress);
+    if (plan.numJobs === 1 || options.inProcess) {
+      results = [];
+      for (let j = 0; j < plan.numJobs; j++) {
+        results.push(await runOpenWebTextJob(plan, j, tokenizer, report, options.signal));
+        progress.jobsDone++;
       }
-      results.push(job.finish());
-      job = null;
-      progress.jobsDone++;
-      options.onProgress?.(progress);
+    } else {
+      // As the reference's processes: one worker thread per job, each with its archives, random stream and files.
+      const workers: Worker[] = [];
+      try {
+        results = await Promise.all(Array.from({ length: plan.numJobs }, (_, j) => runJobInWorker(plan, j, moduleUrl, report, workers, options.signal)));
+      } finally {
+        // A failed job stops the others before their files are removed.
+        await Promise.all(workers.map((w) => w.terminate()));
+      }
     }
     if (results.every((r) => r.stats.examples === 0)) throw new Error(`no examples were built from the ${archives.length} archives (their documents hold no text)`);
   } catch (e) {
-    job?.abort();
     removeOwned(c.outputDir, new Set());
     if (!outputExisted) {
       try {

@@ -58,7 +58,7 @@ function owtDataDir(name: string, archives: { name: string; members: typeof docs
   return dataDir;
 }
 
-test('examples from xz archives equal those from the same documents as plain files (2 jobs, shards and TFRecords)', async () => {
+test('examples from xz archives equal those from the same documents as plain files (2 jobs in worker threads or in this one; shards and TFRecords)', async () => {
   // Job j of both builders gets the same documents in the same order before its shuffle:
   // the plain builder every 2nd sorted file, the archive builder every 2nd sorted archive.
   const dataDir = owtDataDir('owt', [
@@ -79,8 +79,8 @@ test('examples from xz archives equal those from the same documents as plain fil
   assert.equal(owt.manifest.counts.files, docs.length, 'one document per member');
   assert.deepEqual(readShards(owt.outputDir), readShards(plain.outputDir));
 
-  // The reference's TFRecords from the same archives: the same examples.
-  const tf = await buildOpenWebTextDataset({ dataDir, ...settings, outputFormat: 'tfrecord' });
+  // The reference's TFRecords from the same archives, the jobs run one after another in this thread: the same examples.
+  const tf = await buildOpenWebTextDataset({ dataDir, ...settings, outputFormat: 'tfrecord' }, { inProcess: true });
   assert.ok(existsSync(join(tf.outputDir, 'pretrain_data.tfrecord-3-of-4')));
   assert.ok(!readdirSync(tf.outputDir).some((n) => n.startsWith('shard-')), 'the rebuild removed the old shards');
   const vocab = bertUncasedVocab();
@@ -108,8 +108,14 @@ test('bad archives are named; archives given to the plain-text builder are recog
   writeFileSync(join(notTar, 'openwebtext', 'urlsf_subset02-1_data.xz'), xz.compressSync(Buffer.from('plain text, not a tar archive\n'.repeat(40))));
   await assert.rejects(buildOpenWebTextDataset({ dataDir: notTar }), /urlsf_subset02-1_data\.xz: not a valid tar archive/);
 
-  const badUtf8 = owtDataDir('bad-utf8', [{ name: 'urlsf_subset03-1_data.xz', members: [{ name: 'doc.txt', data: Buffer.from([0x61, 0x0a, 0xff, 0x62]) }] }]);
+  const badUtf8 = owtDataDir('bad-utf8', [
+    { name: 'urlsf_subset03-1_data.xz', members: [{ name: 'doc.txt', data: Buffer.from([0x61, 0x0a, 0xff, 0x62]) }] },
+    { name: 'urlsf_subset03-2_data.xz', members: docs.slice(0, 3) },
+  ]);
   await assert.rejects(buildOpenWebTextDataset({ dataDir: badUtf8 }), /urlsf_subset03-1_data\.xz: member doc\.txt: invalid UTF-8 at byte offset 2/);
+  // The same from a worker thread (2 jobs): the other job is stopped and nothing is left.
+  await assert.rejects(buildOpenWebTextDataset({ dataDir: badUtf8, numProcesses: 2 }), /urlsf_subset03-1_data\.xz: member doc\.txt: invalid UTF-8 at byte offset 2/);
+  assert.equal(existsSync(join(badUtf8, 'pretrain_tfrecords')), false, 'nothing left behind');
 
   // The plain-text builder pointed at the archives: said so, with or without skipping bad lines.
   const archives = owtDataDir('as-text', [{ name: 'urlsf_subset04-1_data.xz', members: docs.slice(0, 2) }]);
