@@ -322,6 +322,25 @@ export function ownedFiles(dir: string): string[] {
   });
 }
 
+/** After bad input or a failure: no output of the build is left (nor the folder, when the build made it and it holds nothing else). */
+export function removeBuildOutput(outputDir: string, outputExisted: boolean): void {
+  removeOwned(outputDir, new Set());
+  if (outputExisted) return;
+  try {
+    rmdirSync(outputDir);
+  } catch {
+    // not empty: it holds files that are not ours
+  }
+}
+
+/** Writes manifest.json last, once every job's files are in place, and drops the job sidecars. */
+export function writeManifest(c: ResolvedBuildConfig, plan: BuildPlan, results: JobResult[]): PretrainingManifest {
+  const manifest = makeManifest(c, plan, results);
+  writeFileAtomic(join(c.outputDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
+  for (let j = 0; j < plan.numJobs; j++) removeJobResult(c.outputDir, j, plan.numJobs);
+  return manifest;
+}
+
 /** Removes our files in dir except those in keep. */
 export function removeOwned(dir: string, keep: ReadonlySet<string>): void {
   for (const name of ownedFiles(dir)) if (!keep.has(name)) rmSync(join(dir, name), { force: true });
@@ -442,22 +461,12 @@ async function buildWith(
       // Finished jobs stay for the rerun; unfinished files go.
       for (const name of ownedFiles(c.outputDir)) if (name.endsWith(PARTIAL_SUFFIX)) rmSync(join(c.outputDir, name), { force: true });
     } else {
-      // Bad input or a failure: leave no output of this build behind.
-      removeOwned(c.outputDir, new Set());
-      if (!outputExisted) {
-        try {
-          rmdirSync(c.outputDir);
-        } catch {
-          // not empty: it holds files that are not ours
-        }
-      }
+      removeBuildOutput(c.outputDir, outputExisted);
     }
     throw e;
   }
 
-  const manifest = makeManifest(c, plan, results as JobResult[]);
-  writeFileAtomic(join(c.outputDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
-  for (let j = 0; j < plan.numJobs; j++) removeJobResult(c.outputDir, j, plan.numJobs);
+  const manifest = writeManifest(c, plan, results as JobResult[]);
   return { manifest, outputDir: c.outputDir, alreadyComplete: false, jobsRun: todo.length, jobsReused: reused, threads: 1 + (workers?.started ?? 0), seconds: elapsed() };
 }
 

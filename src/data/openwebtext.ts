@@ -7,7 +7,7 @@
 // (@napi-rs/lzma, off this thread, the next one while this one is tokenized) and their tar members
 // read from there (tar-stream): nothing is extracted to disk. Output: <data-dir>/pretrain_tfrecords.
 import { xz } from '@napi-rs/lzma';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
@@ -15,14 +15,13 @@ import { extract } from 'tar-stream';
 import { UsageError } from '../errors.js';
 import { firstInvalidUtf8 } from '../util/text.js';
 import {
-  BuildInterruptedError, DEFAULT_TOKENIZER_MODULE, compareCodePoints, isXzFile, makeManifest, planBuild, removeOwned, resolveBuildConfig,
+  BuildInterruptedError, DEFAULT_TOKENIZER_MODULE, compareCodePoints, isXzFile, planBuild, removeBuildOutput, removeOwned, resolveBuildConfig, writeManifest,
   type BuildProgress, type BuildResult,
 } from './build.js';
 import {
-  JobWriter, LineTokenizer, jobRandom, removeJobResult, writeFileAtomic, type BuildPlan, type CorpusFile, type JobResult, type OutputFormat,
+  JobWriter, LineTokenizer, jobRandom, type BuildPlan, type CorpusFile, type JobResult, type OutputFormat,
   type PretrainingTokenizer,
 } from './build-job.js';
-import { MANIFEST_FILE } from './manifest.js';
 import { loadTokenizerModule, vocabularyOf } from './tokenizer-module.js';
 
 export interface OpenWebTextConfig {
@@ -224,18 +223,9 @@ export async function buildOpenWebTextDataset(config: OpenWebTextConfig, options
     }
     if (results.every((r) => r.stats.examples === 0)) throw new Error(`no examples were built from the ${archives.length} archives (their documents hold no text)`);
   } catch (e) {
-    removeOwned(c.outputDir, new Set());
-    if (!outputExisted) {
-      try {
-        rmdirSync(c.outputDir);
-      } catch {
-        // holds files that are not ours
-      }
-    }
+    removeBuildOutput(c.outputDir, outputExisted);
     throw e;
   }
-  const manifest = makeManifest(c, plan, results);
-  writeFileAtomic(join(c.outputDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
-  for (let j = 0; j < plan.numJobs; j++) removeJobResult(c.outputDir, j, plan.numJobs);
+  const manifest = writeManifest(c, plan, results);
   return { manifest, outputDir: c.outputDir, alreadyComplete: false, jobsRun: plan.numJobs, jobsReused: 0, threads: 1, seconds: (performance.now() - started) / 1000 };
 }

@@ -231,16 +231,21 @@ export class ShardWriter {
     if (this.closed) return;
     this.closed = true;
     this.buffer = null;
-    if (this.fd !== null) {
-      try {
-        closeSync(this.fd);
-      } catch {
-        // already closed after a failed write: nothing to release
-      }
-      this.fd = null;
-    }
-    rmSync(this.partialPath, { force: true });
+    discardPartial(this.fd, this.partialPath);
+    this.fd = null;
   }
+}
+
+/** Closes a writer's descriptor (if open) and deletes its partial file. */
+export function discardPartial(fd: number | null, partialPath: string): void {
+  if (fd !== null) {
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed after a failed write: nothing to release
+    }
+  }
+  rmSync(partialPath, { force: true });
 }
 
 /** One example read back: ids[0, length) are real tokens, the rest zeros. */

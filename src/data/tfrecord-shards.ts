@@ -2,11 +2,11 @@
 // files of tf.train.Examples with int64 features input_ids, input_mask, segment_ids (each of length
 // max_seq_length). The writer is the builder's other output format; the reader serves such files
 // (ours or the reference's) to the trainer with the ShardReader interface.
-import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, renameSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
 import { FormatError } from '../errors.js';
 import { decodeInt64Example, encodeInt64Example, frameTfRecord, readTfRecordAt, scanTfRecords } from '../io/tfrecord.js';
-import { PARTIAL_SUFFIX } from './shards.js';
+import { PARTIAL_SUFFIX, discardPartial } from './shards.js';
 
 export const TFRECORD_FILE_PATTERN = /^pretrain_data\.tfrecord-\d+-of-\d+$/;
 
@@ -87,15 +87,8 @@ export class TfRecordShardWriter {
     if (this.closed) return;
     this.closed = true;
     this.chunks = [];
-    if (this.fd !== null) {
-      try {
-        closeSync(this.fd);
-      } catch {
-        // already closed after a failed write
-      }
-      this.fd = null;
-    }
-    rmSync(this.partialPath, { force: true });
+    discardPartial(this.fd, this.partialPath);
+    this.fd = null;
   }
 }
 

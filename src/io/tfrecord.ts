@@ -252,20 +252,8 @@ function skipField(bytes: Uint8Array, pos: number, end: number, wire: number): n
 export function decodeInt64Example(bytes: Uint8Array, onInt64: (name: string, values: Float64Array, count: number) => void): string[] {
   const names: string[] = [];
   try {
-    let pos = 0;
-    const end = bytes.length;
-    while (pos < end) {
-      const [tag, p] = getVarint(bytes, pos, end);
-      pos = p;
-      if (tag !== 0x0a) {
-        pos = skipField(bytes, pos, end, tag & 7);
-        continue;
-      }
-      const [len, q] = getVarint(bytes, pos, end);
-      if (q + len > end) throw new ExampleError('features run past the record');
-      decodeFeatures(bytes, q, q + len, names, onInt64);
-      pos = q + len;
-    }
+    // Example.features (field 1), then Features.feature entries (field 1 each).
+    eachField1(bytes, 0, bytes.length, 'features', (s, e) => eachField1(bytes, s, e, 'feature entry', (q, entryEnd) => decodeEntry(bytes, q, entryEnd, names, onInt64)));
   } catch (e) {
     if (e instanceof ExampleError) throw new Error(`not a valid tf.train.Example: ${e.message}`);
     throw e;
@@ -273,9 +261,8 @@ export function decodeInt64Example(bytes: Uint8Array, onInt64: (name: string, va
   return names;
 }
 
-let valueScratch = new Float64Array(512);
-
-function decodeFeatures(bytes: Uint8Array, pos: number, end: number, names: string[], onInt64: (name: string, values: Float64Array, count: number) => void): void {
+/** Calls fn(start, end) for every length-delimited field 1 in bytes[pos, end), skipping other fields. */
+function eachField1(bytes: Uint8Array, pos: number, end: number, what: string, fn: (start: number, end: number) => void): void {
   while (pos < end) {
     const [tag, p] = getVarint(bytes, pos, end);
     pos = p;
@@ -283,51 +270,56 @@ function decodeFeatures(bytes: Uint8Array, pos: number, end: number, names: stri
       pos = skipField(bytes, pos, end, tag & 7);
       continue;
     }
-    const [entryLen, q] = getVarint(bytes, pos, end);
-    const entryEnd = q + entryLen;
-    if (entryEnd > end) throw new ExampleError('feature entry runs past its message');
-    pos = q;
-    let name = '';
-    let count = 0;
-    let kind = 0; // 0 none, 1 bytes, 2 float, 3 int64
-    while (pos < entryEnd) {
-      const [t, r] = getVarint(bytes, pos, entryEnd);
-      pos = r;
-      if (t === 0x0a) {
-        const [kl, s] = getVarint(bytes, pos, entryEnd);
-        if (s + kl > entryEnd) throw new ExampleError('feature name runs past its entry');
-        name = Buffer.from(bytes.buffer, bytes.byteOffset + s, kl).toString('utf8');
-        pos = s + kl;
-      } else if (t === 0x12) {
-        const [fl, s] = getVarint(bytes, pos, entryEnd);
-        const fEnd = s + fl;
-        if (fEnd > entryEnd) throw new ExampleError('feature value runs past its entry');
-        pos = s;
-        count = 0;
-        while (pos < fEnd) {
-          const [ft, u] = getVarint(bytes, pos, fEnd);
-          pos = u;
-          const field = Math.floor(ft / 8);
-          if ((ft & 7) !== 2 || field < 1 || field > 3) {
-            pos = skipField(bytes, pos, fEnd, ft & 7);
-            continue;
-          }
-          kind = field;
-          const [ll, v] = getVarint(bytes, pos, fEnd);
-          const lEnd = v + ll;
-          if (lEnd > fEnd) throw new ExampleError('value list runs past its feature');
-          pos = v;
-          if (field === 3) count = readInt64List(bytes, pos, lEnd, count);
-          pos = lEnd;
-        }
-      } else {
-        pos = skipField(bytes, pos, entryEnd, t & 7);
-      }
-    }
-    if (kind === 1 || kind === 2) throw new ExampleError(`feature '${name}' is a ${kind === 1 ? 'bytes' : 'float'} list; expected int64`);
-    names.push(name);
-    onInt64(name, valueScratch, count);
+    const [len, q] = getVarint(bytes, pos, end);
+    if (q + len > end) throw new ExampleError(`${what} runs past its message`);
+    fn(q, q + len);
+    pos = q + len;
   }
+}
+
+let valueScratch = new Float64Array(512);
+
+function decodeEntry(bytes: Uint8Array, pos: number, entryEnd: number, names: string[], onInt64: (name: string, values: Float64Array, count: number) => void): void {
+  let name = '';
+  let count = 0;
+  let kind = 0; // 0 none, 1 bytes, 2 float, 3 int64
+  while (pos < entryEnd) {
+    const [t, r] = getVarint(bytes, pos, entryEnd);
+    pos = r;
+    if (t === 0x0a) {
+      const [kl, s] = getVarint(bytes, pos, entryEnd);
+      if (s + kl > entryEnd) throw new ExampleError('feature name runs past its entry');
+      name = Buffer.from(bytes.buffer, bytes.byteOffset + s, kl).toString('utf8');
+      pos = s + kl;
+    } else if (t === 0x12) {
+      const [fl, s] = getVarint(bytes, pos, entryEnd);
+      const fEnd = s + fl;
+      if (fEnd > entryEnd) throw new ExampleError('feature value runs past its entry');
+      pos = s;
+      count = 0;
+      while (pos < fEnd) {
+        const [ft, u] = getVarint(bytes, pos, fEnd);
+        pos = u;
+        const field = Math.floor(ft / 8);
+        if ((ft & 7) !== 2 || field < 1 || field > 3) {
+          pos = skipField(bytes, pos, fEnd, ft & 7);
+          continue;
+        }
+        kind = field;
+        const [ll, v] = getVarint(bytes, pos, fEnd);
+        const lEnd = v + ll;
+        if (lEnd > fEnd) throw new ExampleError('value list runs past its feature');
+        pos = v;
+        if (field === 3) count = readInt64List(bytes, pos, lEnd, count);
+        pos = lEnd;
+      }
+    } else {
+      pos = skipField(bytes, pos, entryEnd, t & 7);
+    }
+  }
+  if (kind === 1 || kind === 2) throw new ExampleError(`feature '${name}' is a ${kind === 1 ? 'bytes' : 'float'} list; expected int64`);
+  names.push(name);
+  onInt64(name, valueScratch, count);
 }
 
 function pushValue(count: number, v: number): number {

@@ -5,19 +5,9 @@ import { join } from 'node:path';
 import {
   SHARD_HEADER_BYTES, ShardReader, ShardWriter, idWidthForVocab, readShardHeader, shardFileName, type IdWidth,
 } from '../../src/data/shards.js';
-import { tempDir } from './helpers.js';
+import { crc32cBitwise, tempDir } from './helpers.js';
 
 const VOCAB_HASH = 'ab'.repeat(32);
-
-/** CRC-32C (Castagnoli, reflected), bit by bit from its definition. */
-function crc32cBitwise(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const b of bytes) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
-  }
-  return (c ^ 0xffffffff) >>> 0;
-}
 const BUILD_HASH = 'cd'.repeat(32);
 
 function example(L: number, length: number, seed: number, maxId: number): Int32Array {

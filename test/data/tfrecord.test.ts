@@ -8,17 +8,9 @@ import { join } from 'node:path';
 import { buildPretrainingDataset } from '../../src/data/build.js';
 import { vocabHash } from '../../src/data/manifest.js';
 import { openPretrainingDataset, type PretrainingDatasetState } from '../../src/data/pretraining-dataset.js';
-import { referenceFixture, tempDir, whitespaceTokenizerModule } from './helpers.js';
+import { crc32cBitwise, referenceFixture, tempDir, whitespaceTokenizerModule } from './helpers.js';
 
 // ---- the independent encoder ----
-function crc32cBitwise(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const b of bytes) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
-  }
-  return (c ^ 0xffffffff) >>> 0;
-}
 const masked = (crc: number): number => ((((crc >>> 15) | (crc << 17)) >>> 0) + 0xa282ead8) >>> 0;
 
 function varint(n: number): number[] {
