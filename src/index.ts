@@ -31,6 +31,11 @@ export { readHfFolder, writeHfFolder, readVocabFile, canonicalTensorName, stateD
 export type { ModelFolder, LoadedModelFolder, TokenizerSettings, ReadHfFolderOptions, WriteHfFolderOptions } from './io/hf-folder.js';
 export { convertTfCheckpoint, mapTfVariable, inferElectraConfig } from './io/tf-electra.js';
 export type { ElectraRole, TfConvertOptions, TfConvertResult } from './io/tf-electra.js';
+export { electraToTfVariables, tfVariableFor } from './io/tf-electra.js';
+export { writeTfCheckpoint } from './io/tf-checkpoint-writer.js';
+export type { TfWriteTensor } from './io/tf-checkpoint-writer.js';
+export { prepareTfCheckpointFolders, findTfCheckpoint } from './io/tf-release.js';
+export { scanTfRecords, frameTfRecord, encodeInt64Example, decodeInt64Example } from './io/tfrecord.js';
 
 // Tokenizer: BERT WordPiece with offsets, vocabulary training.
 export {
@@ -86,6 +91,10 @@ export type { OpenPretrainingDatasetOptions, PretrainingDatasetState, Pretrainin
 export { readManifest, vocabHash, MANIFEST_FILE } from './data/manifest.js';
 export type { PretrainingManifest } from './data/manifest.js';
 export { ShardReader, ShardWriter, readShardHeader, shardFileName } from './data/shards.js';
+export { TfRecordShardReader, TfRecordShardWriter, tfrecordFileName } from './data/tfrecord-shards.js';
+export { resolvePretrainingInputs } from './data/pretraining-inputs.js';
+export { buildOpenWebTextDataset } from './data/openwebtext.js';
+export type { OpenWebTextConfig, OpenWebTextOptions } from './data/openwebtext.js';
 export type { ShardHeader, StoredExample } from './data/shards.js';
 export { ExampleBuilder } from './data/example-builder.js';
 export type { BuiltExample, ExampleBuilderStats } from './data/example-builder.js';
