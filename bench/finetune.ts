@@ -10,8 +10,8 @@ import { Rng } from '../src/nn/random.js';
 import { resolveHparams } from '../src/finetune/hparams.js';
 import { modelConfigFromHparams } from '../src/finetune/model/checkpoint.js';
 import { FinetuningModel, type BatchItem, type HeadSpec } from '../src/finetune/model/finetuning-model.js';
-import type { ElectraQaOptions } from '../src/finetune/model/heads.js';
-import { LayerwiseAdamW } from '../src/finetune/model/optimizer.js';
+import type { ElectraQaOptions } from '../src/finetune/qa/head.js';
+import { AdamW, ELECTRA_ADAMW } from '../src/optim/adamw.js';
 import { layerwiseLrScale } from '../src/finetune/layerwise-lr.js';
 import { KernelProfiler } from './profile.js';
 import { bestPeakGflops, table } from './util.js';
@@ -81,7 +81,7 @@ export async function run(): Promise<void> {
   const bench = (name: string, spec: HeadSpec, batch: number, seqLen: number, firstLength: number): void => {
     const model = new FinetuningModel(k, config, [spec], { maxBatch: batch, maxSeqLen: seqLen, qa: qaOptions });
     model.initialize(1);
-    const optimizer = new LayerwiseAdamW(k, model.params,
+    const optimizer = new AdamW(k, model.params, ELECTRA_ADAMW,
       (n) => layerwiseLrScale(n, { numLayers: config.num_hidden_layers, decay: hp.layerwise_lr_decay }));
     const qa = spec.kind === 'qa';
     const items = syntheticItems(spec.task, batch, seqLen, firstLength, rng, qa);

@@ -20,3 +20,14 @@ export class UsageError extends Error {
     this.name = 'UsageError';
   }
 }
+
+/**
+ * An input a model cannot take (too long for it, a token id outside its vocabulary, no [MASK] to
+ * fill): the CLI exits 2, the server answers 400.
+ */
+export class InputError extends UsageError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InputError';
+  }
+}

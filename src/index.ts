@@ -3,7 +3,7 @@ export { kernels, nativeKernels, jsKernels } from './kernels/index.js';
 export type { Kernels, GemmArgs, BatchedGemmArgs, AdamWOptions } from './kernels/index.js';
 
 // Model files: safetensors, PyTorch state dicts, TF TensorBundle checkpoints, HF model folders.
-export { FormatError, UsageError } from './errors.js';
+export { FormatError, UsageError, InputError } from './errors.js';
 export type { Tensor, TensorMap } from './io/tensor.js';
 export { transpose2d } from './io/tensor.js';
 export {
@@ -67,12 +67,22 @@ export type { TrainingState, CheckpointInfo, WriteCheckpointOptions } from './pr
 export { EvalAccumulator, StreamingAuc, aucThresholds, formatEvalResults, rocAuc } from './pretrain/eval-metrics.js';
 export type { PretrainingEvalResults } from './pretrain/eval-metrics.js';
 export {
-  loadPretrainingModel, loadDiscriminator, Discriminator, readPretrainedFolders, loadInitCheckpoint, pretrainingConfigFor,
+  loadPretrainingModel, loadDiscriminator, loadMaskedLM, readPretrainedFolders, loadInitCheckpoint, pretrainingConfigFor,
 } from './pretrain/load.js';
 export type {
-  LoadedPretrainingModel, LoadPretrainingModelOptions, LoadDiscriminatorOptions, DiscriminateOptions, DiscriminatorResult,
-  PretrainedFolders,
+  LoadedPretrainingModel, LoadPretrainingModelOptions, LoadDiscriminatorOptions, LoadMaskedLMOptions, PretrainedFolders,
 } from './pretrain/load.js';
+export { Discriminator, MaskedLM, decodeTokens, topKSoftmax } from './pretrain/inference.js';
+export { discriminatorPredictor, fillMaskPredictor, textRecord, runByLength } from './pretrain/predictor.js';
+export type { Predictor, ReplacedTokenResult, TextPredictorOptions } from './pretrain/predictor.js';
+export { startServer } from './serve/server.js';
+export type { ServeOptions, ModelServer, ServerStats } from './serve/server.js';
+export { openPredictor, PREDICTOR_KINDS } from './serve/predictors.js';
+export type { OpenPredictorOptions, PredictorKind } from './serve/predictors.js';
+export type {
+  DiscriminateOptions, DiscriminatorResult, DiscriminatorBatchOutput, MaskedLMOutput, EncoderOutput, ModelInputs, PaddedBatch,
+  TextInput, TextOptions, RunOptions, InferenceModelOptions, FillMaskCandidate, FillMaskOptions, FillMaskResult,
+} from './pretrain/inference.js';
 export { hfConfigFor, hfTensors, loadHfWeights } from './pretrain/hf-weights.js';
 export type { HfRole, LoadReport } from './pretrain/hf-weights.js';
 export { Pretrainer } from './pretrain/pretrainer.js';

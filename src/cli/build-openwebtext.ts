@@ -6,6 +6,7 @@ import { UsageError } from '../errors.js';
 import { Progress } from '../util/progress.js';
 import type { Command } from './commands.js';
 import { intFlag, readCommandFlags, requiredString, stringFlag, toggle } from './parse-options.js';
+import { exitStatusFor } from './exit-status.js';
 
 const HELP = `Usage: electra build-openwebtext-pretraining-dataset --data-dir DIR [options]
 
@@ -76,7 +77,7 @@ async function run(argv: string[]): Promise<number> {
       return 130;
     }
     process.stderr.write(`electra build-openwebtext-pretraining-dataset: ${(e as Error).message}\n`);
-    return e instanceof UsageError || e instanceof RangeError ? 2 : 1;
+    return exitStatusFor(e);
   } finally {
     process.removeListener('SIGINT', onSigint);
   }

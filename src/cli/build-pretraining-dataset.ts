@@ -3,6 +3,8 @@ import { BuildInterruptedError, buildPretrainingDataset, BUILD_DEFAULTS, MAX_SEQ
 import { Progress } from '../util/progress.js';
 import type { Command } from './commands.js';
 import { intFlag, readCommandFlags, requiredString, toggle } from './parse-options.js';
+import { exitStatusFor } from './exit-status.js';
+import { checkOutputFolder } from '../io/files.js';
 import { UsageError } from '../errors.js';
 
 const HELP = `Usage: electra build-pretraining-dataset --corpus-dir DIR --vocab-file FILE --output-dir DIR [options]
@@ -76,6 +78,7 @@ async function run(argv: string[]): Promise<number> {
       outputFormat: outputFormatFlag(flags.values['output-format']),
     };
     const quiet = flags.values.quiet === true;
+    checkOutputFolder(config.outputDir, '--output-dir');
     const result = await buildPretrainingDataset(config, {
       signal: controller.signal,
       onProgress: (p) => {
@@ -105,7 +108,7 @@ async function run(argv: string[]): Promise<number> {
       return 130;
     }
     process.stderr.write(`electra build-pretraining-dataset: ${(e as Error).message}\n`);
-    return e instanceof UsageError || e instanceof RangeError ? 2 : 1;
+    return exitStatusFor(e);
   } finally {
     process.removeListener('SIGINT', onSigint);
   }

@@ -8,6 +8,8 @@ import { finetuneCommand } from './finetune.js';
 import { demoCommand } from './demo.js';
 import { tokenizeCommand } from './tokenize.js';
 import { vocabCommand } from './vocab.js';
+import { fillMaskCommand, predictCommand } from './predict.js';
+import { serveCommand } from './serve.js';
 
 export interface Command {
   name: string;
@@ -24,5 +26,8 @@ export const commands: Command[] = [
   convertCommand,
   pretrainCommand,
   finetuneCommand,
+  predictCommand,
+  fillMaskCommand,
+  serveCommand,
   demoCommand,
 ];

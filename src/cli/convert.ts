@@ -14,6 +14,7 @@ import { UsageError } from '../errors.js';
 import { electraToTfVariables } from '../io/tf-electra.js';
 import { writeTfCheckpoint, type TfWriteTensor } from '../io/tf-checkpoint-writer.js';
 import { readPretrainedFolders } from '../pretrain/load.js';
+import { checkOutputFolder } from '../io/files.js';
 
 const HELP = `Usage: electra convert --tf-checkpoint PATH --output-dir OUT [options]
        electra convert --to tf --model PATH --output-dir OUT [--name model.ckpt]
@@ -102,6 +103,7 @@ async function run(argv: string[]): Promise<number> {
   if (to !== 'hf') throw new UsageError(`--to must be hf or tf, got '${to}'`);
   const ckptArg = requiredString(flags, 'tf-checkpoint');
   const outDir = requiredString(flags, 'output-dir');
+  checkOutputFolder(outDir, '--output-dir');
   const heads = intFlag(flags, 'num-attention-heads', { min: 1 });
   const shardSize = stringFlag(flags, 'max-shard-size');
   const maxShardBytes = shardSize ? parseSize(shardSize) : DEFAULT_MAX_SHARD_BYTES;

@@ -2,6 +2,8 @@
 import { corpusNames, type CorpusName } from '../data/corpora.js';
 import { exportCorpus } from '../data/corpus-export.js';
 import type { Command } from './commands.js';
+import { checkOutputFolder } from '../io/files.js';
+import { exitStatusFor } from './exit-status.js';
 import { booleanFlag, readCommandFlags, requiredString } from './parse-options.js';
 
 const HELP = `Usage: electra corpus --name ${corpusNames.join('|')}[,...] --output-dir DIR [--single-file]
@@ -26,6 +28,7 @@ async function run(argv: string[]): Promise<number> {
     return 2;
   }
   try {
+    checkOutputFolder(outputDir, '--output-dir');
     for (const name of names as CorpusName[]) {
       const r = exportCorpus(name, outputDir, booleanFlag(flags, 'single-file', false));
       process.stdout.write(`${name}: ${r.documents} documents, ${(r.bytes / 1e6).toFixed(2)} MB in ${r.files.length} file(s) under ${outputDir}\n`);
@@ -33,7 +36,7 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     process.stderr.write(`electra corpus: ${(e as Error).message}\n`);
-    return 1;
+    return exitStatusFor(e);
   }
 }
 

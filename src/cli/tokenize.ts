@@ -2,34 +2,8 @@
 import type { Command } from './commands.js';
 import { booleanFlag, readCommandFlags, requiredString } from './parse-options.js';
 import { BertTokenizer } from '../tokenizer/index.js';
+import { utf8Lines } from './lines.js';
 import { FormatError } from '../errors.js';
-import { decodeUtf8Strict, InvalidUtf8Error } from '../util/text.js';
-
-/** Lines of a byte stream ('\n' or '\r\n' endings), each decoded as strict UTF-8. */
-async function* utf8Lines(input: AsyncIterable<Buffer>): AsyncGenerator<string> {
-  let pending: Buffer = Buffer.alloc(0);
-  let lineNo = 0;
-  const decode = (bytes: Buffer): string => {
-    lineNo++;
-    const line = bytes.length > 0 && bytes[bytes.length - 1] === 0x0d ? bytes.subarray(0, bytes.length - 1) : bytes;
-    try {
-      return decodeUtf8Strict(line, 'stdin');
-    } catch (err) {
-      if (err instanceof InvalidUtf8Error) throw new FormatError(`stdin line ${lineNo}`, `invalid UTF-8 at byte ${err.byteOffset} of the line; expected UTF-8 text`);
-      throw err;
-    }
-  };
-  for await (const chunk of input) {
-    pending = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
-    let start = 0;
-    for (let nl = pending.indexOf(0x0a); nl >= 0; nl = pending.indexOf(0x0a, start)) {
-      yield decode(pending.subarray(start, nl));
-      start = nl + 1;
-    }
-    pending = pending.subarray(start);
-  }
-  if (pending.length > 0) yield decode(pending);
-}
 
 const usage = `Usage: electra tokenize --vocab-file vocab.txt [--no-lower-case] [--pair] < input.txt
 
@@ -62,7 +36,7 @@ export const tokenizeCommand: Command = {
       let record: object;
       if (pair) {
         const tab = line.indexOf('\t');
-        if (tab < 0) throw new Error(`stdin line ${lineNo}: expected "A<TAB>B" with --pair`);
+        if (tab < 0) throw new FormatError(`stdin line ${lineNo}`, 'expected "A<TAB>B" with --pair');
         const enc = tokenizer.encode(line.slice(0, tab), line.slice(tab + 1));
         record = { ids: enc.ids, tokens: enc.tokens, offsets: enc.offsets, segmentIds: enc.segmentIds };
       } else {

@@ -1,7 +1,7 @@
 // `electra vocab`: trains a WordPiece vocab.txt from a directory of text files.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { writeFileAtomic } from '../io/files.js';
+import { checkOutputFile, writeFileAtomic } from '../io/files.js';
 import type { Command } from './commands.js';
 import { booleanFlag, intFlag, readCommandFlags, requiredString } from './parse-options.js';
 import { trainVocabFromDirectory } from '../tokenizer/trainer.js';
@@ -39,6 +39,7 @@ export const vocabCommand: Command = {
     const minFrequency = intFlag(flags, 'min-frequency', { min: 1 }) ?? 2;
     const limitAlphabet = intFlag(flags, 'limit-alphabet', { min: 1 }) ?? 1000;
     const lowerCase = booleanFlag(flags, 'lower-case', true);
+    checkOutputFile(output, '--output'); // before the training, which may take a while
     let counting: Progress | undefined;
     let merging: Progress | undefined;
     const tokens = await trainVocabFromDirectory(corpusDir, {

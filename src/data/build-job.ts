@@ -7,6 +7,7 @@ import { PythonRandom } from './python-random.js';
 import { ShardWriter, shardFileName, type IdWidth } from './shards.js';
 import { TfRecordShardWriter, tfrecordFileName } from './tfrecord-shards.js';
 import { drain, isPythonSpace, lineRangeSteps } from './text-lines.js';
+import { asDiskFull } from '../io/files.js';
 
 /** What the builder needs from a tokenizer: WordPiece ids without specials, and the vocabulary. */
 export interface PretrainingTokenizer {
@@ -148,7 +149,12 @@ export const JOB_FILE_PATTERN = /^job-\d+-of-\d+\.json$/;
 /** Writes a file under a temporary name, syncs it, then renames it into place. */
 export function writeFileAtomic(path: string, data: string): void {
   const tmp = `${path}.partial`;
-  writeFileSync(tmp, data);
+  try {
+    writeFileSync(tmp, data);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw asDiskFull(err, path);
+  }
   const fd = openSync(tmp, 'r');
   try {
     fsyncSync(fd);

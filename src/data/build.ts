@@ -2,6 +2,7 @@
 // a previous interrupted run finished, run the rest (worker threads or in this thread), then write
 // manifest.json last. Output layout: <outputDir>/manifest.json and <outputDir>/shard-XXXXX-of-NNNNN.bin.
 import { createHash } from 'node:crypto';
+import { FormatError, UsageError } from '../errors.js';
 import { closeSync, existsSync, mkdirSync, openSync, readSync, readdirSync, rmdirSync, rmSync, statSync, type Stats } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
@@ -139,21 +140,21 @@ export function resolveBuildConfig(config: BuildConfig): ResolvedBuildConfig {
     numOutFiles: config.numOutFiles ?? null, skipInvalidUtf8: config.skipInvalidUtf8 ?? d.skipInvalidUtf8,
     outputFormat: config.outputFormat ?? d.outputFormat,
   };
-  if (c.outputFormat !== 'shards' && c.outputFormat !== 'tfrecord') throw new RangeError(`--output-format must be shards or tfrecord, got '${String(c.outputFormat)}'`);
+  if (c.outputFormat !== 'shards' && c.outputFormat !== 'tfrecord') throw new UsageError(`--output-format must be shards or tfrecord, got '${String(c.outputFormat)}'`);
   for (const key of ['corpusDir', 'vocabFile', 'outputDir'] as const) {
-    if (typeof c[key] !== 'string' || c[key] === '') throw new Error(`--${kebab(key)} is required`);
+    if (typeof c[key] !== 'string' || c[key] === '') throw new UsageError(`--${kebab(key)} is required`);
   }
   if (!Number.isInteger(c.maxSeqLength) || c.maxSeqLength < MIN_SEQ_LENGTH || c.maxSeqLength > MAX_SEQ_LENGTH) {
-    throw new RangeError(`--max-seq-length must be an integer in [${MIN_SEQ_LENGTH}, ${MAX_SEQ_LENGTH}], got ${c.maxSeqLength}`);
+    throw new UsageError(`--max-seq-length must be an integer in [${MIN_SEQ_LENGTH}, ${MAX_SEQ_LENGTH}], got ${c.maxSeqLength}`);
   }
   if (!Number.isInteger(c.numProcesses) || c.numProcesses < 1 || c.numProcesses > 256) {
-    throw new RangeError(`--num-processes must be an integer in [1, 256], got ${c.numProcesses}`);
+    throw new UsageError(`--num-processes must be an integer in [1, 256], got ${c.numProcesses}`);
   }
   if (c.numOutFiles !== null && (!Number.isInteger(c.numOutFiles) || c.numOutFiles < c.numProcesses || c.numOutFiles > 100000)) {
-    throw new RangeError(`--num-out-files must be an integer in [num-processes=${c.numProcesses}, 100000], got ${c.numOutFiles}`);
+    throw new UsageError(`--num-out-files must be an integer in [num-processes=${c.numProcesses}, 100000], got ${c.numOutFiles}`);
   }
   if (!Number.isInteger(c.seed) || c.seed < 0 || c.seed > 0xffffffff) {
-    throw new RangeError(`--seed must be an integer in [0, 4294967295], got ${c.seed}`);
+    throw new UsageError(`--seed must be an integer in [0, 4294967295], got ${c.seed}`);
   }
   return { ...c, corpusDir: resolve(c.corpusDir), vocabFile: resolve(c.vocabFile), outputDir: resolve(c.outputDir) };
 }
@@ -188,9 +189,9 @@ export function listCorpusFiles(corpusDir: string, onWarning?: (m: string) => vo
   try {
     dir = statSync(corpusDir);
   } catch {
-    throw new Error(`corpus directory ${corpusDir} does not exist`);
+    throw new UsageError(`corpus directory ${corpusDir} does not exist`);
   }
-  if (!dir.isDirectory()) throw new Error(`corpus directory ${corpusDir} is not a directory`);
+  if (!dir.isDirectory()) throw new UsageError(`corpus directory ${corpusDir} is not a directory`);
   const files: CorpusFile[] = [];
   for (const name of readdirSync(corpusDir).sort(compareCodePoints)) {
     const path = join(corpusDir, name);
@@ -198,18 +199,18 @@ export function listCorpusFiles(corpusDir: string, onWarning?: (m: string) => vo
     try {
       s = statSync(path);
     } catch (e) {
-      throw new Error(`${path}: cannot read corpus file (${(e as Error).message})`);
+      throw new FormatError(path, `cannot read corpus file (${(e as Error).message})`);
     }
     if (s.isDirectory()) {
       onWarning?.(`${path}: subdirectory skipped (corpus files must sit directly in --corpus-dir)`);
       continue;
     }
-    if (!s.isFile()) throw new Error(`${path}: not a regular file; expected text files in --corpus-dir`);
+    if (!s.isFile()) throw new FormatError(path, `not a regular file; expected text files in --corpus-dir`);
     refuseArchive(path);
     files.push({ name, path, bytes: s.size, mtimeMs: s.mtimeMs });
   }
-  if (files.length === 0) throw new Error(`corpus directory ${corpusDir} is empty; expected text files, one sentence or paragraph a line`);
-  if (files.every((f) => f.bytes === 0)) throw new Error(`corpus directory ${corpusDir} holds only empty files`);
+  if (files.length === 0) throw new UsageError(`corpus directory ${corpusDir} is empty; expected text files, one sentence or paragraph a line`);
+  if (files.every((f) => f.bytes === 0)) throw new UsageError(`corpus directory ${corpusDir} holds only empty files`);
   return files;
 }
 
@@ -233,13 +234,13 @@ export function isXzFile(path: string): boolean {
 /** A compressed archive in a text corpus gets an error saying so (not "invalid UTF-8 at byte 0"). */
 function refuseArchive(path: string): void {
   if (isXzFile(path)) {
-    throw new Error(`${path} is an xz-compressed archive, not text: for the OpenWebText archives (DIR/openwebtext/urlsf_subset*.xz) run ` +
+    throw new FormatError(path, `is an xz-compressed archive, not text: for the OpenWebText archives (DIR/openwebtext/urlsf_subset*.xz) run ` +
       `\`electra build-openwebtext-pretraining-dataset --data-dir DIR\`, which reads them as they are`);
   }
   const fd = openSync(path, 'r');
   try {
     const head = Buffer.alloc(2);
-    if (readSync(fd, head, 0, 2, 0) === 2 && head.equals(GZIP_MAGIC)) throw new Error(`${path} is gzip-compressed, not text: decompress it first`);
+    if (readSync(fd, head, 0, 2, 0) === 2 && head.equals(GZIP_MAGIC)) throw new FormatError(path, 'is gzip-compressed, not text: decompress it first');
   } finally {
     closeSync(fd);
   }
@@ -381,8 +382,8 @@ export async function buildPretrainingDataset(config: BuildConfig, options: Buil
   const moduleUrl = options.tokenizerModule ?? DEFAULT_TOKENIZER_MODULE;
   const unitBytes = options.unitBytes;
   if (unitBytes !== undefined && !(Number.isSafeInteger(unitBytes) && unitBytes >= 1)) throw new RangeError(`unitBytes must be a positive integer, got ${unitBytes}`);
-  if (!existsSync(c.vocabFile)) throw new Error(`vocab file ${c.vocabFile} does not exist`);
-  if (!existsSync(c.corpusDir)) throw new Error(`corpus directory ${c.corpusDir} does not exist`);
+  if (!existsSync(c.vocabFile)) throw new UsageError(`vocab file ${c.vocabFile} does not exist`);
+  if (!existsSync(c.corpusDir)) throw new UsageError(`corpus directory ${c.corpusDir} does not exist`);
   const minBytesPerWorker = options.minBytesPerWorker ?? MIN_BYTES_PER_WORKER;
   if (!(minBytesPerWorker >= 0)) throw new RangeError(`minBytesPerWorker must be >= 0, got ${minBytesPerWorker}`);
   // Listed first: its size decides the worker count, and a corpus problem is reported before a tokenizer one.
@@ -453,7 +454,7 @@ async function buildWith(
     });
     const made = sumStats(results as JobResult[]);
     if (made.examples === 0) {
-      throw new Error(`no examples were built from ${plan.files.length} corpus files (${made.lines} lines read, ${made.skippedLines} skipped): ` +
+      throw new UsageError(`no examples were built from ${plan.files.length} corpus files (${made.lines} lines read, ${made.skippedLines} skipped): ` +
         'the corpus holds no usable text');
     }
   } catch (e) {

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { FormatError, UsageError } from '../errors.js';
 import type { JobShard, JobStats } from './build-job.js';
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -42,20 +43,20 @@ export function readManifest(dir: string): PretrainingManifest {
   try {
     text = readFileSync(path, 'utf8');
   } catch {
-    throw new Error(`${path} not found: ${dir} is not a finished pre-training dataset (run or rerun \`electra build-pretraining-dataset\`)`);
+    throw new UsageError(`${path} not found: ${dir} is not a finished pre-training dataset (run or rerun \`electra build-pretraining-dataset\`)`);
   }
   let m: PretrainingManifest;
   try {
     m = JSON.parse(text) as PretrainingManifest;
   } catch (e) {
-    throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
+    throw new FormatError(path, `not valid JSON (${(e as Error).message})`);
   }
-  if (m.format !== MANIFEST_FORMAT) throw new Error(`${path}: format '${String(m.format)}', expected '${MANIFEST_FORMAT}'`);
+  if (m.format !== MANIFEST_FORMAT) throw new FormatError(path, `format '${String(m.format)}', expected '${MANIFEST_FORMAT}'`);
   if (m.formatVersion !== MANIFEST_FORMAT_VERSION) {
-    throw new Error(`${path}: format version ${m.formatVersion}, this reader understands ${MANIFEST_FORMAT_VERSION}`);
+    throw new FormatError(path, `format version ${m.formatVersion}, this reader understands ${MANIFEST_FORMAT_VERSION}`);
   }
   if (!Array.isArray(m.shards) || !Number.isInteger(m.maxSeqLength) || typeof m.vocab?.hash !== 'string') {
-    throw new Error(`${path}: missing shards, maxSeqLength or vocab.hash`);
+    throw new FormatError(path, `missing shards, maxSeqLength or vocab.hash`);
   }
   return m;
 }

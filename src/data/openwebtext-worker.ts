@@ -5,6 +5,7 @@ import type { BuildPlan } from './build-job.js';
 import { runOpenWebTextJob } from './openwebtext.js';
 import { loadTokenizerModule } from './tokenizer-module.js';
 import { checkTokenizer } from './build.js';
+import { FormatError, UsageError } from '../errors.js';
 
 const { plan, jobId, tokenizerModule } = workerData as { plan: BuildPlan; jobId: number; tokenizerModule: string };
 const port = parentPort;
@@ -16,5 +17,5 @@ try {
   const result = await runOpenWebTextJob(plan, jobId, tokenizer, (bytes, examples) => port.postMessage({ progress: [bytes, examples] }));
   port.postMessage({ result });
 } catch (e) {
-  port.postMessage({ error: (e as Error).message });
+  port.postMessage({ error: (e as Error).message, badInput: e instanceof FormatError || e instanceof UsageError });
 }

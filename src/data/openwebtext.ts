@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { extract } from 'tar-stream';
-import { UsageError } from '../errors.js';
+import { FormatError, UsageError } from '../errors.js';
 import { firstInvalidUtf8 } from '../util/text.js';
 import {
   BuildInterruptedError, DEFAULT_TOKENIZER_MODULE, compareCodePoints, isXzFile, planBuild, removeBuildOutput, removeOwned, resolveBuildConfig, writeManifest,
@@ -65,7 +65,7 @@ export async function tarMembers(archive: string, tar: Uint8Array): Promise<Memb
   try {
     await done;
   } catch (e) {
-    throw new Error(`${archive}: not a valid tar archive inside the xz stream (${(e as Error).message})`);
+    throw new FormatError(archive, `not a valid tar archive inside the xz stream (${(e as Error).message})`);
   }
   return members;
 }
@@ -74,7 +74,7 @@ async function decompress(path: string): Promise<Uint8Array> {
   try {
     return await xz.decompress(readFileSync(path));
   } catch (e) {
-    throw new Error(`${path}: xz decompression failed (${(e as Error).message}); the archive is truncated or corrupt`);
+    throw new FormatError(path, `xz decompression failed (${(e as Error).message}); the archive is truncated or corrupt`);
   }
 }
 
@@ -126,7 +126,7 @@ export async function runOpenWebTextJob(
         try {
           text = decoder.decode(m.bytes);
         } catch {
-          throw new Error(`${archive.path}: member ${m.name}: invalid UTF-8 at byte offset ${firstInvalidUtf8(m.bytes)}`);
+          throw new FormatError(archive.path, `member ${m.name}: invalid UTF-8 at byte offset ${firstInvalidUtf8(m.bytes)}`);
         }
         const lines = new LineTokenizer(tokenizer, false);
         let lineCount = 0;
@@ -164,10 +164,11 @@ function runJobInWorker(
       reject(new BuildInterruptedError());
     };
     signal?.addEventListener('abort', onAbort, { once: true });
-    worker.on('message', (m: { progress?: [number, number]; result?: JobResult; error?: string }) => {
+    worker.on('message', (m: { progress?: [number, number]; result?: JobResult; error?: string; badInput?: boolean }) => {
       if (m.progress) report(m.progress[0], m.progress[1]);
       if (m.result) resolve(m.result);
-      if (m.error !== undefined) reject(new Error(m.error));
+      // The worker's bad-input errors stay bad input (exit status 2).
+      if (m.error !== undefined) reject(m.badInput ? new UsageError(m.error) : new Error(m.error));
     });
     worker.once('error', reject);
     worker.once('exit', () => {
@@ -221,7 +222,7 @@ export async function buildOpenWebTextDataset(config: OpenWebTextConfig, options
         await Promise.all(workers.map((w) => w.terminate()));
       }
     }
-    if (results.every((r) => r.stats.examples === 0)) throw new Error(`no examples were built from the ${archives.length} archives (their documents hold no text)`);
+    if (results.every((r) => r.stats.examples === 0)) throw new UsageError(`no examples were built from the ${archives.length} archives (their documents hold no text)`);
   } catch (e) {
     removeBuildOutput(c.outputDir, outputExisted);
     throw e;

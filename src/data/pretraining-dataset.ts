@@ -3,6 +3,7 @@
 // (no per-example memory), served as fixed-size batches forever (the reference repeats its data and
 // drops remainders), and resumable from a serialisable state.
 import { createHash } from 'node:crypto';
+import { FormatError } from '../errors.js';
 import { basename, join } from 'node:path';
 import { resolvePretrainingInputs, type InputGroup } from './pretraining-inputs.js';
 import { ShardReader, readShardHeader } from './shards.js';
@@ -108,10 +109,10 @@ export class PretrainingDataset {
       const m = g.manifest.manifest;
       const where = join(g.manifest.dir, 'manifest.json');
       if (m.maxSeqLength !== L) {
-        throw new Error(`${where}: the dataset was built with max_seq_length ${m.maxSeqLength} but this run uses ${L}; rebuild it or change the run's max_seq_length`);
+        throw new FormatError(where, `the dataset was built with max_seq_length ${m.maxSeqLength} but this run uses ${L}; rebuild it or change the run's max_seq_length`);
       }
       if (m.vocab.hash !== options.vocabHash) {
-        throw new Error(`${where}: the dataset was built with vocabulary ${m.vocab.hash} but this run's vocabulary is ${options.vocabHash}; rebuild it with this run's vocab file`);
+        throw new FormatError(where, `the dataset was built with vocabulary ${m.vocab.hash} but this run's vocabulary is ${options.vocabHash}; rebuild it with this run's vocab file`);
       }
     }
     const vocabSize = options.vocabSize ?? groups.find((g) => g.manifest)?.manifest?.manifest.vocab.size;
@@ -129,7 +130,7 @@ export class PretrainingDataset {
       g.files.forEach((f, k) => {
         const reader = this.openFile(f.path, f.kind, options, vocabSize, g);
         if (entries && reader.numExamples !== entries[k]!.examples) {
-          throw new Error(`${reader.file}: holds ${reader.numExamples} examples, the manifest says ${entries[k]!.examples}`);
+          throw new FormatError(reader.file, `holds ${reader.numExamples} examples, the manifest says ${entries[k]!.examples}`);
         }
         this.shards.push(reader);
         this.starts.push(this.starts[this.starts.length - 1]! + reader.numExamples);
@@ -160,12 +161,12 @@ export class PretrainingDataset {
     if (kind === 'tfrecord') return new TfRecordShardReader(path, { maxSeqLength: L, vocabSize, preload: this.preloaded });
     // The header's facts first: a shard of another build or vocabulary is named as such, not by its first odd id.
     const h = readShardHeader(path);
-    if (h.maxSeqLength !== L) throw new Error(`${path}: shard has max_seq_length ${h.maxSeqLength} but this run uses ${L}`);
+    if (h.maxSeqLength !== L) throw new FormatError(path, `shard has max_seq_length ${h.maxSeqLength} but this run uses ${L}`);
     if (h.vocabHash !== options.vocabHash) {
-      throw new Error(`${path}: shard was built with vocabulary ${h.vocabHash} but this run's vocabulary is ${options.vocabHash}`);
+      throw new FormatError(path, `shard was built with vocabulary ${h.vocabHash} but this run's vocabulary is ${options.vocabHash}`);
     }
     if (g.manifest && h.buildHash !== g.manifest.manifest.buildHash) {
-      throw new Error(`${path}: shard belongs to build ${h.buildHash}, the manifest to ${g.manifest.manifest.buildHash}; rerun build-pretraining-dataset`);
+      throw new FormatError(path, `shard belongs to build ${h.buildHash}, the manifest to ${g.manifest.manifest.buildHash}; rerun build-pretraining-dataset`);
     }
     if (h.contentCrc32c === null) {
       options.onNotice?.(`${path}: shard format ${h.formatVersion} has no content checksum (built by an older electra-ts); it is read unverified, rebuild it to get one`);

@@ -7,6 +7,8 @@ import { closeSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync
 import { endianness } from 'node:os';
 import { basename } from 'node:path';
 import { crc32c } from '../io/checksum.js';
+import { FormatError } from '../errors.js';
+import { asDiskFull } from '../io/files.js';
 
 export const SHARD_MAGIC = 'ELTSPTD\0';
 export const SHARD_FORMAT_VERSION = 2;
@@ -32,14 +34,26 @@ export interface ShardHeader {
 }
 
 /** A shard file error naming the file and what was expected. */
-export class ShardFormatError extends Error {
-  constructor(readonly file: string, message: string) {
-    super(`${file}: ${message}`);
+export class ShardFormatError extends FormatError {
+  constructor(file: string, message: string) {
+    super(file, message);
     this.name = 'ShardFormatError';
   }
 }
 
 if (endianness() !== 'LE') throw new Error('electra-ts shards are little-endian; this platform is big-endian');
+
+/** Writes all of `data` at `position` (a write may take less than asked); a full disk is named as such. */
+export function writeFully(fd: number, data: Uint8Array, position: number, path: string): void {
+  try {
+    for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off, position + off);
+  } catch (err) {
+    throw asDiskFull(err, path);
+  }
+}
+
+/** Longer than any ELECTRA position table, short enough that one record is small. */
+const MAX_SHARD_SEQ_LENGTH = 1 << 16;
 
 /** The integer width that holds every id of a vocabulary of this size. */
 export function idWidthForVocab(vocabSize: number): IdWidth {
@@ -88,6 +102,10 @@ function decodeHeader(file: string, buf: Buffer, fileBytes: number): ShardHeader
   const idWidth = buf.readUInt32LE(12);
   if (idWidth !== 2 && idWidth !== 4) throw new ShardFormatError(file, `id width ${idWidth} bytes, expected 2 or 4`);
   const maxSeqLength = buf.readUInt32LE(16);
+  // Bounded before the size check: readers allocate a record (and callers a batch) from it.
+  if (maxSeqLength < 1 || maxSeqLength > MAX_SHARD_SEQ_LENGTH) {
+    throw new ShardFormatError(file, `max_seq_length ${maxSeqLength}, expected 1..${MAX_SHARD_SEQ_LENGTH}`);
+  }
   const headerBytes = buf.readUInt32LE(20);
   if (headerBytes !== SHARD_HEADER_BYTES) throw new ShardFormatError(file, `header size ${headerBytes}, expected ${SHARD_HEADER_BYTES}`);
   const numExamples = Number(buf.readBigUInt64LE(24));
@@ -201,8 +219,7 @@ export class ShardWriter {
     const bytes = this.buffered * this.record;
     const data = new Uint8Array(this.buffer, 0, bytes);
     this.crc = crc32c(data, this.crc);
-    let off = 0;
-    while (off < bytes) off += writeSync(fd, data, off, bytes - off, this.filePos + off);
+    writeFully(fd, data, this.filePos, this.path);
     this.filePos += bytes;
     this.buffered = 0;
   }
@@ -216,7 +233,7 @@ export class ShardWriter {
       formatVersion: SHARD_FORMAT_VERSION, idWidth: this.options.idWidth, maxSeqLength: this.options.maxSeqLength,
       numExamples: this.count, vocabHash: this.options.vocabHash, buildHash: this.options.buildHash, contentCrc32c: this.crc,
     });
-    writeSync(fd, header, 0, SHARD_HEADER_BYTES, 0);
+    writeFully(fd, header, 0, this.path);
     if (this.options.sync) fsyncSync(fd);
     closeSync(fd);
     this.fd = null;

@@ -4,14 +4,12 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { firstInvalidUtf8 } from '../util/text.js';
+import { FormatError } from '../errors.js';
 
 /** A corpus file that cannot be read, or holds bytes that are not UTF-8. */
-export class CorpusFileError extends Error {
-  constructor(
-    readonly file: string,
-    message: string,
-  ) {
-    super(`${file}: ${message}`);
+export class CorpusFileError extends FormatError {
+  constructor(file: string, message: string) {
+    super(file, message);
     this.name = 'CorpusFileError';
   }
 }

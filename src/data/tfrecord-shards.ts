@@ -2,11 +2,11 @@
 // files of tf.train.Examples with int64 features input_ids, input_mask, segment_ids (each of length
 // max_seq_length). The writer is the builder's other output format; the reader serves such files
 // (ours or the reference's) to the trainer with the ShardReader interface.
-import { closeSync, openSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, openSync, renameSync } from 'node:fs';
 import { basename } from 'node:path';
 import { FormatError } from '../errors.js';
 import { decodeInt64Example, encodeInt64Example, frameTfRecord, readTfRecordAt, scanTfRecords } from '../io/tfrecord.js';
-import { PARTIAL_SUFFIX, discardPartial } from './shards.js';
+import { PARTIAL_SUFFIX, discardPartial, writeFully } from './shards.js';
 
 export const TFRECORD_FILE_PATTERN = /^pretrain_data\.tfrecord-\d+-of-\d+$/;
 
@@ -65,8 +65,7 @@ export class TfRecordShardWriter {
     if (this.chunkBytes === 0) return;
     this.fd ??= openSync(this.partialPath, 'w');
     const data = Buffer.concat(this.chunks, this.chunkBytes);
-    let off = 0;
-    while (off < data.length) off += writeSync(this.fd, data, off, data.length - off, this.written + off);
+    writeFully(this.fd, data, this.written, this.path);
     this.written += data.length;
     this.chunks = [];
     this.chunkBytes = 0;

@@ -59,6 +59,8 @@ export interface PretrainSummary {
   /** Updates done: the plan's, or fewer when the run hit the time limit (the machine got slower). */
   numTrainSteps: number;
   plannedSteps: number;
+  /** Why that many were planned, e.g. "planned from a budget of 7 min at 34.1 ms/update" or "fixed by --updates". */
+  updatesReason: string;
   /** Measured before training (what the step count came from). */
   secondsPerStep: number;
   budgetSeconds: number;
@@ -77,6 +79,8 @@ export interface PretrainSummary {
 export interface PretrainPlanFile {
   key: string;
   numTrainSteps: number;
+  /** Where numTrainSteps came from (PretrainSummary.updatesReason). */
+  reason: string;
   secondsPerStep: number;
   stepFlops: number;
   /** Native compute threads the run uses (the faster of all cores and one), null on the JS backend. */
@@ -164,6 +168,10 @@ export interface DemoPretrainOptions {
    * compute, whatever the machine's speed did to either run).
    */
   flopBudget?: number;
+  /** Exactly this many updates (--updates): no measurement decides the count, and no time limit stops it. */
+  fixedSteps?: number;
+  /** No 1.5x time limit (a count derived from a fixed one, e.g. the masked-LM run's FLOPs). */
+  noTimeLimit?: boolean;
   heldoutData: string;
   /** Upstream stage ids: a plan made for other data is not reused. */
   upstream: string;
@@ -179,6 +187,21 @@ export interface DemoPretrainOptions {
   stage?: string;
 }
 
+/** The update count and why: fixed, from the FLOP budget, or from the time budget at the measured speed. */
+function planUpdates(o: DemoPretrainOptions, measured: { secondsPerStep: number; stepFlops: number }): { numTrainSteps: number; reason: string } {
+  if (o.fixedSteps !== undefined) return { numTrainSteps: o.fixedSteps, reason: 'fixed by --updates' };
+  if (o.flopBudget !== undefined) {
+    return {
+      numTrainSteps: Math.max(10, Math.floor(o.flopBudget / measured.stepFlops)),
+      reason: `the ELECTRA run's compute, ${(o.flopBudget / 1e12).toFixed(2)} TFLOP at ${(measured.stepFlops / 1e9).toFixed(2)} GFLOP/update`,
+    };
+  }
+  return {
+    numTrainSteps: Math.max(10, Math.floor(o.budgetSeconds / measured.secondsPerStep)),
+    reason: `planned from a budget of ${Number((o.budgetSeconds / 60).toFixed(3))} min at ${(measured.secondsPerStep * 1000).toFixed(1)} ms/update`,
+  };
+}
+
 /** Pre-trains one model for the budget, evaluates its checkpoints on held-out text, and collects examples. */
 export async function demoPretrain(o: DemoPretrainOptions): Promise<PretrainSummary> {
   const resolve = (steps: number): PretrainingHparams =>
@@ -187,13 +210,15 @@ export async function demoPretrain(o: DemoPretrainOptions): Promise<PretrainSumm
   const planPath = join(modelDir, PLAN_FILE);
   const key = stageId({
     upstream: o.upstream, objective: o.objective, budget: o.budgetSeconds, flops: o.flopBudget ?? null, seed: o.seed, scale: o.scale,
+    ...(o.fixedSteps !== undefined ? { fixedSteps: o.fixedSteps } : {}),
   });
 
   // The plan (step count) survives an interrupted run, so the rerun resumes the same schedule.
   let plan: PretrainPlanFile | null = null;
   if (existsSync(planPath)) {
     const p = JSON.parse(readFileSync(planPath, 'utf8')) as PretrainPlanFile;
-    if (p.key === key) plan = p;
+    // A plan written before plans recorded their reason is the time budget's.
+    if (p.key === key) plan = { ...p, reason: p.reason ?? planUpdates(o, p).reason };
   }
   const setThreads = nativeThreadControl(o.kernels);
   if (!plan) {
@@ -213,14 +238,11 @@ export async function demoPretrain(o: DemoPretrainOptions): Promise<PretrainSumm
         setThreads(o.kernels.threads);
       }
     }
-    const numTrainSteps = Math.max(10, Math.floor(o.flopBudget !== undefined
-      ? o.flopBudget / measured.stepFlops
-      : o.budgetSeconds / measured.secondsPerStep));
-    plan = { key, numTrainSteps, ...measured, threads };
+    const { numTrainSteps, reason } = planUpdates(o, measured);
+    plan = { key, numTrainSteps, reason, ...measured, threads };
     mkdirSync(modelDir, { recursive: true });
     writeFileAtomic(planPath, [JSON.stringify(plan, null, 2) + '\n']);
-    o.log(`${o.objective}: ${measured.secondsPerStep.toFixed(3)} s per update measured: ${numTrainSteps} updates fit ` +
-      (o.flopBudget !== undefined ? `${(o.flopBudget / 1e12).toFixed(2)} TFLOP` : `${o.budgetSeconds.toFixed(0)} s`));
+    o.log(`${o.objective}: ${measured.secondsPerStep.toFixed(3)} s per update measured: ${numTrainSteps} updates, ${reason}`);
   } else if (setThreads && plan.threads !== null) {
     setThreads(plan.threads);
   }
@@ -229,14 +251,16 @@ export async function demoPretrain(o: DemoPretrainOptions): Promise<PretrainSumm
   let lastNote = 0;
   // The step count comes from a step time measured once; if the machine gets much slower (other
   // work), the run stops at 1.5x the budget rather than overrunning the demo.
+  // A count fixed by the caller is run to the end, however long it takes.
   const deadline = new AbortController();
+  const timeLimited = o.fixedSteps === undefined && !o.noTimeLimit;
   const result = await runPretraining(hp, {
     kernels: o.kernels,
     log: o.log,
     progress: o.progressBar,
     signal: o.signal ? AbortSignal.any([deadline.signal, o.signal]) : deadline.signal,
     onStep: (e: StepLog) => {
-      if (!deadline.signal.aborted && e.step < hp.num_train_steps && (performance.now() - started) / 1000 > 1.5 * o.budgetSeconds) {
+      if (timeLimited && !deadline.signal.aborted && e.step < hp.num_train_steps && (performance.now() - started) / 1000 > 1.5 * o.budgetSeconds) {
         deadline.abort();
         o.note(`  ${o.objective}: out of time (1.5x the budget) at update ${e.step} of ${hp.num_train_steps}: stopping here`);
       }
@@ -264,7 +288,7 @@ export async function demoPretrain(o: DemoPretrainOptions): Promise<PretrainSumm
   const disc = discriminatorConfig(hp);
   const gen = generatorConfig(hp, disc);
   return {
-    objective: o.objective, modelName: o.modelName, modelDir, numTrainSteps: final.step, plannedSteps: hp.num_train_steps,
+    objective: o.objective, modelName: o.modelName, modelDir, numTrainSteps: final.step, plannedSteps: hp.num_train_steps, updatesReason: plan.reason,
     secondsPerStep: plan.secondsPerStep, budgetSeconds: o.budgetSeconds, trainSeconds, stepFlops: plan.stepFlops,
     generator: { hidden_size: gen.hidden_size, num_hidden_layers: gen.num_hidden_layers },
     discriminator: o.objective === 'electra' ? { hidden_size: disc.hidden_size, num_hidden_layers: disc.num_hidden_layers } : null,

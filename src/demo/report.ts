@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import type { StepLog } from '../pretrain/run.js';
 import type { FinetuneSummary } from './finetune.js';
 import type { PretrainSummary } from './pretrain.js';
-import type { ResultsTable } from './table.js';
+import { pretrainingLengthNotes, type ResultsTable } from './table.js';
 
 export interface ReportStage {
   stage: string;
@@ -147,7 +147,7 @@ export function renderReport(d: ReportData, chartJs: string = chartJsBundle()): 
   const pretrainRows = d.pretraining.map(({ summary: p }) => {
     const last = p.heldout[p.heldout.length - 1];
     return `<tr><td>${p.objective.toUpperCase()}</td><td>${p.discriminator ? `discriminator ${p.discriminator.num_hidden_layers}x${p.discriminator.hidden_size}, generator ${p.generator.num_hidden_layers}x${p.generator.hidden_size}` : `masked LM ${p.generator.num_hidden_layers}x${p.generator.hidden_size}`}</td>` +
-      `<td class="num">${(p.parameters / 1e6).toFixed(2)}M</td><td class="num">${p.numTrainSteps}</td><td class="num">${p.trainSeconds.toFixed(0)} s${p.threads ? ` (${p.threads} thread${p.threads > 1 ? 's' : ''})` : ''}</td>` +
+      `<td class="num">${(p.parameters / 1e6).toFixed(2)}M</td><td class="num">${p.numTrainSteps}</td><td>${escapeHtml(p.updatesReason ?? '')}${p.numTrainSteps < p.plannedSteps ? ` (stopped at 1.5x the time budget, of ${p.plannedSteps})` : ''}</td><td class="num">${p.trainSeconds.toFixed(0)} s${p.threads ? ` (${p.threads} thread${p.threads > 1 ? 's' : ''})` : ''}</td>` +
       `<td class="num">${(p.stepFlops * p.numTrainSteps / 1e12).toFixed(2)}</td><td class="num">${fmt(last?.disc_auc ?? null, 3)}</td><td class="num">${fmt(last ? last.masked_lm_accuracy : null, 3)}</td></tr>`;
   }).join('\n');
   const examples = electra ? electra.summary.examples.map(sentenceHtml).join('\n') : '';
@@ -163,11 +163,12 @@ export function renderReport(d: ReportData, chartJs: string = chartJsBundle()): 
 <p>Dev-set scores on Brown documents that pre-training never saw. Every column is fine-tuned with the same
 examples, hyperparameters and seed; only the initial weights differ.</p>
 <table>${tableHead}${tableRows}</table>
+${pretrainingLengthNotes(d.table).map((n) => `<p class="sub">${escapeHtml(n)}</p>`).join('\n')}
 <div class="chart" style="height:300px"><canvas id="chart-finetune"></canvas></div>
 
 <h2>Pre-training</h2>
 ${mlm ? '<p>The masked-LM model (BERT\'s objective, as large as the discriminator) trained for as many FLOPs as the ELECTRA run used.</p>' : ''}
-<table><tr><th>objective</th><th>model (layers x hidden)</th><th>parameters</th><th>updates</th><th>time</th><th>TFLOP</th><th>held-out AUC</th><th>held-out MLM acc.</th></tr>
+<table><tr><th>objective</th><th>model (layers x hidden)</th><th>parameters</th><th>updates</th><th>why that many</th><th>time</th><th>TFLOP</th><th>held-out AUC</th><th>held-out MLM acc.</th></tr>
 ${pretrainRows}</table>
 <div class="grid">
 ${electra ? '<div class="chart"><canvas id="chart-loss"></canvas></div>\n<div class="chart"><canvas id="chart-disc"></canvas></div>' : ''}

@@ -7,6 +7,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { join, resolve } from 'node:path';
+import { UsageError } from '../errors.js';
 import { readManifest } from '../data/manifest.js';
 import { writeFileAtomic } from '../io/files.js';
 import { kernels as defaultKernels } from '../kernels/index.js';
@@ -45,17 +46,26 @@ function minutesLabel(minutes: number): string {
 }
 
 /** Checks the options and fills in the defaults. */
-export function resolveDemoOptions(o: DemoOptions): { outputDir: string; minutes: number; seed: number; compareMlm: boolean; quick: boolean } {
+export function resolveDemoOptions(o: DemoOptions): {
+  outputDir: string; minutes: number; updates: number | undefined; seed: number; compareMlm: boolean; quick: boolean;
+} {
   const minutes = o.minutes ?? DEFAULT_MINUTES;
-  if (!Number.isFinite(minutes) || minutes <= 0 || minutes > 24 * 60) throw new RangeError(`minutes must be a number in (0, 1440], got ${minutes}`);
+  if (!Number.isFinite(minutes) || minutes <= 0 || minutes > 24 * 60) throw new UsageError(`minutes must be a number in (0, 1440], got ${minutes}`);
   const seed = o.seed ?? DEFAULT_SEED;
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0x7fffffff) throw new RangeError(`seed must be an integer in [0, 2147483647], got ${seed}`);
-  return { outputDir: resolve(o.outputDir ?? DEFAULT_OUTPUT_DIR), minutes, seed, compareMlm: o.compareMlm === true, quick: o.quick === true };
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0x7fffffff) throw new UsageError(`seed must be an integer in [0, 2147483647], got ${seed}`);
+  const updates = o.updates;
+  if (updates !== undefined && !(Number.isInteger(updates) && updates >= 1 && updates <= 10_000_000)) {
+    throw new UsageError(`updates must be an integer in [1, 10000000], got ${updates}`);
+  }
+  return { outputDir: resolve(o.outputDir ?? DEFAULT_OUTPUT_DIR), minutes, updates, seed, compareMlm: o.compareMlm === true, quick: o.quick === true };
 }
 
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const started = performance.now();
-  const { outputDir, minutes, seed, compareMlm, quick } = resolveDemoOptions(options);
+  const { outputDir, minutes, updates, seed, compareMlm, quick } = resolveDemoOptions(options);
+  // What the pre-training length is called in model names, labels and messages.
+  const length = updates !== undefined ? `${updates} updates` : `${minutes} min`;
+  const lengthLabel = updates !== undefined ? `${updates}updates` : minutesLabel(minutes);
   const scale = quick ? QUICK_SCALE : DEMO_SCALE;
   const k = options.kernels ?? defaultKernels();
   const stream: ProgressStream | undefined = options.progressStream;
@@ -76,7 +86,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const dirs = corpusDirs(outputDir);
   const book = new StageBook(outputDir);
   const stages: ReportStage[] = [];
-  announce(`electra demo: ${minutes} min of pre-training${compareMlm ? ' (and as much for masked LM)' : ''}, seed ${seed}, ` +
+  announce(`electra demo: ${length} of pre-training${compareMlm ? ' (and as much for masked LM)' : ''}, seed ${seed}, ` +
     `${k.name} backend on ${availableParallelism()} cores; output in ${outputDir}`);
 
   // What downstream keys name: the upstream stage's inputs and the run that produced its output.
@@ -133,18 +143,19 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const pretrained = new Map<Objective, StageRecord<PretrainSummary>>();
   const objectives: Objective[] = compareMlm ? ['electra', 'mlm'] : ['electra'];
   for (const objective of objectives) {
-    const modelName = `${objective}-${minutesLabel(minutes)}`;
+    const modelName = `${objective}-${lengthLabel}`;
     // Masked LM gets the ELECTRA run's compute (FLOPs), as the paper compares them.
     const electra = pretrained.get('electra');
     const flopBudget = objective === 'mlm' && electra ? electra.data.stepFlops * electra.data.numTrainSteps : undefined;
     const upstream = electra && objective === 'mlm' ? ref(electra) : ref(dataset);
-    const r = await stage<PretrainSummary>(`pretrain-${objective}`, { dataset: ref(dataset), upstream, minutes, seed, scale }, async () => {
+    const key = { dataset: ref(dataset), upstream, minutes, seed, scale, ...(updates !== undefined ? { updates } : {}) };
+    const r = await stage<PretrainSummary>(`pretrain-${objective}`, key, async () => {
       announce(`[pretrain-${objective}] pre-training ${modelName} for ` +
-        `${flopBudget !== undefined ? `${(flopBudget / 1e12).toFixed(2)} TFLOP, the ELECTRA run's compute` : `${minutes} min`} ` +
+        `${flopBudget !== undefined ? `${(flopBudget / 1e12).toFixed(2)} TFLOP, the ELECTRA run's compute` : length} ` +
         `(progress: ${join('models', modelName, 'metrics.jsonl')})`);
       const s = await demoPretrain({
         outputDir, scale, objective, modelName, vocabSize, seed, budgetSeconds, heldoutData: dirs.heldoutData, upstream,
-        ...(flopBudget !== undefined ? { flopBudget } : {}),
+        ...(flopBudget !== undefined ? { flopBudget, noTimeLimit: updates !== undefined } : updates !== undefined ? { fixedSteps: updates } : {}),
         // The trainer draws its bar on stderr only: not when the caller gave another stream.
         kernels: k, log: detail, note: live ? detail : announce, progressBar: stream === undefined,
         stage: `pretrain-${objective}`, ...(signal ? { signal } : {}),
@@ -159,7 +170,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         : `held-out masked-LM accuracy ${first.masked_lm_accuracy.toFixed(3)} -> ${last.masked_lm_accuracy.toFixed(3)}`;
       return {
         summary: `${objective.toUpperCase()} ${model} (${(s.parameters / 1e6).toFixed(2)}M parameters): ${s.numTrainSteps}` +
-          `${s.numTrainSteps < s.plannedSteps ? ` (of ${s.plannedSteps} planned, out of time)` : ''} updates of ` +
+          `${s.numTrainSteps < s.plannedSteps ? ` (of ${s.plannedSteps} planned, out of time)` : ''} updates (${s.updatesReason}) of ` +
           `${scale.trainBatchSize}x${scale.maxSeqLength} (${(s.stepFlops * s.numTrainSteps / 1e12).toFixed(2)} TFLOP) in ${s.trainSeconds.toFixed(0)} s; ${heldout}`,
         data: s,
       };
@@ -167,8 +178,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     pretrained.set(objective, r);
   }
 
-  const labels = new Map<Init['kind'], string>([['electra', `ELECTRA ${minutesLabel(minutes)}`], ['random', 'random init']]);
-  if (compareMlm) labels.set('mlm', `MLM ${minutesLabel(minutes)}`);
+  const labels = new Map<Init['kind'], string>([['electra', `ELECTRA ${lengthLabel}`], ['random', 'random init']]);
+  if (compareMlm) labels.set('mlm', `MLM ${lengthLabel}`);
   const inits: { init: Init; upstream: string }[] = [];
   for (const [objective, r] of pretrained) {
     // ELECTRA fine-tunes its discriminator; the masked-LM run's encoder is its generator.
@@ -200,11 +211,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     }
   }
 
-  const table = resultsTable(finetuned, labels);
+  const table = resultsTable(finetuned, labels, [...pretrained].map(([objective, r]) => ({
+    label: labels.get(objective)!, updates: r.data.numTrainSteps, planned: r.data.plannedSteps, reason: r.data.updatesReason,
+  })));
   const tableText = formatTable(table);
   const resultsFile = join(outputDir, RESULTS_FILE);
-  writeFileAtomic(resultsFile, [`# electra demo results\n\nDev-set accuracy (%), ${minutes} min of pre-training, seed ${seed}.\n\n${markdownTable(table)}\n`]);
-  writeFileAtomic(join(outputDir, RESULTS_JSON), [JSON.stringify({ minutes, seed, table, finetuning: finetuned }, null, 2) + '\n']);
+  writeFileAtomic(resultsFile, [`# electra demo results\n\nDev-set accuracy (%), ${length} of pre-training, seed ${seed}.\n\n${markdownTable(table)}\n`]);
+  writeFileAtomic(join(outputDir, RESULTS_JSON), [JSON.stringify({ minutes, updates: updates ?? null, seed, table, finetuning: finetuned }, null, 2) + '\n']);
 
   const reportFile = join(outputDir, REPORT_FILE);
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
@@ -214,7 +227,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     generatedAt: new Date().toISOString(),
     machine: `${availableParallelism()} cores (${cpu.trim()}), ${k.name} backend${k.isa ? ` (${k.isa})` : ''}, this run ${seconds.toFixed(0)} s`,
     settings: {
-      minutes, seed, compareMlm, scale,
+      minutes, updates: updates ?? null, seed, compareMlm, scale,
       pretraining: [...pretrained.values()].map((r) => r.key),
     },
     stages,

@@ -7,6 +7,11 @@ export interface DemoOptions {
   outputDir?: string;
   /** Pre-training budget in minutes (default 7); the step count is derived from a measured step time. */
   minutes?: number;
+  /**
+   * A fixed number of pre-training updates instead of the time budget, so that the results do not
+   * depend on how fast (or busy) the machine is.
+   */
+  updates?: number;
   /** Also pre-train a masked-LM model (BERT's objective) for the ELECTRA run's FLOPs and fine-tune it the same way. */
   compareMlm?: boolean;
   /** Seeds pre-training (initialisation, data order, masking) and the fine-tuning trials (default 1). */

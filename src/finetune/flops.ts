@@ -3,7 +3,7 @@
 // sequences. Training counts 3x the forward pass; elementwise work is not counted.
 import { bodyForwardFlops } from '../model/flops.js';
 import type { ElectraConfig } from '../model/config.js';
-import { QA_HIDDEN, type ElectraQaOptions } from './model/heads.js';
+import { QA_HIDDEN, type ElectraQaOptions } from './qa/head.js';
 
 /** Forward FLOPs of the reference's sentence head (dense(num_labels) on [CLS]) with the encoder. */
 export function sentenceForwardFlops(c: ElectraConfig, batch: number, seqLen: number, numLabels: number): number {

@@ -6,11 +6,14 @@ import { join } from 'node:path';
 import { FormatError, UsageError } from '../errors.js';
 import { BertTokenizer, bertUncasedVocab } from '../tokenizer/index.js';
 import { DEFAULT_HPARAMS } from './hparams.js';
-import { featurizeQa } from './features/qa.js';
-import type { TaggingFeatures } from './features/tagging.js';
-import { postprocessQa, softmax, type NbestEntry, type QaRawResult } from './qa-postprocess.js';
-import type { QaExample } from './data/qa-data.js';
+import { featurizeQa } from './qa/features.js';
+import type { TaggingFeatures } from './tagging/features.js';
+import { postprocessQa, softmax, type NbestEntry, type QaRawResult } from './qa/postprocess.js';
+import type { QaExample } from './qa/data.js';
 import { FinetuningModel, type BatchItem, type ItemOutput } from './model/finetuning-model.js';
+import { outputOfKind } from './task.js';
+import { electraQaOptions } from './qa/family.js';
+import { featurizeChoices } from './multiple-choice/features.js';
 import {
   headSpecsOf, loadWeights, readFinetuningFolder, type FinetuningFolder, type SavedFinetuning, type SavedTask,
 } from './model/checkpoint.js';
@@ -26,6 +29,15 @@ export interface Classification {
   /** The label's probability. */
   score: number;
   probabilities: Record<string, number>;
+}
+
+export interface Choice {
+  /** Index of the most likely choice. */
+  choice: number;
+  /** Its probability. */
+  score: number;
+  /** Per choice. */
+  probabilities: number[];
 }
 
 export interface TaggedWord {
@@ -88,10 +100,7 @@ function defaultSettings(folder: FinetuningFolder): SavedFinetuning {
     tasks: folder.tasks, max_seq_length: Math.min(512, folder.modelConfig.max_position_embeddings),
     max_query_length: hp.max_query_length, doc_stride: hp.doc_stride, n_best_size: hp.n_best_size,
     max_answer_length: hp.max_answer_length, qa_na_threshold: 0,
-    qa: {
-      jointPrediction: hp.joint_prediction, beamSize: hp.beam_size, answerableClassifier: hp.answerable_classifier,
-      answerableUsesStartLogits: hp.answerable_uses_start_logits, answerableWeight: hp.answerable_weight,
-    },
+    qa: electraQaOptions(hp),
   };
 }
 
@@ -157,8 +166,7 @@ export class FinetunedModel {
    */
   classify(text: string, pair?: string | null, opts: { task?: string } = {}): Classification {
     const task = this.task(['classification'], opts.task, 'classification');
-    const [o] = this.run([{ task: task.name, input: this.encodePair(text, pair), target: null }]);
-    if (o?.kind !== 'classification') throw new Error('expected classification logits');
+    const o = outputOfKind(task.name, this.run([{ task: task.name, input: this.encodePair(text, pair), target: null }])[0], 'classification');
     const probs = softmax(o.logits);
     let best = 0;
     probs.forEach((p, i) => {
@@ -171,10 +179,27 @@ export class FinetunedModel {
   /** A regression task's prediction, in the units of its training targets (long input cut as in classify). */
   score(text: string, pair?: string | null, opts: { task?: string } = {}): number {
     const task = this.task(['regression'], opts.task, 'regression');
-    const [o] = this.run([{ task: task.name, input: this.encodePair(text, pair), target: null }]);
-    if (o?.kind !== 'regression') throw new Error('expected a regression output');
+    const o = outputOfKind(task.name, this.run([{ task: task.name, input: this.encodePair(text, pair), target: null }])[0], 'regression');
     const [min, max] = task.targetRange ?? [0, 1];
     return min + o.prediction * (max - min);
+  }
+
+  /**
+   * The most likely of a question's choices (as many as the task was trained with): each choice
+   * is read as the pair (context, question + choice), cut as in classify.
+   */
+  choose(context: string, choices: readonly string[], opts: { question?: string; task?: string } = {}): Choice {
+    const task = this.task(['multiple_choice'], opts.task, 'multiple-choice');
+    if (choices.length !== task.numChoices) throw new UsageError(`${this.dir}: task ${task.name} takes ${task.numChoices} choices, got ${choices.length}`);
+    const example = { taskName: task.name, eid: 0, id: '0', context, question: opts.question ?? '', choices: [...choices], label: null, line: 0 };
+    const f = featurizeChoices(this.tokenizer, example, this.settings.max_seq_length);
+    const o = outputOfKind(task.name, this.run([{ task: task.name, input: f.choices, target: null }])[0], 'multiple_choice');
+    const probabilities = softmax(o.logits);
+    let best = 0;
+    probabilities.forEach((p, i) => {
+      if (p > probabilities[best]!) best = i;
+    });
+    return { choice: best, score: probabilities[best]!, probabilities };
   }
 
   /**
@@ -189,10 +214,7 @@ export class FinetunedModel {
     if (words.length === 0) return [];
     const items: BatchItem[] = taggingInputs(this.tokenizer, words, this.settings.max_seq_length)
       .map((f) => ({ task: task.name, input: f, target: { positions: f.labeledPositions, labels: null } }));
-    const logits = this.run(items).flatMap((o) => {
-      if (o.kind !== 'tagging') throw new Error('expected tagging logits');
-      return o.logits;
-    });
+    const logits = this.run(items).flatMap((o) => outputOfKind(task.name, o, 'tagging').logits);
     return logits.map((l, i) => {
       const p = softmax(l);
       let best = 0;
@@ -222,8 +244,8 @@ export class FinetunedModel {
     });
     const outputs = this.run(features.map((f) => ({ task: task.name, input: f, target: null })));
     const results: QaRawResult[] = features.map((f, i) => {
-      const o = outputs[i]!;
-      if (o.kind !== 'qa' || !o.result) throw new Error('expected QA outputs');
+      const o = outputOfKind(task.name, outputs[i], 'qa');
+      if (!o.result) throw new Error('expected QA outputs');
       return { uniqueId: f.uniqueId, ...o.result };
     });
     const electra = task.style === 'electra';

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { FormatError } from '../errors.js';
 import { writeFileAtomic } from '../io/files.js';
 import type { FinetuningHparams } from './hparams.js';
-import type { BatchItem } from './model/finetuning-model.js';
+import { itemInputs, type BatchItem } from './model/finetuning-model.js';
 import type { MetricList } from './scorer.js';
 
 export const PROGRESS_FORMAT = 'electra-ts-finetuning-progress';
@@ -60,8 +60,10 @@ export function trainingFingerprint(hp: FinetuningHparams, weightFiles: readonly
   for (const file of weightFiles ?? []) hashFile(hash, file);
   for (const item of train) {
     hash.update(`\0${item.task}\0`);
-    hash.update(new Uint8Array(Int32Array.from(item.input.inputIds).buffer));
-    hash.update(new Uint8Array(Int32Array.from(item.input.segmentIds).buffer));
+    for (const input of itemInputs(item)) {
+      hash.update(new Uint8Array(Int32Array.from(input.inputIds).buffer));
+      hash.update(new Uint8Array(Int32Array.from(input.segmentIds).buffer));
+    }
     hash.update(JSON.stringify(item.target));
   }
   return hash.digest('hex');

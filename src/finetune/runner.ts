@@ -13,27 +13,23 @@ import { mix32 } from '../kernels/rng.js';
 import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/files.js';
 import { Rng } from '../nn/random.js';
-import { ELECTRA_ADAMW } from '../optim/adamw.js';
+import { AdamW, ELECTRA_ADAMW } from '../optim/adamw.js';
 import { learningRateAt, type LrSchedule } from '../optim/schedule.js';
 import { BertTokenizer, bertUncasedVocab } from '../tokenizer/index.js';
 import { readVocabFile } from '../io/hf-folder.js';
 import { Progress } from '../util/progress.js';
 import { finetuningPaths, type FinetuningHparams, type FinetuningPaths } from './hparams.js';
 import { layerwiseLrScale } from './layerwise-lr.js';
-import { formatResults, formatResultsFile, resultsObject, type MetricList, type Scorer } from './scorer.js';
-import { BUILTIN_TASKS, getTasks, QaTask, SentenceTask, TaggingTask, type AnyTask, type TaskContext } from './tasks.js';
-import { SpanBasedQaScorer } from './qa-scorer.js';
-import { applyNullThreshold, postprocessQa, pythonJson, type QaRawResult } from './qa-postprocess.js';
-import type { QaFeatures } from './features/qa.js';
-import type { ClassificationResult, RegressionResult } from './metrics/classification.js';
-import type { TaggingResult } from './metrics/tagging.js';
-import { FinetuningModel, type BatchItem, type HeadSpec, type ItemOutput } from './model/finetuning-model.js';
+import { formatResults, formatResultsFile, resultsObject, type MetricList } from './scorer.js';
+import { DATA_DIR_TASKS, getTasks } from './tasks.js';
+import type { AnyTask, EvaluationEnv, TaskContext, TaskEvaluation } from './task.js';
+import { pythonJson } from './qa/postprocess.js';
+import { electraQaOptions } from './qa/family.js';
+import { FinetuningModel, itemLength, type BatchItem, type ItemOutput } from './model/finetuning-model.js';
 import {
-  checkModelSize, loadWeights, modelConfigFromHparams, readFinetuningFolder, saveFinetunedModel,
-  type FinetuningFolder, type SavedFinetuning, type SavedTask,
+  checkModelSize, headSpecsOf, loadWeights, modelConfigFromHparams, readFinetuningFolder, saveFinetunedModel,
+  type FinetuningFolder, type SavedFinetuning,
 } from './model/checkpoint.js';
-import { LayerwiseAdamW } from './model/optimizer.js';
-import type { ElectraQaOptions } from './model/heads.js';
 import { latestCheckpoint, listCheckpoints, removeStaleCheckpointFiles, retireCheckpoint } from '../io/checkpoint-folders.js';
 import {
   readFinetuningState, restoreFinetuningCheckpoint, writeFinetuningCheckpoint, type FinetuningTrainingState,
@@ -76,8 +72,6 @@ export interface FinetuneResult {
   resumedFrom: Map<number, number>;
 }
 
-/** The tasks whose data lives in <data_dir>/finetuning_data/<task>. */
-const DATA_DIR_TASKS = new Set(Object.keys(BUILTIN_TASKS).filter((t) => !t.startsWith('brown_') && !['classification', 'regression', 'tagging'].includes(t)));
 
 const STREAM_SHUFFLE = 0x5348;
 const STREAM_DROPOUT = 0x4452;
@@ -145,38 +139,8 @@ function checkTaskData(task: AnyTask, paths: FinetuningPaths, hp: FinetuningHpar
   if (!DATA_DIR_TASKS.has(task.name) || hp.custom_tasks[task.name]) return;
   const dir = paths.rawDataDir(task.name);
   if (!existsSync(dir)) {
-    const files = task instanceof QaTask ? `train${task.format === 'mrqa' ? '.jsonl' : '.json'}, dev...` : task instanceof TaggingTask ? 'train.txt, dev.txt' : 'train.tsv, dev.tsv';
-    throw new UsageError(`task ${task.name}: its data folder ${dir} does not exist (expected ${files} there)`);
+    throw new UsageError(`task ${task.name}: its data folder ${dir} does not exist (expected ${task.dataFiles} there)`);
   }
-}
-
-function savedTaskOf(task: AnyTask, style: 'electra' | 'hf'): SavedTask {
-  if (task instanceof SentenceTask) {
-    const labels = task.labels;
-    return labels.type === 'classification'
-      ? { name: task.name, kind: 'classification', style, labels: [...labels.labels] }
-      : { name: task.name, kind: 'regression', style, labels: null, targetRange: [labels.min, labels.max] };
-  }
-  if (task instanceof TaggingTask) return { name: task.name, kind: 'tagging', style, labels: [...task.labels], tokenLevel: task.tokenLevel };
-  return { name: task.name, kind: 'qa', style, labels: null };
-}
-
-function headSpec(t: SavedTask): HeadSpec {
-  return { task: t.name, kind: t.kind, style: t.style, numLabels: t.kind === 'regression' ? 1 : t.kind === 'qa' ? 0 : t.labels!.length };
-}
-
-/** Training (and evaluation) inputs of a task's features. */
-function batchItem(task: AnyTask, f: unknown, withTargets: boolean): BatchItem {
-  if (task instanceof SentenceTask) {
-    const s = f as { label: number } & BatchItem['input'];
-    return { task: task.name, input: s, target: withTargets ? s.label : null };
-  }
-  if (task instanceof TaggingTask) {
-    const t = f as { labeledPositions: number[]; labels: number[] } & BatchItem['input'];
-    return { task: task.name, input: t, target: { positions: t.labeledPositions, labels: withTargets ? t.labels : null } };
-  }
-  const q = f as QaFeatures;
-  return { task: task.name, input: q, target: withTargets ? { startPosition: q.startPosition, endPosition: q.endPosition, isImpossible: q.isImpossible } : null };
 }
 
 function median(values: number[]): number {
@@ -195,17 +159,11 @@ export function medianResults(trials: readonly ReadonlyMap<string, MetricList>[]
   return out;
 }
 
-function argmax(v: readonly number[]): number {
-  let best = 0;
-  for (let i = 1; i < v.length; i++) if (v[i]! > v[best]!) best = i;
-  return best;
-}
-
 type ProgressStream = FinetuneOptions['progressStream'];
 
 /** Runs the model over items in batches (longest first, to pad little), in eval mode, with a progress bar. */
 function predict(model: FinetuningModel, items: BatchItem[], batchSize: number, label: string, stream: ProgressStream): ItemOutput[] {
-  const order = items.map((_, i) => i).sort((a, b) => items[b]!.input.inputIds.length - items[a]!.input.inputIds.length);
+  const order = items.map((_, i) => i).sort((a, b) => itemLength(items[b]!) - itemLength(items[a]!));
   const out = new Array<ItemOutput>(items.length);
   const bar = new Progress({ label, total: items.length, unit: 'items', ...(stream ? { stream } : {}) });
   for (let i = 0; i < order.length; i += batchSize) {
@@ -220,72 +178,25 @@ function predict(model: FinetuningModel, items: BatchItem[], batchSize: number, 
   return out;
 }
 
-function qaScorerOptions(hp: FinetuningHparams, task: QaTask, style: 'electra' | 'hf'): { jointPrediction: boolean; answerableClassifier: boolean } {
-  // HF's head has independent start/end logits and no answerability classifier.
-  return style === 'hf'
-    ? { jointPrediction: false, answerableClassifier: false }
-    : { jointPrediction: hp.joint_prediction, answerableClassifier: hp.answerable_classifier && task.v2 };
-}
+export type { TaskEvaluation };
 
-export interface TaskEvaluation {
-  metrics: MetricList;
-  /**
-   * Per example id: classification logits, the regression output, or the tags of the words
-   * (QA predictions go to the reference's prediction files instead; empty here).
-   */
-  predictions: Map<string, unknown>;
+/** What a task's evaluation or prediction runs with: the model at the given batch size. */
+function evaluationEnv(
+  model: FinetuningModel, task: AnyTask, hp: FinetuningHparams, batchSize: number, paths: FinetuningPaths | undefined, stream: ProgressStream,
+): EvaluationEnv {
+  const head = model.heads.get(task.name);
+  if (!head) throw new Error(`the model has no head for task ${task.name}`);
+  return {
+    hparams: hp, style: head.spec.style, paths,
+    predict: (items, label) => predict(model, items, batchSize, label, stream),
+  };
 }
 
 /** Dev-set (or another split's) metrics and predictions of one task; QA tasks write their prediction files when paths are given. */
 export function evaluateTask(
   model: FinetuningModel, task: AnyTask, hp: FinetuningHparams, split = 'dev', paths?: FinetuningPaths, progressStream?: ProgressStream,
 ): TaskEvaluation {
-  const label = `evaluating ${task.name} (${split})`;
-  const predictions = new Map<string, unknown>();
-  const style = model.heads.get(task.name)!.spec.style;
-  if (task instanceof QaTask) {
-    const features = task.evalFeatures(split);
-    const outputs = predict(model, features.map((f) => batchItem(task, f, false)), hp.eval_batch_size, label, progressStream);
-    const scorer = new SpanBasedQaScorer(task.getExamples(split), features, {
-      nBestSize: hp.n_best_size, maxAnswerLength: hp.max_answer_length, v2: task.v2, ...qaScorerOptions(hp, task, style),
-      evaluation: task.evaluation, naThreshold: hp.qa_na_threshold,
-      outputFiles: paths ? { predictions: paths.qaPredsFile(task.name), nbest: paths.qaNbestFile(task.name), nullOdds: paths.qaNullOddsFile(task.name) } : undefined,
-    });
-    features.forEach((f, i) => {
-      const o = outputs[i]!;
-      if (o.kind !== 'qa' || !o.result) throw new Error(`${task.name}: no QA result`);
-      scorer.update({ uniqueId: f.uniqueId, ...o.result, loss: o.loss });
-    });
-    return { metrics: scorer.getResults(), predictions };
-  }
-  if (task instanceof SentenceTask) {
-    const features = task.getExamples(split).map((e) => task.featurize(e)[0]!);
-    const outputs = predict(model, features.map((f) => batchItem(task, f, true)), hp.eval_batch_size, label, progressStream);
-    const scorer = task.createScorer() as Scorer<ClassificationResult | RegressionResult>;
-    features.forEach((f, i) => {
-      const o = outputs[i]!;
-      if (o.kind === 'classification') {
-        scorer.update({ loss: o.loss, label: f.label, prediction: argmax(o.logits) });
-        predictions.set(String(f.eid), o.logits);
-      } else if (o.kind === 'regression') {
-        scorer.update({ loss: o.loss, target: f.label, prediction: o.prediction });
-        predictions.set(String(f.eid), o.prediction);
-      }
-    });
-    return { metrics: scorer.getResults(), predictions };
-  }
-  const tagging = task as TaggingTask;
-  const features = tagging.getExamples(split).map((e) => tagging.featurize(e)[0]!);
-  const outputs = predict(model, features.map((f) => batchItem(tagging, f, true)), hp.eval_batch_size, label, progressStream);
-  const scorer = tagging.createScorer() as Scorer<TaggingResult>;
-  features.forEach((f, i) => {
-    const o = outputs[i]!;
-    if (o.kind !== 'tagging') throw new Error(`${task.name}: no tagging output`);
-    const tags = o.logits.map(argmax);
-    scorer.update({ labels: f.labels, predictions: tags, loss: o.loss });
-    predictions.set(String(f.eid), tags.map((t) => tagging.labels[t]!));
-  });
-  return { metrics: scorer.getResults(), predictions };
+  return task.evaluate(split, evaluationEnv(model, task, hp, hp.eval_batch_size, paths, progressStream));
 }
 
 /** {id: prediction} as JSON (the reference pickles test predictions; JSON here). */
@@ -299,33 +210,13 @@ function writePredictions(file: string, predictions: Map<string, unknown>, log: 
 function writeTestPredictions(
   model: FinetuningModel, task: AnyTask, hp: FinetuningHparams, paths: FinetuningPaths, trial: number, log: (s: string) => void, stream: ProgressStream,
 ): void {
-  if (task instanceof SentenceTask) {
-    for (const split of task.testSplits()) {
-      const examples = task.getExamples(split);
-      const features = examples.map((e) => task.featurize(e)[0]!);
-      const outputs = predict(model, features.map((f) => batchItem(task, f, false)), hp.predict_batch_size, `predicting ${task.name} (${split})`, stream);
-      const byEid = new Map<string, unknown>();
-      features.forEach((f, i) => {
-        const o = outputs[i]!;
-        byEid.set(String(f.eid), o.kind === 'classification' ? o.logits : o.kind === 'regression' ? o.prediction : null);
-      });
-      writePredictions(paths.testPredictions(task.name, split, trial), byEid, log);
-    }
-  } else if (task instanceof QaTask && task.testSplits().length > 0) {
-    const style = model.heads.get(task.name)!.spec.style;
-    for (const split of task.testSplits()) {
-      const examples = task.getExamples(split);
-      const features = task.evalFeatures(split);
-      const outputs = predict(model, features.map((f) => batchItem(task, f, false)), hp.predict_batch_size, `predicting ${task.name} (${split})`, stream);
-      const results: QaRawResult[] = features.map((f, i) => ({ uniqueId: f.uniqueId, ...(outputs[i] as Extract<ItemOutput, { kind: 'qa' }>).result! }));
-      const opts = { nBestSize: hp.n_best_size, maxAnswerLength: hp.max_answer_length, v2: task.v2, ...qaScorerOptions(hp, task, style) };
-      const preds = postprocessQa(examples, features, results, opts);
-      const answers = preds.nullOdds ? applyNullThreshold(preds.predictions, preds.nullOdds, hp.qa_na_threshold) : preds.predictions;
-      writePredictions(paths.testPredictions(task.name, split, trial), answers, log);
-    }
-  } else {
+  const splits = task.testSplits();
+  if (splits.length === 0) {
     log(`skipping task ${task.name}: writing test predictions is not supported for this task`);
+    return;
   }
+  const env = evaluationEnv(model, task, hp, hp.predict_batch_size, undefined, stream);
+  for (const split of splits) writePredictions(paths.testPredictions(task.name, split, trial), task.predictTest(split, env), log);
 }
 
 /**
@@ -378,17 +269,14 @@ function* finetuningSteps(opts: FinetuneOptions): Generator<void, FinetuneResult
   // Head styles: as asked, else that of the head a single task continues from (an HF
   // fine-tuned folder's, or ours for the same task), else the reference's.
   const savedTasks = tasks.map((task) => {
-    const kind = savedTaskOf(task, 'electra').kind;
+    const kind = task.savedTask('electra').kind;
     const continued = tasks.length === 1 && source
       ? source.tasks.find((t) => t.kind === kind && (source.saved === null || t.name === task.name))
       : undefined;
-    return savedTaskOf(task, hp.head_style ?? continued?.style ?? 'electra');
+    return task.savedTask(hp.head_style ?? continued?.style ?? 'electra');
   });
-  const specs = savedTasks.map(headSpec);
-  const qa: ElectraQaOptions = {
-    jointPrediction: hp.joint_prediction, beamSize: hp.beam_size, answerableClassifier: hp.answerable_classifier,
-    answerableUsesStartLogits: hp.answerable_uses_start_logits, answerableWeight: hp.answerable_weight,
-  };
+  const specs = headSpecsOf(savedTasks);
+  const qa = electraQaOptions(hp);
   const saved: SavedFinetuning = {
     tasks: savedTasks, max_seq_length: hp.max_seq_length, max_query_length: hp.max_query_length, doc_stride: hp.doc_stride,
     n_best_size: hp.n_best_size, max_answer_length: hp.max_answer_length, qa_na_threshold: hp.qa_na_threshold, qa,
@@ -399,11 +287,11 @@ function* finetuningSteps(opts: FinetuneOptions): Generator<void, FinetuneResult
   const train: BatchItem[] = [];
   if (hp.do_train) {
     for (const task of tasks) {
-      const examples = task.getExamples('train') as unknown[];
+      const examples = task.getExamples('train');
       let n = 0;
       for (const e of examples) {
-        for (const f of (task.featurize as (e: unknown, training: boolean) => unknown[])(e, true)) {
-          train.push(batchItem(task, f, true));
+        for (const f of task.featurize(e, true)) {
+          train.push(task.batchItem(f, true));
           n++;
         }
       }
@@ -563,9 +451,8 @@ function* trainTrial(
   k: Kernels, log: (s: string) => void, stream: FinetuneOptions['progressStream'], label: string, ckpt: TrialCheckpointing,
 ): Generator<void, { interrupted: boolean; step: number }> {
   const numLayers = model.config.num_hidden_layers;
-  const optimizer = new LayerwiseAdamW(k, model.params,
-    (name) => layerwiseLrScale(name, { numLayers, decay: hp.layerwise_lr_decay, fixTop: hp.layerwise_lr_decay_fix_top }),
-    { ...ELECTRA_ADAMW, weightDecayRate: hp.weight_decay_rate });
+  const optimizer = new AdamW(k, model.params, { ...ELECTRA_ADAMW, weightDecayRate: hp.weight_decay_rate },
+    (name) => layerwiseLrScale(name, { numLayers, decay: hp.layerwise_lr_decay, fixTop: hp.layerwise_lr_decay_fix_top }));
   const schedule: LrSchedule = {
     learningRate: hp.learning_rate, numTrainSteps: steps, numWarmupSteps: 0, lrDecayPower: 1, warmupProportion: hp.warmup_proportion,
   };

@@ -2,17 +2,20 @@
 // fine-tuning. A checkpoint is built in a hidden staging folder with its state file written
 // last, every file and folder fsynced, then renamed into place, so a crash leaves either the
 // whole checkpoint or a staging folder the next run deletes. Old checkpoints are renamed away
-// before deletion for the same reason.
+// before deletion for the same reason; one being replaced by a new checkpoint of the same step is
+// renamed aside until the new one is in place, and the next run puts it back if the new one is not.
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { FormatError } from '../errors.js';
-import { writeFileAtomic } from './files.js';
+import { DiskFullError, writeFileAtomic } from './files.js';
 
 /** The file that marks a checkpoint complete (written last). */
 export const STATE_FILE = 'training_state.json';
 const CHECKPOINT_DIR = /^checkpoint-(\d+)$/;
 const STAGING_PREFIX = '.checkpoint-';
+/** `.checkpoint-<step>.replaced-<tag>`: a complete checkpoint moved aside while its successor is renamed in. */
+const ASIDE = /^\.checkpoint-(\d+)\.replaced-[0-9a-f]+$/;
 
 export interface CheckpointInfo {
   step: number;
@@ -40,9 +43,21 @@ export function latestCheckpoint(dir: string): CheckpointInfo | null {
   return listCheckpoints(dir).at(-1) ?? null;
 }
 
-/** Deletes staging and half-deleted folders a killed run left behind; returns their names. */
+/**
+ * Cleans up after a killed run: a checkpoint moved aside for a replacement that never arrived is
+ * put back; staging, half-deleted and superseded folders are deleted. Returns the deleted names.
+ */
 export function removeStaleCheckpointFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
+  for (const name of readdirSync(dir)) {
+    const m = ASIDE.exec(name);
+    if (!m) continue;
+    const final = join(dir, checkpointDirName(Number(m[1])));
+    if (existsSync(join(final, STATE_FILE)) || !existsSync(join(dir, name, STATE_FILE))) continue;
+    rmSync(final, { recursive: true, force: true }); // not complete: nothing to keep
+    renameSync(join(dir, name), final);
+    fsyncPath(dir);
+  }
   const stale = readdirSync(dir).filter((n) => n.startsWith(STAGING_PREFIX));
   for (const name of stale) rmSync(join(dir, name), { recursive: true, force: true });
   return stale;
@@ -90,13 +105,26 @@ export function writeCheckpointFolder(dir: string, opts: CheckpointFolderOptions
     opts.onStaged?.(staging);
     writeFileAtomic(join(staging, STATE_FILE), [JSON.stringify(opts.state, null, 2) + '\n']);
     fsyncTree(staging);
-    if (existsSync(final)) retireCheckpoint(dir, final);
+  } catch (err) {
+    rmSync(staging, { recursive: true, force: true });
+    throw err instanceof DiskFullError ? new DiskFullError(final, err.code) : err; // the staging name means nothing to a user
+  }
+  // A checkpoint of this step (an earlier run's) stays whole until the new one is in place: it is
+  // renamed aside, not deleted, so a kill at any point leaves one complete checkpoint-<step>.
+  const aside = existsSync(final) ? join(dir, `${STAGING_PREFIX}${opts.step}.replaced-${randomBytes(4).toString('hex')}`) : null;
+  try {
+    if (aside) {
+      renameSync(final, aside);
+      fsyncPath(dir);
+    }
     renameSync(staging, final);
     fsyncPath(dir);
   } catch (err) {
+    if (aside && !existsSync(final)) renameSync(aside, final);
     rmSync(staging, { recursive: true, force: true });
     throw err;
   }
+  if (aside) rmSync(aside, { recursive: true, force: true });
   if (opts.keep > 0) {
     for (const old of listCheckpoints(dir).slice(0, -opts.keep)) retireCheckpoint(dir, old.dir);
   }

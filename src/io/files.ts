@@ -1,12 +1,12 @@
 // File helpers shared by the readers and writers: exact positional reads that report
 // truncation clearly, and writes that never leave a partial file or folder behind.
 import {
-  closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, readdirSync, renameSync, rmSync,
+  accessSync, closeSync, constants as fsConstants, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, readdirSync, renameSync, rmSync,
   statSync, writeSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { FormatError } from '../errors.js';
+import { FormatError, UsageError } from '../errors.js';
 
 /** A file opened for positional reads. */
 export class RandomAccessFile {
@@ -62,6 +62,23 @@ export function withFile<T>(path: string, fn: (file: RandomAccessFile) => T): T 
   }
 }
 
+const DISK_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
+
+/** A write that failed for lack of space: a runtime failure whose message names the file and what to do. */
+export class DiskFullError extends Error {
+  constructor(readonly path: string, readonly code: string) {
+    super(`${path}: cannot write: ${code === 'EFBIG' ? 'the file size limit is reached' : 'no space left on the disk'} (${code}); ` +
+      'complete files written before are kept: free some space and run the same command again');
+    this.name = 'DiskFullError';
+  }
+}
+
+/** `err` as a DiskFullError naming `path` when it is one (ENOSPC, EDQUOT, EFBIG), else unchanged. */
+export function asDiskFull(err: unknown, path: string): unknown {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' && DISK_FULL_CODES.has(code) ? new DiskFullError(path, code) : err;
+}
+
 function tempName(path: string, tag: string): string {
   return join(dirname(path), `.${basename(path)}.${tag}-${process.pid}-${randomBytes(4).toString('hex')}`);
 }
@@ -79,6 +96,8 @@ export function writeFileAtomic(path: string, chunks: Iterable<Uint8Array | stri
     }
     fsyncSync(fd);
     ok = true;
+  } catch (err) {
+    throw asDiskFull(err, path);
   } finally {
     closeSync(fd);
     if (!ok) rmSync(tmp, { force: true });
@@ -117,7 +136,57 @@ export function writeFolderAtomic(
       if (!written.includes(name) && existsSync(join(dir, name))) rmSync(join(dir, name), { force: true });
     }
     return written;
+  } catch (err) {
+    throw err instanceof DiskFullError ? new DiskFullError(dir, err.code) : err; // the staging name means nothing to a user
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
+}
+
+/** The nearest of `path` and its ancestors that exists, with its stats. */
+function nearestExisting(path: string): { path: string; isDirectory: boolean } {
+  for (let p = path; ; p = dirname(p)) {
+    try {
+      return { path: p, isDirectory: statSync(p).isDirectory() };
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || dirname(p) === p) throw err;
+    }
+  }
+}
+
+function writable(dir: string): boolean {
+  try {
+    accessSync(dir, fsConstants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Checks, before any work, that `dir` is or can become a folder to write in; throws a UsageError
+ * saying what is in the way (`what` names the flag or role, e.g. '--output-dir'). Creates nothing.
+ */
+export function checkOutputFolder(dir: string, what: string): void {
+  const found = nearestExisting(dir);
+  if (found.path === dir) {
+    if (!found.isDirectory) throw new UsageError(`${what} ${dir} is a file, not a folder`);
+    if (!writable(dir)) throw new UsageError(`${what} ${dir} is not writable`);
+    return;
+  }
+  if (!found.isDirectory) throw new UsageError(`${what} ${dir} cannot be created: ${found.path} is a file, not a folder`);
+  if (!writable(found.path)) throw new UsageError(`${what} ${dir} cannot be created: ${found.path} is not writable`);
+}
+
+/** As checkOutputFolder, for a file to be written (atomically) at `file`. */
+export function checkOutputFile(file: string, what: string): void {
+  const found = nearestExisting(file);
+  if (found.path === file) {
+    if (found.isDirectory) throw new UsageError(`${what} ${file} is a folder, not a file`);
+    if (!writable(dirname(file))) throw new UsageError(`${what} ${file} cannot be written: ${dirname(file)} is not writable`);
+    return;
+  }
+  if (!found.isDirectory) throw new UsageError(`${what} ${file} cannot be written: ${found.path} is a file, not a folder`);
+  if (!writable(found.path)) throw new UsageError(`${what} ${file} cannot be written: ${found.path} is not writable`);
 }

@@ -1,6 +1,9 @@
 // Snappy block decompression (the raw format LevelDB tables use for compressed blocks):
 // a varint uncompressed length, then literals and back-references.
 
+const MAX_BYTES_PER_COPY = 64;
+const COPY2_BYTES = 3;
+
 export class SnappyError extends Error {
   constructor(message: string) {
     super(message);
@@ -18,6 +21,10 @@ export function snappyUncompress(src: Uint8Array): Uint8Array {
     if ((b & 0x80) === 0) break;
   }
   if (length > 0xffffffff) throw new SnappyError('uncompressed length too large');
+  // The densest element, a 3-byte copy, yields 64 bytes: a larger stated length is a lie, refused
+  // before the output is allocated.
+  const most = Math.ceil(((src.length - pos) * MAX_BYTES_PER_COPY) / COPY2_BYTES);
+  if (length > most) throw new SnappyError(`stated length ${length} is more than ${src.length - pos} compressed bytes can hold (at most ${most})`);
   const out = new Uint8Array(length);
   let op = 0;
   while (pos < src.length) {

@@ -9,6 +9,9 @@ import { ZipReader } from './zip.js';
 import { RandomAccessFile } from './files.js';
 import type { TensorMap } from './tensor.js';
 
+/** A state dict's pickle holds names and shapes only: a few hundred bytes a tensor. */
+const MAX_PICKLE_BYTES = 256 << 20;
+
 const STORAGE_DTYPES: Record<string, NumericDtype> = {
   FloatStorage: 'float32', HalfStorage: 'float16', BFloat16Storage: 'bfloat16', DoubleStorage: 'float64',
   LongStorage: 'int64', IntStorage: 'int32', ShortStorage: 'int16', CharStorage: 'int8', ByteStorage: 'uint8',
@@ -163,12 +166,12 @@ export function readTorchStateDict(path: string, options: { filter?: (name: stri
     pkl.sort((a, b) => a.length - b.length);
     const pklName = pkl[0]!;
     const prefix = pklName.slice(0, pklName.length - 'data.pkl'.length);
-    const byteorder = zip.entries.has(`${prefix}byteorder`) ? new TextDecoder().decode(zip.read(`${prefix}byteorder`)).trim() : 'little';
+    const byteorder = zip.entries.has(`${prefix}byteorder`) ? new TextDecoder().decode(zip.read(`${prefix}byteorder`, undefined, undefined, { maxBytes: 64 })).trim() : 'little';
     if (byteorder !== 'little') throw new FormatError(path, `big-endian checkpoints (byteorder '${byteorder}') are not supported`);
 
     let root: PyValue;
     try {
-      root = unpickle(zip.read(pklName), stateDictHooks(path));
+      root = unpickle(zip.read(pklName, pklName, undefined, { maxBytes: MAX_PICKLE_BYTES }), stateDictHooks(path));
     } catch (err) {
       if (err instanceof PickleError) throw new FormatError(path, `${pklName}: ${err.message}`);
       throw err;
@@ -188,11 +191,10 @@ export function readTorchStateDict(path: string, options: { filter?: (name: stri
       const s = ref.storage;
       let bytes = storageBytes.get(s.key);
       if (!bytes) {
-        bytes = zip.read(`${prefix}data/${s.key}`, `storage data/${s.key} of tensor '${key}'`, key);
+        // Checked against the declared size before the entry is read or inflated.
         const want = s.numel * dtypeBytes[s.dtype];
-        if (bytes.length !== want) {
-          throw new FormatError(path, `storage data/${s.key} of tensor '${key}' has ${bytes.length} bytes, expected ${want} (${s.numel} x ${s.storageClass})`, key);
-        }
+        const what = `storage data/${s.key} of tensor '${key}' (${s.numel} x ${s.storageClass})`;
+        bytes = zip.read(`${prefix}data/${s.key}`, what, key, { expectedBytes: want });
         storageBytes.set(s.key, bytes);
       }
       tensors.set(key, { shape: ref.size.slice(), data: materialize(path, key, ref, bytes) });

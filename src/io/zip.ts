@@ -11,6 +11,16 @@ const ZIP64_EOCD_SIG = 0x06064b50;
 const CENTRAL_SIG = 0x02014b50;
 const LOCAL_SIG = 0x04034b50;
 const U32_MAX = 0xffffffff;
+/** Deflate's best case: a 258-byte match in 2 bits, so no honest stream inflates by more than this. */
+const MAX_DEFLATE_RATIO = 1032;
+
+/** What the caller knows of an entry's size, checked before any byte is read or inflated. */
+export interface ZipReadLimits {
+  /** The exact size the entry must have (e.g. numel x itemsize of a storage). */
+  expectedBytes?: number;
+  /** The most the caller will accept (e.g. for a pickle). */
+  maxBytes?: number;
+}
 
 export interface ZipEntry {
   name: string;
@@ -119,17 +129,21 @@ export class ZipReader {
     }
   }
 
-  /** The uncompressed bytes of entry `name`, CRC-checked. `what` describes it in errors. */
-  read(name: string, what = `zip entry '${name}'`, tensor?: string): Uint8Array {
+  /**
+   * The uncompressed bytes of entry `name`, CRC-checked. `what` describes it in errors. The
+   * declared size is checked against `limits` and the compressed size before anything is read,
+   * and inflating stops at the declared size, so a hostile header cannot make memory balloon.
+   */
+  read(name: string, what = `zip entry '${name}'`, tensor?: string, limits: ZipReadLimits = {}): Uint8Array {
     const entry = this.entries.get(name);
     if (!entry) throw new FormatError(this.path, `${what} is missing from the archive`, tensor);
+    this.checkDeclaredSize(entry, what, tensor, limits);
     const local = view(this.file.read(entry.localHeaderOffset, 30, `the local header of ${what}`, tensor));
     if (local.getUint32(0, true) !== LOCAL_SIG) throw new FormatError(this.path, `bad local header signature for ${what}`, tensor);
     const dataOffset = entry.localHeaderOffset + 30 + local.getUint16(26, true) + local.getUint16(28, true);
     const raw = this.file.read(dataOffset, entry.compressedSize, what, tensor);
     let data: Uint8Array;
     if (entry.method === 0) {
-      if (entry.compressedSize !== entry.size) throw new FormatError(this.path, `${what} is stored but its sizes differ`, tensor);
       data = raw;
     } else if (entry.method === 8) {
       try {
@@ -152,6 +166,29 @@ export class ZipReader {
       );
     }
     return data;
+  }
+
+  private checkDeclaredSize(entry: ZipEntry, what: string, tensor: string | undefined, limits: ZipReadLimits): void {
+    const { size, compressedSize } = entry;
+    if (limits.expectedBytes !== undefined && size !== limits.expectedBytes) {
+      throw new FormatError(this.path, `${what} declares ${size} bytes, expected ${limits.expectedBytes} (refused before reading it)`, tensor);
+    }
+    if (limits.maxBytes !== undefined && size > limits.maxBytes) {
+      throw new FormatError(this.path, `${what} declares ${size} bytes, more than the ${limits.maxBytes} allowed (refused before reading it)`, tensor);
+    }
+    if (entry.method === 0 && compressedSize !== size) {
+      throw new FormatError(this.path, `${what} is stored but its sizes differ (${compressedSize} stored, ${size} declared)`, tensor);
+    }
+    if (entry.method === 8 && size > compressedSize * MAX_DEFLATE_RATIO + 64) {
+      throw new FormatError(
+        this.path,
+        `${what} declares ${size} bytes, more than deflate can produce from its ${compressedSize} compressed bytes (damaged or hostile archive)`,
+        tensor,
+      );
+    }
+    if (compressedSize > this.file.size) {
+      throw new FormatError(this.path, `truncated: ${what} declares ${compressedSize} compressed bytes but the file has ${this.file.size}`, tensor);
+    }
   }
 
   close(): void {

@@ -128,18 +128,20 @@ const SIZES: Record<ModelSize, { hidden_size: number; num_hidden_layers: number 
 
 /** The discriminator's (and a BERT-objective MLM's) architecture (training_utils.get_bert_config). */
 export function discriminatorConfig(cfg: PretrainingConfig): ElectraConfig {
+  // The reference's BertConfig defaults are transformers' ElectraConfig defaults: one table.
+  const d = modelConfigFromHf(defaultElectraConfig(), 'transformers defaults');
   const args: Omit<ElectraConfig, 'embedding_size'> = {
     vocab_size: cfg.vocab_size,
     ...SIZES[cfg.model_size],
     num_attention_heads: 0,
     intermediate_size: 0,
-    hidden_act: 'gelu',
-    hidden_dropout_prob: 0.1,
-    attention_probs_dropout_prob: 0.1,
-    max_position_embeddings: 512,
-    type_vocab_size: 2,
-    initializer_range: 0.02,
-    layer_norm_eps: 1e-12,
+    hidden_act: d.hidden_act,
+    hidden_dropout_prob: d.hidden_dropout_prob,
+    attention_probs_dropout_prob: d.attention_probs_dropout_prob,
+    max_position_embeddings: d.max_position_embeddings,
+    type_vocab_size: d.type_vocab_size,
+    initializer_range: d.initializer_range,
+    layer_norm_eps: d.layer_norm_eps,
     ...cfg.model_hparam_overrides,
   };
   // Heads and feed-forward width follow the (possibly overridden) hidden size unless overridden too.

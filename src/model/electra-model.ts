@@ -97,6 +97,11 @@ export class ElectraModel {
     return this.encoder.forward(h, batch, seqLen, this.maskAdd, dropout);
   }
 
+  /** The encoder's input (embeddings, projected to the hidden size if needed), valid until the next forward. */
+  encoderInput(): Float32Array {
+    return this.projected ?? this.embeddings.output;
+  }
+
   /** The hidden states after every encoder layer (views valid until the next forward). */
   hiddenStates(): Float32Array[] {
     return this.encoder.layerOutputs();

@@ -101,7 +101,11 @@ export class ElectraPretrainingModel {
 
   constructor(
     readonly k: Kernels, readonly config: PretrainingConfig,
-    shape: { maxBatch: number; maxSeqLen: number; dtype?: DType },
+    shape: {
+      maxBatch: number; maxSeqLen: number; dtype?: DType;
+      /** The generator's network as given (e.g. by a generator folder's config.json) instead of the reference's sizing rule. */
+      generator?: ElectraConfig;
+    },
   ) {
     const dtype = shape.dtype ?? 'float32';
     const { maxBatch, maxSeqLen } = shape;
@@ -110,7 +114,11 @@ export class ElectraPretrainingModel {
     const T = maxBatch * maxSeqLen;
     const electra = config.electra_objective;
     const disc = discriminatorConfig(config);
-    const gen = generatorConfig(config, disc);
+    const gen = shape.generator ?? generatorConfig(config, disc);
+    for (const f of ['vocab_size', 'embedding_size', 'max_position_embeddings', 'type_vocab_size'] as const) {
+      // The two share one embedding module.
+      if (gen[f] !== disc[f]) throw new Error(`the generator's ${f} is ${gen[f]} but the shared embeddings' is ${disc[f]}`);
+    }
     this.generatorConfig = gen;
     this.discriminatorConfig = electra ? disc : null;
     const ps = this.params;

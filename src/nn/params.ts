@@ -93,11 +93,20 @@ export class ParameterSet {
     return this.byName.has(name);
   }
 
-  /** Allocates both arenas (zeroed) and points every ParamRef at its slices. */
-  allocate(dtype: DType = 'float32'): void {
+  /**
+   * Allocates both arenas (zeroed) and points every ParamRef at its slices. With `shareWith`, a set
+   * of the same layout, the arenas are that set's: a model rebuilt at a larger activation shape keeps
+   * its parameters without a copy.
+   */
+  allocate(dtype: DType = 'float32', shareWith?: ParameterSet): void {
     if (this.paramArena) throw new Error('allocate() called twice');
-    this.paramArena = allocFloats(this.total, dtype);
-    this.gradArena = allocFloats(this.total, dtype);
+    if (shareWith) {
+      const same = shareWith.total === this.total && shareWith.entries.length === this.entries.length
+        && shareWith.entries.every((e, i) => e.name === this.entries[i]!.name && e.offset === this.entries[i]!.offset);
+      if (!same) throw new Error('allocate: the shared parameter set has another layout');
+    }
+    this.paramArena = shareWith ? shareWith.params : allocFloats(this.total, dtype);
+    this.gradArena = shareWith ? shareWith.grads : allocFloats(this.total, dtype);
     for (const ref of [...this.entries, ...this.spans]) {
       ref.value = this.paramArena.subarray(ref.offset, ref.offset + ref.size);
       ref.grad = this.gradArena.subarray(ref.offset, ref.offset + ref.size);

@@ -9,10 +9,9 @@ import { readHfFolder, type LoadedModelFolder } from '../io/hf-folder.js';
 import { prepareTfCheckpointFolders, type PrepareTfCheckpointOptions } from '../io/tf-release.js';
 import { kernels as defaultKernels, type Kernels } from '../kernels/index.js';
 import { modelConfigFromHf, resolvePretrainingConfig, type ElectraConfig, type PretrainingConfig } from '../model/config.js';
-import { ElectraDiscriminator } from '../model/discriminator.js';
 import { ElectraPretrainingModel } from '../model/pretraining-model.js';
-import { BertTokenizer } from '../tokenizer/tokenizer.js';
 import { latestCheckpoint, readCheckpointFolders, readTrainingState, STATE_FILE } from './checkpoint.js';
+import { Discriminator, MaskedLM, type InferenceModelOptions } from './inference.js';
 import { assertSameShape, loadHfWeights, type HfRole, type LoadReport } from './hf-weights.js';
 
 export interface PretrainedFolders {
@@ -102,7 +101,12 @@ export function loadInitCheckpoint(path: string, model: ElectraPretrainingModel,
   return loadHfWeights(model.params, picked);
 }
 
-/** A PretrainingConfig whose discriminator and generator are exactly these configs. */
+/**
+ * A PretrainingConfig for these configs: the discriminator exactly, the generator by the reference's
+ * ratios (generator_hidden_size, generator_layers). Its heads, feed-forward width and LayerNorm
+ * epsilon need not follow the sizing rule: pass the generator's config as ElectraPretrainingModel's
+ * `generator` (loadPretrainingModel does).
+ */
 export function pretrainingConfigFor(disc: ElectraConfig | null, gen: ElectraConfig, given: Partial<PretrainingConfig> = {}): PretrainingConfig {
   const body = disc ?? gen;
   const cfg = resolvePretrainingConfig({
@@ -167,8 +171,11 @@ export function loadPretrainingModel(path: string, options: LoadPretrainingModel
     }
   }
   const config = pretrainingConfigFor(disc, gen, given);
+  // The generator folder's own config (heads, feed-forward width, LayerNorm epsilon may differ from
+  // the reference's sizing rule, e.g. an HF generator with 48 hidden units and 2 heads).
   const model = new ElectraPretrainingModel(options.kernels ?? defaultKernels(), config, {
     maxBatch: options.maxBatch ?? 8, maxSeqLen: options.maxSeqLen ?? Math.min(config.max_seq_length, gen.max_position_embeddings),
+    generator: gen,
   });
   model.initialize(0);
   const folders: Partial<Record<HfRole, LoadedModelFolder>> = { generator: source.generator };
@@ -178,118 +185,28 @@ export function loadPretrainingModel(path: string, options: LoadPretrainingModel
   return { model, config, step: source.step, source, report };
 }
 
-export interface DiscriminateOptions {
-  /** Segment (token type) ids per sequence; default all 0. */
-  segmentIds?: ArrayLike<number>[];
-}
-
-/** The discriminator's view of one sequence. */
-export interface DiscriminatorResult {
-  /** P(token was replaced) per token. */
-  probs: Float32Array;
-  logits: Float32Array;
-  /** Last-layer hidden states, [length, hiddenSize] row-major. */
-  hidden: Float32Array;
-  hiddenSize: number;
-}
-
-export interface LoadDiscriminatorOptions {
-  kernels?: Kernels;
-  /** Sequences run at once (default 8). */
-  maxBatch?: number;
-  /** Longest sequence (default 128, at most max_position_embeddings). */
-  maxSeqLen?: number;
-}
-
-/** A pre-trained discriminator (ElectraForPreTraining) for replaced-token detection and features. */
-export class Discriminator {
-  readonly model: ElectraDiscriminator;
-  readonly tokenizer: BertTokenizer | null;
-
-  constructor(
-    readonly config: ElectraConfig, readonly folder: LoadedModelFolder, options: LoadDiscriminatorOptions = {},
-  ) {
-    const maxSeqLen = Math.min(options.maxSeqLen ?? 128, config.max_position_embeddings);
-    this.model = new ElectraDiscriminator(options.kernels ?? defaultKernels(), config, { maxBatch: options.maxBatch ?? 8, maxSeqLen });
-    const report = loadHfWeights(this.model.params, { discriminator: folder });
-    if (report.notLoaded.length > 0) throw new FormatError(folder.dir, `missing ${report.notLoaded.join(', ')}`);
-    if (folder.vocab && folder.vocab.length !== config.vocab_size) {
-      throw new FormatError(join(folder.dir, 'vocab.txt'), `has ${folder.vocab.length} tokens but config.json says vocab_size ${config.vocab_size}: the vocabulary is not this model's`);
-    }
-    this.tokenizer = folder.vocab ? BertTokenizer.fromVocab(folder.vocab, { lowerCase: folder.tokenizer?.do_lower_case ?? true }) : null;
-  }
-
-  get maxBatch(): number {
-    return this.model.body.shape.maxBatch;
-  }
-
-  get maxSeqLen(): number {
-    return this.model.body.shape.maxSeqLen;
-  }
-
-  /** Runs the discriminator on token-id sequences (each with its own [CLS] ... [SEP]), in batches. */
-  discriminate(sequences: ArrayLike<number>[], options: DiscriminateOptions = {}): DiscriminatorResult[] {
-    const H = this.config.hidden_size;
-    const V = this.config.vocab_size;
-    const out: DiscriminatorResult[] = [];
-    for (let start = 0; start < sequences.length; start += this.maxBatch) {
-      const chunk = sequences.slice(start, start + this.maxBatch);
-      const S = Math.max(1, ...chunk.map((s) => s.length));
-      if (S > this.maxSeqLen) throw new RangeError(`a sequence has ${S} tokens; this discriminator was loaded for at most ${this.maxSeqLen} (maxSeqLen)`);
-      const B = chunk.length;
-      const ids = new Int32Array(B * S);
-      const segs = new Int32Array(B * S);
-      const mask = new Int32Array(B * S);
-      chunk.forEach((seq, b) => {
-        const segIds = options.segmentIds?.[start + b];
-        if (segIds && segIds.length !== seq.length) {
-          throw new RangeError(`sequence ${start + b}: ${seq.length} token ids but ${segIds.length} segment ids`);
-        }
-        for (let p = 0; p < seq.length; p++) {
-          const seg = segIds?.[p] ?? 0;
-          if (!Number.isInteger(seg) || seg < 0 || seg >= this.config.type_vocab_size) {
-            throw new RangeError(`sequence ${start + b}, position ${p}: segment id ${seg} is outside [0, ${this.config.type_vocab_size})`);
-          }
-          const id = seq[p]!;
-          if (!Number.isInteger(id) || id < 0 || id >= V) throw new RangeError(`sequence ${start + b}, position ${p}: token id ${id} is outside the vocabulary [0, ${V})`);
-          ids[b * S + p] = id;
-          segs[b * S + p] = seg;
-          mask[b * S + p] = 1;
-        }
-      });
-      const r = this.model.forward(ids, segs, mask, B, S);
-      chunk.forEach((seq, b) => {
-        const n = seq.length;
-        out.push({
-          probs: r.probs.slice(b * S, b * S + n),
-          logits: r.logits.slice(b * S, b * S + n),
-          hidden: r.hidden.slice(b * S * H, (b * S + n) * H),
-          hiddenSize: H,
-        });
-      });
-    }
-    return out;
-  }
-
-  /**
-   * Tokenizes text with the folder's vocabulary ([CLS] text [SEP]) and runs the discriminator.
-   * Text longer than maxSeqLen tokens is cut at the end (the result's tokens show what was read).
-   */
-  discriminateText(text: string): DiscriminatorResult & { tokens: string[]; ids: number[] } {
-    if (!this.tokenizer) throw new UsageError(`${this.folder.dir} has no vocab.txt: pass token ids to discriminate()`);
-    const enc = this.tokenizer.encode(text, null, { maxLength: this.maxSeqLen });
-    const [r] = this.discriminate([enc.ids]);
-    return { ...r!, tokens: enc.tokens, ids: enc.ids };
-  }
-}
+/** Buffers and batching of the inference models (see InferenceModelOptions). */
+export type LoadDiscriminatorOptions = InferenceModelOptions;
+export type LoadMaskedLMOptions = InferenceModelOptions;
 
 /**
  * Loads the discriminator of a pre-training model dir (newest checkpoint), a checkpoint, or an HF
- * ElectraForPreTraining folder, for inference.
+ * ElectraForPreTraining folder (or folders already read by readPretrainedFolders), for inference.
  */
-export function loadDiscriminator(path: string, options: LoadDiscriminatorOptions = {}): Discriminator {
-  const source = readPretrainedFolders(path);
+export function loadDiscriminator(path: string | PretrainedFolders, options: LoadDiscriminatorOptions = {}): Discriminator {
+  const source = typeof path === 'string' ? readPretrainedFolders(path) : path;
   const folder = source.discriminator;
   if (!folder) throw new UsageError(`${source.dir} has no discriminator (ElectraForPreTraining) folder`);
   return new Discriminator(modelConfigFromHf(folder.config, join(folder.dir, 'config.json')), folder, options);
+}
+
+/**
+ * Loads the generator / masked LM of a pre-training model dir (newest checkpoint), a checkpoint, or
+ * an HF ElectraForMaskedLM folder, for inference (fill-mask, vocabulary logits).
+ */
+export function loadMaskedLM(path: string | PretrainedFolders, options: LoadMaskedLMOptions = {}): MaskedLM {
+  const source = typeof path === 'string' ? readPretrainedFolders(path) : path;
+  const folder = source.generator;
+  if (!folder) throw new UsageError(`${source.dir} has no generator / masked LM (ElectraForMaskedLM) folder`);
+  return new MaskedLM(modelConfigFromHf(folder.config, join(folder.dir, 'config.json')), folder, options);
 }

@@ -5,12 +5,12 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UsageError } from '../errors.js';
-import { writeFileAtomic } from '../io/files.js';
+import { asDiskFull, checkOutputFolder, writeFileAtomic } from '../io/files.js';
 import { kernels as defaultKernels, type Kernels } from '../kernels/index.js';
 import { mix32 } from '../kernels/rng.js';
 import { discriminatorConfig, generatorConfig } from '../model/config.js';
 import type { PretrainingInputs } from '../model/pretraining-model.js';
-import { openPretrainingDataset, type PretrainingBatch, type PretrainingDataset } from '../data/pretraining-dataset.js';
+import { openPretrainingDataset, type PretrainingBatch, type PretrainingDataset, type PretrainingDatasetState } from '../data/pretraining-dataset.js';
 import { vocabHash } from '../data/manifest.js';
 import { resolvePretrainingInputs } from '../data/pretraining-inputs.js';
 import { Vocab } from '../tokenizer/vocab.js';
@@ -142,7 +142,16 @@ export function checkRunInputs(hp: PretrainingHparams): RunContext {
   if (hp.init_checkpoint !== null && !existsSync(hp.init_checkpoint) && !existsSync(`${hp.init_checkpoint}.index`)) {
     throw new UsageError(`"init_checkpoint": ${hp.init_checkpoint} does not exist`);
   }
+  checkOutputFolder(hp.model_dir, 'the model folder');
   return { vocab, special, vocabHash: hash };
+}
+
+function openTrainingData(hp: PretrainingHparams, ctx: RunContext, state: PretrainingDatasetState | null, log?: (line: string) => void): PretrainingDataset {
+  return openPretrainingDataset(hp.pretrain_tfrecords, {
+    maxSeqLength: hp.max_seq_length, vocabHash: ctx.vocabHash, vocabSize: ctx.vocab.size, batchSize: hp.train_batch_size, seed: hp.seed,
+    ...(log ? { onNotice: log } : {}),
+    ...(state ? { state } : {}),
+  });
 }
 
 function toInputs(b: PretrainingBatch): PretrainingInputs {
@@ -177,14 +186,15 @@ export async function runPretraining(hp: PretrainingHparams, options: RunPretrai
   const ctx = checkRunInputs(hp);
   const k = options.kernels ?? defaultKernels();
 
-  // A model dir made by this call is removed again if the model cannot be set up (bad
-  // init_checkpoint, mismatched checkpoint), so a failed first run leaves nothing behind.
-  const createdModelDir = !existsSync(hp.model_dir);
-  mkdirSync(hp.model_dir, { recursive: true });
+  // A model dir made by this call is removed again if the model or the data cannot be set up
+  // (bad init_checkpoint, mismatched checkpoint, damaged shards), so a failed first run leaves
+  // nothing behind; nothing is written into the model dir before the setup has succeeded.
+  // The first folder this call creates (models/ itself on a first run), undefined if none.
+  const createdDir = mkdirSync(hp.model_dir, { recursive: true });
   let step = 0;
-  let dataState = null;
   let latest: ReturnType<typeof latestCheckpoint> = null;
   let trainer: Pretrainer;
+  let data: PretrainingDataset | null = null;
   try {
     const stale = removeStaleCheckpointFiles(hp.model_dir);
     if (stale.length > 0) log(`removed ${stale.length} unfinished checkpoint folder(s) left by an interrupted run`);
@@ -204,7 +214,7 @@ export async function runPretraining(hp: PretrainingHparams, options: RunPretrai
         throw new UsageError(`"seed" is ${hp.seed} but ${latest.dir} was trained with seed ${state.seed}: resume with "seed": ${state.seed}, or use another --model-name`);
       }
       step = state.step;
-      dataState = state.data;
+      if (hp.do_train && step < hp.num_train_steps) data = openTrainingData(hp, ctx, state.data, log);
       log(hp.do_train && step < hp.num_train_steps ? `resuming from ${latest.dir} (step ${step})` : `loaded ${latest.dir} (step ${step})`);
       // Allowed, but a continuation or an eval under other objective or optimizer settings is rarely meant.
       for (const key of OBJECTIVE_KEYS) {
@@ -219,8 +229,12 @@ export async function runPretraining(hp: PretrainingHparams, options: RunPretrai
         (report.notLoaded.length > 0 ? `, ${report.notLoaded.length} freshly initialized (${report.notLoaded.slice(0, 3).join(', ')}${report.notLoaded.length > 3 ? ', ...' : ''})` : '') +
         (report.differing.length > 0 ? `; the generator folder's copy of ${report.differing.join(', ')} differs: the discriminator's was used` : ''));
     }
+    if (!latest && hp.do_train && hp.num_train_steps > 0) data = openTrainingData(hp, ctx, null, log);
+    // An evaluation opens its own order of the data; its shards are checked here, before any output.
+    if (!data && hp.do_eval) openTrainingData(hp, ctx, null).close();
   } catch (err) {
-    if (createdModelDir) rmSync(hp.model_dir, { recursive: true, force: true });
+    data?.close();
+    if (createdDir !== undefined) rmSync(createdDir, { recursive: true, force: true });
     throw err;
   }
   let lastCheckpoint: string | null = latest?.dir ?? null;
@@ -235,12 +249,7 @@ export async function runPretraining(hp: PretrainingHparams, options: RunPretrai
   const resumedFrom = step;
   let interrupted = false;
 
-  if (hp.do_train && step < hp.num_train_steps) {
-    const data = openPretrainingDataset(hp.pretrain_tfrecords, {
-      maxSeqLength: hp.max_seq_length, vocabHash: ctx.vocabHash, vocabSize: ctx.vocab.size, batchSize: hp.train_batch_size, seed: hp.seed,
-      onNotice: log,
-      ...(dataState ? { state: dataState } : {}),
-    });
+  if (data) {
     const bar = options.progress === false ? null
       : new Progress({ label: 'pre-training', total: hp.num_train_steps, start: step, unit: 'items' });
     const reportLines = options.progress !== false && !process.stderr.isTTY;
@@ -276,7 +285,11 @@ export async function runPretraining(hp: PretrainingHparams, options: RunPretrai
         options.onStep?.(entry);
         bar?.update(step, stepNote(entry));
         if (step % hp.iterations_per_loop === 0 || step === hp.num_train_steps) {
-          appendFileSync(metricsPath, JSON.stringify(entry) + '\n');
+          try {
+            appendFileSync(metricsPath, JSON.stringify(entry) + '\n');
+          } catch (err) {
+            throw asDiskFull(err, metricsPath); // a torn last line is dropped on resume
+          }
           if (reportLines) {
             const sps = (step - resumedFrom) / entry.elapsed_seconds;
             log(`${step}/${hp.num_train_steps} = ${(100 * step / hp.num_train_steps).toFixed(1)}%, SPS: ${sps.toFixed(2)}, ELAP: ${formatSeconds(entry.elapsed_seconds)}, ` +

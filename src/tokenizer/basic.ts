@@ -21,20 +21,31 @@ export interface NormalizedWord {
 /** Called with a word's [start, end) in UTF-16 units and its start in code points. */
 export type WordVisitor = (start: number, end: number, startCodePoint: number) => void;
 
-// Scanner classes of an original code point under the normalisation options (exported for
-// BertTokenizer's fused scanner).
-export const UNKNOWN = 0;
-export const WORD = 1;
-export const SPACE = 2;
-export const PUNCT = 3;
-export const CJK = 4;
-export const REMOVE = 5;
+/** Receives the words of BasicTokenizer.scanWords: a WordVisitor that also gets the word's hash. */
+export interface WordSink {
+  word(start: number, end: number, startCodePoint: number, hash: number): void;
+}
+
+/** The hash scanWords gives the word text[start, end): h = h * 31 + unit over its UTF-16 units, in int32. */
+export function wordHash(text: string, start: number, end: number): number {
+  let h = 0;
+  for (let i = start; i < end; i++) h = (Math.imul(h, 31) + text.charCodeAt(i)) | 0;
+  return h;
+}
+
+// Scanner classes of an original code point under the normalisation options.
+const UNKNOWN = 0;
+const WORD = 1;
+const SPACE = 2;
+const PUNCT = 3;
+const CJK = 4;
+const REMOVE = 5;
 
 export class BasicTokenizer {
   readonly lowerCase: boolean;
   readonly stripAccents: boolean;
   /** Class of each BMP code unit, filled in on first sight (UNKNOWN until then). */
-  readonly bmpClass = new Uint8Array(0x10000);
+  private readonly bmpClass = new Uint8Array(0x10000);
   /** The same for the supplementary planes, allocated when the first such character shows up. */
   private astralClass: Uint8Array | null = null;
   private readonly normalizedBmp = new Array<string | undefined>(0x10000);
@@ -51,40 +62,65 @@ export class BasicTokenizer {
    * ends they are left out. A word may still split further in normalizeWord (rare expansions).
    */
   forEachWord(text: string, visit: WordVisitor): void {
-    const n = text.length;
+    this.scanWords(text, 0, text.length, { word: visit });
+  }
+
+  /**
+   * The one word scanner (forEachWord and BertTokenizer's cached path both use it): visits the
+   * words of text[from, n) with their code-point starts counted from `from`, and each word's
+   * wordHash, computed on the way so that a cache can find the word without cutting it out.
+   * A lone surrogate is dropped (as HF, which sees it as U+FFFD and drops that).
+   */
+  scanWords(text: string, from: number, n: number, sink: WordSink): void {
     const bmpClass = this.bmpClass;
-    let surrogatePairs = 0; // before position i: turns UTF-16 positions into code-point positions
+    let surrogatePairs = from; // before position i: turns UTF-16 positions into code-point positions
     let wordStart = -1;
     let wordEnd = -1;
     let wordStartCp = 0;
-    for (let i = 0; i < n; ) {
+    let hash = 0; // running hash of the current word's units
+    let wordHash = 0; // hash up to wordEnd (trailing dropped characters excluded)
+    for (let i = from; i < n; ) {
       const unit = text.charCodeAt(i);
       let width = 1;
       let cls: number;
-      if ((unit & 0xfc00) === 0xd800 && i + 1 < n && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-        width = 2;
-        cls = this.astralClassOf(((unit - 0xd800) << 10) + (text.charCodeAt(i + 1) - 0xdc00) + 0x10000);
-      } else {
+      if (unit < 0xd800 || unit > 0xdfff) {
         cls = bmpClass[unit]!;
         if (cls === UNKNOWN) cls = bmpClass[unit] = this.classify(unit);
-      }
+      } else if (unit < 0xdc00 && i + 1 < n && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+        width = 2;
+        cls = this.astralClassOf(((unit - 0xd800) << 10) + (text.charCodeAt(i + 1) - 0xdc00) + 0x10000);
+      } else cls = REMOVE; // lone surrogate
       if (cls === WORD) {
         if (wordStart < 0) {
           wordStart = i;
           wordStartCp = i - surrogatePairs;
+          hash = 0;
         }
+        hash = (Math.imul(hash, 31) + unit) | 0;
+        if (width === 2) hash = (Math.imul(hash, 31) + text.charCodeAt(i + 1)) | 0;
+        wordHash = hash;
         wordEnd = i + width;
-      } else if (cls !== REMOVE) {
+      } else if (cls === REMOVE) {
         if (wordStart >= 0) {
-          visit(wordStart, wordEnd, wordStartCp);
+          hash = (Math.imul(hash, 31) + unit) | 0;
+          if (width === 2) hash = (Math.imul(hash, 31) + text.charCodeAt(i + 1)) | 0;
+        }
+      } else {
+        if (wordStart >= 0) {
+          sink.word(wordStart, wordEnd, wordStartCp, wordHash);
           wordStart = -1;
         }
-        if (cls !== SPACE) visit(i, i + width, i - surrogatePairs); // PUNCT or CJK
+        if (cls !== SPACE) {
+          // PUNCT or CJK: a word of its own
+          let h = unit;
+          if (width === 2) h = (Math.imul(h, 31) + text.charCodeAt(i + 1)) | 0;
+          sink.word(i, i + width, i - surrogatePairs, h);
+        }
       }
       if (width === 2) surrogatePairs++;
       i += width;
     }
-    if (wordStart >= 0) visit(wordStart, wordEnd, wordStartCp);
+    if (wordStart >= 0) sink.word(wordStart, wordEnd, wordStartCp, wordHash);
   }
 
   /** Normalises one word found by forEachWord, splitting it where normalisation made separators. */
@@ -147,15 +183,8 @@ export class BasicTokenizer {
     return s;
   }
 
-  /** Class of a BMP unit, computed and remembered if not known yet. */
-  classOfUnit(unit: number): number {
-    let cls = this.bmpClass[unit]!;
-    if (cls === UNKNOWN) cls = this.bmpClass[unit] = this.classify(unit);
-    return cls;
-  }
-
   /** Class of a supplementary-plane code point. */
-  astralClassOf(cp: number): number {
+  private astralClassOf(cp: number): number {
     const table = (this.astralClass ??= new Uint8Array(0x110000 - 0x10000));
     let cls = table[cp - 0x10000]!;
     if (cls === UNKNOWN) cls = table[cp - 0x10000] = this.classify(cp);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { firstInvalidUtf8 } from '../util/text.js';
-import { FormatError } from '../errors.js';
+import { FormatError, UsageError } from '../errors.js';
 import { BasicTokenizer } from './basic.js';
 import { SPECIAL_TOKENS } from './vocab.js';
 
@@ -78,7 +78,7 @@ export function listCorpusFiles(dir: string): string[] {
   try {
     entries = readdirSync(dir);
   } catch (err) {
-    throw new Error(`cannot read corpus directory ${dir}: ${(err as Error).message}`);
+    throw new UsageError(`cannot read corpus directory ${dir}: ${(err as Error).message}`);
   }
   const files: string[] = [];
   for (const name of entries.sort()) {
@@ -265,7 +265,7 @@ export async function trainVocabFromDirectory(
   corpusDir: string, opts: TrainerOptions, onBytes?: (bytes: number, total: number) => void,
 ): Promise<string[]> {
   const files = listCorpusFiles(corpusDir);
-  if (files.length === 0) throw new Error(`no files in corpus directory ${corpusDir}`);
+  if (files.length === 0) throw new UsageError(`no files in corpus directory ${corpusDir}`);
   const total = files.reduce((s, f) => s + statSync(f).size, 0);
   const counter = new WordCounter({ lowerCase: opts.lowerCase ?? true, stripAccents: opts.stripAccents });
   await countFiles(files, counter, onBytes ? (bytes) => onBytes(bytes, total) : undefined);

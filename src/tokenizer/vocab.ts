@@ -1,5 +1,6 @@
 // A WordPiece vocabulary: vocab.txt, one entry per line, the line number being the id.
 import { readFileSync } from 'node:fs';
+import { FormatError, UsageError } from '../errors.js';
 
 export const SPECIAL_TOKENS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] as const;
 export type SpecialToken = (typeof SPECIAL_TOKENS)[number];
@@ -70,21 +71,21 @@ export function readVocabFile(path: string): string[] {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new Error(code === 'ENOENT' ? `vocab file not found: ${path}` : `cannot read vocab file ${path}: ${(err as Error).message}`);
+    throw code === 'ENOENT' ? new UsageError(`vocab file not found: ${path}`) : new FormatError(path, `cannot read vocab file: ${(err as Error).message}`);
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
-  if (lines.length === 0) throw new Error(`${path}: empty vocab file`);
+  if (lines.length === 0) throw new FormatError(path, 'empty vocab file');
   for (let i = 0; i < lines.length; i++) lines[i] = lines[i]!.trimEnd();
   return lines;
 }
 
 /** The error for token `id` repeating token `first` (lines are 1-based). */
 export function duplicateEntryError(source: string, token: string, id: number, first: number): Error {
-  return new Error(`${source}: duplicate entry ${JSON.stringify(token)} on line ${id + 1} (first on line ${first + 1})`);
+  return new FormatError(source, `duplicate entry ${JSON.stringify(token)} on line ${id + 1} (first on line ${first + 1})`);
 }
 
 export function missingSpecialsError(source: string, missing: readonly string[]): Error {
-  return new Error(`${source}: missing special token(s) ${missing.join(' ')}`);
+  return new FormatError(source, `missing special token(s) ${missing.join(' ')}`);
 }

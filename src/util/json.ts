@@ -148,9 +148,40 @@ export function describeJsonError(text: string, err: Error): string {
  */
 export function parseJsonText<E extends Error>(text: string, source: string, makeError: (message: string) => E): unknown {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  let value: unknown;
   try {
-    return JSON.parse(body) as unknown;
+    value = JSON.parse(body) as unknown;
   } catch (err) {
     throw makeError(`${source}: invalid JSON at ${describeJsonError(body, err as Error)}`);
   }
+  // JSON.parse turns 1e400 into Infinity, which later reads as null: name the literal instead.
+  // Only a long exponent or a 309-digit run can overflow, so most texts skip the scan.
+  if (/[eE]\+?\d{3}|\d{309}/.test(body)) {
+    const big = findOutOfRangeNumber(body);
+    if (big) {
+      const { line, column } = lineColumn(body, big.offset);
+      throw makeError(`${source}: line ${line} column ${column}: the number ${big.literal} is too large for a 64-bit float (at most about 1.8e308)`);
+    }
+  }
+  return value;
+}
+
+/** The first number literal of valid JSON `text` that overflows a double, with its offset. */
+export function findOutOfRangeNumber(text: string): { offset: number; literal: string } | null {
+  const numberAt = /-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
+  for (let i = 0; i < text.length; ) {
+    const c = text[i]!;
+    if (c === '"') {
+      // Skip the string (escapes included).
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++;
+      i++;
+    } else if (c === '-' || (c >= '0' && c <= '9')) {
+      numberAt.lastIndex = i;
+      const m = numberAt.exec(text);
+      const literal = m ? m[0] : c;
+      if (m && !Number.isFinite(Number(literal))) return { offset: i, literal };
+      i += Math.max(1, literal.length);
+    } else i++;
+  }
+  return null;
 }

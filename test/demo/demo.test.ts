@@ -130,6 +130,16 @@ test('report.html is self-contained: Chart.js inlined, the curves and examples a
   assert.equal(data.table.rows.length, 2);
 });
 
+test('the table, results.md and report say how many updates ran and why: planned from the time budget by default', () => {
+  const planned = /ELECTRA 0\.1min: (\d+) pre-training updates( of \d+ planned \(out of time\))? \(planned from a budget of 0\.1 min at \d+\.\d ms\/update\)/;
+  const n = Number(planned.exec(first.tableText)?.[1]);
+  const electra = reportData(readFileSync(first.reportFile, 'utf8')).pretraining.find((p) => p.summary.objective === 'electra')!.summary;
+  assert.equal(n, electra.numTrainSteps, first.tableText);
+  assert.match(first.tableText, /MLM 0\.1min: \d+ pre-training updates.* \(the ELECTRA run's compute, \d+\.\d\d TFLOP at \d+\.\d\d GFLOP\/update\)/);
+  assert.match(readFileSync(first.resultsFile, 'utf8'), planned);
+  assert.match(readFileSync(first.reportFile, 'utf8'), /<td>planned from a budget of 0\.1 min at \d+\.\d ms\/update<\/td>/);
+});
+
 test('a second run reuses every stage and leaves their outputs alone', async () => {
   const ckpt = listCheckpoints(join(dir, 'models', 'electra-0.1min'))[0]!;
   const mtime = statSync(join(ckpt.dir, 'discriminator', 'model.safetensors')).mtimeMs;
@@ -155,6 +165,31 @@ test('a new seed reruns pre-training and fine-tuning but reuses the data stages'
   const reused = r.stages.filter((s) => s.reused).map((s) => s.stage);
   assert.deepEqual(reused, ['corpus', 'vocab', 'dataset']);
   assert.ok(existsSync(join(dir, 'models', 'electra-0.05min', 'demo-plan.json')));
+});
+
+test('--updates fixes the pre-training length: exactly that many updates, whatever the machine measured', async () => {
+  const r = await runDemo({ outputDir: dir, quick: true, updates: 14, seed: 3, compareMlm: true, log: () => {}, progressStream: silent });
+  assert.deepEqual(r.stages.filter((s) => s.reused).map((s) => s.stage), ['corpus', 'vocab', 'dataset']);
+  const modelDir = join(dir, 'models', 'electra-14updates');
+  const plan = JSON.parse(readFileSync(join(modelDir, 'demo-plan.json'), 'utf8')) as { numTrainSteps: number; reason: string };
+  assert.deepEqual([plan.numTrainSteps, plan.reason], [14, 'fixed by --updates']);
+  assert.deepEqual(listCheckpoints(modelDir).map((c) => c.step), [14]);
+  assert.match(r.stages.find((s) => s.stage === 'pretrain-electra')!.summary, /: 14 updates \(fixed by --updates\) of /);
+  assert.match(r.tableText, /task\s+metric\s+ELECTRA 14updates\s+random init\s+MLM 14updates/);
+  assert.match(r.tableText, /^ELECTRA 14updates: 14 pre-training updates \(fixed by --updates\)$/m);
+  assert.match(readFileSync(r.resultsFile, 'utf8'), /14 updates of pre-training, seed 3/);
+  assert.match(readFileSync(r.reportFile, 'utf8'), /<td class="num">14<\/td><td>fixed by --updates<\/td>/);
+  // The command line takes the flag (and reuses what the call above finished).
+  const cliRun = spawnSync(process.execPath, [cli, 'demo', '--quick', '--updates', '14', '--compare-mlm', '--seed', '3', '--output-dir', dir], { encoding: 'utf8' });
+  assert.equal(cliRun.status, 0, cliRun.stderr);
+  assert.match(cliRun.stdout, /\[pretrain-electra\] .*14 updates \(fixed by --updates\).*\(reused\)/);
+  assert.match(cliRun.stdout, /ELECTRA 14updates: 14 pre-training updates \(fixed by --updates\)/);
+  for (const bad of [['--updates', '0'], ['--updates', '2.5'], ['--updates', '5', '--minutes', '1']]) {
+    const b = spawnSync(process.execPath, [cli, 'demo', ...bad, '--output-dir', join(dir, 'never')], { encoding: 'utf8' });
+    assert.equal(b.status, 2, b.stderr);
+    assert.match(b.stderr, /updates must be an integer in \[1, 10000000\]|--minutes and --updates exclude each other/);
+  }
+  assert.ok(!existsSync(join(dir, 'never')));
 });
 
 test('electra demo checks its flags', () => {

@@ -80,7 +80,7 @@ test('the report escapes text and data so nothing can close its script elements'
     title: hostile, generatedAt: 'now', machine: 'm', settings: { note: hostile }, stages: [{ stage: hostile, summary: hostile, seconds: 1, reused: false }],
     pretraining: [{
       summary: {
-        objective: 'electra', modelName: 'm', modelDir: '', numTrainSteps: 1, plannedSteps: 1, secondsPerStep: 1, budgetSeconds: 1, trainSeconds: 1, stepFlops: 1,
+        objective: 'electra', modelName: 'm', modelDir: '', numTrainSteps: 1, plannedSteps: 1, updatesReason: hostile, secondsPerStep: 1, budgetSeconds: 1, trainSeconds: 1, stepFlops: 1,
         generator: { hidden_size: 1, num_hidden_layers: 1 }, discriminator: { hidden_size: 1, num_hidden_layers: 1 }, parameters: 1, threads: 2,
         heldout: [{ step: 0, disc_auc: 0.5, disc_accuracy: 0.5, disc_all_real_accuracy: 0.8, masked_lm_accuracy: 0, masked_lm_loss: 1 }],
         examples: [{ genre: hostile, document: 'x', text: hostile, tokens: [{ original: hostile, shown: '"q"', masked: true, replaced: true, prob: 0.5 }] }],
@@ -88,7 +88,7 @@ test('the report escapes text and data so nothing can close its script elements'
       },
       metrics: [],
     }],
-    finetuning: [], table: { columns: [], rows: [] },
+    finetuning: [], table: { columns: [], rows: [], pretraining: [{ label: hostile, updates: 1, planned: 1, reason: hostile }] },
   };
   const html = renderReport(data, '/* chart */');
   // Three script elements: the library, the data, the page code; the hostile text opens none.

@@ -10,8 +10,8 @@ import { pathToFileURL } from 'node:url';
 import { resolveHparams } from '../../src/finetune/hparams.js';
 import { runFinetuning } from '../../src/finetune/runner.js';
 import { getTasks, type AnyTask } from '../../src/finetune/tasks.js';
-import type { SentenceExample } from '../../src/finetune/data/sentence-data.js';
-import type { TaggingExample } from '../../src/finetune/features/tagging.js';
+import type { SentenceExample } from '../../src/finetune/classification/data.js';
+import type { TaggingExample } from '../../src/finetune/tagging/features.js';
 
 import { TempDir } from '../finetune/fixtures.js';
 import { quiet, writeSquad } from './fixtures.js';

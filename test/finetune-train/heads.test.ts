@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { DropoutSites } from '../../src/nn/dropout.js';
 import { ParameterSet } from '../../src/nn/params.js';
 import { allocFloats } from '../../src/nn/tensor.js';
-import {
-  ElectraQaHead, HfQaHead, SentenceHead, TaggingHead, sigmoidCrossEntropy,
-  type ElectraQaOptions, type HeadDims, type HeadInput, type QaHead, type QaTargets,
-} from '../../src/finetune/model/heads.js';
+import { sigmoidCrossEntropy, type HeadDims, type HeadInput } from '../../src/finetune/model/head.js';
+import { SentenceHead } from '../../src/finetune/classification/head.js';
+import { TaggingHead } from '../../src/finetune/tagging/head.js';
+import { ElectraQaHead, HfQaHead, type ElectraQaOptions, type QaHead, type QaTargets } from '../../src/finetune/qa/head.js';
 import { checkGradient, checkParamGradients, gradKernels as K, randomFloat64, randomizeParams } from '../nn/gradcheck.js';
 
 const H = 6;

@@ -1,5 +1,5 @@
 // The multi-task fine-tuning model (encoder + heads, mixed batches) against finite
-// differences, the layer-wise AdamW against a hand computation, the encoder config of the
+// differences, AdamW with layer-wise learning rates against a hand computation, the encoder config of the
 // reference's hparams, and model folders: save/load round trips, HF layouts, size errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,11 +14,11 @@ import { defaultElectraConfig } from '../../src/io/hf-config.js';
 import { resolveHparams } from '../../src/finetune/hparams.js';
 import { layerwiseLrScale } from '../../src/finetune/layerwise-lr.js';
 import { FinetuningModel, type BatchItem, type HeadSpec } from '../../src/finetune/model/finetuning-model.js';
-import { LayerwiseAdamW, lrSegments } from '../../src/finetune/model/optimizer.js';
+import { AdamW, lrSegments } from '../../src/optim/adamw.js';
 import {
   checkModelSize, loadWeights, modelConfigFromHparams, readFinetuningFolder, saveFinetunedModel, type SavedFinetuning, type SavedTask,
 } from '../../src/finetune/model/checkpoint.js';
-import type { ElectraQaOptions } from '../../src/finetune/model/heads.js';
+import type { ElectraQaOptions } from '../../src/finetune/qa/head.js';
 import { bertUncasedVocab } from '../../src/tokenizer/index.js';
 import { backends } from '../helpers.js';
 import { checkParamGradients, gradKernels } from '../nn/gradcheck.js';
@@ -88,7 +88,7 @@ test('a batch of one task gives each example the same outputs as in a mixed batc
 });
 
 for (const k of backends()) {
-  test(`LayerwiseAdamW: clipping over all segments, per-segment learning rates, no bias correction (${k.name})`, () => {
+  test(`AdamW with layer-wise learning rates (was LayerwiseAdamW): clipping over all segments, per-segment learning rates, no bias correction (${k.name})`, () => {
     const model = new FinetuningModel(k, CONFIG, [SPECS[0]!], { maxBatch: 2, maxSeqLen: 8 });
     model.initialize(5);
     const ps = model.params;
@@ -97,7 +97,7 @@ for (const k of backends()) {
     // Embeddings (+ project), layer 0, layer 1, head: depth order gives one segment each.
     assert.deepEqual(segments.map((s) => +s.scale.toFixed(6)), [0.4096, 0.512, 0.64, 1]);
     assert.equal(segments.reduce((s, x) => s + x.size, 0), ps.size);
-    const opt = new LayerwiseAdamW(k, ps, scaleOf, { weightDecayRate: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-6, clipNorm: 1.0 });
+    const opt = new AdamW(k, ps, { weightDecayRate: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-6, clipNorm: 1.0 }, scaleOf);
     const rng = new Rng(6);
     for (let i = 0; i < ps.size; i++) ps.grads[i] = (rng.uniform() * 2 - 1) * 0.5;
     const g = Float64Array.from(ps.grads);

@@ -2,12 +2,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BertTokenizer, bertUncasedVocab } from '../../src/tokenizer/index.js';
-import { featurizeSentence } from '../../src/finetune/features/sentence.js';
-import { featurizeQa, docSpans, isMaxContext } from '../../src/finetune/features/qa.js';
-import { featurizeTagging } from '../../src/finetune/features/tagging.js';
+import { featurizeSentence } from '../../src/finetune/classification/features.js';
+import { featurizeQa, docSpans, isMaxContext } from '../../src/finetune/qa/features.js';
+import { featurizeTagging } from '../../src/finetune/tagging/features.js';
 import { padBatch } from '../../src/finetune/features/batch.js';
-import type { SentenceExample, LabelSpec } from '../../src/finetune/data/sentence-data.js';
-import type { QaExample } from '../../src/finetune/data/qa-data.js';
+import type { SentenceExample, LabelSpec } from '../../src/finetune/classification/data.js';
+import type { QaExample } from '../../src/finetune/qa/data.js';
 
 const tok = BertTokenizer.fromVocab(bertUncasedVocab());
 const ids = (tokens: string[]): number[] => tokens.map((t) => tok.vocab.idOf(t)!);

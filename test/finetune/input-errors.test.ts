@@ -3,9 +3,9 @@
 // a TSV whose header line is missing.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { glueLayout, readSentenceFile } from '../../src/finetune/data/sentence-data.js';
-import { readMrqa, readSquad } from '../../src/finetune/data/qa-data.js';
-import { readConll } from '../../src/finetune/data/conll.js';
+import { glueLayout, readSentenceFile } from '../../src/finetune/classification/data.js';
+import { readMrqa, readSquad } from '../../src/finetune/qa/data.js';
+import { readConll } from '../../src/finetune/tagging/conll.js';
 import { readTsv } from '../../src/finetune/data/text-file.js';
 import { getTasks } from '../../src/finetune/tasks.js';
 import { resolveHparams } from '../../src/finetune/hparams.js';

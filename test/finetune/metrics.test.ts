@@ -4,12 +4,12 @@ import assert from 'node:assert/strict';
 import {
   accuracy, binaryF1, matthewsCorrcoef, pearson, spearman, averageRanks,
   AccuracyScorer, AccuracyF1Scorer, F1Scorer, MCCScorer, RegressionScorer,
-} from '../../src/finetune/metrics/classification.js';
-import { normalizeAnswer, pythonSplit, tokenF1, exactMatch } from '../../src/finetune/metrics/answer-text.js';
+} from '../../src/finetune/classification/metrics.js';
+import { normalizeAnswer, pythonSplit, tokenF1, exactMatch } from '../../src/finetune/qa/answer-text.js';
 import {
   evaluateSquadV2, evaluateSquadV1, evaluateMrqa, squadV2F1, sortedMetrics, type GoldQuestion,
-} from '../../src/finetune/metrics/qa.js';
-import { getSpanLabels, getTags, toBioes, EntityLevelF1Scorer, TokenAccuracyScorer } from '../../src/finetune/metrics/tagging.js';
+} from '../../src/finetune/qa/metrics.js';
+import { getSpanLabels, getTags, toBioes, EntityLevelF1Scorer, TokenAccuracyScorer } from '../../src/finetune/tagging/metrics.js';
 import { formatResults, formatResultsFile, resultsObject } from '../../src/finetune/scorer.js';
 
 const close = (a: number, b: number, tol = 1e-9): void => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b}`);

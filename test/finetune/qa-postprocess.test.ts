@@ -3,13 +3,13 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { BertTokenizer, bertUncasedVocab } from '../../src/tokenizer/index.js';
-import { featurizeQa, type QaFeatures } from '../../src/finetune/features/qa.js';
+import { featurizeQa, type QaFeatures } from '../../src/finetune/qa/features.js';
 import {
   postprocessQa, applyNullThreshold, topKIndices, softmax, pythonJson, writeQaPredictions,
   type QaPostprocessOptions, type QaRawResult,
-} from '../../src/finetune/qa-postprocess.js';
-import { SpanBasedQaScorer } from '../../src/finetune/qa-scorer.js';
-import { readSquad, readMrqa, type QaExample } from '../../src/finetune/data/qa-data.js';
+} from '../../src/finetune/qa/postprocess.js';
+import { SpanBasedQaScorer } from '../../src/finetune/qa/scorer.js';
+import { readSquad, readMrqa, type QaExample } from '../../src/finetune/qa/data.js';
 import { resultsObject } from '../../src/finetune/scorer.js';
 import { TempDir, squadV2, mrqaJsonl } from './fixtures.js';
 

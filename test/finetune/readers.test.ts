@@ -3,9 +3,9 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   glueLayout, glueFile, readSentenceFile, type GlueTaskName, type LabelSpec,
-} from '../../src/finetune/data/sentence-data.js';
-import { readSquad, readMrqa } from '../../src/finetune/data/qa-data.js';
-import { readConll } from '../../src/finetune/data/conll.js';
+} from '../../src/finetune/classification/data.js';
+import { readSquad, readMrqa } from '../../src/finetune/qa/data.js';
+import { readConll } from '../../src/finetune/tagging/conll.js';
 import { readTsv } from '../../src/finetune/data/text-file.js';
 import {
   brownDocuments, brownGenreExamples, brownGenres, brownPosSentences, brownPosTags, normalizeBrownTag,

@@ -7,7 +7,7 @@ import {
   getTask, getTasks, taskDefaults, BUILTIN_TASKS, SentenceTask, QaTask, TaggingTask, type TaskContext,
 } from '../../src/finetune/tasks.js';
 import { resultsObject } from '../../src/finetune/scorer.js';
-import type { ClassificationResult } from '../../src/finetune/metrics/classification.js';
+import type { ClassificationResult } from '../../src/finetune/classification/metrics.js';
 import { TempDir, glue, conllTrain, squadV2, mrqaJsonl, tsv } from './fixtures.js';
 
 const tokenizer = BertTokenizer.fromVocab(bertUncasedVocab());

@@ -332,6 +332,8 @@ export interface ZipInput {
   name: string;
   data: Uint8Array;
   deflate?: boolean;
+  /** Hostile archives: the entry's bytes as written (instead of `data`, deflated or not), and the size and CRC its headers declare. */
+  raw?: { body: Uint8Array; size: number; crc: number };
 }
 
 /**
@@ -344,24 +346,25 @@ export function buildZip(entries: ZipInput[], options: { zip64?: boolean } = {})
   const zip64 = options.zip64 ?? false;
   for (const e of entries) {
     const name = utf8(e.name);
-    const body = e.deflate ? new Uint8Array(deflateRawSync(e.data)) : e.data;
-    const crc = crc32(e.data);
+    const body = e.raw?.body ?? (e.deflate ? new Uint8Array(deflateRawSync(e.data)) : e.data);
+    const crc = e.raw?.crc ?? crc32(e.data);
+    const size = e.raw?.size ?? e.data.length;
     const offset = out.length;
     const headerEnd = offset + 30 + name.length;
     let pad = e.deflate ? 0 : (64 - ((headerEnd + 4) % 64)) % 64;
     const localExtra = new ByteWriter();
     if (zip64) {
-      localExtra.u16(0x0001).u16(16).u64(e.data.length).u64(body.length);
+      localExtra.u16(0x0001).u16(16).u64(size).u64(body.length);
       pad = 0;
     }
     if (!e.deflate) localExtra.u16(0x4246).u16(pad).bytes(new Array(pad).fill(0x5a));
     const le = localExtra.finish();
     out.u32(0x04034b50).u16(zip64 ? 45 : 20).u16(0).u16(e.deflate ? 8 : 0).u16(0).u16(0).u32(crc);
-    out.u32(zip64 ? 0xffffffff : body.length).u32(zip64 ? 0xffffffff : e.data.length);
+    out.u32(zip64 ? 0xffffffff : body.length).u32(zip64 ? 0xffffffff : size);
     out.u16(name.length).u16(le.length).bytes(name).bytes(le).bytes(body);
-    const ce = zip64 ? new ByteWriter().u16(0x0001).u16(24).u64(e.data.length).u64(body.length).u64(offset).finish() : new Uint8Array(0);
+    const ce = zip64 ? new ByteWriter().u16(0x0001).u16(24).u64(size).u64(body.length).u64(offset).finish() : new Uint8Array(0);
     central.u32(0x02014b50).u16(zip64 ? 45 : 20).u16(zip64 ? 45 : 20).u16(0).u16(e.deflate ? 8 : 0).u16(0).u16(0).u32(crc);
-    central.u32(zip64 ? 0xffffffff : body.length).u32(zip64 ? 0xffffffff : e.data.length);
+    central.u32(zip64 ? 0xffffffff : body.length).u32(zip64 ? 0xffffffff : size);
     central.u16(name.length).u16(ce.length).u16(0).u16(0).u16(0).u32(0).u32(zip64 ? 0xffffffff : offset);
     central.bytes(name).bytes(ce);
   }

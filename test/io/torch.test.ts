@@ -118,7 +118,7 @@ test('damaged archives and storages are rejected, naming the tensor', () => {
   // Storage record says 12 elements but the entry has 8.
   const small = storages();
   small.set('0', f32Bytes([0, 1, 2, 3, 4, 5, 6, 7]));
-  assertFormatError(() => readTorchStateDict(writeCheckpoint('small.bin', buildTorchCheckpoint(specs, small))), ["storage data/0 of tensor 'emb.weight' has 32 bytes, expected 48"], 'emb.weight');
+  assertFormatError(() => readTorchStateDict(writeCheckpoint('small.bin', buildTorchCheckpoint(specs, small))), ["storage data/0 of tensor 'emb.weight' (12 x FloatStorage) declares 32 bytes, expected 48"], 'emb.weight');
 
   // A view reaching past its storage.
   const over: TorchTensorSpec[] = [{ ...specs[0]!, name: 'over', offset: 4, size: [3, 4] }];
@@ -126,7 +126,7 @@ test('damaged archives and storages are rejected, naming the tensor', () => {
 
   const missing = storages();
   missing.delete('2');
-  assertFormatError(() => readTorchStateDict(writeCheckpoint('missing.bin', buildTorchCheckpoint(specs, missing))), ["storage data/2 of tensor 'bf16' is missing"], 'bf16');
+  assertFormatError(() => readTorchStateDict(writeCheckpoint('missing.bin', buildTorchCheckpoint(specs, missing))), ["storage data/2 of tensor 'bf16' (2 x BFloat16Storage) is missing"], 'bf16');
 
   const bigEndian = buildZip([
     { name: 'a/data.pkl', data: pickleStateDict([]) },

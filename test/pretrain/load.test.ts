@@ -68,7 +68,9 @@ test('a model dir loads its newest checkpoint; the inference discriminator equal
   assert.deepEqual(text.tokens, ['[CLS]', 'the', 'big', 'cat', 'sees', 'a', 'dog', '.', '[SEP]']);
   assert.equal(text.probs.length, 9);
   assert.throws(() => disc.discriminate([[2, 999]]), /token id 999 is outside the vocabulary/);
-  assert.throws(() => disc.discriminate([new Array<number>(17).fill(5)]), /at most 16/);
+  // Longer than maxSeqLen grows the buffers; longer than max_position_embeddings is refused.
+  assert.equal(disc.discriminate([new Array<number>(17).fill(5)])[0]!.probs.length, 17);
+  assert.throws(() => disc.discriminate([new Array<number>(65).fill(5)]), /65 tokens; the model takes at most 64/);
 });
 
 test('an HF ElectraForPreTraining folder loads for inference; other classes are refused', () => {
@@ -286,8 +288,8 @@ test('bad inputs leave nothing behind and are named: an init_checkpoint without 
   assert.throws(() => loadDiscriminator(join(data.dataDir, 'vocab.txt')), /vocab\.txt is a file; expected a model folder/);
   // Segment ids are checked like token ids.
   const disc = loadDiscriminator(modelDir, { kernels: jsKernels });
-  assert.throws(() => disc.discriminate([ids], { segmentIds: [ids.map(() => 2)] }), /sequence 0, position 0: segment id 2 is outside \[0, 2\)/);
-  assert.throws(() => disc.discriminate([ids], { segmentIds: [[0, 0]] }), /sequence 0: 11 token ids but 2 segment ids/);
+  assert.throws(() => disc.discriminate([ids], { segmentIds: [ids.map(() => 2)] }), /sequence 0, position 0: token type id 2 is outside \[0, 2\)/);
+  assert.throws(() => disc.discriminate([ids], { segmentIds: [[0, 0]] }), /sequence 0: 11 input ids but 2 token type ids/);
 
   // Resuming with another batch size is allowed, and noted.
   const lines: string[] = [];

@@ -39,7 +39,7 @@ test('tokenize --pair reads tab-separated pairs; malformed lines and missing fla
   assert.deepEqual(out.segmentIds, [0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1]);
   assert.deepEqual(out.offsets[6], [4, 8]);
   const bad = electra(['tokenize', '--vocab-file', bertVocabFile(), '--pair'], 'ok\tfine\nno tab here\n');
-  assert.equal(bad.status, 1);
+  assert.equal(bad.status, 2); // bad input, found while streaming
   assert.match(bad.stderr, /stdin line 2: expected "A<TAB>B"/);
   assert.match(electra(['tokenize']).stderr, /--vocab-file is required/);
   assert.match(electra(['tokenize', '--vocab-file', '/no/such/vocab.txt']).stderr, /vocab file not found/);

@@ -2,8 +2,8 @@
 // part-of-speech tagging. Both split by document, deterministically, so no document is in
 // both train and dev.
 import { readBrown, type BrownDocument } from '../../data/corpora.js';
-import type { SentenceExample } from './sentence-data.js';
-import type { TaggedSentence } from './conll.js';
+import type { SentenceExample } from '../classification/data.js';
+import type { TaggedSentence } from '../tagging/conll.js';
 
 /** Every DEV_EVERY-th document of each genre (in cats.txt order), starting at DEV_FIRST, is dev. */
 const DEV_EVERY = 5;

@@ -57,3 +57,12 @@ export function pyIndex<T>(list: readonly T[], index: number): T | undefined {
 export function lineError(path: string, line: number, message: string): FormatError {
   return new FormatError(`${path}:${line}`, message);
 }
+
+/** Characters Python's str.split() treats as whitespace (str.isspace). */
+const PY_WHITESPACE = '\\t\\n\\v\\f\\r \\x1c-\\x1f\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
+const PY_WHITESPACE_RUN = new RegExp(`[${PY_WHITESPACE}]+`, 'u');
+
+/** Python's `s.split()`: runs of whitespace separate, no empty strings. */
+export function pythonSplit(s: string): string[] {
+  return s.split(PY_WHITESPACE_RUN).filter((t) => t !== '');
+}

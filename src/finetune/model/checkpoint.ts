@@ -21,22 +21,15 @@ import {
   discriminatorConfig, hfConfigFromModel, modelConfigFromHf, resolvePretrainingConfig, type ElectraConfig, type ModelHparamOverrides,
 } from '../../model/config.js';
 import type { FinetuningHparams } from '../hparams.js';
-import type { FinetuningModel, HeadKind, HeadSpec } from './finetuning-model.js';
-import { headPrefix, type ElectraQaOptions, type HeadStyle } from './heads.js';
+import { familyOf, FAMILIES, HEAD_KINDS, type HeadKind } from '../families.js';
+import type { FinetuningModel, HeadSpec } from './finetuning-model.js';
+import { headPrefix, type SavedTask as GenericSavedTask } from './head.js';
+import type { ElectraQaOptions } from '../qa/head.js';
 
 export const FINETUNING_CONFIG_KEY = 'electra_ts_finetuning';
 
-export interface SavedTask {
-  name: string;
-  kind: HeadKind;
-  style: HeadStyle;
-  /** Class names by id (classification, tagging); null for regression and QA. */
-  labels: string[] | null;
-  /** Regression: targets were scaled from [min, max] to [0, 1]. */
-  targetRange?: [number, number];
-  /** Tagging: true for one label per word (accuracy), false for BIOES chunks. */
-  tokenLevel?: boolean;
-}
+/** A task as a model folder records it. */
+export type SavedTask = GenericSavedTask<HeadKind>;
 
 /** What inference needs besides the weights. */
 export interface SavedFinetuning {
@@ -104,15 +97,11 @@ export function checkModelSize(expected: ElectraConfig, found: HfConfig, dir: st
 // ---------------------------------------------------------------------------------------------
 // Reading
 
-const HF_HEAD_ARCHITECTURES = new Set<ElectraArchitecture>([
-  'ElectraForSequenceClassification', 'ElectraForTokenClassification', 'ElectraForQuestionAnswering',
-]);
+const HF_HEAD_CLASSES = new Set<ElectraArchitecture>(FAMILIES.flatMap((f) => f.hfClasses));
 
 /** The HF class a single saved head is written as, or null when HF has no such head. */
-export function hfArchitectureFor(task: Pick<SavedTask, 'kind' | 'style'>): ElectraArchitecture | null {
-  if (task.kind === 'tagging') return 'ElectraForTokenClassification';
-  if (task.style !== 'hf') return null;
-  return task.kind === 'qa' ? 'ElectraForQuestionAnswering' : 'ElectraForSequenceClassification';
+export function hfArchitectureFor(task: SavedTask): ElectraArchitecture | null {
+  return familyOf(task.kind).hfArchitecture(task);
 }
 
 export interface FinetuningFolder {
@@ -127,29 +116,13 @@ export interface FinetuningFolder {
   tensors: TensorMap;
 }
 
-function labelsOf(config: HfConfig): string[] {
-  return Object.keys(config.id2label).sort((a, b) => Number(a) - Number(b)).map((k) => config.id2label[k]!);
-}
-
 /** The task an HF fine-tuned folder without electra-ts information holds, from its class and config. */
 function taskOfHfFolder(arch: ElectraArchitecture, config: HfConfig, file: string): SavedTask | null {
-  switch (arch) {
-    case 'ElectraForSequenceClassification': {
-      const problem = config.extra['problem_type'];
-      if (problem === 'multi_label_classification') throw new UsageError(`${file}: multi-label classification models are not supported`);
-      const regression = problem === 'regression' || (problem === undefined && labelsOf(config).length === 1);
-      return regression
-        ? { name: 'regression', kind: 'regression', style: 'hf', labels: null }
-        : { name: 'classification', kind: 'classification', style: 'hf', labels: labelsOf(config) };
-    }
-    case 'ElectraForTokenClassification':
-      return { name: 'tagging', kind: 'tagging', style: 'hf', labels: labelsOf(config), tokenLevel: true };
-    case 'ElectraForQuestionAnswering':
-      if (labelsOf(config).length !== 2) throw new UsageError(`${file}: a question-answering model has 2 outputs (start, end), config says ${labelsOf(config).length}`);
-      return { name: 'qa', kind: 'qa', style: 'hf', labels: null };
-    default:
-      return null;
+  for (const family of FAMILIES) {
+    const task = family.taskOfHfFolder(arch, config, file);
+    if (task) return task;
   }
+  return null;
 }
 
 function parseSaved(value: unknown, file: string): SavedFinetuning {
@@ -160,10 +133,10 @@ function parseSaved(value: unknown, file: string): SavedFinetuning {
   const v = value as Partial<SavedFinetuning>;
   if (!Array.isArray(v.tasks) || v.tasks.length === 0) bad('must list its tasks');
   for (const t of v.tasks!) {
-    if (typeof t.name !== 'string' || !['classification', 'regression', 'tagging', 'qa'].includes(t.kind) || !['electra', 'hf'].includes(t.style)) {
+    if (typeof t.name !== 'string' || !(HEAD_KINDS as readonly string[]).includes(t.kind) || !['electra', 'hf'].includes(t.style)) {
       bad(`has a malformed task ${JSON.stringify(t)}`);
     }
-    if ((t.kind === 'classification' || t.kind === 'tagging') && !(Array.isArray(t.labels) && t.labels.length > 0)) bad(`task ${t.name} has no labels`);
+    if (familyOf(t.kind).needsLabels(t.kind) && !(Array.isArray(t.labels) && t.labels.length > 0)) bad(`task ${t.name} has no labels`);
   }
   for (const key of ['max_seq_length', 'max_query_length', 'doc_stride', 'n_best_size', 'max_answer_length', 'qa_na_threshold'] as const) {
     if (typeof v[key] !== 'number') bad(`lacks '${key}'`);
@@ -206,7 +179,7 @@ export function readFinetuningFolder(dir: string): FinetuningFolder {
   };
   if (saved) {
     tasks = saved.tasks;
-    if (HF_HEAD_ARCHITECTURES.has(arch)) {
+    if (HF_HEAD_CLASSES.has(arch)) {
       if (tasks.length !== 1) throw new UsageError(`${file}: an ${arch} folder holds one task, "${FINETUNING_CONFIG_KEY}" lists ${tasks.length}`);
       rename(tasks[0]!.name);
     } else {
@@ -280,13 +253,13 @@ export interface SaveOptions {
 /** The encoder's HF config with the task information. */
 function hfConfigFor(model: FinetuningModel, arch: ElectraArchitecture, task: SavedTask | null, saved: SavedFinetuning): HfConfig {
   const config = hfConfigFromModel(model.config, arch, { extra: { [FINETUNING_CONFIG_KEY]: saved } });
-  const labels = task?.kind === 'regression' ? ['LABEL_0'] : task?.kind === 'qa' ? ['LABEL_0', 'LABEL_1'] : task?.labels ?? null;
+  if (!task) return config;
+  const { labels, problemType } = familyOf(task.kind).hfConfig(task);
   if (labels) {
     config.id2label = Object.fromEntries(labels.map((l, i) => [String(i), l]));
     config.label2id = Object.fromEntries(labels.map((l, i) => [l, i]));
   }
-  if (task?.kind === 'regression') config.extra['problem_type'] = 'regression';
-  else if (task?.kind === 'classification') config.extra['problem_type'] = 'single_label_classification';
+  if (problemType) config.extra['problem_type'] = problemType;
   return config;
 }
 
@@ -314,8 +287,5 @@ export function saveFinetunedModel(dir: string, model: FinetuningModel, opts: Sa
 
 /** Head specs of saved tasks. */
 export function headSpecsOf(tasks: readonly SavedTask[]): HeadSpec[] {
-  return tasks.map((t) => ({
-    task: t.name, kind: t.kind, style: t.style,
-    numLabels: t.kind === 'regression' ? 1 : t.kind === 'qa' ? 0 : t.labels!.length,
-  }));
+  return tasks.map((t) => familyOf(t.kind).headSpec(t));
 }

@@ -8,47 +8,39 @@ import { DropoutSites } from '../../nn/dropout.js';
 import { ParameterSet, Scope } from '../../nn/params.js';
 import { allocFloats, type DType } from '../../nn/tensor.js';
 import { padBatch, type EncodedInput, type InputBatch } from '../features/batch.js';
-import {
-  ElectraQaHead, HfQaHead, SentenceHead, TaggingHead,
-  type ElectraQaOptions, type HeadDims, type HeadInput, type HeadStyle, type QaHead, type QaHeadResult, type QaTargets,
-  type TaggingTargets,
-} from './heads.js';
+import { familyOf, type AnyModelHead, type BatchTarget, type HeadKind, type HeadOptions, type ItemOutput } from '../families.js';
+import type { HeadDims, HeadInput, HeadSpec as GenericHeadSpec } from './head.js';
 
-export type HeadKind = 'classification' | 'regression' | 'tagging' | 'qa';
+export type { HeadKind, ItemOutput };
+export type HeadSpec = GenericHeadSpec<HeadKind>;
 
-export interface HeadSpec {
-  task: string;
-  kind: HeadKind;
-  style: HeadStyle;
-  /** Classes (classification, tagging); 1 for regression; 0 for qa. */
-  numLabels: number;
-}
-
-export interface FinetuningModelOptions {
+export type FinetuningModelOptions = HeadOptions & {
+  /** Examples in one batch (a multiple-choice example takes a row per choice). */
   maxBatch: number;
   maxSeqLen: number;
   dtype?: DType;
-  /** Settings of the reference QA head (needed when a task is 'qa' with style 'electra'). */
-  qa?: ElectraQaOptions;
   /** HF heads' dropout (classifier_dropout, else hidden_dropout_prob). */
   hfDropout?: number;
+};
+
+export type AnyHead = AnyModelHead;
+
+/** One example of a batch: its task, its tokens (a sequence per choice for multiple choice), and its targets (null at inference). */
+export interface BatchItem {
+  task: string;
+  input: EncodedInput | readonly EncodedInput[];
+  target: BatchTarget | null;
 }
 
-export type AnyHead = SentenceHead | TaggingHead | QaHead;
+/** The sequences of an item. */
+export function itemInputs(item: BatchItem): readonly EncodedInput[] {
+  return 'inputIds' in item.input ? [item.input] : item.input;
+}
 
-/** One example of a batch: its task, its tokens, and its targets (null at inference). */
-export type BatchItem =
-  | { task: string; input: EncodedInput; target: number | null }
-  | { task: string; input: EncodedInput; target: TaggingTargets }
-  | { task: string; input: EncodedInput; target: QaTargets | null };
-
-export type ItemOutput =
-  | { kind: 'classification'; loss: number; logits: number[] }
-  | { kind: 'regression'; loss: number; prediction: number }
-  /** logits per labelled word. */
-  | { kind: 'tagging'; loss: number; logits: number[][] }
-  /** result only at inference. */
-  | { kind: 'qa'; loss: number; result: QaHeadResult | null };
+/** The longest sequence of an item. */
+export function itemLength(item: BatchItem): number {
+  return itemInputs(item).reduce((m, e) => Math.max(m, e.inputIds.length), 0);
+}
 
 export interface RunOptions {
   /** Dropout on. */
@@ -72,6 +64,8 @@ export class FinetuningModel {
   readonly heads = new Map<string, { spec: HeadSpec; head: AnyHead }>();
   readonly maxBatch: number;
   readonly maxSeqLen: number;
+  /** Encoder rows allocated: maxBatch times the most rows an example takes. */
+  readonly maxRows: number;
   private readonly dHidden: Float32Array;
 
   /** Parameters: "electra.*" (HF names), then "task_specific.<task>.*" per head. */
@@ -83,34 +77,22 @@ export class FinetuningModel {
     const sites = new DropoutSites();
     const root = new Scope('electra', 'electra', ['discriminator']);
     const tables = declareEmbeddingTables(k, this.params, root, config);
-    this.body = new ElectraModel(k, this.params, root, config, tables, { maxBatch, maxSeqLen, dtype }, sites);
+    const maxRows = maxBatch * Math.max(1, ...specs.map((spec) => familyOf(spec.kind).rowsPerExample(spec)));
+    this.maxRows = maxRows;
+    this.body = new ElectraModel(k, this.params, root, config, tables, { maxBatch: maxRows, maxSeqLen, dtype }, sites);
     const dims: HeadDims = {
       hidden: config.hidden_size, maxRows: maxBatch, maxSeqLen, initializerRange: config.initializer_range,
       hfDropout: opts.hfDropout ?? config.hidden_dropout_prob, dtype,
     };
     for (const spec of specs) {
       if (this.heads.has(spec.task)) throw new Error(`task ${spec.task} is listed twice`);
-      let head: AnyHead;
-      switch (spec.kind) {
-        case 'classification':
-        case 'regression':
-          head = new SentenceHead(k, this.params, spec.task, spec.kind, spec.numLabels, spec.style, dims, sites);
-          break;
-        case 'tagging':
-          head = new TaggingHead(k, this.params, spec.task, spec.numLabels, spec.style, dims, sites);
-          break;
-        case 'qa':
-          if (spec.style === 'hf') head = new HfQaHead(k, this.params, spec.task, dims);
-          else {
-            if (!opts.qa) throw new Error(`task ${spec.task}: the reference QA head needs its options (beam size, answerability)`);
-            head = new ElectraQaHead(k, this.params, spec.task, opts.qa, dims);
-          }
-          break;
-      }
+      const family = familyOf(spec.kind);
+      const rows = family.rowsPerExample(spec);
+      const head = family.createHead(spec, { k, params: this.params, dims: { ...dims, maxRows: maxBatch * rows }, sites, options: opts });
       this.heads.set(spec.task, { spec, head });
     }
     this.params.allocate(dtype);
-    this.dHidden = allocFloats(maxBatch * maxSeqLen * config.hidden_size, dtype);
+    this.dHidden = allocFloats(maxRows * maxSeqLen * config.hidden_size, dtype);
   }
 
   /** Initializes every parameter (truncated normal 0.02 in the encoder; heads as declared). */
@@ -128,7 +110,14 @@ export class FinetuningModel {
   run(items: readonly BatchItem[], opts: RunOptions): RunResult {
     if (items.length === 0) throw new Error('run: empty batch');
     if (items.length > this.maxBatch) throw new Error(`run: ${items.length} examples > the ${this.maxBatch} allocated`);
-    const batch = padBatch(items.map((it) => it.input));
+    const firstRow: number[] = [];
+    const inputs: EncodedInput[] = [];
+    for (const it of items) {
+      firstRow.push(inputs.length);
+      inputs.push(...itemInputs(it));
+    }
+    if (inputs.length > this.maxRows) throw new Error(`run: ${inputs.length} sequences > the ${this.maxRows} allocated`);
+    const batch = padBatch(inputs);
     if (batch.seqLength > this.maxSeqLen) throw new Error(`run: a sequence of ${batch.seqLength} tokens > the ${this.maxSeqLen} allocated`);
     const S = batch.seqLength;
     const dropout = this.body.dropout(opts.training, opts.stepSeed);
@@ -145,42 +134,23 @@ export class FinetuningModel {
     const outputs = new Array<ItemOutput>(items.length);
     let loss = 0;
     const ran: AnyHead[] = [];
-    for (const [task, rows] of groups) {
-      const { spec, head } = this.heads.get(task)!;
+    for (const [task, examples] of groups) {
+      const { head } = this.heads.get(task)!;
+      const rows: number[] = [];
+      for (const i of examples) {
+        const n = itemInputs(items[i]!).length;
+        if (n !== head.rowsPerExample) throw new Error(`run: a ${task} example has ${n} sequences, its head reads ${head.rowsPerExample}`);
+        for (let r = 0; r < n; r++) rows.push(firstRow[i]! + r);
+      }
       const input: HeadInput = {
         hidden, seqLen: S, rows, inputMask: batch.inputMask, segmentIds: batch.segmentIds,
         training: opts.training, stepSeed: opts.stepSeed, wantGrad: opts.backward,
       };
-      if (head instanceof SentenceHead) {
-        const targets = rows.map((i) => items[i]!.target as number | null);
-        const known = targets.every((t) => t !== null);
-        const out = head.forward(input, known ? (targets as number[]) : null);
-        const C = head.numOutputs;
-        rows.forEach((i, j) => {
-          const logits = Array.from(out.logits.subarray(j * C, (j + 1) * C));
-          outputs[i] = spec.kind === 'regression'
-            ? { kind: 'regression', loss: out.losses[j]!, prediction: logits[0]! }
-            : { kind: 'classification', loss: out.losses[j]!, logits };
-          loss += out.losses[j]!;
-        });
-      } else if (head instanceof TaggingHead) {
-        const out = head.forward(input, rows.map((i) => items[i]!.target as TaggingTargets));
-        const C = head.numLabels;
-        rows.forEach((i, j) => {
-          const words: number[][] = [];
-          for (let r = out.offsets[j]!; r < out.offsets[j + 1]!; r++) words.push(Array.from(out.logits.subarray(r * C, (r + 1) * C)));
-          outputs[i] = { kind: 'tagging', loss: out.losses[j]!, logits: words };
-          loss += out.losses[j]!;
-        });
-      } else {
-        const targets = rows.map((i) => items[i]!.target as QaTargets | null);
-        const known = targets.every((t) => t !== null);
-        const out = head.forward(input, known ? (targets as QaTargets[]) : null);
-        rows.forEach((i, j) => {
-          outputs[i] = { kind: 'qa', loss: out.losses[j]!, result: known ? null : out.results[j]! };
-          loss += out.losses[j]!;
-        });
-      }
+      const out = head.run(input, examples.map((i) => items[i]!.target));
+      examples.forEach((i, j) => {
+        outputs[i] = out[j]!;
+        loss += out[j]!.loss;
+      });
       ran.push(head);
     }
 

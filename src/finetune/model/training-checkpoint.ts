@@ -11,7 +11,7 @@ import { readSafetensors, writeSafetensors } from '../../io/safetensors.js';
 import type { TensorMap } from '../../io/tensor.js';
 import { adamSlots, OPTIMIZER_FILE, restoreAdamSlots } from '../../pretrain/checkpoint.js';
 import type { FinetuningModel } from './finetuning-model.js';
-import type { LayerwiseAdamW } from './optimizer.js';
+import type { AdamW } from '../../optim/adamw.js';
 
 export const MODEL_FILE = 'model.safetensors';
 export const FINETUNING_STATE_FORMAT = 'electra-ts-finetuning-state';
@@ -41,7 +41,7 @@ export type TrainingPosition = Omit<FinetuningTrainingState, 'format' | 'version
 
 /** Writes checkpoint-<step> into the trial's model folder, keeping only the newest. */
 export function writeFinetuningCheckpoint(
-  dir: string, model: FinetuningModel, optimizer: LayerwiseAdamW, position: TrainingPosition, onStaged?: () => void,
+  dir: string, model: FinetuningModel, optimizer: AdamW, position: TrainingPosition, onStaged?: () => void,
 ): string {
   const ps = model.params;
   const state: FinetuningTrainingState = {
@@ -68,7 +68,7 @@ export function readFinetuningState(dir: string): FinetuningTrainingState {
 }
 
 /** Restores weights, moments and the optimizer's step from a checkpoint of the same model. */
-export function restoreFinetuningCheckpoint(dir: string, model: FinetuningModel, optimizer: LayerwiseAdamW): FinetuningTrainingState {
+export function restoreFinetuningCheckpoint(dir: string, model: FinetuningModel, optimizer: AdamW): FinetuningTrainingState {
   const state = readFinetuningState(dir);
   const ps = model.params;
   if (state.numParams !== ps.size) {

@@ -1,7 +1,7 @@
 // Tagging features as the reference's TaggingTask.featurize: each word's WordPiece tokens in
 // order, the label on its first sub-token (the others carry none).
 import type { BertTokenizer } from '../../tokenizer/index.js';
-import type { EncodedInput } from './batch.js';
+import type { EncodedInput } from '../features/batch.js';
 
 export interface TaggingExample {
   taskName: string;

@@ -2,14 +2,9 @@
 // Python 3's string semantics: str.split() whitespace, string.punctuation (ASCII only) and
 // Unicode-aware \b around the articles.
 
-/** Characters Python's str.split() treats as whitespace (str.isspace). */
-const PY_WHITESPACE = '\\t\\n\\v\\f\\r \\x1c-\\x1f\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
-const PY_WHITESPACE_RUN = new RegExp(`[${PY_WHITESPACE}]+`, 'u');
+import { pythonSplit } from '../data/text-file.js';
 
-/** Python's `s.split()`: runs of whitespace separate, no empty strings. */
-export function pythonSplit(s: string): string[] {
-  return s.split(PY_WHITESPACE_RUN).filter((t) => t !== '');
-}
+export { pythonSplit };
 
 /** Python's string.punctuation. */
 const PUNCTUATION = new Set('!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~');

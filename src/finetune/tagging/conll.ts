@@ -1,7 +1,6 @@
 // CoNLL-style tagging files (CoNLL-2000 chunking: "word POS chunk" per line, a blank line
 // between sentences), read as the reference's _get_labeled_sentences does.
-import { pythonSplit } from '../metrics/answer-text.js';
-import { lineError, pyIndex, readTextFile, splitLines } from './text-file.js';
+import { lineError, pyIndex, pythonSplit, readTextFile, splitLines } from '../data/text-file.js';
 
 export interface TaggedSentence {
   words: string[];

@@ -2,8 +2,8 @@
 // SingleOutputTask.featurize builds them.
 import type { BertTokenizer } from '../../tokenizer/index.js';
 import { truncatePair } from '../../tokenizer/index.js';
-import type { SentenceExample, LabelSpec } from '../data/sentence-data.js';
-import type { EncodedInput } from './batch.js';
+import type { SentenceExample, LabelSpec } from './data.js';
+import type { EncodedInput } from '../features/batch.js';
 
 export interface SentenceFeatures extends EncodedInput {
   eid: number;

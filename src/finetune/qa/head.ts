@@ -1,349 +1,22 @@
-// Task heads for fine-tuning, each with an explicit forward and backward pass over the rows of
-// a (possibly multi-task) batch that belong to its task:
-// - the reference's heads (google-research/electra finetune/*): classification (dropout 0.1 on
-//   [CLS], dense num_labels), regression (one output, squared error), tagging (dense per token,
-//   cross-entropy at the first sub-token of each word) and question answering (start logits,
-//   end logits conditioned on the start, answerability classifier);
-// - HuggingFace's heads as they are (ElectraForSequenceClassification, ...ForTokenClassification,
-//   ...ForQuestionAnswering), so HF fine-tuned models can be loaded, run and fine-tuned further.
-//
-// Losses are per example; the model's loss is their sum over the batch, as in the reference
-// (run_finetuning.py sums the per-example losses). Backward passes accumulate (+=) into the
-// gradient of the hidden states, so heads of several tasks can share one batch.
+// The question-answering heads, forward and backward side by side: HF's (independent start and
+// end logits) and the reference's (end conditioned on the start, answerability classifier).
 import type { Kernels } from '../../kernels/index.js';
-import { dropoutBackward, dropoutForward, type DropoutSites } from '../../nn/dropout.js';
 import { Linear } from '../../nn/linear.js';
-import { type Init, type ParameterSet, Scope } from '../../nn/params.js';
-import { allocFloats, type DType } from '../../nn/tensor.js';
-import { topKIndices } from '../qa-postprocess.js';
+import type { ParameterSet } from '../../nn/params.js';
+import { allocFloats } from '../../nn/tensor.js';
+import {
+  checkRows, headScope, knownTargets, logSoftmaxRow, realLength, softmaxCrossEntropyRow, softmaxRowInto, weightInit,
+  type HeadDims, type HeadInput, type HeadStyle, type ModelHead,
+} from '../model/head.js';
+import { topKIndices } from './postprocess.js';
 
-/** 'electra': the reference's heads; 'hf': transformers' ElectraFor* heads. */
-export type HeadStyle = 'electra' | 'hf';
-
-/** What a head reads from the encoder pass over a batch. */
-export interface HeadInput {
-  /** Last hidden states [batch * seqLen, hidden]. */
-  hidden: Float32Array;
-  seqLen: number;
-  /** The batch rows that hold this head's examples, in the order of its targets and outputs. */
-  rows: readonly number[];
-  /** [batch, seqLen] of the whole batch. */
-  inputMask: Int32Array;
-  segmentIds: Int32Array;
-  /** Dropout on. */
-  training: boolean;
-  stepSeed: number;
-  /** Keep what backward needs and compute the loss gradients. */
-  wantGrad: boolean;
+/** result only at inference. */
+export interface QaOutput {
+  kind: 'qa';
+  loss: number;
+  result: QaHeadResult | null;
 }
 
-/** Sizes every head is allocated for. */
-export interface HeadDims {
-  hidden: number;
-  /** Examples of this task in one batch. */
-  maxRows: number;
-  maxSeqLen: number;
-  initializerRange: number;
-  /** Dropout of HF heads: classifier_dropout, else hidden_dropout_prob. */
-  hfDropout: number;
-  dtype: DType;
-}
-
-/** The parameter-name prefix of a task's head: the reference's variable scope task_specific/<task>. */
-export function headPrefix(task: string): string {
-  return `task_specific.${task}`;
-}
-
-/** tf.layers.dense's default kernel initializer (Glorot uniform) for the reference's heads; HF's normal(0, initializer_range) otherwise. */
-function weightInit(style: HeadStyle, dims: HeadDims): Init {
-  return style === 'electra' ? { kind: 'glorotUniform' } : { kind: 'truncatedNormal', std: dims.initializerRange };
-}
-
-function headScope(task: string): Scope {
-  const name = headPrefix(task);
-  return new Scope(name, name, ['discriminator']);
-}
-
-/**
- * -log softmax(x[off : off + n])[label] in float64. When d is given, d[off + i] receives
- * scale * (softmax_i - [i == label]).
- */
-export function softmaxCrossEntropyRow(
-  x: ArrayLike<number>, off: number, n: number, label: number, d: Float32Array | null, scale: number,
-): number {
-  const lse = logSumExp(x, off, n);
-  if (d) for (let i = 0; i < n; i++) d[off + i] = scale * (Math.exp(x[off + i]! - lse) - (i === label ? 1 : 0));
-  return lse - x[off + label]!;
-}
-
-function logSumExp(x: ArrayLike<number>, off: number, n: number): number {
-  let max = -Infinity;
-  for (let i = 0; i < n; i++) max = Math.max(max, x[off + i]!);
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += Math.exp(x[off + i]! - max);
-  return max + Math.log(sum);
-}
-
-/** log softmax of x[off : off + n] as a new float64 array. */
-export function logSoftmaxRow(x: ArrayLike<number>, off: number, n: number): number[] {
-  const lse = logSumExp(x, off, n);
-  const out = new Array<number>(n);
-  for (let i = 0; i < n; i++) out[i] = x[off + i]! - lse;
-  return out;
-}
-
-/** Sigmoid cross-entropy of one logit with target z, as tf.nn.sigmoid_cross_entropy_with_logits. */
-export function sigmoidCrossEntropy(x: number, z: number): number {
-  return Math.max(x, 0) - x * z + Math.log1p(Math.exp(-Math.abs(x)));
-}
-
-function sigmoid(x: number): number {
-  return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
-}
-
-function checkRows(what: string, n: number, max: number, seqLen: number, maxSeqLen: number): void {
-  if (n > max) throw new Error(`${what}: ${n} examples in a batch, more than the ${max} allocated`);
-  if (seqLen > maxSeqLen) throw new Error(`${what}: sequence length ${seqLen} > the ${maxSeqLen} allocated`);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Sentence (pair) classification and regression
-
-export interface SentenceHeadOutput {
-  /** [examples, numOutputs] (a view, valid until the next forward). */
-  logits: Float32Array;
-  /** Per example: cross-entropy, or squared error for regression (0 without targets). */
-  losses: Float64Array;
-}
-
-/**
- * On the [CLS] state. electra: dropout 0.1, dense(num_labels) ("classifier"); regression has
- * one output and a squared-error loss. hf (ElectraClassificationHead): dropout, dense(H) + GELU
- * ("classifier.dense"), dropout, dense(num_labels) ("classifier.out_proj").
- */
-export class SentenceHead {
-  readonly dense: Linear | null;
-  readonly output: Linear;
-  private readonly dropoutProb: number;
-  private readonly clsSite: number;
-  private readonly innerSite: number;
-  private readonly positions: Int32Array;
-  private readonly cls: Float32Array;
-  private readonly pre: Float32Array | null;
-  private readonly act: Float32Array | null;
-  private readonly logits: Float32Array;
-  private readonly dLogits: Float32Array;
-  private readonly dAct: Float32Array | null;
-  private readonly dCls: Float32Array;
-  private n = 0;
-  private training = false;
-  private stepSeed = 0;
-  private hasGrad = false;
-
-  constructor(
-    readonly k: Kernels, ps: ParameterSet, readonly task: string, readonly kind: 'classification' | 'regression',
-    readonly numOutputs: number, readonly style: HeadStyle, readonly dims: HeadDims, sites: DropoutSites,
-  ) {
-    if (kind === 'regression' && numOutputs !== 1) throw new Error(`${task}: a regression head has 1 output, not ${numOutputs}`);
-    if (kind === 'classification' && numOutputs < 2) throw new Error(`${task}: a classifier needs at least 2 labels, got ${numOutputs}`);
-    const H = dims.hidden;
-    const scope = headScope(task);
-    const init = weightInit(style, dims);
-    if (style === 'electra') {
-      this.dense = null;
-      this.output = Linear.declare(k, ps, scope.child('classifier'), H, numOutputs, { weightInit: init });
-      this.dropoutProb = 0.1;
-    } else {
-      this.dense = Linear.declare(k, ps, scope.child('classifier.dense'), H, H, { weightInit: init });
-      this.output = Linear.declare(k, ps, scope.child('classifier.out_proj'), H, numOutputs, { weightInit: init });
-      this.dropoutProb = dims.hfDropout;
-    }
-    this.clsSite = sites.allocate();
-    this.innerSite = sites.allocate();
-    const R = dims.maxRows;
-    const { dtype } = dims;
-    this.positions = new Int32Array(R);
-    this.cls = allocFloats(R * H, dtype);
-    this.pre = style === 'hf' ? allocFloats(R * H, dtype) : null;
-    this.act = style === 'hf' ? allocFloats(R * H, dtype) : null;
-    this.dAct = style === 'hf' ? allocFloats(R * H, dtype) : null;
-    this.logits = allocFloats(R * numOutputs, dtype);
-    this.dLogits = allocFloats(R * numOutputs, dtype);
-    this.dCls = allocFloats(R * H, dtype);
-  }
-
-  /** targets: label ids, or regression targets; null at inference. */
-  forward(input: HeadInput, targets: ArrayLike<number> | null): SentenceHeadOutput {
-    const { k, dims } = this;
-    const H = dims.hidden;
-    const n = input.rows.length;
-    const C = this.numOutputs;
-    checkRows(this.task, n, dims.maxRows, input.seqLen, dims.maxSeqLen);
-    this.n = n;
-    this.training = input.training;
-    this.stepSeed = input.stepSeed;
-    const p = input.training ? this.dropoutProb : 0;
-    for (let i = 0; i < n; i++) this.positions[i] = input.rows[i]! * input.seqLen;
-    k.embeddingGather(input.hidden, this.positions, this.cls, n, H);
-    dropoutForward(k, this.cls, n * H, p, input.stepSeed, this.clsSite);
-    if (this.dense) {
-      this.dense.forward(this.cls, this.pre!, n);
-      k.gelu(this.pre!, this.act!, n * H);
-      dropoutForward(k, this.act!, n * H, p, input.stepSeed, this.innerSite);
-      this.output.forward(this.act!, this.logits, n);
-    } else {
-      this.output.forward(this.cls, this.logits, n);
-    }
-    const losses = new Float64Array(n);
-    this.hasGrad = input.wantGrad && targets !== null;
-    if (targets) {
-      if (targets.length !== n) throw new Error(`${this.task}: ${targets.length} targets for ${n} examples`);
-      const d = this.hasGrad ? this.dLogits : null;
-      for (let i = 0; i < n; i++) {
-        if (this.kind === 'classification') {
-          const label = targets[i]!;
-          if (!(Number.isInteger(label) && label >= 0 && label < C)) throw new Error(`${this.task}: label ${label} outside [0, ${C})`);
-          losses[i] = softmaxCrossEntropyRow(this.logits, i * C, C, label, d, 1);
-        } else {
-          const diff = this.logits[i]! - targets[i]!;
-          losses[i] = diff * diff;
-          if (d) d[i] = 2 * diff;
-        }
-      }
-    } else if (input.wantGrad) throw new Error(`${this.task}: gradients need targets`);
-    return { logits: this.logits.subarray(0, n * C), losses };
-  }
-
-  /** Adds the gradient of the summed loss w.r.t. the hidden states into dHidden. */
-  backward(dHidden: Float32Array): void {
-    if (!this.hasGrad) throw new Error(`${this.task}: backward without a forward that kept gradients`);
-    const { k, n } = this;
-    const H = this.dims.hidden;
-    const p = this.training ? this.dropoutProb : 0;
-    if (this.dense) {
-      this.output.backward(this.act!, this.dLogits, this.dAct!, n);
-      dropoutBackward(k, this.dAct!, n * H, p, this.stepSeed, this.innerSite);
-      k.geluBackward(this.pre!, this.dAct!, this.dAct!, n * H);
-      this.dense.backward(this.cls, this.dAct!, this.dCls, n);
-    } else {
-      this.output.backward(this.cls, this.dLogits, this.dCls, n);
-    }
-    dropoutBackward(k, this.dCls, n * H, p, this.stepSeed, this.clsSite);
-    k.embeddingScatterAdd(this.dCls, this.positions, dHidden, n, H);
-    this.hasGrad = false;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Tagging
-
-/** One example's labelled tokens: the first sub-token of each word. */
-export interface TaggingTargets {
-  /** Positions in the sequence. */
-  positions: readonly number[];
-  /** Label ids (null at inference). */
-  labels: readonly number[] | null;
-}
-
-export interface TaggingHeadOutput {
-  /** [labelled tokens of all examples, numLabels] (view). */
-  logits: Float32Array;
-  /** Where each example's rows start in logits (length examples + 1). */
-  offsets: number[];
-  /** Per example: the sum of its words' cross-entropies. */
-  losses: Float64Array;
-}
-
-/**
- * A dense layer per token ("classifier", HF ElectraForTokenClassification's name), applied at
- * the labelled positions only. electra: no dropout (the reference's tagging head has none);
- * hf: dropout before the classifier.
- */
-export class TaggingHead {
-  readonly classifier: Linear;
-  private readonly dropoutProb: number;
-  private readonly site: number;
-  private readonly positions: Int32Array;
-  private readonly x: Float32Array;
-  private readonly logits: Float32Array;
-  private readonly dLogits: Float32Array;
-  private readonly dx: Float32Array;
-  private m = 0;
-  private training = false;
-  private stepSeed = 0;
-  private hasGrad = false;
-
-  constructor(
-    readonly k: Kernels, ps: ParameterSet, readonly task: string, readonly numLabels: number, readonly style: HeadStyle,
-    readonly dims: HeadDims, sites: DropoutSites,
-  ) {
-    const H = dims.hidden;
-    this.classifier = Linear.declare(k, ps, headScope(task).child('classifier'), H, numLabels, { weightInit: weightInit(style, dims) });
-    this.dropoutProb = style === 'hf' ? dims.hfDropout : 0;
-    this.site = sites.allocate();
-    const maxTokens = dims.maxRows * dims.maxSeqLen;
-    this.positions = new Int32Array(maxTokens);
-    this.x = allocFloats(maxTokens * H, dims.dtype);
-    this.dx = allocFloats(maxTokens * H, dims.dtype);
-    this.logits = allocFloats(maxTokens * numLabels, dims.dtype);
-    this.dLogits = allocFloats(maxTokens * numLabels, dims.dtype);
-  }
-
-  forward(input: HeadInput, targets: readonly TaggingTargets[]): TaggingHeadOutput {
-    const { k, dims } = this;
-    const H = dims.hidden;
-    const C = this.numLabels;
-    const n = input.rows.length;
-    checkRows(this.task, n, dims.maxRows, input.seqLen, dims.maxSeqLen);
-    if (targets.length !== n) throw new Error(`${this.task}: ${targets.length} targets for ${n} examples`);
-    const offsets = [0];
-    let m = 0;
-    targets.forEach((t, i) => {
-      for (const p of t.positions) {
-        if (!(p >= 0 && p < input.seqLen)) throw new Error(`${this.task}: labelled position ${p} outside the sequence of ${input.seqLen}`);
-        this.positions[m++] = input.rows[i]! * input.seqLen + p;
-      }
-      offsets.push(m);
-    });
-    this.m = m;
-    this.training = input.training;
-    this.stepSeed = input.stepSeed;
-    k.embeddingGather(input.hidden, this.positions, this.x, m, H);
-    dropoutForward(k, this.x, m * H, input.training ? this.dropoutProb : 0, input.stepSeed, this.site);
-    this.classifier.forward(this.x, this.logits, m);
-    const losses = new Float64Array(n);
-    const withLabels = targets.every((t) => t.labels !== null);
-    this.hasGrad = input.wantGrad && withLabels;
-    if (input.wantGrad && !withLabels) throw new Error(`${this.task}: gradients need labels`);
-    if (withLabels) {
-      const d = this.hasGrad ? this.dLogits : null;
-      targets.forEach((t, i) => {
-        const labels = t.labels!;
-        if (labels.length !== t.positions.length) throw new Error(`${this.task}: ${labels.length} labels for ${t.positions.length} positions`);
-        let loss = 0;
-        labels.forEach((label, j) => {
-          if (!(Number.isInteger(label) && label >= 0 && label < C)) throw new Error(`${this.task}: label ${label} outside [0, ${C})`);
-          loss += softmaxCrossEntropyRow(this.logits, (offsets[i]! + j) * C, C, label, d, 1);
-        });
-        losses[i] = loss;
-      });
-    }
-    return { logits: this.logits.subarray(0, m * C), offsets, losses };
-  }
-
-  backward(dHidden: Float32Array): void {
-    if (!this.hasGrad) throw new Error(`${this.task}: backward without a forward that kept gradients`);
-    const { k, m } = this;
-    const H = this.dims.hidden;
-    this.classifier.backward(this.x, this.dLogits, this.dx, m);
-    dropoutBackward(k, this.dx, m * H, this.training ? this.dropoutProb : 0, this.stepSeed, this.site);
-    k.embeddingScatterAdd(this.dx, this.positions, dHidden, m, H);
-    this.hasGrad = false;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Question answering
 
 export interface QaTargets {
   startPosition: number;
@@ -370,19 +43,18 @@ export interface QaHeadOutput {
   results: QaHeadResult[];
 }
 
-export interface QaHead {
-  readonly task: string;
+export interface QaHead extends ModelHead<QaTargets, QaOutput> {
   readonly style: HeadStyle;
   forward(input: HeadInput, targets: readonly QaTargets[] | null): QaHeadOutput;
-  backward(dHidden: Float32Array): void;
 }
 
-/** Number of real tokens of a batch row. */
-function realLength(inputMask: Int32Array, row: number, seqLen: number): number {
-  let n = 0;
-  for (let t = 0; t < seqLen; t++) n += inputMask[row * seqLen + t] ? 1 : 0;
-  return n;
+/** The model's view of a QA head: losses with targets, results at inference. */
+function runQaHead(head: QaHead, input: HeadInput, targets: readonly (QaTargets | null)[]): QaOutput[] {
+  const known = knownTargets(targets);
+  const out = head.forward(input, known);
+  return input.rows.map((_, j) => ({ kind: 'qa', loss: out.losses[j]!, result: known ? null : out.results[j]! }));
 }
+
 
 /**
  * HF ElectraForQuestionAnswering: qa_outputs = dense(2) per token, start = column 0, end =
@@ -390,6 +62,7 @@ function realLength(inputMask: Int32Array, row: number, seqLen: number): number 
  * the loss does not depend on how far a batch is padded.
  */
 export class HfQaHead implements QaHead {
+  readonly rowsPerExample = 1;
   readonly style = 'hf';
   readonly qaOutputs: Linear;
   private readonly positions: Int32Array;
@@ -427,10 +100,10 @@ export class HfQaHead implements QaHead {
     if (input.wantGrad && !targets) throw new Error(`${this.task}: gradients need targets`);
     if (this.hasGrad) this.dLogits.fill(0, 0, T * 2);
     // Strided start/end columns, copied to contiguous rows for the softmax.
-    const start = new Float64Array(S);
-    const end = new Float64Array(S);
-    const dStart = allocFloats(S, 'float64');
-    const dEnd = allocFloats(S, 'float64');
+    const start = allocFloats(S, dims.dtype);
+    const end = allocFloats(S, dims.dtype);
+    const dStart = allocFloats(S, dims.dtype);
+    const dEnd = allocFloats(S, dims.dtype);
     for (let i = 0; i < n; i++) {
       const len = realLength(input.inputMask, input.rows[i]!, S);
       for (let t = 0; t < len; t++) {
@@ -441,8 +114,8 @@ export class HfQaHead implements QaHead {
         const g = targets[i]!;
         if (!(g.startPosition < len && g.endPosition < len)) throw new Error(`${this.task}: answer position outside the window's ${len} tokens`);
         const d = this.hasGrad;
-        losses[i] = (softmaxCrossEntropyRow(start, 0, len, g.startPosition, d ? dStart : null, 0.5)
-          + softmaxCrossEntropyRow(end, 0, len, g.endPosition, d ? dEnd : null, 0.5)) / 2;
+        losses[i] = (softmaxCrossEntropyRow(this.k, start, 0, len, g.startPosition, d ? dStart : null, 0.5)
+          + softmaxCrossEntropyRow(this.k, end, 0, len, g.endPosition, d ? dEnd : null, 0.5)) / 2;
         if (d) {
           for (let t = 0; t < len; t++) {
             this.dLogits[(i * S + t) * 2] = dStart[t]!;
@@ -457,6 +130,10 @@ export class HfQaHead implements QaHead {
       }
     }
     return { losses, results };
+  }
+
+  run(input: HeadInput, targets: readonly (QaTargets | null)[]): QaOutput[] {
+    return runQaHead(this, input, targets);
   }
 
   backward(dHidden: Float32Array): void {
@@ -498,6 +175,7 @@ const QA_MASK = 1000;
  * W = [W_start | W_token] stored [512, 2H], so nothing is tiled.
  */
 export class ElectraQaHead implements QaHead {
+  readonly rowsPerExample = 1;
   readonly style = 'electra';
   readonly startDense: Linear;
   /** Joint prediction. */
@@ -538,6 +216,7 @@ export class ElectraQaHead implements QaHead {
   private readonly du: Float32Array | null;
   private readonly answerLogit: Float32Array;
   private readonly dAnswer: Float32Array;
+  private readonly answerTarget: Float32Array;
   private readonly dp: Float32Array;
   // Inference beams (allocated on first use).
   private beamRows = new Int32Array(0);
@@ -603,6 +282,7 @@ export class ElectraQaHead implements QaHead {
     this.du = withStart ? allocFloats(R * D, dtype) : null;
     this.answerLogit = allocFloats(R, dtype);
     this.dAnswer = allocFloats(R, dtype);
+    this.answerTarget = allocFloats(R, dtype);
     this.dp = allocFloats(S, dtype);
   }
 
@@ -642,7 +322,7 @@ export class ElectraQaHead implements QaHead {
         if (!(g.startPosition >= 0 && g.startPosition < S && g.endPosition >= 0 && g.endPosition < S)) {
           throw new Error(`${this.task}: answer position outside the sequence of ${S}`);
         }
-        losses[i] = softmaxCrossEntropyRow(this.startLogits, i * S, S, g.startPosition, this.hasGrad ? this.dStart : null, 0.5) / 2;
+        losses[i] = softmaxCrossEntropyRow(this.k, this.startLogits, i * S, S, g.startPosition, this.hasGrad ? this.dStart : null, 0.5) / 2;
       }
     }
 
@@ -664,7 +344,7 @@ export class ElectraQaHead implements QaHead {
         this.qaLogits!.forward(this.act!, this.endLogits, T);
         k.add(this.endLogits, this.maskAdd, this.endLogits, T);
         for (let i = 0; i < n; i++) {
-          losses[i] += softmaxCrossEntropyRow(this.endLogits, i * S, S, targets[i]!.endPosition, this.hasGrad ? this.dEnd : null, 0.5) / 2;
+          losses[i] += softmaxCrossEntropyRow(this.k, this.endLogits, i * S, S, targets[i]!.endPosition, this.hasGrad ? this.dEnd : null, 0.5) / 2;
         }
       } else {
         for (let i = 0; i < n; i++) results.push(this.beamSearch(i, S, realLength(input.inputMask, input.rows[i]!, S)));
@@ -674,7 +354,7 @@ export class ElectraQaHead implements QaHead {
       k.add(this.endLogits, this.maskAdd, this.endLogits, T);
       if (targets) {
         for (let i = 0; i < n; i++) {
-          losses[i] += softmaxCrossEntropyRow(this.endLogits, i * S, S, targets[i]!.endPosition, this.hasGrad ? this.dEnd : null, 0.5) / 2;
+          losses[i] += softmaxCrossEntropyRow(this.k, this.endLogits, i * S, S, targets[i]!.endPosition, this.hasGrad ? this.dEnd : null, 0.5) / 2;
         }
       } else {
         for (let i = 0; i < n; i++) {
@@ -706,13 +386,15 @@ export class ElectraQaHead implements QaHead {
         this.answerOut.forward(this.cls, this.answerLogit, n);
       }
       for (let i = 0; i < n; i++) {
-        const logit = this.answerLogit[i]!;
         if (targets) {
-          const z = targets[i]!.isImpossible ? 1 : 0;
-          losses[i] += opts.answerableWeight * sigmoidCrossEntropy(logit, z);
-          this.dAnswer[i] = opts.answerableWeight * (sigmoid(logit) - z);
+          // Sigmoid CE on is_impossible; dAnswer = weight * (sigmoid - z).
+          this.answerTarget[i] = targets[i]!.isImpossible ? 1 : 0;
+          const w = opts.answerableWeight;
+          losses[i] += w * k.sigmoidCrossEntropy(
+            this.answerLogit.subarray(i, i + 1), this.answerTarget.subarray(i, i + 1), null, this.dAnswer.subarray(i, i + 1), 1, w,
+          );
         } else {
-          results[i]!.answerableLogit = logit;
+          results[i]!.answerableLogit = this.answerLogit[i]!;
         }
       }
     }
@@ -781,6 +463,10 @@ export class ElectraQaHead implements QaHead {
       endTopLogProbs,
       startLogits: Float32Array.from(this.startLogits.subarray(i * S, i * S + len)),
     };
+  }
+
+  run(input: HeadInput, targets: readonly (QaTargets | null)[]): QaOutput[] {
+    return runQaHead(this, input, targets);
   }
 
   backward(dHidden: Float32Array): void {
@@ -856,10 +542,4 @@ export class ElectraQaHead implements QaHead {
     k.embeddingScatterAdd(this.dx, this.positions, dHidden, T, H);
     this.hasGrad = false;
   }
-}
-
-/** y[off : off + n] = softmax(x[off : off + n]). */
-function softmaxRowInto(x: Float32Array, y: Float32Array, off: number, n: number): void {
-  const lse = logSumExp(x, off, n);
-  for (let i = 0; i < n; i++) y[off + i] = Math.exp(x[off + i]! - lse);
 }

@@ -2,8 +2,8 @@
 // [SEP] over doc-stride windows of the passage, with each passage token's character span in
 // the context (to recover answer text) and whether this window is its "max context" window.
 import type { BertTokenizer } from '../../tokenizer/index.js';
-import type { QaExample } from '../data/qa-data.js';
-import type { EncodedInput } from './batch.js';
+import type { QaExample } from './data.js';
+import type { EncodedInput } from '../features/batch.js';
 
 export interface QaFeatureOptions {
   maxSeqLength: number;

@@ -2,9 +2,9 @@
 // qa_tasks.py does (which questions it keeps for training, and why it drops the others).
 import { FormatError } from '../../errors.js';
 import { describeJsonError } from '../../util/json.js';
-import { pythonSplit } from '../metrics/answer-text.js';
-import { lineError, readTextFile, splitLines } from './text-file.js';
-import type { GoldQuestion } from '../metrics/qa.js';
+import { pythonSplit } from './answer-text.js';
+import { lineError, readTextFile, splitLines } from '../data/text-file.js';
+import type { GoldQuestion } from './metrics.js';
 
 export interface QaAnswerSpan {
   text: string;

@@ -1,7 +1,7 @@
 // Sentence(-pair) classification and regression data: the GLUE TSV layouts exactly as the
 // reference's classification_tasks.py reads them, and user-defined column layouts.
 import { join } from 'node:path';
-import { lineError, pyIndex, readTsv, type TsvRow } from './text-file.js';
+import { lineError, pyIndex, readTsv, type TsvRow } from '../data/text-file.js';
 
 export interface SentenceExample {
   taskName: string;

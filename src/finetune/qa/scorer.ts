@@ -1,12 +1,12 @@
 // The reference's SpanBasedQAScorer: collects window results, post-processes them into answers
 // (writing the prediction files when asked) and runs the official evaluation of the task.
-import { prefixed, type MetricList, type Scorer } from './scorer.js';
-import { evaluateMrqa, evaluateSquadV1, evaluateSquadV2, sortedMetrics } from './metrics/qa.js';
-import { goldQuestions, type QaExample } from './data/qa-data.js';
-import type { QaFeatures } from './features/qa.js';
+import { prefixed, type MetricList, type Scorer } from '../scorer.js';
+import { evaluateMrqa, evaluateSquadV1, evaluateSquadV2, sortedMetrics } from './metrics.js';
+import { goldQuestions, type QaExample } from './data.js';
+import type { QaFeatures } from './features.js';
 import {
   postprocessQa, writeQaPredictions, type QaOutputFiles, type QaPostprocessOptions, type QaPredictions, type QaRawResult,
-} from './qa-postprocess.js';
+} from './postprocess.js';
 
 /** Which official script scores the task: SQuAD 2.0, SQuAD 1.1 or MRQA. */
 export type QaEvaluationKind = 'squad_v2' | 'squad_v1' | 'mrqa';

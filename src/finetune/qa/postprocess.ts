@@ -2,10 +2,10 @@
 // n-best spans over all windows of a question, the no-answer score, and the predictions,
 // n-best and null-odds JSON files.
 import { mkdirSync } from 'node:fs';
-import { writeFileAtomic } from '../io/files.js';
+import { writeFileAtomic } from '../../io/files.js';
 import { dirname } from 'node:path';
-import type { QaExample } from './data/qa-data.js';
-import type { QaFeatures } from './features/qa.js';
+import type { QaExample } from './data.js';
+import type { QaFeatures } from './features.js';
 
 /** The model's outputs for one window (feature). */
 export interface QaRawResult {

