@@ -234,13 +234,13 @@ export function isXzFile(path: string): boolean {
 /** A compressed archive in a text corpus gets an error saying so (not "invalid UTF-8 at byte 0"). */
 function refuseArchive(path: string): void {
   if (isXzFile(path)) {
-    throw new FormatError(path, `is an xz-compressed archive, not text: for the OpenWebText archives (DIR/openwebtext/urlsf_subset*.xz) run ` +
+    throw new FormatError(path, `an xz-compressed archive, not text: for the OpenWebText archives (DIR/openwebtext/urlsf_subset*.xz) run ` +
       `\`electra build-openwebtext-pretraining-dataset --data-dir DIR\`, which reads them as they are`);
   }
   const fd = openSync(path, 'r');
   try {
     const head = Buffer.alloc(2);
-    if (readSync(fd, head, 0, 2, 0) === 2 && head.equals(GZIP_MAGIC)) throw new FormatError(path, 'is gzip-compressed, not text: decompress it first');
+    if (readSync(fd, head, 0, 2, 0) === 2 && head.equals(GZIP_MAGIC)) throw new FormatError(path, 'gzip-compressed, not text: decompress it first');
   } finally {
     closeSync(fd);
   }

@@ -121,7 +121,7 @@ test('bad archives are named; archives given to the plain-text builder are recog
   const archives = owtDataDir('as-text', [{ name: 'urlsf_subset04-1_data.xz', members: docs.slice(0, 2) }]);
   for (const skipInvalidUtf8 of [false, true]) {
     await assert.rejects(buildPretrainingDataset({ corpusDir: join(archives, 'openwebtext'), vocabFile: join(archives, 'vocab.txt'), outputDir: join(archives, 'out'), skipInvalidUtf8 }),
-      /urlsf_subset04-1_data\.xz is an xz-compressed archive, not text: .*electra build-openwebtext-pretraining-dataset --data-dir DIR/);
+      /urlsf_subset04-1_data\.xz: an xz-compressed archive, not text: .*electra build-openwebtext-pretraining-dataset --data-dir DIR/);
   }
   // Skipping every line is no success.
   const junk = join(root.dir, 'junk');
