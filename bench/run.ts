@@ -2,6 +2,7 @@
 const suites: Record<string, () => Promise<void>> = {
   kernels: async () => (await import('./kernels.js')).run(),
   dataset: async () => (await import('./dataset.js')).run(),
+  'dataset-formats': async () => (await import('./dataset-formats.js')).run(),
   tokenizer: async () => (await import('./tokenizer.js')).run(),
   pretrain: async () => (await import('./pretrain.js')).run(),
   finetune: async () => (await import('./finetune.js')).run(),

@@ -54,6 +54,8 @@ export { writeDocuments } from './data/corpus-export.js';
 export type { ExportedCorpus } from './data/corpus-export.js';
 export { buildPretrainingDataset } from './data/build.js';
 export type { BuildConfig, BuildOptions, BuildResult } from './data/build.js';
+export { buildOpenWebTextDataset } from './data/openwebtext.js';
+export type { OpenWebTextConfig, OpenWebTextOptions } from './data/openwebtext.js';
 export { openPretrainingDataset } from './data/pretraining-dataset.js';
 export type {
   PretrainingDataset, OpenPretrainingDatasetOptions, PretrainingBatch, PretrainingDatasetState,

@@ -109,3 +109,14 @@ export type { CorpusName, TextDocument, BrownDocument, BrownSentence } from './d
 
 // The demo: corpus -> vocabulary -> dataset -> pre-training -> fine-tuning -> results table and report.
 export * from './demo/index.js';
+
+// Reference formats: TF checkpoints written, TFRecords, OpenWebText archives.
+export { electraToTfVariables, tfVariableFor } from './io/tf-electra.js';
+export { writeTfCheckpoint } from './io/tf-checkpoint-writer.js';
+export type { TfWriteTensor } from './io/tf-checkpoint-writer.js';
+export { prepareTfCheckpointFolders, findTfCheckpoint } from './io/tf-release.js';
+export { scanTfRecords, frameTfRecord, encodeInt64Example, decodeInt64Example } from './io/tfrecord.js';
+export { TfRecordShardReader, TfRecordShardWriter, tfrecordFileName } from './data/tfrecord-shards.js';
+export { resolvePretrainingInputs } from './data/pretraining-inputs.js';
+export { buildOpenWebTextDataset } from './data/openwebtext.js';
+export type { OpenWebTextConfig, OpenWebTextOptions } from './data/openwebtext.js';

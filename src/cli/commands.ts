@@ -1,6 +1,7 @@
 // The CLI's command table; each command lives in its own module.
 import { convertCommand } from './convert.js';
 import { buildPretrainingDatasetCommand } from './build-pretraining-dataset.js';
+import { buildOpenWebTextCommand } from './build-openwebtext.js';
 import { corpusCommand } from './corpus.js';
 import { pretrainCommand } from './pretrain.js';
 import { finetuneCommand } from './finetune.js';
@@ -21,6 +22,7 @@ export const commands: Command[] = [
   vocabCommand,
   corpusCommand,
   buildPretrainingDatasetCommand,
+  buildOpenWebTextCommand,
   convertCommand,
   pretrainCommand,
   finetuneCommand,

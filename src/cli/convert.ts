@@ -11,12 +11,25 @@ import { readVocabFile, writeHfFolder } from '../io/hf-folder.js';
 import { resolveTfCheckpointPrefix } from '../io/tf-checkpoint.js';
 import { DEFAULT_MAX_SHARD_BYTES } from '../io/sharded.js';
 import { UsageError } from '../errors.js';
+import { electraToTfVariables } from '../io/tf-electra.js';
+import { writeTfCheckpoint, type TfWriteTensor } from '../io/tf-checkpoint-writer.js';
+import { readPretrainedFolders } from '../pretrain/load.js';
 import { checkOutputFolder } from '../io/files.js';
 
 const HELP = `Usage: electra convert --tf-checkpoint PATH --output-dir OUT [options]
+       electra convert --to tf --model PATH --output-dir OUT [--name model.ckpt]
 
 Converts a google-research/electra TensorFlow checkpoint (e.g. Google's released
 electra_small/base/large) into a HuggingFace model folder that transformers and electra-ts load.
+With --to tf, the reverse: writes a TF checkpoint (OUT/model.ckpt.index, .data-00000-of-00001 and
+OUT/checkpoint) in the reference's variable names, which its run_finetuning.py and
+run_pretraining.py restore as init_checkpoint (model weights only; no optimizer slots).
+
+  --to tf                   write a TF checkpoint instead of an HF folder
+  --model PATH              (--to tf) an HF folder (ElectraForPreTraining, ElectraForMaskedLM or
+                            ElectraModel), a folder with discriminator/ and generator/ (one of
+                            our checkpoints), or a pre-training model dir (its newest checkpoint)
+  --name NAME               (--to tf) checkpoint prefix inside OUT (default model.ckpt)
 
   --tf-checkpoint PATH      checkpoint prefix (model.ckpt), its .index file, or its folder
   --output-dir OUT          folder to write (config.json, model.safetensors, vocab.txt, ...)
@@ -55,11 +68,39 @@ const OPTIONS: FlagOptions = {
   'max-shard-size': { type: 'string' },
   'ignore-unknown': { type: 'boolean' },
   overwrite: { type: 'boolean' },
+  to: { type: 'string' },
+  model: { type: 'string' },
+  name: { type: 'string' },
 };
 
+/** `--to tf`: HF folders -> a TF checkpoint in the reference's names. */
+function convertToTf(flags: Exclude<ReturnType<typeof readCommandFlags>, number>): number {
+  const modelPath = requiredString(flags, 'model');
+  const outDir = requiredString(flags, 'output-dir');
+  const name = stringFlag(flags, 'name') ?? 'model.ckpt';
+  if (!/^[^/\\]+$/.test(name)) throw new UsageError(`--name must be a file name prefix such as model.ckpt, got '${name}'`);
+  if (existsSync(join(outDir, `${name}.index`)) && !booleanFlag(flags, 'overwrite', false)) {
+    throw new UsageError(`${join(outDir, `${name}.index`)} exists; pass --overwrite to replace it`);
+  }
+  const folders = readPretrainedFolders(modelPath);
+  const variables: Map<string, TfWriteTensor> = electraToTfVariables(folders);
+  if (folders.step !== null) variables.set('global_step', { shape: [], int64: BigInt(folders.step) });
+  const written = writeTfCheckpoint(outDir, name, variables);
+  const roles = [folders.discriminator ? 'discriminator' : '', folders.generator ? 'generator' : ''].filter((r) => r).join(' and ');
+  process.stdout.write(`read ${folders.dir} (${roles})\n  wrote ${variables.size} variables in the reference's names\nwrote ${outDir}: ${written.join(', ')}\n`);
+  return 0;
+}
+
 async function run(argv: string[]): Promise<number> {
-  const flags = readCommandFlags(argv, { command: 'convert', usage: HELP, options: OPTIONS, required: [['tf-checkpoint', 'output-dir']] });
+  // The direction decides which flags are required (named with the usage when missing).
+  const toTf = argv.some((a, i) => a === '--to=tf' || (a === '--to' && argv[i + 1] === 'tf'));
+  const flags = readCommandFlags(argv, {
+    command: 'convert', usage: HELP, options: OPTIONS, required: [toTf ? ['model', 'output-dir'] : ['tf-checkpoint', 'output-dir']],
+  });
   if (typeof flags === 'number') return flags;
+  const to = stringFlag(flags, 'to') ?? 'hf';
+  if (to === 'tf') return convertToTf(flags);
+  if (to !== 'hf') throw new UsageError(`--to must be hf or tf, got '${to}'`);
   const ckptArg = requiredString(flags, 'tf-checkpoint');
   const outDir = requiredString(flags, 'output-dir');
   checkOutputFolder(outDir, '--output-dir');

@@ -5,6 +5,7 @@ import { renameSync, writeFileSync, readFileSync, rmSync, openSync, fsyncSync, c
 import { ExampleBuilder, type ExampleBuilderStats, type RangeEncoder } from './example-builder.js';
 import { PythonRandom } from './python-random.js';
 import { ShardWriter, shardFileName, type IdWidth } from './shards.js';
+import { TfRecordShardWriter, tfrecordFileName } from './tfrecord-shards.js';
 import { drain, isPythonSpace, lineRangeSteps } from './text-lines.js';
 import { asDiskFull } from '../io/files.js';
 
@@ -79,13 +80,24 @@ export interface BuildPlan {
   vocabHash: string;
   vocabSize: number;
   buildHash: string;
+  /** Our shards, or the reference's TFRecord files. */
+  outputFormat: OutputFormat;
   /** Corpus files in sorted name order. */
   files: CorpusFile[];
+}
+
+export type OutputFormat = 'shards' | 'tfrecord';
+
+/** The name of output file `index` of `count` in the plan's format. */
+export function outputFileName(plan: Pick<BuildPlan, 'outputFormat'>, index: number, count: number): string {
+  return plan.outputFormat === 'tfrecord' ? tfrecordFileName(index, count) : shardFileName(index, count);
 }
 
 export interface JobShard {
   file: string;
   examples: number;
+  /** File size (TFRecord files, whose completeness is judged by it; shards carry a header). */
+  bytes?: number;
 }
 
 export interface JobStats extends ExampleBuilderStats {
@@ -272,60 +284,84 @@ export function planUnits(
 export function tokenizeUnit(
   plan: Pick<BuildPlan, 'files' | 'blanksSeparateDocs' | 'skipInvalidUtf8'>, unit: WorkUnit, tokenizer: PretrainingTokenizer, copy = true,
 ): TokenizedUnit {
-  // The thread's scratch arrays; the result gets copies of the exact size.
-  let ids = scratch.ids;
-  let idCount = 0;
-  let lineTokens = scratch.lineTokens;
-  let lineCount = 0;
-  const stats = { files: 0, lines: 0, bytes: 0, skippedLines: 0 };
+  const lines = new LineTokenizer(tokenizer, plan.blanksSeparateDocs);
   const warnings: string[] = [];
-  const pushLine = (count: number): void => {
-    if (lineCount === lineTokens.length) lineTokens = scratch.lineTokens = grown(lineTokens, lineCount + 1);
-    lineTokens[lineCount++] = count;
-  };
-  const pushIds = (from: ArrayLike<number>, count: number): void => {
-    if (idCount + count > ids.length) ids = scratch.ids = grown(ids, idCount + count);
-    for (let k = 0; k < count; k++) ids[idCount + k] = from[k]!;
-    idCount += count;
-  };
-  const range = isRangeEncoder(tokenizer) ? tokenizer : null;
-  const blanksSeparateDocs = plan.blanksSeparateDocs;
-  const onLine = (text: string, start: number, end: number): void => {
-    while (start < end && isPythonSpace(text.charCodeAt(start))) start++;
-    while (end > start && isPythonSpace(text.charCodeAt(end - 1))) end--;
-    if (start === end) {
-      // Without blank-line document breaks, blank lines are dropped; files still end documents.
-      if (blanksSeparateDocs) pushLine(DOCUMENT_END);
-      return;
-    }
-    if (range) {
-      const count = range.encodeIdsRange(text, start, end);
-      pushIds(range.idBuffer, count);
-      pushLine(count);
-    } else {
-      const lineIds = tokenizer.encodeIds(start === 0 && end === text.length ? text : text.slice(start, end));
-      pushIds(lineIds, lineIds.length);
-      pushLine(lineIds.length);
-    }
-  };
   for (const seg of unit.segments) {
     const file = plan.files[seg.file]!;
-    const read = drain(lineRangeSteps(file.path, onLine, {
+    const read = drain(lineRangeSteps(file.path, lines.onLine, {
       skipInvalidUtf8: plan.skipInvalidUtf8,
       onWarning: (m) => warnings.push(m),
       byteRange: seg.start === 0 && seg.end === Infinity ? undefined : { start: seg.start, end: seg.end },
     }));
-    if (seg.lastOfFile) {
-      pushLine(DOCUMENT_END);
-      stats.files++;
-    }
-    stats.lines += read.lines;
-    stats.bytes += read.bytes;
-    stats.skippedLines += read.skippedLines;
+    if (seg.lastOfFile) lines.endDocument();
+    lines.stats.lines += read.lines;
+    lines.stats.bytes += read.bytes;
+    lines.stats.skippedLines += read.skippedLines;
   }
-  return copy
-    ? { ids: ids.slice(0, idCount), lineTokens: lineTokens.slice(0, lineCount), lineCount, stats, warnings }
-    : { ids: ids.subarray(0, idCount), lineTokens: lineTokens.subarray(0, lineCount), lineCount, stats, warnings };
+  return lines.result(copy, warnings);
+}
+
+/**
+ * Tokenizes lines into this thread's scratch arrays as a TokenizedUnit: each line stripped as the
+ * reference strips it; blank lines end documents unless blanksSeparateDocs is off (then they are
+ * dropped); endDocument() marks the end of a file (or any document).
+ */
+export class LineTokenizer {
+  readonly stats = { files: 0, lines: 0, bytes: 0, skippedLines: 0 };
+  private ids = scratch.ids;
+  private idCount = 0;
+  private lineTokens = scratch.lineTokens;
+  private lineCount = 0;
+  private readonly range: (PretrainingTokenizer & RangeEncoder) | null;
+
+  constructor(private readonly tokenizer: PretrainingTokenizer, private readonly blanksSeparateDocs: boolean) {
+    this.range = isRangeEncoder(tokenizer) ? tokenizer : null;
+  }
+
+  private pushLine(count: number): void {
+    if (this.lineCount === this.lineTokens.length) this.lineTokens = scratch.lineTokens = grown(this.lineTokens, this.lineCount + 1);
+    this.lineTokens[this.lineCount++] = count;
+  }
+
+  private pushIds(from: ArrayLike<number>, count: number): void {
+    if (this.idCount + count > this.ids.length) this.ids = scratch.ids = grown(this.ids, this.idCount + count);
+    const ids = this.ids;
+    for (let k = 0; k < count; k++) ids[this.idCount + k] = from[k]!;
+    this.idCount += count;
+  }
+
+  /** The line text[start, end) (without its newline). */
+  readonly onLine = (text: string, start: number, end: number): void => {
+    while (start < end && isPythonSpace(text.charCodeAt(start))) start++;
+    while (end > start && isPythonSpace(text.charCodeAt(end - 1))) end--;
+    if (start === end) {
+      // Without blank-line document breaks, blank lines are dropped; files still end documents.
+      if (this.blanksSeparateDocs) this.pushLine(DOCUMENT_END);
+      return;
+    }
+    if (this.range) {
+      const count = this.range.encodeIdsRange(text, start, end);
+      this.pushIds(this.range.idBuffer, count);
+      this.pushLine(count);
+    } else {
+      const lineIds = this.tokenizer.encodeIds(start === 0 && end === text.length ? text : text.slice(start, end));
+      this.pushIds(lineIds, lineIds.length);
+      this.pushLine(lineIds.length);
+    }
+  };
+
+  endDocument(): void {
+    this.pushLine(DOCUMENT_END);
+    this.stats.files++;
+  }
+
+  /** The unit so far: copies of the exact size, or (copy false) views valid until this thread's next tokenizing. */
+  result(copy: boolean, warnings: string[] = []): TokenizedUnit {
+    const stats = { ...this.stats };
+    return copy
+      ? { ids: this.ids.slice(0, this.idCount), lineTokens: this.lineTokens.slice(0, this.lineCount), lineCount: this.lineCount, stats, warnings }
+      : { ids: this.ids.subarray(0, this.idCount), lineTokens: this.lineTokens.subarray(0, this.lineCount), lineCount: this.lineCount, stats, warnings };
+  }
 }
 
 const scratch = { ids: new Int32Array(1 << 16), lineTokens: new Int32Array(1 << 12) };
@@ -345,7 +381,7 @@ function grown(a: Int32Array<ArrayBuffer>, needed: number): Int32Array<ArrayBuff
  */
 export class JobWriter {
   private readonly builder: ExampleBuilder;
-  private readonly writers: ShardWriter[];
+  private readonly writers: (ShardWriter | TfRecordShardWriter)[];
   private readonly shardIndices: number[];
   private readonly stats = { files: 0, lines: 0, bytes: 0, skippedLines: 0 };
   private written = 0;
@@ -356,9 +392,12 @@ export class JobWriter {
   ) {
     this.builder = new ExampleBuilder(null, { maxSeqLength: plan.maxSeqLength, clsId: vocabulary.clsId, sepId: vocabulary.sepId, random });
     this.shardIndices = jobShardIndices(plan, jobId);
-    this.writers = this.shardIndices.map((i) => new ShardWriter(join(plan.outputDir, shardFileName(i, plan.numOutFiles)), {
-      idWidth: plan.idWidth, maxSeqLength: plan.maxSeqLength, vocabHash: plan.vocabHash, buildHash: plan.buildHash,
-    }));
+    this.writers = this.shardIndices.map((i) => {
+      const path = join(plan.outputDir, outputFileName(plan, i, plan.numOutFiles));
+      return plan.outputFormat === 'tfrecord'
+        ? new TfRecordShardWriter(path, plan.maxSeqLength)
+        : new ShardWriter(path, { idWidth: plan.idWidth, maxSeqLength: plan.maxSeqLength, vocabHash: plan.vocabHash, buildHash: plan.buildHash });
+    });
   }
 
   /** Examples written so far. */
@@ -394,7 +433,11 @@ export class JobWriter {
   /** Completes the shards and writes the sidecar (after the job's last unit). */
   finish(): JobResult {
     const plan = this.plan;
-    const shards = this.writers.map((w, k) => ({ file: shardFileName(this.shardIndices[k]!, plan.numOutFiles), examples: w.finish() }));
+    const shards = this.writers.map((w, k): JobShard => {
+      const file = outputFileName(plan, this.shardIndices[k]!, plan.numOutFiles);
+      const examples = w.finish();
+      return w instanceof TfRecordShardWriter ? { file, examples, bytes: w.bytes } : { file, examples };
+    });
     this.closed = true;
     const result: JobResult = { buildHash: plan.buildHash, jobId: this.jobId, numJobs: plan.numJobs, stats: { ...this.builder.stats, ...this.stats }, shards };
     writeFileAtomic(join(plan.outputDir, jobFileName(this.jobId, plan.numJobs)), JSON.stringify(result, null, 1) + '\n');

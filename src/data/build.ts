@@ -3,18 +3,19 @@
 // manifest.json last. Output layout: <outputDir>/manifest.json and <outputDir>/shard-XXXXX-of-NNNNN.bin.
 import { createHash } from 'node:crypto';
 import { FormatError, UsageError } from '../errors.js';
-import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync, type Stats } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, readdirSync, rmdirSync, rmSync, statSync, type Stats } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   JOB_FILE_PATTERN, JobWriter, UNIT_BYTES, jobFileName, jobShardIndices, planUnits, readJobResult, removeJobResult, tokenizeUnit, writeFileAtomic,
-  type BuildPlan, type CorpusFile, type CreatePretrainingTokenizer, type JobResult, type JobStats,
+  outputFileName, type BuildPlan, type CorpusFile, type OutputFormat, type CreatePretrainingTokenizer, type JobResult, type JobStats,
   type PretrainingTokenizer, type PretrainingVocabulary, type TokenizedUnit, type TokenizerSettings,
 } from './build-job.js';
 import { BuildWorkers, UnitClaims } from './build-workers.js';
 import { createTokenizer, loadTokenizerModule, vocabularyOf, type TokenizerModule } from './tokenizer-module.js';
 import { BuildInterruptedError } from './build-job.js';
 import { MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, readManifest, vocabHash, type PretrainingManifest } from './manifest.js';
-import { PARTIAL_SUFFIX, SHARD_FILE_PATTERN, SHARD_FORMAT_VERSION, idWidthForVocab, readShardHeader, shardFileName } from './shards.js';
+import { PARTIAL_SUFFIX, SHARD_FILE_PATTERN, SHARD_FORMAT_VERSION, idWidthForVocab, readShardHeader } from './shards.js';
+import { TFRECORD_FILE_PATTERN } from './tfrecord-shards.js';
 
 /** A pre-training dataset build: corpus, vocabulary, output folder and the reference's data settings. */
 export interface BuildConfig {
@@ -29,6 +30,8 @@ export interface BuildConfig {
   seed?: number;
   numOutFiles?: number;
   skipInvalidUtf8?: boolean;
+  /** 'shards' (ours, default) or 'tfrecord' (the reference's pretrain_data.tfrecord-i-of-n files). */
+  outputFormat?: OutputFormat;
 }
 
 /** The config with defaults filled in; numOutFiles null means "choose from the corpus size" (autoNumOutFiles). */
@@ -43,6 +46,7 @@ export const BUILD_DEFAULTS = {
   stripAccents: true,
   seed: 0,
   skipInvalidUtf8: false,
+  outputFormat: 'shards',
 } as const;
 
 /** The reference's fixed shard count (ExampleWriter's num_out_files), the most the default chooses. */
@@ -137,7 +141,9 @@ export function resolveBuildConfig(config: BuildConfig): ResolvedBuildConfig {
     blanksSeparateDocs: config.blanksSeparateDocs ?? d.blanksSeparateDocs, lowerCase: config.lowerCase ?? d.lowerCase,
     stripAccents: config.stripAccents ?? d.stripAccents, seed: config.seed ?? d.seed,
     numOutFiles: config.numOutFiles ?? null, skipInvalidUtf8: config.skipInvalidUtf8 ?? d.skipInvalidUtf8,
+    outputFormat: config.outputFormat ?? d.outputFormat,
   };
+  if (c.outputFormat !== 'shards' && c.outputFormat !== 'tfrecord') throw new UsageError(`--output-format must be shards or tfrecord, got '${String(c.outputFormat)}'`);
   for (const key of ['corpusDir', 'vocabFile', 'outputDir'] as const) {
     if (typeof c[key] !== 'string' || c[key] === '') throw new UsageError(`--${kebab(key)} is required`);
   }
@@ -164,7 +170,7 @@ function kebab(s: string): string {
  * Python's sorted() order on names: by code point. JS's default sort compares UTF-16 units, which
  * differs only where a surrogate meets a unit >= U+E000; shifting those two ranges fixes it.
  */
-function compareCodePoints(a: string, b: string): number {
+export function compareCodePoints(a: string, b: string): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
     const x = a.charCodeAt(i);
@@ -203,6 +209,7 @@ export function listCorpusFiles(corpusDir: string, onWarning?: (m: string) => vo
       continue;
     }
     if (!s.isFile()) throw new FormatError(path, `not a regular file; expected text files in --corpus-dir`);
+    refuseArchive(path);
     files.push({ name, path, bytes: s.size, mtimeMs: s.mtimeMs });
   }
   if (files.length === 0) throw new UsageError(`corpus directory ${corpusDir} is empty; expected text files, one sentence or paragraph a line`);
@@ -211,6 +218,36 @@ export function listCorpusFiles(corpusDir: string, onWarning?: (m: string) => vo
 }
 
 export { createTokenizer, vocabularyOf };
+
+/** The xz stream magic (OpenWebText's archives) and gzip's. */
+const XZ_MAGIC = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);
+const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
+
+/** Whether `path` starts with the xz magic bytes. */
+export function isXzFile(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(6);
+    return readSync(fd, head, 0, 6, 0) === 6 && head.equals(XZ_MAGIC);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A compressed archive in a text corpus gets an error saying so (not "invalid UTF-8 at byte 0"). */
+function refuseArchive(path: string): void {
+  if (isXzFile(path)) {
+    throw new FormatError(path, `an xz-compressed archive, not text: for the OpenWebText archives (DIR/openwebtext/urlsf_subset*.xz) run ` +
+      `\`electra build-openwebtext-pretraining-dataset --data-dir DIR\`, which reads them as they are`);
+  }
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(2);
+    if (readSync(fd, head, 0, 2, 0) === 2 && head.equals(GZIP_MAGIC)) throw new FormatError(path, 'gzip-compressed, not text: decompress it first');
+  } finally {
+    closeSync(fd);
+  }
+}
 
 
 /** Checks that a worker's tokenizer has the plan's vocabulary. */
@@ -235,6 +272,7 @@ export function planBuild(
     maxSeqLength: c.maxSeqLength, lowerCase: c.lowerCase, stripAccents: c.stripAccents,
     blanksSeparateDocs: c.blanksSeparateDocs, seed: c.seed, numProcesses: c.numProcesses,
     numOutFiles, skipInvalidUtf8: c.skipInvalidUtf8, clsId: vocab.clsId, sepId: vocab.sepId,
+    ...(c.outputFormat === 'shards' ? {} : { outputFormat: c.outputFormat }),
     files: files.map((f) => [f.name, f.bytes, f.mtimeMs]),
   };
   return {
@@ -242,13 +280,16 @@ export function planBuild(
     blanksSeparateDocs: c.blanksSeparateDocs, seed: c.seed, skipInvalidUtf8: c.skipInvalidUtf8,
     tokenizer: tokenizerSettings(c), idWidth, vocabHash: vHash, vocabSize: vocab.tokens.length,
     buildHash: createHash('sha256').update(JSON.stringify(identity)).digest('hex'),
+    outputFormat: c.outputFormat,
     files,
   };
 }
 
 /** True when shard `file` exists, is complete, and belongs to this build with this many examples. */
-function shardIsFinished(plan: BuildPlan, file: string, examples: number): boolean {
+function shardIsFinished(plan: BuildPlan, file: string, examples: number, bytes?: number): boolean {
   try {
+    // A TFRecord file has no header: its name, the sidecar or manifest (which carry the build hash) and its size must agree.
+    if (plan.outputFormat === 'tfrecord') return bytes !== undefined && statSync(join(plan.outputDir, file)).size === bytes;
     const h = readShardHeader(join(plan.outputDir, file));
     return h.buildHash === plan.buildHash && h.numExamples === examples && h.maxSeqLength === plan.maxSeqLength;
   } catch {
@@ -260,9 +301,9 @@ function shardIsFinished(plan: BuildPlan, file: string, examples: number): boole
 function finishedJob(plan: BuildPlan, jobId: number): JobResult | null {
   const r = readJobResult(plan.outputDir, jobId, plan.numJobs, plan.buildHash);
   if (!r) return null;
-  const expected = jobShardIndices(plan, jobId).map((i) => shardFileName(i, plan.numOutFiles));
+  const expected = jobShardIndices(plan, jobId).map((i) => outputFileName(plan, i, plan.numOutFiles));
   if (r.shards.length !== expected.length || r.shards.some((s, k) => s.file !== expected[k])) return null;
-  return r.shards.every((s) => shardIsFinished(plan, s.file, s.examples)) ? r : null;
+  return r.shards.every((s) => shardIsFinished(plan, s.file, s.examples, s.bytes)) ? r : null;
 }
 
 function manifestIsComplete(plan: BuildPlan): PretrainingManifest | null {
@@ -273,20 +314,39 @@ function manifestIsComplete(plan: BuildPlan): PretrainingManifest | null {
     return null;
   }
   if (m.buildHash !== plan.buildHash || m.shards.length !== plan.numOutFiles) return null;
-  return m.shards.every((s) => shardIsFinished(plan, s.file, s.examples)) ? m : null;
+  return m.shards.every((s) => shardIsFinished(plan, s.file, s.examples, s.bytes)) ? m : null;
 }
 
 /** Files this builder owns in an output directory (never touches anything else). */
-function ownedFiles(dir: string): string[] {
+export function ownedFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir).filter((name) => {
     const base = name.endsWith(PARTIAL_SUFFIX) ? name.slice(0, -PARTIAL_SUFFIX.length) : name;
-    return base === MANIFEST_FILE || SHARD_FILE_PATTERN.test(base) || JOB_FILE_PATTERN.test(base);
+    return base === MANIFEST_FILE || SHARD_FILE_PATTERN.test(base) || TFRECORD_FILE_PATTERN.test(base) || JOB_FILE_PATTERN.test(base);
   });
 }
 
+/** After bad input or a failure: no output of the build is left (nor the folder, when the build made it and it holds nothing else). */
+export function removeBuildOutput(outputDir: string, outputExisted: boolean): void {
+  removeOwned(outputDir, new Set());
+  if (outputExisted) return;
+  try {
+    rmdirSync(outputDir);
+  } catch {
+    // not empty: it holds files that are not ours
+  }
+}
+
+/** Writes manifest.json last, once every job's files are in place, and drops the job sidecars. */
+export function writeManifest(c: ResolvedBuildConfig, plan: BuildPlan, results: JobResult[]): PretrainingManifest {
+  const manifest = makeManifest(c, plan, results);
+  writeFileAtomic(join(c.outputDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
+  for (let j = 0; j < plan.numJobs; j++) removeJobResult(c.outputDir, j, plan.numJobs);
+  return manifest;
+}
+
 /** Removes our files in dir except those in keep. */
-function removeOwned(dir: string, keep: ReadonlySet<string>): void {
+export function removeOwned(dir: string, keep: ReadonlySet<string>): void {
   for (const name of ownedFiles(dir)) if (!keep.has(name)) rmSync(join(dir, name), { force: true });
 }
 
@@ -299,7 +359,7 @@ function sumStats(results: readonly JobResult[]): JobStats {
   return total;
 }
 
-function makeManifest(c: ResolvedBuildConfig, plan: BuildPlan, results: JobResult[]): PretrainingManifest {
+export function makeManifest(c: ResolvedBuildConfig, plan: BuildPlan, results: JobResult[]): PretrainingManifest {
   const shards = results.flatMap((r) => r.shards).sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   return {
     format: MANIFEST_FORMAT, formatVersion: MANIFEST_FORMAT_VERSION, buildHash: plan.buildHash,
@@ -308,6 +368,7 @@ function makeManifest(c: ResolvedBuildConfig, plan: BuildPlan, results: JobResul
     // Effective setting: the reference strips accents only while lower-casing.
     lowerCase: c.lowerCase, stripAccents: c.lowerCase && c.stripAccents, blanksSeparateDocs: c.blanksSeparateDocs,
     seed: c.seed, numProcesses: c.numProcesses, numOutFiles: plan.numOutFiles,
+    ...(plan.outputFormat === 'tfrecord' ? { outputFormat: plan.outputFormat } : {}),
     corpus: { files: plan.files.length, bytes: plan.files.reduce((s, f) => s + f.bytes, 0) },
     counts: sumStats(results),
     shards,
@@ -394,27 +455,22 @@ async function buildWith(
     results.forEach((r, j) => {
       if (!r) throw new Error(`build job ${j} ended without reporting a result`);
     });
+    const made = sumStats(results as JobResult[]);
+    if (made.examples === 0) {
+      throw new UsageError(`no examples were built from ${plan.files.length} corpus files (${made.lines} lines read, ${made.skippedLines} skipped): ` +
+        'the corpus holds no usable text');
+    }
   } catch (e) {
     if (e instanceof BuildInterruptedError) {
       // Finished jobs stay for the rerun; unfinished files go.
       for (const name of ownedFiles(c.outputDir)) if (name.endsWith(PARTIAL_SUFFIX)) rmSync(join(c.outputDir, name), { force: true });
     } else {
-      // Bad input or a failure: leave no output of this build behind.
-      removeOwned(c.outputDir, new Set());
-      if (!outputExisted) {
-        try {
-          rmdirSync(c.outputDir);
-        } catch {
-          // not empty: it holds files that are not ours
-        }
-      }
+      removeBuildOutput(c.outputDir, outputExisted);
     }
     throw e;
   }
 
-  const manifest = makeManifest(c, plan, results as JobResult[]);
-  writeFileAtomic(join(c.outputDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
-  for (let j = 0; j < plan.numJobs; j++) removeJobResult(c.outputDir, j, plan.numJobs);
+  const manifest = writeManifest(c, plan, results as JobResult[]);
   return { manifest, outputDir: c.outputDir, alreadyComplete: false, jobsRun: todo.length, jobsReused: reused, threads: 1 + (workers?.started ?? 0), seconds: elapsed() };
 }
 

@@ -23,6 +23,8 @@ export interface PretrainingManifest {
   seed: number;
   numProcesses: number;
   numOutFiles: number;
+  /** Absent: our shards; 'tfrecord': the reference's TFRecord files. */
+  outputFormat?: 'tfrecord';
   corpus: { files: number; bytes: number };
   counts: JobStats;
   /** In shard index order. */

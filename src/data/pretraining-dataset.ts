@@ -1,10 +1,13 @@
-// The trainer's view of a built dataset: checked against the run's config, shuffled across all shards
-// with a seeded permutation per epoch (no per-example memory), served as fixed-size batches forever
-// (the reference repeats its data and drops remainders), and resumable from a serialisable state.
-import { join } from 'node:path';
+// The trainer's view of pre-training data: our shards and/or TFRecord files (see pretraining-inputs.ts),
+// checked against the run's config, shuffled across all files with a seeded permutation per epoch
+// (no per-example memory), served as fixed-size batches forever (the reference repeats its data and
+// drops remainders), and resumable from a serialisable state.
+import { createHash } from 'node:crypto';
 import { FormatError } from '../errors.js';
-import { readManifest, type PretrainingManifest } from './manifest.js';
-import { ShardReader } from './shards.js';
+import { basename, join } from 'node:path';
+import { resolvePretrainingInputs, type InputGroup } from './pretraining-inputs.js';
+import { ShardReader, readShardHeader } from './shards.js';
+import { TfRecordShardReader } from './tfrecord-shards.js';
 
 /** Options of openPretrainingDataset: expected sequence length and vocabulary, batch size, seed, saved state. */
 export interface OpenPretrainingDatasetOptions {
@@ -12,6 +15,10 @@ export interface OpenPretrainingDatasetOptions {
   maxSeqLength: number;
   /** vocabHash() of the run's vocabulary; shards built with another are refused. */
   vocabHash: string;
+  /** The run's vocabulary size: an id outside it is refused, naming file and example (default: a built dataset's). */
+  vocabSize?: number;
+  /** Notices about the data (e.g. shards without a checksum). */
+  onNotice?: (message: string) => void;
   batchSize: number;
   /** Shuffle seed (default 0). */
   seed?: number;
@@ -60,19 +67,31 @@ export interface DatasetExample {
 
 const DEFAULT_PRELOAD_BYTES = 1 << 30;
 
-/** Opens dir (manifest.json plus shards) for a run with the given sequence length and vocabulary. */
-export function openPretrainingDataset(dir: string, options: OpenPretrainingDatasetOptions): PretrainingDataset {
-  return new PretrainingDataset(dir, options);
+/**
+ * Opens pre-training data for a run with the given sequence length and vocabulary: a built dataset's
+ * folder, TFRecord files, or a comma-separated list of folders, files and globs (pretrain_tfrecords).
+ */
+export function openPretrainingDataset(spec: string, options: OpenPretrainingDatasetOptions): PretrainingDataset {
+  return new PretrainingDataset(spec, options);
+}
+
+/** What every file reader offers the dataset. */
+interface ExampleFile {
+  readonly file: string;
+  readonly numExamples: number;
+  read(index: number, ids: Int32Array, idsOffset?: number): [number, number];
+  close(): void;
 }
 
 /** A built pre-training dataset read as shuffled, resumable batches. */
 export class PretrainingDataset {
-  readonly manifest: PretrainingManifest;
+  /** Identifies the data (a built dataset's build hash, or a hash of the file list); resume states carry it. */
+  readonly dataHash: string;
   readonly numExamples: number;
   readonly maxSeqLength: number;
   readonly batchSize: number;
-  private readonly shards: ShardReader[];
-  /** starts[k] = dataset index of shard k's first example; starts[shards] = numExamples. */
+  private readonly shards: ExampleFile[];
+  /** starts[k] = dataset index of file k's first example; starts[files] = numExamples. */
   private readonly starts: number[];
   private readonly preloaded: boolean;
   private readonly maxOpenFiles: number;
@@ -83,53 +102,52 @@ export class PretrainingDataset {
   private position: number;
   private permutation: FeistelPermutation | null = null;
 
-  constructor(readonly dir: string, options: OpenPretrainingDatasetOptions) {
-    const m = readManifest(dir);
-    const where = join(dir, 'manifest.json');
-    if (m.maxSeqLength !== options.maxSeqLength) {
-      throw new FormatError(where, `the dataset was built with max_seq_length ${m.maxSeqLength} but this run uses ${options.maxSeqLength}; rebuild it or change the run's max_seq_length`);
-    }
-    if (m.vocab.hash !== options.vocabHash) {
-      throw new FormatError(where, `the dataset was built with vocabulary ${m.vocab.hash} but this run's vocabulary is ${options.vocabHash}; rebuild it with this run's vocab file`);
-    }
+  constructor(readonly spec: string, options: OpenPretrainingDatasetOptions) {
+    const groups = resolvePretrainingInputs(spec);
     if (!Number.isInteger(options.batchSize) || options.batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${options.batchSize}`);
-    this.manifest = m;
-    this.maxSeqLength = m.maxSeqLength;
+    const L = options.maxSeqLength;
+    for (const g of groups) {
+      if (!g.manifest) continue;
+      const m = g.manifest.manifest;
+      const where = join(g.manifest.dir, 'manifest.json');
+      if (m.maxSeqLength !== L) {
+        throw new FormatError(where, `the dataset was built with max_seq_length ${m.maxSeqLength} but this run uses ${L}; rebuild it or change the run's max_seq_length`);
+      }
+      if (m.vocab.hash !== options.vocabHash) {
+        throw new FormatError(where, `the dataset was built with vocabulary ${m.vocab.hash} but this run's vocabulary is ${options.vocabHash}; rebuild it with this run's vocab file`);
+      }
+    }
+    const vocabSize = options.vocabSize ?? groups.find((g) => g.manifest)?.manifest?.manifest.vocab.size;
+    if (vocabSize === undefined) throw new RangeError('vocabSize is required to read TFRecord files or loose shards (they carry no vocabulary)');
+    this.maxSeqLength = L;
     this.batchSize = options.batchSize;
-
-    const totalBytes = m.shards.reduce((s, sh) => s + sh.examples * (m.maxSeqLength + 2) * (m.dtype === 'uint16' ? 2 : 4), 0);
+    const files = groups.flatMap((g) => g.files);
+    const totalBytes = files.reduce((s, f) => s + (f.kind === 'tfrecord' ? f.bytes * 2 : f.bytes), 0);
     this.preloaded = totalBytes <= (options.preloadBytes ?? DEFAULT_PRELOAD_BYTES);
     this.maxOpenFiles = Math.max(1, options.maxOpenFiles ?? 64);
     this.shards = [];
     this.starts = [0];
-    for (const entry of m.shards) {
-      const reader = new ShardReader(join(dir, entry.file), { preload: this.preloaded });
-      const h = reader.header;
-      if (h.maxSeqLength !== options.maxSeqLength) {
-        throw new FormatError(reader.file, `shard has max_seq_length ${h.maxSeqLength} but this run uses ${options.maxSeqLength}`);
-      }
-      if (h.vocabHash !== options.vocabHash) {
-        throw new FormatError(reader.file, `shard was built with vocabulary ${h.vocabHash} but this run's vocabulary is ${options.vocabHash}`);
-      }
-      if (h.buildHash !== m.buildHash) {
-        throw new FormatError(reader.file, `shard belongs to build ${h.buildHash}, the manifest to ${m.buildHash}; rerun build-pretraining-dataset`);
-      }
-      if (h.numExamples !== entry.examples) {
-        throw new FormatError(reader.file, `shard holds ${h.numExamples} examples, the manifest says ${entry.examples}`);
-      }
-      this.shards.push(reader);
-      this.starts.push(this.starts[this.starts.length - 1]! + h.numExamples);
+    for (const g of groups) {
+      const entries = g.manifest?.manifest.shards;
+      g.files.forEach((f, k) => {
+        const reader = this.openFile(f.path, f.kind, options, vocabSize, g);
+        if (entries && reader.numExamples !== entries[k]!.examples) {
+          throw new FormatError(reader.file, `holds ${reader.numExamples} examples, the manifest says ${entries[k]!.examples}`);
+        }
+        this.shards.push(reader);
+        this.starts.push(this.starts[this.starts.length - 1]! + reader.numExamples);
+      });
     }
     this.numExamples = this.starts[this.starts.length - 1]!;
-    if (this.numExamples === 0) throw new Error(`${dir}: the dataset holds no examples`);
-    if (this.numExamples > 0xffffffff) throw new Error(`${dir}: more than 2^32 examples are not supported`);
-
+    this.dataHash = dataHashOf(groups, this.shards);
+    if (this.numExamples === 0) throw new Error(`${spec}: the data holds no examples`);
+    if (this.numExamples > 0xffffffff) throw new Error(`${spec}: more than 2^32 examples are not supported`);
     const state = options.state;
     this.seed = state?.seed ?? options.seed ?? 0;
     this.shuffle = state?.shuffle ?? options.shuffle ?? true;
     if (!Number.isInteger(this.seed) || this.seed < 0 || this.seed > 0xffffffff) throw new RangeError(`seed must be an integer in [0, 2^32), got ${this.seed}`);
     if (state) {
-      if (state.buildHash !== m.buildHash) throw new Error(`reader state belongs to dataset build ${state.buildHash}, but ${dir} holds build ${m.buildHash}`);
+      if (state.buildHash !== this.dataHash) throw new Error(`reader state belongs to dataset build ${state.buildHash}, but ${spec} holds build ${this.dataHash}`);
       if (options.seed !== undefined && options.seed !== state.seed) throw new Error(`reader state has seed ${state.seed} but options.seed is ${options.seed}`);
       if (options.shuffle !== undefined && options.shuffle !== state.shuffle) throw new Error(`reader state has shuffle ${state.shuffle} but options.shuffle is ${options.shuffle}`);
       if (!Number.isInteger(state.epoch) || state.epoch < 0 || !Number.isInteger(state.position) || state.position < 0 || state.position >= this.numExamples) {
@@ -140,9 +158,28 @@ export class PretrainingDataset {
     this.position = state?.position ?? 0;
   }
 
+  private openFile(path: string, kind: 'shard' | 'tfrecord', options: OpenPretrainingDatasetOptions, vocabSize: number, g: InputGroup): ExampleFile {
+    const L = options.maxSeqLength;
+    if (kind === 'tfrecord') return new TfRecordShardReader(path, { maxSeqLength: L, vocabSize, preload: this.preloaded });
+    // The header's facts first: a shard of another build or vocabulary is named as such, not by its first odd id.
+    const h = readShardHeader(path);
+    if (h.maxSeqLength !== L) throw new FormatError(path, `shard has max_seq_length ${h.maxSeqLength} but this run uses ${L}`);
+    if (h.vocabHash !== options.vocabHash) {
+      throw new FormatError(path, `shard was built with vocabulary ${h.vocabHash} but this run's vocabulary is ${options.vocabHash}`);
+    }
+    if (g.manifest && h.buildHash !== g.manifest.manifest.buildHash) {
+      throw new FormatError(path, `shard belongs to build ${h.buildHash}, the manifest to ${g.manifest.manifest.buildHash}; rerun build-pretraining-dataset`);
+    }
+    if (h.contentCrc32c === null) {
+      options.onNotice?.(`${path}: shard format ${h.formatVersion} has no content checksum (built by an older electra-ts); it is read unverified, rebuild it to get one`);
+    }
+    const reader = new ShardReader(path, { preload: this.preloaded, verify: { vocabSize } });
+    return reader;
+  }
+
   /** The state to save with a checkpoint: a reader opened with it serves the very next batch this one would. */
   getState(): PretrainingDatasetState {
-    return { buildHash: this.manifest.buildHash, seed: this.seed, shuffle: this.shuffle, epoch: this.epoch, position: this.position };
+    return { buildHash: this.dataHash, seed: this.seed, shuffle: this.shuffle, epoch: this.epoch, position: this.position };
   }
 
   /** Dataset index of the example served at `position` of `epoch`. */
@@ -219,6 +256,14 @@ export class PretrainingDataset {
     for (const s of this.shards) s.close();
     this.openFiles.clear();
   }
+}
+
+/** One built dataset alone keeps its build hash (older checkpoints resume); otherwise names, sizes and counts. */
+function dataHashOf(groups: InputGroup[], files: ExampleFile[]): string {
+  if (groups.length === 1 && groups[0]!.manifest) return groups[0]!.manifest.manifest.buildHash;
+  const h = createHash('sha256');
+  for (const f of files) h.update(`${basename(f.file)}\0${f.numExamples}\n`);
+  return h.digest('hex');
 }
 
 /**

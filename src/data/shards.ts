@@ -1,14 +1,19 @@
 // The shard file format: a 128-byte header, then fixed-size records [length, segmentBoundary, ids x L]
 // in one integer type (uint16 when the vocabulary fits, else int32), little-endian. input_mask and
-// segment ids follow from length and segmentBoundary, so they are not stored.
+// segment ids follow from length and segmentBoundary, so they are not stored. Format 2 adds a CRC-32C
+// of the records to the header (bytes 96..100), checked whenever a shard is opened for reading;
+// format 1 shards (no checksum) are still read, with a notice.
 import { closeSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync, fstatSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { basename } from 'node:path';
+import { crc32c } from '../io/checksum.js';
 import { FormatError } from '../errors.js';
 import { asDiskFull } from '../io/files.js';
 
 export const SHARD_MAGIC = 'ELTSPTD\0';
-export const SHARD_FORMAT_VERSION = 1;
+export const SHARD_FORMAT_VERSION = 2;
+/** The oldest format still read: 1 has no content checksum. */
+export const OLDEST_SHARD_FORMAT_VERSION = 1;
 export const SHARD_HEADER_BYTES = 128;
 export const PARTIAL_SUFFIX = '.partial';
 
@@ -24,6 +29,8 @@ export interface ShardHeader {
   vocabHash: string;
   /** sha256 identifying the build (config and corpus), hex; lets a rerun tell its own finished shards. */
   buildHash: string;
+  /** CRC-32C of every byte after the header (format 2); null in format 1 shards. */
+  contentCrc32c: number | null;
 }
 
 /** A shard file error naming the file and what was expected. */
@@ -37,7 +44,7 @@ export class ShardFormatError extends FormatError {
 if (endianness() !== 'LE') throw new Error('electra-ts shards are little-endian; this platform is big-endian');
 
 /** Writes all of `data` at `position` (a write may take less than asked); a full disk is named as such. */
-function writeFully(fd: number, data: Uint8Array, position: number, path: string): void {
+export function writeFully(fd: number, data: Uint8Array, position: number, path: string): void {
   try {
     for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off, position + off);
   } catch (err) {
@@ -75,6 +82,7 @@ function encodeHeader(h: ShardHeader): Buffer {
   buf.writeBigUInt64LE(BigInt(h.numExamples), 24);
   writeHash(buf, 32, h.vocabHash, 'vocabHash');
   writeHash(buf, 64, h.buildHash, 'buildHash');
+  buf.writeUInt32LE(h.contentCrc32c ?? 0, 96);
   return buf;
 }
 
@@ -88,8 +96,8 @@ function decodeHeader(file: string, buf: Buffer, fileBytes: number): ShardHeader
     throw new ShardFormatError(file, 'not an electra-ts pre-training shard (bad magic bytes)');
   }
   const formatVersion = buf.readUInt32LE(8);
-  if (formatVersion !== SHARD_FORMAT_VERSION) {
-    throw new ShardFormatError(file, `shard format version ${formatVersion}, expected ${SHARD_FORMAT_VERSION}`);
+  if (formatVersion < OLDEST_SHARD_FORMAT_VERSION || formatVersion > SHARD_FORMAT_VERSION) {
+    throw new ShardFormatError(file, `shard format version ${formatVersion}, expected ${OLDEST_SHARD_FORMAT_VERSION} to ${SHARD_FORMAT_VERSION}`);
   }
   const idWidth = buf.readUInt32LE(12);
   if (idWidth !== 2 && idWidth !== 4) throw new ShardFormatError(file, `id width ${idWidth} bytes, expected 2 or 4`);
@@ -109,6 +117,7 @@ function decodeHeader(file: string, buf: Buffer, fileBytes: number): ShardHeader
     formatVersion, idWidth, maxSeqLength, numExamples,
     vocabHash: buf.toString('hex', 32, 64),
     buildHash: buf.toString('hex', 64, 96),
+    contentCrc32c: formatVersion >= 2 ? buf.readUInt32LE(96) : null,
   };
 }
 
@@ -155,6 +164,7 @@ export class ShardWriter {
   private view32 = new Int32Array(0);
   private buffered = 0;
   private filePos = SHARD_HEADER_BYTES;
+  private crc = 0;
   private count = 0;
   private closed = false;
 
@@ -208,6 +218,7 @@ export class ShardWriter {
     const fd = this.openFile();
     const bytes = this.buffered * this.record;
     const data = new Uint8Array(this.buffer, 0, bytes);
+    this.crc = crc32c(data, this.crc);
     writeFully(fd, data, this.filePos, this.path);
     this.filePos += bytes;
     this.buffered = 0;
@@ -220,7 +231,7 @@ export class ShardWriter {
     const fd = this.openFile();
     const header = encodeHeader({
       formatVersion: SHARD_FORMAT_VERSION, idWidth: this.options.idWidth, maxSeqLength: this.options.maxSeqLength,
-      numExamples: this.count, vocabHash: this.options.vocabHash, buildHash: this.options.buildHash,
+      numExamples: this.count, vocabHash: this.options.vocabHash, buildHash: this.options.buildHash, contentCrc32c: this.crc,
     });
     writeFully(fd, header, 0, this.path);
     if (this.options.sync) fsyncSync(fd);
@@ -237,16 +248,21 @@ export class ShardWriter {
     if (this.closed) return;
     this.closed = true;
     this.buffer = null;
-    if (this.fd !== null) {
-      try {
-        closeSync(this.fd);
-      } catch {
-        // already closed after a failed write: nothing to release
-      }
-      this.fd = null;
-    }
-    rmSync(this.partialPath, { force: true });
+    discardPartial(this.fd, this.partialPath);
+    this.fd = null;
   }
+}
+
+/** Closes a writer's descriptor (if open) and deletes its partial file. */
+export function discardPartial(fd: number | null, partialPath: string): void {
+  if (fd !== null) {
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed after a failed write: nothing to release
+    }
+  }
+  rmSync(partialPath, { force: true });
 }
 
 /** One example read back: ids[0, length) are real tokens, the rest zeros. */
@@ -268,28 +284,65 @@ export class ShardReader {
   private readonly scratch: Uint8Array;
   private readonly scratchView: Uint16Array | Int32Array;
 
-  constructor(readonly file: string, opts: { preload: boolean }) {
+  /**
+   * Opens a shard. With `verify`, every byte is read once now: the content checksum (format 2) must
+   * match and every example must be well-formed with ids below verify.vocabSize, else the error names
+   * the shard and the example.
+   */
+  constructor(readonly file: string, opts: { preload: boolean; verify?: { vocabSize: number } }) {
     this.header = readShardHeader(file);
     this.record = recordBytes(this.header.idWidth, this.header.maxSeqLength);
     const scratch = new ArrayBuffer(this.record);
     this.scratch = new Uint8Array(scratch);
     this.scratchView = this.header.idWidth === 2 ? new Uint16Array(scratch) : new Int32Array(scratch);
-    if (opts.preload) {
-      const bytes = this.header.numExamples * this.record;
-      const buffer = new ArrayBuffer(bytes);
-      const target = new Uint8Array(buffer);
-      const fd = openSync(file, 'r');
-      try {
+    if (!opts.preload && !opts.verify) return;
+    const total = this.header.numExamples * this.record;
+    // Whole shard when preloading, else in chunks of whole records.
+    const chunkBytes = opts.preload ? total : Math.max(this.record, Math.floor((1 << 20) / this.record) * this.record);
+    const buffer = new ArrayBuffer(Math.max(4, Math.min(total, chunkBytes)));
+    const target = new Uint8Array(buffer);
+    const view = this.header.idWidth === 2 ? new Uint16Array(buffer) : new Int32Array(buffer);
+    const fd = openSync(file, 'r');
+    let crc = 0;
+    try {
+      for (let at = 0; at < total; at += chunkBytes) {
+        const bytes = Math.min(chunkBytes, total - at);
         let off = 0;
         while (off < bytes) {
-          const n = readSync(fd, target, off, bytes - off, SHARD_HEADER_BYTES + off);
-          if (n === 0) throw new ShardFormatError(file, `ended early at byte ${SHARD_HEADER_BYTES + off}`);
+          const n = readSync(fd, target, off, bytes - off, SHARD_HEADER_BYTES + at + off);
+          if (n === 0) throw new ShardFormatError(file, `ended early at byte ${SHARD_HEADER_BYTES + at + off}`);
           off += n;
         }
-      } finally {
-        closeSync(fd);
+        if (opts.verify) {
+          crc = crc32c(target.subarray(0, bytes), crc);
+          this.checkExamples(view, at / this.record, bytes / this.record, opts.verify.vocabSize);
+        }
       }
-      this.data = this.header.idWidth === 2 ? new Uint16Array(buffer) : new Int32Array(buffer);
+    } finally {
+      closeSync(fd);
+    }
+    if (opts.verify && this.header.contentCrc32c !== null && crc !== this.header.contentCrc32c) {
+      throw new ShardFormatError(file, `content checksum mismatch: CRC-32C of the examples is ${crc.toString(16).padStart(8, '0')}, the header says ${this.header.contentCrc32c.toString(16).padStart(8, '0')} (the shard is corrupt; rebuild it)`);
+    }
+    if (opts.preload) this.data = view;
+  }
+
+  /** Checks `count` records in view (the first being example `first`): lengths, boundary, ids in the vocabulary. */
+  private checkExamples(view: Uint16Array | Int32Array, first: number, count: number, vocabSize: number): void {
+    const L = this.header.maxSeqLength;
+    for (let r = 0; r < count; r++) {
+      const o = r * (L + 2);
+      const length = view[o]!;
+      const boundary = view[o + 1]!;
+      if (!(length >= 1 && length <= L && boundary >= 1 && boundary <= length)) {
+        throw new ShardFormatError(this.file, `example ${first + r}: length ${length}, segment boundary ${boundary}; expected 1 <= boundary <= length <= ${L}`);
+      }
+      for (let i = 0; i < length; i++) {
+        const id = view[o + 2 + i]!;
+        if (id >= vocabSize || id < 0) {
+          throw new ShardFormatError(this.file, `example ${first + r}: token ${i} has id ${id}, outside the vocabulary [0, ${vocabSize}) (built with another vocabulary, or corrupt)`);
+        }
+      }
     }
   }
 

@@ -131,7 +131,7 @@ export function measureStep(hp: PretrainingHparams, k: Kernels, steps: number): 
   const ctx = checkRunInputs(hp);
   const trainer = new Pretrainer(k, hp, { maxBatch: hp.train_batch_size, maxSeqLen: hp.max_seq_length, seed: hp.seed, special: ctx.special });
   const data = openPretrainingDataset(hp.pretrain_tfrecords, {
-    maxSeqLength: hp.max_seq_length, vocabHash: ctx.vocabHash, batchSize: hp.train_batch_size, seed: hp.seed,
+    maxSeqLength: hp.max_seq_length, vocabHash: ctx.vocabHash, vocabSize: ctx.vocab.size, batchSize: hp.train_batch_size, seed: hp.seed,
   });
   const times: number[] = [];
   let predictions = 0;

@@ -4,6 +4,7 @@
 // their median go to <data_dir>/models/<model_name>/results, models to .../finetuning_models.
 // Training writes a checkpoint every save_checkpoints_steps into the trial's model folder;
 // re-running the same command resumes from it, and skips the trials already done.
+import { prepareTfCheckpointFolders } from '../io/tf-release.js';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ElectraConfig } from '../model/config.js';
@@ -93,9 +94,12 @@ export function resolvePretrainedFolder(dir: string): string | null {
   return null;
 }
 
-function sourceFolder(hp: FinetuningHparams, paths: FinetuningPaths): FinetuningFolder | null {
+function sourceFolder(hp: FinetuningHparams, paths: FinetuningPaths, log: (line: string) => void): FinetuningFolder | null {
   if (hp.random_init) return null;
-  const dir = paths.pretrainedModelDir;
+  // A released TF checkpoint (Google's zip, unpacked) is converted once into HF folders beside it.
+  const dir = prepareTfCheckpointFolders(paths.pretrainedModelDir, {
+    notice: log, numAttentionHeads: { discriminator: modelConfigFromHparams(hp).num_attention_heads },
+  }) ?? paths.pretrainedModelDir;
   const found = resolvePretrainedFolder(dir);
   if (!found) {
     throw new UsageError(hp.init_checkpoint
@@ -252,7 +256,7 @@ function* finetuningSteps(opts: FinetuneOptions): Generator<void, FinetuneResult
   const taskNames = hp.task_names.join(',');
   const killInCheckpoint = finetuneKillInCheckpoint();
 
-  const source = sourceFolder(hp, paths);
+  const source = sourceFolder(hp, paths, log);
   if (source) log(`fine-tuning from ${source.dir} (${source.folder.architecture})`);
   else log('fine-tuning from randomly initialised weights');
   const { tokenizer, vocab, vocabSource } = makeTokenizer(hp, source, paths, log);

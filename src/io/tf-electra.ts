@@ -225,3 +225,69 @@ export function convertTfCheckpoint(path: string, options: TfConvertOptions = {}
     ckpt.close();
   }
 }
+
+/** The reference's variable name for HF tensor `hfName` of `role` (the inverse of mapTfVariable), or null when it has none. */
+export function tfVariableFor(hfName: string, role: ElectraRole, generatorOwnEmbeddings = false): TfNameMapping | null {
+  const parts = hfName.split('.');
+  const param = parts.pop()!;
+  let scope: string;
+  let modules: string[];
+  if (parts[0] === 'electra') {
+    modules = parts.slice(1);
+    const embeddings = modules[0] === 'embeddings';
+    scope = role === 'discriminator' || (embeddings && !generatorOwnEmbeddings) ? 'electra' : 'generator';
+  } else if (role === 'discriminator' && parts[0] === 'discriminator_predictions') {
+    scope = 'discriminator_predictions';
+    modules = parts.slice(1).map((m) => (m === 'dense_prediction' ? 'dense_1' : m));
+  } else if (role === 'generator' && parts[0] === 'generator_predictions') {
+    scope = 'generator_predictions';
+    modules = parts.slice(1);
+  } else if (role === 'generator' && hfName === 'generator_lm_head.bias') {
+    return { hfName: 'generator_predictions/output_bias', transpose: false };
+  } else {
+    return null; // e.g. generator_lm_head.weight: the reference ties it to the word embeddings
+  }
+  const last = modules[modules.length - 1] ?? '';
+  let leaf: string;
+  let transpose = false;
+  if (last.endsWith('_embeddings') && param === 'weight') {
+    leaf = modules.pop()!;
+  } else if (last === 'LayerNorm') {
+    leaf = param === 'weight' ? 'gamma' : 'beta';
+  } else {
+    leaf = param === 'weight' ? 'kernel' : 'bias';
+    transpose = param === 'weight';
+  }
+  const path = [scope, ...modules, leaf].join('/').replace(/\/layer\/(\d+)\//g, '/layer_$1/');
+  return { hfName: path, transpose };
+}
+
+/**
+ * The reference's variables for a discriminator (ElectraForPreTraining or ElectraModel) and/or a
+ * generator (ElectraForMaskedLM) folder, kernels transposed back to [in, out]. The generator's
+ * embeddings are the shared electra/embeddings unless they differ from the discriminator's (then
+ * generator/embeddings, the reference's untied_generator_embeddings).
+ */
+export function electraToTfVariables(folders: { discriminator?: ModelFolder; generator?: ModelFolder }): Map<string, { shape: number[]; data: Float32Array }> {
+  const out = new Map<string, { shape: number[]; data: Float32Array }>();
+  const disc = folders.discriminator;
+  const gen = folders.generator;
+  const sameValues = (a: { data: Float32Array } | undefined, b: { data: Float32Array } | undefined): boolean =>
+    !!a && !!b && a.data.length === b.data.length && a.data.every((v, i) => v === b.data[i]);
+  const ownEmbeddings = !!disc && !!gen && [...gen.tensors.keys()].filter((n) => n.startsWith('electra.embeddings.'))
+    .some((n) => !sameValues(gen.tensors.get(n), disc.tensors.get(n)));
+  const add = (folder: ModelFolder, role: ElectraRole): void => {
+    for (const [hf, t] of folder.tensors) {
+      const m = tfVariableFor(hf, role, ownEmbeddings);
+      if (!m) continue;
+      if (role === 'generator' && !ownEmbeddings && disc && hf.startsWith('electra.embeddings.')) continue; // written once, by the discriminator
+      // Guard: the reader must map the name back to the same tensor.
+      const back = mapTfVariable(m.hfName, role, ownEmbeddings);
+      if (back.kind !== 'map' || back.mapping.hfName !== hf) throw new Error(`internal: ${hf} -> ${m.hfName} does not map back`);
+      out.set(m.hfName, m.transpose ? transpose2d(t) : { shape: t.shape.slice(), data: t.data });
+    }
+  };
+  if (disc) add(disc, 'discriminator');
+  if (gen) add(gen, 'generator');
+  return out;
+}

@@ -128,7 +128,7 @@ function gumbelRowState(key: number, row: number): number {
 
 export function sampleGumbelMax(
   logits: Float32Array, rows: number, cols: number, temperature: number, seed: number,
-  samples: Int32Array, argmax: Int32Array | null = null,
+  samples: Int32Array, argmax: Int32Array | null = null, rowOffset = 0,
 ): void {
   const key = seedKey(seed);
   const invT = 1 / temperature;
@@ -148,7 +148,8 @@ export function sampleGumbelMax(
     let bestIndex = 0;
     let best = -Infinity;
     let threshold = -1;
-    let state = gumbelRowState(key, r);
+    // Row r of a slice that starts at rowOffset draws what row rowOffset + r of the whole would.
+    let state = gumbelRowState(key, r + rowOffset);
     for (let i = 0; i < cols; i++) {
       state ^= state << 13;
       state ^= state >>> 17;

@@ -38,6 +38,12 @@ export interface PretrainingStepOptions {
   backward: boolean;
   /** Use these replacement tokens (one per prediction) instead of sampling (gradient checks). */
   fixedSamples?: Int32Array;
+  /**
+   * One micro-batch of a larger batch (gradient accumulation): the losses are divided by the whole
+   * batch's prediction and real-token counts, the sampling continues the whole batch's rows from
+   * predictionOffset, and dropout draws from dropoutSeed (default stepSeed).
+   */
+  slice?: { genDenominator: number; discDenominator: number; predictionOffset: number; dropoutSeed: number };
 }
 
 /** Sums and counts for one batch (see pretrain/eval-metrics.ts for the ratios). Losses are the batch means. */
@@ -163,7 +169,8 @@ export class ElectraPretrainingModel {
     const M = masked.count;
 
     // Generator on the masked input; logits only at the predictions.
-    const genDropout = this.generator.dropout(opts.training, opts.stepSeed);
+    const dropoutSeed = opts.slice?.dropoutSeed ?? opts.stepSeed;
+    const genDropout = this.generator.dropout(opts.training, dropoutSeed);
     const genHidden = this.generator.forward(masked.maskedIds, inputs.segmentIds, inputs.inputMask, batch, seqLen, genDropout);
     const logits = this.generatorHead.forward(genHidden, masked.positions, M);
 
@@ -174,7 +181,7 @@ export class ElectraPretrainingModel {
         this.sampledIds.set(opts.fixedSamples.subarray(0, M));
         argmaxRows(logits, M, V, this.mlmPredictions);
       } else {
-        sampleGumbelMax(logits, M, V, config.temperature, siteSeed(opts.stepSeed, 0x5a4d504c), this.sampledIds, this.mlmPredictions);
+        sampleGumbelMax(logits, M, V, config.temperature, siteSeed(opts.stepSeed, 0x5a4d504c), this.sampledIds, this.mlmPredictions, opts.slice?.predictionOffset ?? 0);
       }
     } else {
       argmaxRows(logits, M, V, this.mlmPredictions);
@@ -186,7 +193,7 @@ export class ElectraPretrainingModel {
       if (this.mlmPredictions[r] === label) mlmCorrect++;
       if (electra && this.sampledIds[r] === label) sampledCorrect++;
     }
-    const genDenominator = M + 1e-6;
+    const genDenominator = opts.slice?.genDenominator ?? M + 1e-6;
     const genSum = k.softmaxCrossEntropy(logits, masked.labels, null, opts.backward ? logits : null, M, V,
       config.gen_weight / genDenominator);
     const genLoss = genSum / genDenominator;
@@ -212,7 +219,7 @@ export class ElectraPretrainingModel {
       const head = this.discriminatorHead!;
       corruptInputs(inputs.inputIds, batch, seqLen, masked.positions, this.sampledIds, M,
         this.discInputIds, this.discLabels, this.corruption);
-      const discDropout = discModel.dropout(opts.training, opts.stepSeed);
+      const discDropout = discModel.dropout(opts.training, dropoutSeed);
       const discHidden = discModel.forward(this.discInputIds, inputs.segmentIds, inputs.inputMask, batch, seqLen, discDropout);
       const discLogits = head.forward(discHidden, T);
       let tokens = 0;
@@ -237,7 +244,7 @@ export class ElectraPretrainingModel {
         tokens += exampleTokens;
         metrics.discExampleLossSum += exampleLoss / (exampleTokens + 1e-6);
       }
-      const discDenominator = tokens + 1e-6;
+      const discDenominator = opts.slice?.discDenominator ?? tokens + 1e-6;
       const discSum = k.sigmoidCrossEntropy(discLogits, this.discLabels, this.discWeights,
         opts.backward ? this.dDiscLogits : null, T, config.disc_weight / discDenominator);
       metrics.discTokens = tokens;

@@ -32,7 +32,13 @@ export interface PretrainingHparams extends PretrainingConfig {
   untied_generator_embeddings: boolean;
   untied_generator: boolean;
   disallow_correct: boolean;
-  /** The dataset folder (the reference's glob pretrain_tfrecords/pretrain_data.tfrecord*). */
+  /**
+   * Micro-batches per update (NVIDIA's ELECTRA and HF's name): train_batch_size stays the batch of an
+   * update, run train_batch_size / gradient_accumulation_steps examples at a time, so a machine that
+   * holds 16 trains with the reference's 128. Checkpoints fall on update boundaries only.
+   */
+  gradient_accumulation_steps: number;
+  /** The data: a folder, a glob such as DIR/pretrain_data.tfrecord*, or a comma-separated list (see data/pretraining-inputs.ts). */
   pretrain_tfrecords: string;
   vocab_file: string;
   model_dir: string;
@@ -125,6 +131,7 @@ const CHECKS = {
   eval_batch_size: int(1),
   max_predictions_per_seq: int(1),
   seed: int(0, 0xffffffff),
+  gradient_accumulation_steps: int(1, 4096),
   init_checkpoint: nullable(str),
   pretrain_tfrecords: str,
   vocab_file: str,
@@ -223,6 +230,7 @@ export function resolvePretrainingHparams(
     do_train: true,
     do_eval: false,
     seed: 0,
+    gradient_accumulation_steps: 1,
     init_checkpoint: null,
     electric_objective: false,
     uniform_generator: false,
@@ -237,9 +245,10 @@ export function resolvePretrainingHparams(
     results_json: join(results, 'unsup_results.json'),
   };
   for (const [k, v] of Object.entries(given)) if (!modelKeys.has(k)) (hp as unknown as Record<string, unknown>)[k] = v;
-  // The reference names a TFRecord glob; ours is the folder holding manifest.json and the shards.
-  hp.pretrain_tfrecords = hp.pretrain_tfrecords.replace(/[/\\]pretrain_data\.tfrecord\*?$/, '').replace(/[/\\]\*$/, '');
 
+  if (hp.train_batch_size % hp.gradient_accumulation_steps !== 0) {
+    throw new UsageError(`${where}: "train_batch_size" ${hp.train_batch_size} is not a multiple of "gradient_accumulation_steps" ${hp.gradient_accumulation_steps}`);
+  }
   if (!hp.do_train && !hp.do_eval) throw new UsageError(`${where}: "do_train" and "do_eval" are both false: there is nothing to do`);
   const maxPositions = hp.model_hparam_overrides.max_position_embeddings ?? 512;
   if (hp.max_seq_length > maxPositions) {

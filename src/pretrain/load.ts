@@ -6,6 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { FormatError, UsageError } from '../errors.js';
 import { readHfFolder, type LoadedModelFolder } from '../io/hf-folder.js';
+import { prepareTfCheckpointFolders, type PrepareTfCheckpointOptions } from '../io/tf-release.js';
 import { kernels as defaultKernels, type Kernels } from '../kernels/index.js';
 import { modelConfigFromHf, resolvePretrainingConfig, type ElectraConfig, type PretrainingConfig } from '../model/config.js';
 import { ElectraPretrainingModel } from '../model/pretraining-model.js';
@@ -28,7 +29,9 @@ export interface PretrainedFolders {
  * (or any folder with discriminator/ and/or generator/ HF folders), or a single HF folder
  * (ElectraForPreTraining -> discriminator, ElectraForMaskedLM -> generator).
  */
-export function readPretrainedFolders(path: string): PretrainedFolders {
+export function readPretrainedFolders(path: string, tf: PrepareTfCheckpointOptions = {}): PretrainedFolders {
+  // A TF checkpoint (a release folder or a prefix) is converted once into HF folders beside it.
+  path = prepareTfCheckpointFolders(path, tf) ?? path;
   if (!existsSync(path)) throw new UsageError(`${path} does not exist`);
   if (!statSync(path).isDirectory()) throw new UsageError(`${path} is a file; expected a model folder (config.json, model.safetensors, ...) or a pre-training model dir`);
   const sub = (role: HfRole): boolean => existsSync(join(path, role, 'config.json'));
@@ -69,8 +72,11 @@ function checkVocab(folder: LoadedModelFolder, vocab: readonly string[]): void {
  * configs the hparams give (the error names the field and the hparam to change), and its vocabulary
  * must be the run's. Parameters no folder holds keep their initialization.
  */
-export function loadInitCheckpoint(path: string, model: ElectraPretrainingModel, vocab: readonly string[]): LoadReport {
-  const folders = readPretrainedFolders(path);
+export function loadInitCheckpoint(path: string, model: ElectraPretrainingModel, vocab: readonly string[], notice?: (line: string) => void): LoadReport {
+  // Head counts cannot be seen in shapes: a TF checkpoint is converted with the hparams' counts.
+  const folders = readPretrainedFolders(path, {
+    notice, numAttentionHeads: { discriminator: model.discriminatorConfig?.num_attention_heads, generator: model.generatorConfig.num_attention_heads },
+  });
   const disc = model.discriminatorConfig;
   const gen = model.generatorConfig;
   const picked: Partial<Record<HfRole, LoadedModelFolder>> = {};

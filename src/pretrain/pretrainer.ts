@@ -1,7 +1,10 @@
 // One pre-training update: fresh dynamic masking, forward/backward of generator and
 // discriminator, global-norm clipping and AdamW at the scheduled learning rate. Every random
 // stream of an update is derived from (seed, global step), so a resumed run repeats the
-// masking, sampling and dropout an uninterrupted run would have used.
+// masking, sampling and dropout an uninterrupted run would have used. With gradient accumulation
+// the batch is masked whole, then run as micro-batches whose gradients add up to the whole batch's
+// (each loss divided by the whole batch's counts; sampling continues the whole batch's rows), so
+// only a micro-batch's activations are held; dropout draws a fresh stream per micro-batch.
 import type { Kernels } from '../kernels/index.js';
 import { mix32 } from '../kernels/rng.js';
 import type { PretrainingConfig } from '../model/config.js';
@@ -13,7 +16,10 @@ import { learningRateAt, type LrSchedule } from '../optim/schedule.js';
 import { BERT_SPECIAL_IDS, MaskedBatch, maskBatch, type MaskingOptions, type SpecialTokenIds } from '../model/masking.js';
 
 export interface PretrainerOptions {
+  /** The largest batch the model runs at once (with accumulation: the micro-batch). */
   maxBatch: number;
+  /** Micro-batches per update (default 1): trainStep takes batches of up to maxBatch x this. */
+  accumulationSteps?: number;
   maxSeqLen: number;
   seed: number;
   special?: SpecialTokenIds;
@@ -38,6 +44,8 @@ export class Pretrainer {
   readonly optimizer: AdamW;
   readonly masked: MaskedBatch;
   readonly schedule: LrSchedule;
+  readonly accumulationSteps: number;
+  private readonly microMasked: MaskedBatch;
   private readonly masking: MaskingOptions;
   private readonly candidates: Int32Array;
 
@@ -45,7 +53,10 @@ export class Pretrainer {
     this.model = new ElectraPretrainingModel(k, config, { maxBatch: opts.maxBatch, maxSeqLen: opts.maxSeqLen, dtype: opts.dtype });
     this.model.initialize(opts.seed);
     this.optimizer = new AdamW(k, this.model.params, { ...ELECTRA_ADAMW, weightDecayRate: config.weight_decay_rate });
-    this.masked = new MaskedBatch(opts.maxBatch, opts.maxSeqLen, config.max_predictions_per_seq);
+    this.accumulationSteps = opts.accumulationSteps ?? 1;
+    if (!Number.isInteger(this.accumulationSteps) || this.accumulationSteps < 1) throw new RangeError(`accumulationSteps must be a positive integer, got ${this.accumulationSteps}`);
+    this.masked = new MaskedBatch(opts.maxBatch * this.accumulationSteps, opts.maxSeqLen, config.max_predictions_per_seq);
+    this.microMasked = this.accumulationSteps > 1 ? new MaskedBatch(opts.maxBatch, opts.maxSeqLen, config.max_predictions_per_seq) : this.masked;
     this.masking = { maskProb: config.mask_prob, maxPredictionsPerSeq: config.max_predictions_per_seq, special: opts.special ?? BERT_SPECIAL_IDS };
     this.candidates = new Int32Array(opts.maxSeqLen);
     this.schedule = {
@@ -65,10 +76,48 @@ export class Pretrainer {
     const step = this.optimizer.step;
     this.mask(inputs, this.streamSeed(step, STREAM_MASKING));
     this.model.params.zeroGrads();
-    const metrics = this.model.step(inputs, this.masked, { stepSeed: this.streamSeed(step, STREAM_STEP), training: true, backward: true });
+    const stepSeed = this.streamSeed(step, STREAM_STEP);
+    const metrics = this.accumulationSteps === 1
+      ? this.model.step(inputs, this.masked, { stepSeed, training: true, backward: true })
+      : this.accumulate(inputs, stepSeed);
     const learningRate = learningRateAt(step, this.schedule);
     const gradNorm = this.optimizer.update(learningRate);
     return { step, learningRate, gradNorm, metrics };
+  }
+
+  /** Forward and backward of the masked batch as accumulationSteps micro-batches; returns the whole batch's metrics. */
+  private accumulate(inputs: PretrainingInputs, stepSeed: number): PretrainingMetrics {
+    const A = this.accumulationSteps;
+    const { batch, seqLen } = inputs;
+    if (batch % A !== 0) throw new RangeError(`a batch of ${batch} does not split into ${A} micro-batches`);
+    const micro = batch / A;
+    if (micro > this.opts.maxBatch) throw new RangeError(`micro-batch ${micro} exceeds the model's ${this.opts.maxBatch}`);
+    const all = this.masked;
+    let realTokens = 0;
+    for (let i = 0; i < batch * seqLen; i++) if (inputs.inputMask[i]) realTokens++;
+    const genDenominator = all.count + 1e-6;
+    const discDenominator = realTokens + 1e-6;
+    let total: PretrainingMetrics | null = null;
+    let p = 0; // predictions are in row order: each micro-batch's are a run
+    for (let j = 0; j < A; j++) {
+      const rows = j * micro * seqLen;
+      const end = rows + micro * seqLen;
+      const m = this.microMasked;
+      const first = p;
+      m.maskedIds.set(all.maskedIds.subarray(rows, end));
+      while (p < all.count && all.positions[p]! < end) {
+        m.positions[p - first] = all.positions[p]! - rows;
+        m.labels[p - first] = all.labels[p]!;
+        p++;
+      }
+      m.count = p - first;
+      const slice = { inputIds: inputs.inputIds.subarray(rows, end), segmentIds: inputs.segmentIds.subarray(rows, end), inputMask: inputs.inputMask.subarray(rows, end), batch: micro, seqLen };
+      const dropoutSeed = j === 0 ? stepSeed : mix32((stepSeed ^ Math.imul(j, 0x27d4eb2f)) >>> 0);
+      const r = this.model.step(slice, m, { stepSeed, training: true, backward: true, slice: { genDenominator, discDenominator, predictionOffset: first, dropoutSeed } });
+      if (!total) total = r;
+      else for (const key of Object.keys(total) as (keyof PretrainingMetrics)[]) total[key] += r[key];
+    }
+    return total!;
   }
 
   /** Losses and metrics without dropout or gradients; `index` picks the masking/sampling stream. */

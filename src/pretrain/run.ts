@@ -11,13 +11,15 @@ import { mix32 } from '../kernels/rng.js';
 import { discriminatorConfig, generatorConfig } from '../model/config.js';
 import type { PretrainingInputs } from '../model/pretraining-model.js';
 import { openPretrainingDataset, type PretrainingBatch, type PretrainingDataset, type PretrainingDatasetState } from '../data/pretraining-dataset.js';
-import { readManifest, vocabHash } from '../data/manifest.js';
+import { vocabHash } from '../data/manifest.js';
+import { resolvePretrainingInputs } from '../data/pretraining-inputs.js';
 import { Vocab } from '../tokenizer/vocab.js';
 import { formatSeconds, Progress } from '../util/progress.js';
 import { latestCheckpoint, removeStaleCheckpointFiles, restoreCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { EvalAccumulator, formatEvalResults, type PretrainingEvalResults } from './eval-metrics.js';
 import { hparamsJson, type PretrainingHparams } from './hparams.js';
 import { loadInitCheckpoint } from './load.js';
+import { findTfCheckpoint } from '../io/tf-release.js';
 import { Pretrainer } from './pretrainer.js';
 import type { SpecialTokenIds } from '../model/masking.js';
 import { pretrainKillInCheckpointStep } from '../util/testing.js';
@@ -117,32 +119,38 @@ export function checkRunInputs(hp: PretrainingHparams): RunContext {
       throw new UsageError(`the ${what}'s hidden_size ${cfg.hidden_size} is not a multiple of its ${cfg.num_attention_heads} attention heads (model_hparam_overrides / generator_hidden_size)`);
     }
   }
-  let m;
+  let groups;
   try {
-    m = readManifest(hp.pretrain_tfrecords);
+    groups = resolvePretrainingInputs(hp.pretrain_tfrecords);
   } catch (err) {
-    throw new UsageError(`${(err as Error).message}; build it with: electra build-pretraining-dataset --corpus-dir CORPUS --vocab-file ${hp.vocab_file} --output-dir ${hp.pretrain_tfrecords} --max-seq-length ${hp.max_seq_length}`);
+    throw new UsageError(`${(err as Error).message}; "pretrain_tfrecords" takes a folder, a glob such as DIR/pretrain_data.tfrecord*, or a comma-separated list of them. ` +
+      `Build data with: electra build-pretraining-dataset --corpus-dir CORPUS --vocab-file ${hp.vocab_file} --output-dir ${hp.pretrain_tfrecords} --max-seq-length ${hp.max_seq_length}`);
   }
-  const manifest = join(hp.pretrain_tfrecords, 'manifest.json');
-  if (m.maxSeqLength !== hp.max_seq_length) {
-    throw new UsageError(`"max_seq_length" is ${hp.max_seq_length} but ${manifest} says the data was built with ${m.maxSeqLength}: set "max_seq_length": ${m.maxSeqLength} or rebuild the data`);
+  for (const g of groups) {
+    if (!g.manifest) continue;
+    const m = g.manifest.manifest;
+    const manifest = join(g.manifest.dir, 'manifest.json');
+    if (m.maxSeqLength !== hp.max_seq_length) {
+      throw new UsageError(`"max_seq_length" is ${hp.max_seq_length} but ${manifest} says the data was built with ${m.maxSeqLength}: set "max_seq_length": ${m.maxSeqLength} or rebuild the data`);
+    }
+    if (m.vocab.hash !== hash) {
+      throw new UsageError(`${manifest}: the data was built with another vocabulary (${m.vocab.size} tokens) than ${hp.vocab_file} (${vocab.size} tokens): rebuild the data with this vocab file or set "vocab_file"`);
+    }
+    if (m.lowerCase !== hp.do_lower_case) {
+      throw new UsageError(`"do_lower_case" is ${hp.do_lower_case} but ${manifest} says the data was built with lower-casing ${m.lowerCase ? 'on' : 'off'}: set "do_lower_case": ${m.lowerCase}`);
+    }
   }
-  if (m.vocab.hash !== hash) {
-    throw new UsageError(`${manifest}: the data was built with another vocabulary (${m.vocab.size} tokens) than ${hp.vocab_file} (${vocab.size} tokens): rebuild the data with this vocab file or set "vocab_file"`);
-  }
-  if (m.lowerCase !== hp.do_lower_case) {
-    throw new UsageError(`"do_lower_case" is ${hp.do_lower_case} but ${manifest} says the data was built with lower-casing ${m.lowerCase ? 'on' : 'off'}: set "do_lower_case": ${m.lowerCase}`);
-  }
-  if (hp.init_checkpoint !== null && !existsSync(hp.init_checkpoint)) {
+  if (hp.init_checkpoint !== null && !existsSync(hp.init_checkpoint) && !existsSync(`${hp.init_checkpoint}.index`)) {
     throw new UsageError(`"init_checkpoint": ${hp.init_checkpoint} does not exist`);
   }
   checkOutputFolder(hp.model_dir, 'the model folder');
   return { vocab, special, vocabHash: hash };
 }
 
-function openTrainingData(hp: PretrainingHparams, ctx: RunContext, state: PretrainingDatasetState | null): PretrainingDataset {
+function openTrainingData(hp: PretrainingHparams, ctx: RunContext, state: PretrainingDatasetState | null, log?: (line: string) => void): PretrainingDataset {
   return openPretrainingDataset(hp.pretrain_tfrecords, {
-    maxSeqLength: hp.max_seq_length, vocabHash: ctx.vocabHash, batchSize: hp.train_batch_size, seed: hp.seed,
+    maxSeqLength: hp.max_seq_length, vocabHash: ctx.vocabHash, vocabSize: ctx.vocab.size, batchSize: hp.train_batch_size, seed: hp.seed,
+    ...(log ? { onNotice: log } : {}),
     ...(state ? { state } : {}),
   });
 }
@@ -193,8 +201,12 @@ export async function runPretraining(hp: PretrainingHparams, options: RunPretrai
     const stale = removeStaleCheckpointFiles(hp.model_dir);
     if (stale.length > 0) log(`removed ${stale.length} unfinished checkpoint folder(s) left by an interrupted run`);
 
-    const maxBatch = Math.max(hp.do_train ? hp.train_batch_size : 1, hp.do_eval ? hp.eval_batch_size : 1);
-    trainer = new Pretrainer(k, hp, { maxBatch, maxSeqLen: hp.max_seq_length, seed: hp.seed, special: ctx.special });
+    // With accumulation the model holds one micro-batch (or an eval batch, if larger).
+    const micro = hp.train_batch_size / hp.gradient_accumulation_steps;
+    const maxBatch = Math.max(hp.do_train ? micro : 1, hp.do_eval ? hp.eval_batch_size : 1);
+    trainer = new Pretrainer(k, hp, {
+      maxBatch, maxSeqLen: hp.max_seq_length, seed: hp.seed, special: ctx.special, accumulationSteps: hp.gradient_accumulation_steps,
+    });
     const { model, optimizer } = trainer;
 
     latest = latestCheckpoint(hp.model_dir);
@@ -204,20 +216,22 @@ export async function runPretraining(hp: PretrainingHparams, options: RunPretrai
         throw new UsageError(`"seed" is ${hp.seed} but ${latest.dir} was trained with seed ${state.seed}: resume with "seed": ${state.seed}, or use another --model-name`);
       }
       step = state.step;
-      if (hp.do_train && step < hp.num_train_steps) data = openTrainingData(hp, ctx, state.data);
+      if (hp.do_train && step < hp.num_train_steps) data = openTrainingData(hp, ctx, state.data, log);
       log(hp.do_train && step < hp.num_train_steps ? `resuming from ${latest.dir} (step ${step})` : `loaded ${latest.dir} (step ${step})`);
       // Allowed, but a continuation or an eval under other objective or optimizer settings is rarely meant.
       for (const key of OBJECTIVE_KEYS) {
         const before = state.hparams[key];
         if (before !== undefined && before !== hp[key]) log(`note: "${key}" is ${JSON.stringify(hp[key])} but ${latest.dir} was trained with ${JSON.stringify(before)}`);
       }
-    } else if (hp.init_checkpoint !== null) {
-      const report = loadInitCheckpoint(hp.init_checkpoint, model, ctx.vocab.tokens);
-      log(`initialized from ${hp.init_checkpoint}: ${report.loaded.length} parameters loaded` +
+    } else if (hp.init_checkpoint !== null || findTfCheckpoint(hp.model_dir)) {
+      // Without init_checkpoint, a released TF checkpoint unpacked in the model dir is where training starts.
+      const init = hp.init_checkpoint ?? hp.model_dir;
+      const report = loadInitCheckpoint(init, model, ctx.vocab.tokens, log);
+      log(`initialized from ${init}: ${report.loaded.length} parameters loaded` +
         (report.notLoaded.length > 0 ? `, ${report.notLoaded.length} freshly initialized (${report.notLoaded.slice(0, 3).join(', ')}${report.notLoaded.length > 3 ? ', ...' : ''})` : '') +
         (report.differing.length > 0 ? `; the generator folder's copy of ${report.differing.join(', ')} differs: the discriminator's was used` : ''));
     }
-    if (!latest && hp.do_train && hp.num_train_steps > 0) data = openTrainingData(hp, ctx, null);
+    if (!latest && hp.do_train && hp.num_train_steps > 0) data = openTrainingData(hp, ctx, null, log);
     // An evaluation opens its own order of the data; its shards are checked here, before any output.
     if (!data && hp.do_eval) openTrainingData(hp, ctx, null).close();
   } catch (err) {
@@ -332,7 +346,7 @@ export async function runPretraining(hp: PretrainingHparams, options: RunPretrai
 export function evaluate(hp: PretrainingHparams, trainer: Pretrainer, ctx: RunContext, progress = false): EvalAccumulator {
   // Its own order of the data, the same for every evaluation of this run.
   const data: PretrainingDataset = openPretrainingDataset(hp.pretrain_tfrecords, {
-    maxSeqLength: hp.max_seq_length, vocabHash: ctx.vocabHash, batchSize: hp.eval_batch_size, seed: mix32(hp.seed ^ 0x5eed0e7a),
+    maxSeqLength: hp.max_seq_length, vocabHash: ctx.vocabHash, vocabSize: ctx.vocab.size, batchSize: hp.eval_batch_size, seed: mix32(hp.seed ^ 0x5eed0e7a),
   });
   const acc = new EvalAccumulator();
   const model = trainer.model;

@@ -38,3 +38,13 @@ export function readShards(dir: string): ReadBackExample[][] {
     return out;
   });
 }
+
+/** CRC-32C (Castagnoli, reflected), bit by bit from its definition. */
+export function crc32cBitwise(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const b of bytes) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+  }
+  return (c ^ 0xffffffff) >>> 0;
+}

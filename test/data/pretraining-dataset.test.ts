@@ -120,6 +120,33 @@ test('datasets and shards built with another length or vocabulary are refused, n
   writeFileSync(shard, bytes);
   assert.throws(() => openPretrainingDataset(copy, { maxSeqLength: L, vocabHash: vHash, batchSize: 1 }),
     new RegExp(`shard-00001-of-00003\\.bin: shard was built with vocabulary ${'e'.repeat(64)} but this run's vocabulary is ${vHash}`));
+  // Without its manifest the folder is read as loose shards, each checked on its own.
   rmSync(join(copy, 'manifest.json'));
-  assert.throws(() => openPretrainingDataset(copy, { maxSeqLength: L, vocabHash: vHash, batchSize: 1 }), /not a finished pre-training dataset/);
+  assert.throws(() => openPretrainingDataset(copy, { maxSeqLength: L, vocabHash: vHash, batchSize: 1 }), /vocabSize is required/);
+  assert.throws(() => openPretrainingDataset(copy, { maxSeqLength: L, vocabHash: vHash, vocabSize: readFileSync(join(referenceFixture, 'vocab.txt'), 'utf8').split('\n').length - 1, batchSize: 1 }),
+    /shard-00001-of-00003\.bin: shard was built with vocabulary e+ but/);
+});
+
+test('a shard with flipped in-vocabulary ids is refused on open; a format 1 shard is read with a notice', () => {
+  const copy = join(root.dir, 'flipped');
+  cpSync(dataDir, copy, { recursive: true });
+  const shard = join(copy, 'shard-00002-of-00003.bin');
+  const good = readFileSync(shard);
+  const bytes = Buffer.from(good);
+  // Example 0's token 1 becomes another in-vocabulary id.
+  bytes.writeUInt16LE(bytes.readUInt16LE(128 + 2 * 3) === 5 ? 6 : 5, 128 + 2 * 3);
+  writeFileSync(shard, bytes);
+  for (const preloadBytes of [undefined, 0]) {
+    assert.throws(() => openPretrainingDataset(copy, { maxSeqLength: L, vocabHash: vHash, batchSize: 1, ...(preloadBytes === undefined ? {} : { preloadBytes }) }),
+      /shard-00002-of-00003\.bin: content checksum mismatch/);
+  }
+  const v1 = Buffer.from(good);
+  v1.writeUInt32LE(1, 8);
+  v1.writeUInt32LE(0, 96);
+  writeFileSync(shard, v1);
+  const notices: string[] = [];
+  const ds = openPretrainingDataset(copy, { maxSeqLength: L, vocabHash: vHash, batchSize: 1, onNotice: (m) => notices.push(m) });
+  assert.equal(notices.length, 1);
+  assert.match(notices[0]!, /shard-00002-of-00003\.bin: shard format 1 has no content checksum .* rebuild it to get one/);
+  ds.close();
 });

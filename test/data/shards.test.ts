@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import {
   SHARD_HEADER_BYTES, ShardReader, ShardWriter, idWidthForVocab, readShardHeader, shardFileName, type IdWidth,
 } from '../../src/data/shards.js';
-import { tempDir } from './helpers.js';
+import { crc32cBitwise, tempDir } from './helpers.js';
 
 const VOCAB_HASH = 'ab'.repeat(32);
 const BUILD_HASH = 'cd'.repeat(32);
@@ -38,9 +38,10 @@ for (const idWidth of [2, 4] as IdWidth[]) {
       assert.equal(existsSync(w.partialPath), false);
       assert.equal(statSync(path).size, SHARD_HEADER_BYTES + 11 * (L + 2) * idWidth);
       const h = readShardHeader(path);
-      assert.deepEqual(h, { formatVersion: 1, idWidth, maxSeqLength: L, numExamples: 11, vocabHash: VOCAB_HASH, buildHash: BUILD_HASH });
+      const content = readFileSync(path).subarray(SHARD_HEADER_BYTES);
+      assert.deepEqual(h, { formatVersion: 2, idWidth, maxSeqLength: L, numExamples: 11, vocabHash: VOCAB_HASH, buildHash: BUILD_HASH, contentCrc32c: crc32cBitwise(content) });
       for (const preload of [true, false]) {
-        const r = new ShardReader(path, { preload });
+        const r = new ShardReader(path, { preload, verify: { vocabSize: maxId } });
         const ids = new Int32Array(L);
         written.forEach(([expected, length, boundary], i) => {
           assert.deepEqual(r.read(i, ids), [length, boundary]);
@@ -93,7 +94,28 @@ test('truncated, foreign or corrupt shard files are reported with the file name'
     const versioned = Buffer.from(good);
     versioned.writeUInt32LE(99, 8);
     writeFileSync(path, versioned);
-    assert.throws(() => readShardHeader(path), /format version 99, expected 1/);
+    assert.throws(() => readShardHeader(path), /format version 99, expected 1 to 2/);
+
+    // An in-vocabulary id changed: only the checksum can tell, and it does on open.
+    const flipped = Buffer.from(good);
+    flipped.writeUInt16LE(flipped.readUInt16LE(SHARD_HEADER_BYTES + 2 * (10 + 2 + 1)) ^ 1, SHARD_HEADER_BYTES + 2 * (10 + 2 + 1));
+    writeFileSync(path, flipped);
+    for (const preload of [true, false]) {
+      assert.throws(() => new ShardReader(path, { preload, verify: { vocabSize: 1000 } }), /a\.bin: content checksum mismatch: CRC-32C of the examples is [0-9a-f]{8}, the header says [0-9a-f]{8}/);
+    }
+    // An id outside the vocabulary is named by example and token (checked before the checksum is complete).
+    const outOfVocab = Buffer.from(good);
+    outOfVocab.writeUInt16LE(5000, SHARD_HEADER_BYTES + 2 * (2 * 10 + 2 + 4));
+    writeFileSync(path, outOfVocab);
+    assert.throws(() => new ShardReader(path, { preload: false, verify: { vocabSize: 1000 } }), /a\.bin: example 2: token 4 has id 5000, outside the vocabulary \[0, 1000\)/);
+    // Format 1 (no checksum) is still read.
+    const v1 = Buffer.from(flipped);
+    v1.writeUInt32LE(1, 8);
+    v1.writeUInt32LE(0, 96);
+    writeFileSync(path, v1);
+    const old = new ShardReader(path, { preload: true, verify: { vocabSize: 1000 } });
+    assert.equal(old.header.contentCrc32c, null);
+    assert.equal(old.numExamples, 4);
 
     const badRecord = Buffer.from(good);
     badRecord.writeUInt16LE(9, SHARD_HEADER_BYTES); // length 9 > L = 8

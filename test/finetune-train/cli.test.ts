@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readHfFolder } from '../../src/io/hf-folder.js';
 import { resolveHparams } from '../../src/finetune/hparams.js';
@@ -112,6 +112,28 @@ test('fine-tuning continues from a fine-tuned folder: HF-style heads are saved a
     const again = readHfFolder(second.modelDirs[0]!);
     assert.equal(again.architecture, 'ElectraForSequenceClassification');
     assert.deepEqual(Object.values(again.config.id2label), ['entailment', 'not_entailment']);
+  } finally {
+    dir.remove();
+  }
+});
+
+test('electra finetune --model-name NAME where models/NAME holds a TF checkpoint and vocab.txt (a release as shipped): converted once, then fine-tuned', () => {
+  const dir = new TempDir('ft-cli-tf-');
+  try {
+    writeGlue(dir);
+    writePretrained(dir, 'tiny');
+    const released = join(dir.path, 'models', 'released');
+    let r = electra(['convert', '--to', 'tf', '--model', join(dir.path, 'models', 'tiny', 'checkpoint-3', 'discriminator'), '--output-dir', released, '--name', 'electra_small']);
+    assert.equal(r.status, 0, r.stderr);
+    copyFileSync(join(dir.path, 'models', 'tiny', 'checkpoint-3', 'discriminator', 'vocab.txt'), join(released, 'vocab.txt'));
+    const hparams = JSON.stringify({ ...SIZE, task_names: ['rte'], num_train_epochs: 1, max_seq_length: 48, train_batch_size: 8 });
+    r = electra(['finetune', '--data-dir', dir.path, '--model-name', 'released', '--hparams', hparams]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /converted the TensorFlow checkpoint .*released\/electra_small \(hidden_size 32, 1 layers, 2 heads/);
+    assert.match(r.stderr, /fine-tuning from .*models\/released\/discriminator \(ElectraForPreTraining\)/);
+    r = electra(['finetune', '--data-dir', dir.path, '--model-name', 'released', '--hparams', hparams]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /converted the TensorFlow checkpoint/);
   } finally {
     dir.remove();
   }

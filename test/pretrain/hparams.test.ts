@@ -40,8 +40,8 @@ test('debug mode, derived values and the order the reference applies them in', (
   assert.equal(given.max_predictions_per_seq, 16);
   // Only small forces embedding_size 128; base uses the hidden size.
   assert.equal(resolvePretrainingHparams({ model_size: 'base' }, '/d', 'm').hparams.embedding_size, null);
-  // The reference's TFRecord glob names the folder the shards are in.
-  assert.equal(resolvePretrainingHparams({ pretrain_tfrecords: '/x/pretrain_tfrecords/pretrain_data.tfrecord*' }, '/d', 'm').hparams.pretrain_tfrecords, '/x/pretrain_tfrecords');
+  // The reference's TFRecord glob is kept as given (the data reader expands it).
+  assert.equal(resolvePretrainingHparams({ pretrain_tfrecords: '/x/pretrain_tfrecords/pretrain_data.tfrecord*' }, '/d', 'm').hparams.pretrain_tfrecords, '/x/pretrain_tfrecords/pretrain_data.tfrecord*');
 });
 
 test('unknown keys, wrong types and unsupported switches are refused naming the key', () => {
@@ -87,7 +87,7 @@ test('the vocabulary, the dataset manifest and init_checkpoint are checked befor
     /"max_seq_length" is 64 but .*manifest\.json says the data was built with 32: set "max_seq_length": 32/);
   assert.throws(() => checkRunInputs(check({ do_lower_case: false })), /"do_lower_case" is false but .* set "do_lower_case": true/);
   assert.throws(() => checkRunInputs(check({ pretrain_tfrecords: join(data.dataDir, 'nothing') })),
-    /manifest\.json not found.*; build it with: electra build-pretraining-dataset --corpus-dir CORPUS --vocab-file .*vocab\.txt --output-dir .*nothing --max-seq-length 32/);
+    /nothing does not exist; "pretrain_tfrecords" takes a folder, a glob .* Build data with: electra build-pretraining-dataset --corpus-dir CORPUS --vocab-file .*vocab\.txt --output-dir .*nothing --max-seq-length 32/);
   assert.throws(() => checkRunInputs(check({ init_checkpoint: join(data.dataDir, 'no-such-model') })), /"init_checkpoint": .*no-such-model does not exist/);
   assert.throws(() => checkRunInputs(check({ model_hparam_overrides: { hidden_size: 30, num_attention_heads: 4, num_hidden_layers: 1, intermediate_size: 8 } })),
     /hidden_size 30 is not a multiple of its 4 attention heads/);

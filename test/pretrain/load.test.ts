@@ -3,7 +3,9 @@
 // discriminator), as when continuing pre-training from Google's release.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { TfCheckpoint } from '../../src/io/tf-checkpoint.js';
+import { convertTfCheckpoint } from '../../src/io/tf-electra.js';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
 import { writeHfFolder } from '../../src/io/hf-folder.js';
@@ -200,6 +202,69 @@ test('init_checkpoint: a reference TF checkpoint converted with `electra convert
   const body = new Map([...hfTensors(t3.model.params, 'discriminator')].filter(([name]) => name.startsWith('electra.')));
   writeHfFolder(base, { config: { ...hfConfigFor(t3.model.discriminatorConfig!, 'discriminator'), architectures: ['ElectraModel'] }, tensors: body });
   assert.throws(() => loadInitCheckpoint(base, t3.model, data.vocab), /is an ElectraModel; pre-training loads ElectraForPreTraining/);
+});
+
+test('Google\'s release as shipped: a TF checkpoint with vocab.txt in the model dir is converted on first use, reused, and trains', async () => {
+  const V = data.vocab.length;
+  const release = join(data.dataDir, 'models', 'released');
+  mkdirSync(release, { recursive: true });
+  const vars = tfVariables(V);
+  const bundle = buildTensorBundle([...vars].map(([name, v]) => ({ name, dtype: 'float32' as const, shape: v.shape, bytes: f32Bytes(v.data) })));
+  writeFileSync(join(release, 'electra_small.index'), bundle.index);
+  writeFileSync(join(release, 'electra_small.data-00000-of-00001'), bundle.data);
+  writeFileSync(join(release, 'checkpoint'), 'model_checkpoint_path: "/gcs/somewhere/electra_small"\n');
+  writeFileSync(join(release, 'vocab.txt'), data.vocab.join('\n') + '\n');
+
+  const hp = resolvePretrainingHparams(tinyHparams(V, { num_train_steps: 2, save_checkpoints_steps: 2 }), data.dataDir, 'released').hparams;
+  const lines: string[] = [];
+  const r = await runPretraining(hp, { progress: false, log: (l) => lines.push(l) });
+  assert.equal(r.step, 2);
+  const notices = lines.filter((l) => l.startsWith('converted the TensorFlow checkpoint'));
+  assert.equal(notices.length, 1, lines.join('\n'));
+  assert.match(notices[0]!, /released\/electra_small \(hidden_size 32, 2 layers, 2 heads, vocab \d+\) into .*released\/discriminator and .*released\/generator; later runs reuse them/);
+  assert.match(lines.join('\n'), /initialized from .*released: \d+ parameters loaded/);
+  assert.ok(existsSync(join(release, 'discriminator', 'config.json')) && existsSync(join(release, 'generator', 'config.json')));
+
+  // Reused: the prefix as init_checkpoint loads the same weights without converting again.
+  const trainer = new Pretrainer(jsKernels, hp, { maxBatch: 1, maxSeqLen: 8, seed: 3 });
+  const again: string[] = [];
+  const report = loadInitCheckpoint(join(release, 'electra_small'), trainer.model, data.vocab, (l) => again.push(l));
+  assert.equal(again.length, 0);
+  assert.deepEqual(report.notLoaded, []);
+  assert.deepEqual(trainer.model.params.get('electra.embeddings.word_embeddings.weight').value, vars.get('electra/embeddings/word_embeddings')!.data);
+  // A replaced checkpoint is converted again.
+  const later = new Date(Date.now() + 5000);
+  utimesSync(join(release, 'electra_small.index'), later, later);
+  loadInitCheckpoint(release, trainer.model, data.vocab, (l) => again.push(l));
+  assert.equal(again.length, 1);
+});
+
+test('`electra convert --to tf` writes the reference\'s variable names; read back, they are the same model', async () => {
+  const out = join(data.dataDir, 'to-tf');
+  assert.equal(await quietMain(['convert', '--to', 'tf', '--model', modelDir, '--output-dir', out]), 0);
+  assert.ok(existsSync(join(out, 'checkpoint')) && existsSync(join(out, 'model.ckpt.data-00000-of-00001')));
+  const ckpt = new TfCheckpoint(out);
+  const names = [...ckpt.entries.keys()];
+  for (const n of ['electra/embeddings/word_embeddings', 'electra/embeddings_project/kernel', 'electra/encoder/layer_1/attention/self/query/kernel',
+    'discriminator_predictions/dense_1/kernel', 'generator/encoder/layer_0/attention/self/key/bias', 'generator/encoder/layer_0/output/LayerNorm/gamma',
+    'generator_predictions/output_bias', 'generator_predictions/LayerNorm/beta']) assert.ok(names.includes(n), n);
+  // Shared embeddings are written once; no HF-only names.
+  assert.ok(!names.some((n) => n.startsWith('generator/embeddings/') || n.includes('.')), names.join(', '));
+  assert.equal(ckpt.readValues('global_step').values[0], 8n);
+  ckpt.close();
+  // Converted back with the reader, every tensor equals the checkpoint's.
+  const source = readPretrainedFolders(modelDir);
+  for (const [role, heads] of [['discriminator', 2], ['generator', 1]] as const) {
+    const back = convertTfCheckpoint(out, { role, numAttentionHeads: heads });
+    const original = source[role]!;
+    assert.deepEqual([...back.folder.tensors.keys()].sort(), [...original.tensors.keys()].filter((n) => n !== 'generator_lm_head.weight').sort());
+    for (const [name, t] of back.folder.tensors) {
+      assert.deepEqual(t.shape, original.tensors.get(name)!.shape, name);
+      assert.deepEqual(t.data, original.tensors.get(name)!.data, name);
+    }
+  }
+  // Refused: an existing checkpoint without --overwrite.
+  assert.equal(await quietMain(['convert', '--to', 'tf', '--model', modelDir, '--output-dir', out]), 2);
 });
 
 function assertCloseArrays(a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what: string): void {
