@@ -107,7 +107,9 @@ function noiseThreshold(t: number): number {
  *
  * Exact pruning: with L = max_i logit_i / T, an element can only beat the best so far when its
  * noise exceeds best - L, i.e. when its uniform exceeds a threshold; all other elements cost a
- * few integer operations instead of two logarithms. The result equals evaluating every element.
+ * few integer operations instead of two logarithms (a disallowed column only lowers its value, so
+ * the bound still holds). The result equals evaluating every element. With `disallow`, column
+ * disallow[r] of row r gets -1000 added after the temperature (pretrain_helpers.sample_from_softmax).
  */
 /** The uniforms row `row` of sampleGumbelMax draws under `seed` (for tests and reference implementations). */
 export function gumbelUniforms(seed: number, row: number, cols: number): Float64Array {
@@ -128,7 +130,7 @@ function gumbelRowState(key: number, row: number): number {
 
 export function sampleGumbelMax(
   logits: Float32Array, rows: number, cols: number, temperature: number, seed: number,
-  samples: Int32Array, argmax: Int32Array | null = null,
+  samples: Int32Array, argmax: Int32Array | null = null, disallow: Int32Array | null = null,
 ): void {
   const key = seedKey(seed);
   const invT = 1 / temperature;
@@ -155,7 +157,8 @@ export function sampleGumbelMax(
       state ^= state << 5;
       const u = (state >>> 8) * 5.9604644775390625e-8;
       if (u <= threshold) continue;
-      const v = logits[base + i]! * invT + gumbelNoise(u);
+      // disallow_correct: the reference subtracts 1000 from the scaled logit of the original token.
+      const v = (disallow && disallow[r] === i ? logits[base + i]! * invT - 1000 : logits[base + i]! * invT) + gumbelNoise(u);
       if (v > best) {
         best = v;
         bestIndex = i;

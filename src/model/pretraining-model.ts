@@ -1,13 +1,16 @@
 // ELECTRA pre-training: a small generator (masked LM) and the discriminator (replaced token
 // detection) sharing one embedding module, as run_pretraining.PretrainingModel. With
 // electra_objective false, a full-size masked LM alone (BERT with dynamic masking, no NSP).
+// The reference's generator switches (docs/objectives.md): uniform_generator (no generator
+// network, uniform replacements), untied_generator_embeddings (the generator's own embeddings),
+// untied_generator false (one network, two heads), disallow_correct.
 import type { Kernels } from '../kernels/index.js';
 import { DropoutSites, siteSeed } from '../nn/dropout.js';
 import type { EmbeddingTables } from '../nn/embeddings.js';
 import { ParameterSet, Scope } from '../nn/params.js';
 import { allocFloats, type DType } from '../nn/tensor.js';
 import { CorruptionScratch, corruptInputs, type MaskedBatch, sampleGumbelMax } from './masking.js';
-import { type ElectraConfig, type PretrainingConfig, discriminatorConfig, generatorConfig } from './config.js';
+import { type ElectraConfig, type PretrainingConfig, discriminatorConfig, generatorConfig, hasDiscriminator, unsupportedCombination } from './config.js';
 import { declareEmbeddingTables, ElectraModel } from './electra-model.js';
 import { DiscriminatorHead, GeneratorHead } from './heads.js';
 
@@ -69,8 +72,11 @@ export class ElectraPretrainingModel {
   readonly generatorConfig: ElectraConfig;
   readonly discriminatorConfig: ElectraConfig | null;
   readonly tables: EmbeddingTables;
-  readonly generator: ElectraModel;
-  readonly generatorHead: GeneratorHead;
+  /** null with uniform_generator (no generator network). */
+  readonly generator: ElectraModel | null;
+  readonly generatorHead: GeneratorHead | null;
+  /** The HF models a checkpoint of this model holds (no generator with uniform_generator). */
+  readonly hfModels: readonly ('discriminator' | 'generator')[];
   readonly discriminator: ElectraModel | null;
   readonly discriminatorHead: DiscriminatorHead | null;
   readonly maxBatch: number;
@@ -92,6 +98,8 @@ export class ElectraPretrainingModel {
   private readonly dDiscHidden: Float32Array | null;
   private readonly dGenHidden: Float32Array;
   private readonly corruption: CorruptionScratch;
+  /** All-zero logits of the uniform generator (null otherwise). */
+  private readonly uniformLogits: Float32Array | null;
 
   constructor(
     readonly k: Kernels, readonly config: PretrainingConfig,
@@ -102,27 +110,52 @@ export class ElectraPretrainingModel {
     this.maxBatch = maxBatch;
     this.maxSeqLen = maxSeqLen;
     const T = maxBatch * maxSeqLen;
-    const electra = config.electra_objective;
+    const unsupported = unsupportedCombination(config);
+    if (unsupported) throw new Error(unsupported);
+    const electra = hasDiscriminator(config);
+    const uniform = config.uniform_generator;
+    const tied = electra && !config.untied_generator;
+    const ownEmbeddings = electra && config.untied_generator_embeddings && !tied && !uniform;
     const disc = discriminatorConfig(config);
     const gen = generatorConfig(config, disc);
     this.generatorConfig = gen;
     this.discriminatorConfig = electra ? disc : null;
+    this.hfModels = electra ? (uniform ? ['discriminator'] : ['discriminator', 'generator']) : ['generator'];
     const ps = this.params;
     const sites = new DropoutSites();
     const body = { maxBatch, maxSeqLen, dtype };
-    // The shared embedding module is written to both HF models.
-    this.tables = declareEmbeddingTables(k, ps, new Scope('electra', 'electra', electra ? ['discriminator', 'generator'] : ['generator']), disc);
-    this.generator = new ElectraModel(k, ps, new Scope('generator.electra', 'electra', ['generator']), gen, this.tables, body, sites);
+    // The shared embedding module is written to every HF model that uses it.
+    const sharedBy: ('discriminator' | 'generator')[] = !electra ? ['generator'] : uniform || ownEmbeddings ? ['discriminator'] : ['discriminator', 'generator'];
+    this.tables = declareEmbeddingTables(k, ps, new Scope('electra', 'electra', sharedBy), disc);
     const maxPredictions = maxBatch * config.max_predictions_per_seq;
-    this.generatorHead = new GeneratorHead(k, ps, new Scope('generator', '', ['generator']), gen, this.tables, maxPredictions, dtype);
+    const discScope = new Scope('discriminator.electra', 'electra', ['discriminator']);
+    let discriminator: ElectraModel | null = null;
+    if (uniform) {
+      this.generator = null;
+      this.generatorHead = null;
+    } else {
+      let genTables = this.tables;
+      let generator: ElectraModel;
+      if (tied) {
+        // untied_generator false: the reference builds the discriminator in the generator's variable scope with reuse.
+        discriminator = new ElectraModel(k, ps, discScope, disc, this.tables, body, sites);
+        generator = ps.reuse(() => new ElectraModel(k, ps, new Scope('discriminator.electra', 'electra', ['generator']), gen, this.tables, body, sites));
+      } else {
+        if (ownEmbeddings) genTables = declareEmbeddingTables(k, ps, new Scope('generator.electra', 'electra', ['generator']), gen);
+        generator = new ElectraModel(k, ps, new Scope('generator.electra', 'electra', ['generator']), gen, genTables, body, sites);
+      }
+      this.generator = generator;
+      this.generatorHead = new GeneratorHead(k, ps, new Scope('generator', '', ['generator']), gen, genTables, maxPredictions, dtype);
+    }
     if (electra) {
-      this.discriminator = new ElectraModel(k, ps, new Scope('discriminator.electra', 'electra', ['discriminator']), disc, this.tables, body, sites);
+      this.discriminator = discriminator ?? new ElectraModel(k, ps, discScope, disc, this.tables, body, sites);
       this.discriminatorHead = new DiscriminatorHead(k, ps, new Scope('discriminator', '', ['discriminator']), disc, T, dtype);
     } else {
       this.discriminator = null;
       this.discriminatorHead = null;
     }
     ps.allocate(dtype);
+    this.uniformLogits = uniform ? allocFloats(maxPredictions * gen.vocab_size, dtype) : null;
     this.sampledIds = new Int32Array(maxPredictions);
     this.mlmPredictions = new Int32Array(maxPredictions);
     this.discInputIds = new Int32Array(T);
@@ -131,7 +164,7 @@ export class ElectraPretrainingModel {
     this.discWeights = allocFloats(T, dtype);
     this.dDiscLogits = allocFloats(T, dtype);
     this.dDiscHidden = electra ? allocFloats(T * disc.hidden_size, dtype) : null;
-    this.dGenHidden = allocFloats(T * gen.hidden_size, dtype);
+    this.dGenHidden = allocFloats(uniform ? 0 : T * gen.hidden_size, dtype);
     this.corruption = new CorruptionScratch(T);
   }
 
@@ -154,10 +187,17 @@ export class ElectraPretrainingModel {
     const V = gen.vocab_size;
     const M = masked.count;
 
-    // Generator on the masked input; logits only at the predictions.
-    const genDropout = this.generator.dropout(opts.training, opts.stepSeed);
-    const genHidden = this.generator.forward(masked.maskedIds, inputs.segmentIds, inputs.inputMask, batch, seqLen, genDropout);
-    const logits = this.generatorHead.forward(genHidden, masked.positions, M);
+    // Generator on the masked input; logits only at the predictions (all zero for the uniform generator).
+    let logits: Float32Array;
+    if (this.generator && this.generatorHead) {
+      const genDropout = this.generator.dropout(opts.training, opts.stepSeed);
+      const genHidden = this.generator.forward(masked.maskedIds, inputs.segmentIds, inputs.inputMask, batch, seqLen, genDropout);
+      logits = this.generatorHead.forward(genHidden, masked.positions, M);
+    } else {
+      logits = this.uniformLogits!;
+      logits.fill(0, 0, M * V);
+    }
+    const learned = this.generator !== null;
 
     // Samples and predictions read the logits before the loss overwrites them with dlogits.
     const electra = this.discriminator !== null;
@@ -166,7 +206,8 @@ export class ElectraPretrainingModel {
         this.sampledIds.set(opts.fixedSamples.subarray(0, M));
         argmaxRows(logits, M, V, this.mlmPredictions);
       } else {
-        sampleGumbelMax(logits, M, V, config.temperature, siteSeed(opts.stepSeed, 0x5a4d504c), this.sampledIds, this.mlmPredictions);
+        sampleGumbelMax(logits, M, V, config.temperature, siteSeed(opts.stepSeed, 0x5a4d504c), this.sampledIds, this.mlmPredictions,
+          config.disallow_correct ? masked.labels : null);
       }
     } else {
       argmaxRows(logits, M, V, this.mlmPredictions);
@@ -179,7 +220,7 @@ export class ElectraPretrainingModel {
       if (electra && this.sampledIds[r] === label) sampledCorrect++;
     }
     const genDenominator = M + 1e-6;
-    const genSum = k.softmaxCrossEntropy(logits, masked.labels, null, opts.backward ? logits : null, M, V,
+    const genSum = k.softmaxCrossEntropy(logits, masked.labels, null, opts.backward && learned ? logits : null, M, V,
       config.gen_weight / genDenominator);
     const genLoss = genSum / genDenominator;
 
@@ -241,7 +282,7 @@ export class ElectraPretrainingModel {
       }
     }
 
-    if (opts.backward) {
+    if (opts.backward && this.generator && this.generatorHead) {
       // `logits` now holds gen_weight / M * (softmax - onehot).
       this.generatorHead.backward(logits, this.dGenHidden, T);
       this.generator.backward(this.dGenHidden);
