@@ -28,10 +28,16 @@ export class MaskedBatch {
   readonly maskedIds: Int32Array;
   readonly positions: Int32Array;
   readonly labels: Int32Array;
+  /**
+   * 1 per token that could be masked (pretrain_helpers.get_candidates_mask: real tokens other than
+   * [CLS], [SEP], [MASK]): the two-tower generator's cloze loss weights.
+   */
+  readonly candidates: Uint8Array;
   count = 0;
 
   constructor(readonly maxBatch: number, readonly maxSeqLen: number, readonly maxPredictionsPerSeq: number) {
     this.maskedIds = new Int32Array(maxBatch * maxSeqLen);
+    this.candidates = new Uint8Array(maxBatch * maxSeqLen);
     this.positions = new Int32Array(maxBatch * maxPredictionsPerSeq);
     this.labels = new Int32Array(maxBatch * maxPredictionsPerSeq);
   }
@@ -67,10 +73,14 @@ export function maskBatch(
     let numTokens = 0;
     let nc = 0;
     for (let p = 0; p < seqLen; p++) {
+      out.candidates[base + p] = 0;
       if (!inputMask[base + p]) continue;
       numTokens++;
       const id = inputIds[base + p]!;
-      if (id !== cls && id !== sep && id !== mask) candidates[nc++] = p;
+      if (id !== cls && id !== sep && id !== mask) {
+        candidates[nc++] = p;
+        out.candidates[base + p] = 1;
+      }
     }
     if (nc === 0) continue;
     const k = numToPredict(numTokens, opts.maskProb, opts.maxPredictionsPerSeq);
@@ -185,10 +195,12 @@ export class CorruptionScratch {
  * differs from the original. Written exactly as the reference's scatter_update: position 0 of a
  * sequence is never written, and a position predicted several times receives
  * floor(sum of its samples / count) (tf.scatter_nd adds duplicates, then integer-divides).
+ * With `labelWritten` (Electric) the label is 1 at every written position, even where the sample
+ * equals the original (scatter_update's update mask).
  */
 export function corruptInputs(
   originalIds: Int32Array, batch: number, seqLen: number, positions: Int32Array, samples: Int32Array, count: number,
-  outIds: Int32Array, outLabels: Float32Array, scratch: CorruptionScratch,
+  outIds: Int32Array, outLabels: Float32Array, scratch: CorruptionScratch, labelWritten = false,
 ): void {
   const T = batch * seqLen;
   outIds.set(originalIds.subarray(0, T));
@@ -206,7 +218,7 @@ export function corruptInputs(
     if (c === 0) continue;
     const written = Math.floor(sums[p]! / c);
     outIds[p] = written;
-    outLabels[p] = written !== originalIds[p] ? 1 : 0;
+    outLabels[p] = labelWritten || written !== originalIds[p] ? 1 : 0;
     sums[p] = 0;
     counts[p] = 0;
   }

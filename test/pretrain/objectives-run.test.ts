@@ -50,3 +50,13 @@ test('uniform_generator, untied_generator false, untied_generator_embeddings: ch
   assert.notDeepEqual(ge.data, de.data);
   assert.equal(loadDiscriminator(own).config.embedding_size, 16);
 });
+
+test('electric_objective: the cloze model resumes from the checkpoint state; the discriminator folder is a plain ElectraForPreTraining', async () => {
+  const dir = await run('electric', { electric_objective: true });
+  assert.ok(!existsSync(join(dir, 'generator')), 'the two-tower cloze model has no HF folder');
+  const state = readSafetensors(join(dir, 'optimizer.safetensors')).tensors;
+  assert.ok(state.has('generator_ltr.electra.encoder.layer.0.attention.self.query.weight'));
+  assert.ok(state.has('cloze.cloze_predictions.output_bias'));
+  const disc = loadDiscriminator(dir);
+  assert.equal(disc.folder.architecture, 'ElectraForPreTraining');
+});
