@@ -45,17 +45,22 @@ function minutesLabel(minutes: number): string {
 }
 
 /** Checks the options and fills in the defaults. */
-export function resolveDemoOptions(o: DemoOptions): { outputDir: string; minutes: number; seed: number; compareMlm: boolean; quick: boolean } {
+export function resolveDemoOptions(o: DemoOptions): {
+  outputDir: string; minutes: number; seed: number; compareMlm: boolean; compareElectric: boolean; quick: boolean;
+} {
   const minutes = o.minutes ?? DEFAULT_MINUTES;
   if (!Number.isFinite(minutes) || minutes <= 0 || minutes > 24 * 60) throw new RangeError(`minutes must be a number in (0, 1440], got ${minutes}`);
   const seed = o.seed ?? DEFAULT_SEED;
   if (!Number.isInteger(seed) || seed < 0 || seed > 0x7fffffff) throw new RangeError(`seed must be an integer in [0, 2147483647], got ${seed}`);
-  return { outputDir: resolve(o.outputDir ?? DEFAULT_OUTPUT_DIR), minutes, seed, compareMlm: o.compareMlm === true, quick: o.quick === true };
+  return {
+    outputDir: resolve(o.outputDir ?? DEFAULT_OUTPUT_DIR), minutes, seed, compareMlm: o.compareMlm === true,
+    compareElectric: o.compareElectric === true, quick: o.quick === true,
+  };
 }
 
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const started = performance.now();
-  const { outputDir, minutes, seed, compareMlm, quick } = resolveDemoOptions(options);
+  const { outputDir, minutes, seed, compareMlm, compareElectric, quick } = resolveDemoOptions(options);
   const scale = quick ? QUICK_SCALE : DEMO_SCALE;
   const k = options.kernels ?? defaultKernels();
   const stream: ProgressStream | undefined = options.progressStream;
@@ -76,7 +81,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const dirs = corpusDirs(outputDir);
   const book = new StageBook(outputDir);
   const stages: ReportStage[] = [];
-  announce(`electra demo: ${minutes} min of pre-training${compareMlm ? ' (and as much for masked LM)' : ''}, seed ${seed}, ` +
+  const compared = [...(compareMlm ? ['masked LM'] : []), ...(compareElectric ? ['Electric'] : [])].join(' and ');
+  announce(`electra demo: ${minutes} min of pre-training${compared ? ` (and as much for ${compared})` : ''}, seed ${seed}, ` +
     `${k.name} backend on ${availableParallelism()} cores; output in ${outputDir}`);
 
   // What downstream keys name: the upstream stage's inputs and the run that produced its output.
@@ -131,13 +137,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
 
   const budgetSeconds = minutes * 60;
   const pretrained = new Map<Objective, StageRecord<PretrainSummary>>();
-  const objectives: Objective[] = compareMlm ? ['electra', 'mlm'] : ['electra'];
+  const objectives: Objective[] = ['electra', ...(compareMlm ? ['mlm' as const] : []), ...(compareElectric ? ['electric' as const] : [])];
   for (const objective of objectives) {
     const modelName = `${objective}-${minutesLabel(minutes)}`;
-    // Masked LM gets the ELECTRA run's compute (FLOPs), as the paper compares them.
+    // Masked LM and Electric get the ELECTRA run's compute (FLOPs), as the papers compare them.
     const electra = pretrained.get('electra');
-    const flopBudget = objective === 'mlm' && electra ? electra.data.stepFlops * electra.data.numTrainSteps : undefined;
-    const upstream = electra && objective === 'mlm' ? ref(electra) : ref(dataset);
+    const flopBudget = objective !== 'electra' && electra ? electra.data.stepFlops * electra.data.numTrainSteps : undefined;
+    const upstream = electra && objective !== 'electra' ? ref(electra) : ref(dataset);
     const r = await stage<PretrainSummary>(`pretrain-${objective}`, { dataset: ref(dataset), upstream, minutes, seed, scale }, async () => {
       announce(`[pretrain-${objective}] pre-training ${modelName} for ` +
         `${flopBudget !== undefined ? `${(flopBudget / 1e12).toFixed(2)} TFLOP, the ELECTRA run's compute` : `${minutes} min`} ` +
@@ -169,10 +175,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
 
   const labels = new Map<Init['kind'], string>([['electra', `ELECTRA ${minutesLabel(minutes)}`], ['random', 'random init']]);
   if (compareMlm) labels.set('mlm', `MLM ${minutesLabel(minutes)}`);
+  if (compareElectric) labels.set('electric', `Electric ${minutesLabel(minutes)}`);
   const inits: { init: Init; upstream: string }[] = [];
   for (const [objective, r] of pretrained) {
-    // ELECTRA fine-tunes its discriminator; the masked-LM run's encoder is its generator.
-    const folder = join(r.data.finalCheckpoint, objective === 'electra' ? 'discriminator' : 'generator');
+    // ELECTRA and Electric fine-tune their discriminator; the masked-LM run's encoder is its generator.
+    const folder = join(r.data.finalCheckpoint, objective === 'mlm' ? 'generator' : 'discriminator');
     inits.push({ init: { kind: objective, modelName: r.data.modelName, checkpoint: folder }, upstream: ref(r) });
   }
   inits.splice(1, 0, { init: { kind: 'random', modelName: 'random-init' }, upstream: ref(vocab) });
@@ -214,7 +221,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     generatedAt: new Date().toISOString(),
     machine: `${availableParallelism()} cores (${cpu.trim()}), ${k.name} backend${k.isa ? ` (${k.isa})` : ''}, this run ${seconds.toFixed(0)} s`,
     settings: {
-      minutes, seed, compareMlm, scale,
+      minutes, seed, compareMlm, compareElectric, scale,
       pretraining: [...pretrained.values()].map((r) => r.key),
     },
     stages,
