@@ -4,26 +4,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { normalCdf } from '../../src/kernels/js/elementwise.js';
-import type { PretrainingConfig } from '../../src/model/config.js';
-import { MaskedBatch, maskBatch } from '../../src/model/masking.js';
 import { ElectraPretrainingModel, type PretrainingInputs } from '../../src/model/pretraining-model.js';
-import { Rng } from '../../src/nn/random.js';
 import { assertClose, backends } from '../helpers.js';
-import { checkParamGradients, gradKernels, randomizeParams } from '../nn/gradcheck.js';
-import { SPECIAL, tinyConfig, tinyInputs } from './fixtures.js';
+import { checkParamGradients, gradKernels } from '../nn/gradcheck.js';
+import { maskTiny, SPECIAL, tinyConfig, tinyInputs, tinyModel64 } from './fixtures.js';
 
-function build(cfg: PretrainingConfig): ElectraPretrainingModel {
-  const model = new ElectraPretrainingModel(gradKernels, cfg, { maxBatch: 2, maxSeqLen: 8, dtype: 'float64' });
-  randomizeParams(model.params, 42);
-  return model;
-}
 
-function maskTiny(cfg: PretrainingConfig, inputs: PretrainingInputs, seed: number): MaskedBatch {
-  const masked = new MaskedBatch(2, 8, cfg.max_predictions_per_seq);
-  maskBatch(inputs.inputIds, inputs.inputMask, inputs.batch, inputs.seqLen,
-    { maskProb: cfg.mask_prob, maxPredictionsPerSeq: cfg.max_predictions_per_seq, special: SPECIAL }, new Rng(seed), masked);
-  return masked;
-}
 
 /** Cloze logits [T, V] in float64 from the towers' outputs and the head's parameters, written from the reference. */
 function referenceClozeLogits(model: ElectraPretrainingModel, inputs: PretrainingInputs): Float64Array[] {
@@ -75,7 +61,7 @@ function logSoftmaxAt(row: Float64Array, t: number): number {
 test('two_tower_generator: the cloze loss over candidate tokens, recomputed independently, and its gradients', () => {
   const cfg = tinyConfig({ two_tower_generator: true, gen_weight: 1.5 });
   const inputs = tinyInputs();
-  const model = build(cfg);
+  const model = tinyModel64(cfg);
   assert.deepEqual(model.hfModels, ['discriminator'], 'the cloze model has no HF class; its weights live in the checkpoint state');
   assert.ok(model.params.entries.filter((p) => p.name.startsWith('generator_') || p.name.startsWith('cloze.')).every((p) => p.hfNames.length === 0));
   const masked = maskTiny(cfg, inputs, 5);
@@ -107,7 +93,7 @@ test('electric_objective: logits + stop-gradient log q + log(p / (1 - p)), label
   const cfg = tinyConfig({ electric_objective: true, untied_generator_embeddings: true });
   assert.equal(cfg.two_tower_generator, true);
   const inputs = tinyInputs();
-  const model = build(cfg);
+  const model = tinyModel64(cfg);
   assert.notEqual(model.cloze!.ltr.tables, model.cloze!.rtl.tables, 'each tower has its own embeddings');
   const masked = maskTiny(cfg, inputs, 5);
   // The first prediction samples the original token: still labelled fake.
@@ -150,7 +136,7 @@ test('Electric in float32: native and JS backends agree with the float64 step', 
   const cfg = tinyConfig({ electric_objective: true });
   const inputs = tinyInputs();
   const masked = maskTiny(cfg, inputs, 5);
-  const model64 = build(cfg);
+  const model64 = tinyModel64(cfg);
   model64.params.zeroGrads();
   const m64 = model64.step(inputs, masked, { stepSeed: 3, training: true, backward: true });
   const samples = Int32Array.from(model64.sampledIds.subarray(0, masked.count));

@@ -3,26 +3,13 @@
 // gradient-checked in float64 and checked against an independent computation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { PretrainingConfig } from '../../src/model/config.js';
-import { gumbelNoise, gumbelUniforms, MaskedBatch, maskBatch } from '../../src/model/masking.js';
+import { gumbelNoise, gumbelUniforms, type MaskedBatch } from '../../src/model/masking.js';
 import { ElectraPretrainingModel, type PretrainingInputs } from '../../src/model/pretraining-model.js';
-import { Rng } from '../../src/nn/random.js';
 import { siteSeed } from '../../src/nn/dropout.js';
-import { checkParamGradients, gradKernels, randomizeParams } from '../nn/gradcheck.js';
-import { SPECIAL, tinyConfig, tinyInputs } from './fixtures.js';
+import { checkParamGradients, gradKernels } from '../nn/gradcheck.js';
+import { maskTiny, tinyConfig, tinyInputs, tinyModel64 } from './fixtures.js';
 
-function build(cfg: PretrainingConfig): ElectraPretrainingModel {
-  const model = new ElectraPretrainingModel(gradKernels, cfg, { maxBatch: 2, maxSeqLen: 8, dtype: 'float64' });
-  randomizeParams(model.params, 42);
-  return model;
-}
 
-function maskTiny(cfg: PretrainingConfig, inputs: PretrainingInputs, seed: number): MaskedBatch {
-  const masked = new MaskedBatch(2, 8, cfg.max_predictions_per_seq);
-  maskBatch(inputs.inputIds, inputs.inputMask, inputs.batch, inputs.seqLen,
-    { maskProb: cfg.mask_prob, maxPredictionsPerSeq: cfg.max_predictions_per_seq, special: SPECIAL }, new Rng(seed), masked);
-  return masked;
-}
 
 function gradCheck(model: ElectraPretrainingModel, inputs: PretrainingInputs, masked: MaskedBatch, fixedSamples?: Int32Array): void {
   const opts = { stepSeed: 21, training: true, backward: false, ...(fixedSamples ? { fixedSamples } : {}) };
@@ -34,7 +21,7 @@ function gradCheck(model: ElectraPretrainingModel, inputs: PretrainingInputs, ma
 test('uniform_generator: no generator weights, loss log(V) per prediction, replacements by Gumbel-max over zero logits', () => {
   const cfg = tinyConfig({ uniform_generator: true });
   const inputs = tinyInputs();
-  const model = build(cfg);
+  const model = tinyModel64(cfg);
   assert.equal(model.generator, null);
   assert.deepEqual(model.hfModels, ['discriminator']);
   assert.ok(model.params.entries.every((p) => !p.name.startsWith('generator')), 'no generator parameter');
@@ -55,7 +42,7 @@ test('uniform_generator: no generator weights, loss log(V) per prediction, repla
 test('untied_generator_embeddings: the generator has its own embeddings, its hidden size wide', () => {
   const cfg = tinyConfig({ untied_generator_embeddings: true, generator_hidden_size: 0.75 });
   const inputs = tinyInputs();
-  const model = build(cfg);
+  const model = tinyModel64(cfg);
   assert.equal(model.generatorConfig.embedding_size, 12);
   const genWord = model.params.get('generator.electra.embeddings.word_embeddings.weight');
   assert.deepEqual(genWord.shape, [30, 12]);
@@ -66,7 +53,7 @@ test('untied_generator_embeddings: the generator has its own embeddings, its hid
   const samples = Int32Array.from({ length: masked.count }, (_, r) => 4 + ((r * 5) % 26));
   gradCheck(model, inputs, masked, samples);
   // With disc_weight 0 the discriminator's embeddings get no gradient: nothing of the generator reaches them.
-  const genOnly = build({ ...cfg, disc_weight: 0 });
+  const genOnly = tinyModel64({ ...cfg, disc_weight: 0 });
   genOnly.params.zeroGrads();
   genOnly.step(inputs, masked, { stepSeed: 1, training: false, backward: true, fixedSamples: samples });
   assert.ok(genOnly.tables.word.grad.every((v) => v === 0));
@@ -76,7 +63,7 @@ test('untied_generator_embeddings: the generator has its own embeddings, its hid
 test('untied_generator false: one discriminator-sized network under both heads', () => {
   const cfg = tinyConfig({ untied_generator: false });
   const inputs = tinyInputs();
-  const model = build(cfg);
+  const model = tinyModel64(cfg);
   const separate = new ElectraPretrainingModel(gradKernels, tinyConfig({ electra_objective: false }), { maxBatch: 2, maxSeqLen: 8, dtype: 'float64' });
   const head = (n: string): boolean => n.startsWith('discriminator.discriminator_predictions');
   // Exactly the masked LM's parameters (full-size body + generator head) plus the discriminator head.
