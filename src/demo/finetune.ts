@@ -41,7 +41,7 @@ export function demoTask(task: DemoTask, ctx: TaskContext, scale: DemoScale): An
   });
 }
 
-export type Init = { kind: 'electra' | 'mlm'; modelName: string; checkpoint: string } | { kind: 'random'; modelName: string };
+export type Init = { kind: 'electra' | 'mlm' | 'electric'; modelName: string; checkpoint: string } | { kind: 'random'; modelName: string };
 
 /** The fine-tuning `--hparams` of one run (the reference's names). */
 export function finetuningHparamValues(

@@ -20,7 +20,12 @@ import { BertTokenizer } from '../tokenizer/tokenizer.js';
 import { modelShape, type DemoScale } from './settings.js';
 import { DemoInterrupted, stageId } from './stages.js';
 
-export type Objective = 'electra' | 'mlm';
+export type Objective = 'electra' | 'mlm' | 'electric';
+
+/** Whether an objective trains a discriminator (ELECTRA and Electric do). */
+export function trainsDiscriminator(objective: Objective): boolean {
+  return objective !== 'mlm';
+}
 
 export interface HeldoutPoint {
   step: number;
@@ -105,8 +110,11 @@ export function pretrainingHparamValues(scale: DemoScale, objective: Objective, 
   return {
     ...shape,
     vocab_size: vocabSize,
-    electra_objective: objective === 'electra',
-    ...(objective === 'electra' ? { generator_hidden_size: scale.generatorHiddenSize, temperature: scale.temperature } : {}),
+    electra_objective: trainsDiscriminator(objective),
+    ...(objective === 'electric' ? { electric_objective: true } : {}),
+    ...(trainsDiscriminator(objective) ? { generator_hidden_size: scale.generatorHiddenSize } : {}),
+    // Electric's log q term assumes the replacements are drawn from q itself: temperature 1.
+    ...(objective === 'electra' ? { temperature: scale.temperature } : {}),
     max_seq_length: scale.maxSeqLength,
     train_batch_size: scale.trainBatchSize,
     eval_batch_size: scale.evalBatchSize,
@@ -151,7 +159,7 @@ export function measureStep(hp: PretrainingHparams, k: Kernels, steps: number): 
   }
   times.sort((a, b) => a - b);
   const m = trainer.model;
-  const flops = pretrainingStepFlops(m.generatorConfig, m.discriminatorConfig, hp.train_batch_size, hp.max_seq_length, predictions / steps);
+  const flops = pretrainingStepFlops(m.generatorConfig, m.discriminatorConfig, hp.train_batch_size, hp.max_seq_length, predictions / steps, m.cloze !== null);
   return { secondsPerStep: times[times.length >> 1]!, stepFlops: flops.total };
 }
 
@@ -268,7 +276,7 @@ export async function demoPretrain(o: DemoPretrainOptions): Promise<PretrainSumm
       if (tenth > lastNote) {
         lastNote = tenth;
         o.note(`  ${o.objective} ${e.step}/${hp.num_train_steps} updates: loss ${e.loss.toFixed(3)}, masked-LM acc ${e.masked_lm_accuracy.toFixed(3)}` +
-          (o.objective === 'electra' ? `, disc acc ${e.disc_accuracy.toFixed(3)}` : ''));
+          (trainsDiscriminator(o.objective) ? `, disc acc ${e.disc_accuracy.toFixed(3)}` : ''));
       }
     },
   });
@@ -291,7 +299,7 @@ export async function demoPretrain(o: DemoPretrainOptions): Promise<PretrainSumm
     objective: o.objective, modelName: o.modelName, modelDir, numTrainSteps: final.step, plannedSteps: hp.num_train_steps, updatesReason: plan.reason,
     secondsPerStep: plan.secondsPerStep, budgetSeconds: o.budgetSeconds, trainSeconds, stepFlops: plan.stepFlops,
     generator: { hidden_size: gen.hidden_size, num_hidden_layers: gen.num_hidden_layers },
-    discriminator: o.objective === 'electra' ? { hidden_size: disc.hidden_size, num_hidden_layers: disc.num_hidden_layers } : null,
+    discriminator: trainsDiscriminator(o.objective) ? { hidden_size: disc.hidden_size, num_hidden_layers: disc.num_hidden_layers } : null,
     parameters, threads: plan.threads ?? null, heldout, examples, finalCheckpoint: final.dir,
   };
 }
@@ -306,7 +314,7 @@ function evaluateCheckpoints(hp: PretrainingHparams, o: DemoPretrainOptions): { 
   const point = (step: number): HeldoutPoint => {
     const acc = evaluate(evalHp, trainer, ctx);
     const r = acc.results(step);
-    const electra = o.objective === 'electra';
+    const electra = trainsDiscriminator(o.objective);
     return {
       step, disc_auc: electra ? acc.exactAuc() : null, disc_accuracy: electra ? r.disc_accuracy : null,
       disc_all_real_accuracy: electra ? acc.allRealAccuracy() : null,
@@ -319,7 +327,7 @@ function evaluateCheckpoints(hp: PretrainingHparams, o: DemoPretrainOptions): { 
     heldout.push(point(c.step));
   }
   const tokenizer = BertTokenizer.fromVocab(ctx.vocab.tokens, { lowerCase: hp.do_lower_case });
-  const examples = o.objective === 'electra' ? corruptExamples(trainer, tokenizer, o.scale.examples, hp.max_seq_length) : [];
+  const examples = trainsDiscriminator(o.objective) ? corruptExamples(trainer, tokenizer, o.scale.examples, hp.max_seq_length) : [];
   return { heldout, examples, parameters: trainer.model.params.size };
 }
 

@@ -139,6 +139,7 @@ function fmt(x: number | null, digits = 2): string {
 export function renderReport(d: ReportData, chartJs: string = chartJsBundle()): string {
   const electra = d.pretraining.find((p) => p.summary.objective === 'electra');
   const mlm = d.pretraining.find((p) => p.summary.objective === 'mlm');
+  const electric = d.pretraining.find((p) => p.summary.objective === 'electric');
   const stageRows = d.stages.map((s) =>
     `<tr><td>${escapeHtml(s.stage)}</td><td>${escapeHtml(s.summary)}</td><td class="num">${s.seconds.toFixed(1)} s</td><td>${s.reused ? 'reused' : 'ran'}</td></tr>`).join('\n');
   const tableHead = `<tr><th>task</th><th>metric</th>${d.table.columns.map((c) => `<th>${escapeHtml(c.label)}</th>`).join('')}</tr>`;
@@ -168,6 +169,7 @@ ${pretrainingLengthNotes(d.table).map((n) => `<p class="sub">${escapeHtml(n)}</p
 
 <h2>Pre-training</h2>
 ${mlm ? '<p>The masked-LM model (BERT\'s objective, as large as the discriminator) trained for as many FLOPs as the ELECTRA run used.</p>' : ''}
+${electric ? '<p>Electric (a two-tower cloze generator; the discriminator adds the cloze log-probability of each token) trained for as many FLOPs as the ELECTRA run used.</p>' : ''}
 <table><tr><th>objective</th><th>model (layers x hidden)</th><th>parameters</th><th>updates</th><th>why that many</th><th>time</th><th>TFLOP</th><th>held-out AUC</th><th>held-out MLM acc.</th></tr>
 ${pretrainRows}</table>
 <div class="grid">

@@ -48,7 +48,7 @@ function minutesLabel(minutes: number): string {
 
 /** Checks the options and fills in the defaults. */
 export function resolveDemoOptions(o: DemoOptions): {
-  outputDir: string; minutes: number; updates: number | undefined; seed: number; compareMlm: boolean; quick: boolean;
+  outputDir: string; minutes: number; updates: number | undefined; seed: number; compareMlm: boolean; compareElectric: boolean; quick: boolean;
 } {
   const minutes = o.minutes ?? DEFAULT_MINUTES;
   if (!Number.isFinite(minutes) || minutes <= 0 || minutes > 24 * 60) throw new UsageError(`minutes must be a number in (0, 1440], got ${minutes}`);
@@ -58,13 +58,16 @@ export function resolveDemoOptions(o: DemoOptions): {
   if (updates !== undefined && !(Number.isInteger(updates) && updates >= 1 && updates <= 10_000_000)) {
     throw new UsageError(`updates must be an integer in [1, 10000000], got ${updates}`);
   }
-  return { outputDir: resolve(o.outputDir ?? DEFAULT_OUTPUT_DIR), minutes, updates, seed, compareMlm: o.compareMlm === true, quick: o.quick === true };
+  return {
+    outputDir: resolve(o.outputDir ?? DEFAULT_OUTPUT_DIR), minutes, updates, seed, compareMlm: o.compareMlm === true,
+    compareElectric: o.compareElectric === true, quick: o.quick === true,
+  };
 }
 
 /** Runs the whole demo (corpus, vocabulary, dataset, pre-training, fine-tuning) and writes its table and report. */
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const started = performance.now();
-  const { outputDir, minutes, updates, seed, compareMlm, quick } = resolveDemoOptions(options);
+  const { outputDir, minutes, updates, seed, compareMlm, compareElectric, quick } = resolveDemoOptions(options);
   // What the pre-training length is called in model names, labels and messages.
   const length = updates !== undefined ? `${updates} updates` : `${minutes} min`;
   const lengthLabel = updates !== undefined ? `${updates}updates` : minutesLabel(minutes);
@@ -88,7 +91,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const dirs = corpusDirs(outputDir);
   const book = new StageBook(outputDir);
   const stages: ReportStage[] = [];
-  announce(`electra demo: ${length} of pre-training${compareMlm ? ' (and as much for masked LM)' : ''}, seed ${seed}, ` +
+  const compared = [...(compareMlm ? ['masked LM'] : []), ...(compareElectric ? ['Electric'] : [])].join(' and ');
+  announce(`electra demo: ${length} of pre-training${compared ? ` (and as much for ${compared})` : ''}, seed ${seed}, ` +
     `${k.name} backend on ${availableParallelism()} cores; output in ${outputDir}`);
 
   // What downstream keys name: the upstream stage's inputs and the run that produced its output.
@@ -143,13 +147,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
 
   const budgetSeconds = minutes * 60;
   const pretrained = new Map<Objective, StageRecord<PretrainSummary>>();
-  const objectives: Objective[] = compareMlm ? ['electra', 'mlm'] : ['electra'];
+  const objectives: Objective[] = ['electra', ...(compareMlm ? ['mlm' as const] : []), ...(compareElectric ? ['electric' as const] : [])];
   for (const objective of objectives) {
     const modelName = `${objective}-${lengthLabel}`;
-    // Masked LM gets the ELECTRA run's compute (FLOPs), as the paper compares them.
+    // Masked LM and Electric get the ELECTRA run's compute (FLOPs), as the papers compare them.
     const electra = pretrained.get('electra');
-    const flopBudget = objective === 'mlm' && electra ? electra.data.stepFlops * electra.data.numTrainSteps : undefined;
-    const upstream = electra && objective === 'mlm' ? ref(electra) : ref(dataset);
+    const flopBudget = objective !== 'electra' && electra ? electra.data.stepFlops * electra.data.numTrainSteps : undefined;
+    const upstream = electra && objective !== 'electra' ? ref(electra) : ref(dataset);
     const key = { dataset: ref(dataset), upstream, minutes, seed, scale, ...(updates !== undefined ? { updates } : {}) };
     const r = await stage<PretrainSummary>(`pretrain-${objective}`, key, async () => {
       announce(`[pretrain-${objective}] pre-training ${modelName} for ` +
@@ -182,10 +186,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
 
   const labels = new Map<Init['kind'], string>([['electra', `ELECTRA ${lengthLabel}`], ['random', 'random init']]);
   if (compareMlm) labels.set('mlm', `MLM ${lengthLabel}`);
+  if (compareElectric) labels.set('electric', `Electric ${lengthLabel}`);
   const inits: { init: Init; upstream: string }[] = [];
   for (const [objective, r] of pretrained) {
-    // ELECTRA fine-tunes its discriminator; the masked-LM run's encoder is its generator.
-    const folder = join(r.data.finalCheckpoint, objective === 'electra' ? 'discriminator' : 'generator');
+    // ELECTRA and Electric fine-tune their discriminator; the masked-LM run's encoder is its generator.
+    const folder = join(r.data.finalCheckpoint, objective === 'mlm' ? 'generator' : 'discriminator');
     inits.push({ init: { kind: objective, modelName: r.data.modelName, checkpoint: folder }, upstream: ref(r) });
   }
   inits.splice(1, 0, { init: { kind: 'random', modelName: 'random-init' }, upstream: ref(vocab) });
@@ -229,7 +234,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     generatedAt: new Date().toISOString(),
     machine: `${availableParallelism()} cores (${cpu.trim()}), ${k.name} backend${k.isa ? ` (${k.isa})` : ''}, this run ${seconds.toFixed(0)} s`,
     settings: {
-      minutes, updates: updates ?? null, seed, compareMlm, scale,
+      minutes, updates: updates ?? null, seed, compareMlm, compareElectric, scale,
       pretraining: [...pretrained.values()].map((r) => r.key),
     },
     stages,

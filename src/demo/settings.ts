@@ -15,6 +15,8 @@ export interface DemoOptions {
   updates?: number;
   /** Also pre-train a masked-LM model (BERT's objective) for the ELECTRA run's FLOPs and fine-tune it the same way. */
   compareMlm?: boolean;
+  /** Also pre-train Electric (the reference's electric_objective) for the ELECTRA run's FLOPs and fine-tune it the same way. */
+  compareElectric?: boolean;
   /** Seeds pre-training (initialisation, data order, masking) and the fine-tuning trials (default 1). */
   seed?: number;
   /** A few documents and examples and a tiny model: every stage in seconds (for tests). */

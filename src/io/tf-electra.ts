@@ -7,6 +7,7 @@
 //   discriminator_predictions/dense/..., discriminator_predictions/dense_1/...   (-> dense_prediction)
 //   generator_predictions/dense/..., generator_predictions/LayerNorm/..., generator_predictions/output_bias
 //       (-> generator_lm_head.bias; the LM head weight is the word embedding matrix)
+//   generator_ltr/..., generator_rtl/..., cloze_predictions/...  (Electric's two-tower generator: skipped)
 // plus optimizer slots (<var>/adam_m, <var>/adam_v) and global_step, which are skipped.
 // TF dense kernels are [in, out]; PyTorch Linear weights are [out, in], so kernels are transposed.
 import { FormatError, UsageError } from '../errors.js';
@@ -72,6 +73,11 @@ export function mapTfVariable(name: string, role: ElectraRole, generatorHasOwnEm
     case 'discriminator_predictions':
       if (role !== 'discriminator') return other('discriminator');
       return into('discriminator_predictions', rest.replace(/^dense_1\//, 'dense_prediction/'));
+    case 'generator_ltr':
+    case 'generator_rtl':
+    case 'cloze_predictions':
+      // Electric's two-tower cloze generator: no HF architecture holds it.
+      return { kind: 'skip', reason: 'belongs to the two-tower cloze generator (Electric), which has no HF model' };
     case 'generator_predictions':
       if (role !== 'generator') return other('generator');
       if (rest === 'output_bias') return { kind: 'map', mapping: { hfName: 'generator_lm_head.bias', transpose: false } };

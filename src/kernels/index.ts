@@ -3,7 +3,8 @@ import type { Kernels } from './types.js';
 import { jsKernels } from './js/index.js';
 import { createNativeKernels, loadAddon } from './native/index.js';
 
-export type { Kernels, GemmArgs, BatchedGemmArgs, AdamWOptions, GemmKernels, ElementwiseKernels } from './types.js';
+export type { Kernels, GemmArgs, BatchedGemmArgs, AdamWOptions, GemmKernels, ElementwiseKernels, CausalMode } from './types.js';
+export { CAUSAL_MASKED_SCORE } from './types.js';
 export { jsKernels };
 
 let selected: Kernels | undefined;

@@ -60,6 +60,12 @@ export interface AdamWOptions {
   decayMask: Uint8Array | null;
 }
 
+/** Attention direction: all keys, keys up to the query (left-to-right), or from it on (right-to-left). */
+export type CausalMode = 'none' | 'ltr' | 'rtl';
+
+/** The additive score of a key outside the causal band (the reference's attention mask value). */
+export const CAUSAL_MASKED_SCORE = -10000;
+
 export interface GemmKernels {
   gemm(args: GemmArgs): void;
   gemmBatched(args: BatchedGemmArgs): void;
@@ -87,10 +93,13 @@ export interface ElementwiseKernels {
   /**
    * y[r, :] = softmax(scale * x[r, :] + mask[floor(r / rowsPerMask), :]).
    * mask (additive, e.g. 0 or -10000) may be null. y may alias x.
+   * Causal mode (attention scores [.., query, key] with cols keys per query): row r is query
+   * q = r % cols; with 'ltr' keys c > q, with 'rtl' keys c < q get CAUSAL_MASKED_SCORE in place of
+   * the mask value (the reference multiplies its 0/1 masks, so an entry is masked once).
    */
   softmax(
     x: Float32Array, y: Float32Array, rows: number, cols: number, scale: number,
-    mask: Float32Array | null, rowsPerMask: number,
+    mask: Float32Array | null, rowsPerMask: number, causal?: CausalMode,
   ): void;
   /** dx = scale * y * (dy - sum(dy * y)) per row. dx may alias dy. */
   softmaxBackward(y: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, cols: number, scale: number): void;

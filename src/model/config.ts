@@ -34,6 +34,8 @@ export interface PretrainingConfig {
   model_name: string;
   debug: boolean;
   electra_objective: boolean;
+  /** Electric (energy-based cloze) objective; implies two_tower_generator. */
+  electric_objective: boolean;
   gen_weight: number;
   disc_weight: number;
   mask_prob: number;
@@ -52,8 +54,18 @@ export interface PretrainingConfig {
   embedding_size: number | null;
   vocab_size: number;
   do_lower_case: boolean;
+  /** No generator network: replacements are drawn uniformly from the vocabulary. */
+  uniform_generator: boolean;
+  /** The generator is a two-tower (left-to-right + right-to-left) cloze model. */
+  two_tower_generator: boolean;
+  /** The generator has its own embeddings (its hidden size wide) instead of the discriminator's. */
+  untied_generator_embeddings: boolean;
+  /** false: generator and discriminator are one (discriminator-sized) network with two heads. */
+  untied_generator: boolean;
   generator_layers: number;
   generator_hidden_size: number;
+  /** The generator may not sample the original token (its logit gets -1000). */
+  disallow_correct: boolean;
   temperature: number;
   max_seq_length: number;
   train_batch_size: number;
@@ -65,6 +77,7 @@ export interface PretrainingConfig {
 const DEFAULTS: Omit<PretrainingConfig, 'model_name' | 'max_predictions_per_seq'> = {
   debug: false,
   electra_objective: true,
+  electric_objective: false,
   gen_weight: 1.0,
   disc_weight: 50.0,
   mask_prob: 0.15,
@@ -82,8 +95,13 @@ const DEFAULTS: Omit<PretrainingConfig, 'model_name' | 'max_predictions_per_seq'
   embedding_size: null,
   vocab_size: 30522,
   do_lower_case: true,
+  uniform_generator: false,
+  two_tower_generator: false,
+  untied_generator_embeddings: false,
+  untied_generator: true,
   generator_layers: 1.0,
   generator_hidden_size: 0.25,
+  disallow_correct: false,
   temperature: 1.0,
   max_seq_length: 128,
   train_batch_size: 128,
@@ -115,6 +133,8 @@ export function resolvePretrainingConfig(given: Partial<PretrainingConfig> & { m
     merged.num_eval_steps = 2;
   }
   if (merged.model_size === 'small') merged.embedding_size = 128;
+  // Electric needs the two-tower generator (configure_pretraining; given values still win).
+  if (merged.electric_objective) merged.two_tower_generator = true;
   const cfg = { ...merged, ...given } as PretrainingConfig;
   if (!['small', 'base', 'large'].includes(cfg.model_size)) throw new Error(`Unknown model size ${cfg.model_size}`);
   return cfg;
@@ -159,17 +179,41 @@ export function discriminatorConfig(cfg: PretrainingConfig): ElectraConfig {
   return { ...args, embedding_size };
 }
 
-/** The generator's architecture (run_pretraining.get_generator_config). */
+/** Whether the reference's PretrainingModel trains a discriminator (ELECTRA or Electric). */
+export function hasDiscriminator(cfg: PretrainingConfig): boolean {
+  return cfg.electra_objective || cfg.electric_objective;
+}
+
+/**
+ * The generator's architecture (run_pretraining.get_generator_config); the discriminator's own
+ * config for the masked-LM objective and for untied_generator false (one shared network). With
+ * untied_generator_embeddings the generator's embeddings are its hidden size wide.
+ */
 export function generatorConfig(cfg: PretrainingConfig, disc: ElectraConfig = discriminatorConfig(cfg)): ElectraConfig {
-  if (!cfg.electra_objective) return { ...disc };
+  if (!hasDiscriminator(cfg) || !cfg.untied_generator) return { ...disc };
   const hidden = roundHalfEven(disc.hidden_size * cfg.generator_hidden_size);
   return {
     ...disc,
+    embedding_size: cfg.untied_generator_embeddings ? hidden : disc.embedding_size,
     hidden_size: hidden,
     num_hidden_layers: roundHalfEven(disc.num_hidden_layers * cfg.generator_layers),
     intermediate_size: 4 * hidden,
     num_attention_heads: Math.max(1, Math.floor(hidden / 64)),
   };
+}
+
+/**
+ * Combinations the reference cannot run (its PretrainingModel fails on them), as a sentence, or
+ * null: a two-tower generator needs a separate generator network and a learned one.
+ */
+export function unsupportedCombination(cfg: PretrainingConfig): string | null {
+  if (cfg.electric_objective && !cfg.two_tower_generator) return '"electric_objective" needs "two_tower_generator": true (its log-probability term comes from the cloze model)';
+  if (cfg.two_tower_generator && cfg.uniform_generator) return '"two_tower_generator" (or "electric_objective") and "uniform_generator" exclude each other';
+  if (cfg.two_tower_generator && !cfg.untied_generator) return '"two_tower_generator" (or "electric_objective") needs "untied_generator": true';
+  if (cfg.two_tower_generator && !hasDiscriminator(cfg)) return '"two_tower_generator" needs "electra_objective" or "electric_objective"';
+  if (cfg.uniform_generator && !cfg.untied_generator) return '"uniform_generator" has no generator to share weights with: it needs "untied_generator": true';
+  if (cfg.uniform_generator && !hasDiscriminator(cfg)) return '"uniform_generator" needs "electra_objective" or "electric_objective" (a masked LM has nothing to learn from it)';
+  return null;
 }
 
 /**

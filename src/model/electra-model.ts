@@ -1,6 +1,6 @@
 // The ELECTRA transformer body (HF ElectraModel): embeddings, embeddings_project when the
 // embedding size differs from the hidden size, and the encoder. No pooler.
-import type { Kernels } from '../kernels/index.js';
+import type { CausalMode, Kernels } from '../kernels/index.js';
 import type { DropoutContext, DropoutSites } from '../nn/dropout.js';
 import { Embeddings, EmbeddingTables } from '../nn/embeddings.js';
 import { Encoder } from '../nn/encoder.js';
@@ -16,6 +16,8 @@ export interface BodyShape {
   maxBatch: number;
   maxSeqLen: number;
   dtype: DType;
+  /** Causal self-attention (the two-tower generator's towers); default none. */
+  causal?: CausalMode;
 }
 
 /** Declares the embedding tables of a config under "<scope>.embeddings" (scope: e.g. "electra"). */
@@ -66,6 +68,7 @@ export class ElectraModel {
       maxSeqLen,
       layerNormEps: config.layer_norm_eps,
       initializerRange: config.initializer_range,
+      causal: shape.causal ?? 'none',
     }, config.num_hidden_layers, dtype, sites);
     this.projected = this.project ? allocFloats(T * H, dtype) : null;
     this.maskAdd = allocFloats(T, dtype);

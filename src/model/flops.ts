@@ -32,13 +32,17 @@ export interface StepFlops {
 
 /**
  * Training FLOPs of one ELECTRA step: generator body and head (at `predictions` rows, logits
- * over the vocabulary through the tied embeddings), discriminator body and head.
+ * over the vocabulary through the tied embeddings), discriminator body and head. With `twoTower`
+ * (Electric's cloze generator) the generator is two bodies and a head over all batch x seqLen
+ * positions reading both towers (2 x hidden wide).
  */
 export function pretrainingStepFlops(
-  gen: ElectraConfig, disc: ElectraConfig | null, batch: number, seqLen: number, predictions: number,
+  gen: ElectraConfig, disc: ElectraConfig | null, batch: number, seqLen: number, predictions: number, twoTower = false,
 ): StepFlops {
-  const genHead = 2 * predictions * gen.hidden_size * gen.embedding_size + 2 * predictions * gen.embedding_size * gen.vocab_size;
-  const generator = 3 * (bodyForwardFlops(gen, batch, seqLen) + genHead);
+  const rows = twoTower ? batch * seqLen : predictions;
+  const headIn = twoTower ? 2 * gen.hidden_size : gen.hidden_size;
+  const genHead = 2 * rows * headIn * gen.embedding_size + 2 * rows * gen.embedding_size * gen.vocab_size;
+  const generator = 3 * ((twoTower ? 2 : 1) * bodyForwardFlops(gen, batch, seqLen) + genHead);
   const discriminator = disc ? 3 * discriminatorForwardFlops(disc, batch, seqLen) : 0;
   return { generator, discriminator, total: generator + discriminator };
 }

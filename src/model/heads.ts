@@ -31,18 +31,22 @@ export class GeneratorHead {
   private rows = 0;
   private positions: Int32Array = new Int32Array(0);
 
-  /** Declares "<scope>.generator_predictions.*" and "<scope>.generator_lm_head.bias" (scope = the model's root). */
+  /**
+   * Declares "<scope>.generator_predictions.*" and "<scope>.generator_lm_head.bias" (scope = the
+   * model's root), or the given names (the two-tower generator's cloze_predictions.*).
+   */
   constructor(
     readonly k: Kernels, ps: ParameterSet, scope: Scope, readonly config: ElectraConfig, tables: EmbeddingTables,
     readonly maxRows: number, dtype: DType,
+    names: { predictions: string; bias: string } = { predictions: 'generator_predictions', bias: 'generator_lm_head.bias' },
   ) {
     const H = config.hidden_size;
     const E = config.embedding_size;
     const V = config.vocab_size;
-    this.dense = Linear.declare(k, ps, scope.child('generator_predictions.dense'), H, E,
+    this.dense = Linear.declare(k, ps, scope.child(`${names.predictions}.dense`), H, E,
       { weightInit: { kind: 'truncatedNormal', std: config.initializer_range } });
-    this.layerNorm = LayerNorm.declare(k, ps, scope.child('generator_predictions.LayerNorm'), E, config.layer_norm_eps);
-    const biasScope = scope.child('generator_lm_head.bias');
+    this.layerNorm = LayerNorm.declare(k, ps, scope.child(`${names.predictions}.LayerNorm`), E, config.layer_norm_eps);
+    const biasScope = scope.child(names.bias);
     const bias = ps.declare(biasScope.name, [V], { kind: 'zeros' }, { hfNames: biasScope.hfNames() });
     this.output = new Linear(k, E, V, tables.word, bias);
     this.gathered = allocFloats(maxRows * H, dtype);

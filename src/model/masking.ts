@@ -28,10 +28,16 @@ export class MaskedBatch {
   readonly maskedIds: Int32Array;
   readonly positions: Int32Array;
   readonly labels: Int32Array;
+  /**
+   * 1 per token that could be masked (pretrain_helpers.get_candidates_mask: real tokens other than
+   * [CLS], [SEP], [MASK]): the two-tower generator's cloze loss weights.
+   */
+  readonly candidates: Uint8Array;
   count = 0;
 
   constructor(readonly maxBatch: number, readonly maxSeqLen: number, readonly maxPredictionsPerSeq: number) {
     this.maskedIds = new Int32Array(maxBatch * maxSeqLen);
+    this.candidates = new Uint8Array(maxBatch * maxSeqLen);
     this.positions = new Int32Array(maxBatch * maxPredictionsPerSeq);
     this.labels = new Int32Array(maxBatch * maxPredictionsPerSeq);
   }
@@ -67,10 +73,14 @@ export function maskBatch(
     let numTokens = 0;
     let nc = 0;
     for (let p = 0; p < seqLen; p++) {
+      out.candidates[base + p] = 0;
       if (!inputMask[base + p]) continue;
       numTokens++;
       const id = inputIds[base + p]!;
-      if (id !== cls && id !== sep && id !== mask) candidates[nc++] = p;
+      if (id !== cls && id !== sep && id !== mask) {
+        candidates[nc++] = p;
+        out.candidates[base + p] = 1;
+      }
     }
     if (nc === 0) continue;
     const k = numToPredict(numTokens, opts.maskProb, opts.maxPredictionsPerSeq);
@@ -107,7 +117,9 @@ function noiseThreshold(t: number): number {
  *
  * Exact pruning: with L = max_i logit_i / T, an element can only beat the best so far when its
  * noise exceeds best - L, i.e. when its uniform exceeds a threshold; all other elements cost a
- * few integer operations instead of two logarithms. The result equals evaluating every element.
+ * few integer operations instead of two logarithms (a disallowed column only lowers its value, so
+ * the bound still holds). The result equals evaluating every element. With `disallow`, column
+ * disallow[r] of row r gets -1000 added after the temperature (pretrain_helpers.sample_from_softmax).
  */
 /** The uniforms row `row` of sampleGumbelMax draws under `seed` (for tests and reference implementations). */
 export function gumbelUniforms(seed: number, row: number, cols: number): Float64Array {
@@ -128,7 +140,7 @@ function gumbelRowState(key: number, row: number): number {
 
 export function sampleGumbelMax(
   logits: Float32Array, rows: number, cols: number, temperature: number, seed: number,
-  samples: Int32Array, argmax: Int32Array | null = null, rowOffset = 0,
+  samples: Int32Array, argmax: Int32Array | null = null, rowOffset = 0, disallow: Int32Array | null = null,
 ): void {
   const key = seedKey(seed);
   const invT = 1 / temperature;
@@ -156,7 +168,8 @@ export function sampleGumbelMax(
       state ^= state << 5;
       const u = (state >>> 8) * 5.9604644775390625e-8;
       if (u <= threshold) continue;
-      const v = logits[base + i]! * invT + gumbelNoise(u);
+      // disallow_correct: the reference subtracts 1000 from the scaled logit of the original token.
+      const v = (disallow && disallow[r] === i ? logits[base + i]! * invT - 1000 : logits[base + i]! * invT) + gumbelNoise(u);
       if (v > best) {
         best = v;
         bestIndex = i;
@@ -183,10 +196,12 @@ export class CorruptionScratch {
  * differs from the original. Written exactly as the reference's scatter_update: position 0 of a
  * sequence is never written, and a position predicted several times receives
  * floor(sum of its samples / count) (tf.scatter_nd adds duplicates, then integer-divides).
+ * With `labelWritten` (Electric) the label is 1 at every written position, even where the sample
+ * equals the original (scatter_update's update mask).
  */
 export function corruptInputs(
   originalIds: Int32Array, batch: number, seqLen: number, positions: Int32Array, samples: Int32Array, count: number,
-  outIds: Int32Array, outLabels: Float32Array, scratch: CorruptionScratch,
+  outIds: Int32Array, outLabels: Float32Array, scratch: CorruptionScratch, labelWritten = false,
 ): void {
   const T = batch * seqLen;
   outIds.set(originalIds.subarray(0, T));
@@ -204,7 +219,7 @@ export function corruptInputs(
     if (c === 0) continue;
     const written = Math.floor(sums[p]! / c);
     outIds[p] = written;
-    outLabels[p] = written !== originalIds[p] ? 1 : 0;
+    outLabels[p] = labelWritten || written !== originalIds[p] ? 1 : 0;
     sums[p] = 0;
     counts[p] = 0;
   }

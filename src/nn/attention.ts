@@ -8,7 +8,7 @@
 // two-level batched GEMM addresses head h of sequence b at b*seq*3*hidden + h*headDim (+ hidden
 // for k, + 2*hidden for v) with row stride 3*hidden, so no transposes are needed.
 // Probabilities are [batch, heads, seq, seq].
-import type { Kernels } from '../kernels/index.js';
+import type { CausalMode, Kernels } from '../kernels/index.js';
 import { type DropoutContext, type DropoutSites, siteSeed } from './dropout.js';
 import { LayerNorm } from './layer-norm.js';
 import { Linear } from './linear.js';
@@ -19,6 +19,8 @@ import { allocFloats, type DType } from './tensor.js';
 export interface AttentionConfig extends TransformerDims {
   layerNormEps: number;
   initializerRange: number;
+  /** Left-to-right or right-to-left attention (the reference's BertModel ltr / rtl); default none. */
+  causal?: CausalMode;
 }
 
 export class Attention {
@@ -80,7 +82,9 @@ export class Attention {
 
   /**
    * x [batch*seq, hidden] -> output. maskAdd [batch, seq] is added to the scores of each
-   * key position (0 for real tokens, -10000 for padding), or null for no mask.
+   * key position (0 for real tokens, -10000 for padding), or null for no mask. In causal mode a
+   * key outside the query's band gets -10000 instead; the softmax backward needs no change (those
+   * probabilities are exactly 0).
    */
   forward(x: Float32Array, batch: number, seqLen: number, maskAdd: Float32Array | null, dropout: DropoutContext): Float32Array {
     const { k, cfg, headDim: dh } = this;
@@ -102,7 +106,7 @@ export class Attention {
       c: this.probs, ldc: S, strideCOuter: nh * S * S, strideCInner: S * S,
     });
     const rows = batch * nh * S;
-    k.softmax(this.probs, this.probs, rows, S, 1 / Math.sqrt(dh), maskAdd, nh * S);
+    k.softmax(this.probs, this.probs, rows, S, 1 / Math.sqrt(dh), maskAdd, nh * S, cfg.causal ?? 'none');
     const probsUsed = this.droppedProbs(rows * S);
     // context = P V
     k.gemmBatched({

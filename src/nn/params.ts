@@ -54,13 +54,22 @@ export class ParameterSet {
   private readonly spans: ParamRef[] = [];
   private readonly byName = new Map<string, ParamRef>();
   private total = 0;
+  private reusing = false;
   private paramArena: Float32Array | null = null;
   private gradArena: Float32Array | null = null;
 
   /** Registers a parameter; its views become valid after allocate(). */
   declare(name: string, shape: readonly number[], init: Init, opts: DeclareOptions = {}): ParamRef {
     if (this.paramArena) throw new Error(`declare(${name}) after allocate()`);
-    if (this.byName.has(name)) throw new Error(`duplicate parameter ${name}`);
+    const existing = this.byName.get(name);
+    if (existing && this.reusing) {
+      if (existing.shape.length !== shape.length || existing.shape.some((d, i) => d !== shape[i])) {
+        throw new Error(`reused parameter ${name} is [${existing.shape.join(', ')}], not [${shape.join(', ')}]`);
+      }
+      (existing.hfNames as HfName[]).push(...(opts.hfNames ?? []).filter((h) => !existing.hfNames.some((e) => e.model === h.model && e.name === h.name)));
+      return existing;
+    }
+    if (existing) throw new Error(`duplicate parameter ${name}`);
     const size = shape.reduce((a, b) => a * b, 1);
     const ref: ParamRef = {
       name,
@@ -69,7 +78,7 @@ export class ParameterSet {
       offset: this.total,
       init,
       decay: opts.decay ?? decaysByName(name),
-      hfNames: opts.hfNames ?? [],
+      hfNames: [...(opts.hfNames ?? [])],
       value: new Float32Array(0),
       grad: new Float32Array(0),
     };
@@ -77,6 +86,19 @@ export class ParameterSet {
     this.entries.push(ref);
     this.byName.set(name, ref);
     return ref;
+  }
+
+  /**
+   * Runs `declare` calls that return the parameter already declared under the same name (TF's
+   * variable-scope reuse), adding their HF names to it: layers built in `build` share its weights.
+   */
+  reuse<T>(build: () => T): T {
+    this.reusing = true;
+    try {
+      return build();
+    } finally {
+      this.reusing = false;
+    }
   }
 
   get size(): number {

@@ -94,7 +94,7 @@ export function writeCheckpoint(modelDir: string, opts: WriteCheckpointOptions):
     keep: opts.keep,
     ...(opts.onStaged ? { onStaged: opts.onStaged } : {}),
     build: (staging) => {
-      const roles: HfRole[] = model.discriminatorConfig ? ['discriminator', 'generator'] : ['generator'];
+      const roles: readonly HfRole[] = model.hfModels;
       for (const role of roles) {
         const cfg = role === 'discriminator' ? model.discriminatorConfig! : model.generatorConfig;
         writeHfFolder(join(staging, role), hfFolderFor(ps, cfg, role, opts.vocab, opts.doLowerCase));
@@ -133,7 +133,7 @@ export function restoreCheckpoint(dir: string, model: ElectraPretrainingModel, o
   const state = readTrainingState(dir);
   const ps = model.params;
   const folders = readCheckpointFolders(dir);
-  const roles: HfRole[] = model.discriminatorConfig ? ['discriminator', 'generator'] : ['generator'];
+  const roles: readonly HfRole[] = model.hfModels;
   for (const role of roles) {
     const folder = folders[role];
     if (!folder) throw new FormatError(join(dir, role), `the checkpoint has no ${role} folder`);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { readHparamsArgument } from '../util/hparams-arg.js';
 import { closestName } from '../util/suggest.js';
-import { resolvePretrainingConfig, type ModelHparamOverrides, type PretrainingConfig } from '../model/config.js';
+import { resolvePretrainingConfig, unsupportedCombination, type ModelHparamOverrides, type PretrainingConfig } from '../model/config.js';
 
 /** Everything `electra pretrain` reads from --hparams, resolved (defaults, debug rules, paths). */
 export interface PretrainingHparams extends PretrainingConfig {
@@ -25,13 +25,6 @@ export interface PretrainingHparams extends PretrainingConfig {
    * folder (the generator then starts from its shared embeddings and a fresh initialization).
    */
   init_checkpoint: string | null;
-  /** Reference generator/objective switches; only their defaults are implemented. */
-  electric_objective: boolean;
-  uniform_generator: boolean;
-  two_tower_generator: boolean;
-  untied_generator_embeddings: boolean;
-  untied_generator: boolean;
-  disallow_correct: boolean;
   /**
    * Micro-batches per update (NVIDIA's ELECTRA and HF's name): train_batch_size stays the batch of an
    * update, run train_batch_size / gradient_accumulation_steps examples at a time, so a machine that
@@ -100,7 +93,7 @@ const CHECKS = {
   do_train: bool,
   do_eval: bool,
   electra_objective: bool,
-  electric_objective: onlyDefault(false, 'Electric is not implemented'),
+  electric_objective: bool,
   gen_weight: num(0),
   disc_weight: num(0),
   mask_prob: num(0, 1, true),
@@ -118,13 +111,13 @@ const CHECKS = {
   embedding_size: nullable(int(1)),
   vocab_size: int(1),
   do_lower_case: bool,
-  uniform_generator: onlyDefault(false, 'the uniform generator is not implemented'),
-  two_tower_generator: onlyDefault(false, 'the two-tower generator is not implemented'),
-  untied_generator_embeddings: onlyDefault(false, 'the generator always shares the discriminator\'s embeddings here'),
-  untied_generator: onlyDefault(true, 'generator and discriminator are always separate networks here'),
+  uniform_generator: bool,
+  two_tower_generator: bool,
+  untied_generator_embeddings: bool,
+  untied_generator: bool,
   generator_layers: num(0, Infinity, true),
   generator_hidden_size: num(0, Infinity, true),
-  disallow_correct: onlyDefault(false, 'disallow_correct is not implemented'),
+  disallow_correct: bool,
   temperature: num(0, Infinity, true),
   max_seq_length: int(8, 512),
   train_batch_size: int(1),
@@ -217,10 +210,13 @@ export function resolvePretrainingHparams(
     'num_warmup_steps', 'iterations_per_loop', 'save_checkpoints_steps', 'num_train_steps', 'num_eval_steps', 'keep_checkpoint_max',
     'model_size', 'model_hparam_overrides', 'embedding_size', 'vocab_size', 'do_lower_case', 'generator_layers', 'generator_hidden_size',
     'temperature', 'max_seq_length', 'train_batch_size', 'eval_batch_size', 'max_predictions_per_seq',
+    'electric_objective', 'uniform_generator', 'two_tower_generator', 'untied_generator_embeddings', 'untied_generator', 'disallow_correct',
   ]);
   const modelGiven: Record<string, unknown> = { model_name: modelName };
   for (const [k, v] of Object.entries(given)) if (modelKeys.has(k)) modelGiven[k] = k === 'keep_checkpoint_max' && v === null ? 0 : v;
   const config = resolvePretrainingConfig(modelGiven as Partial<PretrainingConfig>);
+  const unsupported = unsupportedCombination(config);
+  if (unsupported) throw new UsageError(`${where}: ${unsupported}`);
 
   const modelDir = (given.model_dir as string | undefined) ?? join(dataDir, 'models', modelName);
   const results = join(modelDir, 'results');
@@ -232,12 +228,6 @@ export function resolvePretrainingHparams(
     seed: 0,
     gradient_accumulation_steps: 1,
     init_checkpoint: null,
-    electric_objective: false,
-    uniform_generator: false,
-    two_tower_generator: false,
-    untied_generator_embeddings: false,
-    untied_generator: true,
-    disallow_correct: false,
     pretrain_tfrecords: join(dataDir, 'pretrain_tfrecords'),
     vocab_file: join(dataDir, 'vocab.txt'),
     model_dir: modelDir,
@@ -246,6 +236,10 @@ export function resolvePretrainingHparams(
   };
   for (const [k, v] of Object.entries(given)) if (!modelKeys.has(k)) (hp as unknown as Record<string, unknown>)[k] = v;
 
+  if (hp.gradient_accumulation_steps > 1 && hp.two_tower_generator) {
+    // The cloze loss is normalised per micro-batch; summing micro-batches would not equal the whole batch's loss.
+    throw new UsageError(`${where}: "gradient_accumulation_steps" > 1 is not supported with the two-tower generator (two_tower_generator or electric_objective) yet`);
+  }
   if (hp.train_batch_size % hp.gradient_accumulation_steps !== 0) {
     throw new UsageError(`${where}: "train_batch_size" ${hp.train_batch_size} is not a multiple of "gradient_accumulation_steps" ${hp.gradient_accumulation_steps}`);
   }

@@ -88,7 +88,8 @@ export function loadInitCheckpoint(path: string, model: ElectraPretrainingModel,
     checkVocab(folders.discriminator, vocab);
     picked.discriminator = folders.discriminator;
   }
-  if (folders.generator) {
+  // A uniform generator has no weights: a generator folder has nothing to give it.
+  if (folders.generator && model.hfModels.includes('generator')) {
     const file = join(folders.generator.dir, 'config.json');
     const actual = modelConfigFromHf(folders.generator.config, file);
     const hint = disc

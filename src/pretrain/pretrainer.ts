@@ -115,7 +115,12 @@ export class Pretrainer {
       const dropoutSeed = j === 0 ? stepSeed : mix32((stepSeed ^ Math.imul(j, 0x27d4eb2f)) >>> 0);
       const r = this.model.step(slice, m, { stepSeed, training: true, backward: true, slice: { genDenominator, discDenominator, predictionOffset: first, dropoutSeed } });
       if (!total) total = r;
-      else for (const key of Object.keys(total) as (keyof PretrainingMetrics)[]) total[key] += r[key];
+      else {
+        for (const key of Object.keys(r) as (keyof PretrainingMetrics)[]) {
+          const v = r[key];
+          if (v !== undefined) total[key] = (total[key] ?? 0) + v;
+        }
+      }
     }
     return total!;
   }

@@ -1,5 +1,5 @@
-// The demo end to end at the smoke-test scale (--quick): every stage runs (ELECTRA and masked-LM
-// pre-training included), the table and a self-contained report come out, a rerun reuses every
+// The demo end to end at the smoke-test scale (--quick): every stage runs (ELECTRA, masked-LM and
+// Electric pre-training included), the table and a self-contained report come out, a rerun reuses every
 // stage, the CLI reuses them too, and a new seed reruns only what depends on it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,7 +25,7 @@ const silent = new Writable({ write: (_c, _e, cb) => cb() });
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'electra-demo-'));
-  first = await runDemo({ outputDir: dir, quick: true, minutes: 0.1, compareMlm: true, seed: 3, log: (l) => lines.push(l), progressStream: silent });
+  first = await runDemo({ outputDir: dir, quick: true, minutes: 0.1, compareMlm: true, compareElectric: true, seed: 3, log: (l) => lines.push(l), progressStream: silent });
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -38,22 +38,22 @@ function reportData(html: string): ReportData {
 test('the first run runs every stage and prints the results table', () => {
   const names = first.stages.map((s) => s.stage);
   assert.deepEqual(names, [
-    'corpus', 'vocab', 'dataset', 'pretrain-electra', 'pretrain-mlm',
-    'finetune-electra-brown_genre', 'finetune-random-brown_genre', 'finetune-mlm-brown_genre',
-    'finetune-electra-brown_pos', 'finetune-random-brown_pos', 'finetune-mlm-brown_pos',
+    'corpus', 'vocab', 'dataset', 'pretrain-electra', 'pretrain-mlm', 'pretrain-electric',
+    'finetune-electra-brown_genre', 'finetune-random-brown_genre', 'finetune-mlm-brown_genre', 'finetune-electric-brown_genre',
+    'finetune-electra-brown_pos', 'finetune-random-brown_pos', 'finetune-mlm-brown_pos', 'finetune-electric-brown_pos',
   ]);
   assert.ok(first.stages.every((s) => !s.reused), 'nothing to reuse in a fresh folder');
-  assert.deepEqual(first.table.columns.map((c) => c.init), ['electra', 'random', 'mlm']);
+  assert.deepEqual(first.table.columns.map((c) => c.init), ['electra', 'random', 'mlm', 'electric']);
   assert.deepEqual(first.table.rows.map((r) => r.task), ['brown_genre', 'brown_pos']);
   for (const row of first.table.rows) {
     for (const s of row.scores) assert.ok(s !== null && s >= 0 && s <= 100, `${row.task}: score ${s}`);
   }
   const printed = lines.join('\n');
-  assert.match(printed, /task\s+metric\s+ELECTRA 0\.1min\s+random init\s+MLM 0\.1min/);
+  assert.match(printed, /task\s+metric\s+ELECTRA 0\.1min\s+random init\s+MLM 0\.1min\s+Electric 0\.1min/);
   assert.match(printed, /brown_pos\s+accuracy\s+\d+\.\d\d\s+\d+\.\d\d\s+\d+\.\d\d/);
   assert.deepEqual(readDemoResults(dir).table, first.table, 'results.json holds the table');
   const md = readFileSync(first.resultsFile, 'utf8');
-  assert.match(md, /\| brown_genre \| accuracy \| \d+\.\d\d \| \d+\.\d\d \| \d+\.\d\d \|/);
+  assert.match(md, /\| brown_genre \| accuracy \| \d+\.\d\d \| \d+\.\d\d \| \d+\.\d\d \| \d+\.\d\d \|/);
 });
 
 test('pre-training text leaves out the Brown documents the fine-tuning dev sets and examples use', () => {
@@ -71,7 +71,7 @@ test('pre-training text leaves out the Brown documents the fine-tuning dev sets 
 test('the pre-training stages train for a measured budget and keep the final checkpoint only', () => {
   const report = reportData(readFileSync(first.reportFile, 'utf8'));
   const electra = report.pretraining.find((p) => p.summary.objective === 'electra')!.summary;
-  for (const name of ['electra-0.1min', 'mlm-0.1min']) {
+  for (const name of ['electra-0.1min', 'mlm-0.1min', 'electric-0.1min']) {
     const modelDir = join(dir, 'models', name);
     const checkpoints = listCheckpoints(modelDir);
     assert.equal(checkpoints.length, 1, `${name}: intermediate checkpoints are removed after the held-out evaluation`);
@@ -80,7 +80,7 @@ test('the pre-training stages train for a measured budget and keep the final che
     if (name.startsWith('electra')) {
       assert.equal(plan.numTrainSteps, Math.max(10, Math.floor(6 / plan.secondsPerStep)), 'steps = budget / measured step time');
     } else {
-      // Masked LM: the FLOPs the ELECTRA run used.
+      // Masked LM and Electric: the FLOPs the ELECTRA run used.
       assert.equal(plan.numTrainSteps, Math.max(10, Math.floor((electra.stepFlops * electra.numTrainSteps) / plan.stepFlops)));
     }
     // The plan's steps, or fewer where a slowed-down machine hit the 1.5x time limit.
@@ -93,6 +93,11 @@ test('the pre-training stages train for a measured budget and keep the final che
   assert.ok(existsSync(join(dir, 'models', 'electra-0.1min', 'finetuning_models', 'brown_genre_model_1', 'config.json')));
   assert.ok(existsSync(join(dir, 'models', 'mlm-0.1min', 'results', 'brown_pos_results.json')));
   assert.ok(existsSync(join(dir, 'models', 'random-init', 'results', 'brown_genre_results.json')));
+  // Electric: a discriminator (held-out AUC) fine-tuned like ELECTRA's; its cloze generator has no HF folder.
+  const electric = report.pretraining.find((p) => p.summary.objective === 'electric')!.summary;
+  assert.ok(electric.heldout.every((h) => h.disc_auc !== null && h.disc_auc >= 0 && h.disc_auc <= 1));
+  assert.ok(!existsSync(join(electric.finalCheckpoint, 'generator')));
+  assert.ok(existsSync(join(dir, 'models', 'electric-0.1min', 'finetuning_models', 'brown_genre_model_1', 'config.json')));
 });
 
 test('report.html is self-contained: Chart.js inlined, the curves and examples as data', () => {
@@ -144,7 +149,7 @@ test('a second run reuses every stage and leaves their outputs alone', async () 
   const ckpt = listCheckpoints(join(dir, 'models', 'electra-0.1min'))[0]!;
   const mtime = statSync(join(ckpt.dir, 'discriminator', 'model.safetensors')).mtimeMs;
   const vocabTime = statSync(join(dir, 'vocab.txt')).mtimeMs;
-  const again = await runDemo({ outputDir: dir, quick: true, minutes: 0.1, compareMlm: true, seed: 3, log: () => {}, progressStream: silent });
+  const again = await runDemo({ outputDir: dir, quick: true, minutes: 0.1, compareMlm: true, compareElectric: true, seed: 3, log: () => {}, progressStream: silent });
   assert.ok(again.stages.every((s) => s.reused), again.stages.filter((s) => !s.reused).map((s) => s.stage).join(', '));
   assert.ok(again.seconds < 10, `rerun took ${again.seconds} s`);
   assert.deepEqual(again.table, first.table);
@@ -153,9 +158,9 @@ test('a second run reuses every stage and leaves their outputs alone', async () 
 });
 
 test('electra demo on the command line reuses the finished stages and prints the table', () => {
-  const r = spawnSync(process.execPath, [cli, 'demo', '--quick', '--minutes', '0.1', '--compare-mlm', '--seed', '3', '--output-dir', dir], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [cli, 'demo', '--quick', '--minutes', '0.1', '--compare-mlm', '--compare-electric', '--seed', '3', '--output-dir', dir], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-  assert.equal((r.stdout.match(/\(reused\)/g) ?? []).length, 11);
+  assert.equal((r.stdout.match(/\(reused\)/g) ?? []).length, 14);
   assert.match(r.stdout, /brown_genre\s+accuracy/);
   assert.match(r.stdout, /report: .*report\.html/);
 });
@@ -203,4 +208,5 @@ test('electra demo checks its flags', () => {
   const help = spawnSync(process.execPath, [cli, 'demo', '--help'], { encoding: 'utf8' });
   assert.equal(help.status, 0);
   assert.match(help.stdout, /--compare-mlm/);
+  assert.match(help.stdout, /--compare-electric/);
 });

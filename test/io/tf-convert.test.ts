@@ -123,6 +123,8 @@ test('name mapping follows the reference scopes', () => {
   assert.equal(map('generator_predictions/LayerNorm/gamma', 'generator'), 'generator_predictions.LayerNorm.weight');
   assert.equal(map('generator/encoder/layer_0/intermediate/dense/bias/adam_v', 'generator'), 'skip: optimizer slot');
   assert.equal(map('global_step', 'discriminator'), 'skip: training state');
+  assert.equal(map('generator_ltr/encoder/layer_0/output/dense/kernel', 'discriminator'), 'skip: belongs to the two-tower cloze generator (Electric), which has no HF model');
+  assert.equal(map('cloze_predictions/output_bias', 'generator'), 'skip: belongs to the two-tower cloze generator (Electric), which has no HF model');
   assert.equal(map('bert/pooler/dense/kernel', 'discriminator'), 'unknown');
   assert.equal(map('electra/encoder/layer_0/attention/self/query/weights', 'discriminator'), 'unknown');
 });

@@ -385,6 +385,57 @@ describe('softmax', () => {
     });
   });
 
+  it('causal modes: query r % cols sees keys up to it (ltr) or from it on (rtl); outside keys get -10000 once', () => {
+    // Independent float64 reference: the reference's 0/1 masks multiplied, then (1 - m) * -10000 added.
+    const refCausal = (x: Float32Array, rows: number, cols: number, scale: number, mask: Float32Array, rpm: number, dir: 'ltr' | 'rtl'): Float64Array => {
+      const y = new Float64Array(rows * cols);
+      for (let r = 0; r < rows; r++) {
+        const q = r % cols;
+        const t = Array.from({ length: cols }, (_, c) => {
+          const keep = (mask[Math.floor(r / rpm) * cols + c] === 0 ? 1 : 0) * ((dir === 'ltr' ? c <= q : c >= q) ? 1 : 0);
+          return scale * x[r * cols + c]! + (1 - keep) * -10000;
+        });
+        const m = Math.max(...t);
+        const e = t.map((v) => Math.exp(v - m));
+        const sum = e.reduce((a, b) => a + b, 0);
+        for (let c = 0; c < cols; c++) y[r * cols + c] = e[c]! / sum;
+      }
+      return y;
+    };
+    eachVariant((k, name) => {
+      // [batch 2, heads 3, query 5, key 5] and [1, 2, 17, 17] (a length past the vector width).
+      for (const [outer, heads, cols] of [[2, 3, 5], [1, 2, 17]] as const) {
+        const rows = outer * heads * cols;
+        const x = randomArray(rows * cols, 71, 6);
+        const mask = new Float32Array(outer * cols);
+        mask[cols - 1] = -10000; // sequence 0: its last key is padding
+        mask[cols] = -10000; // sequence 1 (if any): its first key is padding, so rtl's last query sees only masked keys
+        for (const dir of ['ltr', 'rtl'] as const) {
+          const expected = refCausal(x, rows, cols, 0.3, mask, heads * cols, dir);
+          const y = new Float32Array(rows * cols);
+          k.softmax(x, y, rows, cols, 0.3, mask.subarray(0, outer * cols), heads * cols, dir);
+          // A row whose keys are all masked is softmax(scale x - 10000): float32 rounds each sum to ~1e-3.
+          for (let r = 0; r < rows; r++) {
+            const rowOf = (a: ArrayLike<number>): number[] => Array.from({ length: cols }, (_, c) => a[r * cols + c]!);
+            const allMasked = (dir === 'ltr' ? r % cols === 0 : r % cols === cols - 1) && mask[Math.floor(r / (heads * cols)) * cols + (dir === 'ltr' ? 0 : cols - 1)] !== 0;
+            assertClose(rowOf(y), rowOf(expected), allMasked ? 1e-4 : 1e-7, allMasked ? 2e-3 : 2e-6, `${name} ${dir} [${rows}x${cols}] row ${r}`);
+          }
+          const alias = x.slice();
+          k.softmax(alias, alias, rows, cols, 0.3, mask.subarray(0, outer * cols), heads * cols, dir);
+          assert.deepEqual(alias, y, `${name} ${dir} aliased`);
+          // Without a padding mask: exactly zero outside the band.
+          const bare = new Float32Array(rows * cols);
+          k.softmax(x, bare, rows, cols, 0.3, null, 1, dir);
+          for (let r = 0; r < rows; r++) {
+            const q = r % cols;
+            for (let c = 0; c < cols; c++) if (dir === 'ltr' ? c > q : c < q) assert.equal(bare[r * cols + c], 0, `${name} ${dir} row ${r} key ${c}`);
+          }
+        }
+      }
+      assert.throws(() => k.softmax(new Float32Array(4), new Float32Array(4), 2, 2, 1, null, 1, 'up' as 'ltr'), /causal/, name);
+    });
+  });
+
   it('softmaxBackward: scale * y * (dy - sum(dy y)); dx may alias dy', () => {
     eachVariant((k, name) => {
       for (const [rows, cols] of SHAPES) {

@@ -1,6 +1,9 @@
 // A tiny ELECTRA configuration and batch shared by the model tests.
 import { resolvePretrainingConfig, type PretrainingConfig } from '../../src/model/config.js';
-import type { PretrainingInputs } from '../../src/model/pretraining-model.js';
+import { MaskedBatch, maskBatch } from '../../src/model/masking.js';
+import { ElectraPretrainingModel, type PretrainingInputs } from '../../src/model/pretraining-model.js';
+import { Rng } from '../../src/nn/random.js';
+import { gradKernels, randomizeParams } from '../nn/gradcheck.js';
 
 export const SPECIAL = { cls: 1, sep: 2, mask: 3 };
 const PAD = 0;
@@ -29,3 +32,18 @@ export function tinyInputs(): PretrainingInputs {
   };
 }
 
+
+/** The reference's dynamic masking of a tiny batch (2 x 8) with the config's mask_prob. */
+export function maskTiny(cfg: PretrainingConfig, inputs: PretrainingInputs, seed: number): MaskedBatch {
+  const masked = new MaskedBatch(2, 8, cfg.max_predictions_per_seq);
+  maskBatch(inputs.inputIds, inputs.inputMask, inputs.batch, inputs.seqLen,
+    { maskProb: cfg.mask_prob, maxPredictionsPerSeq: cfg.max_predictions_per_seq, special: SPECIAL }, new Rng(seed), masked);
+  return masked;
+}
+
+/** A float64 model of the config on the JS kernels, parameters initialized and perturbed (for gradient checks). */
+export function tinyModel64(cfg: PretrainingConfig): ElectraPretrainingModel {
+  const model = new ElectraPretrainingModel(gradKernels, cfg, { maxBatch: 2, maxSeqLen: 8, dtype: 'float64' });
+  randomizeParams(model.params, 42);
+  return model;
+}

@@ -9,10 +9,10 @@ import { MaskedBatch, maskBatch } from '../../src/model/masking.js';
 import { KernelProfiler } from '../../bench/profile.js';
 import { SPECIAL, tinyConfig, tinyInputs } from './fixtures.js';
 
-for (const electra of [true, false]) {
-  test(`training-step FLOPs = 3 x forward matmul FLOPs, counted at the kernels (electra_objective ${electra})`, () => {
+for (const [electra, electric] of [[true, false], [false, false], [true, true]] as const) {
+  test(`training-step FLOPs = 3 x forward matmul FLOPs, counted at the kernels (electra_objective ${electra}, electric_objective ${electric})`, () => {
     const profiler = new KernelProfiler(jsKernels, false);
-    const cfg = tinyConfig({ electra_objective: electra });
+    const cfg = tinyConfig({ electra_objective: electra, electric_objective: electric });
     const model = new ElectraPretrainingModel(profiler.kernels, cfg, { maxBatch: 2, maxSeqLen: 8 });
     model.initialize(1);
     const inputs = tinyInputs();
@@ -21,7 +21,7 @@ for (const electra of [true, false]) {
       { maskProb: cfg.mask_prob, maxPredictionsPerSeq: cfg.max_predictions_per_seq, special: SPECIAL }, new Rng(1), masked);
     model.step(inputs, masked, { stepSeed: 1, training: true, backward: true });
     const counted = profiler.report().reduce((s, x) => s + x.flops, 0);
-    const expected = pretrainingStepFlops(model.generatorConfig, model.discriminatorConfig, 2, 8, masked.count);
+    const expected = pretrainingStepFlops(model.generatorConfig, model.discriminatorConfig, 2, 8, masked.count, electric);
     assert.equal(counted, expected.total);
     assert.equal(expected.discriminator === 0, !electra);
   });

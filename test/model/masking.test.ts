@@ -180,3 +180,33 @@ test('corruption writes samples like the reference scatter: duplicates floor-ave
   assert.equal(outIds[1], 51);
   assert.equal(labels[1], 0);
 });
+
+test('disallow_correct: the original token gets -1000 after the temperature, exactly as evaluated element by element', () => {
+  const rows = 200;
+  const cols = 40;
+  const rng = new Rng(12);
+  const logits = new Float32Array(rows * cols);
+  const labels = new Int32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    for (let i = 0; i < cols; i++) logits[r * cols + i] = (rng.uniform() * 2 - 1) * 3;
+    labels[r] = rng.int(cols);
+    // Half the rows make the original token overwhelmingly likely.
+    if (r % 2 === 0) logits[r * cols + labels[r]!] = 50;
+  }
+  const temperature = 0.7;
+  const samples = new Int32Array(rows);
+  const argmax = new Int32Array(rows);
+  sampleGumbelMax(logits, rows, cols, temperature, 9, samples, argmax, 0, labels);
+  for (let r = 0; r < rows; r++) {
+    const u = gumbelUniforms(9, r, cols);
+    let best = -Infinity;
+    let bestIndex = -1;
+    for (let i = 0; i < cols; i++) {
+      const v = logits[r * cols + i]! / temperature - (i === labels[r] ? 1000 : 0) - Math.log(-Math.log(u[i]! + 1e-9) + 1e-9);
+      if (v > best) { best = v; bestIndex = i; }
+    }
+    assert.equal(samples[r], bestIndex, `row ${r}`);
+    assert.notEqual(samples[r], labels[r], `row ${r} sampled the original token`);
+    if (r % 2 === 0) assert.equal(argmax[r], labels[r], 'the MLM prediction reads the unmodified logits');
+  }
+});

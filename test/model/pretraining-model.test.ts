@@ -5,13 +5,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Kernels } from '../../src/kernels/index.js';
 import type { PretrainingConfig } from '../../src/model/config.js';
-import { ElectraPretrainingModel, type PretrainingInputs } from '../../src/model/pretraining-model.js';
+import { ElectraPretrainingModel } from '../../src/model/pretraining-model.js';
 import { Rng } from '../../src/nn/random.js';
 import { type DType } from '../../src/nn/tensor.js';
-import { MaskedBatch, maskBatch } from '../../src/model/masking.js';
 import { assertClose, backends } from '../helpers.js';
 import { checkParamGradients, gradKernels } from '../nn/gradcheck.js';
-import { SPECIAL, tinyConfig, tinyInputs } from './fixtures.js';
+import { maskTiny, tinyConfig, tinyInputs } from './fixtures.js';
 
 function buildModel(k: Kernels, cfg: PretrainingConfig, dtype: DType): ElectraPretrainingModel {
   const model = new ElectraPretrainingModel(k, cfg, { maxBatch: 2, maxSeqLen: 8, dtype });
@@ -23,12 +22,6 @@ function buildModel(k: Kernels, cfg: PretrainingConfig, dtype: DType): ElectraPr
   return model;
 }
 
-function maskTiny(cfg: PretrainingConfig, inputs: PretrainingInputs, seed: number): MaskedBatch {
-  const masked = new MaskedBatch(2, 8, cfg.max_predictions_per_seq);
-  maskBatch(inputs.inputIds, inputs.inputMask, inputs.batch, inputs.seqLen,
-    { maskProb: cfg.mask_prob, maxPredictionsPerSeq: cfg.max_predictions_per_seq, special: SPECIAL }, new Rng(seed), masked);
-  return masked;
-}
 
 test('the whole ELECTRA loss (generator + discriminator, shared embeddings) matches finite differences', () => {
   const cfg = tinyConfig();

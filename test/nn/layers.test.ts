@@ -129,6 +129,31 @@ test('Attention ignores padded keys', () => {
   for (let i = 0; i < padRow * dims.hidden; i++) assert.ok(Math.abs(out2[i]! - out1[i]!) < 1e-9, `row ${Math.floor(i / dims.hidden)} changed`);
 });
 
+for (const causal of ['ltr', 'rtl'] as const) {
+  test(`Causal attention (${causal}): finite differences, and each output depends only on its side of the sequence`, () => {
+    const cfg = { ...dims, causal };
+    const ps = new ParameterSet();
+    const att = new Attention(K, ps, scope.child('attention'), cfg, new LayerScratch(cfg, 'float64'), 'float64', new DropoutSites());
+    ps.allocate('float64');
+    const mask = maskFor(BATCH, SEQ);
+    checkBlock(`attention ${causal}`, ps, (x) => att.forward(x, BATCH, SEQ, mask, DROPOUT), (x, d, dx) => att.backward(x, d, dx), 30);
+    // Changing token p changes only the outputs that may see it: positions >= p (ltr), <= p (rtl).
+    const n = BATCH * SEQ * dims.hidden;
+    const x = randomFloat64(n, 31);
+    const none = { hiddenProb: 0, attentionProb: 0, stepSeed: 0 };
+    const before = Float64Array.from(att.forward(x, BATCH, SEQ, null, none).subarray(0, n));
+    const p = 1;
+    for (let c = 0; c < dims.hidden; c++) x[p * dims.hidden + c] += 0.5;
+    const after = att.forward(x, BATCH, SEQ, null, none);
+    for (let pos = 0; pos < SEQ; pos++) {
+      const sees = causal === 'ltr' ? pos >= p : pos <= p;
+      let diff = 0;
+      for (let c = 0; c < dims.hidden; c++) diff = Math.max(diff, Math.abs(after[pos * dims.hidden + c]! - before[pos * dims.hidden + c]!));
+      assert.equal(diff > 1e-9, sees, `position ${pos}: changed ${diff}`);
+    }
+  });
+}
+
 test('FeedForward: intermediate, output dense, LayerNorm and dx match finite differences (dropout on)', () => {
   const ps = new ParameterSet();
   const ff = new FeedForward(K, ps, scope.child('layer.0'), dims, new LayerScratch(dims, 'float64'), 'float64', new DropoutSites());

@@ -40,6 +40,9 @@ test('debug mode, derived values and the order the reference applies them in', (
   assert.equal(given.max_predictions_per_seq, 16);
   // Only small forces embedding_size 128; base uses the hidden size.
   assert.equal(resolvePretrainingHparams({ model_size: 'base' }, '/d', 'm').hparams.embedding_size, null);
+  // Electric implies the two-tower generator unless the value is given.
+  assert.equal(resolvePretrainingHparams({ electric_objective: true }, '/d', 'm').hparams.two_tower_generator, true);
+  assert.equal(resolvePretrainingHparams({}, '/d', 'm').hparams.two_tower_generator, false);
   // The reference's TFRecord glob is kept as given (the data reader expands it).
   assert.equal(resolvePretrainingHparams({ pretrain_tfrecords: '/x/pretrain_tfrecords/pretrain_data.tfrecord*' }, '/d', 'm').hparams.pretrain_tfrecords, '/x/pretrain_tfrecords/pretrain_data.tfrecord*');
 });
@@ -56,7 +59,11 @@ test('unknown keys, wrong types and unsupported switches are refused naming the 
   bad({ do_eval: 'yes' }, /"do_eval" must be true or false/);
   bad({ model_hparam_overrides: { hidden_size: 'x' } }, /"model_hparam_overrides.hidden_size" must be an integer >= 1/);
   bad({ model_hparam_overrides: { hiden_size: 64 } }, /model_hparam_overrides."hiden_size" is not a BertConfig field/);
-  bad({ uniform_generator: true }, /"uniform_generator" must be false \(the uniform generator is not implemented\)/);
+  bad({ uniform_generator: 1 }, /"uniform_generator" must be true or false/);
+  // Combinations the reference's PretrainingModel cannot build.
+  bad({ electric_objective: true, uniform_generator: true }, /"two_tower_generator" \(or "electric_objective"\) and "uniform_generator" exclude each other/);
+  bad({ electric_objective: true, untied_generator: false }, /needs "untied_generator": true/);
+  bad({ uniform_generator: true, untied_generator: false }, /"uniform_generator" has no generator to share weights with/);
   bad({ use_tpu: true }, /"use_tpu" must be false \(electra-ts runs on the CPU\)/);
   bad({ model_name: 'x' }, /"model_name" cannot be set here: the model name comes from --model-name/);
   bad({ do_train: false, do_eval: false }, /nothing to do/);

@@ -166,8 +166,8 @@ test("loadPretrainingModel honours the generator folder's heads, feed-forward wi
     const V = lm.config.vocab_size;
     const positions = Int32Array.from({ length: n }, (_, i) => i);
     const m = loaded.model;
-    const hidden = m.generator.forward(Int32Array.from(enc!.ids), new Int32Array(n), new Int32Array(n).fill(1), 1, n, m.generator.dropout(false, 0));
-    const logits = m.generatorHead.forward(hidden, positions, n);
+    const hidden = m.generator!.forward(Int32Array.from(enc!.ids), new Int32Array(n), new Int32Array(n).fill(1), 1, n, m.generator!.dropout(false, 0));
+    const logits = m.generatorHead!.forward(hidden, positions, n);
     const expected = lm.predict({ inputIds: [enc!.ids] }).logits;
     assertClose(logits.subarray(0, n * V), expected, 1e-4, 1e-4, 'generator logits');
   } finally {

@@ -3,7 +3,7 @@
 // stored. Every kernel works unchanged on Float64Array (the model's gradient
 // checks run a float64 copy through this backend), so nothing here rounds to
 // float32 explicitly or allocates Float32Array scratch.
-import type { AdamWOptions, ElementwiseKernels } from '../types.js';
+import { CAUSAL_MASKED_SCORE, type AdamWOptions, type CausalMode, type ElementwiseKernels } from '../types.js';
 import { seedKey, uniformAt } from '../rng.js';
 
 type Floats = Float32Array;
@@ -250,6 +250,7 @@ function layerNormBackward(
 
 function softmax(
   x: Floats, y: Floats, rows: number, cols: number, scale: number, mask: Floats | null, rowsPerMask: number,
+  causal: CausalMode = 'none',
 ): void {
   const k = 'softmax';
   checkCount(k, 'rows', rows);
@@ -262,11 +263,17 @@ function softmax(
     if (rowsPerMask < 1) fail(k, 'rowsPerMask must be >= 1 when a mask is given');
     checkLength(k, 'mask', mask, Math.ceil(rows / rowsPerMask) * cols);
   }
+  if (causal !== 'none' && causal !== 'ltr' && causal !== 'rtl') fail(k, `causal must be 'none', 'ltr' or 'rtl', got ${String(causal)}`);
   for (let r = 0, o = 0; r < rows; r++, o += cols) {
     const m = mask ? Math.floor(r / rowsPerMask) * cols : 0;
+    // Keys [lo, hi) are inside the causal band of query r % cols.
+    const q = r % cols;
+    const lo = causal === 'rtl' ? q : 0;
+    const hi = causal === 'ltr' ? q + 1 : cols;
+    const add = (c: number): number => (c < lo || c >= hi ? CAUSAL_MASKED_SCORE : mask ? mask[m + c]! : 0);
     let max = -Infinity;
     for (let c = 0; c < cols; c++) {
-      const t = scale * x[o + c]! + (mask ? mask[m + c]! : 0);
+      const t = scale * x[o + c]! + add(c);
       if (t > max) max = t;
     }
     if (max === -Infinity) { // every logit -inf: no distribution to normalise
@@ -275,7 +282,7 @@ function softmax(
     }
     let sum = 0;
     for (let c = 0; c < cols; c++) {
-      const e = Math.exp(scale * x[o + c]! + (mask ? mask[m + c]! : 0) - max);
+      const e = Math.exp(scale * x[o + c]! + add(c) - max);
       y[o + c] = e;
       sum += e;
     }

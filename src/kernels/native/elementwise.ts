@@ -1,9 +1,17 @@
 // The native elementwise kernels: thin pass-throughs to the addon, which checks
 // its arguments and throws errors naming the kernel and argument.
-import type { ElementwiseKernels } from '../types.js';
+import type { CausalMode, ElementwiseKernels } from '../types.js';
 import type { NativeAddonBase } from './addon.js';
 
 type F32 = Float32Array;
+
+const CAUSAL_CODE: Record<CausalMode, number> = { none: 0, ltr: 1, rtl: -1 };
+
+function causalCode(causal: CausalMode): number {
+  const code = CAUSAL_CODE[causal];
+  if (code === undefined) throw new TypeError(`softmax: causal must be 'none', 'ltr' or 'rtl', got ${String(causal)}`);
+  return code;
+}
 
 /** Elementwise entry points exported by native/elementwise.cc. */
 export interface NativeElementwiseAddon extends NativeAddonBase {
@@ -15,7 +23,8 @@ export interface NativeElementwiseAddon extends NativeAddonBase {
   layerNormBackward(
     dy: F32, x: F32, gamma: F32, mean: F32, rstd: F32, dx: F32, dgamma: F32, dbeta: F32, rows: number, cols: number,
   ): void;
-  softmax(x: F32, y: F32, rows: number, cols: number, scale: number, mask: F32 | null, rowsPerMask: number): void;
+  /** causal: 0 none, 1 left-to-right, -1 right-to-left. */
+  softmax(x: F32, y: F32, rows: number, cols: number, scale: number, mask: F32 | null, rowsPerMask: number, causal: number): void;
   softmaxBackward(y: F32, dy: F32, dx: F32, rows: number, cols: number, scale: number): void;
   dropout(x: F32, y: F32, n: number, p: number, seed: number, counterOffset: number): void;
   dropoutBackward(dy: F32, dx: F32, n: number, p: number, seed: number, counterOffset: number): void;
@@ -56,7 +65,8 @@ export function nativeElementwise(addon: NativeAddonBase): ElementwiseKernels {
     geluBackward: a.geluBackward,
     layerNorm: a.layerNorm,
     layerNormBackward: a.layerNormBackward,
-    softmax: a.softmax,
+    softmax: (x, y, rows, cols, scale, mask, rowsPerMask, causal = 'none') =>
+      a.softmax(x, y, rows, cols, scale, mask, rowsPerMask, causalCode(causal)),
     softmaxBackward: a.softmaxBackward,
     dropout: a.dropout,
     dropoutBackward: a.dropoutBackward,
