@@ -7,42 +7,41 @@ import { closestName } from '../util/suggest.js';
 
 export type ModelSize = 'small' | 'base' | 'large';
 
-/** A user-defined sentence(-pair) classification task read from TSV-like files. */
-export interface ClassificationTaskSpec {
-  type: 'classification';
-  /** Files per split; by default <data_dir>/finetuning_data/<task>/<split>.tsv. */
+/** Where a sentence task's files and columns are (shared by classification and regression). */
+export interface TableSpec {
+  /** Files per split; by default <data_dir>/finetuning_data/<task>/<split>.csv or .tsv (whichever exists). */
   train_file: string | null;
   dev_file: string | null;
   test_file: string | null;
-  delimiter: string;
-  skip_first_line: boolean;
-  /** 0-based columns; negative ones count from the end. */
-  text_a_column: number;
-  text_b_column: number | null;
-  label_column: number;
+  /** null: ',' delimiter or a .csv file is CSV (RFC 4180 quoting), else TSV (no quoting). */
+  format: 'csv' | 'tsv' | null;
+  /** null: the format's (',' or tab). */
+  delimiter: string | null;
+  /** true: the first row names the columns; false: it is data; null: detected (a header's label cell is no label). */
+  header: boolean | null;
+  /** Columns by 0-based index (negative ones count from the end) or by header name. */
+  text_a_column: number | string;
+  text_b_column: number | string | null;
+  label_column: number | string;
+  /** Also train on the pair in swapped order. */
+  double_unordered: boolean;
+}
+
+/** A user-defined sentence(-pair) classification task read from CSV or TSV files. */
+export interface ClassificationTaskSpec extends TableSpec {
+  type: 'classification';
   /** The label list (ids in this order); by default the sorted labels of the training file. */
   labels: string[] | null;
   metric: 'accuracy' | 'accuracy_f1' | 'f1' | 'mcc';
   /** The positive class for F1; by default the second label (id 1, as the reference). */
   positive_label: string | null;
-  /** Also train on the pair in swapped order. */
-  double_unordered: boolean;
 }
 
 /** A user-defined regression task (Pearson/Spearman). Targets are scaled to (t - min) / (max - min). */
-export interface RegressionTaskSpec {
+export interface RegressionTaskSpec extends TableSpec {
   type: 'regression';
-  train_file: string | null;
-  dev_file: string | null;
-  test_file: string | null;
-  delimiter: string;
-  skip_first_line: boolean;
-  text_a_column: number;
-  text_b_column: number | null;
-  label_column: number;
   min_value: number;
   max_value: number;
-  double_unordered: boolean;
 }
 
 /** A user-defined tagging task read from CoNLL-style files. */
@@ -216,9 +215,6 @@ function integerCheck(min: number): Check {
 function anyInteger(v: unknown): string | null {
   return typeof v === 'number' && Number.isInteger(v) ? null : 'an integer';
 }
-function nullableInteger(v: unknown): string | null {
-  return v === null || (typeof v === 'number' && Number.isInteger(v)) ? null : 'an integer or null';
-}
 function stringCheck(v: unknown): string | null {
   return typeof v === 'string' ? null : 'a string';
 }
@@ -330,15 +326,25 @@ function unknownKey(where: string, key: string, known: readonly string[]): Usage
   return new UsageError(`${where}: unknown hparam '${key}'${hint ? ` (did you mean '${hint}'?)` : ''}`);
 }
 
+function columnRef(v: unknown): string | null {
+  return anyInteger(v) === null || (typeof v === 'string' && v !== '') ? null : 'a column index (integer) or header name (string)';
+}
+function nullableColumnRef(v: unknown): string | null {
+  return v === null || columnRef(v) === null ? null : 'a column index (integer), header name (string) or null';
+}
+
 const SENTENCE_SPEC_CHECKS: Record<string, Check> = {
   train_file: nullableString,
   dev_file: nullableString,
   test_file: nullableString,
-  delimiter: oneCharacter,
+  format: (v) => (v === null || v === 'csv' || v === 'tsv' ? null : "'csv', 'tsv' or null"),
+  delimiter: (v) => (v === null || oneCharacter(v) === null ? null : 'a single character or null'),
+  header: (v) => (v === null || typeof v === 'boolean' ? null : 'true, false or null'),
+  /** The older name of `header` (true or false). */
   skip_first_line: booleanCheck,
-  text_a_column: anyInteger,
-  text_b_column: nullableInteger,
-  label_column: anyInteger,
+  text_a_column: columnRef,
+  text_b_column: nullableColumnRef,
+  label_column: columnRef,
   double_unordered: booleanCheck,
 };
 
@@ -363,12 +369,12 @@ const SPEC_CHECKS: Record<CustomTaskSpec['type'], Record<string, Check>> = {
 
 const SPEC_DEFAULTS: { [T in CustomTaskSpec['type']]: Extract<CustomTaskSpec, { type: T }> } = {
   classification: {
-    type: 'classification', train_file: null, dev_file: null, test_file: null, delimiter: '\t', skip_first_line: false,
+    type: 'classification', train_file: null, dev_file: null, test_file: null, format: null, delimiter: null, header: null,
     text_a_column: 0, text_b_column: null, label_column: 1, labels: null, metric: 'accuracy', positive_label: null,
     double_unordered: false,
   },
   regression: {
-    type: 'regression', train_file: null, dev_file: null, test_file: null, delimiter: '\t', skip_first_line: false,
+    type: 'regression', train_file: null, dev_file: null, test_file: null, format: null, delimiter: null, header: null,
     text_a_column: 0, text_b_column: null, label_column: 1, min_value: 0, max_value: 1, double_unordered: false,
   },
   tagging: {
@@ -391,7 +397,10 @@ export function parseTaskSpec(where: string, value: unknown, impliedType?: Custo
     const check = checks[key];
     if (!check) throw unknownKey(where, key, Object.keys(checks));
     checkValue(where, key, v, check);
-    spec[key] = v;
+    if (key === 'skip_first_line') {
+      if (Object.hasOwn(value, 'header')) throw new UsageError(`${where}: give 'header' or its older name 'skip_first_line', not both`);
+      spec.header = v;
+    } else spec[key] = v;
   }
   if (type === 'regression' && !((spec.max_value as number) > (spec.min_value as number))) {
     throw new UsageError(`${where}: 'max_value' must be greater than 'min_value'`);

@@ -1,0 +1,77 @@
+// Users' tables for fine-tuning: CSV (RFC 4180 quoting, via csv-parse) and TSV (no quoting, as
+// pandas' and the GLUE files' tab-separated text), with a header detected or declared and
+// columns chosen by header name or index.
+import { extname } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { UsageError } from '../../errors.js';
+import { lineError, readTextFile, type TsvRow } from './text-file.js';
+
+export type TableFormat = 'csv' | 'tsv';
+
+/** A column by 0-based index (negative counts from the end) or by header name. */
+export type ColumnRef = number | string;
+
+export interface TableOptions {
+  /** null: from the delimiter (',' is CSV) or the file's extension (.csv, .tsv, .txt). */
+  format: TableFormat | null;
+  /** null: the format's (',' or tab). */
+  delimiter: string | null;
+}
+
+/** The format of a file: as given, CSV for a ',' delimiter, else by its extension. */
+export function tableFormatOf(file: string, opts: TableOptions): TableFormat {
+  if (opts.format) return opts.format;
+  if (opts.delimiter === ',') return 'csv';
+  const ext = extname(file).toLowerCase();
+  if (ext === '.csv') return 'csv';
+  if (ext === '.tsv' || ext === '.txt' || opts.delimiter !== null) return 'tsv';
+  throw new UsageError(`${file}: cannot tell the format from the extension '${ext}'; set 'format' to 'csv' or 'tsv'`);
+}
+
+/**
+ * The rows of a CSV or TSV file with the line each starts on. CSV fields may be quoted ("a, b",
+ * "say ""hi""", line breaks inside); TSV fields are split at every tab, quotes kept as text.
+ * Blank lines are skipped. A quoting error names its line.
+ */
+export function readTable(file: string, opts: TableOptions): TsvRow[] {
+  const format = tableFormatOf(file, opts);
+  const text = readTextFile(file);
+  let records: { record: string[]; info: { lines: number } }[];
+  let lastEnd = 0; // where the last good record ended: an unclosed quote opens in the record after it
+  try {
+    records = parse(text, {
+      delimiter: opts.delimiter ?? (format === 'csv' ? ',' : '\t'),
+      quote: format === 'csv' ? '"' : null,
+      record_delimiter: ['\r\n', '\n'],
+      relax_column_count: true,
+      bom: true,
+      info: true,
+      on_record: (record, context) => {
+        lastEnd = context.lines;
+        return record;
+      },
+    }) as unknown as typeof records;
+  } catch (err) {
+    const e = err as Error & { lines?: number; code?: string };
+    const line = e.code === 'CSV_QUOTE_NOT_CLOSED' ? lastEnd + 1 : e.lines ?? 1;
+    throw lineError(file, line, `${e.message.replace(/ at line \d+/, '')} (expected ${format.toUpperCase()}${format === 'csv' ? ' with RFC 4180 quoting' : ''})`);
+  }
+  const rows: TsvRow[] = [];
+  let previousEnd = 0;
+  for (const { record, info } of records) {
+    const line = previousEnd + 1;
+    previousEnd = info.lines;
+    if (record.length === 1 && record[0]!.trim() === '') continue;
+    rows.push({ line, fields: record });
+  }
+  return rows;
+}
+
+/** The 0-based index of a column (negative ones count from the end); a name is looked up in the header row. */
+export function columnIndex(ref: ColumnRef, header: TsvRow | null, file: string, what: string): number {
+  if (typeof ref === 'number') return ref;
+  if (!header) throw new UsageError(`${file}: '${what}' is given by name (${JSON.stringify(ref)}) but the file has no header line ('header': false)`);
+  const i = header.fields.indexOf(ref);
+  if (i < 0) throw lineError(file, header.line, `no column named ${JSON.stringify(ref)} for '${what}'; the header has ${header.fields.map((h) => JSON.stringify(h)).join(', ')}`);
+  return i;
+}

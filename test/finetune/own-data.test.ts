@@ -1,0 +1,84 @@
+// Users' own data: CSV with RFC 4180 quoting, TSV, headers detected or declared, columns by name,
+// label sets from train checked on dev; every bad input an error naming file and line.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { BertTokenizer, bertUncasedVocab } from '../../src/tokenizer/index.js';
+import { resolveHparams } from '../../src/finetune/hparams.js';
+import { getTask, SentenceTask, type TaskContext } from '../../src/finetune/tasks.js';
+import { readTable } from '../../src/finetune/data/table.js';
+import { TempDir } from './fixtures.js';
+
+const tokenizer = BertTokenizer.fromVocab(bertUncasedVocab());
+const dir = new TempDir();
+after(() => dir.remove());
+
+/** RFC 4180, written from the specification: quote a field holding the delimiter, a quote or a line break; double its quotes. */
+function csvEncode(rows: string[][]): string {
+  const field = (f: string): string => (/[",\r\n]/.test(f) ? `"${f.replace(/"/g, '""')}"` : f);
+  return rows.map((r) => r.map(field).join(',')).join('\r\n') + '\r\n';
+}
+
+function context(hparams: Record<string, unknown>, warnings: string[] = []): TaskContext {
+  return { hparams: resolveHparams({ data_dir: dir.path, ...hparams }).hparams, tokenizer, warn: (m) => warnings.push(m) };
+}
+
+test('CSV: quoted fields with commas, quotes and line breaks come back whole, each with its first line', () => {
+  const rows = [
+    ['text', 'label'],
+    ['plain', 'pos'],
+    ['a, comma', 'neg'],
+    ['he said "hi"', 'pos'],
+    ['two\nlines', 'neg'],
+    ['', 'pos'],
+  ];
+  const file = dir.write('quoted.csv', '\ufeff' + csvEncode(rows));
+  const read = readTable(file, { format: null, delimiter: null });
+  assert.deepEqual(read.map((r) => r.fields), rows);
+  assert.deepEqual(read.map((r) => r.line), [1, 2, 3, 4, 5, 7]);
+  // TSV keeps quotes as text (no quoting, as the GLUE files)
+  const tsv = dir.write('q.tsv', '"a\tb\n\nc"d\te\n');
+  assert.deepEqual(readTable(tsv, { format: null, delimiter: null }).map((r) => [r.line, r.fields]), [[1, ['"a', 'b']], [3, ['c"d', 'e']]]);
+  const bad = dir.write('bad.csv', 'text,label\nok,pos\n"unterminated,neg\nmore,pos\n');
+  assert.throws(() => readTable(bad, { format: null, delimiter: null }), /bad\.csv:3: .*Quote Not Closed.*expected CSV/);
+  const stray = dir.write('stray.csv', 'text,label\n"quoted" text,pos\n');
+  assert.throws(() => readTable(stray, { format: null, delimiter: null }), /stray\.csv:2: Invalid Closing Quote/);
+  assert.throws(() => readTable(dir.write('x.dat', 'a'), { format: null, delimiter: null }), /x\.dat: cannot tell the format from the extension '\.dat'; set 'format'/);
+});
+
+test('classification from CSV: header detected, columns by name, labels from train checked on dev', () => {
+  const train = [['id', 'review', 'sentiment'], ['1', 'great, really great', 'pos'], ['2', 'awful "film"', 'neg'], ['3', 'fine\nI guess', 'pos']];
+  dir.write('finetuning_data/reviews/train.csv', csvEncode(train));
+  dir.write('finetuning_data/reviews/dev.csv', csvEncode([['id', 'review', 'sentiment'], ['4', 'ok', 'neg'], ['5', 'meh', 'neutral']]));
+  const byName = { type: 'classification', text_a_column: 'review', label_column: 'sentiment' };
+  const task = getTask('reviews', context({ task_names: ['reviews'], custom_tasks: { reviews: byName } })) as SentenceTask;
+  assert.deepEqual(task.labels, { type: 'classification', labels: ['neg', 'pos'] }, 'the header is not a label');
+  assert.deepEqual(task.getExamples('train').map((e) => [e.eid, e.textA, e.label]),
+    [[0, 'great, really great', 'pos'], [1, 'awful "film"', 'neg'], [2, 'fine\nI guess', 'pos']]);
+  assert.throws(() => task.getExamples('dev'), /reviews\/dev\.csv:3: label "neutral" is not one of "neg", "pos"/);
+
+  // By index, header detected from the label column; declared header: false keeps the first row.
+  const byIndex = getTask('reviews', context({ task_names: ['reviews'], custom_tasks: { reviews: { type: 'classification', text_a_column: 1, label_column: -1 } } })) as SentenceTask;
+  assert.equal(byIndex.getExamples('train').length, 3);
+  assert.throws(() => getTask('reviews', context({ custom_tasks: { reviews: { ...byName, label_column: 'label' } } })),
+    /reviews\/train\.csv:1: no column named "label" for 'label_column'; the header has "id", "review", "sentiment"/);
+  dir.write('finetuning_data/nohead/train.csv', csvEncode([['good', 'pos'], ['bad', 'neg'], ['nice', 'pos']]));
+  const noHeader = getTask('nohead', context({ custom_tasks: { nohead: { type: 'classification' } } })) as SentenceTask;
+  assert.deepEqual(noHeader.getExamples('train').map((e) => e.textA), ['good', 'bad', 'nice'], 'a first row with a real label is data');
+  const declared = getTask('nohead', context({ custom_tasks: { nohead: { type: 'classification', header: true } } })) as SentenceTask;
+  assert.deepEqual(declared.getExamples('train').map((e) => e.textA), ['bad', 'nice']);
+
+  // A short row is an error naming its line and the columns asked for, not a skipped row.
+  dir.write('finetuning_data/short/train.csv', 'text,label\ngood,pos\nbad\nnice,neg\n');
+  const short = getTask('short', context({ custom_tasks: { short: { type: 'classification', labels: ['neg', 'pos'] } } })) as SentenceTask;
+  assert.throws(() => short.getExamples('train'), /short\/train\.csv:3: expected at least 2 columns \(text_a_column 0, label_column 1\), found 1/);
+});
+
+test('regression from TSV: a header is a row whose target is no number', () => {
+  dir.write('finetuning_data/scores/train.tsv', 'sentence\tscore\nnice one\t4.5\nbad one\t0.5\n');
+  const reg = getTask('scores', context({ custom_tasks: { scores: { type: 'regression', min_value: 0, max_value: 5 } } })) as SentenceTask;
+  assert.deepEqual(reg.getExamples('train').map((e) => [e.textA, e.label]), [['nice one', 4.5], ['bad one', 0.5]]);
+  dir.write('finetuning_data/scores2/train.tsv', 'nice one\t4.5\nbad one\tmuch\n');
+  const bad = getTask('scores2', context({ custom_tasks: { scores2: { type: 'regression', min_value: 0, max_value: 5 } } })) as SentenceTask;
+  assert.throws(() => bad.getExamples('train'), /scores2\/train\.tsv:2: expected a number as the scores2 target, found "much"/);
+  assert.throws(() => resolveHparams({ custom_tasks: { s: { type: 'regression', header: true, skip_first_line: true } } }), /give 'header' or its older name 'skip_first_line', not both/);
+});
