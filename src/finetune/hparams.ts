@@ -44,15 +44,20 @@ export interface RegressionTaskSpec extends TableSpec {
   max_value: number;
 }
 
-/** A user-defined tagging task read from CoNLL-style files. */
+/** A user-defined tagging task read from CoNLL-style or word/TAG files. */
 export interface TaggingTaskSpec {
   type: 'tagging';
-  /** Files per split; by default <data_dir>/finetuning_data/<task>/<split>.txt. */
+  /** Files per split; by default <data_dir>/finetuning_data/<task>/<split>.txt (or .conll). */
   train_file: string | null;
   dev_file: string | null;
   test_file: string | null;
+  /** 'conll': a token a line, columns, blank lines between sentences; 'word_tag': a sentence a line of word/TAG tokens; null: detected. */
+  format: 'conll' | 'word_tag' | null;
+  /** CoNLL columns (0-based, negative ones count from the end). */
   word_column: number;
   tag_column: number;
+  /** Between word and tag in word/TAG files (the last one in a token counts). */
+  tag_separator: string;
   /** true: one label per word, scored by accuracy; false: BIO chunks, re-encoded as BIOES and scored by entity F1. */
   token_level: boolean;
   /** The label list; by default the sorted tags of all files. */
@@ -360,8 +365,10 @@ const SPEC_CHECKS: Record<CustomTaskSpec['type'], Record<string, Check>> = {
     train_file: nullableString,
     dev_file: nullableString,
     test_file: nullableString,
+    format: (v) => (v === null || v === 'conll' || v === 'word_tag' ? null : "'conll', 'word_tag' or null"),
     word_column: anyInteger,
     tag_column: anyInteger,
+    tag_separator: (v) => (typeof v === 'string' && v !== '' && !/\s/.test(v) ? null : 'a non-empty string without whitespace'),
     token_level: booleanCheck,
     labels: nullableStringList,
   },
@@ -378,7 +385,8 @@ const SPEC_DEFAULTS: { [T in CustomTaskSpec['type']]: Extract<CustomTaskSpec, { 
     text_a_column: 0, text_b_column: null, label_column: 1, min_value: 0, max_value: 1, double_unordered: false,
   },
   tagging: {
-    type: 'tagging', train_file: null, dev_file: null, test_file: null, word_column: 0, tag_column: -1, token_level: true, labels: null,
+    type: 'tagging', train_file: null, dev_file: null, test_file: null, format: null, word_column: 0, tag_column: -1, tag_separator: '/',
+    token_level: true, labels: null,
   },
 };
 

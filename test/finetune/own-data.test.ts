@@ -4,7 +4,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { BertTokenizer, bertUncasedVocab } from '../../src/tokenizer/index.js';
 import { resolveHparams } from '../../src/finetune/hparams.js';
-import { getTask, SentenceTask, type TaskContext } from '../../src/finetune/tasks.js';
+import { getTask, SentenceTask, TaggingTask, type TaskContext } from '../../src/finetune/tasks.js';
 import { readTable } from '../../src/finetune/data/table.js';
 import { TempDir } from './fixtures.js';
 
@@ -81,4 +81,28 @@ test('regression from TSV: a header is a row whose target is no number', () => {
   const bad = getTask('scores2', context({ custom_tasks: { scores2: { type: 'regression', min_value: 0, max_value: 5 } } })) as SentenceTask;
   assert.throws(() => bad.getExamples('train'), /scores2\/train\.tsv:2: expected a number as the scores2 target, found "much"/);
   assert.throws(() => resolveHparams({ custom_tasks: { s: { type: 'regression', header: true, skip_first_line: true } } }), /give 'header' or its older name 'skip_first_line', not both/);
+});
+
+test('tagging from word/TAG lines (detected in .txt) and CoNLL columns (.conll, column choice)', () => {
+  dir.write('finetuning_data/ptb/train.txt', 'The/DT cat/NN sat/VBD ./.\n\n1/2/CD of/IN it/PRP\n');
+  dir.write('finetuning_data/ptb/dev.txt', 'A/DT dog/NN ran/VBZ\n');
+  const ptb = getTask('ptb', context({ custom_tasks: { ptb: { type: 'tagging' } } })) as TaggingTask;
+  assert.deepEqual(ptb.labels, ['.', 'CD', 'DT', 'IN', 'NN', 'PRP', 'VBD'], 'labels from the training file');
+  const train = ptb.getExamples('train');
+  assert.deepEqual(train.map((e) => e.words), [['The', 'cat', 'sat', '.'], ['1/2', 'of', 'it']], 'one sentence a line; the last separator splits');
+  assert.deepEqual(train[1]!.labels.map((id) => ptb.labels[id]), ['CD', 'IN', 'PRP']);
+  assert.throws(() => ptb.getExamples('dev'), /ptb\/dev\.txt:1 \(word 3\): tag 'VBZ' is not in the label list \(taken from the training file\)/);
+
+  // word/TAG declared: a token without a tag names its line and position
+  const bad = dir.write('finetuning_data/badwt/train.txt', 'The/DT cat/NN\nA dog/NN\n');
+  const badTask = getTask('badwt', context({ custom_tasks: { badwt: { type: 'tagging', format: 'word_tag' } } })) as TaggingTask;
+  assert.throws(() => badTask.labels, new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:2: token 1 "A" is not word/TAG`));
+
+  // CoNLL from .conll with the tag in column 1 of 3; a blank line between sentences
+  dir.write('finetuning_data/ner/train.conll', '-DOCSTART- -X- O\n\nEU NNP B-ORG\nrejects VBZ O\n\nPeter NNP B-PER\n');
+  const ner = getTask('ner', context({ custom_tasks: { ner: { type: 'tagging', tag_column: 1 } } })) as TaggingTask;
+  assert.deepEqual(ner.getExamples('train').map((e) => [e.words, e.labels.map((id) => ner.labels[id])]),
+    [[['EU', 'rejects'], ['NNP', 'VBZ']], [['Peter'], ['NNP']]]);
+  const underscore = getTask('ptb', context({ custom_tasks: { ptb: { type: 'tagging', format: 'word_tag', tag_separator: '_' } } })) as TaggingTask;
+  assert.throws(() => underscore.labels, /ptb\/train\.txt:1: token 1 "The\/DT" is not word_TAG/);
 });
