@@ -428,8 +428,26 @@ export interface ResolvedHparams {
 }
 
 /**
- * Defaults, then the user's values, then the reference's overrides for a single task (rte/sts
- * 10 epochs; names containing "squad" or "qa" 512 tokens and 2 epochs; chunk 256 tokens) and
+ * The reference's single-task overrides, for its own tasks (it tests names: rte/sts 10 epochs;
+ * names containing "squad" or "qa" 512 tokens and 2 epochs, so not naturalqs; chunk 256 tokens).
+ * Every other task (generic, custom, demo) gets 3 epochs at the default length.
+ */
+/** The question-answering tasks built in (a test checks this against the registry). */
+export const BUILTIN_QA_TASKS: readonly string[] = ['squad', 'squadv1', 'newsqa', 'naturalqs', 'triviaqa', 'searchqa'];
+
+export const REFERENCE_TASK_DEFAULTS: Readonly<Record<string, { epochs: number; maxSeqLength?: number; qa?: boolean }>> = {
+  rte: { epochs: 10 },
+  sts: { epochs: 10 },
+  squad: { epochs: 2, maxSeqLength: 512, qa: true },
+  squadv1: { epochs: 2, maxSeqLength: 512, qa: true },
+  newsqa: { epochs: 2, maxSeqLength: 512, qa: true },
+  triviaqa: { epochs: 2, maxSeqLength: 512, qa: true },
+  searchqa: { epochs: 2, maxSeqLength: 512, qa: true },
+  chunk: { epochs: 3, maxSeqLength: 256 },
+};
+
+/**
+ * Defaults, then the user's values, then the reference's overrides for a single task (above) and
  * for the model size (large: lr 5e-5, decay 0.9; small: embedding size 128), debug settings,
  * and finally the user's values again, so that whatever the user sets wins.
  */
@@ -455,14 +473,11 @@ export function resolveHparams(user: Record<string, unknown>, where = 'hparams')
   const hp: FinetuningHparams = { ...structuredClone(DEFAULT_HPARAMS) as FinetuningHparams, ...given };
   if (hp.task_names.length === 1) {
     const task = hp.task_names[0]!;
-    if (task === 'rte' || task === 'sts') hp.num_train_epochs = 10;
-    // A substring test, as the reference: note that 'naturalqs' contains neither "squad" nor "qa".
-    else if (task.includes('squad') || task.includes('qa')) {
-      hp.max_seq_length = 512;
-      hp.num_train_epochs = 2;
-      hp.write_test_outputs = false;
-    } else if (task === 'chunk') hp.max_seq_length = 256;
-    else hp.num_train_epochs = 3;
+    // By the task's type: a user's task named "myqa" is a classification or tagging task.
+    const defaults = hp.custom_tasks[task] ? null : REFERENCE_TASK_DEFAULTS[task];
+    hp.num_train_epochs = defaults?.epochs ?? 3;
+    if (defaults?.maxSeqLength) hp.max_seq_length = defaults.maxSeqLength;
+    if (defaults?.qa) hp.write_test_outputs = false;
   }
   if (hp.model_size === 'large') {
     hp.learning_rate = 5e-5;
@@ -496,7 +511,7 @@ function parseSpecial(where: string, name: keyof FinetuningHparams, value: unkno
 }
 
 function checkConsistency(where: string, hp: FinetuningHparams): void {
-  if (hp.max_query_length + 3 >= hp.max_seq_length && hp.task_names.some((t) => t.includes('squad') || t.includes('qa'))) {
+  if (hp.max_query_length + 3 >= hp.max_seq_length && hp.task_names.some((t) => !hp.custom_tasks[t] && BUILTIN_QA_TASKS.includes(t))) {
     throw new UsageError(`${where}: max_query_length (${hp.max_query_length}) leaves no room for the passage in max_seq_length (${hp.max_seq_length})`);
   }
   if (new Set(hp.task_names).size !== hp.task_names.length) throw new UsageError(`${where}: task_names lists a task twice`);
