@@ -108,6 +108,8 @@ export interface FinetuningHparams {
   eval_batch_size: number;
   predict_batch_size: number;
   double_unordered: boolean;
+  /** electra-ts: split tagging sentences too long for max_seq_length into windows (every word tagged and scored) instead of dropping their last words, as the reference. */
+  split_long_sentences: boolean;
   // question answering
   max_query_length: number;
   doc_stride: number;
@@ -170,6 +172,7 @@ export const DEFAULT_HPARAMS: Readonly<FinetuningHparams> = Object.freeze({
   eval_batch_size: 32,
   predict_batch_size: 32,
   double_unordered: true,
+  split_long_sentences: false,
   max_query_length: 64,
   doc_stride: 128,
   n_best_size: 20,
@@ -286,6 +289,7 @@ const CHECKS: Record<keyof FinetuningHparams, Check> = {
   eval_batch_size: integerCheck(1),
   predict_batch_size: integerCheck(1),
   double_unordered: booleanCheck,
+  split_long_sentences: booleanCheck,
   max_query_length: integerCheck(1),
   doc_stride: integerCheck(1),
   n_best_size: integerCheck(1),

@@ -6,6 +6,7 @@ import { BertTokenizer, bertUncasedVocab } from '../../src/tokenizer/index.js';
 import { resolveHparams } from '../../src/finetune/hparams.js';
 import { getTask, SentenceTask, TaggingTask, type TaskContext } from '../../src/finetune/tasks.js';
 import { readTable } from '../../src/finetune/data/table.js';
+import { featurizeTagging, featurizeTaggingWindows } from '../../src/finetune/tagging/features.js';
 import { TempDir } from './fixtures.js';
 
 const tokenizer = BertTokenizer.fromVocab(bertUncasedVocab());
@@ -105,4 +106,24 @@ test('tagging from word/TAG lines (detected in .txt) and CoNLL columns (.conll, 
     [[['EU', 'rejects'], ['NNP', 'VBZ']], [['Peter'], ['NNP']]]);
   const underscore = getTask('ptb', context({ custom_tasks: { ptb: { type: 'tagging', format: 'word_tag', tag_separator: '_' } } })) as TaggingTask;
   assert.throws(() => underscore.labels, /ptb\/train\.txt:1: token 1 "The\/DT" is not word_TAG/);
+});
+
+test('tagging windows: every word tagged once, in order; each window fits; an overlong word keeps its first tokens', () => {
+  const words = ['the', 'supercalifragilisticexpialidocious', 'cat', 'sat', 'on', 'the', 'mat', 'today'];
+  const example = { taskName: 't', eid: 3, words, labels: words.map((_, i) => i) };
+  const max = 6;
+  const windows = featurizeTaggingWindows(tokenizer, example, max);
+  assert.deepEqual(windows.flatMap((w) => w.labels), example.labels, 'every word once');
+  for (const w of windows) {
+    assert.ok(w.inputIds.length <= max);
+    assert.equal(w.inputIds[0], tokenizer.clsId);
+    assert.equal(w.inputIds[w.inputIds.length - 1], tokenizer.sepId);
+    assert.deepEqual(w.labels, example.labels.slice(w.firstWord, w.firstWord! + w.labels.length));
+    // each tagged position holds the word's first WordPiece
+    w.labeledPositions.forEach((p, j) => assert.equal(w.inputIds[p], tokenizer.pieces(words[w.firstWord! + j]!).ids[0]));
+  }
+  const long = windows.find((w) => w.firstWord === 1)!;
+  assert.equal(long.inputIds.length, max, 'the long word fills a window of its own');
+  // the reference's rule at the same length keeps only what fits with one slot per word in reserve
+  assert.ok(featurizeTagging(tokenizer, example, max).labels.length < words.length);
 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { finetuningPaths, type CustomTaskSpec } from '../hparams.js';
 import type { Scorer } from '../scorer.js';
+import { countValues, type DataSummary } from '../summary.js';
 import {
   argmax, configuredSpec, defaultWarn, outputOfKind, specFile,
   type BuiltinTask, type EvaluationEnv, type Task, type TaskContext, type TaskEvaluation,
@@ -111,6 +112,13 @@ export class SentenceTask implements Task<SentenceExample, SentenceFeatures, Cla
 
   featurize(example: SentenceExample): SentenceFeatures[] {
     return [featurizeSentence(this.ctx.tokenizer, example, this.source.labels, this.ctx.hparams.max_seq_length)];
+  }
+
+  summarize(examples: readonly SentenceExample[], features: readonly SentenceFeatures[]): DataSummary {
+    return {
+      labels: this.source.labels.type === 'classification' ? countValues(examples.map((e) => String(e.label))) : null,
+      truncated: features.filter((f) => f.truncatedTokens > 0).length,
+    };
   }
 
   createScorer(): Scorer<ClassificationResult | RegressionResult> {

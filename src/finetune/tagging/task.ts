@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { FormatError, UsageError } from '../../errors.js';
 import { finetuningPaths, type CustomTaskSpec } from '../hparams.js';
 import type { Scorer } from '../scorer.js';
+import { countValues, type DataSummary } from '../summary.js';
 import {
   argmax, configuredSpec, outputOfKind, specFile, type BuiltinTask, type EvaluationEnv, type Task, type TaskContext, type TaskEvaluation,
 } from '../task.js';
@@ -14,7 +15,7 @@ import type { SavedTask } from '../model/checkpoint.js';
 import { brownPosSentences, brownPosTags } from '../data/brown.js';
 import { wordLocation, type TaggedSentence } from './conll.js';
 import { readTaggedFile, taggingFile } from './readers.js';
-import { featurizeTagging, type TaggingExample, type TaggingFeatures } from './features.js';
+import { featurizeTagging, featurizeTaggingWindows, type TaggingExample, type TaggingFeatures } from './features.js';
 import { EntityLevelF1Scorer, TokenAccuracyScorer, toBioes, type TaggingResult } from './metrics.js';
 
 interface TaggingSource {
@@ -89,18 +90,25 @@ export class TaggingTask implements Task<TaggingExample, TaggingFeatures, Taggin
     return { name: this.name, kind: 'tagging', style, labels: [...this.labels], tokenLevel: this.tokenLevel };
   }
 
-  /** Metrics, and the tags of each sentence's words by example id. */
+  /** Metrics, and the tags of each sentence's words by example id (windows of a sentence joined). */
   evaluate(split: string, env: EvaluationEnv): TaskEvaluation {
-    const features = this.getExamples(split).map((e) => this.featurize(e)[0]!);
+    const features = this.getExamples(split).flatMap((e) => this.featurize(e));
     const outputs = env.predict(features.map((f) => this.batchItem(f, true)), `evaluating ${this.name} (${split})`);
     const scorer = this.createScorer();
-    const predictions = new Map<string, unknown>();
+    const bySentence = new Map<number, { labels: number[]; tags: number[]; loss: number }>();
     features.forEach((f, i) => {
       const o = outputOfKind(this.name, outputs[i], 'tagging');
-      const tags = o.logits.map(argmax);
-      scorer.update({ labels: f.labels, predictions: tags, loss: o.loss });
-      predictions.set(String(f.eid), tags.map((t) => this.labels[t]!));
+      let s = bySentence.get(f.eid);
+      if (!s) bySentence.set(f.eid, (s = { labels: [], tags: [], loss: 0 }));
+      s.labels.push(...f.labels);
+      s.tags.push(...o.logits.map(argmax));
+      s.loss += o.loss;
     });
+    const predictions = new Map<string, unknown>();
+    for (const [eid, s] of bySentence) {
+      scorer.update({ labels: s.labels, predictions: s.tags, loss: s.loss });
+      predictions.set(String(eid), s.tags.map((t) => this.labels[t]!));
+    }
     return { metrics: scorer.getResults(), predictions };
   }
 
@@ -109,7 +117,25 @@ export class TaggingTask implements Task<TaggingExample, TaggingFeatures, Taggin
   }
 
   featurize(example: TaggingExample): TaggingFeatures[] {
-    return [featurizeTagging(this.ctx.tokenizer, example, this.ctx.hparams.max_seq_length)];
+    const hp = this.ctx.hparams;
+    return hp.split_long_sentences
+      ? featurizeTaggingWindows(this.ctx.tokenizer, example, hp.max_seq_length)
+      : [featurizeTagging(this.ctx.tokenizer, example, hp.max_seq_length)];
+  }
+
+  summarize(examples: readonly TaggingExample[], features: readonly TaggingFeatures[]): DataSummary {
+    const words = examples.reduce((n, e) => n + e.words.length, 0);
+    const tagged = features.reduce((n, f) => n + f.labels.length, 0);
+    const cut = new Set<number>();
+    const taggedOf = new Map<number, number>();
+    for (const f of features) taggedOf.set(f.eid, (taggedOf.get(f.eid) ?? 0) + f.labels.length);
+    for (const e of examples) if ((taggedOf.get(e.eid) ?? 0) < e.words.length) cut.add(e.eid);
+    return {
+      labels: countValues(examples.flatMap((e) => e.labels.map((id) => this.labels[id]!))),
+      labelUnit: 'words',
+      truncated: cut.size,
+      droppedWords: words - tagged,
+    };
   }
 
   createScorer(): Scorer<TaggingResult> {
