@@ -9,12 +9,12 @@ export type ModelSize = 'small' | 'base' | 'large';
 
 /** Where a sentence task's files and columns are (shared by classification and regression). */
 export interface TableSpec {
-  /** Files per split; by default <data_dir>/finetuning_data/<task>/<split>.csv or .tsv (whichever exists). */
+  /** Files per split; by default <data_dir>/finetuning_data/<task>/<split>.tsv, .csv or .jsonl (whichever exists). */
   train_file: string | null;
   dev_file: string | null;
   test_file: string | null;
-  /** null: ',' delimiter or a .csv file is CSV (RFC 4180 quoting), else TSV (no quoting). */
-  format: 'csv' | 'tsv' | null;
+  /** null: a ',' delimiter or a .csv file is CSV (RFC 4180 quoting), .jsonl JSON lines (columns are keys), else TSV (no quoting). */
+  format: 'csv' | 'tsv' | 'jsonl' | null;
   /** null: the format's (',' or tab). */
   delimiter: string | null;
   /** true: the first row names the columns; false: it is data; null: detected (a header's label cell is no label). */
@@ -346,7 +346,7 @@ const SENTENCE_SPEC_CHECKS: Record<string, Check> = {
   train_file: nullableString,
   dev_file: nullableString,
   test_file: nullableString,
-  format: (v) => (v === null || v === 'csv' || v === 'tsv' ? null : "'csv', 'tsv' or null"),
+  format: (v) => (v === null || v === 'csv' || v === 'tsv' || v === 'jsonl' ? null : "'csv', 'tsv', 'jsonl' or null"),
   delimiter: (v) => (v === null || oneCharacter(v) === null ? null : 'a single character or null'),
   header: (v) => (v === null || typeof v === 'boolean' ? null : 'true, false or null'),
   /** The older name of `header` (true or false). */

@@ -127,3 +127,23 @@ test('tagging windows: every word tagged once, in order; each window fits; an ov
   // the reference's rule at the same length keeps only what fits with one slot per word in reserve
   assert.ok(featurizeTagging(tokenizer, example, max).labels.length < words.length);
 });
+
+test('JSON lines: columns are keys; numbers and booleans as labels; a missing key names its line', () => {
+  const lines = [{ premise: 'A cat sat.', hypothesis: 'An animal sat.', label: 1, id: 7 }, { premise: 'x', hypothesis: 'y', label: 0 }];
+  dir.write('finetuning_data/nli/train.jsonl', lines.map((l) => JSON.stringify(l)).join('\n') + '\n\n');
+  dir.write('finetuning_data/nli/dev.jsonl', JSON.stringify({ premise: 'p', hypothesis: 'h', label: 1 }) + '\n' + JSON.stringify({ premise: 'p', label: 0 }) + '\n');
+  dir.write('finetuning_data/nli/test.jsonl', JSON.stringify({ premise: 'p', hypothesis: 'h' }) + '\n');
+  const spec = { type: 'classification', text_a_column: 'premise', text_b_column: 'hypothesis', label_column: 'label' };
+  const nli = getTask('nli', context({ custom_tasks: { nli: spec } })) as SentenceTask;
+  assert.deepEqual(nli.labels, { type: 'classification', labels: ['0', '1'] });
+  assert.deepEqual(nli.getExamples('train').map((e) => [e.textA, e.textB, e.label]), [['A cat sat.', 'An animal sat.', '1'], ['x', 'y', '0']]);
+  assert.throws(() => nli.getExamples('dev'), /nli\/dev\.jsonl:2: no key "hypothesis"; the object has "premise", "label"/);
+  assert.deepEqual(nli.getExamples('test').map((e) => [e.textA, e.label]), [['p', '0']], 'test rows need no label');
+  assert.throws(() => getTask('nli', context({ custom_tasks: { nli: { ...spec, text_a_column: 0 } } })), /nli\/train\.jsonl: JSON lines columns are keys/);
+  dir.write('finetuning_data/nli2/train.jsonl', '{"premise": "a", "hypothesis": "b", "label": null}\n');
+  const nli2 = getTask('nli2', context({ custom_tasks: { nli2: { ...spec, labels: ['0', '1'] } } })) as SentenceTask;
+  assert.throws(() => nli2.getExamples('train'), /nli2\/train\.jsonl:1: key "label": expected a string, number or boolean, found null/);
+  dir.write('finetuning_data/nli3/train.jsonl', '{"premise": "a",\n');
+  const nli3 = getTask('nli3', context({ custom_tasks: { nli3: { ...spec, labels: ['0', '1'] } } })) as SentenceTask;
+  assert.throws(() => nli3.getExamples('train'), /nli3\/train\.jsonl:1: invalid JSON/);
+});

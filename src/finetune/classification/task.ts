@@ -15,7 +15,7 @@ import type { BatchItem } from '../model/finetuning-model.js';
 import type { SavedTask } from '../model/checkpoint.js';
 import { brownGenreExamples, brownGenres } from '../data/brown.js';
 import { pyIndex, type TsvRow } from '../data/text-file.js';
-import { columnIndex, readTable } from '../data/table.js';
+import { columnIndex, readJsonLines, readTable, tableFormatOf } from '../data/table.js';
 import {
   AccuracyF1Scorer, AccuracyScorer, F1Scorer, MCCScorer, RegressionScorer,
   type ClassificationResult, type RegressionResult,
@@ -180,12 +180,20 @@ export function glueTask(name: GlueTaskName, ctx: TaskContext): SentenceTask {
 
 type SentenceSpec = Extract<CustomTaskSpec, { type: 'classification' | 'regression' }>;
 
-/** A split's file: as the spec gives it, else <dir>/<split>.csv or .tsv, whichever exists. */
+/** A split's file: as the spec gives it, else <dir>/<split>.tsv, .csv or .jsonl, whichever exists. */
 function tableFile(spec: SentenceSpec, dir: string, split: string): string {
   const given = specFile(spec, dir, split, 'tsv');
   if (given !== join(dir, `${split}.tsv`) || existsSync(given)) return given;
-  const csv = join(dir, `${split}.csv`);
-  return existsSync(csv) ? csv : given;
+  return [join(dir, `${split}.csv`), join(dir, `${split}.jsonl`)].find((f) => existsSync(f)) ?? given;
+}
+
+/** A JSON lines split as a table with the spec's keys as its header (the label may be absent in test files). */
+function jsonLinesTable(spec: SentenceSpec, file: string, split: string): Table {
+  const keys = [spec.text_a_column, spec.text_b_column, spec.label_column].filter((k) => k !== null);
+  const named = keys.filter((k): k is string => typeof k === 'string');
+  if (named.length !== keys.length) throw new UsageError(`${file}: JSON lines columns are keys: give text_a_column, text_b_column and label_column as key names`);
+  const optional = new Set(isUnlabelledSplit(split) ? [spec.label_column as string] : []);
+  return { file, ...readJsonLines(file, named, optional) };
 }
 
 interface Table {
@@ -220,6 +228,11 @@ export function genericSentenceTask(name: string, spec: SentenceSpec, ctx: TaskC
     let t = tables.get(split);
     if (t) return t;
     const file = tableFile(spec, dir, split);
+    if (tableFormatOf(file, spec) === 'jsonl') {
+      t = jsonLinesTable(spec, file, split);
+      tables.set(split, t);
+      return t;
+    }
     const rows = readTable(file, spec);
     if (split === 'train') trainHasHeader ??= detectHeader(spec, rows, spec.type === 'classification' ? spec.labels : null);
     const trainFile = tableFile(spec, dir, 'train');

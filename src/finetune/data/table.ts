@@ -4,9 +4,9 @@
 import { extname } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { UsageError } from '../../errors.js';
-import { lineError, readTextFile, type TsvRow } from './text-file.js';
+import { lineError, readTextFile, splitLines, type TsvRow } from './text-file.js';
 
-export type TableFormat = 'csv' | 'tsv';
+export type TableFormat = 'csv' | 'tsv' | 'jsonl';
 
 /** A column by 0-based index (negative counts from the end) or by header name. */
 export type ColumnRef = number | string;
@@ -24,8 +24,9 @@ export function tableFormatOf(file: string, opts: TableOptions): TableFormat {
   if (opts.delimiter === ',') return 'csv';
   const ext = extname(file).toLowerCase();
   if (ext === '.csv') return 'csv';
+  if (ext === '.jsonl') return 'jsonl';
   if (ext === '.tsv' || ext === '.txt' || opts.delimiter !== null) return 'tsv';
-  throw new UsageError(`${file}: cannot tell the format from the extension '${ext}'; set 'format' to 'csv' or 'tsv'`);
+  throw new UsageError(`${file}: cannot tell the format from the extension '${ext}'; set 'format' to 'csv', 'tsv' or 'jsonl'`);
 }
 
 /**
@@ -35,6 +36,7 @@ export function tableFormatOf(file: string, opts: TableOptions): TableFormat {
  */
 export function readTable(file: string, opts: TableOptions): TsvRow[] {
   const format = tableFormatOf(file, opts);
+  if (format === 'jsonl') throw new Error(`${file}: JSON lines are read with readJsonLines`);
   const text = readTextFile(file);
   let records: { record: string[]; info: { lines: number } }[];
   let lastEnd = 0; // where the last good record ended: an unclosed quote opens in the record after it
@@ -74,4 +76,37 @@ export function columnIndex(ref: ColumnRef, header: TsvRow | null, file: string,
   const i = header.fields.indexOf(ref);
   if (i < 0) throw lineError(file, header.line, `no column named ${JSON.stringify(ref)} for '${what}'; the header has ${header.fields.map((h) => JSON.stringify(h)).join(', ')}`);
   return i;
+}
+
+/**
+ * A JSON lines file (one object a line) as a table whose header is `keys`: each row holds those
+ * keys' values as text. A line that is no JSON object, or lacks a key not in `optional`, or has
+ * a value that is no string, number or boolean, is an error naming its line and key.
+ */
+export function readJsonLines(file: string, keys: readonly string[], optional: ReadonlySet<string> = new Set()): { header: TsvRow; rows: TsvRow[] } {
+  const rows: TsvRow[] = [];
+  splitLines(readTextFile(file)).forEach((text, i) => {
+    const line = i + 1;
+    if (text.trim() === '') return;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      throw lineError(file, line, `invalid JSON (${(err as Error).message}); expected one JSON object a line`);
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw lineError(file, line, 'expected a JSON object');
+    const record = value as Record<string, unknown>;
+    const fields: string[] = [];
+    for (const key of keys) {
+      const v = record[key];
+      if (v === undefined && optional.has(key)) break;
+      if (v === undefined) throw lineError(file, line, `no key ${JSON.stringify(key)}; the object has ${Object.keys(record).map((k) => JSON.stringify(k)).join(', ') || 'no keys'}`);
+      if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
+        throw lineError(file, line, `key ${JSON.stringify(key)}: expected a string, number or boolean, found ${v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v}`);
+      }
+      fields.push(String(v));
+    }
+    rows.push({ line, fields });
+  });
+  return { header: { line: 0, fields: [...keys] }, rows };
 }
