@@ -210,3 +210,31 @@ test('the README library examples compile and run in order', () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("the README's own-data examples run: files written, each fine-tuning summarised and finished", () => {
+  const blocks = [...readme.matchAll(/<!-- readme-run: own-data -->\n```\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
+  assert.ok(blocks.length >= 4, `${blocks.length} own-data blocks`);
+  const dir = join(root, `.readme-test-own-data-${process.pid}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  try {
+    for (const body of blocks) {
+      const files = new Map<string, string>();
+      const lines = shellLines(body, files);
+      for (const [name, text] of files) {
+        mkdirSync(join(dir, dirname(name)), { recursive: true });
+        writeFileSync(join(dir, name), text + '\n');
+      }
+      assert.ok(lines.length === 1 && lines[0]!.startsWith('npx electra finetune '), `one electra finetune command a block: ${lines.join(' | ')}`);
+      const args = shellWords(lines[0]!).slice(2);
+      const r = spawnSync(process.execPath, [cli, ...args], { cwd: dir, encoding: 'utf8', timeout: 240_000 });
+      assert.equal(r.status, 0, `${lines[0]!.slice(0, 120)}: ${r.stderr.slice(-2000)}`);
+      const task = (JSON.parse(args[args.indexOf('--hparams') + 1]!) as { task_names: string[] }).task_names[0]!;
+      assert.match(r.stderr, new RegExp(`^${task} train: \\d+ examples`, 'm'), 'the summary before training');
+      assert.match(r.stderr, new RegExp(`^${task} dev: \\d+ examples`, 'm'));
+      assert.match(r.stderr, /^training for \d+ steps/m);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

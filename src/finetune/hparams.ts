@@ -7,53 +7,57 @@ import { closestName } from '../util/suggest.js';
 
 export type ModelSize = 'small' | 'base' | 'large';
 
-/** A user-defined sentence(-pair) classification task read from TSV-like files. */
-export interface ClassificationTaskSpec {
-  type: 'classification';
-  /** Files per split; by default <data_dir>/finetuning_data/<task>/<split>.tsv. */
+/** Where a sentence task's files and columns are (shared by classification and regression). */
+export interface TableSpec {
+  /** Files per split; by default <data_dir>/finetuning_data/<task>/<split>.tsv, .csv or .jsonl (whichever exists). */
   train_file: string | null;
   dev_file: string | null;
   test_file: string | null;
-  delimiter: string;
-  skip_first_line: boolean;
-  /** 0-based columns; negative ones count from the end. */
-  text_a_column: number;
-  text_b_column: number | null;
-  label_column: number;
+  /** null: a ',' delimiter or a .csv file is CSV (RFC 4180 quoting), .jsonl JSON lines (columns are keys), else TSV (no quoting). */
+  format: 'csv' | 'tsv' | 'jsonl' | null;
+  /** null: the format's (',' or tab). */
+  delimiter: string | null;
+  /** true: the first row names the columns; false: it is data; null: detected (a header's label cell is no label). */
+  header: boolean | null;
+  /** Columns by 0-based index (negative ones count from the end) or by header name. */
+  text_a_column: number | string;
+  text_b_column: number | string | null;
+  label_column: number | string;
+  /** Also train on the pair in swapped order. */
+  double_unordered: boolean;
+}
+
+/** A user-defined sentence(-pair) classification task read from CSV or TSV files. */
+export interface ClassificationTaskSpec extends TableSpec {
+  type: 'classification';
   /** The label list (ids in this order); by default the sorted labels of the training file. */
   labels: string[] | null;
   metric: 'accuracy' | 'accuracy_f1' | 'f1' | 'mcc';
   /** The positive class for F1; by default the second label (id 1, as the reference). */
   positive_label: string | null;
-  /** Also train on the pair in swapped order. */
-  double_unordered: boolean;
 }
 
 /** A user-defined regression task (Pearson/Spearman). Targets are scaled to (t - min) / (max - min). */
-export interface RegressionTaskSpec {
+export interface RegressionTaskSpec extends TableSpec {
   type: 'regression';
-  train_file: string | null;
-  dev_file: string | null;
-  test_file: string | null;
-  delimiter: string;
-  skip_first_line: boolean;
-  text_a_column: number;
-  text_b_column: number | null;
-  label_column: number;
   min_value: number;
   max_value: number;
-  double_unordered: boolean;
 }
 
-/** A user-defined tagging task read from CoNLL-style files. */
+/** A user-defined tagging task read from CoNLL-style or word/TAG files. */
 export interface TaggingTaskSpec {
   type: 'tagging';
-  /** Files per split; by default <data_dir>/finetuning_data/<task>/<split>.txt. */
+  /** Files per split; by default <data_dir>/finetuning_data/<task>/<split>.txt (or .conll). */
   train_file: string | null;
   dev_file: string | null;
   test_file: string | null;
+  /** 'conll': a token a line, columns, blank lines between sentences; 'word_tag': a sentence a line of word/TAG tokens; null: detected. */
+  format: 'conll' | 'word_tag' | null;
+  /** CoNLL columns (0-based, negative ones count from the end). */
   word_column: number;
   tag_column: number;
+  /** Between word and tag in word/TAG files (the last one in a token counts). */
+  tag_separator: string;
   /** true: one label per word, scored by accuracy; false: BIO chunks, re-encoded as BIOES and scored by entity F1. */
   token_level: boolean;
   /** The label list; by default the sorted tags of all files. */
@@ -105,6 +109,8 @@ export interface FinetuningHparams {
   eval_batch_size: number;
   predict_batch_size: number;
   double_unordered: boolean;
+  /** electra-ts: split tagging sentences too long for max_seq_length into windows (every word tagged and scored) instead of dropping their last words, as the reference. */
+  split_long_sentences: boolean;
   // question answering
   max_query_length: number;
   doc_stride: number;
@@ -167,6 +173,7 @@ export const DEFAULT_HPARAMS: Readonly<FinetuningHparams> = Object.freeze({
   eval_batch_size: 32,
   predict_batch_size: 32,
   double_unordered: true,
+  split_long_sentences: false,
   max_query_length: 64,
   doc_stride: 128,
   n_best_size: 20,
@@ -216,9 +223,6 @@ function integerCheck(min: number): Check {
 }
 function anyInteger(v: unknown): string | null {
   return typeof v === 'number' && Number.isInteger(v) ? null : 'an integer';
-}
-function nullableInteger(v: unknown): string | null {
-  return v === null || (typeof v === 'number' && Number.isInteger(v)) ? null : 'an integer or null';
 }
 function stringCheck(v: unknown): string | null {
   return typeof v === 'string' ? null : 'a string';
@@ -286,6 +290,7 @@ const CHECKS: Record<keyof FinetuningHparams, Check> = {
   eval_batch_size: integerCheck(1),
   predict_batch_size: integerCheck(1),
   double_unordered: booleanCheck,
+  split_long_sentences: booleanCheck,
   max_query_length: integerCheck(1),
   doc_stride: integerCheck(1),
   n_best_size: integerCheck(1),
@@ -331,15 +336,25 @@ function unknownKey(where: string, key: string, known: readonly string[]): Usage
   return new UsageError(`${where}: unknown hparam '${key}'${hint ? ` (did you mean '${hint}'?)` : ''}`);
 }
 
+function columnRef(v: unknown): string | null {
+  return anyInteger(v) === null || (typeof v === 'string' && v !== '') ? null : 'a column index (integer) or header name (string)';
+}
+function nullableColumnRef(v: unknown): string | null {
+  return v === null || columnRef(v) === null ? null : 'a column index (integer), header name (string) or null';
+}
+
 const SENTENCE_SPEC_CHECKS: Record<string, Check> = {
   train_file: nullableString,
   dev_file: nullableString,
   test_file: nullableString,
-  delimiter: oneCharacter,
+  format: (v) => (v === null || v === 'csv' || v === 'tsv' || v === 'jsonl' ? null : "'csv', 'tsv', 'jsonl' or null"),
+  delimiter: (v) => (v === null || oneCharacter(v) === null ? null : 'a single character or null'),
+  header: (v) => (v === null || typeof v === 'boolean' ? null : 'true, false or null'),
+  /** The older name of `header` (true or false). */
   skip_first_line: booleanCheck,
-  text_a_column: anyInteger,
-  text_b_column: nullableInteger,
-  label_column: anyInteger,
+  text_a_column: columnRef,
+  text_b_column: nullableColumnRef,
+  label_column: columnRef,
   double_unordered: booleanCheck,
 };
 
@@ -355,8 +370,10 @@ const SPEC_CHECKS: Record<CustomTaskSpec['type'], Record<string, Check>> = {
     train_file: nullableString,
     dev_file: nullableString,
     test_file: nullableString,
+    format: (v) => (v === null || v === 'conll' || v === 'word_tag' ? null : "'conll', 'word_tag' or null"),
     word_column: anyInteger,
     tag_column: anyInteger,
+    tag_separator: (v) => (typeof v === 'string' && v !== '' && !/\s/.test(v) ? null : 'a non-empty string without whitespace'),
     token_level: booleanCheck,
     labels: nullableStringList,
   },
@@ -364,16 +381,17 @@ const SPEC_CHECKS: Record<CustomTaskSpec['type'], Record<string, Check>> = {
 
 const SPEC_DEFAULTS: { [T in CustomTaskSpec['type']]: Extract<CustomTaskSpec, { type: T }> } = {
   classification: {
-    type: 'classification', train_file: null, dev_file: null, test_file: null, delimiter: '\t', skip_first_line: false,
+    type: 'classification', train_file: null, dev_file: null, test_file: null, format: null, delimiter: null, header: null,
     text_a_column: 0, text_b_column: null, label_column: 1, labels: null, metric: 'accuracy', positive_label: null,
     double_unordered: false,
   },
   regression: {
-    type: 'regression', train_file: null, dev_file: null, test_file: null, delimiter: '\t', skip_first_line: false,
+    type: 'regression', train_file: null, dev_file: null, test_file: null, format: null, delimiter: null, header: null,
     text_a_column: 0, text_b_column: null, label_column: 1, min_value: 0, max_value: 1, double_unordered: false,
   },
   tagging: {
-    type: 'tagging', train_file: null, dev_file: null, test_file: null, word_column: 0, tag_column: -1, token_level: true, labels: null,
+    type: 'tagging', train_file: null, dev_file: null, test_file: null, format: null, word_column: 0, tag_column: -1, tag_separator: '/',
+    token_level: true, labels: null,
   },
 };
 
@@ -392,7 +410,10 @@ export function parseTaskSpec(where: string, value: unknown, impliedType?: Custo
     const check = checks[key];
     if (!check) throw unknownKey(where, key, Object.keys(checks));
     checkValue(where, key, v, check);
-    spec[key] = v;
+    if (key === 'skip_first_line') {
+      if (Object.hasOwn(value, 'header')) throw new UsageError(`${where}: give 'header' or its older name 'skip_first_line', not both`);
+      spec.header = v;
+    } else spec[key] = v;
   }
   if (type === 'regression' && !((spec.max_value as number) > (spec.min_value as number))) {
     throw new UsageError(`${where}: 'max_value' must be greater than 'min_value'`);
@@ -413,8 +434,26 @@ export interface ResolvedHparams {
 }
 
 /**
- * Defaults, then the user's values, then the reference's overrides for a single task (rte/sts
- * 10 epochs; names containing "squad" or "qa" 512 tokens and 2 epochs; chunk 256 tokens) and
+ * The reference's single-task overrides, for its own tasks (it tests names: rte/sts 10 epochs;
+ * names containing "squad" or "qa" 512 tokens and 2 epochs, so not naturalqs; chunk 256 tokens).
+ * Every other task (generic, custom, demo) gets 3 epochs at the default length.
+ */
+/** The question-answering tasks built in (a test checks this against the registry). */
+export const BUILTIN_QA_TASKS: readonly string[] = ['squad', 'squadv1', 'newsqa', 'naturalqs', 'triviaqa', 'searchqa'];
+
+export const REFERENCE_TASK_DEFAULTS: Readonly<Record<string, { epochs: number; maxSeqLength?: number; qa?: boolean }>> = {
+  rte: { epochs: 10 },
+  sts: { epochs: 10 },
+  squad: { epochs: 2, maxSeqLength: 512, qa: true },
+  squadv1: { epochs: 2, maxSeqLength: 512, qa: true },
+  newsqa: { epochs: 2, maxSeqLength: 512, qa: true },
+  triviaqa: { epochs: 2, maxSeqLength: 512, qa: true },
+  searchqa: { epochs: 2, maxSeqLength: 512, qa: true },
+  chunk: { epochs: 3, maxSeqLength: 256 },
+};
+
+/**
+ * Defaults, then the user's values, then the reference's overrides for a single task (above) and
  * for the model size (large: lr 5e-5, decay 0.9; small: embedding size 128), debug settings,
  * and finally the user's values again, so that whatever the user sets wins.
  */
@@ -440,14 +479,11 @@ export function resolveHparams(user: Record<string, unknown>, where = 'hparams')
   const hp: FinetuningHparams = { ...structuredClone(DEFAULT_HPARAMS) as FinetuningHparams, ...given };
   if (hp.task_names.length === 1) {
     const task = hp.task_names[0]!;
-    if (task === 'rte' || task === 'sts') hp.num_train_epochs = 10;
-    // A substring test, as the reference: note that 'naturalqs' contains neither "squad" nor "qa".
-    else if (task.includes('squad') || task.includes('qa')) {
-      hp.max_seq_length = 512;
-      hp.num_train_epochs = 2;
-      hp.write_test_outputs = false;
-    } else if (task === 'chunk') hp.max_seq_length = 256;
-    else hp.num_train_epochs = 3;
+    // By the task's type: a user's task named "myqa" is a classification or tagging task.
+    const defaults = hp.custom_tasks[task] ? null : REFERENCE_TASK_DEFAULTS[task];
+    hp.num_train_epochs = defaults?.epochs ?? 3;
+    if (defaults?.maxSeqLength) hp.max_seq_length = defaults.maxSeqLength;
+    if (defaults?.qa) hp.write_test_outputs = false;
   }
   if (hp.model_size === 'large') {
     hp.learning_rate = 5e-5;
@@ -481,7 +517,7 @@ function parseSpecial(where: string, name: keyof FinetuningHparams, value: unkno
 }
 
 function checkConsistency(where: string, hp: FinetuningHparams): void {
-  if (hp.max_query_length + 3 >= hp.max_seq_length && hp.task_names.some((t) => t.includes('squad') || t.includes('qa'))) {
+  if (hp.max_query_length + 3 >= hp.max_seq_length && hp.task_names.some((t) => !hp.custom_tasks[t] && BUILTIN_QA_TASKS.includes(t))) {
     throw new UsageError(`${where}: max_query_length (${hp.max_query_length}) leaves no room for the passage in max_seq_length (${hp.max_seq_length})`);
   }
   if (new Set(hp.task_names).size !== hp.task_names.length) throw new UsageError(`${where}: task_names lists a task twice`);

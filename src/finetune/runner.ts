@@ -23,6 +23,7 @@ import { finetuningPaths, type FinetuningHparams, type FinetuningPaths } from '.
 import { layerwiseLrScale } from './layerwise-lr.js';
 import { formatResults, formatResultsFile, resultsObject, type MetricList } from './scorer.js';
 import { DATA_DIR_TASKS, getTasks } from './tasks.js';
+import { summaryLine } from './summary.js';
 import type { AnyTask, EvaluationEnv, TaskContext, TaskEvaluation } from './task.js';
 import { pythonJson } from './qa/postprocess.js';
 import { electraQaOptions } from './qa/family.js';
@@ -285,22 +286,21 @@ function* finetuningSteps(opts: FinetuneOptions): Generator<void, FinetuneResult
   };
   const maxBatch = Math.max(hp.train_batch_size, hp.eval_batch_size, hp.predict_batch_size);
 
-  // Training features of every task, mixed.
+  // Training features of every task, mixed; every split read (and checked) and summarised before training.
   const train: BatchItem[] = [];
-  if (hp.do_train) {
-    for (const task of tasks) {
+  const devExamples = hp.do_eval ? tasks.map((t) => t.getExamples('dev')) : [];
+  tasks.forEach((task, t) => {
+    if (hp.do_train) {
       const examples = task.getExamples('train');
-      let n = 0;
-      for (const e of examples) {
-        for (const f of task.featurize(e, true)) {
-          train.push(task.batchItem(f, true));
-          n++;
-        }
-      }
-      log(`${task.name}: ${examples.length} training examples, ${n} features`);
+      const features = examples.flatMap((e) => task.featurize(e, true));
+      for (const f of features) train.push(task.batchItem(f, true));
+      log(summaryLine(task, 'train', examples, features, hp.max_seq_length));
     }
-    if (train.length === 0) throw new UsageError(`no training examples for ${taskNames}`);
-  }
+    // Dev features are made here only for tasks that summarise them (QA windows are costly).
+    const dev = devExamples[t];
+    if (dev) log(summaryLine(task, 'dev', dev, task.summarize ? dev.flatMap((e) => task.featurize(e, false)) : null, hp.max_seq_length));
+  });
+  if (hp.do_train && train.length === 0) throw new UsageError(`no training examples for ${taskNames}`);
   const B = hp.train_batch_size;
   const stepsPerEpoch = Math.ceil(train.length / B);
   const trainSteps = Math.floor(stepsPerEpoch * hp.num_train_epochs);
@@ -316,7 +316,7 @@ function* finetuningSteps(opts: FinetuneOptions): Generator<void, FinetuneResult
   if (hp.do_train) {
     const weightFiles = source ? source.folder.weightFiles.map((f) => join(source.dir, f)) : null;
     const fingerprint = trainingFingerprint(hp, weightFiles, train);
-    evalFingerprint = evaluationFingerprint(fingerprint, hp, hp.do_eval ? tasks.map((t) => t.getExamples('dev')) : []);
+    evalFingerprint = evaluationFingerprint(fingerprint, hp, devExamples);
     progress = readProgress(progressPath);
     if (progress && progress.fingerprint !== fingerprint) {
       log(`${progressPath} records a run with other settings, data or starting weights: starting over`);

@@ -10,6 +10,7 @@ import type { MetricList, Scorer } from './scorer.js';
 import type { HeadFamily, HeadOutputBase, HeadStyle } from './model/head.js';
 import type { BatchItem, ItemOutput } from './model/finetuning-model.js';
 import type { SavedTask } from './model/checkpoint.js';
+import type { DataSummary } from './summary.js';
 
 export interface TaskContext {
   hparams: FinetuningHparams;
@@ -60,6 +61,8 @@ export interface Task<Example, Features, Result> {
   testSplits(): string[];
   /** Test predictions of a split by id (the reference's test outputs). */
   predictTest(split: string, env: EvaluationEnv): Map<string, unknown>;
+  /** Labels and truncation of a split's examples and their features, for the summary before training. */
+  summarize?(examples: readonly Example[], features: readonly Features[]): DataSummary;
 }
 
 /** Any task, as the runner handles it (without looking at its example and feature types). */

@@ -88,7 +88,8 @@ test('generic task specs: defaults filled in, fields checked', () => {
   }).hparams;
   assert.equal(hp.classification!.type, 'classification');
   assert.equal(hp.classification!.text_b_column, null);
-  assert.equal(hp.classification!.delimiter, '\t');
+  assert.equal(hp.classification!.delimiter, null);
+  assert.equal(hp.classification!.header, true, 'skip_first_line is the older name of header');
   assert.equal(hp.custom_tasks.spam!.type, 'classification');
   assert.equal(hp.custom_tasks.pos!.type === 'tagging' && hp.custom_tasks.pos!.token_level, true);
   assert.throws(() => resolveHparams({ classification: { label_colum: 2 } }), /'classification': unknown hparam 'label_colum' \(did you mean 'label_column'\?\)/);

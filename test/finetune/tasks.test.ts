@@ -2,7 +2,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { BertTokenizer, bertUncasedVocab } from '../../src/tokenizer/index.js';
-import { resolveHparams } from '../../src/finetune/hparams.js';
+import { BUILTIN_QA_TASKS, resolveHparams } from '../../src/finetune/hparams.js';
 import {
   getTask, getTasks, taskDefaults, BUILTIN_TASKS, SentenceTask, QaTask, TaggingTask, type TaskContext,
 } from '../../src/finetune/tasks.js';
@@ -49,6 +49,14 @@ test('every reference task is registered with its kind, and the single-task defa
   assert.deepEqual(taskDefaults('squad'), { numTrainEpochs: 2, maxSeqLength: 512 });
   assert.deepEqual(taskDefaults('triviaqa'), { numTrainEpochs: 2, maxSeqLength: 512 });
   assert.deepEqual(taskDefaults('chunk'), { numTrainEpochs: 3, maxSeqLength: 256 });
+  assert.deepEqual(Object.keys(BUILTIN_TASKS).filter((t) => BUILTIN_TASKS[t]!.kind === 'qa').sort(), [...BUILTIN_QA_TASKS].sort());
+  // By type, never by name: a user's classification task named like a QA set keeps the classification defaults.
+  for (const name of ['myqa', 'squad_reviews', 'rte']) {
+    const hp = resolveHparams({ task_names: [name], custom_tasks: { [name]: { type: 'classification' } }, max_query_length: 200 }).hparams;
+    assert.deepEqual([hp.num_train_epochs, hp.max_seq_length], [3, 128], name);
+  }
+  const qa = resolveHparams({ task_names: ['squad'] }).hparams;
+  assert.deepEqual([qa.num_train_epochs, qa.max_seq_length], [2, 512]);
   assert.throws(() => getTask('glue', context()), /unknown task 'glue'; known tasks: cola, sst/);
   assert.throws(() => getTask('classification', context()), /task 'classification' needs its configuration in the 'classification' hparam/);
   assert.deepEqual(getTasks(context({ task_names: ['cola', 'rte'] })).map((t) => t.name), ['cola', 'rte']);

@@ -90,6 +90,8 @@ export interface LoadSentenceOptions {
   eidOffset?: number;
   /** Swap the two sentences (double_unordered augmentation). */
   swap?: boolean;
+  /** A row too short for the layout: skipped and reported (the reference, GLUE) or an error (users' files). */
+  shortRows?: 'skip' | 'error';
 }
 
 /**
@@ -121,6 +123,11 @@ export function loadSentenceExamples(rows: readonly TsvRow[], opts: LoadSentence
     let textB = layout.textB === null ? null : pyIndex(row.fields, layout.textB);
     const rawLabel = layout.label === null ? null : pyIndex(row.fields, layout.label);
     if (textA === undefined || textB === undefined || rawLabel === undefined) {
+      if (opts.shortRows === 'error') {
+        const columns = [['text_a_column', layout.textA], ['text_b_column', layout.textB], ['label_column', layout.label]]
+          .filter(([, c]) => c !== null).map(([n, c]) => `${n} ${c}`).join(', ');
+        throw lineError(file, row.line, `expected at least ${needed} columns (${columns}), found ${row.fields.length}`);
+      }
       skipped.push({
         line: row.line,
         message: `${file}:${row.line}: expected at least ${needed} tab-separated columns for ${taskName}, found ${row.fields.length}; row skipped`,

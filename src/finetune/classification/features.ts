@@ -9,6 +9,8 @@ export interface SentenceFeatures extends EncodedInput {
   eid: number;
   /** Label id (classification) or normalised target (regression). */
   label: number;
+  /** Tokens cut to fit max_seq_length (for the data summary). */
+  truncatedTokens: number;
 }
 
 /**
@@ -22,9 +24,13 @@ export function featurizeSentence(
   const a = tokenizer.pieces(example.textA);
   let b = example.textB ? tokenizer.pieces(example.textB) : null;
   if (b && b.ids.length === 0) b = null;
+  const before = a.ids.length + (b?.ids.length ?? 0);
   truncatePair(a, b, maxSeqLength - (b ? 3 : 2), 'longest_first');
   const encoding = tokenizer.assemble(a, b);
-  return { eid: example.eid, inputIds: encoding.ids, segmentIds: encoding.segmentIds, label: labelValue(example, labels) };
+  return {
+    eid: example.eid, inputIds: encoding.ids, segmentIds: encoding.segmentIds, label: labelValue(example, labels),
+    truncatedTokens: before - a.ids.length - (b?.ids.length ?? 0),
+  };
 }
 
 export function labelValue(example: SentenceExample, labels: LabelSpec): number {

