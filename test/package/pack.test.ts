@@ -73,7 +73,17 @@ test('npm pack ships what users need; the tarball installs offline and runs a pi
         dependencies: pkg['dependencies'], bin: pkg['bin'], engines: pkg['engines'],
       },
     };
-    for (const [path, entry] of Object.entries(lock.packages)) if (path !== '' && !entry.dev) packages[path] = entry;
+    // The checkout's lockfile names no download addresses; with none, npm asks for each package's
+    // metadata, which the cache may hold in another form than offline npm ci looks for. The
+    // registry's tarball address, with the lockfile's hash, is found in the cache as it is.
+    const registry = run('npm', ['config', 'get', 'registry'], root).stdout.trim().replace(/\/?$/, '/');
+    for (const [path, entry] of Object.entries(lock.packages)) {
+      if (path === '' || entry.dev) continue;
+      const name = path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length);
+      const e = entry as { version?: string; resolved?: string; link?: boolean };
+      const resolved = e.resolved ?? (e.link || !e.version ? undefined : `${registry}${name}/-/${name.split('/').pop()}-${e.version}.tgz`);
+      packages[path] = resolved ? { ...entry, resolved } : entry;
+    }
     mkdirSync(app);
     writeFileSync(join(app, 'package.json'), JSON.stringify(appPkg, null, 2));
     writeFileSync(join(app, 'package-lock.json'), JSON.stringify({ name: 'app', version: '1.0.0', lockfileVersion: 3, requires: true, packages }, null, 2));
