@@ -1,10 +1,16 @@
-// `npm run bench -- kernels`: GEMM against the machine's measured fp32 peak, and
+// `npm run bench -- kernels`: GEMM against the machine's measured fp32 peak, bf16
+// GEMM against the bf16 peak, and
 // the elementwise kernels against a copy kernel, all in one run.
 import { benchGemm } from './gemm.js';
 import { benchElementwise } from './elementwise.js';
+import { benchGemmBf16 } from './gemm-bf16.js';
+import { printCpu } from './cpu.js';
+import { nativeKernels } from '../src/kernels/index.js';
 
 export async function run(): Promise<void> {
+  const cpu = printCpu();
   const gemm = await benchGemm();
+  const bf16 = benchGemmBf16(nativeKernels()!, gemm);
   const elementwise = await benchElementwise();
-  console.log(JSON.stringify({ ...gemm, ...elementwise }));
+  console.log(JSON.stringify({ ...cpu, ...gemm, ...bf16, ...elementwise }));
 }

@@ -7,6 +7,7 @@
 namespace electra {
 void RegisterGemm(Napi::Env env, Napi::Object exports);
 void RegisterElementwise(Napi::Env env, Napi::Object exports);
+void RegisterGemmBf16(Napi::Env env, Napi::Object exports);
 }  // namespace electra
 
 namespace {
@@ -53,6 +54,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cacheLineOffset", Napi::Function::New(env, CacheLineOffset));
   electra::RegisterGemm(env, exports);
   electra::RegisterElementwise(env, exports);
+  electra::RegisterGemmBf16(env, exports);
   return exports;
 }
 

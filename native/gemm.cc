@@ -9,13 +9,10 @@
 #include <napi.h>
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "cpu.h"
@@ -557,31 +554,7 @@ void gemm_batched(const IsaOps& ops, const Problem& base, const BatchStrides& bs
 }
 
 // ---------------------------------------------------------------------------
-// Peak: every pool thread runs the ISA's FMA loop for `seconds`.
-
-double measure_peak_gflops(const IsaOps& ops, double seconds) {
-  const int threads = pool_threads();
-  std::vector<double> rate(static_cast<size_t>(threads), 0.0);
-  std::atomic<int> arrived{0};
-  // One task per thread: each waits for all to arrive (a thread inside a task
-  // cannot claim another), so the loops overlap in time.
-  parallel_for(threads, [&](int64_t t) {
-    arrived.fetch_add(1);
-    while (arrived.load() < threads) std::this_thread::yield();
-    using Clock = std::chrono::steady_clock;
-    const auto start = Clock::now();
-    double flops = 0;
-    double elapsed = 0;
-    do {
-      flops += ops.fma_loop(int64_t{1} << 16);
-      elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-    } while (elapsed < seconds);
-    rate[static_cast<size_t>(t)] = flops / elapsed;
-  });
-  double total = 0;
-  for (double r : rate) total += r;
-  return total * 1e-9;
-}
+// Peak: every pool thread runs the ISA's FMA loop (measure_parallel_flops, pool.cc).
 
 // ---------------------------------------------------------------------------
 // N-API bindings. The TypeScript wrapper validates with friendlier messages;
@@ -737,7 +710,7 @@ Napi::Value PeakGflops(const Napi::CallbackInfo& info) {
   if (!(seconds > 0 && seconds <= 60))
     throw Napi::RangeError::New(info.Env(), "peakGflops: seconds must be in (0, 60]");
   const IsaOps& ops = current_ops();
-  const double gflops = measure_peak_gflops(ops, seconds);
+  const double gflops = measure_parallel_flops(ops.fma_loop, seconds) * 1e-9;
   Napi::Object out = Napi::Object::New(info.Env());
   out.Set("gflops", gflops);
   out.Set("threads", pool_threads());

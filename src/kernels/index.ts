@@ -3,7 +3,9 @@ import type { Kernels } from './types.js';
 import { jsKernels } from './js/index.js';
 import { createNativeKernels, loadAddon } from './native/index.js';
 
-export type { Kernels, GemmArgs, BatchedGemmArgs, AdamWOptions, GemmKernels, ElementwiseKernels } from './types.js';
+export type {
+  Kernels, GemmArgs, BatchedGemmArgs, AdamWOptions, GemmKernels, ElementwiseKernels, Bf16Kernels, PackedBf16, PackedGemmArgs,
+} from './types.js';
 export { jsKernels };
 
 let selected: Kernels | undefined;

@@ -1,11 +1,13 @@
 import type { Kernels } from '../types.js';
 import { jsGemm } from './gemm.js';
 import { jsElementwise } from './elementwise.js';
+import { jsGemmBf16 } from './gemm-bf16.js';
 
 export const jsKernels: Kernels = {
   name: 'js',
   isa: 'js',
   threads: 1,
   ...jsGemm,
+  ...jsGemmBf16,
   ...jsElementwise,
 };

@@ -2,6 +2,7 @@ import type { Kernels } from '../types.js';
 import { loadAddon, type NativeAddonBase } from './addon.js';
 import { nativeGemm } from './gemm.js';
 import { nativeElementwise } from './elementwise.js';
+import { nativeGemmBf16 } from './gemm-bf16.js';
 
 /** Wraps the loaded addon in the Kernels interface. */
 export function createNativeKernels(addon: NativeAddonBase): Kernels {
@@ -11,6 +12,7 @@ export function createNativeKernels(addon: NativeAddonBase): Kernels {
     isa: info.isa,
     threads: info.threads,
     ...nativeGemm(addon),
+    ...nativeGemmBf16(addon),
     ...nativeElementwise(addon),
   };
 }

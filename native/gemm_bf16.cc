@@ -1,0 +1,290 @@
+// bf16 GEMM driver and N-API bindings (numerics and layouts in gemm_bf16.h).
+// Per call: A is converted to bf16 rows once (in parallel), B is packed into
+// 32-column panels unless the caller passes a pre-packed B (weights packed
+// once per update); then tasks over (row block, column block) of C run the
+// ISA's micro-tile over the fixed depth blocks, in order, so the result does
+// not depend on the thread count or the ISA.
+#include <napi.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+#include "cpu.h"
+#include "gemm_bf16.h"
+#include "napi_checks.h"
+#include "pool.h"
+
+namespace electra {
+namespace bf16 {
+#include "gemm_bf16_pack.inc"
+namespace {
+
+// Portable micro-tile: the same sums in the same order as the vector kernels
+// (this file is compiled with -ffp-contract=off, so no FMA contraction).
+void scalar_tile(int rows, int64_t cols, int64_t kp, const uint16_t* a, int64_t lda, const uint16_t* b, float* c,
+                 int64_t ldc, float alpha, float beta, bool first) {
+  for (int r = 0; r < rows; ++r) {
+    float acc[kNR] = {};
+    const uint16_t* ar = a + r * lda;
+    for (int64_t t = 0; t < kp; ++t) {
+      const float a0 = to_float(ar[2 * t]);
+      const float a1 = to_float(ar[2 * t + 1]);
+      const uint16_t* bt = b + t * 2 * kNR;
+      for (int j = 0; j < kNR; ++j) {
+        acc[j] = acc[j] + a1 * to_float(bt[2 * j + 1]);
+        acc[j] = acc[j] + a0 * to_float(bt[2 * j]);
+      }
+    }
+    float* cr = c + r * ldc;
+    for (int64_t j = 0; j < cols; ++j) {
+      const float v = alpha * acc[j];
+      cr[j] = !first ? v + cr[j] : beta == 0.0f ? v : v + beta * cr[j];
+    }
+  }
+}
+
+double scalar_dot_loop(int64_t iterations) {
+  constexpr int kChains = 8;
+  float acc[kChains];
+  for (int i = 0; i < kChains; ++i) acc[i] = static_cast<float>(i);
+  for (int64_t it = 0; it < iterations; ++it)
+    for (int i = 0; i < kChains; ++i) acc[i] = acc[i] * 0.999f + 0.001f;
+  float sum = 0;
+  for (float v : acc) sum += v;
+  volatile float sink = sum;
+  (void)sink;
+  return static_cast<double>(iterations) * kChains * 2;
+}
+
+const Ops kScalarOps = {"scalar", convert_rows, pack_panels, scalar_tile, scalar_dot_loop};
+
+bool cpu_has_bf16() {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512bf16");
+#else
+  return false;
+#endif
+}
+
+// VDPBF16PS where the CPU has it and AVX-512 is active; the FMA emulation on
+// any AVX2 CPU (and under ELECTRA_ISA=avx2, which tests use to reach it).
+const Ops& current_ops() {
+  static const bool has_bf16 = cpu_has_bf16();
+  switch (active_isa()) {
+    case Isa::Avx512: return has_bf16 ? avx512bf16_ops() : avx2_ops();
+    case Isa::Avx2: return avx2_ops();
+    default: return kScalarOps;
+  }
+}
+
+// 64-byte aligned grow-only buffer (gemm calls come from one JS thread).
+class Buffer {
+ public:
+  ~Buffer() { std::free(data_); }
+  uint16_t* get(int64_t elements) {
+    if (elements > capacity_) {
+      std::free(data_);
+      const size_t bytes = (static_cast<size_t>(elements) * 2 + 63) & ~static_cast<size_t>(63);
+      data_ = static_cast<uint16_t*>(std::aligned_alloc(64, bytes));
+      if (data_ == nullptr) {
+        capacity_ = 0;
+        throw std::bad_alloc();
+      }
+      capacity_ = elements;
+    }
+    return data_;
+  }
+
+ private:
+  uint16_t* data_ = nullptr;
+  int64_t capacity_ = 0;
+};
+
+Buffer a_buffer;
+Buffer b_buffer;
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+struct Problem {
+  int64_t m, n, k;
+  float alpha, beta;
+  const float* a;
+  int64_t a_rs, a_cs;  // op(A)(i, p) = a[i * a_rs + p * a_cs]
+  float* c;
+  int64_t ldc;
+};
+
+// Rows (a multiple of kMR) and panels per task: at most 96 rows x 16 panels
+// (the B block of one depth block, 512 x 256 bf16, stays in L2; one panel's
+// slice in L1), fewer when that leaves too few tasks for the threads.
+void task_blocks(int64_t m, int64_t panels, int threads, int64_t* rows, int64_t* cols) {
+  int64_t mc = 96, np = 16;
+  const int64_t want = 4 * static_cast<int64_t>(threads);
+  while (ceil_div(m, mc) * ceil_div(panels, np) < want && mc > kMR) mc -= kMR;
+  while (ceil_div(m, mc) * ceil_div(panels, np) < want && np > 1) np /= 2;
+  *rows = mc;
+  *cols = np;
+}
+
+void pack_b_all(const Ops& ops, const float* b, int64_t ps, int64_t js, int64_t k, int64_t n, uint16_t* dst) {
+  const int64_t panels = ceil_div(n, kNR);
+  const int64_t tasks = std::min<int64_t>(panels, 4 * pool_threads());
+  parallel_for(tasks, [&](int64_t t) {
+    ops.pack_b(b, ps, js, k, n, t * panels / tasks, (t + 1) * panels / tasks, dst);
+  });
+}
+
+void run(const Ops& ops, const Problem& pr, const uint16_t* bpack) {
+  if (pr.m == 0 || pr.n == 0) return;
+  if (pr.k == 0) {
+    for (int64_t i = 0; i < pr.m; ++i)
+      for (int64_t j = 0; j < pr.n; ++j) {
+        float& cij = pr.c[i * pr.ldc + j];
+        cij = pr.beta == 0.0f ? 0.0f : pr.beta * cij;
+      }
+    return;
+  }
+  const int64_t kp = (pr.k + 1) / 2;
+  const int64_t lda = ceil_div(2 * kp, 32) * 32;  // rows start on a cache line
+  uint16_t* abf = a_buffer.get(pr.m * lda);
+  const int64_t row_chunks = std::min<int64_t>(ceil_div(pr.m, 16), 4 * pool_threads());
+  parallel_for(row_chunks, [&](int64_t t) {
+    const int64_t i0 = t * pr.m / row_chunks, i1 = (t + 1) * pr.m / row_chunks;
+    ops.convert(pr.a + i0 * pr.a_rs, pr.a_rs, pr.a_cs, i1 - i0, pr.k, abf + i0 * lda, lda);
+  });
+  const int64_t panels = ceil_div(pr.n, kNR);
+  int64_t mc, np;
+  task_blocks(pr.m, panels, pool_threads(), &mc, &np);
+  const int64_t row_blocks = ceil_div(pr.m, mc);
+  const int64_t col_blocks = ceil_div(panels, np);
+  parallel_for(row_blocks * col_blocks, [&](int64_t task) {
+    const int64_t i0 = (task / col_blocks) * mc, i1 = std::min(pr.m, i0 + mc);
+    const int64_t q0 = (task % col_blocks) * np, q1 = std::min(panels, q0 + np);
+    for (int64_t t0 = 0; t0 < kp; t0 += kBlockPairs) {
+      const int64_t pairs = std::min(kBlockPairs, kp - t0);
+      for (int64_t q = q0; q < q1; ++q) {
+        const uint16_t* bq = bpack + (q * kp + t0) * 2 * kNR;
+        const int64_t cols = std::min<int64_t>(kNR, pr.n - q * kNR);
+        for (int64_t i = i0; i < i1; i += kMR) {
+          ops.tile(static_cast<int>(std::min<int64_t>(kMR, i1 - i)), cols, pairs, abf + i * lda + 2 * t0, lda, bq,
+                   pr.c + i * pr.ldc + q * kNR, pr.ldc, pr.alpha, pr.beta, t0 == 0);
+        }
+      }
+    }
+  });
+}
+
+int64_t packed_length(int64_t k, int64_t n) { return ceil_div(n, kNR) * ((k + 1) / 2) * 2 * kNR; }
+
+// ---------------------------------------------------------------------------
+// N-API bindings. The TypeScript wrapper validates with friendlier messages;
+// these checks repeat the bounds so no call can touch memory outside its arrays.
+
+using napi_checks::Reader;
+
+Problem read_a_c(const Reader& r, size_t at, bool trans_a, int64_t m, int64_t n, int64_t k, size_t c_at) {
+  Problem pr;
+  pr.m = m;
+  pr.n = n;
+  pr.k = k;
+  pr.alpha = static_cast<float>(r.number(at, "alpha"));
+  pr.beta = static_cast<float>(r.number(at + 1, "beta"));
+  const auto a = r.floats(at + 2, "a");
+  const int64_t a_off = r.count(at + 3, "aOffset");
+  const int64_t lda = r.count(at + 4, "lda");
+  const auto c = r.floats(c_at, "c");
+  const int64_t c_off = r.count(c_at + 1, "cOffset");
+  const int64_t ldc = r.count(c_at + 2, "ldc");
+  const bool product = m > 0 && n > 0 && k > 0;
+  r.check_matrix("a", a.length, a_off, trans_a ? k : m, trans_a ? m : k, lda, product);
+  r.check_matrix("c", c.length, c_off, m, n, ldc, true);
+  pr.a = a.data + a_off;
+  pr.a_rs = trans_a ? 1 : lda;
+  pr.a_cs = trans_a ? lda : 1;
+  pr.c = c.data + c_off;
+  pr.ldc = ldc;
+  return pr;
+}
+
+// gemmBf16(transA, transB, m, n, k, alpha, beta, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc)
+Napi::Value GemmBf16(const Napi::CallbackInfo& info) {
+  Reader r(info, "gemmBf16", 16);
+  const bool trans_a = r.boolean(0, "transA");
+  const bool trans_b = r.boolean(1, "transB");
+  const int64_t m = r.count(2, "m"), n = r.count(3, "n"), k = r.count(4, "k");
+  const Problem pr = read_a_c(r, 5, trans_a, m, n, k, 13);
+  const auto b = r.floats(10, "b");
+  const int64_t b_off = r.count(11, "bOffset");
+  const int64_t ldb = r.count(12, "ldb");
+  r.check_matrix("b", b.length, b_off, trans_b ? n : k, trans_b ? k : n, ldb, m > 0 && n > 0 && k > 0);
+  const Ops& ops = current_ops();
+  if (m > 0 && n > 0 && k > 0) {
+    uint16_t* bpack = b_buffer.get(packed_length(k, n));
+    pack_b_all(ops, b.data + b_off, trans_b ? 1 : ldb, trans_b ? ldb : 1, k, n, bpack);
+    run(ops, pr, bpack);
+  } else {
+    run(ops, pr, nullptr);
+  }
+  return info.Env().Undefined();
+}
+
+// bf16PackB(transB, k, n, b, bOffset, ldb, out, outOffset): op(B) (k x n) into the panel layout.
+Napi::Value Bf16PackB(const Napi::CallbackInfo& info) {
+  Reader r(info, "bf16PackB", 8);
+  const bool trans_b = r.boolean(0, "transB");
+  const int64_t k = r.count(1, "k"), n = r.count(2, "n");
+  const auto b = r.floats(3, "b");
+  const int64_t b_off = r.count(4, "bOffset");
+  const int64_t ldb = r.count(5, "ldb");
+  const auto out = r.u16(6, "out");
+  const int64_t out_off = r.count(7, "outOffset");
+  r.check_matrix("b", b.length, b_off, trans_b ? n : k, trans_b ? k : n, ldb, k > 0 && n > 0);
+  r.check_span("out", out.length, out_off, packed_length(k, n));
+  if (k > 0 && n > 0) pack_b_all(current_ops(), b.data + b_off, trans_b ? 1 : ldb, trans_b ? ldb : 1, k, n, out.data + out_off);
+  return info.Env().Undefined();
+}
+
+// gemmBf16Packed(transA, m, n, k, alpha, beta, a, aOffset, lda, packed, packedOffset, c, cOffset, ldc)
+Napi::Value GemmBf16Packed(const Napi::CallbackInfo& info) {
+  Reader r(info, "gemmBf16Packed", 14);
+  const bool trans_a = r.boolean(0, "transA");
+  const int64_t m = r.count(1, "m"), n = r.count(2, "n"), k = r.count(3, "k");
+  const Problem pr = read_a_c(r, 4, trans_a, m, n, k, 11);
+  const auto packed = r.u16(9, "packed");
+  const int64_t p_off = r.count(10, "packedOffset");
+  r.check_span("packed", packed.length, p_off, packed_length(k, n));
+  run(current_ops(), pr, packed.data + p_off);
+  return info.Env().Undefined();
+}
+
+// bf16PeakGflops(seconds) -> { gflops, threads, isa }: the dot-product loop on every thread.
+Napi::Value Bf16PeakGflops(const Napi::CallbackInfo& info) {
+  Reader r(info, "bf16PeakGflops", 1);
+  const double seconds = r.number(0, "seconds");
+  if (!(seconds > 0 && seconds <= 60)) throw Napi::RangeError::New(info.Env(), "bf16PeakGflops: seconds must be in (0, 60]");
+  const Ops& ops = current_ops();
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("gflops", measure_parallel_flops(ops.dot_loop, seconds) * 1e-9);
+  out.Set("threads", pool_threads());
+  out.Set("isa", ops.name);
+  return out;
+}
+
+Napi::Value Bf16Isa(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), current_ops().name); }
+
+}  // namespace
+}  // namespace bf16
+
+void RegisterGemmBf16(Napi::Env env, Napi::Object exports) {
+  exports.Set("gemmBf16", Napi::Function::New(env, bf16::GemmBf16));
+  exports.Set("bf16PackB", Napi::Function::New(env, bf16::Bf16PackB));
+  exports.Set("gemmBf16Packed", Napi::Function::New(env, bf16::GemmBf16Packed));
+  exports.Set("bf16PeakGflops", Napi::Function::New(env, bf16::Bf16PeakGflops));
+  exports.Set("bf16Isa", Napi::Function::New(env, bf16::Bf16Isa));
+}
+
+}  // namespace electra
