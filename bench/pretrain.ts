@@ -1,10 +1,17 @@
-// `npm run bench -- pretrain [--steps N] [--batch B] [--seq S] [--size small|base|large] [--profile]`:
+// `npm run bench -- pretrain [--steps N] [--batch B] [--seq S] [--size small|base|large] [--profile]
+// [--precision bf16]`:
 // seconds per ELECTRA pre-training update, tokens/s, model FLOP utilization (matmul FLOPs of
 // generator + discriminator, 3x forward, against the best fp32 peak measured before and after) and peak
 // RSS of training; then forward-only discriminator inference (ElectraDiscriminator, no dropout)
 // at the same batch and length: tokens/s and MFU. With --profile, where the time of one
-// training step goes, kernel by kernel.
-import { kernels } from '../src/kernels/index.js';
+// training step goes, kernel by kernel. With --precision bf16: fp32 and bf16 training in one run,
+// each in its own process (so each peak RSS is its own), alternating for --rounds R (default 2),
+// keeping each one's fastest median: the bf16 speedup and RSS against fp32.
+import { spawnSync } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { kernels, PRECISIONS, type Precision } from '../src/kernels/index.js';
+import { printCpu } from './cpu.js';
 import { resolvePretrainingConfig, type ModelSize } from '../src/model/config.js';
 import { ElectraDiscriminator } from '../src/model/discriminator.js';
 import { discriminatorForwardFlops, pretrainingStepFlops } from '../src/model/flops.js';
@@ -37,6 +44,10 @@ function syntheticBatch(batch: number, seqLen: number, vocab: number, rng: Rng):
 }
 
 export async function run(): Promise<void> {
+  const precision = arg('precision', 'fp32') as Precision;
+  if (!PRECISIONS.includes(precision)) throw new Error(`--precision must be one of ${PRECISIONS.join(', ')}, got ${precision}`);
+  const single = process.argv.includes('--single');
+  if (precision !== 'fp32' && !single) return compare(precision);
   const steps = Number(arg('steps', '5'));
   const batch = Number(arg('batch', '32'));
   const seqLen = Number(arg('seq', '128'));
@@ -46,7 +57,7 @@ export async function run(): Promise<void> {
   const profiler = new KernelProfiler(base);
   const k = profile ? profiler.kernels : base;
   const config = resolvePretrainingConfig({ model_size: size, max_seq_length: seqLen, train_batch_size: batch, num_warmup_steps: 1 });
-  const trainer = new Pretrainer(k, config, { maxBatch: batch, maxSeqLen: seqLen, seed: 1 });
+  const trainer = new Pretrainer(k, config, { maxBatch: batch, maxSeqLen: seqLen, seed: 1, precision });
   const model = trainer.model;
   const rng = new Rng(2);
   const data = Array.from({ length: 2 }, () => syntheticBatch(batch, seqLen, config.vocab_size, rng));
@@ -92,6 +103,7 @@ export async function run(): Promise<void> {
   const result = {
     backend: `${base.name}/${base.isa}/${base.threads} threads`,
     model: `ELECTRA-${size}`,
+    precision,
     batch,
     seqLen,
     params: model.params.size,
@@ -107,7 +119,7 @@ export async function run(): Promise<void> {
     inferGflop: +(inferFlops / 1e9).toFixed(1),
     inferMfu: +(inferAchieved / peak).toFixed(3),
   };
-  console.log(`ELECTRA-${size} pre-training on ${result.backend}, batch ${batch} x seq ${seqLen}, measured peak ${result.peakGflops} GFLOP/s`);
+  console.log(`ELECTRA-${size} ${precision} pre-training on ${result.backend}, batch ${batch} x seq ${seqLen}, measured peak ${result.peakGflops} GFLOP/s`);
   console.log(table([
     {
       workload: 'training (gen + disc)', 's/batch': result.secondsPerStep, 'tokens/s': result.tokensPerSecond,
@@ -129,6 +141,43 @@ export async function run(): Promise<void> {
     }
   }
   console.log(JSON.stringify(result));
+}
+
+/** fp32 against `precision`, each in a child process, alternating; the fastest median of each. */
+function compare(precision: Precision): void {
+  const cpu = printCpu();
+  const rounds = Number(arg('rounds', '2'));
+  const script = fileURLToPath(new URL('./run.js', import.meta.url));
+  const passed = process.argv.slice(3).filter((a, i, all) => a !== '--precision' && all[i - 1] !== '--precision');
+  const best = new Map<Precision, Record<string, number | string>>();
+  const loadAtStart = loadavg()[0]!;
+  for (let r = 0; r < rounds; r++) {
+    for (const p of ['fp32', precision] as const) {
+      const child = spawnSync(process.execPath, [script, 'pretrain', ...passed, '--precision', p, '--single'], { encoding: 'utf8' });
+      process.stdout.write(child.stdout);
+      if (child.status !== 0) throw new Error(`the ${p} run failed: ${child.stderr}`);
+      const lines = child.stdout.trim().split('\n');
+      const result = JSON.parse(lines[lines.length - 1]!) as Record<string, number | string>;
+      const before = best.get(p);
+      if (!before || Number(result.secondsPerStep) < Number(before.secondsPerStep)) best.set(p, result);
+    }
+  }
+  const fp32 = best.get('fp32')!;
+  const low = best.get(precision)!;
+  const speedup = +(Number(fp32.secondsPerStep) / Number(low.secondsPerStep)).toFixed(2);
+  const summary = {
+    ...cpu,
+    loadAverageAtStart: +loadAtStart.toFixed(2),
+    loadAverageAtEnd: +loadavg()[0]!.toFixed(2),
+    fp32SecondsPerStep: fp32.secondsPerStep,
+    [`${precision}SecondsPerStep`]: low.secondsPerStep,
+    [`${precision}StepSpeedup`]: speedup,
+    fp32PeakRssMiB: fp32.peakRssMiB,
+    [`${precision}PeakRssMiB`]: low.peakRssMiB,
+  };
+  console.log(`best of ${rounds} rounds: ${precision} step ${low.secondsPerStep} s vs fp32 ${fp32.secondsPerStep} s ` +
+    `(${speedup}x); peak RSS ${low.peakRssMiB} vs ${fp32.peakRssMiB} MiB`);
+  console.log(JSON.stringify(summary));
 }
 
 function medianOf(values: number[]): number {

@@ -1,12 +1,13 @@
 // bf16 GEMM driver and N-API bindings (numerics and layouts in gemm_bf16.h).
-// Per call: A is converted to bf16 rows once (in parallel), B is packed into
-// 32-column panels unless the caller passes a pre-packed B (weights packed
-// once per update); then tasks over (row block, column block) of C run the
-// ISA's micro-tile over the fixed depth blocks, in order, so the result does
-// not depend on the thread count or the ISA.
+// Per call: B is packed into 32-column panels unless the caller passes a
+// pre-packed B (weights, packed once per update); then tasks over (row block,
+// column block) of C convert their rows of A to bf16 and run the ISA's
+// micro-tile over the fixed depth blocks in order, so the result does not
+// depend on the thread count or the ISA.
 #include <napi.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -24,14 +25,14 @@ namespace {
 
 // Portable micro-tile: the same sums in the same order as the vector kernels
 // (this file is compiled with -ffp-contract=off, so no FMA contraction).
-void scalar_tile(int rows, int64_t cols, int64_t kp, const uint16_t* a, int64_t lda, const uint16_t* b, float* c,
-                 int64_t ldc, float alpha, float beta, bool first) {
+void scalar_tile(int rows, int64_t cols, int64_t kp, const uint16_t* a, int64_t a_rs, int64_t a_ts, const uint16_t* b,
+                 float* c, int64_t ldc, float alpha, float beta, bool first) {
   for (int r = 0; r < rows; ++r) {
     float acc[kNR] = {};
-    const uint16_t* ar = a + r * lda;
     for (int64_t t = 0; t < kp; ++t) {
-      const float a0 = to_float(ar[2 * t]);
-      const float a1 = to_float(ar[2 * t + 1]);
+      const uint16_t* pair = a + 2 * (r * a_rs + t * a_ts);
+      const float a0 = to_float(pair[0]);
+      const float a1 = to_float(pair[1]);
       const uint16_t* bt = b + t * 2 * kNR;
       for (int j = 0; j < kNR; ++j) {
         acc[j] = acc[j] + a1 * to_float(bt[2 * j + 1]);
@@ -59,7 +60,7 @@ double scalar_dot_loop(int64_t iterations) {
   return static_cast<double>(iterations) * kChains * 2;
 }
 
-const Ops kScalarOps = {"scalar", convert_rows, pack_panels, scalar_tile, scalar_dot_loop};
+const Ops kScalarOps = {"scalar", convert_rows, convert_pairs, pack_panels, scalar_tile, scalar_dot_loop};
 
 bool cpu_has_bf16() {
 #if defined(__x86_64__)
@@ -81,7 +82,7 @@ const Ops& current_ops() {
   }
 }
 
-// 64-byte aligned grow-only buffer (gemm calls come from one JS thread).
+// 64-byte aligned grow-only buffer.
 class Buffer {
  public:
   ~Buffer() { std::free(data_); }
@@ -104,8 +105,15 @@ class Buffer {
   int64_t capacity_ = 0;
 };
 
-Buffer a_buffer;
-Buffer b_buffer;
+thread_local Buffer tl_a_rows;  // a task's rows of A
+// Which rows tl_a_rows holds: the call (numbered by call_counter) and first row.
+struct Converted {
+  uint64_t call;
+  int64_t row;
+};
+thread_local Converted tl_converted = {0, -1};
+std::atomic<uint64_t> call_counter{0};
+Buffer b_buffer;                // a per-call pack of B (calls come from one JS thread)
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -149,13 +157,13 @@ void run(const Ops& ops, const Problem& pr, const uint16_t* bpack) {
     return;
   }
   const int64_t kp = (pr.k + 1) / 2;
-  const int64_t lda = ceil_div(2 * kp, 32) * 32;  // rows start on a cache line
-  uint16_t* abf = a_buffer.get(pr.m * lda);
-  const int64_t row_chunks = std::min<int64_t>(ceil_div(pr.m, 16), 4 * pool_threads());
-  parallel_for(row_chunks, [&](int64_t t) {
-    const int64_t i0 = t * pr.m / row_chunks, i1 = (t + 1) * pr.m / row_chunks;
-    ops.convert(pr.a + i0 * pr.a_rs, pr.a_rs, pr.a_cs, i1 - i0, pr.k, abf + i0 * lda, lda);
-  });
+  // Rows of op(A) contiguous: row-major rows starting on a cache line, and not 4 KiB apart (the
+  // 12 rows a tile reads would share one L1 set). Otherwise pair-major, mc rows per depth pair.
+  const bool row_major = pr.a_cs == 1;
+  int64_t lda = ceil_div(2 * kp, 32) * 32;
+  if (lda % 2048 == 0) lda += 32;
+  const int64_t a_rs = row_major ? lda / 2 : 1;
+  const uint64_t call = ++call_counter;
   const int64_t panels = ceil_div(pr.n, kNR);
   int64_t mc, np;
   task_blocks(pr.m, panels, pool_threads(), &mc, &np);
@@ -164,14 +172,23 @@ void run(const Ops& ops, const Problem& pr, const uint16_t* bpack) {
   parallel_for(row_blocks * col_blocks, [&](int64_t task) {
     const int64_t i0 = (task / col_blocks) * mc, i1 = std::min(pr.m, i0 + mc);
     const int64_t q0 = (task % col_blocks) * np, q1 = std::min(panels, q0 + np);
+    // Each task converts its own rows of A (memory stays bounded by the block), unless this
+    // thread's previous task of this call had the same rows.
+    uint16_t* abf = tl_a_rows.get(mc * lda);
+    if (tl_converted.call != call || tl_converted.row != i0) {
+      if (row_major) ops.convert(pr.a + i0 * pr.a_rs, pr.a_rs, pr.a_cs, i1 - i0, pr.k, abf, lda);
+      else ops.convert_pairs(pr.a + i0 * pr.a_rs, pr.a_rs, pr.a_cs, i1 - i0, pr.k, abf, mc);
+      tl_converted = {call, i0};
+    }
+    const int64_t a_ts = row_major ? 1 : mc;
     for (int64_t t0 = 0; t0 < kp; t0 += kBlockPairs) {
       const int64_t pairs = std::min(kBlockPairs, kp - t0);
       for (int64_t q = q0; q < q1; ++q) {
         const uint16_t* bq = bpack + (q * kp + t0) * 2 * kNR;
         const int64_t cols = std::min<int64_t>(kNR, pr.n - q * kNR);
         for (int64_t i = i0; i < i1; i += kMR) {
-          ops.tile(static_cast<int>(std::min<int64_t>(kMR, i1 - i)), cols, pairs, abf + i * lda + 2 * t0, lda, bq,
-                   pr.c + i * pr.ldc + q * kNR, pr.ldc, pr.alpha, pr.beta, t0 == 0);
+          ops.tile(static_cast<int>(std::min<int64_t>(kMR, i1 - i)), cols, pairs, abf + 2 * ((i - i0) * a_rs + t0 * a_ts),
+                   a_rs, a_ts, bq, pr.c + i * pr.ldc + q * kNR, pr.ldc, pr.alpha, pr.beta, t0 == 0);
         }
       }
     }

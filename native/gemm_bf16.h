@@ -13,7 +13,11 @@
 // could differ only where a partial sum falls below 2^-126.
 //
 // Operand layouts (uint16 bf16 elements), shared by every ISA:
-// - A: row-major, m rows of `lda` elements (>= 2 * ceil(k / 2)), zero past k.
+// - A, as a task converts its rows: row-major (rows of `ld` elements, zero
+//   past k) when rows of op(A) are contiguous in memory, else pair-major (the
+//   pair (A(i, 2t), A(i, 2t + 1)) of the task's row i at (t * width + i) * 2),
+//   made by interleaving two contiguous source rows. Kernels address the pair
+//   of tile row r and depth pair t as 32-bit word r * row_stride + t * pair_stride.
 // - B: ceil(n / 32) panels of 32 columns; panel q holds, for depth pair t and
 //   column j, B(2t, 32q + j) then B(2t + 1, 32q + j) at ((q * kp + t) * 32 + j) * 2,
 //   where kp = ceil(k / 2); zero past n and past k.
@@ -46,23 +50,26 @@ inline float to_float(uint16_t h) {
   return x;
 }
 
-// Converts rows x k of X (X(i, p) = src[i * rs + p * cs]) into dst rows of ld
-// elements, zero from k to ld.
+// Converts rows x k of X (X(i, p) = src[i * rs + p * cs], cs == 1) into dst
+// rows of ld elements, zero from k to ld (row-major).
 using ConvertFn = void (*)(const float* src, int64_t rs, int64_t cs, int64_t rows, int64_t k, uint16_t* dst, int64_t ld);
+// The same rows pair-major, `width` (>= rows) rows per depth pair (the second layout above).
+using ConvertPairsFn = void (*)(const float* src, int64_t rs, int64_t cs, int64_t rows, int64_t k, uint16_t* dst, int64_t width);
 // Packs panels [q0, q1) of B (B(p, j) = src[p * ps + j * js], k x n) into the
 // panel layout above, dst pointing at panel 0.
 using PackFn = void (*)(const float* src, int64_t ps, int64_t js, int64_t k, int64_t n, int64_t q0, int64_t q1, uint16_t* dst);
 // One micro-tile: rows (1..kMR) x cols (1..32) of C from kp depth pairs of A
-// rows (a, row stride lda) and one B panel slice (b); `first` selects the
-// block-0 epilogue.
-using TileFn = void (*)(int rows, int64_t cols, int64_t kp, const uint16_t* a, int64_t lda, const uint16_t* b, float* c,
-                        int64_t ldc, float alpha, float beta, bool first);
+// (pair of row r, depth pair t at 32-bit word r * a_rs + t * a_ts of a) and
+// one B panel slice (b); `first` selects the block-0 epilogue.
+using TileFn = void (*)(int rows, int64_t cols, int64_t kp, const uint16_t* a, int64_t a_rs, int64_t a_ts, const uint16_t* b,
+                        float* c, int64_t ldc, float alpha, float beta, bool first);
 // Independent dot-product rounds for the peak figure; returns flops (4 per lane).
 using DotLoopFn = double (*)(int64_t iterations);
 
 struct Ops {
   const char* name;
   ConvertFn convert;
+  ConvertPairsFn convert_pairs;
   PackFn pack_b;
   TileFn tile;
   DotLoopFn dot_loop;

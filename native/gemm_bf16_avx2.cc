@@ -31,19 +31,18 @@ inline void store(float* c, int64_t n, __m256 s, float alpha, float beta, bool f
 
 // Up to kRowsPerPass rows x 8 columns (column group g of the panel).
 template <int R>
-void pass(int64_t g, int64_t cols, int64_t kp, const uint16_t* a, int64_t lda, const uint16_t* b, float* c,
+void pass(int64_t g, int64_t cols, int64_t kp, const uint16_t* a, int64_t a_rs, int64_t a_ts, const uint16_t* b, float* c,
           int64_t ldc, float alpha, float beta, bool first) {
   __m256 acc[R];
   for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
   const __m256i high = _mm256_set1_epi32(static_cast<int>(0xFFFF0000u));
-  const int64_t lda32 = lda / 2;
   const uint32_t* a32 = reinterpret_cast<const uint32_t*>(a);
-  for (int64_t t = 0; t < kp; ++t) {
+  for (int64_t t = 0; t < kp; ++t, a32 += a_ts) {
     const __m256i pairs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + t * 64 + g * 16));
     const __m256 b_even = _mm256_castsi256_ps(_mm256_slli_epi32(pairs, 16));
     const __m256 b_odd = _mm256_castsi256_ps(_mm256_and_si256(pairs, high));
     for (int r = 0; r < R; ++r) {
-      const __m256i ap = _mm256_set1_epi32(static_cast<int>(a32[r * lda32 + t]));
+      const __m256i ap = _mm256_set1_epi32(static_cast<int>(a32[r * a_rs]));
       acc[r] = _mm256_fmadd_ps(_mm256_castsi256_ps(_mm256_and_si256(ap, high)), b_odd, acc[r]);
       acc[r] = _mm256_fmadd_ps(_mm256_castsi256_ps(_mm256_slli_epi32(ap, 16)), b_even, acc[r]);
     }
@@ -52,24 +51,24 @@ void pass(int64_t g, int64_t cols, int64_t kp, const uint16_t* a, int64_t lda, c
 }
 
 template <int R>
-void pass_groups(int64_t cols, int64_t kp, const uint16_t* a, int64_t lda, const uint16_t* b, float* c, int64_t ldc,
-                 float alpha, float beta, bool first) {
-  for (int64_t g = 0; g * 8 < cols; ++g) pass<R>(g, cols, kp, a, lda, b, c, ldc, alpha, beta, first);
+void pass_groups(int64_t cols, int64_t kp, const uint16_t* a, int64_t a_rs, int64_t a_ts, const uint16_t* b, float* c,
+                 int64_t ldc, float alpha, float beta, bool first) {
+  for (int64_t g = 0; g * 8 < cols; ++g) pass<R>(g, cols, kp, a, a_rs, a_ts, b, c, ldc, alpha, beta, first);
 }
 
-void tile(int rows, int64_t cols, int64_t kp, const uint16_t* a, int64_t lda, const uint16_t* b, float* c, int64_t ldc,
-          float alpha, float beta, bool first) {
+void tile(int rows, int64_t cols, int64_t kp, const uint16_t* a, int64_t a_rs, int64_t a_ts, const uint16_t* b, float* c,
+          int64_t ldc, float alpha, float beta, bool first) {
   for (int r0 = 0; r0 < rows; r0 += kRowsPerPass) {
     const int n = rows - r0 < kRowsPerPass ? rows - r0 : kRowsPerPass;
-    const uint16_t* ar = a + r0 * lda;
+    const uint16_t* ar = a + 2 * r0 * a_rs;
     float* cr = c + r0 * ldc;
     switch (n) {
-      case 1: pass_groups<1>(cols, kp, ar, lda, b, cr, ldc, alpha, beta, first); break;
-      case 2: pass_groups<2>(cols, kp, ar, lda, b, cr, ldc, alpha, beta, first); break;
-      case 3: pass_groups<3>(cols, kp, ar, lda, b, cr, ldc, alpha, beta, first); break;
-      case 4: pass_groups<4>(cols, kp, ar, lda, b, cr, ldc, alpha, beta, first); break;
-      case 5: pass_groups<5>(cols, kp, ar, lda, b, cr, ldc, alpha, beta, first); break;
-      default: pass_groups<6>(cols, kp, ar, lda, b, cr, ldc, alpha, beta, first); break;
+      case 1: pass_groups<1>(cols, kp, ar, a_rs, a_ts, b, cr, ldc, alpha, beta, first); break;
+      case 2: pass_groups<2>(cols, kp, ar, a_rs, a_ts, b, cr, ldc, alpha, beta, first); break;
+      case 3: pass_groups<3>(cols, kp, ar, a_rs, a_ts, b, cr, ldc, alpha, beta, first); break;
+      case 4: pass_groups<4>(cols, kp, ar, a_rs, a_ts, b, cr, ldc, alpha, beta, first); break;
+      case 5: pass_groups<5>(cols, kp, ar, a_rs, a_ts, b, cr, ldc, alpha, beta, first); break;
+      default: pass_groups<6>(cols, kp, ar, a_rs, a_ts, b, cr, ldc, alpha, beta, first); break;
     }
   }
 }
@@ -94,7 +93,7 @@ double dot_loop(int64_t iterations) {
   return static_cast<double>(iterations) * kChains * 8 * 2;
 }
 
-const Ops kOps = {"avx2-emulated", convert_rows, pack_panels, tile, dot_loop};
+const Ops kOps = {"avx2-emulated", convert_rows, convert_pairs, pack_panels, tile, dot_loop};
 
 }  // namespace
 

@@ -32,18 +32,17 @@ inline void store(float* c, __mmask16 mask, __m512 s, float alpha, float beta, b
 }
 
 template <int R>
-void tile_rows(int64_t cols, int64_t kp, const uint16_t* a, int64_t lda, const uint16_t* b, float* c, int64_t ldc,
-               float alpha, float beta, bool first) {
+void tile_rows(int64_t cols, int64_t kp, const uint16_t* a, int64_t a_rs, int64_t a_ts, const uint16_t* b, float* c,
+               int64_t ldc, float alpha, float beta, bool first) {
   __m512 acc[R][2];
   for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
-  const int64_t lda32 = lda / 2;
   const uint32_t* a32 = reinterpret_cast<const uint32_t*>(a);
-  for (int64_t t = 0; t < kp; ++t) {
+  for (int64_t t = 0; t < kp; ++t, a32 += a_ts) {
     const __m512bh b0 = as_bh(_mm512_loadu_si512(b + t * 64));
     const __m512bh b1 = as_bh(_mm512_loadu_si512(b + t * 64 + 32));
 #pragma GCC unroll 12
     for (int r = 0; r < R; ++r) {
-      const __m512bh av = as_bh(_mm512_set1_epi32(static_cast<int>(a32[r * lda32 + t])));
+      const __m512bh av = as_bh(_mm512_set1_epi32(static_cast<int>(a32[r * a_rs])));
       acc[r][0] = _mm512_dpbf16_ps(acc[r][0], av, b0);
       acc[r][1] = _mm512_dpbf16_ps(acc[r][1], av, b1);
     }
@@ -56,11 +55,11 @@ void tile_rows(int64_t cols, int64_t kp, const uint16_t* a, int64_t lda, const u
   }
 }
 
-void tile(int rows, int64_t cols, int64_t kp, const uint16_t* a, int64_t lda, const uint16_t* b, float* c, int64_t ldc,
-          float alpha, float beta, bool first) {
+void tile(int rows, int64_t cols, int64_t kp, const uint16_t* a, int64_t a_rs, int64_t a_ts, const uint16_t* b, float* c,
+          int64_t ldc, float alpha, float beta, bool first) {
   switch (rows) {
 #define ELECTRA_BF16_ROWS(R) \
-  case R: return tile_rows<R>(cols, kp, a, lda, b, c, ldc, alpha, beta, first);
+  case R: return tile_rows<R>(cols, kp, a, a_rs, a_ts, b, c, ldc, alpha, beta, first);
     ELECTRA_BF16_ROWS(1) ELECTRA_BF16_ROWS(2) ELECTRA_BF16_ROWS(3) ELECTRA_BF16_ROWS(4)
     ELECTRA_BF16_ROWS(5) ELECTRA_BF16_ROWS(6) ELECTRA_BF16_ROWS(7) ELECTRA_BF16_ROWS(8)
     ELECTRA_BF16_ROWS(9) ELECTRA_BF16_ROWS(10) ELECTRA_BF16_ROWS(11) ELECTRA_BF16_ROWS(12)
@@ -88,7 +87,7 @@ double dot_loop(int64_t iterations) {
   return static_cast<double>(iterations) * kChains * 16 * 4;
 }
 
-const Ops kOps = {"avx512bf16", convert_rows, pack_panels, tile, dot_loop};
+const Ops kOps = {"avx512bf16", convert_rows, convert_pairs, pack_panels, tile, dot_loop};
 
 }  // namespace
 

@@ -7,6 +7,7 @@ export type {
   Kernels, GemmArgs, BatchedGemmArgs, AdamWOptions, GemmKernels, ElementwiseKernels, Bf16Kernels, PackedBf16, PackedGemmArgs,
 } from './types.js';
 export { jsKernels };
+export { withPrecision, PRECISIONS, type Precision } from './precision.js';
 
 let selected: Kernels | undefined;
 let native: Kernels | null | undefined;

@@ -194,4 +194,6 @@ export interface Kernels extends GemmKernels, Bf16Kernels, ElementwiseKernels {
   readonly isa: string;
   /** Threads the backend computes with. */
   readonly threads: number;
+  /** 'bf16' in a view made by withPrecision (src/kernels/precision.ts): gemm rounds its inputs to bf16. */
+  readonly precision: 'fp32' | 'bf16';
 }

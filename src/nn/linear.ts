@@ -1,5 +1,5 @@
 // Fully connected layer y = x W^T + b with W stored [out, in] (PyTorch / HF layout).
-import type { Kernels } from '../kernels/index.js';
+import type { Kernels, PackedBf16 } from '../kernels/index.js';
 import type { Init, ParameterSet, ParamRef, Scope } from './params.js';
 
 export interface LinearOptions {
@@ -11,6 +11,13 @@ export interface LinearOptions {
 export class Linear {
   readonly weight: ParamRef;
   readonly bias: ParamRef | null;
+  /**
+   * bf16 (k.precision): W^T packed for the forward product, remade after each change of the
+   * values (an update), so eval passes between updates reuse it. The backward product dy W
+   * runs once per update and packs W as it goes (through k.gemm), which keeps a second
+   * weight-sized copy out of memory.
+   */
+  private bf16Forward: { version: number; packed: PackedBf16 } | null = null;
 
   constructor(
     readonly k: Kernels,
@@ -42,10 +49,16 @@ export class Linear {
   /** y[rows, out] = x[rows, in] W^T + b. */
   forward(x: Float32Array, y: Float32Array, rows: number): void {
     const { k, inFeatures: nIn, outFeatures: nOut } = this;
-    k.gemm({
-      transA: false, transB: true, m: rows, n: nOut, k: nIn, alpha: 1, beta: 0,
-      a: x, lda: nIn, b: this.weight.value, ldb: nIn, c: y, ldc: nOut,
-    });
+    if (k.precision === 'bf16') {
+      k.gemmBf16Packed({
+        transA: false, m: rows, n: nOut, k: nIn, alpha: 1, beta: 0, a: x, lda: nIn, b: this.bf16Weights(), c: y, ldc: nOut,
+      });
+    } else {
+      k.gemm({
+        transA: false, transB: true, m: rows, n: nOut, k: nIn, alpha: 1, beta: 0,
+        a: x, lda: nIn, b: this.weight.value, ldb: nIn, c: y, ldc: nOut,
+      });
+    }
     if (this.bias) k.biasAdd(y, this.bias.value, y, rows, nOut);
   }
 
@@ -66,5 +79,15 @@ export class Linear {
         a: dy, lda: nOut, b: this.weight.value, ldb: nIn, c: dx, ldc: nIn,
       });
     }
+  }
+
+  private bf16Weights(): PackedBf16 {
+    const { k, inFeatures: nIn, outFeatures: nOut } = this;
+    const version = this.weight.set.valuesVersion;
+    if (this.bf16Forward?.version !== version) {
+      const packed = k.packBf16(this.weight.value, true, nIn, nOut, nIn, 0, this.bf16Forward?.packed);
+      this.bf16Forward = { version, packed };
+    }
+    return this.bf16Forward.packed;
   }
 }

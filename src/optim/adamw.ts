@@ -47,6 +47,7 @@ export class AdamW {
       step: this.step + 1,
       decayMask: this.decayMask,
     });
+    params.valuesChanged();
     this.step++;
     return norm;
   }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { readHparamsArgument } from '../util/hparams-arg.js';
 import { closestName } from '../util/suggest.js';
+import { PRECISIONS, type Precision } from '../kernels/precision.js';
 import { resolvePretrainingConfig, type ModelHparamOverrides, type PretrainingConfig } from '../model/config.js';
 
 /** Everything `electra pretrain` reads from --hparams, resolved (defaults, debug rules, paths). */
@@ -25,6 +26,11 @@ export interface PretrainingHparams extends PretrainingConfig {
    * folder (the generator then starts from its shared embeddings and a fresh initialization).
    */
   init_checkpoint: string | null;
+  /**
+   * electra-ts: "bf16" rounds the inputs of the model's dense GEMMs to bf16 (fp32 sums, as TPUs
+   * compute); master weights, optimizer moments, LayerNorm, softmax, GELU and losses stay fp32.
+   */
+  precision: Precision;
   /** Reference generator/objective switches; only their defaults are implemented. */
   electric_objective: boolean;
   uniform_generator: boolean;
@@ -125,6 +131,7 @@ const CHECKS = {
   max_predictions_per_seq: int(1),
   seed: int(0, 0xffffffff),
   init_checkpoint: nullable(str),
+  precision: oneOf(PRECISIONS),
   pretrain_tfrecords: str,
   vocab_file: str,
   model_dir: str,
@@ -223,6 +230,7 @@ export function resolvePretrainingHparams(
     do_eval: false,
     seed: 0,
     init_checkpoint: null,
+    precision: 'fp32',
     electric_objective: false,
     uniform_generator: false,
     two_tower_generator: false,

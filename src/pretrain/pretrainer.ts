@@ -2,7 +2,7 @@
 // discriminator, global-norm clipping and AdamW at the scheduled learning rate. Every random
 // stream of an update is derived from (seed, global step), so a resumed run repeats the
 // masking, sampling and dropout an uninterrupted run would have used.
-import type { Kernels } from '../kernels/index.js';
+import { withPrecision, type Kernels, type Precision } from '../kernels/index.js';
 import { mix32 } from '../kernels/rng.js';
 import type { PretrainingConfig } from '../model/config.js';
 import { ElectraPretrainingModel, type PretrainingInputs, type PretrainingMetrics } from '../model/pretraining-model.js';
@@ -18,6 +18,8 @@ export interface PretrainerOptions {
   seed: number;
   special?: SpecialTokenIds;
   dtype?: DType;
+  /** bf16: the model's GEMMs take bf16 inputs (fp32 sums); weights, optimizer and the rest stay fp32. Default fp32. */
+  precision?: Precision;
 }
 
 export interface TrainStepReport {
@@ -42,7 +44,7 @@ export class Pretrainer {
   private readonly candidates: Int32Array;
 
   constructor(readonly k: Kernels, readonly config: PretrainingConfig, readonly opts: PretrainerOptions) {
-    this.model = new ElectraPretrainingModel(k, config, { maxBatch: opts.maxBatch, maxSeqLen: opts.maxSeqLen, dtype: opts.dtype });
+    this.model = new ElectraPretrainingModel(withPrecision(k, opts.precision ?? 'fp32'), config, { maxBatch: opts.maxBatch, maxSeqLen: opts.maxSeqLen, dtype: opts.dtype });
     this.model.initialize(opts.seed);
     this.optimizer = new AdamW(k, this.model.params, { ...ELECTRA_ADAMW, weightDecayRate: config.weight_decay_rate });
     this.masked = new MaskedBatch(opts.maxBatch, opts.maxSeqLen, config.max_predictions_per_seq);

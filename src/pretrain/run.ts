@@ -183,7 +183,7 @@ export async function runPretraining(hp: PretrainingHparams, options: RunPretrai
     if (stale.length > 0) log(`removed ${stale.length} unfinished checkpoint folder(s) left by an interrupted run`);
 
     const maxBatch = Math.max(hp.do_train ? hp.train_batch_size : 1, hp.do_eval ? hp.eval_batch_size : 1);
-    trainer = new Pretrainer(k, hp, { maxBatch, maxSeqLen: hp.max_seq_length, seed: hp.seed, special: ctx.special });
+    trainer = new Pretrainer(k, hp, { maxBatch, maxSeqLen: hp.max_seq_length, seed: hp.seed, special: ctx.special, precision: hp.precision });
     const { model, optimizer } = trainer;
 
     latest = latestCheckpoint(hp.model_dir);

@@ -7,6 +7,7 @@ export const jsKernels: Kernels = {
   name: 'js',
   isa: 'js',
   threads: 1,
+  precision: 'fp32',
   ...jsGemm,
   ...jsGemmBf16,
   ...jsElementwise,

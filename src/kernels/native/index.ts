@@ -11,6 +11,7 @@ export function createNativeKernels(addon: NativeAddonBase): Kernels {
     name: 'native',
     isa: info.isa,
     threads: info.threads,
+    precision: 'fp32',
     ...nativeGemm(addon),
     ...nativeGemmBf16(addon),
     ...nativeElementwise(addon),

@@ -1,0 +1,15 @@
+// Reduced-precision compute for a model: a Kernels view whose GEMMs round
+// their inputs to bf16 (fp32 sums and outputs; see Bf16Kernels). Everything
+// else (LayerNorm, softmax, GELU, losses, reductions, the optimizer) is the
+// backend's fp32 code. Attention's batched products stay fp32 here.
+import type { Kernels } from './types.js';
+
+export type Precision = 'fp32' | 'bf16';
+
+export const PRECISIONS: readonly Precision[] = ['fp32', 'bf16'];
+
+/** k itself for fp32; for bf16 a view whose gemm is gemmBf16 and whose precision says so. */
+export function withPrecision(k: Kernels, precision: Precision): Kernels {
+  if (precision === 'fp32' || k.precision === precision) return k;
+  return { ...k, precision, gemm: (args) => k.gemmBf16(args) };
+}
