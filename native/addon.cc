@@ -8,6 +8,7 @@ namespace electra {
 void RegisterGemm(Napi::Env env, Napi::Object exports);
 void RegisterElementwise(Napi::Env env, Napi::Object exports);
 void RegisterGemmBf16(Napi::Env env, Napi::Object exports);
+void RegisterGemmInt8(Napi::Env env, Napi::Object exports);
 }  // namespace electra
 
 namespace {
@@ -55,6 +56,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   electra::RegisterGemm(env, exports);
   electra::RegisterElementwise(env, exports);
   electra::RegisterGemmBf16(env, exports);
+  electra::RegisterGemmInt8(env, exports);
   return exports;
 }
 

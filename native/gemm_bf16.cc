@@ -15,6 +15,7 @@
 
 #include "cpu.h"
 #include "gemm_bf16.h"
+#include "lowp_blocks.h"
 #include "napi_checks.h"
 #include "pool.h"
 
@@ -82,30 +83,7 @@ const Ops& current_ops() {
   }
 }
 
-// 64-byte aligned grow-only buffer.
-class Buffer {
- public:
-  ~Buffer() { std::free(data_); }
-  uint16_t* get(int64_t elements) {
-    if (elements > capacity_) {
-      std::free(data_);
-      const size_t bytes = (static_cast<size_t>(elements) * 2 + 63) & ~static_cast<size_t>(63);
-      data_ = static_cast<uint16_t*>(std::aligned_alloc(64, bytes));
-      if (data_ == nullptr) {
-        capacity_ = 0;
-        throw std::bad_alloc();
-      }
-      capacity_ = elements;
-    }
-    return data_;
-  }
-
- private:
-  uint16_t* data_ = nullptr;
-  int64_t capacity_ = 0;
-};
-
-thread_local Buffer tl_a_rows;  // a task's rows of A
+thread_local lowp::Buffer<uint16_t> tl_a_rows;  // a task's rows of A
 // Which rows tl_a_rows holds: the call (numbered by call_counter) and first row.
 struct Converted {
   uint64_t call;
@@ -113,9 +91,9 @@ struct Converted {
 };
 thread_local Converted tl_converted = {0, -1};
 std::atomic<uint64_t> call_counter{0};
-Buffer b_buffer;                // a per-call pack of B (calls come from one JS thread)
+lowp::Buffer<uint16_t> b_buffer;               // a per-call pack of B (calls come from one JS thread)
 
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+using lowp::ceil_div;
 
 struct Problem {
   int64_t m, n, k;
@@ -125,18 +103,6 @@ struct Problem {
   float* c;
   int64_t ldc;
 };
-
-// Rows (a multiple of kMR) and panels per task: at most 96 rows x 16 panels
-// (the B block of one depth block, 512 x 256 bf16, stays in L2; one panel's
-// slice in L1), fewer when that leaves too few tasks for the threads.
-void task_blocks(int64_t m, int64_t panels, int threads, int64_t* rows, int64_t* cols) {
-  int64_t mc = 96, np = 16;
-  const int64_t want = 4 * static_cast<int64_t>(threads);
-  while (ceil_div(m, mc) * ceil_div(panels, np) < want && mc > kMR) mc -= kMR;
-  while (ceil_div(m, mc) * ceil_div(panels, np) < want && np > 1) np /= 2;
-  *rows = mc;
-  *cols = np;
-}
 
 void pack_b_all(const Ops& ops, const float* b, int64_t ps, int64_t js, int64_t k, int64_t n, uint16_t* dst) {
   const int64_t panels = ceil_div(n, kNR);
@@ -166,7 +132,7 @@ void run(const Ops& ops, const Problem& pr, const uint16_t* bpack) {
   const uint64_t call = ++call_counter;
   const int64_t panels = ceil_div(pr.n, kNR);
   int64_t mc, np;
-  task_blocks(pr.m, panels, pool_threads(), &mc, &np);
+  lowp::task_blocks(pr.m, panels, pool_threads(), kMR, &mc, &np);
   const int64_t row_blocks = ceil_div(pr.m, mc);
   const int64_t col_blocks = ceil_div(panels, np);
   parallel_for(row_blocks * col_blocks, [&](int64_t task) {

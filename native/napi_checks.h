@@ -47,6 +47,7 @@ class Reader {
   Array<float> floats(size_t i, const char* name) const { return typed<float>(i, name, napi_float32_array, "Float32Array"); }
   Array<uint16_t> u16(size_t i, const char* name) const { return typed<uint16_t>(i, name, napi_uint16_array, "Uint16Array"); }
   Array<int8_t> i8(size_t i, const char* name) const { return typed<int8_t>(i, name, napi_int8_array, "Int8Array"); }
+  Array<int32_t> i32(size_t i, const char* name) const { return typed<int32_t>(i, name, napi_int32_array, "Int32Array"); }
 
   // Throws unless rows x cols (row stride ld) at off lies inside length elements.
   void check_matrix(const char* name, int64_t length, int64_t off, int64_t rows, int64_t cols, int64_t ld,

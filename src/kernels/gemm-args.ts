@@ -1,6 +1,7 @@
 // Argument checks shared by both GEMM backends, so bad input fails the same way
 // (with a message naming what was expected) whichever backend runs.
-import type { BatchedGemmArgs, GemmArgs, PackedBf16, PackedGemmArgs } from './types.js';
+import type { BatchedGemmArgs, GemmArgs, Int8GemmArgs, PackedBf16, PackedGemmArgs } from './types.js';
+import { packedInt8Length } from './int8.js';
 
 /** Offsets with their defaults filled in. */
 export interface GemmOffsets {
@@ -157,4 +158,24 @@ export function validatePackedGemm(args: PackedGemmArgs): GemmOffsets {
   if (b.data.length < packedBf16Length(b.k, b.n)) throw new RangeError(`${fn}: b.data is shorter than a ${b.k}x${b.n} pack`);
   // A and C as in a plain GEMM whose B (never read) is an n-wide empty matrix.
   return validate(fn, { ...args, transB: false, b: new Float32Array(0), ldb: args.n, k: args.k }, single, false, false);
+}
+
+/** Validates a gemmInt8 call; returns the offsets of A and C. */
+export function validateInt8Gemm(args: Int8GemmArgs): GemmOffsets {
+  const fn = 'gemmInt8';
+  const b = args.b;
+  if (!b || !(b.data instanceof Int8Array) || !(b.scale instanceof Float32Array) || !(b.colSum instanceof Int32Array)) {
+    throw new TypeError(`${fn}: b must be a PackedInt8 (from quantizeWeightsInt8)`);
+  }
+  if (b.k !== args.k || b.n !== args.n) throw new RangeError(`${fn}: b was quantized as ${b.k}x${b.n}, but op(B) is ${args.k}x${args.n}`);
+  if (b.data.length < packedInt8Length(b.k, b.n) || b.scale.length < b.n || b.colSum.length < b.n) {
+    throw new RangeError(`${fn}: b's arrays are shorter than a ${b.k}x${b.n} quantized weight`);
+  }
+  if (args.bias !== null && !(args.bias instanceof Float32Array && args.bias.length >= args.n)) {
+    throw new TypeError(`${fn}: bias must be null or a Float32Array of at least n = ${args.n} elements`);
+  }
+  return validate(fn, {
+    transA: false, transB: false, m: args.m, n: args.n, k: args.k, alpha: 1, beta: 0, a: args.a, aOffset: args.aOffset,
+    lda: args.lda, b: new Float32Array(0), ldb: args.n, c: args.c, cOffset: args.cOffset, ldc: args.ldc,
+  }, single, false, false);
 }

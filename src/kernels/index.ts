@@ -5,7 +5,9 @@ import { createNativeKernels, loadAddon } from './native/index.js';
 
 export type {
   Kernels, GemmArgs, BatchedGemmArgs, AdamWOptions, GemmKernels, ElementwiseKernels, Bf16Kernels, PackedBf16, PackedGemmArgs,
+  Int8Kernels, PackedInt8, Int8GemmArgs,
 } from './types.js';
+export { quantizeWeightsInt8 } from './int8.js';
 export { jsKernels };
 export { withPrecision, PRECISIONS, type Precision } from './precision.js';
 

@@ -3,6 +3,7 @@ import { loadAddon, type NativeAddonBase } from './addon.js';
 import { nativeGemm } from './gemm.js';
 import { nativeElementwise } from './elementwise.js';
 import { nativeGemmBf16 } from './gemm-bf16.js';
+import { nativeGemmInt8 } from './gemm-int8.js';
 
 /** Wraps the loaded addon in the Kernels interface. */
 export function createNativeKernels(addon: NativeAddonBase): Kernels {
@@ -14,6 +15,7 @@ export function createNativeKernels(addon: NativeAddonBase): Kernels {
     precision: 'fp32',
     ...nativeGemm(addon),
     ...nativeGemmBf16(addon),
+    ...nativeGemmInt8(addon),
     ...nativeElementwise(addon),
   };
 }
