@@ -1,5 +1,5 @@
 // Fully connected layer y = x W^T + b with W stored [out, in] (PyTorch / HF layout).
-import type { Kernels, PackedBf16 } from '../kernels/index.js';
+import { quantizeWeightsInt8, type Kernels, type PackedBf16, type PackedInt8 } from '../kernels/index.js';
 import type { Init, ParameterSet, ParamRef, Scope } from './params.js';
 
 export interface LinearOptions {
@@ -18,6 +18,8 @@ export class Linear {
    * weight-sized copy out of memory.
    */
   private bf16Forward: { version: number; packed: PackedBf16 } | null = null;
+  /** int8 (inference): W quantized per output column, remade when the values change. */
+  private int8Weights: { version: number; packed: PackedInt8 } | null = null;
 
   constructor(
     readonly k: Kernels,
@@ -49,6 +51,11 @@ export class Linear {
   /** y[rows, out] = x[rows, in] W^T + b. */
   forward(x: Float32Array, y: Float32Array, rows: number): void {
     const { k, inFeatures: nIn, outFeatures: nOut } = this;
+    if (k.precision === 'int8') {
+      // Dynamic quantization: the bias is added in the GEMM's epilogue.
+      k.gemmInt8({ m: rows, n: nOut, k: nIn, a: x, lda: nIn, b: this.quantizedWeights(), bias: this.bias?.value ?? null, c: y, ldc: nOut });
+      return;
+    }
     if (k.precision === 'bf16') {
       k.gemmBf16Packed({
         transA: false, m: rows, n: nOut, k: nIn, alpha: 1, beta: 0, a: x, lda: nIn, b: this.bf16Weights(), c: y, ldc: nOut,
@@ -68,6 +75,7 @@ export class Linear {
    */
   backward(x: Float32Array, dy: Float32Array, dx: Float32Array | null, rows: number, accumulateDx = false): void {
     const { k, inFeatures: nIn, outFeatures: nOut } = this;
+    if (k.precision === 'int8') throw new Error(`${this.weight.name}: int8 quantization is for inference; there is no backward pass`);
     k.gemm({
       transA: true, transB: false, m: nOut, n: nIn, k: rows, alpha: 1, beta: 1,
       a: dy, lda: nOut, b: x, ldb: nIn, c: this.weight.grad, ldc: nIn,
@@ -79,6 +87,15 @@ export class Linear {
         a: dy, lda: nOut, b: this.weight.value, ldb: nIn, c: dx, ldc: nIn,
       });
     }
+  }
+
+  private quantizedWeights(): PackedInt8 {
+    const version = this.weight.set.valuesVersion;
+    if (this.int8Weights?.version !== version) {
+      const packed = quantizeWeightsInt8(this.weight.value, this.outFeatures, this.inFeatures, this.inFeatures, this.int8Weights?.packed);
+      this.int8Weights = { version, packed };
+    }
+    return this.int8Weights.packed;
   }
 
   private bf16Weights(): PackedBf16 {

@@ -6,7 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { FormatError, UsageError } from '../errors.js';
 import { readHfFolder, type LoadedModelFolder } from '../io/hf-folder.js';
-import { kernels as defaultKernels, type Kernels } from '../kernels/index.js';
+import { kernels as defaultKernels, withPrecision, type Kernels } from '../kernels/index.js';
 import { modelConfigFromHf, resolvePretrainingConfig, type ElectraConfig, type PretrainingConfig } from '../model/config.js';
 import { ElectraDiscriminator } from '../model/discriminator.js';
 import { ElectraPretrainingModel } from '../model/pretraining-model.js';
@@ -189,6 +189,12 @@ export interface DiscriminatorResult {
 
 export interface LoadDiscriminatorOptions {
   kernels?: Kernels;
+  /**
+   * "int8": dynamic quantization for inference: Linear weights int8 per output channel, each
+   * row of activations quantized to u8 at run time, int32 sums; attention products, LayerNorm
+   * and softmax stay fp32. Default: fp32.
+   */
+  quantize?: 'int8';
   /** Sequences run at once (default 8). */
   maxBatch?: number;
   /** Longest sequence (default 128, at most max_position_embeddings). */
@@ -204,7 +210,12 @@ export class Discriminator {
     readonly config: ElectraConfig, readonly folder: LoadedModelFolder, options: LoadDiscriminatorOptions = {},
   ) {
     const maxSeqLen = Math.min(options.maxSeqLen ?? 128, config.max_position_embeddings);
-    this.model = new ElectraDiscriminator(options.kernels ?? defaultKernels(), config, { maxBatch: options.maxBatch ?? 8, maxSeqLen });
+    if (options.quantize !== undefined && options.quantize !== 'int8') {
+      throw new UsageError(`quantize must be "int8" or left out, got ${JSON.stringify(options.quantize)}`);
+    }
+    const k = options.kernels ?? defaultKernels();
+    this.model = new ElectraDiscriminator(options.quantize === 'int8' ? withPrecision(k, 'int8') : k, config,
+      { maxBatch: options.maxBatch ?? 8, maxSeqLen });
     const report = loadHfWeights(this.model.params, { discriminator: folder });
     if (report.notLoaded.length > 0) throw new FormatError(folder.dir, `missing ${report.notLoaded.join(', ')}`);
     if (folder.vocab && folder.vocab.length !== config.vocab_size) {

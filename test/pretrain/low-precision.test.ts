@@ -1,7 +1,9 @@
-// bf16 pre-training: the precision hparam, the layer wiring (forward products on weights packed
-// once per update, the rest through gemmBf16), and the training curve: the debug ELECTRA
-// pre-trained on Brown for 200 updates in fp32 and in bf16 from the same seed reaches held-out
-// disc AUC and generator accuracy within 0.01 of each other.
+// Low precision end to end. bf16 pre-training: the precision hparam, the layer wiring (forward
+// products on weights packed once per update, the rest through gemmBf16), and the training
+// curve: the debug ELECTRA pre-trained on Brown for 200 updates in fp32 and in bf16 from the same
+// seed reaches held-out disc AUC and generator accuracy within 0.01 of each other. int8
+// inference: that trained discriminator loaded with quantize "int8" gives logits with cosine
+// similarity >= 0.999 to fp32's.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -12,6 +14,7 @@ import { buildPretrainingDataset } from '../../src/data/build.js';
 import { bertUncasedVocabText } from '../../src/tokenizer/bert-vocab.js';
 import { resolvePretrainingHparams } from '../../src/pretrain/hparams.js';
 import { runPretraining } from '../../src/pretrain/run.js';
+import { loadDiscriminator } from '../../src/pretrain/load.js';
 import { backends, randomArray } from '../helpers.js';
 import { withPrecision } from '../../src/kernels/index.js';
 import { Linear } from '../../src/nn/linear.js';
@@ -21,7 +24,7 @@ import { tempDir } from './fixtures.js';
 // One compute thread (see learn.test.ts): the same results, far less time on a loaded machine.
 process.env['ELECTRA_THREADS'] ??= '1';
 
-const root = tempDir('bf16');
+const root = tempDir('lowp');
 after(() => root.cleanup());
 
 test('precision is an hparam: fp32 by default, bf16 on request, anything else refused', () => {
@@ -87,4 +90,39 @@ test('bf16 and fp32 pre-training from one seed reach the same held-out AUC and g
   assert.ok(a.disc_auc > 0.75, `fp32 learned: ${summary}`);
   assert.ok(Math.abs(a.disc_auc - b.disc_auc) <= 0.01, summary);
   assert.ok(Math.abs(a.masked_lm_accuracy - b.masked_lm_accuracy) <= 0.01, summary);
+});
+
+test('the trained discriminator quantized to int8 gives the fp32 logits (cosine >= 0.999)', (t) => {
+  const modelDir = join(root.dir, 'models', 'fp32');
+  const texts = readCorpus('brown').slice(200, 212).map((d) => d.lines.join(' ').slice(0, 400));
+  for (const k of backends()) {
+    const fp32 = loadDiscriminator(modelDir, { kernels: k, maxSeqLen: 64 });
+    const int8 = loadDiscriminator(modelDir, { kernels: k, maxSeqLen: 64, quantize: 'int8' });
+    let dot = 0;
+    let na = 0;
+    let nb = 0;
+    let agree = 0;
+    let tokens = 0;
+    let maxDiff = 0;
+    for (const text of texts) {
+      const a = fp32.discriminateText(text);
+      const b = int8.discriminateText(text);
+      assert.deepEqual(b.tokens, a.tokens);
+      for (let i = 0; i < a.logits.length; i++) {
+        dot += a.logits[i]! * b.logits[i]!;
+        na += a.logits[i]! ** 2;
+        nb += b.logits[i]! ** 2;
+        agree += (a.logits[i]! > 0) === (b.logits[i]! > 0) ? 1 : 0;
+        maxDiff = Math.max(maxDiff, Math.abs(a.logits[i]! - b.logits[i]!));
+        tokens++;
+      }
+    }
+    const cosine = dot / Math.sqrt(na * nb);
+    t.diagnostic(`${k.name}: cosine ${cosine.toFixed(6)}, largest logit change ${maxDiff.toFixed(4)}, ` +
+      `replaced/original calls agree on ${agree}/${tokens} tokens`);
+    assert.ok(maxDiff > 0, 'the int8 model computes differently (quantization is in effect)');
+    assert.ok(cosine >= 0.999, `${k.name}: cosine ${cosine}`);
+    assert.ok(agree / tokens >= 0.99, `${k.name}: ${agree}/${tokens}`);
+  }
+  assert.throws(() => loadDiscriminator(modelDir, { quantize: 'int4' as 'int8' }), /quantize must be "int8" or left out, got "int4"/);
 });
