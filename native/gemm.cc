@@ -17,6 +17,7 @@
 
 #include "cpu.h"
 #include "gemm_ops.h"
+#include "lowp_blocks.h"
 #include "pool.h"
 
 namespace electra {
@@ -69,22 +70,9 @@ void scalar_macro(int64_t mc, int64_t nc, int64_t kc, const float* apack, const 
   }
 }
 
-double scalar_fma_loop(int64_t iterations) {
-  constexpr int kChains = 8;
-  float acc[kChains];
-  for (int i = 0; i < kChains; ++i) acc[i] = static_cast<float>(i);
-  for (int64_t it = 0; it < iterations; ++it)
-    for (int i = 0; i < kChains; ++i) acc[i] = acc[i] * 0.999f + 0.001f;
-  float sum = 0;
-  for (float v : acc) sum += v;
-  volatile float sink = sum;
-  (void)sink;
-  return static_cast<double>(iterations) * kChains * 2;
-}
-
 const IsaOps kScalarOps = {
     "scalar", kScalarMR, kScalarNR, /*kc=*/256, /*mc=*/128, /*nc=*/2048,
-    scalar_pack<kScalarMR>, scalar_pack<kScalarNR>, scalar_macro, scalar_fma_loop,
+    scalar_pack<kScalarMR>, scalar_pack<kScalarNR>, scalar_macro, lowp::scalar_fma_loop,
 };
 
 const IsaOps& current_ops() {
@@ -112,31 +100,7 @@ struct Problem {
 };
 
 // 64-byte aligned, grow-only scratch owned by one thread.
-class Scratch {
- public:
-  Scratch() = default;
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  ~Scratch() { std::free(data_); }
-
-  float* get(int64_t floats) {
-    if (floats > capacity_) {
-      std::free(data_);
-      const size_t bytes = (static_cast<size_t>(floats) * sizeof(float) + 63) & ~static_cast<size_t>(63);
-      data_ = static_cast<float*>(std::aligned_alloc(64, bytes));
-      if (data_ == nullptr) {
-        capacity_ = 0;
-        throw std::bad_alloc();
-      }
-      capacity_ = floats;
-    }
-    return data_;
-  }
-
- private:
-  float* data_ = nullptr;
-  int64_t capacity_ = 0;
-};
+using Scratch = lowp::Buffer<float>;
 
 thread_local Scratch tl_apack;
 thread_local Scratch tl_bpack;

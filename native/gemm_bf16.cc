@@ -48,20 +48,7 @@ void scalar_tile(int rows, int64_t cols, int64_t kp, const uint16_t* a, int64_t 
   }
 }
 
-double scalar_dot_loop(int64_t iterations) {
-  constexpr int kChains = 8;
-  float acc[kChains];
-  for (int i = 0; i < kChains; ++i) acc[i] = static_cast<float>(i);
-  for (int64_t it = 0; it < iterations; ++it)
-    for (int i = 0; i < kChains; ++i) acc[i] = acc[i] * 0.999f + 0.001f;
-  float sum = 0;
-  for (float v : acc) sum += v;
-  volatile float sink = sum;
-  (void)sink;
-  return static_cast<double>(iterations) * kChains * 2;
-}
-
-const Ops kScalarOps = {"scalar", convert_rows, convert_pairs, pack_panels, scalar_tile, scalar_dot_loop};
+const Ops kScalarOps = {"scalar", convert_rows, convert_pairs, pack_panels, scalar_tile, lowp::scalar_fma_loop};
 
 bool cpu_has_bf16() {
 #if defined(__x86_64__)

@@ -7,18 +7,14 @@
 
 #include <cstdint>
 
+#include "avx512_lanes.h"
+
 #include "gemm_bf16.h"
 
 namespace electra {
 namespace bf16 {
 #include "gemm_bf16_pack.inc"
 namespace {
-
-inline __mmask16 first_lanes(int64_t n) {
-  if (n >= 16) return 0xFFFF;
-  if (n <= 0) return 0;
-  return static_cast<__mmask16>((1u << n) - 1u);
-}
 
 inline __m512bh as_bh(__m512i v) { return reinterpret_cast<__m512bh&>(v); }
 

@@ -7,6 +7,8 @@
 #include <immintrin.h>
 
 #include <cstdint>
+
+#include "avx512_lanes.h"
 #include <cstring>
 
 #include "gemm_int8.h"
@@ -14,12 +16,6 @@
 namespace electra {
 namespace int8 {
 namespace {
-
-inline __mmask16 first_lanes(int64_t n) {
-  if (n >= 16) return 0xFFFF;
-  if (n <= 0) return 0;
-  return static_cast<__mmask16>((1u << n) - 1u);
-}
 
 inline void store(float* c, __mmask16 mask, __m512i acc, float row_scale, int32_t row_zero, const Epilogue& e, int g) {
   if (mask == 0) return;

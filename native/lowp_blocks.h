@@ -1,5 +1,5 @@
-// Pieces the low-precision GEMM drivers (gemm_bf16.cc, gemm_int8.cc) share:
-// an aligned grow-only buffer and the split of C into tasks.
+// Pieces the GEMM drivers (gemm.cc, gemm_bf16.cc, gemm_int8.cc) share: an
+// aligned grow-only buffer, the split of C into tasks, the portable peak loop.
 #pragma once
 #include <cstdint>
 #include <cstdlib>
@@ -47,6 +47,21 @@ inline void task_blocks(int64_t m, int64_t panels, int threads, int64_t mr, int6
   while (ceil_div(m, mc) * ceil_div(panels, np) < want && np > 1) np /= 2;
   *rows = mc;
   *cols = np;
+}
+
+// Portable peak loop: `iterations` rounds of 8 independent multiply-adds;
+// returns the flops done (2 per multiply-add).
+inline double scalar_fma_loop(int64_t iterations) {
+  constexpr int kChains = 8;
+  float acc[kChains];
+  for (int i = 0; i < kChains; ++i) acc[i] = static_cast<float>(i);
+  for (int64_t it = 0; it < iterations; ++it)
+    for (int i = 0; i < kChains; ++i) acc[i] = acc[i] * 0.999f + 0.001f;
+  float sum = 0;
+  for (float v : acc) sum += v;
+  volatile float sink = sum;
+  (void)sink;
+  return static_cast<double>(iterations) * kChains * 2;
 }
 
 }  // namespace lowp

@@ -6,12 +6,8 @@
 // similarity >= 0.999 to fp32's.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCorpus } from '../../src/data/corpora.js';
-import { writeDocuments } from '../../src/data/corpus-export.js';
-import { buildPretrainingDataset } from '../../src/data/build.js';
-import { bertUncasedVocabText } from '../../src/tokenizer/bert-vocab.js';
 import { resolvePretrainingHparams } from '../../src/pretrain/hparams.js';
 import { runPretraining } from '../../src/pretrain/run.js';
 import { loadDiscriminator } from '../../src/pretrain/load.js';
@@ -19,7 +15,7 @@ import { backends, randomArray } from '../helpers.js';
 import { withPrecision } from '../../src/kernels/index.js';
 import { Linear } from '../../src/nn/linear.js';
 import { ParameterSet, Scope } from '../../src/nn/params.js';
-import { tempDir } from './fixtures.js';
+import { makeBrownDataDir, tempDir } from './fixtures.js';
 
 // One compute thread (see learn.test.ts): the same results, far less time on a loaded machine.
 process.env['ELECTRA_THREADS'] ??= '1';
@@ -71,14 +67,7 @@ test('a bf16 Linear multiplies with gemmBf16 and repacks its weights after each 
 
 test('bf16 and fp32 pre-training from one seed reach the same held-out AUC and generator accuracy', async () => {
   const dataDir = root.dir;
-  const corpus = join(dataDir, 'corpus');
-  writeDocuments('brown', readCorpus('brown').slice(0, 100), corpus);
-  writeFileSync(join(dataDir, 'vocab.txt'), bertUncasedVocabText());
-  await buildPretrainingDataset({ corpusDir: corpus, vocabFile: join(dataDir, 'vocab.txt'), outputDir: join(dataDir, 'pretrain_tfrecords'), maxSeqLength: 32 }, { inProcess: true });
-  const base = {
-    debug: true, max_seq_length: 32, learning_rate: 5e-4, num_warmup_steps: 20, num_train_steps: 200, save_checkpoints_steps: 200,
-    temperature: 3, do_eval: true, num_eval_steps: 10, eval_batch_size: 16, iterations_per_loop: 50, seed: 1,
-  };
+  const base = { ...(await makeBrownDataDir(dataDir)), iterations_per_loop: 50 };
   const quiet = { progress: false, log: (): void => {} };
   const fp32 = await runPretraining(resolvePretrainingHparams(base, dataDir, 'fp32').hparams, quiet);
   const bf16 = await runPretraining(resolvePretrainingHparams({ ...base, precision: 'bf16' }, dataDir, 'bf16').hparams, quiet);

@@ -2,7 +2,7 @@
 // passed positionally; the C++ side re-checks the bounds.
 import type { Bf16Kernels, GemmArgs, PackedGemmArgs } from '../types.js';
 import { validateGemm, validatePackBf16, validatePackedGemm } from '../gemm-args.js';
-import type { NativeAddonBase } from './addon.js';
+import { requireEntryPoints, type NativeAddonBase } from './addon.js';
 import type { PeakMeasurement } from './gemm.js';
 
 /** The addon entry points defined in native/gemm_bf16.cc. */
@@ -25,13 +25,7 @@ export interface Bf16Addon {
 }
 
 export function bf16Addon(addon: NativeAddonBase): NativeAddonBase & Bf16Addon {
-  const candidate = addon as NativeAddonBase & Partial<Bf16Addon>;
-  for (const name of ['gemmBf16', 'bf16PackB', 'gemmBf16Packed', 'bf16PeakGflops', 'bf16Isa'] as const) {
-    if (typeof candidate[name] !== 'function') {
-      throw new Error(`the native addon has no '${name}' entry point: rebuild it (npm install)`);
-    }
-  }
-  return candidate as NativeAddonBase & Bf16Addon;
+  return requireEntryPoints<Bf16Addon>(addon, ['gemmBf16', 'bf16PackB', 'gemmBf16Packed', 'bf16PeakGflops', 'bf16Isa']);
 }
 
 export function nativeGemmBf16(addon: NativeAddonBase): Bf16Kernels {

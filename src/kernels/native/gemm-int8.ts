@@ -2,7 +2,7 @@
 // passed positionally; the C++ side re-checks the bounds.
 import type { Int8GemmArgs, Int8Kernels } from '../types.js';
 import { validateInt8Gemm } from '../gemm-args.js';
-import type { NativeAddonBase } from './addon.js';
+import { requireEntryPoints, type NativeAddonBase } from './addon.js';
 
 /** The addon entry points defined in native/gemm_int8.cc. */
 export interface Int8Addon {
@@ -18,13 +18,7 @@ export interface Int8Addon {
 }
 
 export function int8Addon(addon: NativeAddonBase): NativeAddonBase & Int8Addon {
-  const candidate = addon as NativeAddonBase & Partial<Int8Addon>;
-  for (const name of ['gemmInt8', 'int8PeakGops', 'int8Isa'] as const) {
-    if (typeof candidate[name] !== 'function') {
-      throw new Error(`the native addon has no '${name}' entry point: rebuild it (npm install)`);
-    }
-  }
-  return candidate as NativeAddonBase & Int8Addon;
+  return requireEntryPoints<Int8Addon>(addon, ['gemmInt8', 'int8PeakGops', 'int8Isa']);
 }
 
 export function nativeGemmInt8(addon: NativeAddonBase): Int8Kernels {
