@@ -17,14 +17,27 @@ namespace electra {
 namespace int8 {
 namespace {
 
-inline void store(float* c, __mmask16 mask, __m512i acc, float row_scale, int32_t row_zero, const Epilogue& e, int g) {
-  if (mask == 0) return;
-  const __m512i sum = _mm512_maskz_loadu_epi32(mask, e.col_sum + 16 * g);
-  const __m512i centered = _mm512_sub_epi32(acc, _mm512_mullo_epi32(_mm512_set1_epi32(row_zero), sum));
-  const __m512 s = _mm512_mul_ps(_mm512_set1_ps(row_scale), _mm512_maskz_loadu_ps(mask, e.col_scale + 16 * g));
+// One 16-column group's epilogue inputs, loaded once per tile.
+struct Columns {
+  __mmask16 mask;
+  __m512i sum;
+  __m512 scale;
+  __m512 bias;
+};
+
+inline Columns columns(const Epilogue& e, int64_t cols, int g) {
+  const __mmask16 mask = first_lanes(cols - 16 * g);
+  return {mask, _mm512_maskz_loadu_epi32(mask, e.col_sum + 16 * g), _mm512_maskz_loadu_ps(mask, e.col_scale + 16 * g),
+          e.bias ? _mm512_maskz_loadu_ps(mask, e.bias + 16 * g) : _mm512_setzero_ps()};
+}
+
+inline void store(float* c, const Columns& col, __m512i acc, float row_scale, int32_t row_zero, bool bias) {
+  if (col.mask == 0) return;
+  const __m512i centered = _mm512_sub_epi32(acc, _mm512_mullo_epi32(_mm512_set1_epi32(row_zero), col.sum));
+  const __m512 s = _mm512_mul_ps(_mm512_set1_ps(row_scale), col.scale);
   __m512 v = _mm512_mul_ps(s, _mm512_cvtepi32_ps(centered));
-  if (e.bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, e.bias + 16 * g));
-  _mm512_mask_storeu_ps(c + 16 * g, mask, v);
+  if (bias) v = _mm512_add_ps(v, col.bias);
+  _mm512_mask_storeu_ps(c, col.mask, v);
 }
 
 // quantize_rows (gemm_int8_quant.inc) in explicit vector code, the same
@@ -81,11 +94,12 @@ void tile_rows(int64_t cols, int64_t kq, const uint8_t* a, int64_t lda, const in
       acc[r][1] = dpbusd(acc[r][1], av, b1);
     }
   }
-  const __mmask16 m0 = first_lanes(cols);
-  const __mmask16 m1 = first_lanes(cols - 16);
+  const Columns c0 = columns(e, cols, 0);
+  const Columns c1 = columns(e, cols, 1);
+  const bool bias = e.bias != nullptr;
   for (int r = 0; r < R; ++r) {
-    store(c + r * ldc, m0, acc[r][0], e.row_scale[r], e.row_zero[r], e, 0);
-    store(c + r * ldc, m1, acc[r][1], e.row_scale[r], e.row_zero[r], e, 1);
+    store(c + r * ldc, c0, acc[r][0], e.row_scale[r], e.row_zero[r], bias);
+    store(c + r * ldc + 16, c1, acc[r][1], e.row_scale[r], e.row_zero[r], bias);
   }
 }
 
