@@ -1,13 +1,12 @@
 // bf16 GEMM driver and N-API bindings (numerics and layouts in gemm_bf16.h).
 // Per call: B is packed into 32-column panels unless the caller passes a
 // pre-packed B (weights, packed once per update); then tasks over (row block,
-// column block) of C convert their rows of A to bf16 and run the ISA's
-// micro-tile over the fixed depth blocks in order, so the result does not
-// depend on the thread count or the ISA.
+// column block) of C take the fixed depth blocks in order, converting their
+// rows of A to bf16 one block at a time and running the ISA's micro-tile, so
+// the result does not depend on the thread count or the ISA.
 #include <napi.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -70,14 +69,7 @@ const Ops& current_ops() {
   }
 }
 
-thread_local lowp::Buffer<uint16_t> tl_a_rows;  // a task's rows of A
-// Which rows tl_a_rows holds: the call (numbered by call_counter) and first row.
-struct Converted {
-  uint64_t call;
-  int64_t row;
-};
-thread_local Converted tl_converted = {0, -1};
-std::atomic<uint64_t> call_counter{0};
+thread_local lowp::Buffer<uint16_t> tl_a_block;  // a task's rows of A over one depth block
 lowp::Buffer<uint16_t> b_buffer;               // a per-call pack of B (calls come from one JS thread)
 
 using lowp::ceil_div;
@@ -110,38 +102,33 @@ void run(const Ops& ops, const Problem& pr, const uint16_t* bpack) {
     return;
   }
   const int64_t kp = (pr.k + 1) / 2;
-  // Rows of op(A) contiguous: row-major rows starting on a cache line, and not 4 KiB apart (the
-  // 12 rows a tile reads would share one L1 set). Otherwise pair-major, mc rows per depth pair.
+  // A is converted one depth block at a time (the block's scratch stays small whatever k is):
+  // row-major when rows of op(A) are contiguous, else pair-major with mc rows per depth pair.
   const bool row_major = pr.a_cs == 1;
-  int64_t lda = ceil_div(2 * kp, 32) * 32;
-  if (lda % 2048 == 0) lda += 32;
+  const int64_t lda = 2 * kBlockPairs;  // 512-byte rows: a tile's 12 rows fall in different L1 sets
   const int64_t a_rs = row_major ? lda / 2 : 1;
-  const uint64_t call = ++call_counter;
   const int64_t panels = ceil_div(pr.n, kNR);
   int64_t mc, np;
   lowp::task_blocks(pr.m, panels, pool_threads(), kMR, &mc, &np);
   const int64_t row_blocks = ceil_div(pr.m, mc);
   const int64_t col_blocks = ceil_div(panels, np);
+  const int64_t a_ts = row_major ? 1 : mc;
   parallel_for(row_blocks * col_blocks, [&](int64_t task) {
     const int64_t i0 = (task / col_blocks) * mc, i1 = std::min(pr.m, i0 + mc);
     const int64_t q0 = (task % col_blocks) * np, q1 = std::min(panels, q0 + np);
-    // Each task converts its own rows of A (memory stays bounded by the block), unless this
-    // thread's previous task of this call had the same rows.
-    uint16_t* abf = tl_a_rows.get(mc * lda);
-    if (tl_converted.call != call || tl_converted.row != i0) {
-      if (row_major) ops.convert(pr.a + i0 * pr.a_rs, pr.a_rs, pr.a_cs, i1 - i0, pr.k, abf, lda);
-      else ops.convert_pairs(pr.a + i0 * pr.a_rs, pr.a_rs, pr.a_cs, i1 - i0, pr.k, abf, mc);
-      tl_converted = {call, i0};
-    }
-    const int64_t a_ts = row_major ? 1 : mc;
+    uint16_t* abf = tl_a_block.get(mc * lda);
     for (int64_t t0 = 0; t0 < kp; t0 += kBlockPairs) {
       const int64_t pairs = std::min(kBlockPairs, kp - t0);
+      const int64_t depth = std::min(2 * pairs, pr.k - 2 * t0);
+      const float* src = pr.a + i0 * pr.a_rs + 2 * t0 * pr.a_cs;
+      if (row_major) ops.convert(src, pr.a_rs, pr.a_cs, i1 - i0, depth, abf, lda);
+      else ops.convert_pairs(src, pr.a_rs, pr.a_cs, i1 - i0, depth, abf, mc);
       for (int64_t q = q0; q < q1; ++q) {
         const uint16_t* bq = bpack + (q * kp + t0) * 2 * kNR;
         const int64_t cols = std::min<int64_t>(kNR, pr.n - q * kNR);
         for (int64_t i = i0; i < i1; i += kMR) {
-          ops.tile(static_cast<int>(std::min<int64_t>(kMR, i1 - i)), cols, pairs, abf + 2 * ((i - i0) * a_rs + t0 * a_ts),
-                   a_rs, a_ts, bq, pr.c + i * pr.ldc + q * kNR, pr.ldc, pr.alpha, pr.beta, t0 == 0);
+          ops.tile(static_cast<int>(std::min<int64_t>(kMR, i1 - i)), cols, pairs, abf + 2 * (i - i0) * a_rs, a_rs, a_ts, bq,
+                   pr.c + i * pr.ldc + q * kNR, pr.ldc, pr.alpha, pr.beta, t0 == 0);
         }
       }
     }
