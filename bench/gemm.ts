@@ -19,7 +19,7 @@ interface Case {
   run: () => void;
 }
 
-function filled(n: number, seed: number): Float32Array {
+export function filled(n: number, seed: number): Float32Array {
   const out = allocFloats(n, 'float32');
   let s = seed >>> 0 || 1;
   for (let i = 0; i < n; i++) {

@@ -1,11 +1,20 @@
-// `npm run bench -- pretrain [--steps N] [--batch B] [--seq S] [--size small|base|large] [--profile]`:
+// `npm run bench -- pretrain [--steps N] [--batch B] [--seq S] [--size small|base|large] [--profile]
+// [--precision bf16]`:
 // seconds per ELECTRA pre-training update, tokens/s, model FLOP utilization (matmul FLOPs of
 // generator + discriminator, 3x forward, against the best fp32 peak measured before and after) and peak
 // RSS of training; then forward-only discriminator inference (ElectraDiscriminator, no dropout)
 // at the same batch and length: tokens/s and MFU. With --profile, where the time of one
-// training step goes, kernel by kernel.
-import { kernels } from '../src/kernels/index.js';
-import { resolvePretrainingConfig, type ModelSize } from '../src/model/config.js';
+// training step goes, kernel by kernel. With --precision bf16: fp32 and bf16 training in one run,
+// each in its own process (so each peak RSS is its own), alternating for --rounds R (default 2),
+// keeping each one's fastest median: the bf16 speedup and RSS against fp32. Inference also runs
+// with int8 dynamic quantization, on the same weights, right after fp32: the int8 speedup. With
+// --no-train, inference only (for the larger sizes).
+import { spawnSync } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { kernels, PRECISIONS, withPrecision, type Precision } from '../src/kernels/index.js';
+import { printCpu } from './cpu.js';
+import { discriminatorConfig, resolvePretrainingConfig, type ModelSize } from '../src/model/config.js';
 import { ElectraDiscriminator } from '../src/model/discriminator.js';
 import { discriminatorForwardFlops, pretrainingStepFlops } from '../src/model/flops.js';
 import type { PretrainingInputs } from '../src/model/pretraining-model.js';
@@ -37,6 +46,10 @@ function syntheticBatch(batch: number, seqLen: number, vocab: number, rng: Rng):
 }
 
 export async function run(): Promise<void> {
+  const precision = arg('precision', 'fp32') as Precision;
+  if (!PRECISIONS.includes(precision)) throw new Error(`--precision must be one of ${PRECISIONS.join(', ')}, got ${precision}`);
+  const single = process.argv.includes('--single');
+  if (precision !== 'fp32' && !single) return compare(precision);
   const steps = Number(arg('steps', '5'));
   const batch = Number(arg('batch', '32'));
   const seqLen = Number(arg('seq', '128'));
@@ -46,30 +59,32 @@ export async function run(): Promise<void> {
   const profiler = new KernelProfiler(base);
   const k = profile ? profiler.kernels : base;
   const config = resolvePretrainingConfig({ model_size: size, max_seq_length: seqLen, train_batch_size: batch, num_warmup_steps: 1 });
-  const trainer = new Pretrainer(k, config, { maxBatch: batch, maxSeqLen: seqLen, seed: 1 });
-  const model = trainer.model;
+  const train = !process.argv.includes('--no-train');
+  const trainer = train ? new Pretrainer(k, config, { maxBatch: batch, maxSeqLen: seqLen, seed: 1, precision }) : null;
   const rng = new Rng(2);
   const data = Array.from({ length: 2 }, () => syntheticBatch(batch, seqLen, config.vocab_size, rng));
 
   const peakBefore = bestPeakGflops(0, 1);
-  trainer.trainStep(data[0]!); // warm-up: first-touch of every buffer
+  trainer?.trainStep(data[0]!); // warm-up: first-touch of every buffer
   profiler.reset();
   const times: number[] = [];
   let predictions = 0;
-  for (let i = 0; i < steps; i++) {
+  for (let i = 0; trainer && i < steps; i++) {
     const t0 = performance.now();
     const r = trainer.trainStep(data[i % data.length]!);
     times.push((performance.now() - t0) / 1000);
     predictions += r.metrics.predictions;
   }
-  const median = medianOf(times);
-  const flops = pretrainingStepFlops(model.generatorConfig, model.discriminatorConfig, batch, seqLen, predictions / steps);
+  const median = trainer ? medianOf(times) : NaN;
+  const flops = trainer
+    ? pretrainingStepFlops(trainer.model.generatorConfig, trainer.model.discriminatorConfig, batch, seqLen, predictions / steps)
+    : { total: NaN };
   // Training's own peak RSS, read before the inference model adds its buffers.
   const rssMiB = process.resourceUsage().maxRSS / 1024;
   const stepStats = profile ? profiler.report() : [];
 
   // Forward-only inference with the discriminator alone, as the library's ElectraDiscriminator runs it.
-  const discConfig = model.discriminatorConfig ?? model.generatorConfig;
+  const discConfig = discriminatorConfig(config);
   const discriminator = new ElectraDiscriminator(base, discConfig, { maxBatch: batch, maxSeqLen: seqLen });
   discriminator.params.initialize(3);
   const inferBatch = data[0]!;
@@ -85,6 +100,21 @@ export async function run(): Promise<void> {
   }
   const inferMedian = medianOf(inferTimes);
   const inferFlops = discriminatorForwardFlops(discConfig, batch, seqLen);
+  // The same inference with int8 dynamic quantization (loadDiscriminator's quantize: "int8"),
+  // timed right after, on the same weights.
+  const quantized = new ElectraDiscriminator(withPrecision(base, 'int8'), discConfig, { maxBatch: batch, maxSeqLen: seqLen });
+  quantized.params.copyValuesFrom(discriminator.params);
+  const inferInt8 = (): void => {
+    quantized.forward(inferBatch.inputIds, inferBatch.segmentIds, inferBatch.inputMask, batch, seqLen);
+  };
+  inferInt8(); // warm-up (quantizes the weights)
+  const int8Times: number[] = [];
+  for (let i = 0; i < Math.max(steps, 3); i++) {
+    const t0 = performance.now();
+    inferInt8();
+    int8Times.push((performance.now() - t0) / 1000);
+  }
+  const int8Median = medianOf(int8Times);
 
   const peak = bestPeakGflops(peakBefore);
   const achieved = flops.total / median / 1e9;
@@ -92,9 +122,10 @@ export async function run(): Promise<void> {
   const result = {
     backend: `${base.name}/${base.isa}/${base.threads} threads`,
     model: `ELECTRA-${size}`,
+    precision,
     batch,
     seqLen,
-    params: model.params.size,
+    params: trainer?.model.params.size ?? NaN,
     secondsPerStep: +median.toFixed(3),
     tokensPerSecond: Math.round((batch * seqLen) / median),
     stepGflop: +(flops.total / 1e9).toFixed(1),
@@ -106,8 +137,11 @@ export async function run(): Promise<void> {
     inferTokensPerSecond: Math.round((batch * seqLen) / inferMedian),
     inferGflop: +(inferFlops / 1e9).toFixed(1),
     inferMfu: +(inferAchieved / peak).toFixed(3),
+    int8InferSecondsPerBatch: +int8Median.toFixed(3),
+    int8InferTokensPerSecond: Math.round((batch * seqLen) / int8Median),
+    int8InferSpeedup: +(inferMedian / int8Median).toFixed(2),
   };
-  console.log(`ELECTRA-${size} pre-training on ${result.backend}, batch ${batch} x seq ${seqLen}, measured peak ${result.peakGflops} GFLOP/s`);
+  console.log(`ELECTRA-${size} ${precision} pre-training on ${result.backend}, batch ${batch} x seq ${seqLen}, measured peak ${result.peakGflops} GFLOP/s`);
   console.log(table([
     {
       workload: 'training (gen + disc)', 's/batch': result.secondsPerStep, 'tokens/s': result.tokensPerSecond,
@@ -117,7 +151,12 @@ export async function run(): Promise<void> {
       workload: 'inference (disc forward)', 's/batch': result.inferSecondsPerBatch, 'tokens/s': result.inferTokensPerSecond,
       GFLOP: result.inferGflop, MFU: result.inferMfu,
     },
+    {
+      workload: 'inference, int8', 's/batch': result.int8InferSecondsPerBatch, 'tokens/s': result.int8InferTokensPerSecond,
+      GFLOP: result.inferGflop, MFU: '',
+    },
   ]));
+  console.log(`int8 inference: ${result.int8InferSpeedup}x the fp32 tokens/s`);
   console.log(`peak RSS of training: ${result.peakRssMiB} MiB`);
   if (profile) {
     const stats = stepStats;
@@ -129,6 +168,43 @@ export async function run(): Promise<void> {
     }
   }
   console.log(JSON.stringify(result));
+}
+
+/** fp32 against `precision`, each in a child process, alternating; the fastest median of each. */
+function compare(precision: Precision): void {
+  const cpu = printCpu();
+  const rounds = Number(arg('rounds', '2'));
+  const script = fileURLToPath(new URL('./run.js', import.meta.url));
+  const passed = process.argv.slice(3).filter((a, i, all) => a !== '--precision' && all[i - 1] !== '--precision');
+  const best = new Map<Precision, Record<string, number | string>>();
+  const loadAtStart = loadavg()[0]!;
+  for (let r = 0; r < rounds; r++) {
+    for (const p of ['fp32', precision] as const) {
+      const child = spawnSync(process.execPath, [script, 'pretrain', ...passed, '--precision', p, '--single'], { encoding: 'utf8' });
+      process.stdout.write(child.stdout);
+      if (child.status !== 0) throw new Error(`the ${p} run failed: ${child.stderr}`);
+      const lines = child.stdout.trim().split('\n');
+      const result = JSON.parse(lines[lines.length - 1]!) as Record<string, number | string>;
+      const before = best.get(p);
+      if (!before || Number(result.secondsPerStep) < Number(before.secondsPerStep)) best.set(p, result);
+    }
+  }
+  const fp32 = best.get('fp32')!;
+  const low = best.get(precision)!;
+  const speedup = +(Number(fp32.secondsPerStep) / Number(low.secondsPerStep)).toFixed(2);
+  const summary = {
+    ...cpu,
+    loadAverageAtStart: +loadAtStart.toFixed(2),
+    loadAverageAtEnd: +loadavg()[0]!.toFixed(2),
+    fp32SecondsPerStep: fp32.secondsPerStep,
+    [`${precision}SecondsPerStep`]: low.secondsPerStep,
+    [`${precision}StepSpeedup`]: speedup,
+    fp32PeakRssMiB: fp32.peakRssMiB,
+    [`${precision}PeakRssMiB`]: low.peakRssMiB,
+  };
+  console.log(`best of ${rounds} rounds: ${precision} step ${low.secondsPerStep} s vs fp32 ${fp32.secondsPerStep} s ` +
+    `(${speedup}x); peak RSS ${low.peakRssMiB} vs ${fp32.peakRssMiB} MiB`);
+  console.log(JSON.stringify(summary));
 }
 
 function medianOf(values: number[]): number {

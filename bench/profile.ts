@@ -15,7 +15,7 @@ export class KernelProfiler {
   private readonly stats = new Map<string, KernelStat>();
 
   constructor(readonly inner: Kernels, readonly byShape = true) {
-    const wrapped: Record<string, unknown> = { name: inner.name, isa: inner.isa, threads: inner.threads };
+    const wrapped: Record<string, unknown> = { name: inner.name, isa: inner.isa, threads: inner.threads, precision: inner.precision };
     for (const key of Object.keys(inner) as (keyof Kernels)[]) {
       const fn = inner[key];
       if (typeof fn !== 'function') continue;
@@ -25,7 +25,7 @@ export class KernelProfiler {
         const ms = performance.now() - t0;
         let label: string = key;
         let flops = 0;
-        if (key === 'gemm' || key === 'gemmBatched') {
+        if (key === 'gemm' || key === 'gemmBatched' || key === 'gemmBf16' || key === 'gemmBf16Packed') {
           const g = args[0] as GemmArgs & Partial<BatchedGemmArgs>;
           const batch = (g.batchOuter ?? 1) * (g.batchInner ?? 1);
           flops = 2 * g.m * g.n * g.k * batch;

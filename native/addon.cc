@@ -7,6 +7,8 @@
 namespace electra {
 void RegisterGemm(Napi::Env env, Napi::Object exports);
 void RegisterElementwise(Napi::Env env, Napi::Object exports);
+void RegisterGemmBf16(Napi::Env env, Napi::Object exports);
+void RegisterGemmInt8(Napi::Env env, Napi::Object exports);
 }  // namespace electra
 
 namespace {
@@ -58,6 +60,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cacheLineOffset", Napi::Function::New(env, CacheLineOffset));
   electra::RegisterGemm(env, exports);
   electra::RegisterElementwise(env, exports);
+  electra::RegisterGemmBf16(env, exports);
+  electra::RegisterGemmInt8(env, exports);
   return exports;
 }
 

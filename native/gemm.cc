@@ -9,18 +9,16 @@
 #include <napi.h>
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "cpu.h"
 #include "gemm_ops.h"
 #include "napi_args.h"
+#include "lowp_blocks.h"
 #include "pool.h"
 
 namespace electra {
@@ -73,22 +71,9 @@ void scalar_macro(int64_t mc, int64_t nc, int64_t kc, const float* apack, const 
   }
 }
 
-double scalar_fma_loop(int64_t iterations) {
-  constexpr int kChains = 8;
-  float acc[kChains];
-  for (int i = 0; i < kChains; ++i) acc[i] = static_cast<float>(i);
-  for (int64_t it = 0; it < iterations; ++it)
-    for (int i = 0; i < kChains; ++i) acc[i] = acc[i] * 0.999f + 0.001f;
-  float sum = 0;
-  for (float v : acc) sum += v;
-  volatile float sink = sum;
-  (void)sink;
-  return static_cast<double>(iterations) * kChains * 2;
-}
-
 const IsaOps kScalarOps = {
     "scalar", kScalarMR, kScalarNR, /*kc=*/256, /*mc=*/128, /*nc=*/2048,
-    scalar_pack<kScalarMR>, scalar_pack<kScalarNR>, scalar_macro, scalar_fma_loop,
+    scalar_pack<kScalarMR>, scalar_pack<kScalarNR>, scalar_macro, lowp::scalar_fma_loop,
 };
 
 const IsaOps& current_ops() {
@@ -118,31 +103,7 @@ struct Problem {
 };
 
 // 64-byte aligned, grow-only scratch owned by one thread.
-class Scratch {
- public:
-  Scratch() = default;
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  ~Scratch() { std::free(data_); }
-
-  float* get(int64_t floats) {
-    if (floats > capacity_) {
-      std::free(data_);
-      const size_t bytes = (static_cast<size_t>(floats) * sizeof(float) + 63) & ~static_cast<size_t>(63);
-      data_ = static_cast<float*>(std::aligned_alloc(64, bytes));
-      if (data_ == nullptr) {
-        capacity_ = 0;
-        throw std::bad_alloc();
-      }
-      capacity_ = floats;
-    }
-    return data_;
-  }
-
- private:
-  float* data_ = nullptr;
-  int64_t capacity_ = 0;
-};
+using Scratch = lowp::Buffer<float>;
 
 thread_local Scratch tl_apack;
 thread_local Scratch tl_bpack;
@@ -560,31 +521,7 @@ void gemm_batched(const IsaOps& ops, const Problem& base, const BatchStrides& bs
 }
 
 // ---------------------------------------------------------------------------
-// Peak: every pool thread runs the ISA's FMA loop for `seconds`.
-
-double measure_peak_gflops(const IsaOps& ops, double seconds) {
-  const int threads = pool_threads();
-  std::vector<double> rate(static_cast<size_t>(threads), 0.0);
-  std::atomic<int> arrived{0};
-  // One task per thread: each waits for all to arrive (a thread inside a task
-  // cannot claim another), so the loops overlap in time.
-  parallel_for(threads, [&](int64_t t) {
-    arrived.fetch_add(1);
-    while (arrived.load() < threads) std::this_thread::yield();
-    using Clock = std::chrono::steady_clock;
-    const auto start = Clock::now();
-    double flops = 0;
-    double elapsed = 0;
-    do {
-      flops += ops.fma_loop(int64_t{1} << 16);
-      elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-    } while (elapsed < seconds);
-    rate[static_cast<size_t>(t)] = flops / elapsed;
-  });
-  double total = 0;
-  for (double r : rate) total += r;
-  return total * 1e-9;
-}
+// Peak: every pool thread runs the ISA's FMA loop (measure_parallel_flops, pool.cc).
 
 // ---------------------------------------------------------------------------
 // N-API bindings. The TypeScript wrapper validates with friendlier messages;
@@ -696,7 +633,7 @@ Napi::Value PeakGflops(const Napi::CallbackInfo& info) {
   if (!(seconds > 0 && seconds <= 60))
     throw Napi::RangeError::New(info.Env(), "peakGflops: seconds must be in (0, 60]");
   const IsaOps& ops = current_ops();
-  const double gflops = measure_peak_gflops(ops, seconds);
+  const double gflops = measure_parallel_flops(ops.fma_loop, seconds) * 1e-9;
   Napi::Object out = Napi::Object::New(info.Env());
   out.Set("gflops", gflops);
   out.Set("threads", pool_threads());

@@ -1,6 +1,7 @@
 #include "pool.h"
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
@@ -161,5 +162,29 @@ int pool_threads() { return pool().threads(); }
 void set_pool_threads(int n) { pool().resize(n <= 0 ? default_threads() : n); }
 
 void parallel_for(int64_t ntasks, const std::function<void(int64_t)>& fn) { pool().run(ntasks, fn); }
+
+double measure_parallel_flops(double (*loop)(int64_t iterations), double seconds) {
+  const int threads = pool_threads();
+  std::vector<double> rate(static_cast<size_t>(threads), 0.0);
+  std::atomic<int> arrived{0};
+  // One task per thread: each waits for all to arrive (a thread inside a task
+  // cannot claim another), so the loops overlap in time.
+  parallel_for(threads, [&](int64_t t) {
+    arrived.fetch_add(1);
+    while (arrived.load() < threads) std::this_thread::yield();
+    using Clock = std::chrono::steady_clock;
+    const auto start = Clock::now();
+    double flops = 0;
+    double elapsed = 0;
+    do {
+      flops += loop(int64_t{1} << 16);
+      elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    } while (elapsed < seconds);
+    rate[static_cast<size_t>(t)] = flops / elapsed;
+  });
+  double total = 0;
+  for (double r : rate) total += r;
+  return total;
+}
 
 }  // namespace electra

@@ -14,4 +14,8 @@ void set_pool_threads(int n);
 // Nested calls from inside a task run serially on the calling thread.
 void parallel_for(int64_t ntasks, const std::function<void(int64_t)>& fn);
 
+// Runs `loop` (which returns the flops it did) on every pool thread at once
+// for about `seconds`; returns the summed rate in flop/s (peak figures).
+double measure_parallel_flops(double (*loop)(int64_t iterations), double seconds);
+
 }  // namespace electra

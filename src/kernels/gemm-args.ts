@@ -1,6 +1,7 @@
 // Argument checks shared by both GEMM backends, so bad input fails the same way
 // (with a message naming what was expected) whichever backend runs.
-import type { BatchedGemmArgs, GemmArgs } from './types.js';
+import type { BatchedGemmArgs, GemmArgs, Int8GemmArgs, PackedBf16, PackedGemmArgs } from './types.js';
+import { packedInt8Length } from './int8.js';
 
 /** Offsets with their defaults filled in. */
 export interface GemmOffsets {
@@ -72,7 +73,7 @@ function operand(
   }
 }
 
-function validate(fn: string, args: GemmArgs, batch: Batch, allowFloat64: boolean): GemmOffsets {
+function validate(fn: string, args: GemmArgs, batch: Batch, allowFloat64: boolean, checkB = true): GemmOffsets {
   const transA = flag(fn, 'transA', args.transA);
   const transB = flag(fn, 'transB', args.transB);
   const m = count(fn, 'm', args.m);
@@ -92,8 +93,10 @@ function validate(fn: string, args: GemmArgs, batch: Batch, allowFloat64: boolea
   const product = m > 0 && n > 0 && k > 0;
   operand(fn, 'a', args.a.length, aOffset, transA ? k : m, transA ? m : k, lda, 'lda', batch, batch.aOuter,
     batch.aInner, product);
-  operand(fn, 'b', args.b.length, bOffset, transB ? n : k, transB ? k : n, ldb, 'ldb', batch, batch.bOuter,
-    batch.bInner, product);
+  if (checkB) {
+    operand(fn, 'b', args.b.length, bOffset, transB ? n : k, transB ? k : n, ldb, 'ldb', batch, batch.bOuter,
+      batch.bInner, product);
+  }
   operand(fn, 'c', args.c.length, cOffset, m, n, ldc, 'ldc', batch, batch.cOuter, batch.cInner, true);
   return { aOffset, bOffset, cOffset };
 }
@@ -117,4 +120,62 @@ export function validateGemmBatched(args: BatchedGemmArgs, allowFloat64: boolean
     cInner: count(fn, 'strideCInner', args.strideCInner),
   };
   return validate(fn, args, batch, allowFloat64);
+}
+
+/** Elements a PackedBf16 of op(B) k x n holds. */
+export function packedBf16Length(k: number, n: number): number {
+  return Math.ceil(n / 32) * Math.ceil(k / 2) * 64;
+}
+
+/** Validates a packBf16 call; returns the packed array to write (out, or a new one). */
+export function validatePackBf16(
+  b: Float32Array, transB: boolean, k: number, n: number, ldb: number, bOffset: number, out: PackedBf16 | undefined,
+): PackedBf16 {
+  const fn = 'packBf16';
+  flag(fn, 'transB', transB);
+  count(fn, 'k', k);
+  count(fn, 'n', n);
+  floatArray(fn, 'b', b, false);
+  count(fn, 'bOffset', bOffset);
+  count(fn, 'ldb', ldb);
+  operand(fn, 'b', b.length, bOffset, transB ? n : k, transB ? k : n, ldb, 'ldb', single, 0, 0, k > 0 && n > 0);
+  const length = packedBf16Length(k, n);
+  if (!out) return { data: new Uint16Array(length), k, n };
+  if (out.k !== k || out.n !== n || !(out.data instanceof Uint16Array) || out.data.length < length) {
+    throw new RangeError(`${fn}: out holds a ${out.k}x${out.n} pack of ${out.data.length} elements, not ${k}x${n} (${length})`);
+  }
+  return out;
+}
+
+/** Validates a gemmBf16Packed call; returns the offsets of A and C (bOffset 0). */
+export function validatePackedGemm(args: PackedGemmArgs): GemmOffsets {
+  const fn = 'gemmBf16Packed';
+  const b = args.b;
+  if (!b || !(b.data instanceof Uint16Array)) throw new TypeError(`${fn}: b must be a PackedBf16 (from packBf16)`);
+  if (b.k !== args.k || b.n !== args.n) {
+    throw new RangeError(`${fn}: b was packed as ${b.k}x${b.n}, but op(B) is ${args.k}x${args.n}`);
+  }
+  if (b.data.length < packedBf16Length(b.k, b.n)) throw new RangeError(`${fn}: b.data is shorter than a ${b.k}x${b.n} pack`);
+  // A and C as in a plain GEMM whose B (never read) is an n-wide empty matrix.
+  return validate(fn, { ...args, transB: false, b: new Float32Array(0), ldb: args.n, k: args.k }, single, false, false);
+}
+
+/** Validates a gemmInt8 call; returns the offsets of A and C. */
+export function validateInt8Gemm(args: Int8GemmArgs): GemmOffsets {
+  const fn = 'gemmInt8';
+  const b = args.b;
+  if (!b || !(b.data instanceof Int8Array) || !(b.scale instanceof Float32Array) || !(b.colSum instanceof Int32Array)) {
+    throw new TypeError(`${fn}: b must be a PackedInt8 (from quantizeWeightsInt8)`);
+  }
+  if (b.k !== args.k || b.n !== args.n) throw new RangeError(`${fn}: b was quantized as ${b.k}x${b.n}, but op(B) is ${args.k}x${args.n}`);
+  if (b.data.length < packedInt8Length(b.k, b.n) || b.scale.length < b.n || b.colSum.length < b.n) {
+    throw new RangeError(`${fn}: b's arrays are shorter than a ${b.k}x${b.n} quantized weight`);
+  }
+  if (args.bias !== null && !(args.bias instanceof Float32Array && args.bias.length >= args.n)) {
+    throw new TypeError(`${fn}: bias must be null or a Float32Array of at least n = ${args.n} elements`);
+  }
+  return validate(fn, {
+    transA: false, transB: false, m: args.m, n: args.n, k: args.k, alpha: 1, beta: 0, a: args.a, aOffset: args.aOffset,
+    lda: args.lda, b: new Float32Array(0), ldb: args.n, c: args.c, cOffset: args.cOffset, ldc: args.ldc,
+  }, single, false, false);
 }

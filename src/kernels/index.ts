@@ -3,9 +3,14 @@ import type { Kernels } from './types.js';
 import { jsKernels } from './js/index.js';
 import { createNativeKernels, loadAddon } from './native/index.js';
 
-export type { Kernels, GemmArgs, BatchedGemmArgs, AdamWOptions, GemmKernels, ElementwiseKernels, CausalMode } from './types.js';
+export type {
+  Kernels, GemmArgs, BatchedGemmArgs, AdamWOptions, GemmKernels, ElementwiseKernels, CausalMode, Bf16Kernels, PackedBf16, PackedGemmArgs,
+  Int8Kernels, PackedInt8, Int8GemmArgs,
+} from './types.js';
 export { CAUSAL_MASKED_SCORE } from './types.js';
+export { quantizeWeightsInt8 } from './int8.js';
 export { jsKernels };
+export { withPrecision, PRECISIONS, type Precision } from './precision.js';
 
 let selected: Kernels | undefined;
 let native: Kernels | null | undefined;

@@ -71,6 +71,87 @@ export interface GemmKernels {
   gemmBatched(args: BatchedGemmArgs): void;
 }
 
+/**
+ * op(B) (k x n) in bf16, packed once for many gemmBf16Packed calls (the weights,
+ * once per update). Layout (native/gemm_bf16.h): ceil(n / 32) panels of 32
+ * columns; for depth pair t and column j of panel q, B(2t, 32q + j) then
+ * B(2t + 1, 32q + j) at ((q * ceil(k / 2) + t) * 32 + j) * 2, zero-padded.
+ */
+export interface PackedBf16 {
+  readonly data: Uint16Array;
+  readonly k: number;
+  readonly n: number;
+}
+
+/** gemmBf16Packed: C = alpha * op(A) B + beta * C with B pre-packed. */
+export interface PackedGemmArgs {
+  transA: boolean;
+  m: number;
+  n: number;
+  k: number;
+  alpha: number;
+  beta: number;
+  a: Float32Array;
+  aOffset?: number;
+  lda: number;
+  b: PackedBf16;
+  c: Float32Array;
+  cOffset?: number;
+  ldc: number;
+}
+
+/**
+ * GEMM on bf16 inputs with fp32 sums, defined to the bit so every backend and
+ * instruction set agrees (native/gemm_bf16.h): A and B rounded to bf16 (round
+ * to nearest even, denormals to zero); depth in blocks of 256; within a block
+ * each output sums the depth pairs in order, odd product first, each addition
+ * rounded to fp32; block 0 gives c = fl(alpha s) or fl(fl(alpha s) + fl(beta c)),
+ * later blocks c = fl(fl(alpha s) + c).
+ */
+export interface Bf16Kernels {
+  gemmBf16(args: GemmArgs): void;
+  /** Packs op(B) (k x n; B stored n x k when transB) into `out` (or a new array). */
+  packBf16(b: Float32Array, transB: boolean, k: number, n: number, ldb: number, bOffset?: number, out?: PackedBf16): PackedBf16;
+  gemmBf16Packed(args: PackedGemmArgs): void;
+}
+
+/**
+ * A Linear weight W [n = out, k = in] quantized for gemmInt8 (src/kernels/int8.ts): int8 per
+ * output column j with scale[j], colSum[j] = sum of column j's int8 values, in 32-column panels
+ * of depth quads: W[j][p] of panel floor(j / 32) at ((floor(j / 32) * ceil(k / 4) + floor(p / 4)) * 32 + j % 32) * 4 + p % 4.
+ */
+export interface PackedInt8 {
+  readonly data: Int8Array;
+  readonly scale: Float32Array;
+  readonly colSum: Int32Array;
+  readonly k: number;
+  readonly n: number;
+}
+
+/** gemmInt8: C = dequant(quant(A) Wq^T) + bias, A m x k rows contiguous. */
+export interface Int8GemmArgs {
+  m: number;
+  n: number;
+  k: number;
+  a: Float32Array;
+  aOffset?: number;
+  lda: number;
+  b: PackedInt8;
+  bias: Float32Array | null;
+  c: Float32Array;
+  cOffset?: number;
+  ldc: number;
+}
+
+/**
+ * Dynamic-quantization GEMM for inference, defined to the bit (native/gemm_int8.h): each row of
+ * A quantized to u8 with its own scale and zero point at run time, int32 sums against int8
+ * weights, then c = fl(fl(fl(scale_a scale_w) fl(acc - zp colSum)) + bias).
+ */
+export interface Int8Kernels {
+  gemmInt8(args: Int8GemmArgs): void;
+}
+
 export interface ElementwiseKernels {
   /** y[r, c] = x[r, c] + bias[c]. y may alias x. */
   biasAdd(x: Float32Array, bias: Float32Array, y: Float32Array, rows: number, cols: number): void;
@@ -153,10 +234,15 @@ export interface ElementwiseKernels {
   clipByGlobalNorm(grads: Float32Array, n: number, maxNorm: number): number;
 }
 
-export interface Kernels extends GemmKernels, ElementwiseKernels {
+export interface Kernels extends GemmKernels, Bf16Kernels, Int8Kernels, ElementwiseKernels {
   readonly name: 'native' | 'js';
   /** The instruction set in use ('js' for the JS backend). */
   readonly isa: string;
   /** Threads the backend computes with. */
   readonly threads: number;
+  /**
+   * In a view made by withPrecision (src/kernels/precision.ts): 'bf16', gemm rounds its inputs
+   * to bf16; 'int8', Linear layers run forward through gemmInt8 (inference only).
+   */
+  readonly precision: 'fp32' | 'bf16' | 'int8';
 }

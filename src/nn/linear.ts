@@ -1,5 +1,5 @@
 // Fully connected layer y = x W^T + b with W stored [out, in] (PyTorch / HF layout).
-import type { Kernels } from '../kernels/index.js';
+import { quantizeWeightsInt8, type Kernels, type PackedBf16, type PackedInt8 } from '../kernels/index.js';
 import type { Init, ParameterSet, ParamRef, Scope } from './params.js';
 
 export interface LinearOptions {
@@ -11,6 +11,15 @@ export interface LinearOptions {
 export class Linear {
   readonly weight: ParamRef;
   readonly bias: ParamRef | null;
+  /**
+   * bf16 (k.precision): W^T packed for the forward product, remade after each change of the
+   * values (an update), so eval passes between updates reuse it. The backward product dy W
+   * runs once per update and packs W as it goes (through k.gemm), which keeps a second
+   * weight-sized copy out of memory.
+   */
+  private bf16Forward: { version: number; packed: PackedBf16 } | null = null;
+  /** int8 (inference): W quantized per output column, remade when the values change. */
+  private int8Weights: { version: number; packed: PackedInt8 } | null = null;
 
   constructor(
     readonly k: Kernels,
@@ -42,10 +51,21 @@ export class Linear {
   /** y[rows, out] = x[rows, in] W^T + b. */
   forward(x: Float32Array, y: Float32Array, rows: number): void {
     const { k, inFeatures: nIn, outFeatures: nOut } = this;
-    k.gemm({
-      transA: false, transB: true, m: rows, n: nOut, k: nIn, alpha: 1, beta: 0,
-      a: x, lda: nIn, b: this.weight.value, ldb: nIn, c: y, ldc: nOut,
-    });
+    if (k.precision === 'int8') {
+      // Dynamic quantization: the bias is added in the GEMM's epilogue.
+      k.gemmInt8({ m: rows, n: nOut, k: nIn, a: x, lda: nIn, b: this.quantizedWeights(), bias: this.bias?.value ?? null, c: y, ldc: nOut });
+      return;
+    }
+    if (k.precision === 'bf16') {
+      k.gemmBf16Packed({
+        transA: false, m: rows, n: nOut, k: nIn, alpha: 1, beta: 0, a: x, lda: nIn, b: this.bf16Weights(), c: y, ldc: nOut,
+      });
+    } else {
+      k.gemm({
+        transA: false, transB: true, m: rows, n: nOut, k: nIn, alpha: 1, beta: 0,
+        a: x, lda: nIn, b: this.weight.value, ldb: nIn, c: y, ldc: nOut,
+      });
+    }
     if (this.bias) k.biasAdd(y, this.bias.value, y, rows, nOut);
   }
 
@@ -55,6 +75,7 @@ export class Linear {
    */
   backward(x: Float32Array, dy: Float32Array, dx: Float32Array | null, rows: number, accumulateDx = false): void {
     const { k, inFeatures: nIn, outFeatures: nOut } = this;
+    if (k.precision === 'int8') throw new Error(`${this.weight.name}: int8 quantization is for inference; there is no backward pass`);
     k.gemm({
       transA: true, transB: false, m: nOut, n: nIn, k: rows, alpha: 1, beta: 1,
       a: dy, lda: nOut, b: x, ldb: nIn, c: this.weight.grad, ldc: nIn,
@@ -66,5 +87,24 @@ export class Linear {
         a: dy, lda: nOut, b: this.weight.value, ldb: nIn, c: dx, ldc: nIn,
       });
     }
+  }
+
+  private quantizedWeights(): PackedInt8 {
+    const version = this.weight.set.valuesVersion;
+    if (this.int8Weights?.version !== version) {
+      const packed = quantizeWeightsInt8(this.weight.value, this.outFeatures, this.inFeatures, this.inFeatures, this.int8Weights?.packed);
+      this.int8Weights = { version, packed };
+    }
+    return this.int8Weights.packed;
+  }
+
+  private bf16Weights(): PackedBf16 {
+    const { k, inFeatures: nIn, outFeatures: nOut } = this;
+    const version = this.weight.set.valuesVersion;
+    if (this.bf16Forward?.version !== version) {
+      const packed = k.packBf16(this.weight.value, true, nIn, nOut, nIn, 0, this.bf16Forward?.packed);
+      this.bf16Forward = { version, packed };
+    }
+    return this.bf16Forward.packed;
   }
 }

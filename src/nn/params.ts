@@ -35,6 +35,8 @@ export interface ParamRef {
   value: Float32Array;
   /** View into the gradient arena (empty until allocate). */
   grad: Float32Array;
+  /** The set it belongs to: its valuesVersion tells derived copies (bf16 packs) when values changed. */
+  readonly set: { readonly valuesVersion: number };
 }
 
 export interface DeclareOptions {
@@ -57,6 +59,17 @@ export class ParameterSet {
   private reusing = false;
   private paramArena: Float32Array | null = null;
   private gradArena: Float32Array | null = null;
+  /**
+   * Bumped by whatever rewrites parameter values in place (initialize, copyValuesFrom, the
+   * optimizer, checkpoint loads): copies derived from the values (a layer's bf16 weight packs)
+   * are rebuilt when it moves.
+   */
+  valuesVersion = 0;
+
+  /** Marks the values as changed (see valuesVersion). */
+  valuesChanged(): void {
+    this.valuesVersion++;
+  }
 
   /** Registers a parameter; its views become valid after allocate(). */
   declare(name: string, shape: readonly number[], init: Init, opts: DeclareOptions = {}): ParamRef {
@@ -81,6 +94,7 @@ export class ParameterSet {
       hfNames: [...(opts.hfNames ?? [])],
       value: new Float32Array(0),
       grad: new Float32Array(0),
+      set: this,
     };
     this.total += size;
     this.entries.push(ref);
@@ -150,7 +164,7 @@ export class ParameterSet {
     if (shape.reduce((a, b) => a * b, 1) !== size) throw new Error(`span(${name}): shape does not cover ${size} elements`);
     const ref: ParamRef = {
       name, shape: [...shape], size, offset: parts[0]!.offset, init: parts[0]!.init, decay: parts[0]!.decay, hfNames: [],
-      value: new Float32Array(0), grad: new Float32Array(0),
+      value: new Float32Array(0), grad: new Float32Array(0), set: this,
     };
     this.spans.push(ref);
     return ref;
@@ -172,6 +186,7 @@ export class ParameterSet {
 
   /** Fills every parameter from its initializer, one seeded stream per parameter (order-independent). */
   initialize(seed: number): void {
+    this.valuesChanged();
     const master = new Rng(seed);
     for (const ref of this.entries) {
       const rng = new Rng(master.fork());
@@ -216,6 +231,7 @@ export class ParameterSet {
       throw new Error('copyValuesFrom: layouts differ');
     }
     this.params.set(other.params);
+    this.valuesChanged();
   }
 }
 

@@ -83,6 +83,7 @@ export class AdamW {
         decayMask: this.decayMask.subarray(s.offset, end),
       });
     }
+    params.valuesChanged();
     this.step++;
     return norm;
   }

@@ -152,6 +152,7 @@ export function restoreCheckpoint(dir: string, model: ElectraPretrainingModel, o
       const t = slots.get(ref.name);
       if (!t) throw new FormatError(slotsPath, `parameter '${ref.name}' is in neither model folder nor ${OPTIMIZER_FILE}`, ref.name);
       ref.value.set(t.data);
+      ps.valuesChanged();
     }
   }
   restoreAdamSlots(slots, slotsPath, ps, optimizer);

@@ -90,6 +90,7 @@ export function loadHfWeights(params: ParameterSet, folders: Partial<Record<HfRo
       }
       if (!done) {
         ref.value.set(t.data);
+        params.valuesChanged();
         done = true;
       } else if (!sameValues(ref.value, t.data)) {
         report.differing.push(ref.name);

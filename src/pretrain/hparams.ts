@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { readHparamsArgument } from '../util/hparams-arg.js';
 import { closestName } from '../util/suggest.js';
+import { PRECISIONS, type Precision } from '../kernels/precision.js';
 import { resolvePretrainingConfig, unsupportedCombination, type ModelHparamOverrides, type PretrainingConfig } from '../model/config.js';
 
 /** Everything `electra pretrain` reads from --hparams, resolved (defaults, debug rules, paths). */
@@ -25,6 +26,11 @@ export interface PretrainingHparams extends PretrainingConfig {
    * folder (the generator then starts from its shared embeddings and a fresh initialization).
    */
   init_checkpoint: string | null;
+  /**
+   * electra-ts: "bf16" rounds the inputs of the model's dense GEMMs to bf16 (fp32 sums, as TPUs
+   * compute); master weights, optimizer moments, LayerNorm, softmax, GELU and losses stay fp32.
+   */
+  precision: Precision;
   /**
    * Micro-batches per update (NVIDIA's ELECTRA and HF's name): train_batch_size stays the batch of an
    * update, run train_batch_size / gradient_accumulation_steps examples at a time, so a machine that
@@ -126,6 +132,7 @@ const CHECKS = {
   seed: int(0, 0xffffffff),
   gradient_accumulation_steps: int(1, 4096),
   init_checkpoint: nullable(str),
+  precision: oneOf(PRECISIONS),
   pretrain_tfrecords: str,
   vocab_file: str,
   model_dir: str,
@@ -228,6 +235,7 @@ export function resolvePretrainingHparams(
     seed: 0,
     gradient_accumulation_steps: 1,
     init_checkpoint: null,
+    precision: 'fp32',
     pretrain_tfrecords: join(dataDir, 'pretrain_tfrecords'),
     vocab_file: join(dataDir, 'vocab.txt'),
     model_dir: modelDir,

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { FormatError, InputError, UsageError } from '../errors.js';
 import type { LoadedModelFolder } from '../io/hf-folder.js';
-import { kernels as defaultKernels, type Kernels } from '../kernels/index.js';
+import { kernels as defaultKernels, withPrecision, type Kernels } from '../kernels/index.js';
 import type { ElectraConfig } from '../model/config.js';
 import { ElectraDiscriminator, type InferenceShape } from '../model/discriminator.js';
 import { GrowingModel } from '../model/growing.js';
@@ -89,6 +89,12 @@ export interface MaskedLMOutput extends EncoderOutput {
 /** Backend and buffer sizes of an inference model (buffers grow past them as inputs need). */
 export interface InferenceModelOptions {
   kernels?: Kernels;
+  /**
+   * "int8": dynamic quantization for inference: Linear weights int8 per output channel, each
+   * row of activations quantized to u8 at run time, int32 sums; attention products, LayerNorm
+   * and softmax stay fp32. Default: fp32.
+   */
+  quantize?: 'int8';
   /** Sequences run at once (longer batches run in chunks of this size; default 8). */
   maxBatch?: number;
   /** The sequence length the buffers start at (default 128); they grow up to max_position_embeddings. */
@@ -160,7 +166,11 @@ abstract class InferenceModel<M extends { params: ParameterSet }> {
     readonly config: ElectraConfig, readonly folder: LoadedModelFolder, role: HfRole,
     build: (k: Kernels, shape: InferenceShape) => M, options: InferenceModelOptions,
   ) {
-    const k = options.kernels ?? defaultKernels();
+    if (options.quantize !== undefined && options.quantize !== 'int8') {
+      throw new UsageError(`quantize must be "int8" or left out, got ${JSON.stringify(options.quantize)}`);
+    }
+    const base = options.kernels ?? defaultKernels();
+    const k = options.quantize === 'int8' ? withPrecision(base, 'int8') : base;
     this.maxBatch = Math.max(1, options.maxBatch ?? 8);
     this.growing = new GrowingModel((shape) => build(k, shape), { maxBatch: this.maxBatch, maxSeqLen: options.maxSeqLen ?? 128 }, config.max_position_embeddings);
     const report = loadHfWeights(this.growing.model.params, { [role]: folder });

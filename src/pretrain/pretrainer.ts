@@ -5,7 +5,7 @@
 // the batch is masked whole, then run as micro-batches whose gradients add up to the whole batch's
 // (each loss divided by the whole batch's counts; sampling continues the whole batch's rows), so
 // only a micro-batch's activations are held; dropout draws a fresh stream per micro-batch.
-import type { Kernels } from '../kernels/index.js';
+import { withPrecision, type Kernels, type Precision } from '../kernels/index.js';
 import { mix32 } from '../kernels/rng.js';
 import type { PretrainingConfig } from '../model/config.js';
 import { ElectraPretrainingModel, type PretrainingInputs, type PretrainingMetrics } from '../model/pretraining-model.js';
@@ -24,6 +24,8 @@ export interface PretrainerOptions {
   seed: number;
   special?: SpecialTokenIds;
   dtype?: DType;
+  /** bf16: the model's GEMMs take bf16 inputs (fp32 sums); weights, optimizer and the rest stay fp32. Default fp32. */
+  precision?: Precision;
 }
 
 export interface TrainStepReport {
@@ -50,7 +52,7 @@ export class Pretrainer {
   private readonly candidates: Int32Array;
 
   constructor(readonly k: Kernels, readonly config: PretrainingConfig, readonly opts: PretrainerOptions) {
-    this.model = new ElectraPretrainingModel(k, config, { maxBatch: opts.maxBatch, maxSeqLen: opts.maxSeqLen, dtype: opts.dtype });
+    this.model = new ElectraPretrainingModel(withPrecision(k, opts.precision ?? 'fp32'), config, { maxBatch: opts.maxBatch, maxSeqLen: opts.maxSeqLen, dtype: opts.dtype });
     this.model.initialize(opts.seed);
     this.optimizer = new AdamW(k, this.model.params, { ...ELECTRA_ADAMW, weightDecayRate: config.weight_decay_rate });
     this.accumulationSteps = opts.accumulationSteps ?? 1;

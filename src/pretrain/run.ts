@@ -206,6 +206,7 @@ export async function runPretraining(hp: PretrainingHparams, options: RunPretrai
     const maxBatch = Math.max(hp.do_train ? micro : 1, hp.do_eval ? hp.eval_batch_size : 1);
     trainer = new Pretrainer(k, hp, {
       maxBatch, maxSeqLen: hp.max_seq_length, seed: hp.seed, special: ctx.special, accumulationSteps: hp.gradient_accumulation_steps,
+      precision: hp.precision,
     });
     const { model, optimizer } = trainer;
 

@@ -6,6 +6,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildPretrainingDataset } from '../../src/data/build.js';
 import { Rng } from '../../src/nn/random.js';
+import { readCorpus } from '../../src/data/corpora.js';
+import { writeDocuments } from '../../src/data/corpus-export.js';
+import { bertUncasedVocabText } from '../../src/tokenizer/bert-vocab.js';
 
 /** The repository root (tests run from dist/test/pretrain). */
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -83,5 +86,21 @@ export function tinyHparams(vocabSize: number, extra: Record<string, unknown> = 
     iterations_per_loop: 1,
     seed: 7,
     ...extra,
+  };
+}
+
+/**
+ * The "it must learn" setup: the first 100 Brown documents, the bert-base-uncased vocabulary and
+ * a 32-token dataset built by the real builder in dataDir, and the debug model's hparams for
+ * 200 updates with a held-out evaluation (temperature 3 keeps the generator's samples varied).
+ */
+export async function makeBrownDataDir(dataDir: string): Promise<Record<string, unknown>> {
+  const corpus = join(dataDir, 'corpus');
+  writeDocuments('brown', readCorpus('brown').slice(0, 100), corpus);
+  writeFileSync(join(dataDir, 'vocab.txt'), bertUncasedVocabText());
+  await buildPretrainingDataset({ corpusDir: corpus, vocabFile: join(dataDir, 'vocab.txt'), outputDir: join(dataDir, 'pretrain_tfrecords'), maxSeqLength: 32 }, { inProcess: true });
+  return {
+    debug: true, max_seq_length: 32, learning_rate: 5e-4, num_warmup_steps: 20, num_train_steps: 200, save_checkpoints_steps: 200,
+    temperature: 3, do_eval: true, num_eval_steps: 10, eval_batch_size: 16, iterations_per_loop: 10, seed: 1,
   };
 }

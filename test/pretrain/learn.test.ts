@@ -6,16 +6,11 @@
 // more than a unit test's budget to learn context (measured: AUC 0.57 after 150 updates).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readCorpus } from '../../src/data/corpora.js';
-import { writeDocuments } from '../../src/data/corpus-export.js';
-import { buildPretrainingDataset } from '../../src/data/build.js';
-import { bertUncasedVocabText } from '../../src/tokenizer/bert-vocab.js';
 import { resolvePretrainingHparams } from '../../src/pretrain/hparams.js';
 import { runPretraining, type StepLog } from '../../src/pretrain/run.js';
 import { loadDiscriminator } from '../../src/pretrain/load.js';
-import { tempDir } from './fixtures.js';
+import { makeBrownDataDir, tempDir } from './fixtures.js';
 
 // One compute thread unless told otherwise: the results are the same for any thread count,
 // and on a shared, oversubscribed CPU the native pool's per-call barrier makes two threads ~8x
@@ -28,15 +23,7 @@ after(() => root.cleanup());
 
 test('the debug model pre-trained on Brown detects replaced tokens', async () => {
   const dataDir = root.dir;
-  const corpus = join(dataDir, 'corpus');
-  writeDocuments('brown', readCorpus('brown').slice(0, 100), corpus);
-  writeFileSync(join(dataDir, 'vocab.txt'), bertUncasedVocabText());
-  await buildPretrainingDataset({ corpusDir: corpus, vocabFile: join(dataDir, 'vocab.txt'), outputDir: join(dataDir, 'pretrain_tfrecords'), maxSeqLength: 32 }, { inProcess: true });
-
-  const base = {
-    debug: true, max_seq_length: 32, learning_rate: 5e-4, num_warmup_steps: 20, num_train_steps: 200, save_checkpoints_steps: 200,
-    temperature: 3, do_eval: true, num_eval_steps: 10, eval_batch_size: 16, iterations_per_loop: 10, seed: 1,
-  };
+  const base = await makeBrownDataDir(dataDir);
   const quiet = { progress: false, log: (): void => {} };
   // The untrained model, evaluated on the same eval batches.
   const before = await runPretraining(resolvePretrainingHparams({ ...base, do_train: false }, dataDir, 'untrained').hparams, quiet);

@@ -24,6 +24,17 @@ export interface NativeAddonBase {
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 export const addonPath = join(packageRoot, 'build', 'Release', 'electra_native.node');
 
+/** The addon with the named entry points of a kernel file, or an error saying to rebuild it. */
+export function requireEntryPoints<T>(addon: NativeAddonBase, names: readonly (keyof T & string)[]): NativeAddonBase & T {
+  const candidate = addon as unknown as Record<string, unknown>;
+  for (const name of names) {
+    if (typeof candidate[name] !== 'function') {
+      throw new Error(`the native addon has no '${name}' entry point: rebuild it (npm install)`);
+    }
+  }
+  return addon as NativeAddonBase & T;
+}
+
 let cached: { addon: NativeAddonBase | null; error: string | null } | undefined;
 
 /** The addon, or null with the reason it could not be loaded. */

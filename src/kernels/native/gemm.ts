@@ -2,7 +2,7 @@
 // passed positionally to the C++ entry points, which re-check the bounds.
 import type { BatchedGemmArgs, GemmArgs, GemmKernels } from '../types.js';
 import { validateGemm, validateGemmBatched } from '../gemm-args.js';
-import type { NativeAddonBase } from './addon.js';
+import { requireEntryPoints, type NativeAddonBase } from './addon.js';
 
 /** The blocking the active instruction set uses. */
 export interface GemmConfig {
@@ -47,13 +47,7 @@ export interface GemmAddon {
 
 /** The addon's GEMM entry points, or an error naming what is missing. */
 export function gemmAddon(addon: NativeAddonBase): NativeAddonBase & GemmAddon {
-  const candidate = addon as NativeAddonBase & Partial<GemmAddon>;
-  for (const name of ['gemm', 'gemmBatched', 'peakGflops', 'gemmConfig', 'setGemmSharedPackLimit'] as const) {
-    if (typeof candidate[name] !== 'function') {
-      throw new Error(`the native addon has no '${name}' entry point: rebuild it (npm install)`);
-    }
-  }
-  return candidate as NativeAddonBase & GemmAddon;
+  return requireEntryPoints<GemmAddon>(addon, ['gemm', 'gemmBatched', 'peakGflops', 'gemmConfig', 'setGemmSharedPackLimit']);
 }
 
 export function nativeGemm(addon: NativeAddonBase): GemmKernels {

@@ -1,0 +1,251 @@
+// bf16 GEMM driver and N-API bindings (numerics and layouts in gemm_bf16.h).
+// Per call: B is packed into 32-column panels unless the caller passes a
+// pre-packed B (weights, packed once per update); then tasks over (row block,
+// column block) of C take the fixed depth blocks in order, converting their
+// rows of A to bf16 one block at a time and running the ISA's micro-tile, so
+// the result does not depend on the thread count or the ISA.
+#include <napi.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+#include "cpu.h"
+#include "gemm_bf16.h"
+#include "lowp_blocks.h"
+#include "napi_checks.h"
+#include "pool.h"
+
+namespace electra {
+namespace bf16 {
+#include "gemm_bf16_pack.inc"
+namespace {
+
+// Portable micro-tile: the same sums in the same order as the vector kernels
+// (this file is compiled with -ffp-contract=off, so no FMA contraction).
+void scalar_tile(int rows, int64_t cols, int64_t kp, const uint16_t* a, int64_t a_rs, int64_t a_ts, const uint16_t* b,
+                 float* c, int64_t ldc, float alpha, float beta, bool first) {
+  for (int r = 0; r < rows; ++r) {
+    float acc[kNR] = {};
+    for (int64_t t = 0; t < kp; ++t) {
+      const uint16_t* pair = a + 2 * (r * a_rs + t * a_ts);
+      const float a0 = to_float(pair[0]);
+      const float a1 = to_float(pair[1]);
+      const uint16_t* bt = b + t * 2 * kNR;
+      for (int j = 0; j < kNR; ++j) {
+        acc[j] = acc[j] + a1 * to_float(bt[2 * j + 1]);
+        acc[j] = acc[j] + a0 * to_float(bt[2 * j]);
+      }
+    }
+    float* cr = c + r * ldc;
+    for (int64_t j = 0; j < cols; ++j) {
+      const float v = alpha * acc[j];
+      cr[j] = !first ? v + cr[j] : beta == 0.0f ? v : v + beta * cr[j];
+    }
+  }
+}
+
+const Ops kScalarOps = {"scalar", convert_rows, convert_pairs, pack_panels, scalar_tile, lowp::scalar_fma_loop};
+
+bool cpu_has_bf16() {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512bf16");
+#else
+  return false;
+#endif
+}
+
+// VDPBF16PS where the CPU has it and AVX-512 is active; the FMA emulation on
+// any AVX2 CPU (and under ELECTRA_ISA=avx2, which tests use to reach it).
+const Ops& current_ops() {
+#if ELECTRA_X86_SIMD
+  static const bool has_bf16 = cpu_has_bf16();
+  switch (active_isa()) {
+    case Isa::Avx512: return has_bf16 ? avx512bf16_ops() : avx2_ops();
+    case Isa::Avx2: return avx2_ops();
+    default: return kScalarOps;
+  }
+#else
+  return kScalarOps;
+#endif
+}
+
+thread_local lowp::Buffer<uint16_t> tl_a_block;  // a task's rows of A over one depth block
+lowp::Buffer<uint16_t> b_buffer;               // a per-call pack of B (calls come from one JS thread)
+
+using lowp::ceil_div;
+
+struct Problem {
+  int64_t m, n, k;
+  float alpha, beta;
+  const float* a;
+  int64_t a_rs, a_cs;  // op(A)(i, p) = a[i * a_rs + p * a_cs]
+  float* c;
+  int64_t ldc;
+};
+
+void pack_b_all(const Ops& ops, const float* b, int64_t ps, int64_t js, int64_t k, int64_t n, uint16_t* dst) {
+  const int64_t panels = ceil_div(n, kNR);
+  const int64_t tasks = std::min<int64_t>(panels, 4 * pool_threads());
+  parallel_for(tasks, [&](int64_t t) {
+    ops.pack_b(b, ps, js, k, n, t * panels / tasks, (t + 1) * panels / tasks, dst);
+  });
+}
+
+void run(const Ops& ops, const Problem& pr, const uint16_t* bpack) {
+  if (pr.m == 0 || pr.n == 0) return;
+  if (pr.k == 0) {
+    for (int64_t i = 0; i < pr.m; ++i)
+      for (int64_t j = 0; j < pr.n; ++j) {
+        float& cij = pr.c[i * pr.ldc + j];
+        cij = pr.beta == 0.0f ? 0.0f : pr.beta * cij;
+      }
+    return;
+  }
+  const int64_t kp = (pr.k + 1) / 2;
+  // A is converted one depth block at a time (the block's scratch stays small whatever k is):
+  // row-major when rows of op(A) are contiguous, else pair-major with mc rows per depth pair.
+  const bool row_major = pr.a_cs == 1;
+  const int64_t lda = 2 * kBlockPairs;  // 512-byte rows: a tile's 12 rows fall in different L1 sets
+  const int64_t a_rs = row_major ? lda / 2 : 1;
+  const int64_t panels = ceil_div(pr.n, kNR);
+  int64_t mc, np;
+  lowp::task_blocks(pr.m, panels, pool_threads(), kMR, &mc, &np);
+  const int64_t row_blocks = ceil_div(pr.m, mc);
+  const int64_t col_blocks = ceil_div(panels, np);
+  const int64_t a_ts = row_major ? 1 : mc;
+  parallel_for(row_blocks * col_blocks, [&](int64_t task) {
+    const int64_t i0 = (task / col_blocks) * mc, i1 = std::min(pr.m, i0 + mc);
+    const int64_t q0 = (task % col_blocks) * np, q1 = std::min(panels, q0 + np);
+    uint16_t* abf = tl_a_block.get(mc * lda);
+    for (int64_t t0 = 0; t0 < kp; t0 += kBlockPairs) {
+      const int64_t pairs = std::min(kBlockPairs, kp - t0);
+      const int64_t depth = std::min(2 * pairs, pr.k - 2 * t0);
+      const float* src = pr.a + i0 * pr.a_rs + 2 * t0 * pr.a_cs;
+      if (row_major) ops.convert(src, pr.a_rs, pr.a_cs, i1 - i0, depth, abf, lda);
+      else ops.convert_pairs(src, pr.a_rs, pr.a_cs, i1 - i0, depth, abf, mc);
+      for (int64_t q = q0; q < q1; ++q) {
+        const uint16_t* bq = bpack + (q * kp + t0) * 2 * kNR;
+        const int64_t cols = std::min<int64_t>(kNR, pr.n - q * kNR);
+        for (int64_t i = i0; i < i1; i += kMR) {
+          ops.tile(static_cast<int>(std::min<int64_t>(kMR, i1 - i)), cols, pairs, abf + 2 * (i - i0) * a_rs, a_rs, a_ts, bq,
+                   pr.c + i * pr.ldc + q * kNR, pr.ldc, pr.alpha, pr.beta, t0 == 0);
+        }
+      }
+    }
+  });
+}
+
+int64_t packed_length(int64_t k, int64_t n) { return ceil_div(n, kNR) * ((k + 1) / 2) * 2 * kNR; }
+
+// ---------------------------------------------------------------------------
+// N-API bindings. The TypeScript wrapper validates with friendlier messages;
+// these checks repeat the bounds so no call can touch memory outside its arrays.
+
+using napi_checks::Reader;
+
+Problem read_a_c(const Reader& r, size_t at, bool trans_a, int64_t m, int64_t n, int64_t k, size_t c_at) {
+  Problem pr;
+  pr.m = m;
+  pr.n = n;
+  pr.k = k;
+  pr.alpha = static_cast<float>(r.number(at, "alpha"));
+  pr.beta = static_cast<float>(r.number(at + 1, "beta"));
+  const auto a = r.floats(at + 2, "a");
+  const int64_t a_off = r.count(at + 3, "aOffset");
+  const int64_t lda = r.count(at + 4, "lda");
+  const auto c = r.floats(c_at, "c");
+  const int64_t c_off = r.count(c_at + 1, "cOffset");
+  const int64_t ldc = r.count(c_at + 2, "ldc");
+  const bool product = m > 0 && n > 0 && k > 0;
+  r.check_matrix("a", a.length, a_off, trans_a ? k : m, trans_a ? m : k, lda, product);
+  r.check_matrix("c", c.length, c_off, m, n, ldc, true);
+  pr.a = a.data + a_off;
+  pr.a_rs = trans_a ? 1 : lda;
+  pr.a_cs = trans_a ? lda : 1;
+  pr.c = c.data + c_off;
+  pr.ldc = ldc;
+  return pr;
+}
+
+// gemmBf16(transA, transB, m, n, k, alpha, beta, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc)
+Napi::Value GemmBf16(const Napi::CallbackInfo& info) {
+  Reader r(info, "gemmBf16", 16);
+  const bool trans_a = r.boolean(0, "transA");
+  const bool trans_b = r.boolean(1, "transB");
+  const int64_t m = r.count(2, "m"), n = r.count(3, "n"), k = r.count(4, "k");
+  const Problem pr = read_a_c(r, 5, trans_a, m, n, k, 13);
+  const auto b = r.floats(10, "b");
+  const int64_t b_off = r.count(11, "bOffset");
+  const int64_t ldb = r.count(12, "ldb");
+  r.check_matrix("b", b.length, b_off, trans_b ? n : k, trans_b ? k : n, ldb, m > 0 && n > 0 && k > 0);
+  const Ops& ops = current_ops();
+  if (m > 0 && n > 0 && k > 0) {
+    uint16_t* bpack = b_buffer.get(packed_length(k, n));
+    pack_b_all(ops, b.data + b_off, trans_b ? 1 : ldb, trans_b ? ldb : 1, k, n, bpack);
+    run(ops, pr, bpack);
+  } else {
+    run(ops, pr, nullptr);
+  }
+  return info.Env().Undefined();
+}
+
+// bf16PackB(transB, k, n, b, bOffset, ldb, out, outOffset): op(B) (k x n) into the panel layout.
+Napi::Value Bf16PackB(const Napi::CallbackInfo& info) {
+  Reader r(info, "bf16PackB", 8);
+  const bool trans_b = r.boolean(0, "transB");
+  const int64_t k = r.count(1, "k"), n = r.count(2, "n");
+  const auto b = r.floats(3, "b");
+  const int64_t b_off = r.count(4, "bOffset");
+  const int64_t ldb = r.count(5, "ldb");
+  const auto out = r.u16(6, "out");
+  const int64_t out_off = r.count(7, "outOffset");
+  r.check_matrix("b", b.length, b_off, trans_b ? n : k, trans_b ? k : n, ldb, k > 0 && n > 0);
+  r.check_span("out", out.length, out_off, packed_length(k, n));
+  if (k > 0 && n > 0) pack_b_all(current_ops(), b.data + b_off, trans_b ? 1 : ldb, trans_b ? ldb : 1, k, n, out.data + out_off);
+  return info.Env().Undefined();
+}
+
+// gemmBf16Packed(transA, m, n, k, alpha, beta, a, aOffset, lda, packed, packedOffset, c, cOffset, ldc)
+Napi::Value GemmBf16Packed(const Napi::CallbackInfo& info) {
+  Reader r(info, "gemmBf16Packed", 14);
+  const bool trans_a = r.boolean(0, "transA");
+  const int64_t m = r.count(1, "m"), n = r.count(2, "n"), k = r.count(3, "k");
+  const Problem pr = read_a_c(r, 4, trans_a, m, n, k, 11);
+  const auto packed = r.u16(9, "packed");
+  const int64_t p_off = r.count(10, "packedOffset");
+  r.check_span("packed", packed.length, p_off, packed_length(k, n));
+  run(current_ops(), pr, packed.data + p_off);
+  return info.Env().Undefined();
+}
+
+// bf16PeakGflops(seconds) -> { gflops, threads, isa }: the dot-product loop on every thread.
+Napi::Value Bf16PeakGflops(const Napi::CallbackInfo& info) {
+  Reader r(info, "bf16PeakGflops", 1);
+  const double seconds = r.number(0, "seconds");
+  if (!(seconds > 0 && seconds <= 60)) throw Napi::RangeError::New(info.Env(), "bf16PeakGflops: seconds must be in (0, 60]");
+  const Ops& ops = current_ops();
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("gflops", measure_parallel_flops(ops.dot_loop, seconds) * 1e-9);
+  out.Set("threads", pool_threads());
+  out.Set("isa", ops.name);
+  return out;
+}
+
+Napi::Value Bf16Isa(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), current_ops().name); }
+
+}  // namespace
+}  // namespace bf16
+
+void RegisterGemmBf16(Napi::Env env, Napi::Object exports) {
+  exports.Set("gemmBf16", Napi::Function::New(env, bf16::GemmBf16));
+  exports.Set("bf16PackB", Napi::Function::New(env, bf16::Bf16PackB));
+  exports.Set("gemmBf16Packed", Napi::Function::New(env, bf16::GemmBf16Packed));
+  exports.Set("bf16PeakGflops", Napi::Function::New(env, bf16::Bf16PeakGflops));
+  exports.Set("bf16Isa", Napi::Function::New(env, bf16::Bf16Isa));
+}
+
+}  // namespace electra

@@ -1,0 +1,93 @@
+// bf16 GEMM micro-kernel on VDPBF16PS (AVX512_BF16): a 12 x 32 tile, 24 fp32
+// accumulators, each instruction adding two bf16 products per lane. Compiled
+// with -mavx512bf16: gemm_bf16.cc calls avx512bf16_ops() only after checking the CPU.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+#include <cstdint>
+
+#include "avx512_lanes.h"
+
+#include "gemm_bf16.h"
+
+namespace electra {
+namespace bf16 {
+#include "gemm_bf16_pack.inc"
+namespace {
+
+inline __m512bh as_bh(__m512i v) { return reinterpret_cast<__m512bh&>(v); }
+
+// Block-0 or later-block epilogue of gemm_bf16.h for one 16-lane vector.
+inline void store(float* c, __mmask16 mask, __m512 s, float alpha, float beta, bool first) {
+  if (mask == 0) return;
+  __m512 v = alpha == 1.0f ? s : _mm512_mul_ps(s, _mm512_set1_ps(alpha));
+  if (!first) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, c));
+  else if (beta != 0.0f) v = _mm512_add_ps(v, _mm512_mul_ps(_mm512_set1_ps(beta), _mm512_maskz_loadu_ps(mask, c)));
+  _mm512_mask_storeu_ps(c, mask, v);
+}
+
+template <int R>
+void tile_rows(int64_t cols, int64_t kp, const uint16_t* a, int64_t a_rs, int64_t a_ts, const uint16_t* b, float* c,
+               int64_t ldc, float alpha, float beta, bool first) {
+  __m512 acc[R][2];
+  for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+  const uint32_t* a32 = reinterpret_cast<const uint32_t*>(a);
+  for (int64_t t = 0; t < kp; ++t, a32 += a_ts) {
+    const __m512bh b0 = as_bh(_mm512_loadu_si512(b + t * 64));
+    const __m512bh b1 = as_bh(_mm512_loadu_si512(b + t * 64 + 32));
+#pragma GCC unroll 12
+    for (int r = 0; r < R; ++r) {
+      const __m512bh av = as_bh(_mm512_set1_epi32(static_cast<int>(a32[r * a_rs])));
+      acc[r][0] = _mm512_dpbf16_ps(acc[r][0], av, b0);
+      acc[r][1] = _mm512_dpbf16_ps(acc[r][1], av, b1);
+    }
+  }
+  const __mmask16 m0 = first_lanes(cols);
+  const __mmask16 m1 = first_lanes(cols - 16);
+  for (int r = 0; r < R; ++r) {
+    store(c + r * ldc, m0, acc[r][0], alpha, beta, first);
+    store(c + r * ldc + 16, m1, acc[r][1], alpha, beta, first);
+  }
+}
+
+void tile(int rows, int64_t cols, int64_t kp, const uint16_t* a, int64_t a_rs, int64_t a_ts, const uint16_t* b, float* c,
+          int64_t ldc, float alpha, float beta, bool first) {
+  switch (rows) {
+#define ELECTRA_BF16_ROWS(R) \
+  case R: return tile_rows<R>(cols, kp, a, a_rs, a_ts, b, c, ldc, alpha, beta, first);
+    ELECTRA_BF16_ROWS(1) ELECTRA_BF16_ROWS(2) ELECTRA_BF16_ROWS(3) ELECTRA_BF16_ROWS(4)
+    ELECTRA_BF16_ROWS(5) ELECTRA_BF16_ROWS(6) ELECTRA_BF16_ROWS(7) ELECTRA_BF16_ROWS(8)
+    ELECTRA_BF16_ROWS(9) ELECTRA_BF16_ROWS(10) ELECTRA_BF16_ROWS(11) ELECTRA_BF16_ROWS(12)
+#undef ELECTRA_BF16_ROWS
+    default: return;
+  }
+}
+
+// The bf16 peak: 12 independent VDPBF16PS chains (latency x pipes), each
+// instruction 16 lanes x 2 products x 2 flops. Tiny operands keep the sums finite.
+double dot_loop(int64_t iterations) {
+  constexpr int kChains = 12;
+  __m512 acc[kChains];
+  for (int i = 0; i < kChains; ++i) acc[i] = _mm512_set1_ps(static_cast<float>(i));
+  const __m512bh x = as_bh(_mm512_set1_epi16(0x3A83));  // ~1e-3
+  const __m512bh y = as_bh(_mm512_set1_epi16(0x3A83));
+  for (int64_t it = 0; it < iterations; ++it) {
+#pragma GCC unroll 12
+    for (int i = 0; i < kChains; ++i) acc[i] = _mm512_dpbf16_ps(acc[i], x, y);
+  }
+  __m512 sum = acc[0];
+  for (int i = 1; i < kChains; ++i) sum = _mm512_add_ps(sum, acc[i]);
+  volatile float sink = _mm512_reduce_add_ps(sum);
+  (void)sink;
+  return static_cast<double>(iterations) * kChains * 16 * 4;
+}
+
+const Ops kOps = {"avx512bf16", convert_rows, convert_pairs, pack_panels, tile, dot_loop};
+
+}  // namespace
+
+const Ops& avx512bf16_ops() { return kOps; }
+
+}  // namespace bf16
+}  // namespace electra

@@ -1,0 +1,50 @@
+// bf16 GEMM on the native addon (native/gemm_bf16.cc): validated here, then
+// passed positionally; the C++ side re-checks the bounds.
+import type { Bf16Kernels, GemmArgs, PackedGemmArgs } from '../types.js';
+import { validateGemm, validatePackBf16, validatePackedGemm } from '../gemm-args.js';
+import { requireEntryPoints, type NativeAddonBase } from './addon.js';
+import type { PeakMeasurement } from './gemm.js';
+
+/** The addon entry points defined in native/gemm_bf16.cc. */
+export interface Bf16Addon {
+  gemmBf16(
+    transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, beta: number,
+    a: Float32Array, aOffset: number, lda: number, b: Float32Array, bOffset: number, ldb: number,
+    c: Float32Array, cOffset: number, ldc: number,
+  ): void;
+  bf16PackB(transB: boolean, k: number, n: number, b: Float32Array, bOffset: number, ldb: number, out: Uint16Array, outOffset: number): void;
+  gemmBf16Packed(
+    transA: boolean, m: number, n: number, k: number, alpha: number, beta: number,
+    a: Float32Array, aOffset: number, lda: number, packed: Uint16Array, packedOffset: number,
+    c: Float32Array, cOffset: number, ldc: number,
+  ): void;
+  /** The VDPBF16PS (or emulated) dot-product loop on every pool thread for `seconds`. */
+  bf16PeakGflops(seconds: number): PeakMeasurement;
+  /** Which bf16 kernel runs: avx512bf16, avx2-emulated or scalar. */
+  bf16Isa(): string;
+}
+
+export function bf16Addon(addon: NativeAddonBase): NativeAddonBase & Bf16Addon {
+  return requireEntryPoints<Bf16Addon>(addon, ['gemmBf16', 'bf16PackB', 'gemmBf16Packed', 'bf16PeakGflops', 'bf16Isa']);
+}
+
+export function nativeGemmBf16(addon: NativeAddonBase): Bf16Kernels {
+  const native = bf16Addon(addon);
+  return {
+    gemmBf16(args: GemmArgs): void {
+      const o = validateGemm(args, false);
+      native.gemmBf16(args.transA, args.transB, args.m, args.n, args.k, args.alpha, args.beta,
+        args.a, o.aOffset, args.lda, args.b, o.bOffset, args.ldb, args.c, o.cOffset, args.ldc);
+    },
+    packBf16(b, transB, k, n, ldb, bOffset = 0, out) {
+      const packed = validatePackBf16(b, transB, k, n, ldb, bOffset, out);
+      native.bf16PackB(transB, k, n, b, bOffset, ldb, packed.data, 0);
+      return packed;
+    },
+    gemmBf16Packed(args: PackedGemmArgs): void {
+      const o = validatePackedGemm(args);
+      native.gemmBf16Packed(args.transA, args.m, args.n, args.k, args.alpha, args.beta,
+        args.a, o.aOffset, args.lda, args.b.data, 0, args.c, o.cOffset, args.ldc);
+    },
+  };
+}

@@ -1,0 +1,184 @@
+// bf16 GEMM: the JS twin against float64 (bf16 bounds) and against sums
+// written out here from the definition in src/kernels/types.ts; the native
+// kernels (VDPBF16PS where the CPU has it, the FMA emulation, the scalar loop)
+// against the JS twin, bit for bit.
+//
+// Bound against float64 on the unrounded inputs: each bf16 input errs by at
+// most 2^-9 relative, so a product by 2^-8 (+ 2^-18); k fp32 additions add
+// k * 2^-24 of the sum of |products|; alpha/beta a few roundings more:
+//   |c - ref| <= (2^-8 + 2^-17 + (k + 4) * 2^-24) * (|alpha| sum |a b| + |beta c|), doubled.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { randomArray } from '../helpers.js';
+import { jsKernels, nativeKernels, type GemmArgs, type Kernels } from '../../src/kernels/index.js';
+import { bf16ToFloat, toBf16 } from '../../src/kernels/js/gemm-bf16.js';
+import { loadAddon } from '../../src/kernels/native/addon.js';
+import { bf16Addon } from '../../src/kernels/native/gemm-bf16.js';
+
+function f32(x: number): number {
+  return Math.fround(x);
+}
+
+test('toBf16 rounds to nearest even and flushes denormals', () => {
+  assert.equal(toBf16(1), 0x3f80);
+  assert.equal(toBf16(1 + 2 ** -8), 0x3f80, 'a tie rounds to the even 1');
+  assert.equal(toBf16(1 + 3 * 2 ** -8), 0x3f82, 'a tie rounds up to even');
+  assert.equal(toBf16(1 + 2 ** -8 + 2 ** -20), 0x3f81, 'above the tie rounds up');
+  assert.equal(toBf16(-2.5), 0xc020);
+  assert.equal(toBf16(2 ** -130), 0, 'fp32 denormal -> +0');
+  assert.equal(toBf16(-(2 ** -130)), 0x8000, 'fp32 denormal -> -0');
+  assert.equal(toBf16(3.4e38), 0x7f80, 'rounds past the largest bf16 to infinity');
+  assert.ok(Number.isNaN(bf16ToFloat(toBf16(NaN))));
+  assert.equal(bf16ToFloat(0x4049), 3.140625);
+});
+
+interface Shape {
+  transA: boolean;
+  transB: boolean;
+  m: number;
+  n: number;
+  k: number;
+  alpha: number;
+  beta: number;
+}
+
+function makeArgs(s: Shape, seed: number): GemmArgs {
+  const lda = (s.transA ? s.m : s.k) + 3;
+  const ldb = (s.transB ? s.k : s.n) + 2;
+  const ldc = s.n + 1;
+  return {
+    ...s,
+    a: randomArray((s.transA ? s.k : s.m) * lda, seed),
+    lda,
+    b: randomArray((s.transB ? s.n : s.k) * ldb, seed + 1, 2),
+    ldb,
+    c: randomArray(s.m * ldc, seed + 2),
+    ldc,
+  };
+}
+
+const A = (g: GemmArgs, i: number, p: number): number => g.a[g.transA ? p * g.lda + i : i * g.lda + p]!;
+const B = (g: GemmArgs, p: number, j: number): number => g.b[g.transB ? j * g.ldb + p : p * g.ldb + j]!;
+
+const shapes: Shape[] = [
+  { transA: false, transB: true, m: 29, n: 70, k: 37, alpha: 1, beta: 0 },
+  { transA: false, transB: false, m: 13, n: 33, k: 300, alpha: 1, beta: 1 },
+  { transA: true, transB: false, m: 40, n: 31, k: 521, alpha: 0.5, beta: 1 },
+  { transA: true, transB: true, m: 5, n: 64, k: 1, alpha: -2, beta: 0.25 },
+  { transA: false, transB: false, m: 1, n: 1, k: 2, alpha: 1, beta: 0 },
+  { transA: false, transB: true, m: 3, n: 4, k: 0, alpha: 1, beta: 0.5 },
+];
+
+test('js gemmBf16 is within bf16 bounds of float64 and matches the definition exactly', () => {
+  for (const [si, s] of shapes.entries()) {
+    const g = makeArgs(s, 10 + si);
+    const c0 = Float32Array.from(g.c);
+    jsKernels.gemmBf16(g);
+    for (let i = 0; i < s.m; i++) {
+      for (let j = 0; j < s.n; j++) {
+        // float64 on the unrounded inputs.
+        let ref = 0;
+        let mag = 0;
+        for (let p = 0; p < s.k; p++) {
+          ref += A(g, i, p) * B(g, p, j);
+          mag += Math.abs(A(g, i, p) * B(g, p, j));
+        }
+        const before = c0[i * g.ldc + j]!;
+        ref = s.alpha * ref + s.beta * before;
+        const bound = 2 * (2 ** -8 + 2 ** -17 + (s.k + 4) * 2 ** -24) * (Math.abs(s.alpha) * mag + Math.abs(s.beta * before));
+        const got = g.c[i * g.ldc + j]!;
+        assert.ok(Math.abs(got - ref) <= bound, `shape ${si} (${i}, ${j}): ${got} vs ${ref}, bound ${bound}`);
+        // The definition, written out independently: blocks of 256 depths, pairs odd-first.
+        const r = (x: number): number => bf16ToFloat(toBf16(x));
+        let c = before;
+        for (let p0 = 0; p0 < s.k || (p0 === 0 && s.k === 0); p0 += 256) {
+          let acc = 0;
+          for (let p = p0; p < Math.min(s.k, p0 + 256); p += 2) {
+            const odd = p + 1 < s.k ? r(A(g, i, p + 1)) * r(B(g, p + 1, j)) : 0;
+            acc = f32(acc + odd);
+            acc = f32(acc + r(A(g, i, p)) * r(B(g, p, j)));
+          }
+          const v = f32(s.alpha * acc);
+          if (p0 > 0) c = f32(v + c);
+          else c = s.beta === 0 ? v : f32(v + f32(s.beta * c));
+          if (s.k === 0) break;
+        }
+        if (s.k === 0) c = s.beta === 0 ? 0 : f32(s.beta * before);
+        assert.equal(got, c, `shape ${si} (${i}, ${j}) against the definition`);
+      }
+    }
+    // Padding columns of C untouched.
+    for (let i = 0; i < s.m; i++) assert.equal(g.c[i * g.ldc + s.n], c0[i * g.ldc + s.n]);
+  }
+});
+
+/** The native bf16 paths this CPU can run, each selected through the ISA switch. */
+function nativePaths(): { isa: string; kernel: string }[] {
+  const addon = loadAddon().addon;
+  if (!addon || !nativeKernels()) return [];
+  const order = ['scalar', 'avx2', 'avx512'];
+  const detected = order.indexOf(addon.info().detectedIsa);
+  const before = addon.info().isa;
+  const out: { isa: string; kernel: string }[] = [];
+  for (const isa of order.slice(0, detected + 1)) {
+    addon.setIsa(isa);
+    out.push({ isa, kernel: bf16Addon(addon).bf16Isa() });
+  }
+  addon.setIsa(before);
+  return out;
+}
+
+function withIsa(isa: string, fn: () => void): void {
+  const addon = loadAddon().addon!;
+  const before = addon.info().isa;
+  addon.setIsa(isa);
+  try {
+    fn();
+  } finally {
+    addon.setIsa(before);
+  }
+}
+
+test('native gemmBf16 equals the JS twin bit for bit on every instruction set', (t) => {
+  const native = nativeKernels();
+  if (!native) return t.skip('native addon not built');
+  const extra: Shape[] = [
+    // Full tiles, several depth blocks and column blocks, threads sharing the work.
+    { transA: false, transB: true, m: 100, n: 130, k: 600, alpha: 1, beta: 0 },
+    { transA: true, transB: false, m: 64, n: 96, k: 777, alpha: 1, beta: 1 },
+  ];
+  const paths = nativePaths();
+  if (loadAddon().addon!.info().detectedIsa === 'avx512' && /avx512_bf16/.test(readFileSync('/proc/cpuinfo', 'utf8'))) {
+    assert.ok(paths.some((p) => p.kernel === 'avx512bf16'), 'the VDPBF16PS kernel runs on this CPU');
+  }
+  for (const path of paths) {
+    withIsa(path.isa, () => {
+      for (const [si, s] of [...shapes, ...extra].entries()) {
+        const expected = makeArgs(s, 40 + si);
+        const got = makeArgs(s, 40 + si);
+        jsKernels.gemmBf16(expected);
+        native.gemmBf16(got);
+        assert.deepEqual(got.c, expected.c, `${path.kernel}: shape ${si}`);
+        // Pre-packed B: the same bytes as the JS pack, the same product.
+        const packedJs = jsKernels.packBf16(got.b, s.transB, s.k, s.n, got.ldb);
+        const packed = native.packBf16(got.b, s.transB, s.k, s.n, got.ldb);
+        assert.deepEqual(packed.data, packedJs.data, `${path.kernel}: pack ${si}`);
+        const again = makeArgs(s, 40 + si);
+        native.gemmBf16Packed({ ...again, b: packed });
+        assert.deepEqual(again.c, expected.c, `${path.kernel}: packed shape ${si}`);
+      }
+    });
+  }
+});
+
+test('bf16 argument errors name what was expected', () => {
+  for (const k of [jsKernels, nativeKernels()].filter((x): x is Kernels => x !== null)) {
+    const packed = k.packBf16(new Float32Array(12), false, 3, 4, 4);
+    assert.throws(() => k.gemmBf16Packed({ transA: false, m: 2, n: 4, k: 2, alpha: 1, beta: 0, a: new Float32Array(4), lda: 2, b: packed, c: new Float32Array(8), ldc: 4 }),
+      /packed as 3x4, but op\(B\) is 2x4/);
+    assert.throws(() => k.packBf16(new Float32Array(5), false, 3, 4, 4), /b is too small/);
+    assert.throws(() => k.gemmBf16({ transA: false, transB: false, m: 2, n: 2, k: 2, alpha: 1, beta: 0, a: new Float32Array(3), lda: 2, b: new Float32Array(4), ldb: 2, c: new Float32Array(4), ldc: 2 }),
+      /a is too small/);
+  }
+});

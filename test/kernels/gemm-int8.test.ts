@@ -1,0 +1,127 @@
+// int8 dynamic-quantization GEMM: the JS twin against float64 (quantization
+// bounds) and against the definition written out here; the native kernels
+// (VPDPBUSD where the CPU has it, AVX2 VPMADDWD, scalar) against the JS twin
+// bit for bit.
+//
+// Bound: a row of A quantized with step s_a errs by at most s_a / 2 per
+// element, a weight by s_w / 2, so |c - ref| <= sum_p (|a| s_w / 2 + |w| s_a / 2 + s_a s_w / 4),
+// plus a few fp32 roundings of |c|; checked at twice that.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { randomArray } from '../helpers.js';
+import { jsKernels, nativeKernels, quantizeWeightsInt8, type Int8GemmArgs, type Kernels } from '../../src/kernels/index.js';
+import { roundHalfEven } from '../../src/kernels/int8.js';
+import { loadAddon } from '../../src/kernels/native/addon.js';
+import { int8Addon } from '../../src/kernels/native/gemm-int8.js';
+
+test('roundHalfEven rounds ties to even', () => {
+  assert.deepEqual([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 2.4, -2.6].map(roundHalfEven), [0, 2, 2, -0, -2, -2, 2, -3]);
+});
+
+test('weights are quantized per output column, symmetric, and packed in depth quads', () => {
+  const w = Float32Array.from([1, -0.5, 0.25, 0, 0.1, /* row 1 */ 0, 0, 0, 0, 0, /* row 2 */ -2, 1, 0.5, 0.3, 0.9]);
+  const p = quantizeWeightsInt8(w, 3, 5, 5);
+  assert.deepEqual([...p.scale], [Math.fround(1 / 127), 1, Math.fround(2 / 127)]);
+  // Row 0: 127 * [1, -0.5, 0.25, 0, 0.1] = [127, -63.5 -> -64 (even), 31.75 -> 32, 0, 12.7 -> 13].
+  const at = (j: number, d: number): number => p.data[Math.floor(j / 32) * 2 * 128 + (j % 32) * 4 + Math.floor(d / 4) * 128 + (d % 4)]!;
+  assert.deepEqual([0, 1, 2, 3, 4].map((d) => at(0, d)), [127, -64, 32, 0, 13]);
+  assert.deepEqual([0, 1, 2, 3, 4].map((d) => at(1, d)), [0, 0, 0, 0, 0]);
+  assert.equal(at(2, 0), -127);
+  assert.equal(p.colSum[0], 127 - 64 + 32 + 13);
+  assert.equal(p.data[7], 0, 'depth past k is zero');
+});
+
+interface Shape { m: number; n: number; k: number; bias: boolean }
+
+function makeArgs(s: Shape, seed: number): Int8GemmArgs & { w: Float32Array } {
+  const lda = s.k + 5;
+  const ldc = s.n + 3;
+  const w = randomArray(s.n * s.k, seed + 1, 0.2);
+  const a = randomArray(s.m * lda, seed, 2);
+  // A row of zeros and a row of one sign exercise the zero-point edge cases.
+  if (s.m > 2) {
+    a.fill(0, lda, lda + s.k);
+    for (let p = 0; p < s.k; p++) a[2 * lda + p] = Math.abs(a[2 * lda + p]!) + 0.5;
+  }
+  return {
+    m: s.m, n: s.n, k: s.k, a, lda, b: quantizeWeightsInt8(w, s.n, s.k, s.k), w,
+    bias: s.bias ? randomArray(s.n, seed + 2) : null, c: randomArray(s.m * ldc, seed + 3), ldc,
+  };
+}
+
+const shapes: Shape[] = [
+  { m: 7, n: 70, k: 37, bias: true },
+  { m: 30, n: 33, k: 256, bias: false },
+  { m: 13, n: 5, k: 1, bias: true },
+  { m: 3, n: 1, k: 9, bias: true },
+];
+
+test('js gemmInt8 is within quantization bounds of float64 and follows the definition', () => {
+  for (const [si, s] of shapes.entries()) {
+    const g = makeArgs(s, 20 + si);
+    const before = Float32Array.from(g.c);
+    jsKernels.gemmInt8(g);
+    for (let i = 0; i < s.m; i++) {
+      const row = g.a.subarray(i * g.lda, i * g.lda + s.k);
+      const lo = Math.min(0, ...row);
+      const hi = Math.max(0, ...row);
+      const sa = Math.fround(Math.fround(hi - lo) / 255) || 1;
+      for (let j = 0; j < s.n; j++) {
+        let ref = g.bias ? g.bias[j]! : 0;
+        let bound = 0;
+        const sw = g.b.scale[j]!;
+        for (let p = 0; p < s.k; p++) {
+          const x = row[p]!;
+          const w = g.w[j * s.k + p]!;
+          ref += x * w;
+          bound += Math.abs(x) * sw / 2 + Math.abs(w) * sa / 2 + sa * sw / 4;
+        }
+        const got = g.c[i * g.ldc + j]!;
+        const tol = 2 * (bound + 4 * 2 ** -24 * (Math.abs(ref) + bound));
+        assert.ok(Math.abs(got - ref) <= tol, `shape ${si} (${i}, ${j}): ${got} vs ${ref}, bound ${tol}`);
+      }
+      for (let j = s.n; j < g.ldc && i * g.ldc + j < g.c.length; j++) assert.equal(g.c[i * g.ldc + j], before[i * g.ldc + j], 'padding untouched');
+    }
+  }
+});
+
+test('native gemmInt8 equals the JS twin bit for bit on every instruction set', (t) => {
+  const native = nativeKernels();
+  if (!native) return t.skip('native addon not built');
+  const addon = loadAddon().addon!;
+  const order = ['scalar', 'avx2', 'avx512'];
+  const detected = order.indexOf(addon.info().detectedIsa);
+  const before = addon.info().isa;
+  const seen: string[] = [];
+  const big: Shape[] = [{ m: 100, n: 130, k: 300, bias: true }, { m: 64, n: 96, k: 1030, bias: false }];
+  try {
+    for (const isa of order.slice(0, detected + 1)) {
+      addon.setIsa(isa);
+      const kernel = int8Addon(addon).int8Isa();
+      seen.push(kernel);
+      for (const [si, s] of [...shapes, ...big].entries()) {
+        const expected = makeArgs(s, 50 + si);
+        const got = makeArgs(s, 50 + si);
+        jsKernels.gemmInt8(expected);
+        native.gemmInt8(got);
+        assert.deepEqual(got.c, expected.c, `${kernel}: shape ${si}`);
+      }
+    }
+  } finally {
+    addon.setIsa(before);
+  }
+  if (detected === 2 && /avx512_vnni/.test(readFileSync('/proc/cpuinfo', 'utf8'))) assert.ok(seen.includes('avx512vnni'), seen.join());
+});
+
+test('gemmInt8 argument errors name what was expected', () => {
+  for (const k of [jsKernels, nativeKernels()].filter((x): x is Kernels => x !== null)) {
+    const b = quantizeWeightsInt8(new Float32Array(12), 3, 4, 4);
+    assert.throws(() => k.gemmInt8({ m: 2, n: 3, k: 5, a: new Float32Array(10), lda: 5, b, bias: null, c: new Float32Array(6), ldc: 3 }),
+      /quantized as 4x3, but op\(B\) is 5x3/);
+    assert.throws(() => k.gemmInt8({ m: 2, n: 3, k: 4, a: new Float32Array(5), lda: 4, b, bias: null, c: new Float32Array(6), ldc: 3 }),
+      /a is too small/);
+    assert.throws(() => k.gemmInt8({ m: 2, n: 3, k: 4, a: new Float32Array(8), lda: 4, b, bias: new Float32Array(2), c: new Float32Array(6), ldc: 3 }),
+      /bias must be null or a Float32Array of at least n = 3/);
+  }
+});
