@@ -12,18 +12,23 @@ import { Progress } from '../util/progress.js';
 
 const TRUNCATIONS: readonly TruncationStrategy[] = ['longest_first', 'only_first', 'only_second'];
 
-/** --truncation and --batch-size, shared by predict, fill-mask and serve. */
+/** --truncation, --batch-size and --quantize, shared by predict, fill-mask and serve. */
 export function modelRunFlags(flags: ParsedFlags): OpenPredictorOptions {
   const truncation = stringFlag(flags, 'truncation');
   if (truncation !== undefined && !TRUNCATIONS.includes(truncation as TruncationStrategy)) {
     throw new UsageError(`--truncation must be one of ${TRUNCATIONS.join(', ')}, got '${truncation}'`);
   }
   const maxBatch = intFlag(flags, 'batch-size', { min: 1, max: 4096 });
-  return { ...(truncation ? { truncation: truncation as TruncationStrategy } : {}), ...(maxBatch ? { maxBatch } : {}) };
+  const quantize = stringFlag(flags, 'quantize');
+  if (quantize !== undefined && quantize !== 'int8') throw new UsageError(`--quantize must be int8, got '${quantize}'`);
+  return {
+    ...(truncation ? { truncation: truncation as TruncationStrategy } : {}), ...(maxBatch ? { maxBatch } : {}),
+    ...(quantize ? { quantize } : {}),
+  };
 }
 
 export const MODEL_RUN_OPTIONS = {
-  model: { type: 'string' }, truncation: { type: 'string' }, 'batch-size': { type: 'string' },
+  model: { type: 'string' }, truncation: { type: 'string' }, 'batch-size': { type: 'string' }, quantize: { type: 'string' },
 } as const;
 
 /** One input line: a JSON value when it starts with '{' or '"', else the line as text. */
@@ -88,9 +93,11 @@ with exit code 2 naming the line; the lines before it have been answered.
   --model DIR            a model folder, a checkpoint or a pre-training model dir (its newest checkpoint)
   --truncation STRATEGY  cut inputs longer than max_position_embeddings: longest_first,
                          only_first or only_second (default: refuse them)
-  --batch-size N         inputs run together (default 8)`;
+  --batch-size N         inputs run together (default 8)
+  --quantize int8        run the dense layers in int8 (dynamic quantization; attention, LayerNorm
+                         and softmax stay fp32)`;
 
-const predictUsage = `Usage: electra predict --model DIR [--truncation STRATEGY] [--batch-size N] < in.jsonl > out.jsonl
+const predictUsage = `Usage: electra predict --model DIR [--truncation STRATEGY] [--batch-size N] [--quantize int8] < in.jsonl > out.jsonl
 
 Runs a pre-trained discriminator (ElectraForPreTraining) on each input: per token, the
 probability that it was replaced: {"tokens": [...], "offsets": [[start, end], ...], "probs": [...]}.
@@ -98,7 +105,7 @@ probability that it was replaced: {"tokens": [...], "offsets": [[start, end], ..
 ${ioHelp}
 `;
 
-const fillMaskUsage = `Usage: electra fill-mask --model DIR [--top-k K] [--truncation STRATEGY] [--batch-size N] < in.jsonl
+const fillMaskUsage = `Usage: electra fill-mask --model DIR [--top-k K] [--truncation STRATEGY] [--batch-size N] [--quantize int8] < in.jsonl
 
 Fills each [MASK] of each input with a generator / masked LM (ElectraForMaskedLM: a pre-training
 run's generator/, or any such HF folder), as HF's fill-mask pipeline: for one [MASK], a list of

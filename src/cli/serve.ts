@@ -26,6 +26,7 @@ accepting connections, answers the requests already received, then exits (0, or 
   --max-body-bytes N     largest request body (default 1048576)
   --truncation STRATEGY  cut inputs that are too long: longest_first, only_first, only_second
   --top-k K              fill-mask candidates per [MASK] (default 5)
+  --quantize int8        run the dense layers in int8 (dynamic quantization)
 `;
 
 export const serveCommand: Command = {

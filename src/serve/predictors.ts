@@ -15,6 +15,8 @@ export interface OpenPredictorOptions {
   truncation?: TruncationStrategy;
   /** Candidates per [MASK] for fill-mask (default 5). */
   topK?: number;
+  /** "int8": dense layers in int8 (see InferenceModelOptions.quantize). */
+  quantize?: 'int8';
 }
 
 /** A kind of model folder the CLI and the server can run, and how to open it. */
@@ -30,8 +32,8 @@ export interface PredictorKind {
   open(dir: string, options: OpenPredictorOptions, pretrained: () => PretrainedFolders): Predictor | null;
 }
 
-function modelOptions(o: OpenPredictorOptions): { kernels?: Kernels; maxBatch?: number } {
-  return { ...(o.kernels ? { kernels: o.kernels } : {}), ...(o.maxBatch ? { maxBatch: o.maxBatch } : {}) };
+function modelOptions(o: OpenPredictorOptions): { kernels?: Kernels; maxBatch?: number; quantize?: 'int8' } {
+  return { ...(o.kernels ? { kernels: o.kernels } : {}), ...(o.maxBatch ? { maxBatch: o.maxBatch } : {}), ...(o.quantize ? { quantize: o.quantize } : {}) };
 }
 
 function truncation(o: OpenPredictorOptions): { truncation?: TruncationStrategy } {

@@ -62,3 +62,15 @@ test('electra fill-mask: HF pipeline records per input; bad lines stop with exit
   assert.equal(electra(['predict', '--model', models.generatorDir], 'a\n').code, 2);
   assert.equal(electra(['fill-mask', '--model', models.dir, '--truncation', 'sideways'], '').code, 2);
 });
+
+test('electra predict --quantize int8: the int8 discriminator\'s answers, not the fp32 ones; other values exit 2', () => {
+  const input = '{"text": "the big cat sees a dog ."}\n';
+  const r = electra(['predict', '--model', models.discriminatorDir, '--quantize', 'int8'], input);
+  assert.equal(r.code, 0, r.err);
+  const line = JSON.parse(r.out.trim()) as { probs: number[] };
+  const int8 = loadDiscriminator(models.discriminatorDir, { quantize: 'int8' }).predictText(['the big cat sees a dog .']);
+  const fp32 = loadDiscriminator(models.discriminatorDir).predictText(['the big cat sees a dog .']);
+  line.probs.forEach((p, j) => assert.ok(Math.abs(p - int8.probs[j]!) < 1e-6, `token ${j}`));
+  assert.ok(line.probs.some((p, j) => p !== fp32.probs[j]), 'int8 answers differ from fp32 somewhere');
+  assert.equal(electra(['predict', '--model', models.discriminatorDir, '--quantize', 'int4'], input).code, 2);
+});
