@@ -15,7 +15,7 @@
 #include "cpu.h"
 #include "gemm_bf16.h"
 #include "lowp_blocks.h"
-#include "napi_checks.h"
+#include "napi_args.h"
 #include "pool.h"
 
 namespace electra {
@@ -145,9 +145,8 @@ int64_t packed_length(int64_t k, int64_t n) { return ceil_div(n, kNR) * ((k + 1)
 // N-API bindings. The TypeScript wrapper validates with friendlier messages;
 // these checks repeat the bounds so no call can touch memory outside its arrays.
 
-using napi_checks::Reader;
 
-Problem read_a_c(const Reader& r, size_t at, bool trans_a, int64_t m, int64_t n, int64_t k, size_t c_at) {
+Problem read_a_c(const Args& r, size_t at, bool trans_a, int64_t m, int64_t n, int64_t k, size_t c_at) {
   Problem pr;
   pr.m = m;
   pr.n = n;
@@ -173,7 +172,8 @@ Problem read_a_c(const Reader& r, size_t at, bool trans_a, int64_t m, int64_t n,
 
 // gemmBf16(transA, transB, m, n, k, alpha, beta, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc)
 Napi::Value GemmBf16(const Napi::CallbackInfo& info) {
-  Reader r(info, "gemmBf16", 16);
+  Args r(info, "gemmBf16");
+  r.expect_count(16);
   const bool trans_a = r.boolean(0, "transA");
   const bool trans_b = r.boolean(1, "transB");
   const int64_t m = r.count(2, "m"), n = r.count(3, "n"), k = r.count(4, "k");
@@ -195,7 +195,8 @@ Napi::Value GemmBf16(const Napi::CallbackInfo& info) {
 
 // bf16PackB(transB, k, n, b, bOffset, ldb, out, outOffset): op(B) (k x n) into the panel layout.
 Napi::Value Bf16PackB(const Napi::CallbackInfo& info) {
-  Reader r(info, "bf16PackB", 8);
+  Args r(info, "bf16PackB");
+  r.expect_count(8);
   const bool trans_b = r.boolean(0, "transB");
   const int64_t k = r.count(1, "k"), n = r.count(2, "n");
   const auto b = r.floats(3, "b");
@@ -211,7 +212,8 @@ Napi::Value Bf16PackB(const Napi::CallbackInfo& info) {
 
 // gemmBf16Packed(transA, m, n, k, alpha, beta, a, aOffset, lda, packed, packedOffset, c, cOffset, ldc)
 Napi::Value GemmBf16Packed(const Napi::CallbackInfo& info) {
-  Reader r(info, "gemmBf16Packed", 14);
+  Args r(info, "gemmBf16Packed");
+  r.expect_count(14);
   const bool trans_a = r.boolean(0, "transA");
   const int64_t m = r.count(1, "m"), n = r.count(2, "n"), k = r.count(3, "k");
   const Problem pr = read_a_c(r, 4, trans_a, m, n, k, 11);
@@ -224,7 +226,8 @@ Napi::Value GemmBf16Packed(const Napi::CallbackInfo& info) {
 
 // bf16PeakGflops(seconds) -> { gflops, threads, isa }: the dot-product loop on every thread.
 Napi::Value Bf16PeakGflops(const Napi::CallbackInfo& info) {
-  Reader r(info, "bf16PeakGflops", 1);
+  Args r(info, "bf16PeakGflops");
+  r.expect_count(1);
   const double seconds = r.number(0, "seconds");
   if (!(seconds > 0 && seconds <= 60)) throw Napi::RangeError::New(info.Env(), "bf16PeakGflops: seconds must be in (0, 60]");
   const Ops& ops = current_ops();

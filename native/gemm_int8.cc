@@ -13,7 +13,7 @@
 #include "cpu.h"
 #include "gemm_int8.h"
 #include "lowp_blocks.h"
-#include "napi_checks.h"
+#include "napi_args.h"
 #include "pool.h"
 
 namespace electra {
@@ -140,11 +140,11 @@ void run(const Ops& ops, const Problem& pr) {
 // N-API bindings. The TypeScript wrapper validates with friendlier messages;
 // these checks repeat the bounds so no call can touch memory outside its arrays.
 
-using napi_checks::Reader;
 
 // gemmInt8(m, n, k, a, aOffset, lda, weights, weightScale, weightSum, bias | null, c, cOffset, ldc)
 Napi::Value GemmInt8(const Napi::CallbackInfo& info) {
-  Reader r(info, "gemmInt8", 13);
+  Args r(info, "gemmInt8");
+  r.expect_count(13);
   Problem pr;
   pr.m = r.count(0, "m");
   pr.n = r.count(1, "n");
@@ -156,7 +156,7 @@ Napi::Value GemmInt8(const Napi::CallbackInfo& info) {
   const auto w_scale = r.floats(7, "weightScale");
   const auto w_sum = r.i32(8, "weightSum");
   const bool has_bias = !info[9].IsNull() && !info[9].IsUndefined();
-  const auto bias = has_bias ? r.floats(9, "bias") : napi_checks::Array<float>{nullptr, 0};
+  const auto bias = has_bias ? r.floats(9, "bias") : Array<float>{nullptr, 0};
   const auto c = r.floats(10, "c");
   const int64_t c_off = r.count(11, "cOffset");
   pr.ldc = r.count(12, "ldc");
@@ -179,7 +179,8 @@ Napi::Value GemmInt8(const Napi::CallbackInfo& info) {
 
 // int8PeakGops(seconds) -> { gops, threads, isa }: the dot-product loop on every thread.
 Napi::Value Int8PeakGops(const Napi::CallbackInfo& info) {
-  Reader r(info, "int8PeakGops", 1);
+  Args r(info, "int8PeakGops");
+  r.expect_count(1);
   const double seconds = r.number(0, "seconds");
   if (!(seconds > 0 && seconds <= 60)) throw Napi::RangeError::New(info.Env(), "int8PeakGops: seconds must be in (0, 60]");
   const Ops& ops = current_ops();

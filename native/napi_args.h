@@ -11,6 +11,13 @@ namespace electra {
 
 constexpr double kMaxSafeInteger = 9007199254740991.0;
 
+// A typed array argument with its length, for callers that check spans themselves.
+template <typename T>
+struct Array {
+  T* data;
+  int64_t length;
+};
+
 class Args {
  public:
   Args(const Napi::CallbackInfo& info, const char* fn) : info_(info), fn_(fn) {}
@@ -68,6 +75,27 @@ class Args {
   // Length of a typed array argument already checked by f32/i32.
   int64_t length(size_t i) const { return static_cast<int64_t>(info_[i].As<Napi::TypedArray>().ElementLength()); }
 
+  // Typed arrays with their lengths (bounds checked by check_matrix / check_span).
+  Array<float> floats(size_t i, const char* name) const { return array<float>(i, name, napi_float32_array, "Float32Array"); }
+  Array<uint16_t> u16(size_t i, const char* name) const { return array<uint16_t>(i, name, napi_uint16_array, "Uint16Array"); }
+  Array<int8_t> i8(size_t i, const char* name) const { return array<int8_t>(i, name, napi_int8_array, "Int8Array"); }
+  Array<int32_t> i32(size_t i, const char* name) const { return array<int32_t>(i, name, napi_int32_array, "Int32Array"); }
+
+  // Throws unless rows x cols (row stride ld) at off lies inside length elements.
+  void check_matrix(const char* name, int64_t length, int64_t off, int64_t rows, int64_t cols, int64_t ld,
+                    bool touched) const {
+    if (ld < cols) fail(std::string("the leading dimension of ") + name + " is smaller than its rows", true);
+    if (!touched || rows == 0 || cols == 0) return;
+    check_span(name, length, off, (rows - 1) * ld + cols);
+  }
+
+  void check_span(const char* name, int64_t length, int64_t off, int64_t count) const {
+    if (off + count > length)
+      fail(std::string(name) + " is too small: needs " + std::to_string(off + count) + " elements, has " +
+               std::to_string(length),
+           true);
+  }
+
   int64_t product(int64_t a, int64_t b, const char* what) const {
     int64_t out;
     if (__builtin_mul_overflow(a, b, &out) || out > static_cast<int64_t>(kMaxSafeInteger))
@@ -76,6 +104,12 @@ class Args {
   }
 
  private:
+  template <class T>
+  Array<T> array(size_t i, const char* name, napi_typedarray_type type, const char* type_name) const {
+    T* data = typed<T>(i, name, 0, type, type_name);
+    return {data, length(i)};
+  }
+
   template <class T>
   T* typed(size_t i, const char* name, int64_t need, napi_typedarray_type type, const char* type_name) const {
     if (i >= info_.Length() || !info_[i].IsTypedArray() || info_[i].As<Napi::TypedArray>().TypedArrayType() != type)
