@@ -172,6 +172,45 @@ test('native gemmBf16 equals the JS twin bit for bit on every instruction set', 
   }
 });
 
+test('native bf16 conversion rounds ties, denormals, overflow and NaN as the JS twin on every instruction set', (t) => {
+  const native = nativeKernels();
+  if (!native) return t.skip('native addon not built');
+  // Ties (1 + 2^-8 rounds down to even, 1 + 3 * 2^-8 up), denormals (to signed zero), values that
+  // round past the largest bf16 (to infinity), infinities and NaN, among ordinary values.
+  const special = [1 + 2 ** -8, 1 + 3 * 2 ** -8, -(1 + 2 ** -8), 2 ** -130, -(2 ** -130), 3.4e38, -3.4e38, Infinity, -Infinity, NaN, 0, -0];
+  const fill = (n: number, seed: number): Float32Array => {
+    const x = randomArray(n, seed);
+    for (let i = 0; i < n; i += 3) x[i] = special[(i / 3 + seed) % special.length]!;
+    return x;
+  };
+  for (const path of nativePaths()) {
+    withIsa(path.isa, () => {
+      // Packing B with contiguous rows (the vector path), several panels and a partial one.
+      for (const [k, n] of [[37, 70], [4, 33], [1, 16]] as const) {
+        const b = fill(k * n, k + n);
+        assert.deepEqual(native.packBf16(b, false, k, n, n).data, jsKernels.packBf16(b, false, k, n, n).data, `${path.kernel}: pack ${k}x${n}`);
+      }
+      // A's row-major and pair-major conversions, through products with finite values only
+      // (infinities and NaN would only give NaN sums, hiding the conversion).
+      const finite = special.filter((v) => Number.isFinite(v) && Math.abs(v) < 1e30);
+      for (const transA of [false, true]) {
+        const m = 27, n = 35, kk = 61;
+        const a = randomArray(m * kk, 7);
+        for (let i = 0; i < a.length; i += 2) a[i] = finite[i % finite.length]!;
+        const b = randomArray(kk * n, 8);
+        const args = (): GemmArgs => ({
+          transA, transB: false, m, n, k: kk, alpha: 1, beta: 0, a, lda: transA ? m : kk, b, ldb: n, c: new Float32Array(m * n), ldc: n,
+        });
+        const expected = args();
+        const got = args();
+        jsKernels.gemmBf16(expected);
+        native.gemmBf16(got);
+        assert.deepEqual(got.c, expected.c, `${path.kernel}: transA ${transA}`);
+      }
+    });
+  }
+});
+
 test('bf16 argument errors name what was expected', () => {
   for (const k of [jsKernels, nativeKernels()].filter((x): x is Kernels => x !== null)) {
     const packed = k.packBf16(new Float32Array(12), false, 3, 4, 4);
