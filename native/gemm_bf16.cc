@@ -1,9 +1,9 @@
 // bf16 GEMM driver and N-API bindings (numerics and layouts in gemm_bf16.h).
-// Per call: B is packed into 32-column panels unless the caller passes a
-// pre-packed B (weights, packed once per update); then tasks over (row block,
-// column block) of C take the fixed depth blocks in order, converting their
-// rows of A to bf16 one block at a time and running the ISA's micro-tile, so
-// the result does not depend on the thread count or the ISA.
+// Per call, depth block after depth block: B's block is packed into 32-column
+// panels unless the caller passes a pre-packed B (weights, packed once per
+// update); then tasks over (row block, column block) of C convert their rows of
+// A's block to bf16 and run the ISA's micro-tile. Every output takes the fixed
+// depth blocks in order, so the result does not depend on the thread count or the ISA.
 #include <napi.h>
 
 #include <algorithm>
@@ -74,7 +74,7 @@ const Ops& current_ops() {
 }
 
 thread_local lowp::Buffer<uint16_t> tl_a_block;  // a task's rows of A over one depth block
-lowp::Buffer<uint16_t> b_buffer;               // a per-call pack of B (calls come from one JS thread)
+lowp::Buffer<uint16_t> b_buffer;               // one depth block of an unpacked B (calls come from one JS thread)
 
 using lowp::ceil_div;
 
@@ -95,7 +95,14 @@ void pack_b_all(const Ops& ops, const float* b, int64_t ps, int64_t js, int64_t 
   });
 }
 
-void run(const Ops& ops, const Problem& pr, const uint16_t* bpack) {
+// op(B)(p, j) = data[p * ps + j * js], or already in the panel layout (packed).
+struct BSource {
+  const uint16_t* packed;
+  const float* data;
+  int64_t ps, js;
+};
+
+void run(const Ops& ops, const Problem& pr, const BSource& b) {
   if (pr.m == 0 || pr.n == 0) return;
   if (pr.k == 0) {
     for (int64_t i = 0; i < pr.m; ++i)
@@ -117,26 +124,32 @@ void run(const Ops& ops, const Problem& pr, const uint16_t* bpack) {
   const int64_t row_blocks = ceil_div(pr.m, mc);
   const int64_t col_blocks = ceil_div(panels, np);
   const int64_t a_ts = row_major ? 1 : mc;
-  parallel_for(row_blocks * col_blocks, [&](int64_t task) {
-    const int64_t i0 = (task / col_blocks) * mc, i1 = std::min(pr.m, i0 + mc);
-    const int64_t q0 = (task % col_blocks) * np, q1 = std::min(panels, q0 + np);
-    uint16_t* abf = tl_a_block.get(mc * lda);
-    for (int64_t t0 = 0; t0 < kp; t0 += kBlockPairs) {
-      const int64_t pairs = std::min(kBlockPairs, kp - t0);
-      const int64_t depth = std::min(2 * pairs, pr.k - 2 * t0);
+  // An unpacked B is packed one depth block at a time too, just before its products: the block
+  // (256 rows of B) is still in cache when the tasks read it, and the buffer stays small.
+  uint16_t* bblock = b.packed ? nullptr : b_buffer.get(panels * kBlockPairs * 2 * kNR);
+  for (int64_t t0 = 0; t0 < kp; t0 += kBlockPairs) {
+    const int64_t pairs = std::min(kBlockPairs, kp - t0);
+    const int64_t depth = std::min(2 * pairs, pr.k - 2 * t0);
+    const uint16_t* bblk = b.packed ? b.packed + t0 * 2 * kNR : bblock;
+    const int64_t panel_pairs = b.packed ? kp : pairs;  // depth pairs between panels
+    if (!b.packed) pack_b_all(ops, b.data + 2 * t0 * b.ps, b.ps, b.js, depth, pr.n, bblock);
+    parallel_for(row_blocks * col_blocks, [&](int64_t task) {
+      const int64_t i0 = (task / col_blocks) * mc, i1 = std::min(pr.m, i0 + mc);
+      const int64_t q0 = (task % col_blocks) * np, q1 = std::min(panels, q0 + np);
+      uint16_t* abf = tl_a_block.get(mc * lda);
       const float* src = pr.a + i0 * pr.a_rs + 2 * t0 * pr.a_cs;
       if (row_major) ops.convert(src, pr.a_rs, pr.a_cs, i1 - i0, depth, abf, lda);
       else ops.convert_pairs(src, pr.a_rs, pr.a_cs, i1 - i0, depth, abf, mc);
       for (int64_t q = q0; q < q1; ++q) {
-        const uint16_t* bq = bpack + (q * kp + t0) * 2 * kNR;
+        const uint16_t* bq = bblk + q * panel_pairs * 2 * kNR;
         const int64_t cols = std::min<int64_t>(kNR, pr.n - q * kNR);
         for (int64_t i = i0; i < i1; i += kMR) {
           ops.tile(static_cast<int>(std::min<int64_t>(kMR, i1 - i)), cols, pairs, abf + 2 * (i - i0) * a_rs, a_rs, a_ts, bq,
                    pr.c + i * pr.ldc + q * kNR, pr.ldc, pr.alpha, pr.beta, t0 == 0);
         }
       }
-    }
-  });
+    });
+  }
 }
 
 int64_t packed_length(int64_t k, int64_t n) { return ceil_div(n, kNR) * ((k + 1) / 2) * 2 * kNR; }
@@ -182,14 +195,7 @@ Napi::Value GemmBf16(const Napi::CallbackInfo& info) {
   const int64_t b_off = r.count(11, "bOffset");
   const int64_t ldb = r.count(12, "ldb");
   r.check_matrix("b", b.length, b_off, trans_b ? n : k, trans_b ? k : n, ldb, m > 0 && n > 0 && k > 0);
-  const Ops& ops = current_ops();
-  if (m > 0 && n > 0 && k > 0) {
-    uint16_t* bpack = b_buffer.get(packed_length(k, n));
-    pack_b_all(ops, b.data + b_off, trans_b ? 1 : ldb, trans_b ? ldb : 1, k, n, bpack);
-    run(ops, pr, bpack);
-  } else {
-    run(ops, pr, nullptr);
-  }
+  run(current_ops(), pr, BSource{nullptr, b.data + b_off, trans_b ? 1 : ldb, trans_b ? ldb : 1});
   return info.Env().Undefined();
 }
 
@@ -220,7 +226,7 @@ Napi::Value GemmBf16Packed(const Napi::CallbackInfo& info) {
   const auto packed = r.u16(9, "packed");
   const int64_t p_off = r.count(10, "packedOffset");
   r.check_span("packed", packed.length, p_off, packed_length(k, n));
-  run(current_ops(), pr, packed.data + p_off);
+  run(current_ops(), pr, BSource{packed.data + p_off, nullptr, 0, 0});
   return info.Env().Undefined();
 }
 
