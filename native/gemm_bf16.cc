@@ -74,7 +74,7 @@ const Ops& current_ops() {
 }
 
 thread_local lowp::Buffer<uint16_t> tl_a_block;  // a task's rows of A over one depth block
-lowp::Buffer<uint16_t> b_buffer;               // one depth block of an unpacked B (calls come from one JS thread)
+thread_local lowp::Buffer<uint16_t> tl_b_block;  // one depth block of an unpacked B (per thread: batched products run in tasks)
 
 using lowp::ceil_div;
 
@@ -102,7 +102,8 @@ struct BSource {
   int64_t ps, js;
 };
 
-void run(const Ops& ops, const Problem& pr, const BSource& b) {
+// threads: what the task split plans for (0 inside a task of a batch: one task per block).
+void run(const Ops& ops, const Problem& pr, const BSource& b, int threads) {
   if (pr.m == 0 || pr.n == 0) return;
   if (pr.k == 0) {
     for (int64_t i = 0; i < pr.m; ++i)
@@ -120,13 +121,13 @@ void run(const Ops& ops, const Problem& pr, const BSource& b) {
   const int64_t a_rs = row_major ? lda / 2 : 1;
   const int64_t panels = ceil_div(pr.n, kNR);
   int64_t mc, np;
-  lowp::task_blocks(pr.m, panels, pool_threads(), kMR, &mc, &np);
+  lowp::task_blocks(pr.m, panels, threads, kMR, &mc, &np);
   const int64_t row_blocks = ceil_div(pr.m, mc);
   const int64_t col_blocks = ceil_div(panels, np);
   const int64_t a_ts = row_major ? 1 : mc;
   // An unpacked B is packed one depth block at a time too, just before its products: the block
   // (256 rows of B) is still in cache when the tasks read it, and the buffer stays small.
-  uint16_t* bblock = b.packed ? nullptr : b_buffer.get(panels * kBlockPairs * 2 * kNR);
+  uint16_t* bblock = b.packed ? nullptr : tl_b_block.get(panels * kBlockPairs * 2 * kNR);
   for (int64_t t0 = 0; t0 < kp; t0 += kBlockPairs) {
     const int64_t pairs = std::min(kBlockPairs, kp - t0);
     const int64_t depth = std::min(2 * pairs, pr.k - 2 * t0);
@@ -195,7 +196,48 @@ Napi::Value GemmBf16(const Napi::CallbackInfo& info) {
   const int64_t b_off = r.count(11, "bOffset");
   const int64_t ldb = r.count(12, "ldb");
   r.check_matrix("b", b.length, b_off, trans_b ? n : k, trans_b ? k : n, ldb, m > 0 && n > 0 && k > 0);
-  run(current_ops(), pr, BSource{nullptr, b.data + b_off, trans_b ? 1 : ldb, trans_b ? ldb : 1});
+  run(current_ops(), pr, BSource{nullptr, b.data + b_off, trans_b ? 1 : ldb, trans_b ? ldb : 1}, pool_threads());
+  return info.Env().Undefined();
+}
+
+// gemmBatchedBf16(transA, transB, m, n, k, alpha, beta, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc,
+//   batchOuter, batchInner, strideAOuter, strideAInner, strideBOuter, strideBInner, strideCOuter, strideCInner):
+// gemmBf16 on every (outer, inner) product, each product one task (its own conversions and packing).
+Napi::Value GemmBatchedBf16(const Napi::CallbackInfo& info) {
+  Args r(info, "gemmBatchedBf16");
+  r.expect_count(24);
+  const bool trans_a = r.boolean(0, "transA");
+  const bool trans_b = r.boolean(1, "transB");
+  const int64_t m = r.count(2, "m"), n = r.count(3, "n"), k = r.count(4, "k");
+  const int64_t outer = r.count(16, "batchOuter"), inner = r.count(17, "batchInner");
+  const int64_t sa[2] = {r.count(18, "strideAOuter"), r.count(19, "strideAInner")};
+  const int64_t sb[2] = {r.count(20, "strideBOuter"), r.count(21, "strideBInner")};
+  const int64_t sc[2] = {r.count(22, "strideCOuter"), r.count(23, "strideCInner")};
+  if (outer == 0 || inner == 0) return info.Env().Undefined();
+  // Strides are counts, so the last product lies furthest into each array: its bounds cover all.
+  auto last = [&](const int64_t s[2], const char* what) {
+    const int64_t o = r.product(outer - 1, s[0], what), i = r.product(inner - 1, s[1], what);
+    if (o > kMaxSafeInteger - i) r.fail(std::string(what) + " is too large", true);
+    return o + i;
+  };
+  const int64_t da = last(sa, "the A batch offset"), db = last(sb, "the B batch offset"), dc = last(sc, "the C batch offset");
+  const Problem first = read_a_c(r, 5, trans_a, m, n, k, 13);
+  const bool product = m > 0 && n > 0 && k > 0;
+  const auto a = r.floats(7, "a");
+  const auto b = r.floats(10, "b");
+  const auto c = r.floats(13, "c");
+  const int64_t b_off = r.count(11, "bOffset"), ldb = r.count(12, "ldb");
+  r.check_matrix("a", a.length - da, r.count(8, "aOffset"), trans_a ? k : m, trans_a ? m : k, r.count(9, "lda"), product);
+  r.check_matrix("b", b.length - db, b_off, trans_b ? n : k, trans_b ? k : n, ldb, product);
+  r.check_matrix("c", c.length - dc, r.count(14, "cOffset"), m, n, r.count(15, "ldc"), true);
+  const Ops& ops = current_ops();
+  parallel_for(outer * inner, [&](int64_t item) {
+    const int64_t io = item / inner, ii = item % inner;
+    Problem pr = first;
+    pr.a += io * sa[0] + ii * sa[1];
+    pr.c += io * sc[0] + ii * sc[1];
+    run(ops, pr, BSource{nullptr, b.data + b_off + io * sb[0] + ii * sb[1], trans_b ? 1 : ldb, trans_b ? ldb : 1}, 0);
+  });
   return info.Env().Undefined();
 }
 
@@ -226,7 +268,7 @@ Napi::Value GemmBf16Packed(const Napi::CallbackInfo& info) {
   const auto packed = r.u16(9, "packed");
   const int64_t p_off = r.count(10, "packedOffset");
   r.check_span("packed", packed.length, p_off, packed_length(k, n));
-  run(current_ops(), pr, BSource{packed.data + p_off, nullptr, 0, 0});
+  run(current_ops(), pr, BSource{packed.data + p_off, nullptr, 0, 0}, pool_threads());
   return info.Env().Undefined();
 }
 
@@ -253,6 +295,7 @@ void RegisterGemmBf16(Napi::Env env, Napi::Object exports) {
   exports.Set("gemmBf16", Napi::Function::New(env, bf16::GemmBf16));
   exports.Set("bf16PackB", Napi::Function::New(env, bf16::Bf16PackB));
   exports.Set("gemmBf16Packed", Napi::Function::New(env, bf16::GemmBf16Packed));
+  exports.Set("gemmBatchedBf16", Napi::Function::New(env, bf16::GemmBatchedBf16));
   exports.Set("bf16PeakGflops", Napi::Function::New(env, bf16::Bf16PeakGflops));
   exports.Set("bf16Isa", Napi::Function::New(env, bf16::Bf16Isa));
 }

@@ -5,6 +5,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstdint>
 
 #include "avx512_lanes.h"
@@ -81,14 +82,14 @@ void convert_rows_fast(const float* src, int64_t rs, int64_t cs, int64_t rows, i
   for (int64_t i = 0; i < rows; ++i) {
     const float* s = src + i * rs;
     uint16_t* d = dst + i * ld;
-    for (int64_t p = 0; p < ld; p += 32) {
+    for (int64_t p = 0; p < k; p += 32) {
       const __m512 lo = _mm512_maskz_loadu_ps(first_lanes(k - p), s + p);
       const __m512 hi = _mm512_maskz_loadu_ps(first_lanes(k - p - 16), s + p + 16);
       __m512bh h = _mm512_cvtne2ps_pbh(hi, lo);
       _mm512_mask_storeu_epi16(d + p, first_halves(ld - p), reinterpret_cast<__m512i&>(h));
     }
   }
-  (void)cs;
+  (void)cs;  // the tiles read no further than k rounded up to a depth pair
 }
 
 void convert_pairs_fast(const float* src, int64_t rs, int64_t cs, int64_t rows, int64_t k, uint16_t* dst, int64_t width) {
@@ -107,8 +108,64 @@ void convert_pairs_fast(const float* src, int64_t rs, int64_t cs, int64_t rows, 
   }
 }
 
+// Transposes 16 x 16 32-bit words: r[i] element e -> r[e] element i.
+inline void transpose16(__m512i r[16]) {
+  __m512i a[16], b[16];
+  for (int i = 0; i < 8; ++i) {
+    a[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+    a[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 4; ++i) {
+    b[4 * i] = _mm512_unpacklo_epi64(a[4 * i], a[4 * i + 2]);
+    b[4 * i + 1] = _mm512_unpackhi_epi64(a[4 * i], a[4 * i + 2]);
+    b[4 * i + 2] = _mm512_unpacklo_epi64(a[4 * i + 1], a[4 * i + 3]);
+    b[4 * i + 3] = _mm512_unpackhi_epi64(a[4 * i + 1], a[4 * i + 3]);
+  }
+  // b[4i + c], 128-bit lane L: element 4L + c of rows 4i..4i+3; a 4 x 4 transpose of lanes.
+  for (int c = 0; c < 4; ++c) {
+    const __m512i s0 = _mm512_shuffle_i32x4(b[c], b[4 + c], 0x44), s1 = _mm512_shuffle_i32x4(b[c], b[4 + c], 0xEE);
+    const __m512i s2 = _mm512_shuffle_i32x4(b[8 + c], b[12 + c], 0x44), s3 = _mm512_shuffle_i32x4(b[8 + c], b[12 + c], 0xEE);
+    r[c] = _mm512_shuffle_i32x4(s0, s2, 0x88);
+    r[4 + c] = _mm512_shuffle_i32x4(s0, s2, 0xDD);
+    r[8 + c] = _mm512_shuffle_i32x4(s1, s3, 0x88);
+    r[12 + c] = _mm512_shuffle_i32x4(s1, s3, 0xDD);
+  }
+}
+
+// B with contiguous columns (ps == 1, op(B) a transposed matrix): a column's depth pairs are
+// adjacent floats; 16 columns x 16 depth pairs converted, then transposed into the panel.
+void pack_columns(const float* src, int64_t js, int64_t k, int64_t n, int64_t q0, int64_t q1, uint16_t* dst) {
+  const int64_t kp = (k + 1) / 2;
+  for (int64_t q = q0; q < q1; ++q) {
+    const int64_t j0 = q * kNR;
+    for (int h = 0; h < 2; ++h) {
+      const int64_t cols = std::min<int64_t>(16, n - j0 - 16 * h);
+      uint16_t* d = dst + q * kp * 2 * kNR + 32 * h;
+      for (int64_t t = 0; t < kp; t += 16) {
+        __m512i r[16];
+        const __mmask16 lo = first_lanes(k - 2 * t), hi = first_lanes(k - 2 * t - 16);
+        for (int i = 0; i < 16; ++i) {
+          if (i < cols) {
+            const float* col = src + (j0 + 16 * h + i) * js + 2 * t;
+            __m512bh v = _mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(hi, col + 16), _mm512_maskz_loadu_ps(lo, col));
+            r[i] = reinterpret_cast<__m512i&>(v);
+          } else {
+            r[i] = _mm512_setzero_si512();
+          }
+        }
+        transpose16(r);
+        const int64_t count = std::min<int64_t>(16, kp - t);
+        for (int e = 0; e < count; ++e) _mm512_storeu_si512(d + (t + e) * 2 * kNR, r[e]);
+      }
+    }
+  }
+}
+
 void pack_panels_fast(const float* src, int64_t ps, int64_t js, int64_t k, int64_t n, int64_t q0, int64_t q1, uint16_t* dst) {
-  if (js != 1) return pack_panels(src, ps, js, k, n, q0, q1, dst);
+  if (js != 1) {
+    if (ps == 1) return pack_columns(src, js, k, n, q0, q1, dst);
+    return pack_panels(src, ps, js, k, n, q0, q1, dst);
+  }
   const int64_t kp = (k + 1) / 2;
   for (int64_t t = 0; t < kp; ++t) {
     const float* r0 = src + (2 * t) * ps;
