@@ -3,7 +3,8 @@
 // in fp32 and in bf16 with the same seed and data; each final checkpoint is evaluated on the
 // held-out Brown text in its own precision; the held-out discriminator AUC and generator
 // (masked-LM) accuracy of the two runs should be within 0.01 of each other. The demo's corpus,
-// vocabulary and datasets are built in D (default electra-bf16-curve) unless already there.
+// vocabulary and datasets are built in D (default electra-bf16-curve) unless already there; a run
+// already finished there (same updates and seed) is resumed at its end, i.e. only evaluated.
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { readManifest } from '../src/data/manifest.js';
@@ -47,6 +48,7 @@ async function prepareData(dir: string): Promise<number> {
 interface CurveResult {
   precision: Precision;
   seconds: number;
+  reused: boolean;
   heldoutDiscAuc: number;
   heldoutGeneratorAccuracy: number;
 }
@@ -73,7 +75,7 @@ async function trainAndEvaluate(dir: string, vocabSize: number, precision: Preci
   restoreCheckpoint(last.dir, trainer.model, trainer.optimizer);
   const acc = evaluate(evalHp, trainer, ctx);
   const r = acc.results(last.step);
-  return { precision, seconds, heldoutDiscAuc: acc.exactAuc(), heldoutGeneratorAccuracy: r.masked_lm_accuracy };
+  return { precision, seconds, reused: result.resumedFrom === updates, heldoutDiscAuc: acc.exactAuc(), heldoutGeneratorAccuracy: r.masked_lm_accuracy };
 }
 
 export async function run(): Promise<void> {
@@ -87,7 +89,7 @@ export async function run(): Promise<void> {
   const results: CurveResult[] = [];
   for (const precision of ['fp32', 'bf16'] as const) {
     const r = await trainAndEvaluate(dir, vocabSize, precision, updates, seed);
-    console.log(`${precision}: ${updates} updates in ${r.seconds.toFixed(0)} s; held-out disc AUC ${r.heldoutDiscAuc.toFixed(4)}, ` +
+    console.log(`${precision}: ${updates} updates ${r.reused ? '(the finished run found in the folder)' : `in ${r.seconds.toFixed(0)} s`}; held-out disc AUC ${r.heldoutDiscAuc.toFixed(4)}, ` +
       `generator accuracy ${r.heldoutGeneratorAccuracy.toFixed(4)}`);
     results.push(r);
   }
@@ -102,6 +104,6 @@ export async function run(): Promise<void> {
     fp32HeldoutDiscAuc: +fp32.heldoutDiscAuc.toFixed(4), bf16HeldoutDiscAuc: +bf16.heldoutDiscAuc.toFixed(4),
     fp32HeldoutGeneratorAccuracy: +fp32.heldoutGeneratorAccuracy.toFixed(4), bf16HeldoutGeneratorAccuracy: +bf16.heldoutGeneratorAccuracy.toFixed(4),
     discAucGap: +aucGap.toFixed(4), generatorAccuracyGap: +accGap.toFixed(4), withinTolerance: within,
-    fp32Seconds: Math.round(fp32.seconds), bf16Seconds: Math.round(bf16.seconds),
+    fp32Seconds: fp32.reused ? null : Math.round(fp32.seconds), bf16Seconds: bf16.reused ? null : Math.round(bf16.seconds),
   }));
 }
