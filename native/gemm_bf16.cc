@@ -184,19 +184,38 @@ Problem read_a_c(const Args& r, size_t at, bool trans_a, int64_t m, int64_t n, i
   return pr;
 }
 
+// The arguments gemmBf16 and gemmBatchedBf16 share (transA ... ldc), A and C checked for one product.
+struct PlainCall {
+  bool trans_b;
+  int64_t m, n, k;
+  Problem pr;
+  Array<float> b;
+  int64_t b_off, ldb;
+  BSource b_at(int64_t offset) const { return BSource{nullptr, b.data + b_off + offset, trans_b ? 1 : ldb, trans_b ? ldb : 1}; }
+};
+
+PlainCall read_plain(const Args& r) {
+  PlainCall call;
+  const bool trans_a = r.boolean(0, "transA");
+  call.trans_b = r.boolean(1, "transB");
+  call.m = r.count(2, "m");
+  call.n = r.count(3, "n");
+  call.k = r.count(4, "k");
+  call.pr = read_a_c(r, 5, trans_a, call.m, call.n, call.k, 13);
+  call.b = r.floats(10, "b");
+  call.b_off = r.count(11, "bOffset");
+  call.ldb = r.count(12, "ldb");
+  return call;
+}
+
 // gemmBf16(transA, transB, m, n, k, alpha, beta, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc)
 Napi::Value GemmBf16(const Napi::CallbackInfo& info) {
   Args r(info, "gemmBf16");
   r.expect_count(16);
-  const bool trans_a = r.boolean(0, "transA");
-  const bool trans_b = r.boolean(1, "transB");
-  const int64_t m = r.count(2, "m"), n = r.count(3, "n"), k = r.count(4, "k");
-  const Problem pr = read_a_c(r, 5, trans_a, m, n, k, 13);
-  const auto b = r.floats(10, "b");
-  const int64_t b_off = r.count(11, "bOffset");
-  const int64_t ldb = r.count(12, "ldb");
-  r.check_matrix("b", b.length, b_off, trans_b ? n : k, trans_b ? k : n, ldb, m > 0 && n > 0 && k > 0);
-  run(current_ops(), pr, BSource{nullptr, b.data + b_off, trans_b ? 1 : ldb, trans_b ? ldb : 1}, pool_threads());
+  const PlainCall call = read_plain(r);
+  const int64_t m = call.m, n = call.n, k = call.k;
+  r.check_matrix("b", call.b.length, call.b_off, call.trans_b ? n : k, call.trans_b ? k : n, call.ldb, m > 0 && n > 0 && k > 0);
+  run(current_ops(), call.pr, call.b_at(0), pool_threads());
   return info.Env().Undefined();
 }
 
@@ -206,9 +225,9 @@ Napi::Value GemmBf16(const Napi::CallbackInfo& info) {
 Napi::Value GemmBatchedBf16(const Napi::CallbackInfo& info) {
   Args r(info, "gemmBatchedBf16");
   r.expect_count(24);
+  const PlainCall call = read_plain(r);
   const bool trans_a = r.boolean(0, "transA");
-  const bool trans_b = r.boolean(1, "transB");
-  const int64_t m = r.count(2, "m"), n = r.count(3, "n"), k = r.count(4, "k");
+  const int64_t m = call.m, n = call.n, k = call.k;
   const int64_t outer = r.count(16, "batchOuter"), inner = r.count(17, "batchInner");
   const int64_t sa[2] = {r.count(18, "strideAOuter"), r.count(19, "strideAInner")};
   const int64_t sb[2] = {r.count(20, "strideBOuter"), r.count(21, "strideBInner")};
@@ -221,22 +240,17 @@ Napi::Value GemmBatchedBf16(const Napi::CallbackInfo& info) {
     return o + i;
   };
   const int64_t da = last(sa, "the A batch offset"), db = last(sb, "the B batch offset"), dc = last(sc, "the C batch offset");
-  const Problem first = read_a_c(r, 5, trans_a, m, n, k, 13);
   const bool product = m > 0 && n > 0 && k > 0;
-  const auto a = r.floats(7, "a");
-  const auto b = r.floats(10, "b");
-  const auto c = r.floats(13, "c");
-  const int64_t b_off = r.count(11, "bOffset"), ldb = r.count(12, "ldb");
-  r.check_matrix("a", a.length - da, r.count(8, "aOffset"), trans_a ? k : m, trans_a ? m : k, r.count(9, "lda"), product);
-  r.check_matrix("b", b.length - db, b_off, trans_b ? n : k, trans_b ? k : n, ldb, product);
-  r.check_matrix("c", c.length - dc, r.count(14, "cOffset"), m, n, r.count(15, "ldc"), true);
+  r.check_matrix("a", r.length(7) - da, r.count(8, "aOffset"), trans_a ? k : m, trans_a ? m : k, r.count(9, "lda"), product);
+  r.check_matrix("b", call.b.length - db, call.b_off, call.trans_b ? n : k, call.trans_b ? k : n, call.ldb, product);
+  r.check_matrix("c", r.length(13) - dc, r.count(14, "cOffset"), m, n, r.count(15, "ldc"), true);
   const Ops& ops = current_ops();
   parallel_for(outer * inner, [&](int64_t item) {
     const int64_t io = item / inner, ii = item % inner;
-    Problem pr = first;
+    Problem pr = call.pr;
     pr.a += io * sa[0] + ii * sa[1];
     pr.c += io * sc[0] + ii * sc[1];
-    run(ops, pr, BSource{nullptr, b.data + b_off + io * sb[0] + ii * sb[1], trans_b ? 1 : ldb, trans_b ? ldb : 1}, 0);
+    run(ops, pr, call.b_at(io * sb[0] + ii * sb[1]), 0);
   });
   return info.Env().Undefined();
 }
