@@ -117,7 +117,7 @@ void run(const Ops& ops, const Problem& pr, const BSource& b, int threads) {
   // A is converted one depth block at a time (the block's scratch stays small whatever k is):
   // row-major when rows of op(A) are contiguous, else pair-major with mc rows per depth pair.
   const bool row_major = pr.a_cs == 1;
-  const int64_t lda = 2 * kBlockPairs;  // 512-byte rows: a tile's 12 rows fall in different L1 sets
+  const int64_t lda = 2 * kBlockPairs;  // 512-byte rows: a tile's rows spread over the L1 sets
   const int64_t a_rs = row_major ? lda / 2 : 1;
   const int64_t panels = ceil_div(pr.n, kNR);
   int64_t mc, np;

@@ -29,7 +29,7 @@ namespace electra {
 namespace bf16 {
 
 constexpr int kNR = 32;               // B panel width (two 16-lane vectors)
-constexpr int kMR = 12;               // rows per micro-tile
+constexpr int kMR = 14;               // rows per micro-tile
 constexpr int64_t kBlockPairs = 128;  // depth pairs per block (kBf16BlockDepth = 256)
 
 // fp32 -> bf16 with round to nearest even; denormals flush to signed zero and

@@ -1,6 +1,7 @@
-// bf16 GEMM micro-kernel on VDPBF16PS (AVX512_BF16): a 12 x 32 tile, 24 fp32
-// accumulators, each instruction adding two bf16 products per lane. Compiled
-// with -mavx512bf16: gemm_bf16.cc calls avx512bf16_ops() only after checking the CPU.
+// bf16 GEMM micro-kernel on VDPBF16PS (AVX512_BF16): a 14 x 32 tile, 28 fp32
+// accumulators (31 registers with the two B vectors and the broadcast), each
+// instruction adding two bf16 products per lane. Compiled with -mavx512bf16:
+// gemm_bf16.cc calls avx512bf16_ops() only after checking the CPU.
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
@@ -37,7 +38,7 @@ void tile_rows(int64_t cols, int64_t kp, const uint16_t* a, int64_t a_rs, int64_
   for (int64_t t = 0; t < kp; ++t, a32 += a_ts) {
     const __m512bh b0 = as_bh(_mm512_loadu_si512(b + t * 64));
     const __m512bh b1 = as_bh(_mm512_loadu_si512(b + t * 64 + 32));
-#pragma GCC unroll 12
+#pragma GCC unroll 14
     for (int r = 0; r < R; ++r) {
       const __m512bh av = as_bh(_mm512_set1_epi32(static_cast<int>(a32[r * a_rs])));
       acc[r][0] = _mm512_dpbf16_ps(acc[r][0], av, b0);
@@ -60,6 +61,7 @@ void tile(int rows, int64_t cols, int64_t kp, const uint16_t* a, int64_t a_rs, i
     ELECTRA_BF16_ROWS(1) ELECTRA_BF16_ROWS(2) ELECTRA_BF16_ROWS(3) ELECTRA_BF16_ROWS(4)
     ELECTRA_BF16_ROWS(5) ELECTRA_BF16_ROWS(6) ELECTRA_BF16_ROWS(7) ELECTRA_BF16_ROWS(8)
     ELECTRA_BF16_ROWS(9) ELECTRA_BF16_ROWS(10) ELECTRA_BF16_ROWS(11) ELECTRA_BF16_ROWS(12)
+    ELECTRA_BF16_ROWS(13) ELECTRA_BF16_ROWS(14)
 #undef ELECTRA_BF16_ROWS
     default: return;
   }
