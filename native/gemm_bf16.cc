@@ -1,8 +1,9 @@
 // bf16 GEMM driver and N-API bindings (numerics and layouts in gemm_bf16.h).
-// Per call, depth block after depth block: B's block is packed into 32-column
-// panels unless the caller passes a pre-packed B (weights, packed once per
-// update); then tasks over (row block, column block) of C convert their rows of
-// A's block to bf16 and run the ISA's micro-tile. Every output takes the fixed
+// Per call: B is packed into 32-column panels unless the caller passes a
+// pre-packed B (weights, packed once per update): whole before the products
+// with several threads, one depth block at a time with one; tasks over (row
+// block, column block) of C convert their rows of A one depth block at a time
+// and run the ISA's micro-tile. Every output takes the fixed
 // depth blocks in order, so the result does not depend on the thread count or the ISA.
 #include <napi.h>
 
@@ -74,7 +75,7 @@ const Ops& current_ops() {
 }
 
 thread_local lowp::Buffer<uint16_t> tl_a_block;  // a task's rows of A over one depth block
-thread_local lowp::Buffer<uint16_t> tl_b_block;  // one depth block of an unpacked B (per thread: batched products run in tasks)
+thread_local lowp::Buffer<uint16_t> tl_b_block;  // an unpacked B, whole or one depth block (per thread: batched products run in tasks)
 
 using lowp::ceil_div;
 
@@ -102,8 +103,10 @@ struct BSource {
   int64_t ps, js;
 };
 
+int64_t packed_length(int64_t k, int64_t n) { return ceil_div(n, kNR) * ((k + 1) / 2) * 2 * kNR; }
+
 // threads: what the task split plans for (0 inside a task of a batch: one task per block).
-void run(const Ops& ops, const Problem& pr, const BSource& b, int threads) {
+void run(const Ops& ops, const Problem& pr, BSource b, int threads) {
   if (pr.m == 0 || pr.n == 0) return;
   if (pr.k == 0) {
     for (int64_t i = 0; i < pr.m; ++i)
@@ -124,36 +127,51 @@ void run(const Ops& ops, const Problem& pr, const BSource& b, int threads) {
   lowp::task_blocks(pr.m, panels, threads, kMR, &mc, &np);
   const int64_t row_blocks = ceil_div(pr.m, mc);
   const int64_t col_blocks = ceil_div(panels, np);
+  const int64_t tasks = row_blocks * col_blocks;
   const int64_t a_ts = row_major ? 1 : mc;
-  // An unpacked B is packed one depth block at a time too, just before its products: the block
-  // (256 rows of B) is still in cache when the tasks read it, and the buffer stays small.
-  uint16_t* bblock = b.packed ? nullptr : tl_b_block.get(panels * kBlockPairs * 2 * kNR);
-  for (int64_t t0 = 0; t0 < kp; t0 += kBlockPairs) {
+  // Task `task`'s rows of A over the depth block from pair t0, against B's block (panel_pairs
+  // depth pairs from one panel to the next).
+  auto block = [&](int64_t task, int64_t t0, const uint16_t* bblk, int64_t panel_pairs) {
     const int64_t pairs = std::min(kBlockPairs, kp - t0);
     const int64_t depth = std::min(2 * pairs, pr.k - 2 * t0);
-    const uint16_t* bblk = b.packed ? b.packed + t0 * 2 * kNR : bblock;
-    const int64_t panel_pairs = b.packed ? kp : pairs;  // depth pairs between panels
-    if (!b.packed) pack_b_all(ops, b.data + 2 * t0 * b.ps, b.ps, b.js, depth, pr.n, bblock);
-    parallel_for(row_blocks * col_blocks, [&](int64_t task) {
-      const int64_t i0 = (task / col_blocks) * mc, i1 = std::min(pr.m, i0 + mc);
-      const int64_t q0 = (task % col_blocks) * np, q1 = std::min(panels, q0 + np);
-      uint16_t* abf = tl_a_block.get(mc * lda);
-      const float* src = pr.a + i0 * pr.a_rs + 2 * t0 * pr.a_cs;
-      if (row_major) ops.convert(src, pr.a_rs, pr.a_cs, i1 - i0, depth, abf, lda);
-      else ops.convert_pairs(src, pr.a_rs, pr.a_cs, i1 - i0, depth, abf, mc);
-      for (int64_t q = q0; q < q1; ++q) {
-        const uint16_t* bq = bblk + q * panel_pairs * 2 * kNR;
-        const int64_t cols = std::min<int64_t>(kNR, pr.n - q * kNR);
-        for (int64_t i = i0; i < i1; i += kMR) {
-          ops.tile(static_cast<int>(std::min<int64_t>(kMR, i1 - i)), cols, pairs, abf + 2 * (i - i0) * a_rs, a_rs, a_ts, bq,
-                   pr.c + i * pr.ldc + q * kNR, pr.ldc, pr.alpha, pr.beta, t0 == 0);
-        }
+    const int64_t i0 = (task / col_blocks) * mc, i1 = std::min(pr.m, i0 + mc);
+    const int64_t q0 = (task % col_blocks) * np, q1 = std::min(panels, q0 + np);
+    uint16_t* abf = tl_a_block.get(mc * lda);
+    const float* src = pr.a + i0 * pr.a_rs + 2 * t0 * pr.a_cs;
+    if (row_major) ops.convert(src, pr.a_rs, pr.a_cs, i1 - i0, depth, abf, lda);
+    else ops.convert_pairs(src, pr.a_rs, pr.a_cs, i1 - i0, depth, abf, mc);
+    for (int64_t q = q0; q < q1; ++q) {
+      const uint16_t* bq = bblk + q * panel_pairs * 2 * kNR;
+      const int64_t cols = std::min<int64_t>(kNR, pr.n - q * kNR);
+      for (int64_t i = i0; i < i1; i += kMR) {
+        ops.tile(static_cast<int>(std::min<int64_t>(kMR, i1 - i)), cols, pairs, abf + 2 * (i - i0) * a_rs, a_rs, a_ts, bq,
+                 pr.c + i * pr.ldc + q * kNR, pr.ldc, pr.alpha, pr.beta, t0 == 0);
       }
+    }
+  };
+  if (!b.packed && threads > 1) {
+    // Several threads: B packed whole first, then one barrier for all the products (block by
+    // block costs two barriers a depth block, and on a shared machine a thread the OS pauses
+    // holds up each one).
+    uint16_t* whole = tl_b_block.get(packed_length(pr.k, pr.n));
+    pack_b_all(ops, b.data, b.ps, b.js, pr.k, pr.n, whole);
+    b.packed = whole;
+  }
+  if (b.packed) {
+    parallel_for(tasks, [&](int64_t task) {
+      for (int64_t t0 = 0; t0 < kp; t0 += kBlockPairs) block(task, t0, b.packed + t0 * 2 * kNR, kp);
     });
+    return;
+  }
+  // One thread (or a task of a batch): B packed one depth block at a time, just before its
+  // products, so the block (256 rows of B) is still in cache and the buffer stays small.
+  uint16_t* bblock = tl_b_block.get(panels * kBlockPairs * 2 * kNR);
+  for (int64_t t0 = 0; t0 < kp; t0 += kBlockPairs) {
+    const int64_t depth = std::min(2 * kBlockPairs, pr.k - 2 * t0);
+    pack_b_all(ops, b.data + 2 * t0 * b.ps, b.ps, b.js, depth, pr.n, bblock);
+    parallel_for(tasks, [&](int64_t task) { block(task, t0, bblock, (depth + 1) / 2); });
   }
 }
-
-int64_t packed_length(int64_t k, int64_t n) { return ceil_div(n, kNR) * ((k + 1) / 2) * 2 * kNR; }
 
 // ---------------------------------------------------------------------------
 // N-API bindings. The TypeScript wrapper validates with friendlier messages;

@@ -152,21 +152,29 @@ test('native gemmBf16 equals the JS twin bit for bit on every instruction set', 
   if (loadAddon().addon!.info().detectedIsa === 'avx512' && /avx512_bf16/.test(readFileSync('/proc/cpuinfo', 'utf8'))) {
     assert.ok(paths.some((p) => p.kernel === 'avx512bf16'), 'the VDPBF16PS kernel runs on this CPU');
   }
+  // One thread packs an unpacked B one depth block at a time, several threads pack it whole first.
+  const addon = loadAddon().addon!;
+  const poolThreads = addon.info().threads;
   for (const path of paths) {
-    withIsa(path.isa, () => {
-      for (const [si, s] of [...shapes, ...extra].entries()) {
-        const expected = makeArgs(s, 40 + si);
-        const got = makeArgs(s, 40 + si);
-        jsKernels.gemmBf16(expected);
-        native.gemmBf16(got);
-        assert.deepEqual(got.c, expected.c, `${path.kernel}: shape ${si}`);
-        // Pre-packed B: the same bytes as the JS pack, the same product.
-        const packedJs = jsKernels.packBf16(got.b, s.transB, s.k, s.n, got.ldb);
-        const packed = native.packBf16(got.b, s.transB, s.k, s.n, got.ldb);
-        assert.deepEqual(packed.data, packedJs.data, `${path.kernel}: pack ${si}`);
-        const again = makeArgs(s, 40 + si);
-        native.gemmBf16Packed({ ...again, b: packed });
-        assert.deepEqual(again.c, expected.c, `${path.kernel}: packed shape ${si}`);
+    for (const threads of [1, 2]) withIsa(path.isa, () => {
+      addon.setThreads(threads);
+      try {
+        for (const [si, s] of [...shapes, ...extra].entries()) {
+          const expected = makeArgs(s, 40 + si);
+          const got = makeArgs(s, 40 + si);
+          jsKernels.gemmBf16(expected);
+          native.gemmBf16(got);
+          assert.deepEqual(got.c, expected.c, `${path.kernel}: shape ${si}`);
+          // Pre-packed B: the same bytes as the JS pack, the same product.
+          const packedJs = jsKernels.packBf16(got.b, s.transB, s.k, s.n, got.ldb);
+          const packed = native.packBf16(got.b, s.transB, s.k, s.n, got.ldb);
+          assert.deepEqual(packed.data, packedJs.data, `${path.kernel}: pack ${si}`);
+          const again = makeArgs(s, 40 + si);
+          native.gemmBf16Packed({ ...again, b: packed });
+          assert.deepEqual(again.c, expected.c, `${path.kernel}: packed shape ${si}`);
+        }
+      } finally {
+        addon.setThreads(poolThreads);
       }
     });
   }
