@@ -91,7 +91,7 @@ const table = {
 const tableOptions = { aliases: { skip_first_line: { to: 'header', type: bool } } };
 
 /** The fields of each user-defined task type, with their defaults. */
-const TASK_SCHEMAS = {
+export const TASK_SPEC_SCHEMAS = {
   classification: new Schema({
     ...table,
     labels: key(nullable(strings({ nonEmpty: true })), null, 'The label list (ids in this order); null: the sorted labels of the training file.'),
@@ -114,7 +114,7 @@ const TASK_SCHEMAS = {
   }),
 } satisfies { [T in CustomTaskSpec['type']]: Schema<{ [K in Exclude<keyof Extract<CustomTaskSpec, { type: T }>, 'type'>]: Field<Extract<CustomTaskSpec, { type: T }>[K]> }> };
 
-const TASK_TYPES = Object.keys(TASK_SCHEMAS) as CustomTaskSpec['type'][];
+const TASK_TYPES = Object.keys(TASK_SPEC_SCHEMAS) as CustomTaskSpec['type'][];
 
 /** A user-defined task spec, defaults filled in; `type` may be left out where `implied` says it. */
 function taskSpec<T extends CustomTaskSpec['type']>(implied?: T): Type<Extract<CustomTaskSpec, { type: T }>> {
@@ -126,7 +126,7 @@ function taskSpec<T extends CustomTaskSpec['type']>(implied?: T): Type<Extract<C
       const { type: given, ...fields } = v;
       const type = oneOf(TASK_TYPES).parse(given ?? implied, at.key('type'));
       if (implied && type !== implied) throw invalidValue(at.key('type'), `${quoteKey(implied)} here`, given);
-      const spec = { type, ...TASK_SCHEMAS[type].parse(fields, at) } as CustomTaskSpec;
+      const spec = { type, ...TASK_SPEC_SCHEMAS[type].parse(fields, at) } as CustomTaskSpec;
       if (spec.type === 'regression' && !(spec.max_value > spec.min_value)) {
         throw hparamsProblem(at.source, `${at.key('max_value').name} must be greater than ${at.key('min_value').name}`);
       }

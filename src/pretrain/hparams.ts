@@ -32,7 +32,7 @@ export interface ResolvedPretrainingHparams {
 }
 
 /** BertConfig fields model_hparam_overrides may set; absent ones come from model_size. */
-const OVERRIDES = new Schema({
+export const MODEL_OVERRIDES_SCHEMA = new Schema({
   hidden_size: optionalKey(int({ min: 1 }), 'Width of the encoder.'),
   num_hidden_layers: optionalKey(int({ min: 1 }), 'Encoder layers.'),
   num_attention_heads: optionalKey(int({ min: 1 }), 'Attention heads per layer.'),
@@ -73,7 +73,7 @@ export const PRETRAINING_SCHEMA = new Schema({
   num_eval_steps: key(int({ min: 1 }), 100, 'Evaluation batches.'),
   keep_checkpoint_max: key(nullable(int({ min: 0 })), 5, 'Checkpoints kept (0 or null: all).'),
   model_size: key(oneOf(['small', 'base', 'large']), 'small', 'Discriminator size: small, base or large.'),
-  model_hparam_overrides: key(OVERRIDES, {}, 'BertConfig fields that replace the size\'s.'),
+  model_hparam_overrides: key(MODEL_OVERRIDES_SCHEMA, {}, 'BertConfig fields that replace the size\'s.'),
   embedding_size: key(nullable(int({ min: 1 })), null, 'Embedding width; null: the hidden size (small forces 128).'),
   vocab_size: key(int({ min: 1 }), 30522, 'Vocabulary size; must match vocab_file.'),
   do_lower_case: key(bool, true, 'Lower-case and strip accents; must match the data.'),

@@ -16,7 +16,7 @@ export class At {
 
   /** The key path as written in messages: 'custom_tasks.spam.metric'. */
   get name(): string {
-    return quoteKey(this.path.join('.'));
+    return this.path.length === 0 ? 'the hparams' : quoteKey(this.path.join('.'));
   }
 }
 
@@ -265,4 +265,18 @@ export class Schema<F extends Fields> implements Type<SchemaValues<F>> {
   parse(v: unknown, at: At, exp?: string): SchemaValues<F> {
     return { ...this.defaults(), ...this.parseGiven(v, at, exp).values } as SchemaValues<F>;
   }
+}
+
+/** The default as the docs show it: JSON, or how it is derived. */
+export function defaultText(field: Field<unknown>): string {
+  if (field.derived !== undefined) return `\`${field.derived}\``;
+  if (!('default' in field)) return '(none)';
+  return `\`${JSON.stringify(field.default)}\``;
+}
+
+/** A markdown table of a schema's keys: key, accepted values, default, doc. */
+export function schemaMarkdown(schema: { readonly fields: Fields }, prefix = ''): string {
+  const cell = (s: string): string => s.replace(/[|<]/g, '\\$&');
+  const rows = Object.entries(schema.fields).map(([name, f]) => `| \`${prefix}${name}\` | ${cell(f.type.expected)} | ${defaultText(f)} | ${cell(f.doc)} |`);
+  return ['| key | accepts | default | what it does |', '|---|---|---|---|', ...rows].join('\n') + '\n';
 }
