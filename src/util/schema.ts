@@ -2,7 +2,8 @@
 // the declaration before any work starts, and every error written by one formatter:
 //   <source>: '<key.path>' must be <expected>, got <value>
 //   <source>: unknown hparam '<key.path>' (did you mean '<key.path>'?)
-// Hand-written rather than zod/valibot: ~200 lines, and the messages, defaults and docs are ours.
+// Hand-written rather than zod/valibot: small, and the messages (did-you-mean, key paths), defaults
+// and docs stay ours instead of being rebuilt from a library's issue objects.
 import { UsageError } from '../errors.js';
 import { closestName } from './suggest.js';
 
@@ -191,6 +192,16 @@ export function optionalKey<T>(type: Type<T>, doc: string): Field<T> & { readonl
 }
 
 export type Fields = Record<string, Field<any>>;
+
+/**
+ * The same keys with no defaults, for a map of overrides (per task, say) whose absent keys fall
+ * back to the top level: record(new Schema(optionalFields(TRAINING_KEYS))).
+ */
+export function optionalFields<F extends Fields>(fields: F): { [K in keyof F]: Field<FieldType<F[K]>> & { readonly optional: true } } {
+  const out: Record<string, Field<unknown>> = {};
+  for (const [name, f] of Object.entries(fields)) out[name] = optionalKey(f.type, f.doc);
+  return out as { [K in keyof F]: Field<FieldType<F[K]>> & { readonly optional: true } };
+}
 
 type FieldType<X> = X extends Field<infer T> ? T : never;
 type OptionalKeys<F> = { [K in keyof F]: F[K] extends { optional: true } ? K : never }[keyof F];

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UsageError } from '../../src/errors.js';
 import {
-  At, bool, derivedKey, int, key, nonEmptyStr, nullable, num, oneOf, optionalKey, record, Schema, str, strings, schemaMarkdown,
+  At, bool, derivedKey, int, key, nonEmptyStr, nullable, num, oneOf, optionalFields, optionalKey, record, Schema, str, strings, schemaMarkdown,
 } from '../../src/util/schema.js';
 
 const at = new At('hp.json');
@@ -59,4 +59,13 @@ test('schemas: defaults, nested key paths, did-you-mean, ignored, refused and ol
   assert.equal(message(() => schema.parseGiven({ data_dir: 'd' }, at)), "hp.json: 'data_dir' cannot be set here: it comes from --data-dir");
   assert.equal(message(() => schema.parseGiven(7, at)), 'hp.json: the hparams must be an object, got 7 (a number)');
   assert.match(schemaMarkdown(schema), /\| `path` \| a string \| `<dir>\/x` \| Path\. \|/);
+});
+
+test('a per-task map of optional overrides reuses the top-level declarations', () => {
+  const training = { learning_rate: key(num({ min: 0, minOpen: true }), 1e-4, 'Rate.'), epochs: key(num({ min: 0, minOpen: true }), 3, 'Epochs.') };
+  const schema = new Schema({ ...training, task_settings: key(record(new Schema(optionalFields(training)), 'an object of task names to settings'), {}, 'Per task.') });
+  assert.deepEqual(schema.parse({ task_settings: { rte: { epochs: 10 } } }, at), { learning_rate: 1e-4, epochs: 3, task_settings: { rte: { epochs: 10 } } });
+  assert.equal(message(() => schema.parse({ task_settings: { rte: { learning_rat: 1 } } }, at)),
+    "hp.json: unknown hparam 'task_settings.rte.learning_rat' (did you mean 'task_settings.rte.learning_rate'?)");
+  assert.equal(message(() => schema.parse({ task_settings: { rte: { epochs: 0 } } }, at)), "hp.json: 'task_settings.rte.epochs' must be a number > 0, got 0 (a number)");
 });
