@@ -133,9 +133,9 @@ export function resolvePretrainingHparams(
   const results = join(modelDir, 'results');
   const ownDefaults = Object.fromEntries(Object.entries(PRETRAINING_SCHEMA.defaults()).filter(([k]) => !modelKeys.has(k)));
   const hp = {
-    ...ownDefaults,
     ...config,
     data_dir: dataDir,
+    ...ownDefaults,
     pretrain_tfrecords: join(dataDir, 'pretrain_tfrecords'),
     vocab_file: join(dataDir, 'vocab.txt'),
     model_dir: modelDir,
