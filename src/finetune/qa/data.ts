@@ -3,7 +3,7 @@
 import { FormatError } from '../../errors.js';
 import { describeJsonError } from '../../util/json.js';
 import { pythonSplit } from './answer-text.js';
-import { lineError, readTextFile, splitLines } from '../data/text-file.js';
+import { forEachFileLine, lineError, readTextFile } from '../data/text-file.js';
 import type { GoldQuestion } from './metrics.js';
 
 export interface QaAnswerSpan {
@@ -225,10 +225,10 @@ export function readSquad(file: string, opts: QaReadOptions): QaData {
  */
 export function readMrqa(file: string, opts: QaReadOptions): QaData {
   const out: QaData = { examples: [], failures: [] };
-  splitLines(readTextFile(file)).forEach((text, i) => {
+  forEachFileLine(file, (text, line) => {
     if (text.trim() === '') return;
-    const r = new Reader(file, i + 1);
-    const paragraph = r.object(parseJson(text.trim(), file, i + 1), 'line');
+    const r = new Reader(file, line);
+    const paragraph = r.object(parseJson(text.trim(), file, line), 'line');
     if ('header' in paragraph) return;
     const context = r.string(paragraph.context, 'context');
     const questions = r.array(paragraph.qas, 'qas').map((qaJson, k): RawQuestion => {
