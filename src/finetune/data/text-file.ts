@@ -30,13 +30,13 @@ export function readTextFile(path: string, what = 'data file'): string {
 
 /** How the chunked readers read a file. */
 export interface ChunkedReadOptions {
-  /** Bytes read at a time (tests use tiny ones; default 1 MiB). */
+  /** Bytes read at a time (tests use tiny ones; default 64 KiB). */
   chunkBytes?: number;
   /** What the file is, for a missing file's message (default 'data file'). */
   what?: string;
 }
 
-const DEFAULT_CHUNK_BYTES = 1 << 20;
+const DEFAULT_CHUNK_BYTES = 1 << 16;
 
 function openDataFile(path: string, what: string): number {
   try {

@@ -3,7 +3,7 @@
 import { FormatError } from '../../errors.js';
 import { describeJsonError } from '../../util/json.js';
 import { pythonSplit } from './answer-text.js';
-import { forEachFileLine, lineError, readTextFile } from '../data/text-file.js';
+import { forEachFileLine, lineError, readTextFile, type ChunkedReadOptions } from '../data/text-file.js';
 import type { GoldQuestion } from './metrics.js';
 
 export interface QaAnswerSpan {
@@ -223,7 +223,7 @@ export function readSquad(file: string, opts: QaReadOptions): QaData {
  * MRQA 2019 jsonl: a header line ({"header": ...}), then one paragraph per line
  * ({context, qas: [{qid, question, answers, detected_answers: [{text, char_spans}]}]}).
  */
-export function readMrqa(file: string, opts: QaReadOptions): QaData {
+export function readMrqa(file: string, opts: QaReadOptions, read: ChunkedReadOptions = {}): QaData {
   const out: QaData = { examples: [], failures: [] };
   forEachFileLine(file, (text, line) => {
     if (text.trim() === '') return;
@@ -251,7 +251,7 @@ export function readMrqa(file: string, opts: QaReadOptions): QaData {
       };
     });
     addParagraph(out, context, questions, opts, (x) => r.where(x));
-  });
+  }, read);
   return out;
 }
 
