@@ -7,6 +7,7 @@ import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { FormatError, UsageError } from '../../errors.js';
 import { decodeUtf8Strict, firstInvalidUtf8, InvalidUtf8Error } from '../../util/text.js';
+import { countNewlines } from '../../data/text-lines.js';
 
 /** A UTF-8 file's text; a missing file is a usage error naming the path, bytes that are not UTF-8 an error naming the line. */
 export function readTextFile(path: string, what = 'data file'): string {
@@ -95,6 +96,7 @@ function* fileChunks(path: string, fd: number, chunkBytes: number, what: string)
  */
 export function forEachTextChunk(path: string, onChunk: (bytes: Buffer) => boolean | void, opts: ChunkedReadOptions = {}): void {
   const chunkBytes = opts.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  if (!Number.isSafeInteger(chunkBytes) || chunkBytes < 1) throw new RangeError(`chunkBytes must be a positive integer, got ${chunkBytes}`);
   const what = opts.what ?? 'data file';
   const fd = openDataFile(path, what);
   try {
@@ -115,19 +117,6 @@ export function forEachTextChunk(path: string, onChunk: (bytes: Buffer) => boole
   } finally {
     closeSync(fd);
   }
-}
-
-/** The number of '\n' bytes in the file's first `bytes` bytes. */
-function countNewlines(fd: number, bytes: number): number {
-  const buf = Buffer.allocUnsafe(1 << 16);
-  let count = 0;
-  for (let at = 0; at < bytes;) {
-    const n = readSync(fd, buf, 0, Math.min(buf.length, bytes - at), at);
-    if (n === 0) break;
-    for (let i = buf.indexOf(10); i >= 0 && i < n; i = buf.indexOf(10, i + 1)) count++;
-    at += n;
-  }
-  return count;
 }
 
 /**
