@@ -167,8 +167,8 @@ test('FinetunedModel.answer refuses an empty question or passage; a vocab.txt of
     const task: SavedTask = { name: 'squad', kind: 'qa', style: 'electra', labels: null };
     saveFinetunedModel(dir.path, randomModel(headSpecsOf([task]), 5), { vocab: bertUncasedVocab(), doLowerCase: true, saved: saved([task]) });
     const api = FinetunedModel.load(dir.path, { kernels: jsKernels });
-    assert.throws(() => api.answer('', 'Grain is carried to the sea.'), /answer\(\): the question is empty/);
-    assert.throws(() => api.answer('What?', '  \n'), /answer\(\): the passage is empty/);
+    assert.throws(() => api.answer('', 'Grain is carried to the sea.'), /the question is empty/);
+    assert.throws(() => api.answer('What?', '  \n'), /the passage is empty/);
     writeFileSync(join(dir.path, 'vocab.txt'), bertUncasedVocab().slice(0, 1000).join('\n') + '\n');
     assert.throws(() => FinetunedModel.load(dir.path, { kernels: jsKernels }), /vocab\.txt: has 1000 tokens but config\.json says vocab_size 30522/);
   } finally {
