@@ -67,9 +67,6 @@ export interface TaggedWord {
 export interface Answer {
   /** The best span (the reference's best non-empty prediction). */
   text: string;
-  /** [start, end) of text in code points of the passage. */
-  start: number;
-  end: number;
   /** Its probability among the n-best spans. */
   probability: number;
   /** The no-answer score (higher: more likely unanswerable). */
@@ -77,6 +74,9 @@ export interface Answer {
   /** noAnswerScore is at most the model's threshold (qa_na_threshold; 0 for HF heads). */
   answerable: boolean;
   nbest: NbestEntry[];
+  /** [start, end) of text in code points of the passage. */
+  start: number;
+  end: number;
 }
 
 /**
@@ -358,8 +358,8 @@ export class FinetunedModel {
         const start = [...passage.slice(0, from)].length;
         const noAnswerScore = preds.nullOdds!.get('0')!;
         return {
-          text: best.text, start, end: start + [...passage.slice(from, to)].length, probability: best.probability,
-          noAnswerScore, answerable: noAnswerScore <= s.qa_na_threshold, nbest,
+          text: best.text, probability: best.probability, noAnswerScore, answerable: noAnswerScore <= s.qa_na_threshold, nbest,
+          start, end: start + [...passage.slice(from, to)].length,
         };
       },
     };
