@@ -109,10 +109,7 @@ function sourceFolder(hp: FinetuningHparams, paths: FinetuningPaths, log: (line:
       : `no pre-trained model at ${dir} (a model folder, its discriminator/ or generator/, or checkpoint-<step>/ with them): ` +
         'pre-train one with `electra pretrain`, set "init_checkpoint" to an HF model folder, or set "random_init": true');
   }
-  const source = readFinetuningFolder(found);
-  const arch = source.folder.architecture;
-  log(`pre-trained model: ${found} (${arch === 'ElectraForMaskedLM' ? 'a masked LM: its encoder, without the LM head' : arch})`);
-  return source;
+  return readFinetuningFolder(found);
 }
 
 function makeTokenizer(
@@ -262,8 +259,10 @@ function* finetuningSteps(opts: FinetuneOptions): Generator<void, FinetuneResult
   const killInCheckpoint = finetuneKillInCheckpoint();
 
   const source = sourceFolder(hp, paths, log);
-  if (source) log(`fine-tuning from ${source.dir} (${source.folder.architecture})`);
-  else log('fine-tuning from randomly initialised weights');
+  if (source) {
+    const arch = source.folder.architecture;
+    log(`fine-tuning from ${source.dir} (${arch}${arch === 'ElectraForMaskedLM' ? ': a masked LM, no discriminator; its encoder without the LM head' : ''})`);
+  } else log('fine-tuning from randomly initialised weights');
   const { tokenizer, vocab, vocabSource } = makeTokenizer(hp, source, paths, log);
   const config = modelConfigFromHparams(hp);
   if (source) checkModelSize(config, source.folder.config, source.dir, hp);
