@@ -26,6 +26,7 @@ const TASKS: SavedTask[] = [
   { name: 'sts', kind: 'regression', style: 'electra', labels: null, targetRange: [0, 5] },
   { name: 'pos', kind: 'tagging', style: 'electra', labels: ['at', 'nn', 'vb', 'jj'], tokenLevel: true },
   { name: 'squad', kind: 'qa', style: 'electra', labels: null },
+  { name: 'swag', kind: 'multiple_choice', style: 'hf', labels: null, numChoices: 3 },
 ];
 
 const dir = new TempDir('ft-predict-');
@@ -85,11 +86,23 @@ test('finetunedPredictor: batched answers equal the model one input at a time, f
   assert.ok(one.text.length > 0);
   assert.equal([...context].slice(answers[0]!.start, answers[0]!.end).join(''), answers[0]!.text);
   assert.equal(answers[1]!.text, api.answer('What do boats carry?', PASSAGE).text);
+
+  const questions = [
+    { context: 'The farmer feeds the horse.', question: 'The horse', choices: ['eats hay', 'flies away', 'reads a book'] },
+    { context: 'Boats carry grain to the sea.', choices: ['in spring', 'on the river', 'never'] },
+  ];
+  const chosen = run('swag', questions) as { choice: number; probabilities: number[] }[];
+  questions.forEach((q, i) => {
+    const alone = api.choose(q.context, q.choices, q.question ? { question: q.question } : {});
+    assert.equal(chosen[i]!.choice, alone.choice);
+    chosen[i]!.probabilities.forEach((p, j) => assert.ok(close(p, alone.probabilities[j]!), `question ${i} choice ${j}`));
+  });
+  assert.throws(() => finetunedPredictor(batched, { task: 'swag' }).prepare({ context: 'x', choices: ['a', 'b'] }), /takes 3 choices, got 2/);
 });
 
 test('finetunedPredictor: the task by name, records checked by kind, too-long sentences refused unless truncation is asked', () => {
   const api = FinetunedModel.load(dir.path, { kernels: jsKernels });
-  assert.throws(() => finetunedPredictor(api), /holds several tasks: rte \(classification\), sts \(regression\), pos \(tagging\), squad \(qa\); name one/);
+  assert.throws(() => finetunedPredictor(api), /holds several tasks: rte \(classification\), sts \(regression\), pos \(tagging\), squad \(qa\), swag \(multiple_choice\); name one/);
   assert.throws(() => finetunedPredictor(api, { task: 'mnli' }), /has no task 'mnli'; it has rte \(classification\)/);
   const qa = finetunedPredictor(api, { task: 'squad' });
   assert.equal(qa.task, 'question-answering (squad)');
