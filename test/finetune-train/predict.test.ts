@@ -6,43 +6,22 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { jsKernels } from '../../src/kernels/index.js';
-import { Rng } from '../../src/nn/random.js';
 import { FinetunedModel, loadFinetuned } from '../../src/finetune/inference.js';
 import { finetunedPredictor } from '../../src/finetune/predictor.js';
-import { FinetuningModel } from '../../src/finetune/model/finetuning-model.js';
 import { headSpecsOf, saveFinetunedModel, type SavedTask } from '../../src/finetune/model/checkpoint.js';
-import type { ElectraQaOptions } from '../../src/finetune/qa/head.js';
 import { openPredictor } from '../../src/serve/predictors.js';
 import { startServer } from '../../src/serve/server.js';
 import { bertUncasedVocab } from '../../src/tokenizer/index.js';
 import { InputError } from '../../src/errors.js';
 import { TempDir } from '../finetune/fixtures.js';
 import { cliPath } from '../pretrain/fixtures.js';
-import { ENCODER } from './fixtures.js';
+import { randomModel, saved, TASKS } from './fixtures.js';
 
-const QA: ElectraQaOptions = { jointPrediction: true, beamSize: 4, answerableClassifier: true, answerableUsesStartLogits: true, answerableWeight: 0.5 };
-const TASKS: SavedTask[] = [
-  { name: 'rte', kind: 'classification', style: 'electra', labels: ['entailment', 'not_entailment'] },
-  { name: 'sts', kind: 'regression', style: 'electra', labels: null, targetRange: [0, 5] },
-  { name: 'pos', kind: 'tagging', style: 'electra', labels: ['at', 'nn', 'vb', 'jj'], tokenLevel: true },
-  { name: 'squad', kind: 'qa', style: 'electra', labels: null },
-  { name: 'swag', kind: 'multiple_choice', style: 'hf', labels: null, numChoices: 3 },
-];
+const MC: SavedTask = { name: 'swag', kind: 'multiple_choice', style: 'hf', labels: null, numChoices: 3 };
 
 const dir = new TempDir('ft-predict-');
 after(() => dir.remove());
-{
-  const model = new FinetuningModel(jsKernels, ENCODER, headSpecsOf(TASKS), { maxBatch: 1, maxSeqLen: 32, qa: QA });
-  model.initialize(11);
-  // Random weights large enough that outputs differ between inputs and int8 from fp32.
-  const rng = new Rng(12);
-  const p = model.params.params;
-  for (let i = 0; i < p.length; i++) p[i] += (rng.uniform() * 2 - 1) * 0.05;
-  saveFinetunedModel(dir.path, model, {
-    vocab: bertUncasedVocab(), doLowerCase: true,
-    saved: { tasks: TASKS, max_seq_length: 32, max_query_length: 12, doc_stride: 8, n_best_size: 5, max_answer_length: 6, qa_na_threshold: 0, qa: QA },
-  });
-}
+saveFinetunedModel(dir.path, randomModel(headSpecsOf([...TASKS, MC]), 11), { vocab: bertUncasedVocab(), doLowerCase: true, saved: saved([...TASKS, MC]) });
 const PASSAGE = 'The river flows through the old city of Avalon. It was named by Marta in 1810. Boats carry grain and wool to the sea every spring, and fishermen mend their nets on the stones of the harbour wall.';
 
 const close = (a: number, b: number, tol = 1e-5): boolean => Math.abs(a - b) <= tol;
