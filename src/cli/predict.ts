@@ -97,12 +97,25 @@ with exit code 2 naming the line; the lines before it have been answered.
   --quantize int8        run the dense layers in int8 (dynamic quantization; attention, LayerNorm
                          and softmax stay fp32)`;
 
-const predictUsage = `Usage: electra predict --model DIR [--truncation STRATEGY] [--batch-size N] [--quantize int8] < in.jsonl > out.jsonl
+const predictUsage = `Usage: electra predict --model DIR [--task NAME] [--truncation STRATEGY] [--batch-size N] [--quantize int8] < in.jsonl > out.jsonl
 
-Runs a pre-trained discriminator (ElectraForPreTraining) on each input: per token, the
-probability that it was replaced: {"tokens": [...], "offsets": [[start, end], ...], "probs": [...]}.
+Runs a model on each input:
+- a fine-tuned model (a folder \`electra finetune\` wrote, or an HF ElectraFor*Classification /
+  ElectraForQuestionAnswering folder), by its task's kind:
+    classification   {"text", "text_pair"?}  -> {"label", "score", "probabilities": {label: p}}
+    regression       {"text", "text_pair"?}  -> {"score"}
+    tagging          {"text"} or {"words": [...]}
+                     -> {"tags": [{"word", "tag", "score", "start", "end"}]} (offsets with "text")
+    QA               {"question", "context"} -> {"text", "start", "end", "probability",
+                     "noAnswerScore", "answerable", "nbest"}
+    multiple choice  {"context", "question"?, "choices": [...]} -> {"choice", "score", "probabilities"}
+  Offsets are [start, end) in code points. Tagging and QA take input of any length (pieces,
+  doc_stride windows); sentence inputs longer than max_seq_length need --truncation.
+- a pre-trained discriminator (ElectraForPreTraining): per token, the probability that it was
+  replaced: {"tokens": [...], "offsets": [[start, end], ...], "probs": [...]}.
 
 ${ioHelp}
+  --task NAME            the task of a fine-tuned folder that holds several
 `;
 
 const fillMaskUsage = `Usage: electra fill-mask --model DIR [--top-k K] [--truncation STRATEGY] [--batch-size N] [--quantize int8] < in.jsonl
@@ -118,11 +131,17 @@ ${ioHelp}
 
 export const predictCommand: Command = {
   name: 'predict',
-  summary: 'Run a model on JSON lines from stdin (replaced-token probabilities)',
+  summary: 'Run a fine-tuned model or a discriminator on JSON lines from stdin',
   async run(argv) {
-    const flags = readCommandFlags(argv, { command: 'predict', usage: predictUsage, required: [['model']], options: MODEL_RUN_OPTIONS });
+    const flags = readCommandFlags(argv, {
+      command: 'predict', usage: predictUsage, required: [['model']], options: { ...MODEL_RUN_OPTIONS, task: { type: 'string' } },
+    });
     if (typeof flags === 'number') return flags;
-    const { predictor } = openPredictor(requiredString(flags, 'model'), { ...modelRunFlags(flags), kinds: ['discriminator'] });
+    const task = stringFlag(flags, 'task');
+    const { predictor } = openPredictor(requiredString(flags, 'model'), {
+      ...modelRunFlags(flags), ...(task === undefined ? {} : { task }), kinds: ['finetuned', 'discriminator'],
+    });
+    process.stderr.write(`electra predict: ${predictor.task}\n`);
     return predictLines(predictor, 'predict');
   },
 };

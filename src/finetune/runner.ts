@@ -79,18 +79,19 @@ const STREAM_SHUFFLE = 0x5348;
 const STREAM_DROPOUT = 0x4452;
 
 /**
- * The HF folder of a pre-trained model: the folder itself, its discriminator/, or the
- * discriminator/ of its newest checkpoint-<step>/ (as the pre-training run writes them).
+ * The HF folder of a pre-trained model: the folder itself, its discriminator/, else its generator/
+ * (a masked-LM run, electra_objective false, writes no discriminator), or those of its newest
+ * checkpoint-<step>/ (as the pre-training run writes them).
  */
 export function resolvePretrainedFolder(dir: string): string | null {
-  if (existsSync(join(dir, 'config.json'))) return dir;
-  if (existsSync(join(dir, 'discriminator', 'config.json'))) return join(dir, 'discriminator');
+  const model = (d: string): string | null => ['', 'discriminator', 'generator'].map((sub) => join(d, sub)).find((f) => existsSync(join(f, 'config.json'))) ?? null;
+  if (model(dir)) return model(dir);
   if (!existsSync(dir)) return null;
   const steps = readdirSync(dir).map((n) => /^checkpoint-(\d+)$/.exec(n)).filter((m): m is RegExpExecArray => m !== null)
     .map((m) => Number(m[1])).sort((a, b) => b - a);
   for (const step of steps) {
-    const sub = join(dir, `checkpoint-${step}`, 'discriminator');
-    if (existsSync(join(sub, 'config.json'))) return sub;
+    const found = model(join(dir, `checkpoint-${step}`));
+    if (found) return found;
   }
   return null;
 }
@@ -104,8 +105,8 @@ function sourceFolder(hp: FinetuningHparams, paths: FinetuningPaths, log: (line:
   const found = resolvePretrainedFolder(dir);
   if (!found) {
     throw new UsageError(hp.init_checkpoint
-      ? `init_checkpoint ${dir} is not a model folder (no config.json, discriminator/ or checkpoint-<step>/discriminator/)`
-      : `no pre-trained model at ${dir} (a model folder, its discriminator/, or checkpoint-<step>/discriminator/): ` +
+      ? `init_checkpoint ${dir} is not a model folder (no config.json, discriminator/, generator/ or checkpoint-<step>/ with them)`
+      : `no pre-trained model at ${dir} (a model folder, its discriminator/ or generator/, or checkpoint-<step>/ with them): ` +
         'pre-train one with `electra pretrain`, set "init_checkpoint" to an HF model folder, or set "random_init": true');
   }
   return readFinetuningFolder(found);
@@ -258,8 +259,10 @@ function* finetuningSteps(opts: FinetuneOptions): Generator<void, FinetuneResult
   const killInCheckpoint = finetuneKillInCheckpoint();
 
   const source = sourceFolder(hp, paths, log);
-  if (source) log(`fine-tuning from ${source.dir} (${source.folder.architecture})`);
-  else log('fine-tuning from randomly initialised weights');
+  if (source) {
+    const arch = source.folder.architecture;
+    log(`fine-tuning from ${source.dir} (${arch}${arch === 'ElectraForMaskedLM' ? ': a masked LM, no discriminator; its encoder without the LM head' : ''})`);
+  } else log('fine-tuning from randomly initialised weights');
   const { tokenizer, vocab, vocabSource } = makeTokenizer(hp, source, paths, log);
   const config = modelConfigFromHparams(hp);
   if (source) checkModelSize(config, source.folder.config, source.dir, hp);
