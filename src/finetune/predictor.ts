@@ -6,6 +6,7 @@ import { textOf } from '../pretrain/inference.js';
 import { textRecord, type Predictor, type TextPredictorOptions } from '../pretrain/predictor.js';
 import type { HeadKind } from './families.js';
 import type { FinetunedModel, PreparedInput, PrepareOptions } from './inference.js';
+import { readTaskFile } from './task-file.js';
 
 /** Which task of the folder to run, and how to cut sentence inputs that are too long. */
 export interface FinetunedPredictorOptions extends TextPredictorOptions {
@@ -75,6 +76,7 @@ export function finetunedPredictor(model: FinetunedModel, options: FinetunedPred
     maxBatch: model.maxBatch,
     prepare,
     run: (inputs) => model.runPrepared(inputs),
+    readFile: (file, reader) => readTaskFile(file, task, reader),
   };
 }
 
