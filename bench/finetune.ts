@@ -17,7 +17,7 @@ import type { ElectraQaOptions } from '../src/finetune/qa/head.js';
 import { AdamW, ELECTRA_ADAMW } from '../src/optim/adamw.js';
 import { layerwiseLrScale } from '../src/finetune/layerwise-lr.js';
 import { KernelProfiler } from './profile.js';
-import { bestPeakGflops, table } from './util.js';
+import { bestPeakGflops, table, timeAlternately } from './util.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -50,23 +50,6 @@ interface Measured {
 function median(times: number[]): number {
   const s = [...times].sort((a, b) => a - b);
   return s[s.length >> 1]!;
-}
-
-/** fn and then other, alternately, so that both see the same machine load: their medians. */
-function timeAlternately(steps: number, fn: () => void, other: () => void): [Measured, Measured] {
-  fn();
-  other(); // warm-up
-  const a: number[] = [];
-  const b: number[] = [];
-  for (let i = 0; i < steps; i++) {
-    let t0 = performance.now();
-    fn();
-    a.push((performance.now() - t0) / 1000);
-    t0 = performance.now();
-    other();
-    b.push((performance.now() - t0) / 1000);
-  }
-  return [{ seconds: median(a) }, { seconds: median(b) }];
 }
 
 function timeSteps(steps: number, fn: () => void): Measured {
@@ -121,11 +104,13 @@ export async function run(): Promise<void> {
     const quantized = new FinetuningModel(withPrecision(k, 'int8'), config, [spec], { maxBatch: batch, maxSeqLen: seqLen, qa: qaOptions });
     quantized.params.copyValuesFrom(model.params);
     profiler.reset();
-    const [infer, int8] = timeAlternately(steps, () => {
+    const [inferSeconds, int8Seconds] = timeAlternately(steps, () => {
       model.run(inferItems, { training: false, stepSeed: 0, backward: false });
     }, () => {
       quantized.run(inferItems, { training: false, stepSeed: 0, backward: false });
     });
+    const infer = { seconds: inferSeconds };
+    const int8 = { seconds: int8Seconds };
     if (profile) report(`${name} inference, fp32 and int8`, 2 * (steps + 1));
     // Training conditions the QA end logits on the gold start, inference on the beam's starts.
     const forward = qa ? qaForwardFlops(config, batch, seqLen, qaOptions, true) : sentenceForwardFlops(config, batch, seqLen, spec.numLabels);

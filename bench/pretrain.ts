@@ -22,7 +22,7 @@ import { Rng } from '../src/nn/random.js';
 import { BERT_SPECIAL_IDS } from '../src/model/masking.js';
 import { Pretrainer } from '../src/pretrain/pretrainer.js';
 import { KernelProfiler } from './profile.js';
-import { bestPeakGflops, table } from './util.js';
+import { bestPeakGflops, table, timeAlternately } from './util.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -99,22 +99,10 @@ export async function run(): Promise<void> {
   const inferInt8 = (): void => {
     quantized.forward(inferBatch.inputIds, inferBatch.segmentIds, inferBatch.inputMask, batch, seqLen);
   };
-  infer(); // warm-up
-  inferInt8(); // warm-up (quantizes the weights)
   const loadBeforeInference = loadavg()[0]!;
-  const inferTimes: number[] = [];
-  const int8Times: number[] = [];
-  for (let i = 0; i < Math.max(steps, 3); i++) {
-    let t0 = performance.now();
-    infer();
-    inferTimes.push((performance.now() - t0) / 1000);
-    t0 = performance.now();
-    inferInt8();
-    int8Times.push((performance.now() - t0) / 1000);
-  }
-  const inferMedian = medianOf(inferTimes);
+  // (The int8 model quantizes its weights in its warm-up run.)
+  const [inferMedian, int8Median] = timeAlternately(Math.max(steps, 3), infer, inferInt8);
   const inferFlops = discriminatorForwardFlops(discConfig, batch, seqLen);
-  const int8Median = medianOf(int8Times);
 
   const peak = bestPeakGflops(peakBefore);
   const achieved = flops.total / median / 1e9;
