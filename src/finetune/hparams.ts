@@ -2,6 +2,7 @@
 // including its task- and model-size-dependent overrides, parsed from `--hparams` JSON.
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
+import { PRECISIONS, type Precision } from '../kernels/precision.js';
 import { readHparamsArgument as readSharedHparamsArgument } from '../util/hparams-arg.js';
 import { closestName } from '../util/suggest.js';
 
@@ -66,6 +67,9 @@ export interface TaggingTaskSpec {
 
 export type CustomTaskSpec = ClassificationTaskSpec | RegressionTaskSpec | TaggingTaskSpec;
 
+/** The hparams a task of a multi-task run may set for itself (task_hparams). */
+export type TaskHparams = Partial<Pick<FinetuningHparams, 'learning_rate' | 'num_train_epochs' | 'max_seq_length' | 'train_batch_size'>>;
+
 /** Fine-tuning hparams, named as in the reference's configure_finetuning.py. */
 export interface FinetuningHparams {
   // general
@@ -100,6 +104,12 @@ export interface FinetuningHparams {
   save_checkpoints_steps: number;
   /** electra-ts: seed of trial 1 (trial t uses seed + t - 1). */
   seed: number;
+  /** electra-ts: each update runs its batch as this many micro-batches (the model holds one), gradients summed. */
+  gradient_accumulation_steps: number;
+  /** electra-ts: 'bf16' gives the model's GEMMs bf16 inputs (fp32 sums); weights, optimizer and the rest stay fp32. */
+  precision: Precision;
+  /** electra-ts: per-task learning_rate, num_train_epochs, max_seq_length, train_batch_size (default: the keys above); given, batches hold one task each. */
+  task_hparams: Record<string, TaskHparams>;
   // writing model outputs
   write_test_outputs: boolean;
   n_writes_test: number;
@@ -166,6 +176,9 @@ export const DEFAULT_HPARAMS: Readonly<FinetuningHparams> = Object.freeze({
   warmup_proportion: 0.1,
   save_checkpoints_steps: 1000000,
   seed: 1,
+  gradient_accumulation_steps: 1,
+  precision: 'fp32',
+  task_hparams: {},
   write_test_outputs: false,
   n_writes_test: 5,
   max_seq_length: 128,
@@ -283,6 +296,9 @@ const CHECKS: Record<keyof FinetuningHparams, Check> = {
   warmup_proportion: proportion,
   save_checkpoints_steps: integerCheck(1),
   seed: integerCheck(0),
+  gradient_accumulation_steps: integerCheck(1),
+  precision: oneOf(PRECISIONS),
+  task_hparams: () => null, // checked key by key below
   write_test_outputs: booleanCheck,
   n_writes_test: integerCheck(0),
   max_seq_length: integerCheck(3),
@@ -511,9 +527,33 @@ function parseSpecial(where: string, name: keyof FinetuningHparams, value: unkno
     for (const [task, spec] of Object.entries(value)) out[task] = parseTaskSpec(`${where}: custom_tasks.${task}`, spec);
     return out;
   }
+  if (name === 'task_hparams') return parseTaskHparams(where, value);
   if (Array.isArray(value)) return [...value];
   if (isPlainObject(value)) return { ...value };
   return value;
+}
+
+const TASK_HPARAM_KEYS: readonly (keyof TaskHparams)[] = ['learning_rate', 'num_train_epochs', 'max_seq_length', 'train_batch_size'];
+
+function parseTaskHparams(where: string, value: unknown): Record<string, TaskHparams> {
+  if (!isPlainObject(value)) throw new UsageError(`${where}: 'task_hparams' must be an object {"<task>": {"learning_rate": ...}}, got ${describeValue(value)}`);
+  const out: Record<string, TaskHparams> = {};
+  for (const [task, keys] of Object.entries(value)) {
+    const at = `${where}: task_hparams.${task}`;
+    if (!isPlainObject(keys)) throw new UsageError(`${at} must be an object, got ${describeValue(keys)}`);
+    for (const [key, v] of Object.entries(keys)) {
+      if (!(TASK_HPARAM_KEYS as string[]).includes(key)) throw unknownKey(at, key, TASK_HPARAM_KEYS);
+      checkValue(at, key, v, CHECKS[key as keyof TaskHparams]);
+    }
+    out[task] = { ...keys } as TaskHparams;
+  }
+  return out;
+}
+
+/** The hparams one task of the run trains with: the run's, with its task_hparams entry over them. */
+export function taskHparams(hp: FinetuningHparams, task: string): FinetuningHparams {
+  const own = hp.task_hparams[task];
+  return own ? { ...hp, ...own } : hp;
 }
 
 function checkConsistency(where: string, hp: FinetuningHparams): void {
@@ -521,6 +561,17 @@ function checkConsistency(where: string, hp: FinetuningHparams): void {
     throw new UsageError(`${where}: max_query_length (${hp.max_query_length}) leaves no room for the passage in max_seq_length (${hp.max_seq_length})`);
   }
   if (new Set(hp.task_names).size !== hp.task_names.length) throw new UsageError(`${where}: task_names lists a task twice`);
+  for (const task of Object.keys(hp.task_hparams)) {
+    if (hp.task_names.includes(task)) continue;
+    const hint = closestName(task, hp.task_names, 3);
+    throw new UsageError(`${where}: task_hparams names '${task}', which is not in task_names (${hp.task_names.join(', ')})${hint ? `: did you mean '${hint}'?` : ''}`);
+  }
+  for (const task of hp.task_names) {
+    const { train_batch_size: batch } = taskHparams(hp, task);
+    if (batch % hp.gradient_accumulation_steps !== 0) {
+      throw new UsageError(`${where}: "train_batch_size" ${batch}${hp.task_hparams[task]?.train_batch_size ? ` (task_hparams.${task})` : ''} is not a multiple of "gradient_accumulation_steps" ${hp.gradient_accumulation_steps}`);
+    }
+  }
 }
 
 /** Parses `--hparams` (JSON text or a .json file) and resolves the defaults. */
