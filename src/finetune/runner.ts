@@ -559,7 +559,7 @@ function* trainTrial(
   const laneSteps = lanes.map(() => 0);
 
   if (singleTaskBatches) {
-    const plan = shuffled(steps, new Rng(mix32((seed ^ STREAM_PLAN) >>> 0))).map((i) => laneOfStep(i, lanes));
+    const plan = batchPlan(lanes.map((lane) => lane.steps), seed);
     for (let i = 0; i < step; i++) laneSteps[plan[i]!]!++;
     const shuffles = lanes.map((_, t) => new Rng(mix32((seed ^ STREAM_SHUFFLE ^ Math.imul(t + 1, 0x9e3779b1)) >>> 0)));
     const orders: number[][] = lanes.map(() => []);
@@ -638,11 +638,10 @@ export function* accumulateGradients(model: FinetuningModel, batch: readonly Bat
   return loss;
 }
 
-/** The lane of the i-th of all lanes' steps (lane 0's steps first). */
-function laneOfStep(i: number, lanes: readonly TrainingLane[]): number {
-  let t = 0;
-  for (let rest = i; rest >= lanes[t]!.steps; t++) rest -= lanes[t]!.steps;
-  return t;
+/** The task (lane) of each update of a run in single-task batches: every lane's steps, shuffled with the trial's seed. */
+export function batchPlan(laneSteps: readonly number[], seed: number): number[] {
+  const lanes = laneSteps.flatMap((n, t) => Array<number>(n).fill(t));
+  return shuffled(lanes.length, new Rng(mix32((seed ^ STREAM_PLAN) >>> 0))).map((i) => lanes[i]!);
 }
 
 /** The arena runs of every head but the task's, in order. */
