@@ -557,8 +557,10 @@ export function taskHparams(hp: FinetuningHparams, task: string): FinetuningHpar
 }
 
 function checkConsistency(where: string, hp: FinetuningHparams): void {
-  if (hp.max_query_length + 3 >= hp.max_seq_length && hp.task_names.some((t) => !hp.custom_tasks[t] && BUILTIN_QA_TASKS.includes(t))) {
-    throw new UsageError(`${where}: max_query_length (${hp.max_query_length}) leaves no room for the passage in max_seq_length (${hp.max_seq_length})`);
+  const qaTask = hp.task_names.find((t) => !hp.custom_tasks[t] && BUILTIN_QA_TASKS.includes(t) && hp.max_query_length + 3 >= taskHparams(hp, t).max_seq_length);
+  if (qaTask) {
+    const length = taskHparams(hp, qaTask).max_seq_length;
+    throw new UsageError(`${where}: max_query_length (${hp.max_query_length}) leaves no room for the passage in max_seq_length (${length}${hp.task_hparams[qaTask]?.max_seq_length ? `, task_hparams.${qaTask}` : ''})`);
   }
   if (new Set(hp.task_names).size !== hp.task_names.length) throw new UsageError(`${where}: task_names lists a task twice`);
   for (const task of Object.keys(hp.task_hparams)) {

@@ -30,6 +30,8 @@ test('task_hparams: the tasks own keys over the global ones; unknown tasks and k
   assert.throws(bad([]), /'task_hparams' must be an object/);
   assert.throws(bad({ mrpc: { train_batch_size: 6 } }, { gradient_accumulation_steps: 4, train_batch_size: 8 }),
     /"train_batch_size" 6 \(task_hparams\.mrpc\) is not a multiple of "gradient_accumulation_steps" 4/);
+  assert.throws(() => resolveHparams({ task_names: ['squad', 'rte'], task_hparams: { squad: { max_seq_length: 40 } } }),
+    /max_query_length \(64\) leaves no room for the passage in max_seq_length \(40, task_hparams\.squad\)/);
 });
 
 test('the batch plan: every task its own number of updates, mixed through the run, fixed by the seed', () => {
