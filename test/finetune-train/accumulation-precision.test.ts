@@ -10,8 +10,9 @@ import type { ElectraConfig } from '../../src/model/config.js';
 import { Rng } from '../../src/nn/random.js';
 import { readSafetensors } from '../../src/io/safetensors.js';
 import { resolveHparams } from '../../src/finetune/hparams.js';
+import { readFinetuningState } from '../../src/finetune/model/training-checkpoint.js';
 import { FinetuningModel, type BatchItem, type HeadSpec } from '../../src/finetune/model/finetuning-model.js';
-import { accumulateGradients, modelBatchCapacity, runFinetuning, type FinetuneOptions } from '../../src/finetune/runner.js';
+import { accumulateGradients, modelBatchCapacity, runFinetuning, runFinetuningAsync, type FinetuneOptions } from '../../src/finetune/runner.js';
 import { backends } from '../helpers.js';
 import { TempDir } from '../finetune/fixtures.js';
 import { quiet, SIZE } from './fixtures.js';
@@ -152,6 +153,26 @@ test('gradient_accumulation_steps in a run: micro-batches of 8 in a model of 8, 
   const [c, d] = [weights('acc'), weights('acc-resumed')];
   for (const [name, w] of c) assert.deepEqual(d.get(name), w, name);
   assert.throws(() => resolveHparams({ ...BASE, gradient_accumulation_steps: 5 }), /"train_batch_size" 32 is not a multiple of "gradient_accumulation_steps" 5/);
+});
+
+test('an abort that arrives between micro-batches completes that update, saves there, and the rerun is exact', async () => {
+  const hp = resolveHparams({ ...BASE, gradient_accumulation_steps: 4, save_checkpoints_steps: 3, model_name: 'acc-mid' }).hparams;
+  const controller = new AbortController();
+  let stepsAtAbort = -1;
+  // The driver yields after every micro-batch and update (a setImmediate each): queued behind update 1's
+  // yield, the second setImmediate fires after the first micro-batch of update 2.
+  const onStep = (_t: number, step: number): void => {
+    if (step === 1) setImmediate(() => setImmediate(() => { stepsAtAbort = step; controller.abort(); }));
+  };
+  const first = await runFinetuningAsync({ hparams: hp, log: () => {}, progressStream: quiet, signal: controller.signal, onStep });
+  assert.equal(stepsAtAbort, 1);
+  assert.deepEqual([first.interrupted, first.trials.length], [true, 0]);
+  const state = readFinetuningState(join(dir.path, 'models', 'acc-mid', 'finetuning_models', 'rev_model_1', 'checkpoint-2'));
+  assert.equal(state.step, 2, 'update 2 was finished before stopping');
+  const second = runFinetuning({ hparams: hp, log: () => {}, progressStream: quiet });
+  assert.deepEqual([...second.resumedFrom], [[1, 2]]);
+  const [c, d] = [weights('acc'), weights('acc-mid')];
+  for (const [name, w] of c) assert.deepEqual(d.get(name), w, name);
 });
 
 test('precision bf16 in a run: the loss falls, and its scores match the fp32 run', () => {
