@@ -152,7 +152,7 @@ test('gradient_accumulation_steps in a run: micro-batches of 8 in a model of 8, 
   assert.deepEqual([...second.resumedFrom], [[1, 1]]);
   const [c, d] = [weights('acc'), weights('acc-resumed')];
   for (const [name, w] of c) assert.deepEqual(d.get(name), w, name);
-  assert.throws(() => resolveHparams({ ...BASE, gradient_accumulation_steps: 5 }), /"train_batch_size" 32 is not a multiple of "gradient_accumulation_steps" 5/);
+  assert.throws(() => resolveHparams({ ...BASE, gradient_accumulation_steps: 5 }), /'train_batch_size' 32 is not a multiple of 'gradient_accumulation_steps' 5/);
 });
 
 test('an abort that arrives between micro-batches completes that update, saves there, and the rerun is exact', async () => {

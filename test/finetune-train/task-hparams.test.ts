@@ -22,16 +22,16 @@ test('task_hparams: the tasks own keys over the global ones; unknown tasks and k
   assert.deepEqual([taskHparams(hp, 'mrpc').learning_rate, taskHparams(hp, 'mrpc').max_seq_length, taskHparams(hp, 'mrpc').train_batch_size], [1e-4, 64, 32]);
   assert.deepEqual([taskHparams(hp, 'rte').learning_rate, taskHparams(hp, 'rte').max_seq_length], [3e-4, 128]);
   const bad = (task_hparams: unknown, extra: Record<string, unknown> = {}): (() => unknown) => () => resolveHparams({ task_names: ['rte', 'mrpc'], task_hparams, ...extra });
-  assert.throws(bad({ mrcp: { learning_rate: 1e-4 } }), /task_hparams names 'mrcp', which is not in task_names \(rte, mrpc\): did you mean 'mrpc'\?/);
-  assert.throws(bad({ mrpc: { learning_rat: 1e-4 } }), /task_hparams\.mrpc: unknown hparam 'learning_rat' \(did you mean 'learning_rate'\?\)/);
-  assert.throws(bad({ mrpc: { warmup_proportion: 0.2 } }), /task_hparams\.mrpc: unknown hparam 'warmup_proportion'/);
-  assert.throws(bad({ mrpc: { train_batch_size: 2.5 } }), /task_hparams\.mrpc: 'train_batch_size' must be an integer >= 1, got 2\.5/);
-  assert.throws(bad({ mrpc: 3 }), /task_hparams\.mrpc must be an object/);
-  assert.throws(bad([]), /'task_hparams' must be an object/);
+  assert.throws(bad({ mrcp: { learning_rate: 1e-4 } }), /'task_hparams' names 'mrcp', which is not in 'task_names' \(rte, mrpc\): did you mean 'mrpc'\?/);
+  assert.throws(bad({ mrpc: { learning_rat: 1e-4 } }), /unknown hparam 'task_hparams\.mrpc\.learning_rat' \(did you mean 'task_hparams\.mrpc\.learning_rate'\?\)/);
+  assert.throws(bad({ mrpc: { warmup_proportion: 0.2 } }), /unknown hparam 'task_hparams\.mrpc\.warmup_proportion' \(expected one of learning_rate, num_train_epochs, max_seq_length, train_batch_size\)/);
+  assert.throws(bad({ mrpc: { train_batch_size: 2.5 } }), /'task_hparams\.mrpc\.train_batch_size' must be an integer >= 1, got 2\.5/);
+  assert.throws(bad({ mrpc: 3 }), /'task_hparams\.mrpc' must be an object/);
+  assert.throws(bad([]), /'task_hparams' must be an object of task names/);
   assert.throws(bad({ mrpc: { train_batch_size: 6 } }, { gradient_accumulation_steps: 4, train_batch_size: 8 }),
-    /"train_batch_size" 6 \(task_hparams\.mrpc\) is not a multiple of "gradient_accumulation_steps" 4/);
+    /'task_hparams\.mrpc\.train_batch_size' 6 is not a multiple of 'gradient_accumulation_steps' 4/);
   assert.throws(() => resolveHparams({ task_names: ['squad', 'rte'], task_hparams: { squad: { max_seq_length: 40 } } }),
-    /max_query_length \(64\) leaves no room for the passage in max_seq_length \(40, task_hparams\.squad\)/);
+    /'max_query_length' \(64\) leaves no room for the passage in 'task_hparams\.squad\.max_seq_length' \(40\)/);
 });
 
 test('the batch plan: every task its own number of updates, mixed through the run, fixed by the seed', () => {
