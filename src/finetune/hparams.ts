@@ -1,9 +1,11 @@
 // Fine-tuning hyperparameters with the reference's names and defaults (configure_finetuning.py),
 // including its task- and model-size-dependent overrides, parsed from `--hparams` JSON.
 import { join } from 'node:path';
+import { PRECISIONS } from '../kernels/precision.js';
+import { closestName } from '../util/suggest.js';
 import { readHparamsArgument as readSharedHparamsArgument } from '../util/hparams-arg.js';
 import {
-  At, bool, check, folderName, hparamsProblem, int, invalidValue, isPlainObject, key, nullable, num, oneOf, quoteKey, record, Schema, str, strings,
+  At, bool, check, folderName, hparamsProblem, int, invalidValue, isPlainObject, key, nullable, num, oneOf, optionalFields, quoteKey, record, Schema, str, strings,
   TPU_SETTINGS, type Field, type SchemaValues, type Type,
 } from '../util/schema.js';
 
@@ -135,6 +137,21 @@ function taskSpec<T extends CustomTaskSpec['type']>(implied?: T): Type<Extract<C
   };
 }
 
+/** The keys a task of a multi-task run may set for itself (task_hparams); absent ones are the run's. */
+export interface TaskHparams {
+  learning_rate?: number;
+  num_train_epochs?: number;
+  max_seq_length?: number;
+  train_batch_size?: number;
+}
+const TASK_KEYS = ['learning_rate', 'num_train_epochs', 'max_seq_length', 'train_batch_size'] as const;
+/** task_hparams: the run's declarations of TASK_KEYS, without defaults (read when parsing: they are declared below). */
+const taskOverrides: Type<Record<string, TaskHparams>> = {
+  expected: `an object of task names to objects of ${TASK_KEYS.join(', ')}`,
+  parse: (v, at, exp) => record(new Schema(optionalFields(Object.fromEntries(TASK_KEYS.map((k) => [k, FINETUNING_SCHEMA.fields[k]])))), taskOverrides.expected)
+    .parse(v, at, exp) as Record<string, TaskHparams>,
+};
+
 /**
  * Every --hparams key of `electra finetune`: type, the reference's default (configure_finetuning.py;
  * electra-ts's own keys say so) and a one-line doc. Adding a key is one entry here; the type
@@ -166,6 +183,9 @@ export const FINETUNING_SCHEMA = new Schema({
   warmup_proportion: key(num({ min: 0, max: 1 }), 0.1, 'Fraction of the steps spent warming up.'),
   save_checkpoints_steps: key(int({ min: 1 }), 1000000, 'Steps between checkpoints.'),
   seed: key(int({ min: 0 }), 1, 'electra-ts: seed of trial 1 (trial t uses seed + t - 1).'),
+  gradient_accumulation_steps: key(int({ min: 1, max: 4096 }), 1, 'electra-ts: micro-batches per update (train_batch_size stays the update\'s batch; the model holds one).'),
+  precision: key(oneOf(PRECISIONS), 'fp32', 'electra-ts: bf16 rounds the dense GEMMs\' inputs to bf16 (fp32 sums and master weights).'),
+  task_hparams: key(taskOverrides, {}, 'electra-ts: per task, its own learning_rate, num_train_epochs, max_seq_length, train_batch_size; given, each batch holds one task.'),
   // writing model outputs
   write_test_outputs: key(bool, false, 'Write test-set predictions.'),
   n_writes_test: key(int({ min: 0 }), 5, 'Trials that write test predictions.'),
@@ -279,11 +299,31 @@ export function resolveHparams(user: Record<string, unknown>, where = 'hparams')
   return { hparams: hp, ignored };
 }
 
+/** The hparams one task of the run trains with: the run's, with its task_hparams entry over them. */
+export function taskHparams(hp: FinetuningHparams, task: string): FinetuningHparams {
+  const own = hp.task_hparams[task];
+  return own ? { ...hp, ...own } : hp;
+}
+
 function checkConsistency(where: string, hp: FinetuningHparams): void {
-  if (hp.max_query_length + 3 >= hp.max_seq_length && hp.task_names.some((t) => !hp.custom_tasks[t] && BUILTIN_QA_TASKS.includes(t))) {
-    throw hparamsProblem(where, `'max_query_length' (${hp.max_query_length}) leaves no room for the passage in 'max_seq_length' (${hp.max_seq_length})`);
+  // The key a task's value comes from: its task_hparams entry, or the run's.
+  const source = (task: string, name: keyof TaskHparams): string => quoteKey(hp.task_hparams[task]?.[name] !== undefined ? `task_hparams.${task}.${name}` : name);
+  const qaTask = hp.task_names.find((t) => !hp.custom_tasks[t] && BUILTIN_QA_TASKS.includes(t) && hp.max_query_length + 3 >= taskHparams(hp, t).max_seq_length);
+  if (qaTask) {
+    throw hparamsProblem(where, `'max_query_length' (${hp.max_query_length}) leaves no room for the passage in ${source(qaTask, 'max_seq_length')} (${taskHparams(hp, qaTask).max_seq_length})`);
   }
   if (new Set(hp.task_names).size !== hp.task_names.length) throw hparamsProblem(where, `'task_names' lists a task twice`);
+  for (const task of Object.keys(hp.task_hparams)) {
+    if (hp.task_names.includes(task)) continue;
+    const hint = closestName(task, hp.task_names, 3);
+    throw hparamsProblem(where, `'task_hparams' names '${task}', which is not in 'task_names' (${hp.task_names.join(', ')})${hint ? `: did you mean '${hint}'?` : ''}`);
+  }
+  for (const task of hp.task_names) {
+    const batch = taskHparams(hp, task).train_batch_size;
+    if (batch % hp.gradient_accumulation_steps !== 0) {
+      throw hparamsProblem(where, `${source(task, 'train_batch_size')} ${batch} is not a multiple of 'gradient_accumulation_steps' ${hp.gradient_accumulation_steps}`);
+    }
+  }
 }
 
 /** Parses `--hparams` (JSON text or a .json file) and resolves the defaults. */
