@@ -3,8 +3,11 @@
 // max_seq_length 128 and SQuAD-style QA (the reference's QA head, beam 20) at 384 tokens.
 // Training: examples/s of full updates (forward, backward, clipping, layer-wise AdamW) and MFU
 // (matmul FLOPs, 3x forward, against the best fp32 peak measured before and after); inference: examples/s without
-// dropout (QA with its beam search).
-import { kernels, type Kernels } from '../src/kernels/index.js';
+// dropout (QA with its beam search), in fp32 and with int8 dynamic quantization of the same weights
+// (loadFinetuned's quantize: "int8"), the two timed alternately: the int8 speedup.
+import { loadavg } from 'node:os';
+import { kernels, withPrecision, type Kernels } from '../src/kernels/index.js';
+import { printCpu } from './cpu.js';
 import { qaForwardFlops, sentenceForwardFlops, trainingFlops } from '../src/finetune/flops.js';
 import { Rng } from '../src/nn/random.js';
 import { resolveHparams } from '../src/finetune/hparams.js';
@@ -14,7 +17,7 @@ import type { ElectraQaOptions } from '../src/finetune/qa/head.js';
 import { AdamW, ELECTRA_ADAMW } from '../src/optim/adamw.js';
 import { layerwiseLrScale } from '../src/finetune/layerwise-lr.js';
 import { KernelProfiler } from './profile.js';
-import { bestPeakGflops, table } from './util.js';
+import { bestPeakGflops, table, timeAlternately } from './util.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -66,6 +69,8 @@ export async function run(): Promise<void> {
   const clsBatch = Number(arg('cls-batch', '32'));
   const qaBatch = Number(arg('qa-batch', '32'));
   const profile = process.argv.includes('--profile');
+  printCpu();
+  const loadAtStart = loadavg()[0]!;
   const base = kernels();
   const profiler = new KernelProfiler(base);
   const k: Kernels = profile ? profiler.kernels : base;
@@ -76,7 +81,9 @@ export async function run(): Promise<void> {
     jointPrediction: true, beamSize: hp.beam_size, answerableClassifier: true, answerableUsesStartLogits: true, answerableWeight: 0.5,
   };
   const rng = new Rng(1);
-  const measured: { name: string; batch: number; seqLen: number; train: Measured; infer: Measured; trainFlops: number; inferFlops: number }[] = [];
+  const measured: {
+    name: string; batch: number; seqLen: number; train: Measured; infer: Measured; int8: Measured; trainFlops: number; inferFlops: number;
+  }[] = [];
 
   const bench = (name: string, spec: HeadSpec, batch: number, seqLen: number, firstLength: number): void => {
     const model = new FinetuningModel(k, config, [spec], { maxBatch: batch, maxSeqLen: seqLen, qa: qaOptions });
@@ -94,15 +101,21 @@ export async function run(): Promise<void> {
     });
     if (profile) report(`${name} training`, steps + 1);
     const inferItems = items.map((it) => ({ ...it, target: qa ? null : it.target }) as BatchItem);
+    const quantized = new FinetuningModel(withPrecision(k, 'int8'), config, [spec], { maxBatch: batch, maxSeqLen: seqLen, qa: qaOptions });
+    quantized.params.copyValuesFrom(model.params);
     profiler.reset();
-    const infer = timeSteps(steps, () => {
+    const [inferSeconds, int8Seconds] = timeAlternately(steps, () => {
       model.run(inferItems, { training: false, stepSeed: 0, backward: false });
+    }, () => {
+      quantized.run(inferItems, { training: false, stepSeed: 0, backward: false });
     });
-    if (profile) report(`${name} inference`, steps + 1);
+    const infer = { seconds: inferSeconds };
+    const int8 = { seconds: int8Seconds };
+    if (profile) report(`${name} inference, fp32 and int8`, 2 * (steps + 1));
     // Training conditions the QA end logits on the gold start, inference on the beam's starts.
     const forward = qa ? qaForwardFlops(config, batch, seqLen, qaOptions, true) : sentenceForwardFlops(config, batch, seqLen, spec.numLabels);
     const inferFlops = qa ? qaForwardFlops(config, batch, seqLen, qaOptions, false) : forward;
-    measured.push({ name, batch, seqLen, train, infer, trainFlops: trainingFlops(forward), inferFlops });
+    measured.push({ name, batch, seqLen, train, infer, int8, trainFlops: trainingFlops(forward), inferFlops });
   };
 
   const report = (what: string, calls: number): void => {
@@ -121,10 +134,13 @@ export async function run(): Promise<void> {
     'train MFU': +(m.trainFlops / m.train.seconds / 1e9 / peak).toFixed(3),
     'infer ex/s': +(m.batch / m.infer.seconds).toFixed(1),
     'infer MFU': +(m.inferFlops / m.infer.seconds / 1e9 / peak).toFixed(3),
+    'int8 infer ex/s': +(m.batch / m.int8.seconds).toFixed(1),
+    'int8 x fp32': +(m.infer.seconds / m.int8.seconds).toFixed(2),
   }));
   console.log(`ELECTRA-${size} fine-tuning on ${base.name}/${base.isa}/${base.threads} threads, measured peak ${peak.toFixed(1)} GFLOP/s`);
   console.log(table(rows));
   console.log(JSON.stringify({
     backend: `${base.name}/${base.isa}/${base.threads} threads`, model: `ELECTRA-${size}`, peakGflops: +peak.toFixed(1), workloads: rows,
+    loadAverageAtStart: +loadAtStart.toFixed(2), loadAverageAtEnd: +loadavg()[0]!.toFixed(2),
   }));
 }

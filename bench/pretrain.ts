@@ -7,9 +7,9 @@
 // training step goes, kernel by kernel. With --precision bf16: fp32 and bf16 training in one run,
 // each in its own process (so each peak RSS is its own), alternating for --rounds R (default 2),
 // keeping each one's fastest median: the bf16 speedup and RSS against fp32, and the speedup in CPU
-// time per step (the figure to read on a machine shared with other work, under ELECTRA_THREADS=1). Inference also runs
-// with int8 dynamic quantization, on the same weights, right after fp32: the int8 speedup. With
-// --no-train, inference only (for the larger sizes).
+// time per step (the figure to read on a machine shared with other work, under ELECTRA_THREADS=1).
+// Inference also runs with int8 dynamic quantization, on the same weights, alternating with fp32:
+// the int8 speedup. With --no-train, inference only (for the larger sizes).
 import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +23,7 @@ import { Rng } from '../src/nn/random.js';
 import { BERT_SPECIAL_IDS } from '../src/model/masking.js';
 import { Pretrainer } from '../src/pretrain/pretrainer.js';
 import { KernelProfiler } from './profile.js';
-import { bestPeakGflops, table } from './util.js';
+import { bestPeakGflops, table, timeAlternately } from './util.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -56,6 +56,7 @@ export async function run(): Promise<void> {
   const seqLen = Number(arg('seq', '128'));
   const size = arg('size', 'small') as ModelSize;
   const profile = process.argv.includes('--profile');
+  if (!single) printCpu();
   const base = kernels();
   const profiler = new KernelProfiler(base);
   const k = profile ? profiler.kernels : base;
@@ -97,30 +98,17 @@ export async function run(): Promise<void> {
   const infer = (): void => {
     discriminator.forward(inferBatch.inputIds, inferBatch.segmentIds, inferBatch.inputMask, batch, seqLen);
   };
-  infer(); // warm-up
-  const inferTimes: number[] = [];
-  for (let i = 0; i < Math.max(steps, 3); i++) {
-    const t0 = performance.now();
-    infer();
-    inferTimes.push((performance.now() - t0) / 1000);
-  }
-  const inferMedian = medianOf(inferTimes);
-  const inferFlops = discriminatorForwardFlops(discConfig, batch, seqLen);
   // The same inference with int8 dynamic quantization (loadDiscriminator's quantize: "int8"),
-  // timed right after, on the same weights.
+  // on the same weights, timed alternately with fp32 so that both see the same machine load.
   const quantized = new ElectraDiscriminator(withPrecision(base, 'int8'), discConfig, { maxBatch: batch, maxSeqLen: seqLen });
   quantized.params.copyValuesFrom(discriminator.params);
   const inferInt8 = (): void => {
     quantized.forward(inferBatch.inputIds, inferBatch.segmentIds, inferBatch.inputMask, batch, seqLen);
   };
-  inferInt8(); // warm-up (quantizes the weights)
-  const int8Times: number[] = [];
-  for (let i = 0; i < Math.max(steps, 3); i++) {
-    const t0 = performance.now();
-    inferInt8();
-    int8Times.push((performance.now() - t0) / 1000);
-  }
-  const int8Median = medianOf(int8Times);
+  const loadBeforeInference = loadavg()[0]!;
+  // (The int8 model quantizes its weights in its warm-up run.)
+  const [inferMedian, int8Median] = timeAlternately(Math.max(steps, 3), infer, inferInt8);
+  const inferFlops = discriminatorForwardFlops(discConfig, batch, seqLen);
 
   const peak = bestPeakGflops(peakBefore);
   const achieved = flops.total / median / 1e9;
@@ -149,6 +137,7 @@ export async function run(): Promise<void> {
     int8InferSecondsPerBatch: +int8Median.toFixed(3),
     int8InferTokensPerSecond: Math.round((batch * seqLen) / int8Median),
     int8InferSpeedup: +(inferMedian / int8Median).toFixed(2),
+    loadAverageAtInference: +loadBeforeInference.toFixed(2),
   };
   console.log(`ELECTRA-${size} ${precision} pre-training on ${result.backend}, batch ${batch} x seq ${seqLen}, measured peak ${result.peakGflops} GFLOP/s`);
   console.log(table([
@@ -165,7 +154,7 @@ export async function run(): Promise<void> {
       GFLOP: result.inferGflop, MFU: '',
     },
   ]));
-  console.log(`int8 inference: ${result.int8InferSpeedup}x the fp32 tokens/s`);
+  console.log(`int8 inference: ${result.int8InferSpeedup}x the fp32 tokens/s (medians of alternating runs; load average ${result.loadAverageAtInference})`);
   console.log(`peak RSS of training: ${result.peakRssMiB} MiB`);
   if (profile) {
     const stats = stepStats;

@@ -7,6 +7,7 @@ const suites: Record<string, () => Promise<void>> = {
   tokenizer: async () => (await import('./tokenizer.js')).run(),
   pretrain: async () => (await import('./pretrain.js')).run(),
   finetune: async () => (await import('./finetune.js')).run(),
+  'finetune-int8': async () => (await import('./finetune-int8.js')).run(),
   serve: async () => (await import('./serve.js')).run(),
 };
 

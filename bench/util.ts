@@ -51,3 +51,22 @@ export function bestPeakGflops(previous = 0, tries = 3): number {
   for (let i = 0; i < tries; i++) best = Math.max(best, measurePeakGflops(0.5).gflops);
   return best;
 }
+
+/** Runs `first` and `second` alternately `steps` times after one warm-up each (both see the same
+ * machine load): the median seconds of each. */
+export function timeAlternately(steps: number, first: () => void, second: () => void): [number, number] {
+  first();
+  second();
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    let t0 = performance.now();
+    first();
+    a.push((performance.now() - t0) / 1000);
+    t0 = performance.now();
+    second();
+    b.push((performance.now() - t0) / 1000);
+  }
+  const median = (v: number[]): number => [...v].sort((x, y) => x - y)[v.length >> 1]!;
+  return [median(a), median(b)];
+}

@@ -601,6 +601,7 @@ Napi::Value Copy(const Napi::CallbackInfo& info) {
 }  // namespace
 
 const ElementwiseIsaOps& elementwise_ops_scalar() { return scalar_impl::kOps; }
+const ElementwiseIsaOps& elementwise_ops_active() { return ops(); }
 
 void RegisterElementwise(Napi::Env env, Napi::Object exports) {
   exports.Set("biasAdd", Napi::Function::New(env, BiasAdd));

@@ -60,5 +60,7 @@ const ElementwiseIsaOps& elementwise_ops_scalar();
 // Call only after active_isa() confirmed the instruction set.
 const ElementwiseIsaOps& elementwise_ops_avx2();
 const ElementwiseIsaOps& elementwise_ops_avx512();
+// The table elementwise.cc's kernels use (active_isa()), for GEMM epilogues that must give the same bits.
+const ElementwiseIsaOps& elementwise_ops_active();
 
 }  // namespace electra

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "cpu.h"
+#include "elementwise_isa.h"
 #include "gemm_int8.h"
 #include "lowp_blocks.h"
 #include "napi_args.h"
@@ -98,7 +99,21 @@ struct Problem {
   const float* bias;
   float* c;
   int64_t ldc;
+  const float* residual;  // laid out as c, or null
+  bool gelu;
 };
+
+// The optional epilogues over a task's finished block of C (still in cache):
+// the elementwise kernels' gelu and add, row segment by row segment.
+void finish_rows(const Problem& pr, int64_t i0, int64_t i1, int64_t j0, int64_t cols) {
+  if (!pr.gelu && pr.residual == nullptr) return;
+  const ElementwiseIsaOps& ew = elementwise_ops_active();
+  for (int64_t i = i0; i < i1; ++i) {
+    float* row = pr.c + i * pr.ldc + j0;
+    if (pr.gelu) ew.gelu(row, row, cols);
+    if (pr.residual != nullptr) ew.add(row, pr.residual + i * pr.ldc + j0, row, cols);
+  }
+}
 
 void run(const Ops& ops, const Problem& pr) {
   if (pr.m == 0 || pr.n == 0) return;
@@ -133,6 +148,7 @@ void run(const Ops& ops, const Problem& pr) {
                  pr.c + i * pr.ldc + j0, pr.ldc, e);
       }
     }
+    finish_rows(pr, i0, i1, q0 * kNR, std::min(pr.n, q1 * kNR) - q0 * kNR);
   });
 }
 
@@ -141,10 +157,11 @@ void run(const Ops& ops, const Problem& pr) {
 // these checks repeat the bounds so no call can touch memory outside its arrays.
 
 
-// gemmInt8(m, n, k, a, aOffset, lda, weights, weightScale, weightSum, bias | null, c, cOffset, ldc)
+// gemmInt8(m, n, k, a, aOffset, lda, weights, weightScale, weightSum, bias | null, c, cOffset, ldc,
+//          residual | null (laid out as c), gelu)
 Napi::Value GemmInt8(const Napi::CallbackInfo& info) {
   Args r(info, "gemmInt8");
-  r.expect_count(13);
+  r.expect_count(15);
   Problem pr;
   pr.m = r.count(0, "m");
   pr.n = r.count(1, "n");
@@ -160,6 +177,9 @@ Napi::Value GemmInt8(const Napi::CallbackInfo& info) {
   const auto c = r.floats(10, "c");
   const int64_t c_off = r.count(11, "cOffset");
   pr.ldc = r.count(12, "ldc");
+  const bool has_residual = !r.is_null(13);
+  const auto residual = has_residual ? r.floats(13, "residual") : Array<float>{nullptr, 0};
+  pr.gelu = r.boolean(14, "gelu");
   const int64_t panels = ceil_div(pr.n, kNR);
   r.check_matrix("a", a.length, a_off, pr.m, pr.k, pr.lda, pr.n > 0);
   r.check_matrix("c", c.length, c_off, pr.m, pr.n, pr.ldc, true);
@@ -167,12 +187,14 @@ Napi::Value GemmInt8(const Napi::CallbackInfo& info) {
   r.check_span("weightScale", w_scale.length, 0, pr.n);
   r.check_span("weightSum", w_sum.length, 0, pr.n);
   if (has_bias) r.check_span("bias", bias.length, 0, pr.n);
+  if (has_residual) r.check_matrix("residual", residual.length, c_off, pr.m, pr.n, pr.ldc, true);
   pr.a = a.data + a_off;
   pr.w = w.data;
   pr.w_scale = w_scale.data;
   pr.w_sum = w_sum.data;
   pr.bias = has_bias ? bias.data : nullptr;
   pr.c = c.data + c_off;
+  pr.residual = has_residual ? residual.data + c_off : nullptr;
   run(current_ops(), pr);
   return info.Env().Undefined();
 }

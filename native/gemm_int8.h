@@ -9,6 +9,8 @@
 //   src/kernels/int8.ts) with scale_w[j] and colsum[j] = sum_p wq[p][j].
 // - acc = sum_p q[p] wq[p][j] in int32 (exact: any order), then
 //   c = fl(fl(fl(scale * scale_w[j]) * fl(acc - zp * colsum[j])) + bias[j]).
+// - Optional inference epilogues after that, from the elementwise kernels' own
+//   code (so the bits equal the separate passes): c = gelu(c), then c = fl(c + residual).
 // Weights layout (int8): ceil(n / 32) panels of 32 columns; for depth quad t
 // (depths 4t..4t+3) and column j of panel q, the 4 bytes at ((q * kq + t) * 32 + j) * 4,
 // kq = ceil(k / 4), zero-padded. Quantized A rows are u8, zero past k.

@@ -18,8 +18,8 @@ export type {
 export { readVocabFile } from './io/hf-folder.js';
 
 // Load and run models: fine-tuned models (classify, score, tag, answer) and discriminators.
-export { FinetunedModel } from './finetune/index.js';
-export type { LoadFinetunedOptions, Classification, TaggedWord, Answer, Choice } from './finetune/index.js';
+export { FinetunedModel, loadFinetuned } from './finetune/index.js';
+export type { LoadFinetunedOptions, Classification, TaggedWord, Answer, Choice, PreparedInput, PrepareOptions } from './finetune/index.js';
 export { loadDiscriminator, loadMaskedLM } from './pretrain/load.js';
 export type { LoadDiscriminatorOptions, LoadMaskedLMOptions } from './pretrain/load.js';
 export type {
@@ -34,6 +34,8 @@ export type { ServeOptions, ModelServer, ServerStats } from './serve/server.js';
 export { openPredictor } from './serve/predictors.js';
 export type { OpenPredictorOptions, PredictorKind } from './serve/predictors.js';
 export { discriminatorPredictor, fillMaskPredictor } from './pretrain/predictor.js';
+export { finetunedPredictor } from './finetune/predictor.js';
+export type { FinetunedPredictorOptions } from './finetune/predictor.js';
 export type { Predictor, TextPredictorOptions, ReplacedTokenResult } from './pretrain/predictor.js';
 
 // Model files: HF folders, safetensors, PyTorch state dicts, Google's TF checkpoints.

@@ -234,6 +234,29 @@ test("the README's own-data examples run: files written, each fine-tuning summar
       assert.match(r.stderr, new RegExp(`^${task} dev: \\d+ examples`, 'm'));
       assert.match(r.stderr, /^training for \d+ steps/m);
     }
+    // Then the fine-tuned models answer `electra predict` ("Using a model"): one JSON line per input.
+    const predicts = [...readme.matchAll(/<!-- readme-run: own-data-predict -->\n```\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
+    assert.equal(predicts.length, 1);
+    const files = new Map<string, string>();
+    const lines = shellLines(predicts[0]!, files);
+    assert.equal(lines.length, 4);
+    for (const line of lines) {
+      const words = shellWords(line);
+      // Stdin from a heredoc, or --input: a fine-tuning file (a CSV with a header, a row a line here).
+      const inputFile = words.includes('--input') ? words[words.indexOf('--input') + 1]! : null;
+      const input = inputFile === null ? files.get(words[words.indexOf('<') + 1]!)! : '';
+      const args = words.slice(2, words.indexOf(inputFile === null ? '<' : '>'));
+      const r = spawnSync(process.execPath, [cli, ...args], { cwd: dir, input: input + '\n', encoding: 'utf8', timeout: 120_000 });
+      assert.equal(r.status, 0, `${line}: ${r.stderr.slice(-2000)}`);
+      const out = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const examples = inputFile === null ? input.split('\n').length : readFileSync(join(dir, inputFile), 'utf8').trim().split('\n').length - 1;
+      assert.equal(out.length, examples, line);
+      for (const o of out) {
+        if (line.includes('reviews')) assert.ok(['pos', 'neg'].includes(o['label'] as string) && Math.abs((o['probabilities'] as { pos: number; neg: number }).pos + (o['probabilities'] as { neg: number }).neg - 1) < 1e-6);
+        else if (line.includes('pos_model')) assert.ok((o['tags'] as { tag: string }[]).every((t) => ['DT', 'NN', 'VBD', 'IN', '.'].includes(t.tag)));
+        else assert.ok('The cat sat on the mat in the sun.'.includes(o['text'] as string), JSON.stringify(o));
+      }
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

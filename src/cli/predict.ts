@@ -5,6 +5,7 @@ import type { Command } from './commands.js';
 import { intFlag, readCommandFlags, requiredString, stringFlag, type ParsedFlags } from './parse-options.js';
 import { utf8LineChunks } from './lines.js';
 import { FormatError, InputError, UsageError } from '../errors.js';
+import { readHparamsArgument } from '../finetune/hparams.js';
 import type { Predictor } from '../pretrain/predictor.js';
 import { openPredictor, type OpenPredictorOptions } from '../serve/predictors.js';
 import type { TruncationStrategy } from '../tokenizer/tokenizer.js';
@@ -85,6 +86,41 @@ export async function predictLines(predictor: Predictor, command: string, input:
   return interrupted ? 130 : 0;
 }
 
+/**
+ * Runs the records of a file (predictor.readFile: the task's training format) in batches to stdout.
+ * The whole file is read and every record checked before the first batch runs, so a bad file
+ * (exit 2, naming file and line) writes nothing.
+ */
+export async function predictFile(predictor: Predictor, file: string, reader: unknown, command: string): Promise<number> {
+  if (!predictor.readFile) throw new UsageError(`--input takes a fine-tuned model's task files; ${predictor.task} reads JSON lines from stdin`);
+  const prepared = predictor.readFile(file, reader).map(({ record, where }) => {
+    try {
+      return predictor.prepare(record);
+    } catch (err) {
+      if (err instanceof InputError) throw new FormatError(where, err.message);
+      throw err;
+    }
+  });
+  const progress = new Progress({ label: command, unit: 'items', total: prepared.length });
+  let interrupted = false;
+  const onSigint = (): void => {
+    interrupted = true;
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    for (let start = 0; start < prepared.length && !interrupted; start += predictor.maxBatch) {
+      const batch = prepared.slice(start, start + predictor.maxBatch);
+      const out = predictor.run(batch).map((r) => JSON.stringify(r) + '\n').join('');
+      if (!process.stdout.write(out)) await new Promise((resolve) => process.stdout.once('drain', resolve));
+      progress.update(start + batch.length);
+    }
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    progress.finish();
+  }
+  return interrupted ? 130 : 0;
+}
+
 const ioHelp = `Input: one input per line, either JSON {"text": "...", "text_pair": "..."} (text_pair optional)
 or a plain line of text. Output: one JSON line per input, in order, written as each batch is done.
 A line the model cannot take (invalid JSON, too long without --truncation) stops the command
@@ -97,12 +133,35 @@ with exit code 2 naming the line; the lines before it have been answered.
   --quantize int8        run the dense layers in int8 (dynamic quantization; attention, LayerNorm
                          and softmax stay fp32)`;
 
-const predictUsage = `Usage: electra predict --model DIR [--truncation STRATEGY] [--batch-size N] [--quantize int8] < in.jsonl > out.jsonl
+const predictUsage = `Usage: electra predict --model DIR [--task NAME] [--truncation STRATEGY] [--batch-size N] [--quantize int8] < in.jsonl > out.jsonl
+       electra predict --model DIR [--task NAME] --input FILE [--reader JSON] ... > out.jsonl
 
-Runs a pre-trained discriminator (ElectraForPreTraining) on each input: per token, the
-probability that it was replaced: {"tokens": [...], "offsets": [[start, end], ...], "probs": [...]}.
+Runs a model on each input:
+- a fine-tuned model (a folder \`electra finetune\` wrote, or an HF ElectraFor*Classification /
+  ElectraForQuestionAnswering folder), by its task's kind:
+    classification   {"text", "text_pair"?}  -> {"label", "score", "probabilities": {label: p}}
+    regression       {"text", "text_pair"?}  -> {"score"}
+    tagging          {"text"} or {"words": [...]}
+                     -> {"tags": [{"word", "tag", "score", "start", "end"}]} (offsets with "text")
+    QA               {"question", "context"} -> {"text", "start", "end", "probability",
+                     "noAnswerScore", "answerable", "nbest"}
+    multiple choice  {"context", "question"?, "choices": [...]} -> {"choice", "score", "probabilities"}
+  Offsets are [start, end) in code points. Tagging and QA take input of any length (pieces,
+  doc_stride windows); sentence inputs longer than max_seq_length need --truncation.
+- a pre-trained discriminator (ElectraForPreTraining): per token, the probability that it was
+  replaced: {"tokens": [...], "offsets": [[start, end], ...], "probs": [...]}.
 
 ${ioHelp}
+  --task NAME            the task of a fine-tuned folder that holds several
+  --input FILE           a fine-tuned task's file in the format it trains from, instead of stdin:
+                         a CSV/TSV/JSON-lines table (classification, regression), word/TAG or
+                         CoNLL (tagging), SQuAD JSON or MRQA .jsonl (QA), choice lines (multiple
+                         choice); one output line per example, in file order; labels are not read.
+                         The whole file is checked first: a bad one writes nothing (exit 2, file:line)
+  --reader JSON          the file's reader settings, as the task's hparam takes them (JSON or a
+                         JSON file), e.g. {"text_b_column": 2, "header": true} or {"format": "conll"};
+                         default: that hparam's defaults (TSV/CSV by extension, text column 0,
+                         header detected; word/TAG or CoNLL detected)
 `;
 
 const fillMaskUsage = `Usage: electra fill-mask --model DIR [--top-k K] [--truncation STRATEGY] [--batch-size N] [--quantize int8] < in.jsonl
@@ -118,11 +177,22 @@ ${ioHelp}
 
 export const predictCommand: Command = {
   name: 'predict',
-  summary: 'Run a model on JSON lines from stdin (replaced-token probabilities)',
+  summary: 'Run a fine-tuned model or a discriminator on JSON lines from stdin',
   async run(argv) {
-    const flags = readCommandFlags(argv, { command: 'predict', usage: predictUsage, required: [['model']], options: MODEL_RUN_OPTIONS });
+    const flags = readCommandFlags(argv, {
+      command: 'predict', usage: predictUsage, required: [['model']],
+      options: { ...MODEL_RUN_OPTIONS, task: { type: 'string' }, input: { type: 'string' }, reader: { type: 'string' } },
+    });
     if (typeof flags === 'number') return flags;
-    const { predictor } = openPredictor(requiredString(flags, 'model'), { ...modelRunFlags(flags), kinds: ['discriminator'] });
+    const task = stringFlag(flags, 'task');
+    const input = stringFlag(flags, 'input');
+    const reader = stringFlag(flags, 'reader');
+    if (reader !== undefined && input === undefined) throw new UsageError('--reader describes an --input file; give --input FILE');
+    const { predictor } = openPredictor(requiredString(flags, 'model'), {
+      ...modelRunFlags(flags), ...(task === undefined ? {} : { task }), kinds: ['finetuned', 'discriminator'],
+    });
+    process.stderr.write(`electra predict: ${predictor.task}\n`);
+    if (input !== undefined) return predictFile(predictor, input, reader === undefined ? {} : readHparamsArgument(reader), 'predict');
     return predictLines(predictor, 'predict');
   },
 };

@@ -8,8 +8,9 @@ import { startServer } from '../serve/server.js';
 const usage = `Usage: electra serve --model DIR [--port P] [--host 127.0.0.1] [--kind KIND] [options]
 
 Serves a model over HTTP (JSON):
-  POST /predict  {"text": "...", "text_pair": "..."} -> the prediction for that input, as
-                 \`electra predict\` / \`electra fill-mask\` write it; {"inputs": [...]} -> {"results": [...]}
+  POST /predict  an input as \`electra predict\` / \`electra fill-mask\` read it ({"text": ...},
+                 {"question": ..., "context": ...}, ...) -> the prediction, as they write it;
+                 {"inputs": [...]} -> {"results": [...]}
   GET  /health   {"status": "ok", "task": ..., "inFlight": N, "queued": N}
 Concurrent requests run together (dynamic batching): up to --batch-size inputs, the first waiting
 at most --max-wait-ms for others. Bad JSON, a model input that is too long (without --truncation)
@@ -26,6 +27,7 @@ accepting connections, answers the requests already received, then exits (0, or 
   --max-body-bytes N     largest request body (default 1048576)
   --truncation STRATEGY  cut inputs that are too long: longest_first, only_first, only_second
   --top-k K              fill-mask candidates per [MASK] (default 5)
+  --task NAME            the task of a fine-tuned folder that holds several
   --quantize int8        run the dense layers in int8 (dynamic quantization)
 `;
 
@@ -37,7 +39,7 @@ export const serveCommand: Command = {
       command: 'serve', usage, required: [['model']],
       options: {
         ...MODEL_RUN_OPTIONS, kind: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' },
-        'max-wait-ms': { type: 'string' }, 'max-body-bytes': { type: 'string' }, 'top-k': { type: 'string' },
+        'max-wait-ms': { type: 'string' }, 'max-body-bytes': { type: 'string' }, 'top-k': { type: 'string' }, task: { type: 'string' },
       },
     });
     if (typeof flags === 'number') return flags;
@@ -47,9 +49,11 @@ export const serveCommand: Command = {
     const maxBodyBytes = intFlag(flags, 'max-body-bytes', { min: 64, max: 1 << 30 }) ?? 1 << 20;
     const topK = intFlag(flags, 'top-k', { min: 1, max: 1000 });
     const kind = stringFlag(flags, 'kind');
+    const task = stringFlag(flags, 'task');
     const run = modelRunFlags(flags);
     const { kind: opened, predictor } = openPredictor(requiredString(flags, 'model'), {
       ...run, maxBatch: run.maxBatch ?? 16, ...(topK ? { topK } : {}), ...(kind ? { kinds: [kind] } : {}),
+      ...(task === undefined ? {} : { task }),
     });
     const server = await startServer(predictor, { port, host, maxWaitMs, maxBodyBytes });
     process.stderr.write(`electra serve: ${opened} (${predictor.task}) listening on ${server.url} (batch ${predictor.maxBatch}, wait ${maxWaitMs} ms)\n`);

@@ -4,13 +4,14 @@
 // archive's members, with the job's one random stream (which its example builder goes on drawing
 // from, as the reference's global random). Each member is one document: its non-blank lines are the
 // builder's input (blank lines do not separate documents here). Archives are decompressed in memory
-// (@napi-rs/lzma, off this thread, the next one while this one is tokenized) and their tar members
-// read from there (tar-stream): nothing is extracted to disk. Output: <data-dir>/pretrain_tfrecords.
+// (@napi-rs/lzma; the next one off this thread while this one is tokenized, see decompressAhead) and
+// their tar members read from there (tar-stream): nothing is extracted to disk. Output: <data-dir>/pretrain_tfrecords.
 import { xz } from '@napi-rs/lzma';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
+import { isUtf8 } from 'node:buffer';
 import { extract } from 'tar-stream';
 import { FormatError, UsageError } from '../errors.js';
 import { firstInvalidUtf8 } from '../util/text.js';
@@ -49,35 +50,66 @@ export interface OpenWebTextOptions {
 /** One archive member: its name and text. */
 interface Member {
   name: string;
-  bytes: Uint8Array;
+  bytes: Buffer;
 }
 
-/** The regular-file members of a tar held in memory, in archive order. */
-export async function tarMembers(archive: string, tar: Uint8Array): Promise<Member[]> {
-  const members: Member[] = [];
-  const ex = extract();
-  const done = (async () => {
-    for await (const entry of ex) {
+/**
+ * The regular-file members of a tar held in memory, in archive order. Each member's bytes are a view
+ * of `tar` (tar-stream hands a member written in one piece as one chunk): no copy per document.
+ */
+export function tarMembers(archive: string, tar: Uint8Array): Promise<Member[]> {
+  return new Promise((resolve, reject) => {
+    const members: Member[] = [];
+    const ex = extract();
+    // Events rather than async iteration: two promises and a copy per member cost more than the parsing.
+    ex.on('entry', (header, stream, next) => {
       const chunks: Buffer[] = [];
-      for await (const chunk of entry) chunks.push(chunk as Buffer);
-      if (entry.header.type === 'file' || entry.header.type === 'contiguous-file') members.push({ name: entry.header.name, bytes: Buffer.concat(chunks) });
-    }
-  })();
-  Readable.from([Buffer.from(tar.buffer, tar.byteOffset, tar.byteLength)]).pipe(ex);
-  try {
-    await done;
-  } catch (e) {
-    throw new FormatError(archive, `not a valid tar archive inside the xz stream (${(e as Error).message})`);
-  }
-  return members;
+      const isFile = header.type === 'file' || header.type === 'contiguous-file';
+      stream.on('data', (chunk: unknown) => {
+        if (isFile) chunks.push(chunk as Buffer);
+      });
+      stream.on('end', () => {
+        if (isFile) members.push({ name: header.name, bytes: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) });
+        next();
+      });
+    });
+    ex.on('error', (e: Error) => reject(new FormatError(archive, `not a valid tar archive inside the xz stream (${e.message})`)));
+    ex.on('finish', () => resolve(members));
+    ex.end(Buffer.from(tar.buffer, tar.byteOffset, tar.byteLength));
+  });
 }
 
-async function decompress(path: string): Promise<Uint8Array> {
+function decompressSync(path: string): Uint8Array {
   try {
-    return await xz.decompress(readFileSync(path));
+    return xz.decompressSync(readFileSync(path));
   } catch (e) {
     throw new FormatError(path, `xz decompression failed (${(e as Error).message}); the archive is truncated or corrupt`);
   }
+}
+
+async function decompress(path: string): Promise<Uint8Array> {
+  let compressed: Buffer;
+  try {
+    compressed = await readFile(path);
+  } catch (e) {
+    throw new FormatError(path, `cannot read: ${(e as Error).message}`);
+  }
+  try {
+    return await xz.decompress(compressed);
+  } catch (e) {
+    throw new FormatError(path, `xz decompression failed (${(e as Error).message}); the archive is truncated or corrupt`);
+  }
+}
+
+/**
+ * Whether the jobs of a build decompress their next archive ahead, in libuv's thread pool, while
+ * they tokenize (all jobs of a process share that pool, of UV_THREADPOOL_SIZE threads, default 4):
+ * only while every job can have one there. Past that, jobs waiting on the pool would idle their
+ * cores, so each decompresses in its own thread.
+ */
+export function decompressAhead(numJobs: number): boolean {
+  const pool = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+  return numJobs <= pool;
 }
 
 /** The archives of <dataDir>/openwebtext in sorted name order, each checked to be xz. */
@@ -107,33 +139,35 @@ export async function runOpenWebTextJob(
   plan: BuildPlan, j: number, tokenizer: PretrainingTokenizer, report: (bytes: number, examples: number) => void, signal?: AbortSignal,
 ): Promise<JobResult> {
   const archives = plan.files;
-  const decoder = new TextDecoder('utf-8', { fatal: true });
   const random = jobRandom(plan.seed, j);
   const mine = archives.map((_, i) => i).filter((i) => i % plan.numJobs === j);
   random.shuffle(mine);
   const job = new JobWriter(plan, j, tokenizer, random);
+  const ahead = decompressAhead(plan.numJobs);
   try {
-    let next = mine.length > 0 ? decompress(archives[mine[0]!]!.path) : null;
+    let next = ahead && mine.length > 0 ? decompress(archives[mine[0]!]!.path) : null;
     for (let k = 0; k < mine.length; k++) {
       const archive = archives[mine[k]!]!;
-      const tar = await next!;
-      next = k + 1 < mine.length ? decompress(archives[mine[k + 1]!]!.path) : null;
-      next?.catch(() => {}); // reported when awaited
+      let tar: Uint8Array;
+      if (ahead) {
+        tar = await next!;
+        next = k + 1 < mine.length ? decompress(archives[mine[k + 1]!]!.path) : null;
+        next?.catch(() => {}); // reported when awaited
+      } else {
+        tar = decompressSync(archive.path);
+      }
       const members = (await tarMembers(archive.path, tar)).sort((a, b) => compareCodePoints(a.name, b.name));
       random.shuffle(members);
       const before = job.examples;
       for (const m of members) {
         if (signal?.aborted) throw new BuildInterruptedError();
-        let text: string;
-        try {
-          text = decoder.decode(m.bytes);
-        } catch {
-          throw new FormatError(archive.path, `member ${m.name}: invalid UTF-8 at byte offset ${firstInvalidUtf8(m.bytes)}`);
-        }
+        const bytes = m.bytes;
+        if (!isUtf8(bytes)) throw new FormatError(archive.path, `member ${m.name}: invalid UTF-8 at byte offset ${firstInvalidUtf8(bytes)}`);
+        let text = bytes.toString('utf8');
+        // GFile's readline: lines end at '\n', every '\r' is dropped.
+        if (bytes.indexOf(0x0d) >= 0) text = text.replaceAll('\r', '');
         const lines = new LineTokenizer(tokenizer, false);
         let lineCount = 0;
-        // GFile's readline: lines end at '\n', every '\r' is dropped.
-        if (text.includes('\r')) text = text.replaceAll('\r', '');
         for (let start = 0; start < text.length;) {
           let end = text.indexOf('\n', start);
           if (end < 0) end = text.length;
@@ -143,7 +177,7 @@ export async function runOpenWebTextJob(
         }
         lines.endDocument();
         lines.stats.lines = lineCount;
-        lines.stats.bytes = m.bytes.length;
+        lines.stats.bytes = bytes.length;
         job.add(lines.result(false));
       }
       report(archive.bytes, job.examples - before);

@@ -226,7 +226,7 @@ function lineStartFrom(fd: number, buf: Buffer, offset: number): number {
 }
 
 /** The number of '\n' in the file's first `bytes` bytes. */
-function countNewlines(fd: number, bytes: number): number {
+export function countNewlines(fd: number, bytes: number): number {
   const buf = Buffer.allocUnsafe(1 << 16);
   let count = 0;
   for (let at = 0; at < bytes; ) {

@@ -1,9 +1,13 @@
 // Fine-tuning hyperparameters with the reference's names and defaults (configure_finetuning.py),
 // including its task- and model-size-dependent overrides, parsed from `--hparams` JSON.
 import { join } from 'node:path';
-import { UsageError } from '../errors.js';
-import { readHparamsArgument as readSharedHparamsArgument } from '../util/hparams-arg.js';
+import { PRECISIONS } from '../kernels/precision.js';
 import { closestName } from '../util/suggest.js';
+import { readHparamsArgument as readSharedHparamsArgument } from '../util/hparams-arg.js';
+import {
+  At, bool, check, folderName, hparamsProblem, int, invalidValue, isPlainObject, key, nullable, num, oneOf, optionalFields, quoteKey, record, Schema, str, strings,
+  TPU_SETTINGS, type Field, type SchemaValues, type Type,
+} from '../util/schema.js';
 
 export type ModelSize = 'small' | 'base' | 'large';
 
@@ -66,359 +70,170 @@ export interface TaggingTaskSpec {
 
 export type CustomTaskSpec = ClassificationTaskSpec | RegressionTaskSpec | TaggingTaskSpec;
 
-/** Fine-tuning hparams, named as in the reference's configure_finetuning.py. */
-export interface FinetuningHparams {
-  // general
-  model_name: string;
-  data_dir: string;
-  debug: boolean;
-  log_examples: boolean;
-  num_trials: number;
-  do_train: boolean;
-  do_eval: boolean;
-  keep_all_models: boolean;
-  // model
-  model_size: ModelSize;
-  task_names: string[];
-  model_hparam_overrides: Record<string, number | string | boolean>;
-  /** null: the hidden size (small models force 128). */
-  embedding_size: number | null;
-  vocab_size: number;
-  do_lower_case: boolean;
-  // training
-  learning_rate: number;
-  weight_decay_rate: number;
-  /** Layer-wise learning-rate decay; <= 0 disables it. */
-  layerwise_lr_decay: number;
-  /**
-   * electra-ts: give the task head depth n+1 instead of the reference's n+2, so the top encoder
-   * layer gets lr * decay rather than lr * decay^2 (google-research/electra issue #51).
-   */
-  layerwise_lr_decay_fix_top: boolean;
-  num_train_epochs: number;
-  warmup_proportion: number;
-  save_checkpoints_steps: number;
-  /** electra-ts: seed of trial 1 (trial t uses seed + t - 1). */
-  seed: number;
-  // writing model outputs
-  write_test_outputs: boolean;
-  n_writes_test: number;
-  // sizing
-  max_seq_length: number;
-  train_batch_size: number;
-  eval_batch_size: number;
-  predict_batch_size: number;
-  double_unordered: boolean;
-  /** electra-ts: split tagging sentences too long for max_seq_length into windows (every word tagged and scored) instead of dropping their last words, as the reference. */
-  split_long_sentences: boolean;
-  // question answering
-  max_query_length: number;
-  doc_stride: number;
-  n_best_size: number;
-  max_answer_length: number;
-  answerable_classifier: boolean;
-  answerable_uses_start_logits: boolean;
-  answerable_weight: number;
-  joint_prediction: boolean;
-  beam_size: number;
-  qa_na_threshold: number;
-  // locations (derived from data_dir and model_name unless given)
-  vocab_file: string | null;
-  init_checkpoint: string | null;
-  /** electra-ts: start from randomly initialised weights instead of a pre-trained model. */
-  random_init: boolean;
-  /**
-   * electra-ts: 'electra' for the reference's task heads, 'hf' for transformers' ElectraFor*
-   * heads; null picks 'hf' when continuing from an HF fine-tuned folder of the same kind of task.
-   */
-  head_style: 'electra' | 'hf' | null;
-  // electra-ts: data without code
-  /** Configures the generic task named `classification`. */
-  classification: ClassificationTaskSpec | null;
-  /** Configures the generic task named `regression`. */
-  regression: RegressionTaskSpec | null;
-  /** Configures the generic task named `tagging`. */
-  tagging: TaggingTaskSpec | null;
-  /** Further user-defined tasks by name. */
-  custom_tasks: Record<string, CustomTaskSpec>;
+export { plainFolderName } from '../util/schema.js';
+
+const oneCharacter = check<string>('a single character', (v) => typeof v === 'string' && v.length === 1);
+const column = check<number | string>('a column index (integer) or header name (string)', (v) => Number.isSafeInteger(v) || (typeof v === 'string' && v !== ''));
+const files = {
+  train_file: key(nullable(str), null, 'The training file; null: <data_dir>/finetuning_data/<task>/train.* (whichever exists).'),
+  dev_file: key(nullable(str), null, 'The dev file; null: .../dev.*.'),
+  test_file: key(nullable(str), null, 'The test file; null: .../test.*.'),
+};
+const table = {
+  ...files,
+  format: key(nullable(oneOf(['csv', 'tsv', 'jsonl'])), null, "null: a ',' delimiter or .csv is CSV, .jsonl JSON lines, else TSV."),
+  delimiter: key(nullable(oneCharacter), null, "null: the format's (',' or tab)."),
+  header: key(nullable(bool), null, 'true: the first row names the columns; null: detected.'),
+  text_a_column: key(column, 0, 'The first text: a 0-based index (negative from the end) or a header name.'),
+  text_b_column: key(nullable(column), null, 'The second text of a pair, or null.'),
+  label_column: key(column, 1, 'The label or target.'),
+  double_unordered: key(bool, false, 'Also train on the pair in swapped order.'),
+};
+/** `skip_first_line` is the older name of `header`. */
+const tableOptions = { aliases: { skip_first_line: { to: 'header', type: bool } } };
+
+/** The fields of each user-defined task type, with their defaults. */
+export const TASK_SPEC_SCHEMAS = {
+  classification: new Schema({
+    ...table,
+    labels: key(nullable(strings({ nonEmpty: true })), null, 'The label list (ids in this order); null: the sorted labels of the training file.'),
+    metric: key(oneOf(['accuracy', 'accuracy_f1', 'f1', 'mcc']), 'accuracy', 'The dev metric.'),
+    positive_label: key(nullable(str), null, 'The positive class for F1; null: the second label.'),
+  }, tableOptions),
+  regression: new Schema({
+    ...table,
+    min_value: key(num(), 0, 'The smallest target (targets are scaled to [0, 1]).'),
+    max_value: key(num(), 1, 'The largest target.'),
+  }, tableOptions),
+  tagging: new Schema({
+    ...files,
+    format: key(nullable(oneOf(['conll', 'word_tag'])), null, "'conll': a token a line; 'word_tag': a sentence a line of word/TAG; null: detected."),
+    word_column: key(int(), 0, 'CoNLL column of the word.'),
+    tag_column: key(int(), -1, 'CoNLL column of the tag.'),
+    tag_separator: key(check('a non-empty string without whitespace', (v) => typeof v === 'string' && v !== '' && !/\s/.test(v)), '/', 'Between word and tag in word/TAG files.'),
+    token_level: key(bool, true, 'true: a label per word (accuracy); false: BIO chunks scored by entity F1.'),
+    labels: key(nullable(strings({ nonEmpty: true })), null, 'The label list; null: the sorted tags of all files.'),
+  }),
+} satisfies { [T in CustomTaskSpec['type']]: Schema<{ [K in Exclude<keyof Extract<CustomTaskSpec, { type: T }>, 'type'>]: Field<Extract<CustomTaskSpec, { type: T }>[K]> }> };
+
+const TASK_TYPES = Object.keys(TASK_SPEC_SCHEMAS) as CustomTaskSpec['type'][];
+
+/** A user-defined task spec, defaults filled in; `type` may be left out where `implied` says it. */
+function taskSpec<T extends CustomTaskSpec['type']>(implied?: T): Type<Extract<CustomTaskSpec, { type: T }>> {
+  const expected = implied ? `an object (a ${implied} task spec)` : 'an object (a task spec)';
+  return {
+    expected,
+    parse(v, at, exp) {
+      if (!isPlainObject(v)) throw invalidValue(at, exp ?? expected, v);
+      const { type: given, ...fields } = v;
+      const type = oneOf(TASK_TYPES).parse(given ?? implied, at.key('type'));
+      if (implied && type !== implied) throw invalidValue(at.key('type'), `${quoteKey(implied)} here`, given);
+      const spec = { type, ...TASK_SPEC_SCHEMAS[type].parse(fields, at) } as CustomTaskSpec;
+      if (spec.type === 'regression' && !(spec.max_value > spec.min_value)) {
+        throw hparamsProblem(at.source, `${at.key('max_value').name} must be greater than ${at.key('min_value').name}`);
+      }
+      return spec as Extract<CustomTaskSpec, { type: T }>;
+    },
+  };
 }
 
-export const DEFAULT_HPARAMS: Readonly<FinetuningHparams> = Object.freeze({
-  model_name: 'electra_small',
-  data_dir: '.',
-  debug: false,
-  log_examples: false,
-  num_trials: 1,
-  do_train: true,
-  do_eval: true,
-  keep_all_models: true,
-  model_size: 'small',
-  task_names: ['chunk'],
-  model_hparam_overrides: {},
-  embedding_size: null,
-  vocab_size: 30522,
-  do_lower_case: true,
-  learning_rate: 1e-4,
-  weight_decay_rate: 0.01,
-  layerwise_lr_decay: 0.8,
-  layerwise_lr_decay_fix_top: false,
-  num_train_epochs: 3.0,
-  warmup_proportion: 0.1,
-  save_checkpoints_steps: 1000000,
-  seed: 1,
-  write_test_outputs: false,
-  n_writes_test: 5,
-  max_seq_length: 128,
-  train_batch_size: 32,
-  eval_batch_size: 32,
-  predict_batch_size: 32,
-  double_unordered: true,
-  split_long_sentences: false,
-  max_query_length: 64,
-  doc_stride: 128,
-  n_best_size: 20,
-  max_answer_length: 30,
-  answerable_classifier: true,
-  answerable_uses_start_logits: true,
-  answerable_weight: 0.5,
-  joint_prediction: true,
-  beam_size: 20,
-  qa_na_threshold: -2.75,
-  vocab_file: null,
-  init_checkpoint: null,
-  random_init: false,
-  head_style: null,
-  classification: null,
-  regression: null,
-  tagging: null,
-  custom_tasks: {},
+/** The keys a task of a multi-task run may set for itself (task_hparams); absent ones are the run's. */
+export interface TaskHparams {
+  learning_rate?: number;
+  num_train_epochs?: number;
+  max_seq_length?: number;
+  train_batch_size?: number;
+}
+const TASK_KEYS = ['learning_rate', 'num_train_epochs', 'max_seq_length', 'train_batch_size'] as const;
+/** task_hparams: the run's declarations of TASK_KEYS, without defaults (read when parsing: they are declared below). */
+const taskOverrides: Type<Record<string, TaskHparams>> = {
+  expected: `an object of task names to objects of ${TASK_KEYS.join(', ')}`,
+  parse: (v, at, exp) => record(new Schema(optionalFields(Object.fromEntries(TASK_KEYS.map((k) => [k, FINETUNING_SCHEMA.fields[k]])))), taskOverrides.expected)
+    .parse(v, at, exp) as Record<string, TaskHparams>,
+};
+
+/**
+ * Every --hparams key of `electra finetune`: type, the reference's default (configure_finetuning.py;
+ * electra-ts's own keys say so) and a one-line doc. Adding a key is one entry here; the type
+ * FinetuningHparams follows. Task- and size-dependent defaults are applied by resolveHparams.
+ */
+export const FINETUNING_SCHEMA = new Schema({
+  // general
+  model_name: key(folderName, 'electra_small', 'The pre-trained model: <data_dir>/models/<model_name>.'),
+  data_dir: key(str, '.', 'Where finetuning_data/, models/ and vocab.txt are.'),
+  debug: key(bool, false, 'Debug run: 1 trial, batch 32, 3 epochs, examples logged.'),
+  log_examples: key(bool, false, 'Print a few featurized examples.'),
+  num_trials: key(int({ min: 1 }), 1, 'Runs with seeds seed, seed + 1, ...'),
+  do_train: key(bool, true, 'Fine-tune.'),
+  do_eval: key(bool, true, 'Evaluate on the dev set.'),
+  keep_all_models: key(bool, true, 'Keep every trial\'s model, not only the last.'),
+  // model
+  model_size: key(oneOf(['small', 'base', 'large']), 'small', 'small, base or large (large: lr 5e-5, layerwise_lr_decay 0.9; small: embedding_size 128).'),
+  task_names: key(strings({ nonEmpty: true }), ['chunk'], 'The tasks, trained jointly when several.'),
+  model_hparam_overrides: key(record(check<number | string | boolean>('a number, string or boolean', (v) => ['number', 'string', 'boolean'].includes(typeof v)), 'an object of config fields'), {}, 'BertConfig fields that replace the size\'s.'),
+  embedding_size: key(nullable(int({ min: 1 })), null, 'Embedding width; null: the hidden size (small forces 128).'),
+  vocab_size: key(int({ min: 1 }), 30522, 'Vocabulary size.'),
+  do_lower_case: key(bool, true, 'Lower-case and strip accents.'),
+  // training
+  learning_rate: key(num({ min: 0, minOpen: true }), 1e-4, 'Peak learning rate (large: 5e-5).'),
+  weight_decay_rate: key(num({ min: 0 }), 0.01, 'Decoupled weight decay.'),
+  layerwise_lr_decay: key(num(), 0.8, 'Learning rate times decay^depth below the top (large: 0.9); <= 0 disables it.'),
+  layerwise_lr_decay_fix_top: key(bool, false, 'electra-ts: the head at depth n+1, so the top layer gets lr * decay (reference issue #51).'),
+  num_train_epochs: key(num({ min: 0, minOpen: true }), 3.0, 'Epochs (rte, sts: 10; squad-style QA: 2).'),
+  warmup_proportion: key(num({ min: 0, max: 1 }), 0.1, 'Fraction of the steps spent warming up.'),
+  save_checkpoints_steps: key(int({ min: 1 }), 1000000, 'Steps between checkpoints.'),
+  seed: key(int({ min: 0 }), 1, 'electra-ts: seed of trial 1 (trial t uses seed + t - 1).'),
+  gradient_accumulation_steps: key(int({ min: 1, max: 4096 }), 1, 'electra-ts: micro-batches per update (train_batch_size stays the update\'s batch; the model holds one).'),
+  precision: key(oneOf(PRECISIONS), 'fp32', 'electra-ts: bf16 rounds the dense GEMMs\' inputs to bf16 (fp32 sums and master weights).'),
+  task_hparams: key(taskOverrides, {}, 'electra-ts: per task, its own learning_rate, num_train_epochs, max_seq_length, train_batch_size; given, each batch holds one task.'),
+  // writing model outputs
+  write_test_outputs: key(bool, false, 'Write test-set predictions.'),
+  n_writes_test: key(int({ min: 0 }), 5, 'Trials that write test predictions.'),
+  // sizing
+  max_seq_length: key(int({ min: 3 }), 128, 'Tokens per example (squad-style QA: 512; chunk: 256).'),
+  train_batch_size: key(int({ min: 1 }), 32, 'Examples per update.'),
+  eval_batch_size: key(int({ min: 1 }), 32, 'Examples per evaluation batch.'),
+  predict_batch_size: key(int({ min: 1 }), 32, 'Examples per prediction batch.'),
+  double_unordered: key(bool, true, 'Also train sentence pairs of mrpc and sts in swapped order.'),
+  split_long_sentences: key(bool, false, 'electra-ts: split tagging sentences too long for max_seq_length into windows instead of cutting them.'),
+  // question answering
+  max_query_length: key(int({ min: 1 }), 64, 'Question tokens kept.'),
+  doc_stride: key(int({ min: 1 }), 128, 'Stride of the passage windows.'),
+  n_best_size: key(int({ min: 1 }), 20, 'Answer candidates per question.'),
+  max_answer_length: key(int({ min: 1 }), 30, 'Longest answer in tokens.'),
+  answerable_classifier: key(bool, true, 'Learn whether a question is answerable.'),
+  answerable_uses_start_logits: key(bool, true, 'The answerable classifier reads the start distribution.'),
+  answerable_weight: key(num({ min: 0 }), 0.5, 'Weight of the answerable loss.'),
+  joint_prediction: key(bool, true, 'End logits conditioned on the start (beam search).'),
+  beam_size: key(int({ min: 1 }), 20, 'Starts kept by the beam search.'),
+  qa_na_threshold: key(num(), -2.75, 'No-answer threshold on the answerable score.'),
+  // locations (derived from data_dir and model_name unless given)
+  vocab_file: key(nullable(str), null, 'null: the model\'s vocab.txt, else <data_dir>/vocab.txt.'),
+  init_checkpoint: key(nullable(str), null, 'null: <data_dir>/models/<model_name>.'),
+  random_init: key(bool, false, 'electra-ts: start from random weights instead of a pre-trained model.'),
+  head_style: key(nullable(oneOf(['electra', 'hf'])), null, "electra-ts: 'electra' (the reference's heads) or 'hf' (transformers'); null: 'hf' when continuing an HF fine-tuned folder."),
+  // electra-ts: data without code
+  classification: key(nullable(taskSpec('classification')), null, 'electra-ts: configures the generic task named classification.'),
+  regression: key(nullable(taskSpec('regression')), null, 'electra-ts: configures the generic task named regression.'),
+  tagging: key(nullable(taskSpec('tagging')), null, 'electra-ts: configures the generic task named tagging.'),
+  custom_tasks: key(record(taskSpec(), 'an object of task specs'), {}, 'electra-ts: further user-defined tasks by name.'),
+}, {
+  ignored: {
+    ...TPU_SETTINGS,
+    iterations_per_loop: key(int({ min: 1 }), 1000, 'Reference TPU setting.'),
+    use_tfrecords_if_existing: key(bool, true, 'Reference setting (electra-ts writes no TFRecords).'),
+  },
+  refused: { write_distill_outputs: 'the reference sets it internally for QA tasks' },
 });
 
-/** Reference settings for TPUs and TFRecords: accepted (so reference hparams files load) and ignored. */
-const IGNORED_REFERENCE_KEYS: Record<string, Check> = {
-  use_tpu: (v, key) => (v === false ? null : v === true ? `'${key}': electra-ts runs on the CPU; TPUs are not supported` : 'true or false'),
-  num_tpu_cores: integerCheck(1),
-  tpu_job_name: nullableString,
-  tpu_name: nullableString,
-  tpu_zone: nullableString,
-  gcp_project: nullableString,
-  iterations_per_loop: integerCheck(1),
-  use_tfrecords_if_existing: booleanCheck,
-};
+/** Fine-tuning hparams, named as in the reference's configure_finetuning.py (see FINETUNING_SCHEMA). */
+export type FinetuningHparams = SchemaValues<typeof FINETUNING_SCHEMA['fields']>;
 
-/** Returns null when value is acceptable, else the expected type (or a full message starting with a quote). */
-type Check = (value: unknown, key: string) => string | null;
+export const DEFAULT_HPARAMS: Readonly<FinetuningHparams> = Object.freeze(FINETUNING_SCHEMA.defaults() as FinetuningHparams);
 
-function booleanCheck(v: unknown): string | null {
-  return typeof v === 'boolean' ? null : 'true or false';
-}
-function numberCheck(v: unknown): string | null {
-  return typeof v === 'number' && Number.isFinite(v) ? null : 'a number';
-}
-function positiveNumber(v: unknown): string | null {
-  return typeof v === 'number' && Number.isFinite(v) && v > 0 ? null : 'a number > 0';
-}
-function integerCheck(min: number): Check {
-  return (v) => (typeof v === 'number' && Number.isInteger(v) && v >= min ? null : `an integer >= ${min}`);
-}
-function anyInteger(v: unknown): string | null {
-  return typeof v === 'number' && Number.isInteger(v) ? null : 'an integer';
-}
-function stringCheck(v: unknown): string | null {
-  return typeof v === 'string' ? null : 'a string';
-}
-function nullableString(v: unknown): string | null {
-  return v === null || typeof v === 'string' ? null : 'a string or null';
-}
-function oneOf(values: readonly string[]): Check {
-  return (v) => (typeof v === 'string' && values.includes(v) ? null : `one of ${values.map((x) => `'${x}'`).join(', ')}`);
-}
-function stringList(v: unknown): string | null {
-  return Array.isArray(v) && v.every((x) => typeof x === 'string') ? null : 'a list of strings';
-}
-function nonEmptyStringList(v: unknown): string | null {
-  return stringList(v) === null && (v as string[]).length > 0 ? null : 'a non-empty list of strings';
-}
-function nullableStringList(v: unknown): string | null {
-  return v === null || nonEmptyStringList(v) === null ? null : 'a non-empty list of strings or null';
-}
-function proportion(v: unknown): string | null {
-  return typeof v === 'number' && v >= 0 && v <= 1 ? null : 'a number in [0, 1]';
-}
-function scalarRecord(v: unknown): string | null {
-  if (!isPlainObject(v)) return 'an object';
-  return Object.values(v).every((x) => ['number', 'string', 'boolean'].includes(typeof x)) ? null : 'an object of numbers, strings or booleans';
-}
-function oneCharacter(v: unknown): string | null {
-  return typeof v === 'string' && v.length === 1 ? null : 'a single character';
-}
-
-/** A folder name under <data_dir>/models, never a path out of it: null, or what was expected. */
-export function plainFolderName(v: unknown): string | null {
-  return typeof v === 'string' && /^[A-Za-z0-9._-]+$/.test(v) && v !== '.' && v !== '..'
-    ? null
-    : "a plain folder name (letters, digits, '.', '_', '-')";
-}
-
-const CHECKS: Record<keyof FinetuningHparams, Check> = {
-  model_name: plainFolderName,
-  data_dir: stringCheck,
-  debug: booleanCheck,
-  log_examples: booleanCheck,
-  num_trials: integerCheck(1),
-  do_train: booleanCheck,
-  do_eval: booleanCheck,
-  keep_all_models: booleanCheck,
-  model_size: oneOf(['small', 'base', 'large']),
-  task_names: nonEmptyStringList,
-  model_hparam_overrides: scalarRecord,
-  embedding_size: (v) => (v === null || integerCheck(1)(v, '') === null ? null : 'an integer >= 1 or null'),
-  vocab_size: integerCheck(1),
-  do_lower_case: booleanCheck,
-  learning_rate: positiveNumber,
-  weight_decay_rate: (v) => (typeof v === 'number' && v >= 0 ? null : 'a number >= 0'),
-  layerwise_lr_decay: numberCheck,
-  layerwise_lr_decay_fix_top: booleanCheck,
-  num_train_epochs: positiveNumber,
-  warmup_proportion: proportion,
-  save_checkpoints_steps: integerCheck(1),
-  seed: integerCheck(0),
-  write_test_outputs: booleanCheck,
-  n_writes_test: integerCheck(0),
-  max_seq_length: integerCheck(3),
-  train_batch_size: integerCheck(1),
-  eval_batch_size: integerCheck(1),
-  predict_batch_size: integerCheck(1),
-  double_unordered: booleanCheck,
-  split_long_sentences: booleanCheck,
-  max_query_length: integerCheck(1),
-  doc_stride: integerCheck(1),
-  n_best_size: integerCheck(1),
-  max_answer_length: integerCheck(1),
-  answerable_classifier: booleanCheck,
-  answerable_uses_start_logits: booleanCheck,
-  answerable_weight: (v) => (typeof v === 'number' && v >= 0 ? null : 'a number >= 0'),
-  joint_prediction: booleanCheck,
-  beam_size: integerCheck(1),
-  qa_na_threshold: numberCheck,
-  vocab_file: nullableString,
-  init_checkpoint: nullableString,
-  random_init: booleanCheck,
-  head_style: (v) => (v === null || v === 'electra' || v === 'hf' ? null : "'electra', 'hf' or null"),
-  classification: () => null, // task specs are checked field by field below
-  regression: () => null,
-  tagging: () => null,
-  custom_tasks: () => null,
-};
-
-const HPARAM_NAMES = Object.keys(CHECKS) as (keyof FinetuningHparams)[];
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function describeValue(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return `a list (${JSON.stringify(v).slice(0, 40)})`;
-  if (typeof v === 'object') return 'an object';
-  return `${JSON.stringify(v)} (a ${typeof v})`;
-}
-
-function checkValue(where: string, key: string, value: unknown, check: Check): void {
-  const expected = check(value, key);
-  if (expected === null) return;
-  if (expected.startsWith("'")) throw new UsageError(`${where}: ${expected}`);
-  throw new UsageError(`${where}: '${key}' must be ${expected}, got ${describeValue(value)}`);
-}
-
-function unknownKey(where: string, key: string, known: readonly string[]): UsageError {
-  const hint = closestName(key, known, 3);
-  return new UsageError(`${where}: unknown hparam '${key}'${hint ? ` (did you mean '${hint}'?)` : ''}`);
-}
-
-function columnRef(v: unknown): string | null {
-  return anyInteger(v) === null || (typeof v === 'string' && v !== '') ? null : 'a column index (integer) or header name (string)';
-}
-function nullableColumnRef(v: unknown): string | null {
-  return v === null || columnRef(v) === null ? null : 'a column index (integer), header name (string) or null';
-}
-
-const SENTENCE_SPEC_CHECKS: Record<string, Check> = {
-  train_file: nullableString,
-  dev_file: nullableString,
-  test_file: nullableString,
-  format: (v) => (v === null || v === 'csv' || v === 'tsv' || v === 'jsonl' ? null : "'csv', 'tsv', 'jsonl' or null"),
-  delimiter: (v) => (v === null || oneCharacter(v) === null ? null : 'a single character or null'),
-  header: (v) => (v === null || typeof v === 'boolean' ? null : 'true, false or null'),
-  /** The older name of `header` (true or false). */
-  skip_first_line: booleanCheck,
-  text_a_column: columnRef,
-  text_b_column: nullableColumnRef,
-  label_column: columnRef,
-  double_unordered: booleanCheck,
-};
-
-const SPEC_CHECKS: Record<CustomTaskSpec['type'], Record<string, Check>> = {
-  classification: {
-    ...SENTENCE_SPEC_CHECKS,
-    labels: nullableStringList,
-    metric: oneOf(['accuracy', 'accuracy_f1', 'f1', 'mcc']),
-    positive_label: nullableString,
-  },
-  regression: { ...SENTENCE_SPEC_CHECKS, min_value: numberCheck, max_value: numberCheck },
-  tagging: {
-    train_file: nullableString,
-    dev_file: nullableString,
-    test_file: nullableString,
-    format: (v) => (v === null || v === 'conll' || v === 'word_tag' ? null : "'conll', 'word_tag' or null"),
-    word_column: anyInteger,
-    tag_column: anyInteger,
-    tag_separator: (v) => (typeof v === 'string' && v !== '' && !/\s/.test(v) ? null : 'a non-empty string without whitespace'),
-    token_level: booleanCheck,
-    labels: nullableStringList,
-  },
-};
-
-const SPEC_DEFAULTS: { [T in CustomTaskSpec['type']]: Extract<CustomTaskSpec, { type: T }> } = {
-  classification: {
-    type: 'classification', train_file: null, dev_file: null, test_file: null, format: null, delimiter: null, header: null,
-    text_a_column: 0, text_b_column: null, label_column: 1, labels: null, metric: 'accuracy', positive_label: null,
-    double_unordered: false,
-  },
-  regression: {
-    type: 'regression', train_file: null, dev_file: null, test_file: null, format: null, delimiter: null, header: null,
-    text_a_column: 0, text_b_column: null, label_column: 1, min_value: 0, max_value: 1, double_unordered: false,
-  },
-  tagging: {
-    type: 'tagging', train_file: null, dev_file: null, test_file: null, format: null, word_column: 0, tag_column: -1, tag_separator: '/',
-    token_level: true, labels: null,
-  },
-};
-
-/** A task spec with defaults filled in; `type` may be left out where the key already says it. */
+/** A task spec with defaults filled in; `type` may be left out where `impliedType` says it. */
 export function parseTaskSpec(where: string, value: unknown, impliedType?: CustomTaskSpec['type']): CustomTaskSpec {
-  if (!isPlainObject(value)) throw new UsageError(`${where} must be an object, got ${describeValue(value)}`);
-  const type = value.type ?? impliedType;
-  if (type !== 'classification' && type !== 'regression' && type !== 'tagging') {
-    throw new UsageError(`${where}: 'type' must be one of 'classification', 'regression', 'tagging', got ${describeValue(type)}`);
-  }
-  if (impliedType && type !== impliedType) throw new UsageError(`${where}: 'type' must be '${impliedType}' here, got '${String(type)}'`);
-  const checks = SPEC_CHECKS[type];
-  const spec: Record<string, unknown> = { ...SPEC_DEFAULTS[type] };
-  for (const [key, v] of Object.entries(value)) {
-    if (key === 'type') continue;
-    const check = checks[key];
-    if (!check) throw unknownKey(where, key, Object.keys(checks));
-    checkValue(where, key, v, check);
-    if (key === 'skip_first_line') {
-      if (Object.hasOwn(value, 'header')) throw new UsageError(`${where}: give 'header' or its older name 'skip_first_line', not both`);
-      spec.header = v;
-    } else spec[key] = v;
-  }
-  if (type === 'regression' && !((spec.max_value as number) > (spec.min_value as number))) {
-    throw new UsageError(`${where}: 'max_value' must be greater than 'min_value'`);
-  }
-  return spec as unknown as CustomTaskSpec;
+  return taskSpec(impliedType).parse(value, new At(where));
 }
 
 /** The user's hparams: JSON text or the path of a JSON file (see util/hparams-arg.ts). */
@@ -458,25 +273,8 @@ export const REFERENCE_TASK_DEFAULTS: Readonly<Record<string, { epochs: number; 
  * and finally the user's values again, so that whatever the user sets wins.
  */
 export function resolveHparams(user: Record<string, unknown>, where = 'hparams'): ResolvedHparams {
-  const ignored: string[] = [];
-  const given: Partial<FinetuningHparams> = {};
-  for (const [key, value] of Object.entries(user)) {
-    const ignoredCheck = IGNORED_REFERENCE_KEYS[key];
-    if (ignoredCheck) {
-      checkValue(where, key, value, ignoredCheck);
-      ignored.push(key);
-      continue;
-    }
-    if (!(HPARAM_NAMES as string[]).includes(key)) {
-      if (key === 'write_distill_outputs') throw new UsageError(`${where}: unknown hparam '${key}' (the reference sets it internally for QA tasks)`);
-      throw unknownKey(where, key, HPARAM_NAMES);
-    }
-    const name = key as keyof FinetuningHparams;
-    checkValue(where, key, value, CHECKS[name]);
-    (given as Record<string, unknown>)[name] = parseSpecial(where, name, value);
-  }
-
-  const hp: FinetuningHparams = { ...structuredClone(DEFAULT_HPARAMS) as FinetuningHparams, ...given };
+  const { values: given, ignored } = FINETUNING_SCHEMA.parseGiven(user, new At(where));
+  const hp = { ...FINETUNING_SCHEMA.defaults(), ...given } as FinetuningHparams;
   if (hp.task_names.length === 1) {
     const task = hp.task_names[0]!;
     // By the task's type: a user's task named "myqa" is a classification or tagging task.
@@ -501,26 +299,31 @@ export function resolveHparams(user: Record<string, unknown>, where = 'hparams')
   return { hparams: hp, ignored };
 }
 
-function parseSpecial(where: string, name: keyof FinetuningHparams, value: unknown): unknown {
-  if (name === 'classification' || name === 'regression' || name === 'tagging') {
-    return value === null ? null : parseTaskSpec(`${where}: '${name}'`, value, name);
-  }
-  if (name === 'custom_tasks') {
-    if (!isPlainObject(value)) throw new UsageError(`${where}: 'custom_tasks' must be an object of task specs, got ${describeValue(value)}`);
-    const out: Record<string, CustomTaskSpec> = {};
-    for (const [task, spec] of Object.entries(value)) out[task] = parseTaskSpec(`${where}: custom_tasks.${task}`, spec);
-    return out;
-  }
-  if (Array.isArray(value)) return [...value];
-  if (isPlainObject(value)) return { ...value };
-  return value;
+/** The hparams one task of the run trains with: the run's, with its task_hparams entry over them. */
+export function taskHparams(hp: FinetuningHparams, task: string): FinetuningHparams {
+  const own = hp.task_hparams[task];
+  return own ? { ...hp, ...own } : hp;
 }
 
 function checkConsistency(where: string, hp: FinetuningHparams): void {
-  if (hp.max_query_length + 3 >= hp.max_seq_length && hp.task_names.some((t) => !hp.custom_tasks[t] && BUILTIN_QA_TASKS.includes(t))) {
-    throw new UsageError(`${where}: max_query_length (${hp.max_query_length}) leaves no room for the passage in max_seq_length (${hp.max_seq_length})`);
+  // The key a task's value comes from: its task_hparams entry, or the run's.
+  const source = (task: string, name: keyof TaskHparams): string => quoteKey(hp.task_hparams[task]?.[name] !== undefined ? `task_hparams.${task}.${name}` : name);
+  const qaTask = hp.task_names.find((t) => !hp.custom_tasks[t] && BUILTIN_QA_TASKS.includes(t) && hp.max_query_length + 3 >= taskHparams(hp, t).max_seq_length);
+  if (qaTask) {
+    throw hparamsProblem(where, `'max_query_length' (${hp.max_query_length}) leaves no room for the passage in ${source(qaTask, 'max_seq_length')} (${taskHparams(hp, qaTask).max_seq_length})`);
   }
-  if (new Set(hp.task_names).size !== hp.task_names.length) throw new UsageError(`${where}: task_names lists a task twice`);
+  if (new Set(hp.task_names).size !== hp.task_names.length) throw hparamsProblem(where, `'task_names' lists a task twice`);
+  for (const task of Object.keys(hp.task_hparams)) {
+    if (hp.task_names.includes(task)) continue;
+    const hint = closestName(task, hp.task_names, 3);
+    throw hparamsProblem(where, `'task_hparams' names '${task}', which is not in 'task_names' (${hp.task_names.join(', ')})${hint ? `: did you mean '${hint}'?` : ''}`);
+  }
+  for (const task of hp.task_names) {
+    const batch = taskHparams(hp, task).train_batch_size;
+    if (batch % hp.gradient_accumulation_steps !== 0) {
+      throw hparamsProblem(where, `${source(task, 'train_batch_size')} ${batch} is not a multiple of 'gradient_accumulation_steps' ${hp.gradient_accumulation_steps}`);
+    }
+  }
 }
 
 /** Parses `--hparams` (JSON text or a .json file) and resolves the defaults. */

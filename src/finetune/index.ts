@@ -82,5 +82,7 @@ export type { SavedTask, SavedFinetuning, FinetuningFolder, LoadReport, SaveOpti
 export { modelConfigFromHf } from '../model/config.js';
 export { runFinetuning, runFinetuningAsync, evaluateTask, medianResults, resolvePretrainedFolder } from './runner.js';
 export type { FinetuneOptions, FinetuneResult, TaskEvaluation } from './runner.js';
-export { FinetunedModel } from './inference.js';
-export type { LoadFinetunedOptions, Classification, Choice, TaggedWord, Answer } from './inference.js';
+export { FinetunedModel, loadFinetuned } from './inference.js';
+export type { LoadFinetunedOptions, Classification, Choice, TaggedWord, Answer, PreparedInput, PrepareOptions } from './inference.js';
+export { finetunedPredictor } from './predictor.js';
+export type { FinetunedPredictorOptions } from './predictor.js';

@@ -1,15 +1,19 @@
 // Inference with a fine-tuned model folder (written by `electra finetune`, or an HF
 // ElectraForSequenceClassification / ...ForTokenClassification / ...ForQuestionAnswering
 // folder): classify a sentence (pair), tag a sentence, answer a question over a passage.
-import { kernels as defaultKernels, type Kernels } from '../kernels/index.js';
+import type { Kernels } from '../kernels/index.js';
 import { join } from 'node:path';
-import { FormatError, UsageError } from '../errors.js';
+import { FormatError, InputError, UsageError } from '../errors.js';
+import { inferenceKernels } from '../pretrain/inference.js';
+import { runByLength } from '../pretrain/predictor.js';
 import { BertTokenizer, bertUncasedVocab } from '../tokenizer/index.js';
+import type { TruncationStrategy } from '../tokenizer/tokenizer.js';
 import { DEFAULT_HPARAMS } from './hparams.js';
 import { featurizeQa } from './qa/features.js';
 import type { TaggingFeatures } from './tagging/features.js';
 import { postprocessQa, softmax, type NbestEntry, type QaRawResult } from './qa/postprocess.js';
 import type { QaExample } from './qa/data.js';
+import type { EncodedInput } from './features/batch.js';
 import { FinetuningModel, type BatchItem, type ItemOutput } from './model/finetuning-model.js';
 import { outputOfKind } from './task.js';
 import { electraQaOptions } from './qa/family.js';
@@ -18,11 +22,17 @@ import {
   headSpecsOf, loadWeights, readFinetuningFolder, type FinetuningFolder, type SavedFinetuning, type SavedTask,
 } from './model/checkpoint.js';
 
-/** Options of FinetunedModel.load: backend and how many windows run together. */
+/** Options of FinetunedModel.load: backend, how many windows run together, int8. */
 export interface LoadFinetunedOptions {
   kernels?: Kernels;
   /** Windows (or sentences) run together; default 4. */
   maxBatch?: number;
+  /**
+   * "int8": dynamic quantization, as for the pre-trained models (InferenceModelOptions.quantize):
+   * the encoder's dense layers in int8; attention, LayerNorm, softmax and the task heads in fp32.
+   * Default: fp32.
+   */
+  quantize?: 'int8';
 }
 
 /** The result of FinetunedModel.classify: the best label, its probability and every label's. */
@@ -48,6 +58,9 @@ export interface TaggedWord {
   word: string;
   tag: string;
   score: number;
+  /** [start, end) of the word in code points of the sentence, when it was given as a string. */
+  start?: number;
+  end?: number;
 }
 
 /** The result of FinetunedModel.answer: the answer text, its probability, the no-answer score and the n-best list. */
@@ -61,6 +74,9 @@ export interface Answer {
   /** noAnswerScore is at most the model's threshold (qa_na_threshold; 0 for HF heads). */
   answerable: boolean;
   nbest: NbestEntry[];
+  /** [start, end) of text in code points of the passage. */
+  start: number;
+  end: number;
 }
 
 /**
@@ -109,6 +125,54 @@ function defaultSettings(folder: FinetuningFolder): SavedFinetuning {
   };
 }
 
+/**
+ * One input made ready to run: the model inputs it takes (a sentence, tagging pieces, QA windows,
+ * one example of choices) and how their outputs make its result.
+ */
+export interface PreparedInput<R> {
+  readonly items: readonly BatchItem[];
+  /** The result from the items' outputs, in order. */
+  finish(outputs: readonly ItemOutput[]): R;
+}
+
+/** Options of the prepare methods: the task (by name) and how to cut inputs that are too long. */
+export interface PrepareOptions {
+  task?: string;
+  /** Cut sentence inputs longer than max_seq_length this way; without it they are an InputError naming length and limit. */
+  truncation?: TruncationStrategy;
+}
+
+const EVAL = { training: false, stepSeed: 0, backward: false } as const;
+
+function argmax(values: readonly number[]): number {
+  let best = 0;
+  values.forEach((v, i) => {
+    if (v > values[best]!) best = i;
+  });
+  return best;
+}
+
+/** The longest sequence of an item (several for multiple choice). */
+function itemLength(item: BatchItem): number {
+  const inputs = Array.isArray(item.input) ? (item.input as readonly EncodedInput[]) : [item.input as EncodedInput];
+  return Math.max(...inputs.map((i) => i.inputIds.length));
+}
+
+/** Whitespace-separated words with their [start, end) in code points. */
+function wordsWithOffsets(sentence: string): { word: string; start: number; end: number }[] {
+  const out: { word: string; start: number; end: number }[] = [];
+  let cp = 0;
+  let last = 0;
+  for (const m of sentence.matchAll(/\S+/gu)) {
+    cp += [...sentence.slice(last, m.index)].length;
+    const length = [...m[0]].length;
+    out.push({ word: m[0], start: cp, end: cp + length });
+    cp += length;
+    last = m.index! + m[0].length;
+  }
+  return out;
+}
+
 /** A fine-tuned model folder (ours or an HF ElectraFor* folder) ready to classify, score, tag and answer. */
 export class FinetunedModel {
   readonly tasks: readonly SavedTask[];
@@ -116,22 +180,26 @@ export class FinetunedModel {
 
   private constructor(
     readonly dir: string, readonly model: FinetuningModel, readonly tokenizer: BertTokenizer, settings: SavedFinetuning,
-    private readonly maxBatch: number,
+    readonly maxBatch: number,
   ) {
     this.settings = settings;
     this.tasks = settings.tasks;
   }
 
-  /** Loads a fine-tuned model folder. */
+  /** Loads a fine-tuned model folder (in int8 with `quantize: "int8"`). */
   static load(dir: string, opts: LoadFinetunedOptions = {}): FinetunedModel {
+    const kernels = inferenceKernels(opts);
+    // int8 quantizes the encoder's dense layers; the heads (a few small layers that make the
+    // logits) stay fp32, which keeps more predictions equal to fp32's at no measurable cost.
+    const headKernels = inferenceKernels({ ...(opts.kernels ? { kernels: opts.kernels } : {}) });
     const folder = readFinetuningFolder(dir);
     if (folder.tasks.length === 0) {
       throw new UsageError(`${dir} holds an ${folder.folder.architecture} without task heads: fine-tune it first (electra finetune)`);
     }
     const settings = folder.saved ?? defaultSettings(folder);
-    const maxBatch = opts.maxBatch ?? 4;
-    const model = new FinetuningModel(opts.kernels ?? defaultKernels(), folder.modelConfig, headSpecsOf(folder.tasks), {
-      maxBatch, maxSeqLen: settings.max_seq_length, qa: settings.qa,
+    const maxBatch = Math.max(1, opts.maxBatch ?? 4);
+    const model = new FinetuningModel(kernels, folder.modelConfig, headSpecsOf(folder.tasks), {
+      maxBatch, maxSeqLen: settings.max_seq_length, qa: settings.qa, headKernels,
     });
     const report = loadWeights(model, folder);
     if (report.freshHeads.length > 0) throw new UsageError(`${dir}: no weights for the ${report.freshHeads.join(', ')} head(s)`);
@@ -144,6 +212,18 @@ export class FinetunedModel {
     return new FinetunedModel(dir, model, tokenizer, settings, maxBatch);
   }
 
+  /** The task named (or the only one when no name is given); a UsageError listing the folder's tasks otherwise. */
+  selectTask(name?: string): SavedTask {
+    const all = this.tasks.map((t) => `${t.name} (${t.kind})`).join(', ');
+    if (name === undefined) {
+      if (this.tasks.length === 1) return this.tasks[0]!;
+      throw new UsageError(`${this.dir} holds several tasks: ${all}; name one (--task NAME, or { task })`);
+    }
+    const task = this.tasks.find((t) => t.name === name);
+    if (!task) throw new UsageError(`${this.dir} has no task '${name}'; it has ${all}`);
+    return task;
+  }
+
   private task(kinds: readonly SavedTask['kind'][], name: string | undefined, what: string): SavedTask {
     const candidates = this.tasks.filter((t) => kinds.includes(t.kind) && (name === undefined || t.name === name));
     if (candidates.length === 1) return candidates[0]!;
@@ -152,17 +232,140 @@ export class FinetunedModel {
     throw new UsageError(`${this.dir} has several ${what} tasks (${all}): pass { task }`);
   }
 
-  private run(items: BatchItem[]): ItemOutput[] {
-    const out: ItemOutput[] = [];
-    for (let i = 0; i < items.length; i += this.maxBatch) {
-      out.push(...this.model.run(items.slice(i, i + this.maxBatch), { training: false, stepSeed: 0, backward: false }).outputs);
-    }
-    return out;
+  /**
+   * Runs prepared inputs: their model inputs together, in groups of similar length of at most
+   * maxBatch, and gives one result per input, in order.
+   */
+  runPrepared<R>(inputs: readonly PreparedInput<R>[]): R[] {
+    const flat = inputs.flatMap((input) => input.items);
+    const outputs = runByLength(flat, itemLength, this.maxBatch, (group) => this.model.run(group, EVAL).outputs);
+    let at = 0;
+    return inputs.map((input) => {
+      const mine = outputs.slice(at, at + input.items.length);
+      at += input.items.length;
+      return input.finish(mine);
+    });
   }
 
-  private encodePair(text: string, pair: string | null | undefined): BatchItem['input'] {
-    const e = this.tokenizer.encode(text, pair || null, { maxLength: this.settings.max_seq_length, truncation: 'longest_first' });
+  private one<R>(input: PreparedInput<R>): R {
+    return this.runPrepared([input])[0]!;
+  }
+
+  /** A sentence (pair) as the model's input: cut with `truncation`, else too long is an InputError. */
+  private encodeSentence(text: string, pair: string | null | undefined, truncation: TruncationStrategy | undefined): EncodedInput {
+    const max = this.settings.max_seq_length;
+    let e;
+    try {
+      e = this.tokenizer.encode(text, pair || null, truncation ? { maxLength: max, truncation } : {});
+    } catch (err) {
+      throw new InputError((err as Error).message);
+    }
+    if (e.ids.length > max) {
+      throw new InputError(`the input has ${e.ids.length} tokens; the model takes at most ${max} (max_seq_length): pass truncation "longest_first", "only_first" or "only_second" to cut it`);
+    }
     return { inputIds: e.ids, segmentIds: e.segmentIds };
+  }
+
+  /** classify, prepared for runPrepared (too long without `truncation`: an InputError). */
+  prepareClassification(text: string, pair: string | null | undefined, opts: PrepareOptions = {}): PreparedInput<Classification> {
+    const task = this.task(['classification'], opts.task, 'classification');
+    const input = this.encodeSentence(text, pair, opts.truncation);
+    return {
+      items: [{ task: task.name, input, target: null }],
+      finish: ([out]) => {
+        const probs = softmax(outputOfKind(task.name, out, 'classification').logits);
+        const best = argmax(probs);
+        const labels = task.labels!;
+        return { label: labels[best]!, score: probs[best]!, probabilities: Object.fromEntries(labels.map((l, i) => [l, probs[i]!])) };
+      },
+    };
+  }
+
+  /** score, prepared for runPrepared (too long without `truncation`: an InputError). */
+  prepareRegression(text: string, pair: string | null | undefined, opts: PrepareOptions = {}): PreparedInput<number> {
+    const task = this.task(['regression'], opts.task, 'regression');
+    const input = this.encodeSentence(text, pair, opts.truncation);
+    const [min, max] = task.targetRange ?? [0, 1];
+    return {
+      items: [{ task: task.name, input, target: null }],
+      finish: ([out]) => min + outputOfKind(task.name, out, 'regression').prediction * (max - min),
+    };
+  }
+
+  /** choose, prepared for runPrepared (a choice pair too long without `truncation`: an InputError). */
+  prepareChoice(context: string, choices: readonly string[], opts: PrepareOptions & { question?: string } = {}): PreparedInput<Choice> {
+    const task = this.task(['multiple_choice'], opts.task, 'multiple-choice');
+    if (choices.length !== task.numChoices) throw new InputError(`task ${task.name} takes ${task.numChoices} choices, got ${choices.length}`);
+    const question = opts.question ?? '';
+    if (!opts.truncation) for (const c of choices) this.encodeSentence(context, question === '' ? c : `${question} ${c}`, undefined);
+    const example = { taskName: task.name, eid: 0, id: '0', context, question, choices: [...choices], label: null, line: 0 };
+    const f = featurizeChoices(this.tokenizer, example, this.settings.max_seq_length);
+    return {
+      items: [{ task: task.name, input: f.choices, target: null }],
+      finish: ([out]) => {
+        const probabilities = softmax(outputOfKind(task.name, out, 'multiple_choice').logits);
+        const best = argmax(probabilities);
+        return { choice: best, score: probabilities[best]!, probabilities };
+      },
+    };
+  }
+
+  /** tag, prepared for runPrepared: a sentence of any length (in pieces when it needs several inputs). */
+  prepareTagging(sentence: string | readonly string[], opts: { task?: string } = {}): PreparedInput<TaggedWord[]> {
+    const task = this.task(['tagging'], opts.task, 'tagging');
+    const spans = typeof sentence === 'string' ? wordsWithOffsets(sentence) : null;
+    const words = spans ? spans.map((s) => s.word) : [...(sentence as readonly string[])];
+    const items: BatchItem[] = words.length === 0 ? [] : taggingInputs(this.tokenizer, words, this.settings.max_seq_length)
+      .map((f) => ({ task: task.name, input: f, target: { positions: f.labeledPositions, labels: null } }));
+    return {
+      items,
+      finish: (outputs) => outputs.flatMap((o) => outputOfKind(task.name, o, 'tagging').logits).map((l, i) => {
+        const p = softmax(l);
+        const best = argmax(p);
+        const tagged: TaggedWord = { word: words[i]!, tag: task.labels![best]!, score: p[best]! };
+        if (spans) [tagged.start, tagged.end] = [spans[i]!.start, spans[i]!.end];
+        return tagged;
+      }),
+    };
+  }
+
+  /** answer, prepared for runPrepared: a passage of any length (in doc_stride windows). */
+  prepareAnswer(question: string, passage: string, opts: { task?: string } = {}): PreparedInput<Answer> {
+    const task = this.task(['qa'], opts.task, 'question-answering');
+    if (question.trim() === '') throw new InputError('the question is empty');
+    if (passage.trim() === '') throw new InputError('the passage is empty');
+    const s = this.settings;
+    const example: QaExample = {
+      taskName: task.name, eid: 0, id: '0', question, context: passage, answers: [], isImpossible: false, answer: null,
+    };
+    const features = featurizeQa(this.tokenizer, example, false, {
+      maxSeqLength: s.max_seq_length, maxQueryLength: s.max_query_length, docStride: s.doc_stride,
+    });
+    const electra = task.style === 'electra';
+    return {
+      items: features.map((f) => ({ task: task.name, input: f, target: null })),
+      finish: (outputs) => {
+        const results: QaRawResult[] = features.map((f, i) => {
+          const o = outputOfKind(task.name, outputs[i], 'qa');
+          if (!o.result) throw new Error('expected QA outputs');
+          return { uniqueId: f.uniqueId, ...o.result };
+        });
+        const preds = postprocessQa([example], features, results, {
+          nBestSize: s.n_best_size, maxAnswerLength: s.max_answer_length, v2: true,
+          jointPrediction: electra && s.qa.jointPrediction, answerableClassifier: electra && s.qa.answerableClassifier,
+        });
+        const nbest = preds.nbest.get('0')!;
+        const bestAt = Math.max(0, nbest.findIndex((e) => e.text !== ''));
+        const best = nbest[bestAt]!;
+        const [from, to] = preds.spans!.get('0')![bestAt]!;
+        const start = [...passage.slice(0, from)].length;
+        const noAnswerScore = preds.nullOdds!.get('0')!;
+        return {
+          text: best.text, probability: best.probability, noAnswerScore, answerable: noAnswerScore <= s.qa_na_threshold, nbest,
+          start, end: start + [...passage.slice(from, to)].length,
+        };
+      },
+    };
   }
 
   /**
@@ -171,23 +374,12 @@ export class FinetunedModel {
    * longer of the two texts.
    */
   classify(text: string, pair?: string | null, opts: { task?: string } = {}): Classification {
-    const task = this.task(['classification'], opts.task, 'classification');
-    const o = outputOfKind(task.name, this.run([{ task: task.name, input: this.encodePair(text, pair), target: null }])[0], 'classification');
-    const probs = softmax(o.logits);
-    let best = 0;
-    probs.forEach((p, i) => {
-      if (p > probs[best]!) best = i;
-    });
-    const labels = task.labels!;
-    return { label: labels[best]!, score: probs[best]!, probabilities: Object.fromEntries(labels.map((l, i) => [l, probs[i]!])) };
+    return this.one(this.prepareClassification(text, pair, { ...opts, truncation: 'longest_first' }));
   }
 
   /** A regression task's prediction, in the units of its training targets (long input cut as in classify). */
   score(text: string, pair?: string | null, opts: { task?: string } = {}): number {
-    const task = this.task(['regression'], opts.task, 'regression');
-    const o = outputOfKind(task.name, this.run([{ task: task.name, input: this.encodePair(text, pair), target: null }])[0], 'regression');
-    const [min, max] = task.targetRange ?? [0, 1];
-    return min + o.prediction * (max - min);
+    return this.one(this.prepareRegression(text, pair, { ...opts, truncation: 'longest_first' }));
   }
 
   /**
@@ -195,40 +387,17 @@ export class FinetunedModel {
    * is read as the pair (context, question + choice), cut as in classify.
    */
   choose(context: string, choices: readonly string[], opts: { question?: string; task?: string } = {}): Choice {
-    const task = this.task(['multiple_choice'], opts.task, 'multiple-choice');
-    if (choices.length !== task.numChoices) throw new UsageError(`${this.dir}: task ${task.name} takes ${task.numChoices} choices, got ${choices.length}`);
-    const example = { taskName: task.name, eid: 0, id: '0', context, question: opts.question ?? '', choices: [...choices], label: null, line: 0 };
-    const f = featurizeChoices(this.tokenizer, example, this.settings.max_seq_length);
-    const o = outputOfKind(task.name, this.run([{ task: task.name, input: f.choices, target: null }])[0], 'multiple_choice');
-    const probabilities = softmax(o.logits);
-    let best = 0;
-    probabilities.forEach((p, i) => {
-      if (p > probabilities[best]!) best = i;
-    });
-    return { choice: best, score: probabilities[best]!, probabilities };
+    return this.one(this.prepareChoice(context, choices, { ...opts, truncation: 'longest_first' }));
   }
 
   /**
-   * Tags of a sentence's words (whitespace-separated, or given as a list), predicted at each
-   * word's first sub-token. Every word gets a tag: a sentence longer than one input allows (the
-   * reference's rule: words + tokens + 1 <= max_seq_length) is tagged in consecutive pieces.
-   * No words (an empty string): an empty list.
+   * Tags of a sentence's words (whitespace-separated, with their offsets, or given as a list),
+   * predicted at each word's first sub-token. Every word gets a tag: a sentence longer than one
+   * input allows (the reference's rule: words + tokens + 1 <= max_seq_length) is tagged in
+   * consecutive pieces. No words (an empty string): an empty list.
    */
   tag(sentence: string | readonly string[], opts: { task?: string } = {}): TaggedWord[] {
-    const task = this.task(['tagging'], opts.task, 'tagging');
-    const words = typeof sentence === 'string' ? sentence.split(/\s+/).filter((w) => w !== '') : [...sentence];
-    if (words.length === 0) return [];
-    const items: BatchItem[] = taggingInputs(this.tokenizer, words, this.settings.max_seq_length)
-      .map((f) => ({ task: task.name, input: f, target: { positions: f.labeledPositions, labels: null } }));
-    const logits = this.run(items).flatMap((o) => outputOfKind(task.name, o, 'tagging').logits);
-    return logits.map((l, i) => {
-      const p = softmax(l);
-      let best = 0;
-      p.forEach((v, j) => {
-        if (v > p[best]!) best = j;
-      });
-      return { word: words[i]!, tag: task.labels![best]!, score: p[best]! };
-    });
+    return this.one(this.prepareTagging(sentence, opts));
   }
 
   /**
@@ -238,30 +407,11 @@ export class FinetunedModel {
    * is an error.
    */
   answer(question: string, passage: string, opts: { task?: string } = {}): Answer {
-    const task = this.task(['qa'], opts.task, 'question-answering');
-    if (question.trim() === '') throw new UsageError('answer(): the question is empty');
-    if (passage.trim() === '') throw new UsageError('answer(): the passage is empty');
-    const s = this.settings;
-    const example: QaExample = {
-      taskName: task.name, eid: 0, id: '0', question, context: passage, answers: [], isImpossible: false, answer: null,
-    };
-    const features = featurizeQa(this.tokenizer, example, false, {
-      maxSeqLength: s.max_seq_length, maxQueryLength: s.max_query_length, docStride: s.doc_stride,
-    });
-    const outputs = this.run(features.map((f) => ({ task: task.name, input: f, target: null })));
-    const results: QaRawResult[] = features.map((f, i) => {
-      const o = outputOfKind(task.name, outputs[i], 'qa');
-      if (!o.result) throw new Error('expected QA outputs');
-      return { uniqueId: f.uniqueId, ...o.result };
-    });
-    const electra = task.style === 'electra';
-    const preds = postprocessQa([example], features, results, {
-      nBestSize: s.n_best_size, maxAnswerLength: s.max_answer_length, v2: true,
-      jointPrediction: electra && s.qa.jointPrediction, answerableClassifier: electra && s.qa.answerableClassifier,
-    });
-    const nbest = preds.nbest.get('0')!;
-    const best = nbest.find((e) => e.text !== '') ?? nbest[0]!;
-    const noAnswerScore = preds.nullOdds!.get('0')!;
-    return { text: best.text, probability: best.probability, noAnswerScore, answerable: noAnswerScore <= s.qa_na_threshold, nbest };
+    return this.one(this.prepareAnswer(question, passage, opts));
   }
+}
+
+/** Loads a fine-tuned model folder: FinetunedModel.load (`quantize: "int8"` for int8 inference). */
+export function loadFinetuned(dir: string, options: LoadFinetunedOptions = {}): FinetunedModel {
+  return FinetunedModel.load(dir, options);
 }

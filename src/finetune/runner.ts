@@ -8,18 +8,18 @@ import { prepareTfCheckpointFolders } from '../io/tf-release.js';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ElectraConfig } from '../model/config.js';
-import { kernels as defaultKernels, type Kernels } from '../kernels/index.js';
+import { kernels as defaultKernels, withPrecision, type Kernels } from '../kernels/index.js';
 import { mix32 } from '../kernels/rng.js';
 import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/files.js';
 import { Rng } from '../nn/random.js';
-import { AdamW, ELECTRA_ADAMW } from '../optim/adamw.js';
+import { AdamW, ELECTRA_ADAMW, type ArenaRun } from '../optim/adamw.js';
 import { learningRateAt, type LrSchedule } from '../optim/schedule.js';
 import { BertTokenizer, bertUncasedVocab } from '../tokenizer/index.js';
 import { readVocabFile } from '../io/hf-folder.js';
 import { Progress } from '../util/progress.js';
 import { finetuneKillInCheckpoint } from '../util/testing.js';
-import { finetuningPaths, type FinetuningHparams, type FinetuningPaths } from './hparams.js';
+import { finetuningPaths, taskHparams, type FinetuningHparams, type FinetuningPaths } from './hparams.js';
 import { layerwiseLrScale } from './layerwise-lr.js';
 import { formatResults, formatResultsFile, resultsObject, type MetricList } from './scorer.js';
 import { DATA_DIR_TASKS, getTasks } from './tasks.js';
@@ -77,20 +77,22 @@ export interface FinetuneResult {
 
 const STREAM_SHUFFLE = 0x5348;
 const STREAM_DROPOUT = 0x4452;
+const STREAM_PLAN = 0x504c;
 
 /**
- * The HF folder of a pre-trained model: the folder itself, its discriminator/, or the
- * discriminator/ of its newest checkpoint-<step>/ (as the pre-training run writes them).
+ * The HF folder of a pre-trained model: the folder itself, its discriminator/, else its generator/
+ * (a masked-LM run, electra_objective false, writes no discriminator), or those of its newest
+ * checkpoint-<step>/ (as the pre-training run writes them).
  */
 export function resolvePretrainedFolder(dir: string): string | null {
-  if (existsSync(join(dir, 'config.json'))) return dir;
-  if (existsSync(join(dir, 'discriminator', 'config.json'))) return join(dir, 'discriminator');
+  const model = (d: string): string | null => ['', 'discriminator', 'generator'].map((sub) => join(d, sub)).find((f) => existsSync(join(f, 'config.json'))) ?? null;
+  if (model(dir)) return model(dir);
   if (!existsSync(dir)) return null;
   const steps = readdirSync(dir).map((n) => /^checkpoint-(\d+)$/.exec(n)).filter((m): m is RegExpExecArray => m !== null)
     .map((m) => Number(m[1])).sort((a, b) => b - a);
   for (const step of steps) {
-    const sub = join(dir, `checkpoint-${step}`, 'discriminator');
-    if (existsSync(join(sub, 'config.json'))) return sub;
+    const found = model(join(dir, `checkpoint-${step}`));
+    if (found) return found;
   }
   return null;
 }
@@ -104,8 +106,8 @@ function sourceFolder(hp: FinetuningHparams, paths: FinetuningPaths, log: (line:
   const found = resolvePretrainedFolder(dir);
   if (!found) {
     throw new UsageError(hp.init_checkpoint
-      ? `init_checkpoint ${dir} is not a model folder (no config.json, discriminator/ or checkpoint-<step>/discriminator/)`
-      : `no pre-trained model at ${dir} (a model folder, its discriminator/, or checkpoint-<step>/discriminator/): ` +
+      ? `init_checkpoint ${dir} is not a model folder (no config.json, discriminator/, generator/ or checkpoint-<step>/ with them)`
+      : `no pre-trained model at ${dir} (a model folder, its discriminator/ or generator/, or checkpoint-<step>/ with them): ` +
         'pre-train one with `electra pretrain`, set "init_checkpoint" to an HF model folder, or set "random_init": true');
   }
   return readFinetuningFolder(found);
@@ -258,15 +260,23 @@ function* finetuningSteps(opts: FinetuneOptions): Generator<void, FinetuneResult
   const killInCheckpoint = finetuneKillInCheckpoint();
 
   const source = sourceFolder(hp, paths, log);
-  if (source) log(`fine-tuning from ${source.dir} (${source.folder.architecture})`);
-  else log('fine-tuning from randomly initialised weights');
+  if (source) {
+    const arch = source.folder.architecture;
+    log(`fine-tuning from ${source.dir} (${arch}${arch === 'ElectraForMaskedLM' ? ': a masked LM, no discriminator; its encoder without the LM head' : ''})`);
+  } else log('fine-tuning from randomly initialised weights');
   const { tokenizer, vocab, vocabSource } = makeTokenizer(hp, source, paths, log);
-  const config = modelConfigFromHparams(hp);
+  const maxSeqLength = Math.max(...hp.task_names.map((name) => taskHparams(hp, name).max_seq_length));
+  const config = modelConfigFromHparams({ ...hp, max_seq_length: maxSeqLength });
   if (source) checkModelSize(config, source.folder.config, source.dir, hp);
   checkVocabulary(vocab, vocabSource, config, source);
 
   const ctx: TaskContext = { hparams: hp, tokenizer, warn: log };
-  const tasks = opts.makeTasks ? opts.makeTasks(ctx) : getTasks(ctx);
+  const makeTasks = opts.makeTasks ?? getTasks;
+  // A task with its own task_hparams is built with them (its features take its max_seq_length).
+  const tasks = makeTasks(ctx).map((task) => (hp.task_hparams[task.name]
+    ? makeTasks({ ...ctx, hparams: taskHparams(hp, task.name) }).find((t) => t.name === task.name) ?? task
+    : task));
+  const taskHp = (task: AnyTask): FinetuningHparams => taskHparams(hp, task.name);
   for (const task of tasks) checkTaskData(task, paths, hp);
 
   // Head styles: as asked, else that of the head a single task continues from (an HF
@@ -281,29 +291,39 @@ function* finetuningSteps(opts: FinetuneOptions): Generator<void, FinetuneResult
   const specs = headSpecsOf(savedTasks);
   const qa = electraQaOptions(hp);
   const saved: SavedFinetuning = {
-    tasks: savedTasks, max_seq_length: hp.max_seq_length, max_query_length: hp.max_query_length, doc_stride: hp.doc_stride,
+    tasks: savedTasks, max_seq_length: maxSeqLength, max_query_length: hp.max_query_length, doc_stride: hp.doc_stride,
     n_best_size: hp.n_best_size, max_answer_length: hp.max_answer_length, qa_na_threshold: hp.qa_na_threshold, qa,
   };
-  const maxBatch = Math.max(hp.train_batch_size, hp.eval_batch_size, hp.predict_batch_size);
+  const maxBatch = modelBatchCapacity(hp);
 
-  // Training features of every task, mixed; every split read (and checked) and summarised before training.
-  const train: BatchItem[] = [];
+  // Training features of every task; every split read (and checked) and summarised before training.
+  const taskTrain: BatchItem[][] = [];
   const devExamples = hp.do_eval ? tasks.map((t) => t.getExamples('dev')) : [];
   tasks.forEach((task, t) => {
+    const maxLength = taskHp(task).max_seq_length;
     if (hp.do_train) {
       const examples = task.getExamples('train');
       const features = examples.flatMap((e) => task.featurize(e, true));
-      for (const f of features) train.push(task.batchItem(f, true));
-      log(summaryLine(task, 'train', examples, features, hp.max_seq_length));
+      taskTrain.push(features.map((f) => task.batchItem(f, true)));
+      log(summaryLine(task, 'train', examples, features, maxLength));
     }
     // Dev features are made here only for tasks that summarise them (QA windows are costly).
     const dev = devExamples[t];
-    if (dev) log(summaryLine(task, 'dev', dev, task.summarize ? dev.flatMap((e) => task.featurize(e, false)) : null, hp.max_seq_length));
+    if (dev) log(summaryLine(task, 'dev', dev, task.summarize ? dev.flatMap((e) => task.featurize(e, false)) : null, maxLength));
   });
+  const train = taskTrain.flat();
   if (hp.do_train && train.length === 0) throw new UsageError(`no training examples for ${taskNames}`);
-  const B = hp.train_batch_size;
-  const stepsPerEpoch = Math.ceil(train.length / B);
-  const trainSteps = Math.floor(stepsPerEpoch * hp.num_train_epochs);
+  // Without task_hparams the tasks' examples are mixed in every batch (the reference's way);
+  // with them each batch holds one task's examples (its batch size, length and learning rate).
+  const singleTaskBatches = tasks.length > 1 && Object.keys(hp.task_hparams).length > 0;
+  const lanes = hp.do_train
+    ? (singleTaskBatches ? tasks.map((task, t) => trainingLane(taskTrain[t]!, taskHp(task), task.name)) : [trainingLane(train, tasks.length === 1 ? taskHp(tasks[0]!) : hp, null)])
+    : [];
+  if (singleTaskBatches) {
+    const empty = lanes.find((lane) => lane.steps === 0);
+    if (empty) throw new UsageError(`task ${empty.task}: no training examples, or too few for one update at its num_train_epochs`);
+  }
+  const trainSteps = lanes.reduce((sum, lane) => sum + lane.steps, 0);
 
   const trials: Map<string, MetricList>[] = [];
   const modelDirs: string[] = [];
@@ -341,7 +361,7 @@ function* finetuningSteps(opts: FinetuneOptions): Generator<void, FinetuneResult
       continue;
     }
     log(`== ${taskNames}: model=${hp.model_name}, trial ${trial}/${hp.num_trials}, seed ${seed}`);
-    const model = new FinetuningModel(k, config, specs, { maxBatch, maxSeqLen: hp.max_seq_length, qa });
+    const model = new FinetuningModel(withPrecision(k, hp.precision), config, specs, { maxBatch, maxSeqLen: maxSeqLength, qa });
     if (hp.do_train && record?.trained && existsSync(join(modelDir, 'config.json'))) {
       loadWeights(model, readFinetuningFolder(modelDir), tasks.length === 1 ? tasks[0]!.name : undefined);
       log(`the trained model ${modelDir} is kept from an earlier run of this command`);
@@ -354,7 +374,7 @@ function* finetuningSteps(opts: FinetuneOptions): Generator<void, FinetuneResult
       const run = progress!;
       const resume = resumableCheckpoint(modelDir, run.fingerprint, trial, log);
       if (!resume) rmSync(modelDir, { recursive: true, force: true });
-      const outcome = yield* trainTrial(model, train, trainSteps, stepsPerEpoch, seed, hp, k, log, opts.progressStream,
+      const outcome = yield* trainTrial(model, lanes, singleTaskBatches, seed, hp, k, log, opts.progressStream,
         `${taskNames} trial ${trial}/${hp.num_trials}`, {
           dir: modelDir, trial, fingerprint: run.fingerprint, resume, signal: opts.signal, onStep: opts.onStep,
           killAtStep: killInCheckpoint?.trial === trial ? killInCheckpoint.step : undefined,
@@ -382,7 +402,7 @@ function* finetuningSteps(opts: FinetuneOptions): Generator<void, FinetuneResult
     if (hp.do_eval) {
       const results = new Map<string, MetricList>();
       for (const task of tasks) {
-        const { metrics, predictions } = evaluateTask(model, task, hp, 'dev', paths, opts.progressStream);
+        const { metrics, predictions } = evaluateTask(model, task, taskHp(task), 'dev', paths, opts.progressStream);
         results.set(task.name, metrics);
         log(`${task.name}: ${formatResults(metrics)}`);
         if (predictions.size > 0) writePredictions(paths.testPredictions(task.name, 'dev', trial), predictions, log);
@@ -390,7 +410,7 @@ function* finetuningSteps(opts: FinetuneOptions): Generator<void, FinetuneResult
       trials.push(results);
       writeResults(paths, trials);
       if (hp.write_test_outputs && trial <= hp.n_writes_test) {
-        for (const task of tasks) writeTestPredictions(model, task, hp, paths, trial, log, opts.progressStream);
+        for (const task of tasks) writeTestPredictions(model, task, taskHp(task), paths, trial, log, opts.progressStream);
       }
       if (progress) {
         progress.trials[String(trial)] = { trained: true, evaluation: { fingerprint: evalFingerprint, results: [...results] } };
@@ -443,22 +463,66 @@ interface TrialCheckpointing {
   killAtStep: number | undefined;
 }
 
+/** The examples one run of batches draws from: every task's (mixed batches) or one task's, with its settings. */
+interface TrainingLane {
+  /** The task of single-task batches (null: the tasks' examples mixed). */
+  task: string | null;
+  items: BatchItem[];
+  batchSize: number;
+  stepsPerEpoch: number;
+  /** Updates on this lane's batches: floor(stepsPerEpoch x num_train_epochs). */
+  steps: number;
+  learningRate: number;
+}
+
+function trainingLane(items: BatchItem[], hp: FinetuningHparams, task: string | null): TrainingLane {
+  const stepsPerEpoch = Math.ceil(items.length / hp.train_batch_size);
+  return {
+    task, items, batchSize: hp.train_batch_size, stepsPerEpoch, steps: Math.floor(stepsPerEpoch * hp.num_train_epochs), learningRate: hp.learning_rate,
+  };
+}
+
+/** The examples the model runs at once: a micro-batch of training (train_batch_size / gradient_accumulation_steps, the largest task's), or an eval/predict batch. */
+export function modelBatchCapacity(hp: FinetuningHparams): number {
+  const train = Math.max(...hp.task_names.map((task) => taskHparams(hp, task).train_batch_size));
+  return Math.max(train / hp.gradient_accumulation_steps, hp.eval_batch_size, hp.predict_batch_size);
+}
+
+/** A fresh shuffle of 0 .. n-1. */
+function shuffled(n: number, rng: Rng): number[] {
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return order;
+}
+
 /**
- * The training loop of one trial: each epoch a fresh shuffle split into batches (the last one
- * smaller). Resuming replays the shuffles of the epochs before the checkpoint's, so the data
- * order, dropout and learning rates continue exactly as without the interruption.
+ * The training loop of one trial. Mixed batches (one lane): each epoch a fresh shuffle split into
+ * batches (the last one smaller). Single-task batches (a lane per task): each lane shuffled per
+ * its own epoch, and the updates' order of lanes a seeded shuffle of every lane's steps (so the
+ * tasks mix in proportion), each lane on its own learning-rate schedule, its updates leaving the
+ * other tasks' heads alone. With gradient accumulation a batch runs as micro-batches whose
+ * gradients add up (the loss is a sum over examples); checkpoints fall between updates. Resuming
+ * replays the shuffles before the checkpoint, so data order, dropout and learning rates continue
+ * exactly as without the interruption.
  */
 function* trainTrial(
-  model: FinetuningModel, items: BatchItem[], steps: number, stepsPerEpoch: number, seed: number, hp: FinetuningHparams,
+  model: FinetuningModel, lanes: readonly TrainingLane[], singleTaskBatches: boolean, seed: number, hp: FinetuningHparams,
   k: Kernels, log: (s: string) => void, stream: FinetuneOptions['progressStream'], label: string, ckpt: TrialCheckpointing,
 ): Generator<void, { interrupted: boolean; step: number }> {
   const numLayers = model.config.num_hidden_layers;
   const optimizer = new AdamW(k, model.params, { ...ELECTRA_ADAMW, weightDecayRate: hp.weight_decay_rate },
     (name) => layerwiseLrScale(name, { numLayers, decay: hp.layerwise_lr_decay, fixTop: hp.layerwise_lr_decay_fix_top }));
-  const schedule: LrSchedule = {
-    learningRate: hp.learning_rate, numTrainSteps: steps, numWarmupSteps: 0, lrDecayPower: 1, warmupProportion: hp.warmup_proportion,
-  };
-  const B = hp.train_batch_size;
+  const schedules = lanes.map((lane): LrSchedule => ({
+    learningRate: lane.learningRate, numTrainSteps: lane.steps, numWarmupSteps: 0, lrDecayPower: 1, warmupProportion: hp.warmup_proportion,
+  }));
+  const frozen = lanes.map((lane) => (lane.task === null ? [] : otherHeads(model, lane.task)));
+  const steps = lanes.reduce((sum, lane) => sum + lane.steps, 0);
+  // Single-task batches read as one pass of `steps` batches; mixed ones as epochs.
+  const stepsPerEpoch = singleTaskBatches ? steps : lanes[0]!.stepsPerEpoch;
+  const A = hp.gradient_accumulation_steps;
   const resume = ckpt.resume;
   let step = 0;
   if (resume) {
@@ -467,24 +531,74 @@ function* trainTrial(
     }
     restoreFinetuningCheckpoint(join(ckpt.dir, `checkpoint-${resume.step}`), model, optimizer);
     step = resume.step;
+  } else if (singleTaskBatches) {
+    log(`training for ${steps} steps in single-task batches: ${lanes.map((l) => `${l.task} ${l.steps} (${l.stepsPerEpoch} per epoch, batch ${l.batchSize}, lr ${l.learningRate})`).join(', ')}${A > 1 ? `, each batch as ${A} micro-batches` : ''}`);
   } else {
-    log(`training for ${steps} steps (${stepsPerEpoch} per epoch, batch ${B})`);
+    log(`training for ${steps} steps (${stepsPerEpoch} per epoch, batch ${lanes[0]!.batchSize}${A > 1 ? ` as ${A} micro-batches of ${lanes[0]!.batchSize / A}` : ''})`);
   }
-  const shuffle = new Rng(mix32((seed ^ STREAM_SHUFFLE) >>> 0));
-  const epochs = Math.ceil(steps / stepsPerEpoch);
-  const firstEpoch = Math.floor(step / stepsPerEpoch) + 1;
   const save = (epoch: number, batchInEpoch: number, lossSum: number, examples: number, kill: boolean): void => {
     writeFinetuningCheckpoint(ckpt.dir, model, optimizer, {
       trial: ckpt.trial, seed, step, trainSteps: steps, epoch, batchInEpoch, epochLossSum: lossSum, epochExamples: examples,
       fingerprint: ckpt.fingerprint,
     }, kill ? () => process.kill(process.pid, 'SIGKILL') : undefined);
   };
-  for (let epoch = 1; epoch <= epochs; epoch++) {
-    const order = items.map((_, i) => i);
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = shuffle.int(i + 1);
-      [order[i], order[j]] = [order[j]!, order[i]!];
+  /** One update on a batch of lane t (yields between micro-batches); returns the batch's summed loss. */
+  const update = function* (batch: BatchItem[], t: number): Generator<void, number> {
+    const stepSeed = mix32((mix32(seed ^ STREAM_DROPOUT) ^ Math.imul(step + 1, 0x9e3779b1)) >>> 0);
+    const loss = yield* accumulateGradients(model, batch, lanes[t]!.batchSize / A, stepSeed);
+    if (!Number.isFinite(loss)) throw new Error(`training diverged at step ${step}: loss ${loss}`);
+    const done = singleTaskBatches ? laneSteps[t]!++ : step;
+    optimizer.update(learningRateAt(done, schedules[t]!), frozen[t]);
+    step++;
+    return loss;
+  };
+  /** After an update: the step callback, a checkpoint when due or aborted; true when aborted. */
+  const afterUpdate = (epoch: number, batchInEpoch: number, lossSum: number, examples: number): boolean => {
+    ckpt.onStep?.(ckpt.trial, step);
+    const aborted = ckpt.signal?.aborted === true && step < steps;
+    if ((step % hp.save_checkpoints_steps === 0 && step < steps) || aborted) save(epoch, batchInEpoch, lossSum, examples, ckpt.killAtStep === step);
+    return aborted;
+  };
+  const laneSteps = lanes.map(() => 0);
+
+  if (singleTaskBatches) {
+    const plan = batchPlan(lanes.map((lane) => lane.steps), seed);
+    for (let i = 0; i < step; i++) laneSteps[plan[i]!]!++;
+    const shuffles = lanes.map((_, t) => new Rng(mix32((seed ^ STREAM_SHUFFLE ^ Math.imul(t + 1, 0x9e3779b1)) >>> 0)));
+    const orders: number[][] = lanes.map(() => []);
+    const epochsShuffled = lanes.map(() => 0);
+    let lossSum = resume ? resume.epochLossSum : 0;
+    let examples = resume ? resume.epochExamples : 0;
+    const progress = new Progress({ label, total: steps, unit: 'items', stream, start: step });
+    while (step < steps) {
+      const t = plan[step]!;
+      const lane = lanes[t]!;
+      const epoch = Math.floor(laneSteps[t]! / lane.stepsPerEpoch);
+      while (epochsShuffled[t]! <= epoch) {
+        orders[t] = shuffled(lane.items.length, shuffles[t]!);
+        epochsShuffled[t]!++;
+      }
+      const b = laneSteps[t]! % lane.stepsPerEpoch;
+      const batch = orders[t]!.slice(b * lane.batchSize, (b + 1) * lane.batchSize).map((i) => lane.items[i]!);
+      lossSum += yield* update(batch, t);
+      examples += batch.length;
+      progress.update(step);
+      if (afterUpdate(1, step, lossSum, examples)) {
+        progress.finish(`interrupted at step ${step}`);
+        return { interrupted: true, step };
+      }
+      yield;
     }
+    progress.finish(`loss ${(lossSum / Math.max(1, examples)).toFixed(4)}`);
+    return { interrupted: false, step };
+  }
+
+  const { items, batchSize: B } = lanes[0]!;
+  const shuffle = new Rng(mix32((seed ^ STREAM_SHUFFLE) >>> 0));
+  const epochs = Math.ceil(steps / stepsPerEpoch);
+  const firstEpoch = Math.floor(step / stepsPerEpoch) + 1;
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    const order = shuffled(items.length, shuffle);
     if (epoch < firstEpoch) continue; // replayed: done before the checkpoint
     const epochStart = (epoch - 1) * stepsPerEpoch;
     const inEpoch = Math.min(stepsPerEpoch, steps - epochStart);
@@ -496,20 +610,10 @@ function* trainTrial(
     const progress = new Progress({ label: `${label} epoch ${epoch}/${epochs}`, total: inEpoch, unit: 'items', stream, start: firstBatch });
     for (let b = firstBatch; b < inEpoch; b++) {
       const batch = order.slice(b * B, (b + 1) * B).map((i) => items[i]!);
-      model.params.zeroGrads();
-      const r = model.run(batch, { training: true, stepSeed: mix32((mix32(seed ^ STREAM_DROPOUT) ^ Math.imul(step + 1, 0x9e3779b1)) >>> 0), backward: true });
-      if (!Number.isFinite(r.loss)) throw new Error(`training diverged at step ${step}: loss ${r.loss}`);
-      optimizer.update(learningRateAt(step, schedule));
-      step++;
-      lossSum += r.loss;
+      lossSum += yield* update(batch, 0);
       examples += batch.length;
       progress.update(b + 1);
-      ckpt.onStep?.(ckpt.trial, step);
-      const aborted = ckpt.signal?.aborted === true && step < steps;
-      if ((step % hp.save_checkpoints_steps === 0 && step < steps) || aborted) {
-        save(epoch, b + 1, lossSum, examples, ckpt.killAtStep === step);
-      }
-      if (aborted) {
+      if (afterUpdate(epoch, b + 1, lossSum, examples)) {
         progress.finish(`interrupted at step ${step}`);
         return { interrupted: true, step };
       }
@@ -518,4 +622,33 @@ function* trainTrial(
     progress.finish(`loss ${(lossSum / Math.max(1, examples)).toFixed(4)}`);
   }
   return { interrupted: false, step };
+}
+
+/**
+ * Forward and backward of a training batch as micro-batches of `micro` examples (the first with
+ * stepSeed's dropout, each further one its own), their gradients summed into the zeroed
+ * params.grads: the loss is a sum over examples, so this is the whole batch's gradient. Yields
+ * between micro-batches; returns the summed loss.
+ */
+export function* accumulateGradients(model: FinetuningModel, batch: readonly BatchItem[], micro: number, stepSeed: number): Generator<void, number> {
+  model.params.zeroGrads();
+  let loss = 0;
+  for (let j = 0; j * micro < batch.length; j++) {
+    if (j > 0) yield;
+    const dropoutSeed = j === 0 ? stepSeed : mix32((stepSeed ^ Math.imul(j, 0x27d4eb2f)) >>> 0);
+    loss += model.run(batch.slice(j * micro, (j + 1) * micro), { training: true, stepSeed: dropoutSeed, backward: true }).loss;
+  }
+  return loss;
+}
+
+/** The task (lane) of each update of a run in single-task batches: every lane's steps, shuffled with the trial's seed. */
+export function batchPlan(laneSteps: readonly number[], seed: number): number[] {
+  const lanes = laneSteps.flatMap((n, t) => Array<number>(n).fill(t));
+  return shuffled(lanes.length, new Rng(mix32((seed ^ STREAM_PLAN) >>> 0))).map((i) => lanes[i]!);
+}
+
+/** The arena runs of every head but the task's, in order. */
+function otherHeads(model: FinetuningModel, task: string): ArenaRun[] {
+  const others = new Set([...model.heads.keys()].filter((name) => name !== task).flatMap((name) => model.headParameterNames(name)));
+  return model.params.entries.filter((e) => others.has(e.name)).map((e) => ({ offset: e.offset, size: e.size })).sort((a, b) => a.offset - b.offset);
 }

@@ -173,6 +173,14 @@ export function validateInt8Gemm(args: Int8GemmArgs): GemmOffsets {
   if (args.bias !== null && !(args.bias instanceof Float32Array && args.bias.length >= args.n)) {
     throw new TypeError(`${fn}: bias must be null or a Float32Array of at least n = ${args.n} elements`);
   }
+  if (args.gelu !== undefined && typeof args.gelu !== 'boolean') throw new TypeError(`${fn}: gelu must be a boolean`);
+  const residual = args.residual ?? null;
+  if (residual !== null) {
+    if (!(residual instanceof Float32Array)) throw new TypeError(`${fn}: residual must be null or a Float32Array`);
+    if (args.m > 0 && args.n > 0 && (args.cOffset ?? 0) + (args.m - 1) * args.ldc + args.n > residual.length) {
+      throw new RangeError(`${fn}: residual is too small for ${args.m} rows of ${args.n} laid out as c`);
+    }
+  }
   return validate(fn, {
     transA: false, transB: false, m: args.m, n: args.n, k: args.k, alpha: 1, beta: 0, a: args.a, aOffset: args.aOffset,
     lda: args.lda, b: new Float32Array(0), ldb: args.n, c: args.c, cOffset: args.cOffset, ldc: args.ldc,

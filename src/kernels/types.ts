@@ -130,7 +130,10 @@ export interface PackedInt8 {
   readonly n: number;
 }
 
-/** gemmInt8: C = dequant(quant(A) Wq^T) + bias, A m x k rows contiguous. */
+/**
+ * gemmInt8: C = dequant(quant(A) Wq^T) + bias, A m x k rows contiguous; then, for inference
+ * layers, optionally C = gelu(C) and C = C + residual, with the bits of the separate gelu and add kernels.
+ */
 export interface Int8GemmArgs {
   m: number;
   n: number;
@@ -143,6 +146,10 @@ export interface Int8GemmArgs {
   c: Float32Array;
   cOffset?: number;
   ldc: number;
+  /** Applied after the bias: C = gelu(C) (before any residual). */
+  gelu?: boolean;
+  /** Added last: C[i][j] += residual[cOffset + i * ldc + j] (laid out as C; distinct from C or the same array and offset). */
+  residual?: Float32Array | null;
 }
 
 /**

@@ -108,6 +108,9 @@ const DEFAULTS: Omit<PretrainingConfig, 'model_name' | 'max_predictions_per_seq'
   eval_batch_size: 128,
 };
 
+/** The keys resolvePretrainingConfig takes (besides model_name). */
+export const PRETRAINING_CONFIG_KEYS: readonly (keyof PretrainingConfig)[] = [...Object.keys(DEFAULTS) as (keyof PretrainingConfig)[], 'max_predictions_per_seq'];
+
 /** Python 3's round(): halves go to the even neighbour. */
 export function roundHalfEven(x: number): number {
   const r = Math.round(x);
@@ -207,12 +210,12 @@ export function generatorConfig(cfg: PretrainingConfig, disc: ElectraConfig = di
  * null: a two-tower generator needs a separate generator network and a learned one.
  */
 export function unsupportedCombination(cfg: PretrainingConfig): string | null {
-  if (cfg.electric_objective && !cfg.two_tower_generator) return '"electric_objective" needs "two_tower_generator": true (its log-probability term comes from the cloze model)';
-  if (cfg.two_tower_generator && cfg.uniform_generator) return '"two_tower_generator" (or "electric_objective") and "uniform_generator" exclude each other';
-  if (cfg.two_tower_generator && !cfg.untied_generator) return '"two_tower_generator" (or "electric_objective") needs "untied_generator": true';
-  if (cfg.two_tower_generator && !hasDiscriminator(cfg)) return '"two_tower_generator" needs "electra_objective" or "electric_objective"';
-  if (cfg.uniform_generator && !cfg.untied_generator) return '"uniform_generator" has no generator to share weights with: it needs "untied_generator": true';
-  if (cfg.uniform_generator && !hasDiscriminator(cfg)) return '"uniform_generator" needs "electra_objective" or "electric_objective" (a masked LM has nothing to learn from it)';
+  if (cfg.electric_objective && !cfg.two_tower_generator) return "'electric_objective' needs 'two_tower_generator': true (its log-probability term comes from the cloze model)";
+  if (cfg.two_tower_generator && cfg.uniform_generator) return "'two_tower_generator' (or 'electric_objective') and 'uniform_generator' exclude each other";
+  if (cfg.two_tower_generator && !cfg.untied_generator) return "'two_tower_generator' (or 'electric_objective') needs 'untied_generator': true";
+  if (cfg.two_tower_generator && !hasDiscriminator(cfg)) return "'two_tower_generator' needs 'electra_objective' or 'electric_objective'";
+  if (cfg.uniform_generator && !cfg.untied_generator) return "'uniform_generator' has no generator to share weights with: it needs 'untied_generator': true";
+  if (cfg.uniform_generator && !hasDiscriminator(cfg)) return "'uniform_generator' needs 'electra_objective' or 'electric_objective' (a masked LM has nothing to learn from it)";
   return null;
 }
 

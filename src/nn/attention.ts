@@ -116,11 +116,15 @@ export class Attention {
       b: this.qkvOut, bOffset: 2 * H, ldb: W, strideBOuter: S * W, strideBInner: dh,
       c: this.context, ldc: H, strideCOuter: S * H, strideCInner: dh,
     });
-    this.outputDense.forward(this.context, this.preNorm, T);
-    if (dropout.hiddenProb > 0) {
-      k.dropout(this.preNorm, this.preNorm, T * H, dropout.hiddenProb, siteSeed(dropout.stepSeed, this.outputSite), 0);
+    if (k.precision === 'int8' && dropout.hiddenProb === 0) {
+      this.outputDense.forward(this.context, this.preNorm, T, { residual: x }); // residual in the int8 epilogue
+    } else {
+      this.outputDense.forward(this.context, this.preNorm, T);
+      if (dropout.hiddenProb > 0) {
+        k.dropout(this.preNorm, this.preNorm, T * H, dropout.hiddenProb, siteSeed(dropout.stepSeed, this.outputSite), 0);
+      }
+      k.add(this.preNorm, x, this.preNorm, T * H);
     }
-    k.add(this.preNorm, x, this.preNorm, T * H);
     this.layerNorm.forward(this.preNorm, this.output, this.mean, this.rstd, T);
     return this.output;
   }

@@ -47,11 +47,20 @@ export class FeedForward {
     this.rstd = allocFloats(T, dtype);
   }
 
-  forward(x: Float32Array, tokens: number, dropout: DropoutContext): Float32Array {
+  /** Writes the output rows into `out` (default: this.output, which backward reads). */
+  forward(x: Float32Array, tokens: number, dropout: DropoutContext, out = this.output): Float32Array {
     const { k, cfg, scratch } = this;
     const n = tokens * cfg.hidden;
     this.tokens = tokens;
     this.dropout = dropout;
+    if (k.precision === 'int8' && dropout.hiddenProb === 0) {
+      // Inference: GELU and the residual run in the int8 GEMMs' epilogues, while the
+      // blocks are in cache (preActivation then holds the GELU output; no backward reads it).
+      this.intermediate.forward(x, this.preActivation, tokens, { gelu: true });
+      this.outputDense.forward(this.preActivation, this.preNorm, tokens, { residual: x });
+      this.layerNorm.forward(this.preNorm, out, this.mean, this.rstd, tokens);
+      return out;
+    }
     this.intermediate.forward(x, this.preActivation, tokens);
     k.gelu(this.preActivation, scratch.geluOut, tokens * cfg.intermediate);
     this.outputDense.forward(scratch.geluOut, this.preNorm, tokens);
@@ -59,8 +68,8 @@ export class FeedForward {
       k.dropout(this.preNorm, this.preNorm, n, dropout.hiddenProb, siteSeed(dropout.stepSeed, this.outputSite), 0);
     }
     k.add(this.preNorm, x, this.preNorm, n);
-    this.layerNorm.forward(this.preNorm, this.output, this.mean, this.rstd, tokens);
-    return this.output;
+    this.layerNorm.forward(this.preNorm, out, this.mean, this.rstd, tokens);
+    return out;
   }
 
   /** Writes dx (gradient w.r.t. the forward input x) and accumulates parameter gradients. */

@@ -48,14 +48,21 @@ export class Linear {
     return new Linear(k, inFeatures, outFeatures, weight, bias);
   }
 
-  /** y[rows, out] = x[rows, in] W^T + b. */
-  forward(x: Float32Array, y: Float32Array, rows: number): void {
+  /**
+   * y[rows, out] = x[rows, in] W^T + b. With int8 (inference) the GEMM's epilogue can go on:
+   * y = gelu(y), then y += residual ([rows, out]), as the separate gelu and add kernels would.
+   */
+  forward(x: Float32Array, y: Float32Array, rows: number, int8Epilogue?: { gelu?: boolean; residual?: Float32Array }): void {
     const { k, inFeatures: nIn, outFeatures: nOut } = this;
     if (k.precision === 'int8') {
       // Dynamic quantization: the bias is added in the GEMM's epilogue.
-      k.gemmInt8({ m: rows, n: nOut, k: nIn, a: x, lda: nIn, b: this.quantizedWeights(), bias: this.bias?.value ?? null, c: y, ldc: nOut });
+      k.gemmInt8({
+        m: rows, n: nOut, k: nIn, a: x, lda: nIn, b: this.quantizedWeights(), bias: this.bias?.value ?? null, c: y, ldc: nOut,
+        gelu: int8Epilogue?.gelu ?? false, residual: int8Epilogue?.residual ?? null,
+      });
       return;
     }
+    if (int8Epilogue) throw new Error(`${this.weight.name}: the fused GELU / residual epilogue is for int8 inference only`);
     if (k.precision === 'bf16') {
       k.gemmBf16Packed({
         transA: false, m: rows, n: nOut, k: nIn, alpha: 1, beta: 0, a: x, lda: nIn, b: this.bf16Weights(), c: y, ldc: nOut,

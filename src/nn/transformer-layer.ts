@@ -31,6 +31,17 @@ export class TransformerLayer {
     return this.feedForward.forward(mid, batch * seqLen, dropout);
   }
 
+  /**
+   * Forward for sequences [b0, b0 + count) of x [batch*seq, hidden] (inference only: the
+   * intermediates keep just the last call's rows), writing those rows of output.
+   */
+  forwardSequences(x: Float32Array, b0: number, count: number, seqLen: number, maskAdd: Float32Array | null, dropout: DropoutContext): void {
+    const H = this.attention.cfg.hidden;
+    const row0 = b0 * seqLen;
+    const mid = this.attention.forward(x.subarray(row0 * H), count, seqLen, maskAdd?.subarray(b0 * seqLen) ?? null, dropout);
+    this.feedForward.forward(mid, count * seqLen, dropout, this.output.subarray(row0 * H));
+  }
+
   /** dx receives the gradient w.r.t. x; must not alias dOutput. */
   backward(x: Float32Array, dOutput: Float32Array, dx: Float32Array): void {
     this.feedForward.backward(this.attention.output, dOutput, this.scratch.dMid);

@@ -41,6 +41,25 @@ export function lrSegments(params: ParameterSet, scaleOf: (name: string) => numb
   return segments;
 }
 
+/** A run of the arena: parameters offset .. offset + size - 1. */
+export interface ArenaRun {
+  offset: number;
+  size: number;
+}
+
+/** [from, to) less the frozen runs, as [start, end) pieces. */
+function runsOutside(from: number, to: number, frozen: readonly ArenaRun[]): [number, number][] {
+  const out: [number, number][] = [];
+  let at = from;
+  for (const f of frozen) {
+    if (f.offset + f.size <= at || f.offset >= to) continue;
+    if (f.offset > at) out.push([at, f.offset]);
+    at = f.offset + f.size;
+  }
+  if (at < to) out.push([at, to]);
+  return out;
+}
+
 export class AdamW {
   readonly m: Float32Array;
   readonly v: Float32Array;
@@ -61,8 +80,12 @@ export class AdamW {
     this.segments = scaleOf ? lrSegments(params, scaleOf) : [{ offset: 0, size: params.size, scale: 1 }];
   }
 
-  /** Clips the gradient arena, updates every segment at lr * its scale, and returns the pre-clip gradient norm. */
-  update(lr: number): number {
+  /**
+   * Clips the gradient arena, updates every segment at lr * its scale, and returns the pre-clip
+   * gradient norm. `frozen` (sorted, disjoint runs of the arena) are left as they are, moments
+   * included: a multi-task run's update for one task's batch leaves the other tasks' heads alone.
+   */
+  update(lr: number, frozen: readonly ArenaRun[] = []): number {
     const { k, params, config } = this;
     const n = params.size;
     const norm = config.clipNorm === null
@@ -70,9 +93,8 @@ export class AdamW {
       : k.clipByGlobalNorm(params.grads, n, config.clipNorm);
     const p = params.params;
     const g = params.grads;
-    for (const s of this.segments) {
-      const end = s.offset + s.size;
-      k.adamw(p.subarray(s.offset, end), g.subarray(s.offset, end), this.m.subarray(s.offset, end), this.v.subarray(s.offset, end), s.size, {
+    for (const s of this.segments) for (const [offset, end] of runsOutside(s.offset, s.offset + s.size, frozen)) {
+      k.adamw(p.subarray(offset, end), g.subarray(offset, end), this.m.subarray(offset, end), this.v.subarray(offset, end), end - offset, {
         lr: lr * s.scale,
         beta1: config.beta1,
         beta2: config.beta2,
@@ -80,7 +102,7 @@ export class AdamW {
         weightDecay: config.weightDecayRate,
         biasCorrection: false,
         step: this.step + 1,
-        decayMask: this.decayMask.subarray(s.offset, end),
+        decayMask: this.decayMask.subarray(offset, end),
       });
     }
     params.valuesChanged();

@@ -101,6 +101,18 @@ export interface InferenceModelOptions {
   maxSeqLen?: number;
 }
 
+/**
+ * The kernels an inference model runs with: the given (or default) backend, in int8 with
+ * quantize "int8". Every inference model (pre-trained or fine-tuned) picks its kernels here.
+ */
+export function inferenceKernels(options: { kernels?: Kernels; quantize?: 'int8' }): Kernels {
+  if (options.quantize !== undefined && options.quantize !== 'int8') {
+    throw new UsageError(`quantize must be "int8" or left out, got ${JSON.stringify(options.quantize)}`);
+  }
+  const base = options.kernels ?? defaultKernels();
+  return options.quantize === 'int8' ? withPrecision(base, 'int8') : base;
+}
+
 /** The text of a TextInput: [text, pair or null]. */
 export function textOf(input: TextInput): [string, string | null] {
   if (typeof input === 'string') return [input, null];
@@ -166,11 +178,7 @@ abstract class InferenceModel<M extends { params: ParameterSet }> {
     readonly config: ElectraConfig, readonly folder: LoadedModelFolder, role: HfRole,
     build: (k: Kernels, shape: InferenceShape) => M, options: InferenceModelOptions,
   ) {
-    if (options.quantize !== undefined && options.quantize !== 'int8') {
-      throw new UsageError(`quantize must be "int8" or left out, got ${JSON.stringify(options.quantize)}`);
-    }
-    const base = options.kernels ?? defaultKernels();
-    const k = options.quantize === 'int8' ? withPrecision(base, 'int8') : base;
+    const k = inferenceKernels(options);
     this.maxBatch = Math.max(1, options.maxBatch ?? 8);
     this.growing = new GrowingModel((shape) => build(k, shape), { maxBatch: this.maxBatch, maxSeqLen: options.maxSeqLen ?? 128 }, config.max_position_embeddings);
     const report = loadHfWeights(this.growing.model.params, { [role]: folder });

@@ -17,6 +17,8 @@ export interface Predictor<Prepared = unknown, Result = unknown> {
   prepare(record: unknown): Prepared;
   /** Runs prepared inputs together: one result per input, in order. */
   run(inputs: readonly Prepared[]): Result[];
+  /** Fine-tuned tasks: the records of a file in the task's training format, each with its "file:line". */
+  readFile?(file: string, reader?: unknown): { record: unknown; where: string }[];
 }
 
 /** The text (pair) of a record: a string, or {"text": ..., "text_pair"?: ...}. */

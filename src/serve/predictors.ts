@@ -1,7 +1,10 @@
 // Which predictor a model folder gives, by kind. `electra predict`, `electra fill-mask` and
-// `electra serve` open models through this table; fine-tuned task models (classification,
-// tagging, QA) join it as more kinds, each opening the folders it recognises.
+// `electra serve` open models through this table: fine-tuned task models (classification,
+// regression, tagging, QA, multiple choice) and the pre-trained discriminator and masked LM.
 import { UsageError } from '../errors.js';
+import { loadFinetuned } from '../finetune/inference.js';
+import { isFinetunedFolder } from '../finetune/model/checkpoint.js';
+import { finetunedPredictor } from '../finetune/predictor.js';
 import type { Kernels } from '../kernels/index.js';
 import { loadDiscriminator, loadMaskedLM, readPretrainedFolders, type PretrainedFolders } from '../pretrain/load.js';
 import { discriminatorPredictor, fillMaskPredictor, type Predictor } from '../pretrain/predictor.js';
@@ -17,6 +20,8 @@ export interface OpenPredictorOptions {
   topK?: number;
   /** "int8": dense layers in int8 (see InferenceModelOptions.quantize). */
   quantize?: 'int8';
+  /** The task of a fine-tuned folder that holds several. */
+  task?: string;
 }
 
 /** A kind of model folder the CLI and the server can run, and how to open it. */
@@ -42,6 +47,12 @@ function truncation(o: OpenPredictorOptions): { truncation?: TruncationStrategy 
 
 export const PREDICTOR_KINDS: PredictorKind[] = [
   {
+    name: 'finetuned',
+    summary: 'labels, scores, tags or answers of a fine-tuned model (electra finetune\'s folders, HF ElectraFor{Sequence,Token}Classification, ...QuestionAnswering)',
+    open: (dir, o) => (isFinetunedFolder(dir)
+      ? finetunedPredictor(loadFinetuned(dir, modelOptions(o)), { ...truncation(o), ...(o.task ? { task: o.task } : {}) }) : null),
+  },
+  {
     name: 'discriminator',
     summary: 'replaced-token probabilities per token (ElectraForPreTraining)',
     open: (_, o, pretrained) => (pretrained().discriminator ? discriminatorPredictor(loadDiscriminator(pretrained(), modelOptions(o)), truncation(o)) : null),
@@ -59,6 +70,7 @@ export function openPredictor(dir: string, options: OpenPredictorOptions & { kin
   const unknown = options.kinds?.find((name) => !PREDICTOR_KINDS.some((k) => k.name === name));
   if (unknown) throw new UsageError(`unknown model kind '${unknown}': one of ${PREDICTOR_KINDS.map((k) => k.name).join(', ')}`);
   const kinds = options.kinds ? PREDICTOR_KINDS.filter((k) => options.kinds!.includes(k.name)) : PREDICTOR_KINDS;
+  if (options.task !== undefined && !isFinetunedFolder(dir)) throw new UsageError(`${dir} is not a fine-tuned model folder: a task (--task) is for those`);
   let folders: PretrainedFolders | undefined;
   const pretrained = (): PretrainedFolders => (folders ??= readPretrainedFolders(dir));
   for (const kind of kinds) {

@@ -2,18 +2,13 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { parseJsonText } from './json.js';
+import { describeValue } from './schema.js';
 import { decodeUtf8Strict, InvalidUtf8Error } from './text.js';
 
 export interface HparamsArgument {
   values: Record<string, unknown>;
   /** Where they came from, for error messages: '--hparams' or the file's path. */
   source: string;
-}
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return `a list (${JSON.stringify(v).slice(0, 40)})`;
-  return `${JSON.stringify(v)?.slice(0, 40)} (a ${typeof v})`;
 }
 
 /**
@@ -45,7 +40,7 @@ export function readHparamsArgument(arg: string): HparamsArgument {
   }
   const value = parseJsonText(text, source, (m) => new UsageError(m));
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new UsageError(`${source}: expected a JSON object of hparams, got ${describe(value)}`);
+    throw new UsageError(`${source}: expected a JSON object of hparams, got ${describeValue(value)}`);
   }
   return { values: value as Record<string, unknown>, source };
 }

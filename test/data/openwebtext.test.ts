@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { join } from 'node:path';
 import { buildPretrainingDataset } from '../../src/data/build.js';
 import { exportCorpus } from '../../src/data/corpus-export.js';
-import { buildOpenWebTextDataset } from '../../src/data/openwebtext.js';
+import { buildOpenWebTextDataset, decompressAhead } from '../../src/data/openwebtext.js';
 import { openPretrainingDataset } from '../../src/data/pretraining-dataset.js';
 import { vocabHash } from '../../src/data/manifest.js';
 import { bertUncasedVocab, bertUncasedVocabText } from '../../src/tokenizer/bert-vocab.js';
@@ -50,6 +50,18 @@ before(() => {
 });
 after(() => root.cleanup());
 
+/** Runs f as if libuv's pool had `threads` threads (the builder then decompresses in each job's own thread when jobs outnumber them). */
+async function withPoolSize<T>(threads: number, f: () => Promise<T>): Promise<T> {
+  const saved = process.env.UV_THREADPOOL_SIZE;
+  process.env.UV_THREADPOOL_SIZE = String(threads);
+  try {
+    return await f();
+  } finally {
+    if (saved === undefined) delete process.env.UV_THREADPOOL_SIZE;
+    else process.env.UV_THREADPOOL_SIZE = saved;
+  }
+}
+
 function owtDataDir(name: string, archives: { name: string; members: typeof docs }[]): string {
   const dataDir = join(root.dir, name);
   mkdirSync(join(dataDir, 'openwebtext'), { recursive: true });
@@ -78,6 +90,12 @@ test('examples from xz archives equal those from the same documents as plain fil
   assert.equal(owt.manifest.counts.examples, plain.manifest.counts.examples);
   assert.equal(owt.manifest.counts.files, docs.length, 'one document per member');
   assert.deepEqual(readShards(owt.outputDir), readShards(plain.outputDir));
+  // More jobs than the pool has threads: each job decompresses in its own thread, to the same examples.
+  const own = await withPoolSize(1, async () => {
+    assert.equal(decompressAhead(2), false);
+    return buildOpenWebTextDataset({ dataDir, ...settings }, { inProcess: true });
+  });
+  assert.deepEqual(readShards(own.outputDir), readShards(plain.outputDir));
 
   // The reference's TFRecords from the same archives, the jobs run one after another in this thread: the same examples.
   const tf = await buildOpenWebTextDataset({ dataDir, ...settings, outputFormat: 'tfrecord' }, { inProcess: true });
@@ -98,6 +116,8 @@ test('bad archives are named; archives given to the plain-text builder are recog
   const truncated = owtDataDir('truncated', []);
   writeFileSync(join(truncated, 'openwebtext', 'urlsf_subset01-1_data.xz'), good.subarray(0, good.length - 40));
   await assert.rejects(buildOpenWebTextDataset({ dataDir: truncated }), /urlsf_subset01-1_data\.xz: xz decompression failed .* truncated or corrupt/);
+  await withPoolSize(1, () => assert.rejects(buildOpenWebTextDataset({ dataDir: truncated, numProcesses: 2 }, { inProcess: true }),
+    /urlsf_subset01-1_data\.xz: xz decompression failed .* truncated or corrupt/));
   assert.equal(existsSync(join(truncated, 'pretrain_tfrecords')), false, 'nothing left behind');
 
   const notXz = owtDataDir('not-xz', []);

@@ -9,6 +9,10 @@ import { defaultElectraConfig } from '../../src/io/hf-config.js';
 import { writeHfFolder } from '../../src/io/hf-folder.js';
 import { bertUncasedVocab } from '../../src/tokenizer/index.js';
 import { type TempDir, tsv } from '../finetune/fixtures.js';
+import { Rng } from '../../src/nn/random.js';
+import { FinetuningModel, type HeadSpec } from '../../src/finetune/model/finetuning-model.js';
+import type { SavedFinetuning, SavedTask } from '../../src/finetune/model/checkpoint.js';
+import type { ElectraQaOptions } from '../../src/finetune/qa/head.js';
 
 /** Discards progress bars. */
 export const quiet = new Writable({ write: (_chunk, _enc, done) => done() });
@@ -79,3 +83,27 @@ export function writePretrained(dir: TempDir, name: string): string {
   return out;
 }
 
+
+// Saved fine-tuned folders for the inference tests: one task of each kind on ENCODER.
+export const QA: ElectraQaOptions = { jointPrediction: true, beamSize: 4, answerableClassifier: true, answerableUsesStartLogits: true, answerableWeight: 0.5 };
+export const TASKS: SavedTask[] = [
+  { name: 'rte', kind: 'classification', style: 'electra', labels: ['entailment', 'not_entailment'] },
+  { name: 'sts', kind: 'regression', style: 'electra', labels: null, targetRange: [0, 5] },
+  { name: 'pos', kind: 'tagging', style: 'electra', labels: ['at', 'nn', 'vb', 'jj'], tokenLevel: true },
+  { name: 'squad', kind: 'qa', style: 'electra', labels: null },
+];
+
+/** What inference needs for these tasks at max_seq_length 32 (QA windows doc_stride 8 apart). */
+export function saved(tasks: SavedTask[]): SavedFinetuning {
+  return { tasks, max_seq_length: 32, max_query_length: 12, doc_stride: 8, n_best_size: 5, max_answer_length: 6, qa_na_threshold: -2.75, qa: QA };
+}
+
+/** A model with random (not tiny) weights so outputs differ between inputs. */
+export function randomModel(specs: HeadSpec[], seed: number): FinetuningModel {
+  const model = new FinetuningModel(jsKernels, ENCODER, specs, { maxBatch: 4, maxSeqLen: 48, qa: QA });
+  model.initialize(seed);
+  const rng = new Rng(seed + 1);
+  const p = model.params.params;
+  for (let i = 0; i < p.length; i++) p[i] += (rng.uniform() * 2 - 1) * 0.05;
+  return model;
+}

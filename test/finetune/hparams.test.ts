@@ -54,15 +54,19 @@ test('single-task and model-size overrides, and the user value always wins', () 
 });
 
 test('unknown keys and wrong types are rejected with the key and the expected type', () => {
-  assert.throws(() => resolveHparams({ learning_rat: 1e-4 }), /hparams: unknown hparam 'learning_rat' \(did you mean 'learning_rate'\?\)/);
+  assert.throws(() => resolveHparams({ learning_rat: 1e-4 }), /^UsageError: hparams: unknown hparam 'learning_rat' \(did you mean 'learning_rate'\?\)$/);
   assert.throws(() => resolveHparams({ learning_rate: '1e-4' }), /'learning_rate' must be a number > 0, got "1e-4" \(a string\)/);
   assert.throws(() => resolveHparams({ train_batch_size: 2.5 }), /'train_batch_size' must be an integer >= 1, got 2\.5 \(a number\)/);
   assert.throws(() => resolveHparams({ model_size: 'tiny' }), /'model_size' must be one of 'small', 'base', 'large', got "tiny"/);
   assert.throws(() => resolveHparams({ task_names: 'mnli' }), /'task_names' must be a non-empty list of strings/);
   assert.throws(() => resolveHparams({ double_unordered: 1 }), /'double_unordered' must be true or false, got 1/);
   assert.throws(() => resolveHparams({ warmup_proportion: 1.5 }), /'warmup_proportion' must be a number in \[0, 1\]/);
-  assert.throws(() => resolveHparams({ use_tpu: true }), /'use_tpu': electra-ts runs on the CPU/);
-  assert.throws(() => resolveHparams({ task_names: ['squad'], max_query_length: 200, max_seq_length: 128 }), /max_query_length \(200\) leaves no room/);
+  assert.throws(() => resolveHparams({ use_tpu: true }), /'use_tpu' must be false \(electra-ts runs on the CPU\), got true/);
+  assert.throws(() => resolveHparams({ task_names: ['squad'], max_query_length: 200, max_seq_length: 128 }), /'max_query_length' \(200\) leaves no room for the passage in 'max_seq_length' \(128\)/);
+  assert.throws(() => resolveHparams({ write_distill_outputs: true }), /'write_distill_outputs' cannot be set here: the reference sets it internally/);
+  assert.throws(() => resolveHparams({ task_names: ['rte', 'rte'] }), /'task_names' lists a task twice/);
+  assert.throws(() => resolveHparams({ head_style: 'tf' }), /'head_style' must be one of 'electra', 'hf' or null, got "tf"/);
+  assert.throws(() => resolveHparams({ model_hparam_overrides: { hidden_size: [1] } }), /'model_hparam_overrides\.hidden_size' must be a number, string or boolean/);
   const { ignored } = resolveHparams({ use_tpu: false, iterations_per_loop: 1000 });
   assert.deepEqual(ignored, ['use_tpu', 'iterations_per_loop']);
 });
@@ -92,11 +96,14 @@ test('generic task specs: defaults filled in, fields checked', () => {
   assert.equal(hp.classification!.header, true, 'skip_first_line is the older name of header');
   assert.equal(hp.custom_tasks.spam!.type, 'classification');
   assert.equal(hp.custom_tasks.pos!.type === 'tagging' && hp.custom_tasks.pos!.token_level, true);
-  assert.throws(() => resolveHparams({ classification: { label_colum: 2 } }), /'classification': unknown hparam 'label_colum' \(did you mean 'label_column'\?\)/);
-  assert.throws(() => resolveHparams({ regression: { min_value: 1, max_value: 1 } }), /'max_value' must be greater than 'min_value'/);
-  assert.throws(() => resolveHparams({ custom_tasks: { x: { metric: 'accuracy' } } }), /custom_tasks\.x: 'type' must be one of/);
-  assert.throws(() => resolveHparams({ tagging: { type: 'regression' } }), /'tagging': 'type' must be 'tagging' here/);
-  assert.throws(() => resolveHparams({ classification: { labels: [] } }), /'labels' must be a non-empty list of strings or null/);
+  assert.throws(() => resolveHparams({ classification: { label_colum: 2 } }), /^UsageError: hparams: unknown hparam 'classification\.label_colum' \(did you mean 'classification\.label_column'\?\)$/);
+  assert.throws(() => resolveHparams({ regression: { min_value: 1, max_value: 1 } }), /'regression\.max_value' must be greater than 'regression\.min_value'/);
+  assert.throws(() => resolveHparams({ custom_tasks: { x: { metric: 'accuracy' } } }), /^UsageError: hparams: 'custom_tasks\.x\.type' must be one of 'classification', 'regression', 'tagging', got nothing$/);
+  assert.throws(() => resolveHparams({ tagging: { type: 'regression' } }), /'tagging\.type' must be 'tagging' here, got "regression" \(a string\)/);
+  assert.throws(() => resolveHparams({ custom_tasks: { t: { type: 'tagging', tag_separator: ' ' } } }), /'custom_tasks\.t\.tag_separator' must be a non-empty string without whitespace/);
+  assert.throws(() => resolveHparams({ classification: { header: 'yes' } }), /'classification\.header' must be true, false or null, got "yes"/);
+  assert.throws(() => resolveHparams({ classification: 3 }), /'classification' must be an object \(a classification task spec\) or null, got 3 \(a number\)/);
+  assert.throws(() => resolveHparams({ classification: { labels: [] } }), /'classification\.labels' must be a non-empty list of strings or null, got a list \(\[\]\)/);
 });
 
 test('paths follow the reference layout under data_dir', () => {

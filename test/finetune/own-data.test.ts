@@ -81,7 +81,7 @@ test('regression from TSV: a header is a row whose target is no number', () => {
   dir.write('finetuning_data/scores2/train.tsv', 'nice one\t4.5\nbad one\tmuch\n');
   const bad = getTask('scores2', context({ custom_tasks: { scores2: { type: 'regression', min_value: 0, max_value: 5 } } })) as SentenceTask;
   assert.throws(() => bad.getExamples('train'), /scores2\/train\.tsv:2: expected a number as the scores2 target, found "much"/);
-  assert.throws(() => resolveHparams({ custom_tasks: { s: { type: 'regression', header: true, skip_first_line: true } } }), /give 'header' or its older name 'skip_first_line', not both/);
+  assert.throws(() => resolveHparams({ custom_tasks: { s: { type: 'regression', header: true, skip_first_line: true } } }), /give 'custom_tasks\.s\.header' or its older name 'custom_tasks\.s\.skip_first_line', not both/);
 });
 
 test('tagging from word/TAG lines (detected in .txt) and CoNLL columns (.conll, column choice)', () => {

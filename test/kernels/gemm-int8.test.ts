@@ -125,3 +125,44 @@ test('gemmInt8 argument errors name what was expected', () => {
       /bias must be null or a Float32Array of at least n = 3/);
   }
 });
+
+test('the gelu and residual epilogues give the bits of the separate gelu and add kernels', (t) => {
+  const native = nativeKernels();
+  const addon = native ? loadAddon().addon! : null;
+  const isas = addon ? ['scalar', 'avx2', 'avx512'].slice(0, ['scalar', 'avx2', 'avx512'].indexOf(addon.info().detectedIsa) + 1) : [];
+  const before = addon?.info().isa;
+  // n = 600: tasks of several column blocks, so the epilogue runs on row segments past column 0.
+  const fusedShapes: Shape[] = [{ m: 100, n: 600, k: 40, bias: true }, { m: 7, n: 70, k: 37, bias: false }];
+  const runs: [string, Kernels, string | null][] = [['js', jsKernels, null], ...isas.map((i): [string, Kernels, string] => [`native ${i}`, native!, i])];
+  if (!native) t.diagnostic('native addon not built: JS only');
+  try {
+    for (const [name, k, isa] of runs) {
+      if (isa) addon!.setIsa(isa);
+      for (const [si, s] of fusedShapes.entries()) {
+        for (const [gelu, residual] of [[true, false], [false, true], [true, true]] as const) {
+          const plain = makeArgs(s, 80 + si);
+          const fused = makeArgs(s, 80 + si);
+          const res = residual ? randomArray(fused.c.length, 90 + si) : null;
+          k.gemmInt8({ ...fused, gelu, residual: res });
+          k.gemmInt8(plain);
+          for (let i = 0; i < s.m; i++) {
+            const row = plain.c.subarray(i * plain.ldc, i * plain.ldc + s.n);
+            if (gelu) k.gelu(row, row, s.n);
+            if (res) k.add(row, res.subarray(i * plain.ldc), row, s.n);
+          }
+          assert.deepEqual(fused.c, plain.c, `${name}: shape ${si}, gelu ${gelu}, residual ${residual}`);
+        }
+      }
+    }
+  } finally {
+    if (before) addon!.setIsa(before);
+  }
+});
+
+test('gemmInt8 refuses a residual smaller than c', () => {
+  for (const k of [jsKernels, nativeKernels()].filter((x): x is Kernels => x !== null)) {
+    const b = quantizeWeightsInt8(new Float32Array(12), 3, 4, 4);
+    assert.throws(() => k.gemmInt8({ m: 2, n: 3, k: 4, a: new Float32Array(8), lda: 4, b, bias: null, c: new Float32Array(6), ldc: 3,
+      residual: new Float32Array(5) }), /residual is too small for 2 rows of 3/);
+  }
+});

@@ -77,11 +77,11 @@ test('gradient_accumulation_steps in a run: checkpoints at updates, an abort aft
     for (const [name, t] of a) assert.deepEqual(b.get(name)!.data, t.data, `${role} ${name}`);
   }
   assert.throws(() => resolvePretrainingHparams(tinyHparams(data.vocab.length, { train_batch_size: 10, gradient_accumulation_steps: 4 }), data.dataDir, 'x'),
-    /"train_batch_size" 10 is not a multiple of "gradient_accumulation_steps" 4/);
+    /'train_batch_size' 10 is not a multiple of 'gradient_accumulation_steps' 4/);
   // The cloze loss is normalised per micro-batch, so accumulation is refused with the two-tower generator.
   for (const objective of [{ two_tower_generator: true }, { electric_objective: true }]) {
     assert.throws(() => resolvePretrainingHparams(tinyHparams(data.vocab.length, { train_batch_size: 16, gradient_accumulation_steps: 4, ...objective }), data.dataDir, 'x'),
-      /"gradient_accumulation_steps" > 1 is not supported with the two-tower generator/);
+      /'gradient_accumulation_steps' > 1 is not supported with the two-tower generator/);
   }
 });
 

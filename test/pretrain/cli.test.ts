@@ -16,7 +16,7 @@ test('electra pretrain: help, required flags, bad hparams (exit 2, naming the ke
   assert.equal((await run(['pretrain', '--data-dir', '/d', '--model-name', 'm', '--bogus'])).code, 2);
   const bad = await run(['pretrain', '--data-dir', '/d', '--model-name', 'm', '--hparams', '{"learning_rat": 1e-4}']);
   assert.equal(bad.code, 2);
-  assert.match(bad.err, /unknown hparam "learning_rat" \(did you mean "learning_rate"\?\)/);
+  assert.match(bad.err, /unknown hparam 'learning_rat' \(did you mean 'learning_rate'\?\)/);
   const noData = await run(['pretrain', '--data-dir', '/nowhere', '--model-name', 'm', '--hparams', '{"debug": true}']);
   assert.equal(noData.code, 2);
   assert.match(noData.err, /vocab file \/nowhere\/vocab\.txt not found/);

@@ -26,7 +26,7 @@ after(() => root.cleanup());
 test('precision is an hparam: fp32 by default, bf16 on request, anything else refused', () => {
   assert.equal(resolvePretrainingHparams({}, root.dir, 'm').hparams.precision, 'fp32');
   assert.equal(resolvePretrainingHparams({ precision: 'bf16' }, root.dir, 'm').hparams.precision, 'bf16');
-  assert.throws(() => resolvePretrainingHparams({ precision: 'fp16' }, root.dir, 'm'), /"precision" must be one of "fp32", "bf16", got "fp16"/);
+  assert.throws(() => resolvePretrainingHparams({ precision: 'fp16' }, root.dir, 'm'), /'precision' must be one of 'fp32', 'bf16', got "fp16"/);
 });
 
 test('a bf16 Linear multiplies with gemmBf16 and repacks its weights after each update', () => {

@@ -178,7 +178,7 @@ export function glueTask(name: GlueTaskName, ctx: TaskContext): SentenceTask {
   });
 }
 
-type SentenceSpec = Extract<CustomTaskSpec, { type: 'classification' | 'regression' }>;
+export type SentenceSpec = Extract<CustomTaskSpec, { type: 'classification' | 'regression' }>;
 
 /** A split's file: as the spec gives it, else <dir>/<split>.tsv, .csv or .jsonl, whichever exists. */
 function tableFile(spec: SentenceSpec, dir: string, split: string): string {
@@ -206,7 +206,7 @@ interface Table {
  * Whether a table's first row is a header: as declared; yes when a column is named; else yes
  * when its label cell is no label (a class seen in no other row, or not a number for regression).
  */
-function detectHeader(spec: SentenceSpec, rows: readonly TsvRow[], knownLabels: readonly string[] | null): boolean {
+export function detectHeader(spec: SentenceSpec, rows: readonly TsvRow[], knownLabels: readonly string[] | null): boolean {
   if (spec.header !== null) return spec.header;
   if ([spec.text_a_column, spec.text_b_column, spec.label_column].some((c) => typeof c === 'string')) return true;
   const first = rows[0];

@@ -2,9 +2,9 @@
 // pandas' and the GLUE files' tab-separated text), with a header detected or declared and
 // columns chosen by header name or index.
 import { extname } from 'node:path';
-import { parse } from 'csv-parse/sync';
+import { Parser } from 'csv-parse';
 import { UsageError } from '../../errors.js';
-import { lineError, readTextFile, splitLines, type TsvRow } from './text-file.js';
+import { forEachFileLine, forEachTextChunk, lineError, type ChunkedReadOptions, type TsvRow } from './text-file.js';
 
 export type TableFormat = 'csv' | 'tsv' | 'jsonl';
 
@@ -34,39 +34,67 @@ export function tableFormatOf(file: string, opts: TableOptions): TableFormat {
  * "say ""hi""", line breaks inside); TSV fields are split at every tab, quotes kept as text.
  * Blank lines are skipped. A quoting error names its line.
  */
-export function readTable(file: string, opts: TableOptions): TsvRow[] {
+export function readTable(file: string, opts: TableOptions, read: ChunkedReadOptions = {}): TsvRow[] {
+  const rows: TsvRow[] = [];
+  forEachTableRow(file, opts, (row) => {
+    rows.push(row);
+  }, read);
+  return rows;
+}
+
+/** A csv-parse stream fed and read in this thread: each write's records are ready when write returns. */
+class InlineCsvParser extends Parser {
+  /** The end of input was parsed (csv-parse's _flush ran). */
+  flushed = false;
+
+  override _flush(callback: (error?: Error | null) => void): void {
+    super._flush((error?: Error | null) => {
+      this.flushed = true;
+      callback(error);
+    });
+  }
+}
+
+/** readTable's rows handed to visit one at a time as the file is read in chunks (memory: a chunk and the row being parsed). */
+export function forEachTableRow(file: string, opts: TableOptions, visit: (row: TsvRow) => void, read: ChunkedReadOptions = {}): void {
   const format = tableFormatOf(file, opts);
   if (format === 'jsonl') throw new Error(`${file}: JSON lines are read with readJsonLines`);
-  const text = readTextFile(file);
-  let records: { record: string[]; info: { lines: number } }[];
   let lastEnd = 0; // where the last good record ended: an unclosed quote opens in the record after it
-  try {
-    records = parse(text, {
-      delimiter: opts.delimiter ?? (format === 'csv' ? ',' : '\t'),
-      quote: format === 'csv' ? '"' : null,
-      record_delimiter: ['\r\n', '\n'],
-      relax_column_count: true,
-      bom: true,
-      info: true,
-      on_record: (record, context) => {
-        lastEnd = context.lines;
-        return record;
-      },
-    }) as unknown as typeof records;
-  } catch (err) {
-    const e = err as Error & { lines?: number; code?: string };
-    const line = e.code === 'CSV_QUOTE_NOT_CLOSED' ? lastEnd + 1 : e.lines ?? 1;
-    throw lineError(file, line, `${e.message.replace(/ at line \d+/, '')} (expected ${format.toUpperCase()}${format === 'csv' ? ' with RFC 4180 quoting' : ''})`);
-  }
-  const rows: TsvRow[] = [];
+  const parser = new InlineCsvParser({
+    delimiter: opts.delimiter ?? (format === 'csv' ? ',' : '\t'),
+    quote: format === 'csv' ? '"' : null,
+    record_delimiter: ['\r\n', '\n'],
+    relax_column_count: true,
+    bom: true,
+    info: true,
+    on_record: (record, context) => {
+      lastEnd = context.lines;
+      return record;
+    },
+  });
+  parser.on('error', () => {}); // seen through parser.errored, in this thread
   let previousEnd = 0;
-  for (const { record, info } of records) {
-    const line = previousEnd + 1;
-    previousEnd = info.lines;
-    if (record.length === 1 && record[0]!.trim() === '') continue;
-    rows.push({ line, fields: record });
-  }
-  return rows;
+  const take = (): void => {
+    for (let r = parser.read() as { record: string[]; info: { lines: number } } | null; r !== null; r = parser.read() as typeof r) {
+      const { record, info } = r;
+      const line = previousEnd + 1;
+      previousEnd = info.lines;
+      if (record.length === 1 && record[0]!.trim() === '') continue;
+      visit({ line, fields: record });
+    }
+    const err = parser.errored as (Error & { lines?: number; code?: string }) | null;
+    if (err) {
+      const line = err.code === 'CSV_QUOTE_NOT_CLOSED' ? lastEnd + 1 : err.lines ?? 1;
+      throw lineError(file, line, `${err.message.replace(/ at line \d+/, '')} (expected ${format.toUpperCase()}${format === 'csv' ? ' with RFC 4180 quoting' : ''})`);
+    }
+  };
+  forEachTextChunk(file, (bytes) => {
+    parser.write(bytes);
+    take();
+  }, read);
+  parser.end();
+  take();
+  if (!parser.flushed) throw new Error(`${file}: csv-parse did not finish the table in this thread`);
 }
 
 /** The 0-based index of a column (negative ones count from the end); a name is looked up in the header row. */
@@ -83,10 +111,11 @@ export function columnIndex(ref: ColumnRef, header: TsvRow | null, file: string,
  * keys' values as text. A line that is no JSON object, or lacks a key not in `optional`, or has
  * a value that is no string, number or boolean, is an error naming its line and key.
  */
-export function readJsonLines(file: string, keys: readonly string[], optional: ReadonlySet<string> = new Set()): { header: TsvRow; rows: TsvRow[] } {
+export function readJsonLines(
+  file: string, keys: readonly string[], optional: ReadonlySet<string> = new Set(), read: ChunkedReadOptions = {},
+): { header: TsvRow; rows: TsvRow[] } {
   const rows: TsvRow[] = [];
-  splitLines(readTextFile(file)).forEach((text, i) => {
-    const line = i + 1;
+  forEachFileLine(file, (text, line) => {
     if (text.trim() === '') return;
     let value: unknown;
     try {
@@ -107,6 +136,6 @@ export function readJsonLines(file: string, keys: readonly string[], optional: R
       fields.push(String(v));
     }
     rows.push({ line, fields });
-  });
+  }, read);
   return { header: { line: 0, fields: [...keys] }, rows };
 }

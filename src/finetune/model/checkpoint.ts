@@ -12,6 +12,8 @@
 // transformers loads its encoder and ignores the heads. Either way config.json carries
 // "electra_ts_finetuning": the tasks, their kinds, head styles and labels, and the settings
 // inference needs.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { UsageError } from '../../errors.js';
 import type { ElectraArchitecture, ElectraConfig as HfConfig } from '../../io/hf-config.js';
 import { assertTensorsMatch, electraBaseSpec, electraHeadSpec, type TensorSpec } from '../../io/electra-names.js';
@@ -102,6 +104,23 @@ const HF_HEAD_CLASSES = new Set<ElectraArchitecture>(FAMILIES.flatMap((f) => f.h
 /** The HF class a single saved head is written as, or null when HF has no such head. */
 export function hfArchitectureFor(task: SavedTask): ElectraArchitecture | null {
   return familyOf(task.kind).hfArchitecture(task);
+}
+
+/**
+ * Whether dir is a fine-tuned model folder: its config.json names an ElectraFor* task class or
+ * carries electra-ts fine-tuning information (read cheaply, without the weights; an unreadable
+ * config is left for the loaders to report).
+ */
+export function isFinetunedFolder(dir: string): boolean {
+  const file = join(dir, 'config.json');
+  if (!existsSync(file)) return false;
+  try {
+    const config = JSON.parse(readFileSync(file, 'utf8')) as { architectures?: unknown; [FINETUNING_CONFIG_KEY]?: unknown };
+    const arch = Array.isArray(config.architectures) ? config.architectures[0] : undefined;
+    return config[FINETUNING_CONFIG_KEY] !== undefined || HF_HEAD_CLASSES.has(arch as ElectraArchitecture);
+  } catch {
+    return false;
+  }
 }
 
 export interface FinetuningFolder {

@@ -21,6 +21,8 @@ export type FinetuningModelOptions = HeadOptions & {
   dtype?: DType;
   /** HF heads' dropout (classifier_dropout, else hidden_dropout_prob). */
   hfDropout?: number;
+  /** The task heads' kernels, where they differ from the encoder's (int8 inference keeps the small heads in fp32). */
+  headKernels?: Kernels;
 };
 
 export type AnyHead = AnyModelHead;
@@ -89,7 +91,7 @@ export class FinetuningModel {
       if (this.heads.has(spec.task)) throw new Error(`task ${spec.task} is listed twice`);
       const family = familyOf(spec.kind);
       const rows = family.rowsPerExample(spec);
-      const head = family.createHead(spec, { k, params: this.params, dims: { ...dims, maxRows: maxBatch * rows }, sites, options: opts });
+      const head = family.createHead(spec, { k: opts.headKernels ?? k, params: this.params, dims: { ...dims, maxRows: maxBatch * rows }, sites, options: opts });
       this.heads.set(spec.task, { spec, head });
     }
     this.params.allocate(dtype);

@@ -5,7 +5,7 @@
 // every choice (SWAG's sent2); choices: 2 or more strings, as many on every line; label: the index
 // of the right choice (absent in unlabelled test files); id (optional): a string or number,
 // default the line number. Blank lines are skipped.
-import { pyIndex, readTextFile, lineError, splitLines } from '../data/text-file.js';
+import { forEachFileLine, pyIndex, lineError, type ChunkedReadOptions } from '../data/text-file.js';
 
 export interface ChoiceExample {
   taskName: string;
@@ -27,10 +27,9 @@ export interface ChoiceReadOptions {
 }
 
 /** The examples of a JSON-lines file; anything malformed is an error naming file:line and the field. */
-export function readChoiceFile(file: string, opts: ChoiceReadOptions): ChoiceExample[] {
+export function readChoiceFile(file: string, opts: ChoiceReadOptions, read: ChunkedReadOptions = {}): ChoiceExample[] {
   const examples: ChoiceExample[] = [];
-  splitLines(readTextFile(file)).forEach((text, i) => {
-    const line = i + 1;
+  forEachFileLine(file, (text, line) => {
     if (text.trim() === '') return;
     const bad = (what: string): never => {
       throw lineError(file, line, what);
@@ -65,6 +64,6 @@ export function readChoiceFile(file: string, opts: ChoiceReadOptions): ChoiceExa
       taskName: opts.taskName, eid: examples.length, id: o.id === undefined ? String(line) : String(o.id),
       context: o.context as string, question: (o.question as string | undefined) ?? '', choices, label, line,
     });
-  });
+  }, read);
   return examples;
 }

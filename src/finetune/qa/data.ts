@@ -3,7 +3,7 @@
 import { FormatError } from '../../errors.js';
 import { describeJsonError } from '../../util/json.js';
 import { pythonSplit } from './answer-text.js';
-import { lineError, readTextFile, splitLines } from '../data/text-file.js';
+import { forEachFileLine, lineError, readTextFile, type ChunkedReadOptions } from '../data/text-file.js';
 import type { GoldQuestion } from './metrics.js';
 
 export interface QaAnswerSpan {
@@ -223,12 +223,12 @@ export function readSquad(file: string, opts: QaReadOptions): QaData {
  * MRQA 2019 jsonl: a header line ({"header": ...}), then one paragraph per line
  * ({context, qas: [{qid, question, answers, detected_answers: [{text, char_spans}]}]}).
  */
-export function readMrqa(file: string, opts: QaReadOptions): QaData {
+export function readMrqa(file: string, opts: QaReadOptions, read: ChunkedReadOptions = {}): QaData {
   const out: QaData = { examples: [], failures: [] };
-  splitLines(readTextFile(file)).forEach((text, i) => {
+  forEachFileLine(file, (text, line) => {
     if (text.trim() === '') return;
-    const r = new Reader(file, i + 1);
-    const paragraph = r.object(parseJson(text.trim(), file, i + 1), 'line');
+    const r = new Reader(file, line);
+    const paragraph = r.object(parseJson(text.trim(), file, line), 'line');
     if ('header' in paragraph) return;
     const context = r.string(paragraph.context, 'context');
     const questions = r.array(paragraph.qas, 'qas').map((qaJson, k): RawQuestion => {
@@ -251,7 +251,7 @@ export function readMrqa(file: string, opts: QaReadOptions): QaData {
       };
     });
     addParagraph(out, context, questions, opts, (x) => r.where(x));
-  });
+  }, read);
   return out;
 }
 

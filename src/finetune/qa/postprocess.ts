@@ -46,6 +46,8 @@ export interface QaPredictions {
   nbest: Map<string, NbestEntry[]>;
   /** v2 only: question id -> no-answer score ("" is predicted where it exceeds qa_na_threshold). */
   nullOdds: Map<string, number> | null;
+  /** Question id -> [start, end) of each n-best text in the context (UTF-16 units; [0, 0] for the placeholder). */
+  spans?: Map<string, [number, number][]>;
 }
 
 /** Indices of the k largest values, ties in index order (tf.nn.top_k and Python's stable sort agree). */
@@ -112,6 +114,7 @@ export function postprocessQa(
   const predictions = new Map<string, string>();
   const nbestAll = new Map<string, NbestEntry[]>();
   const nullOdds = opts.v2 ? new Map<string, number>() : null;
+  const spans = new Map<string, [number, number][]>();
 
   for (const example of examples) {
     const windows = featuresOf.get(example.eid) ?? [];
@@ -145,16 +148,23 @@ export function postprocessQa(
 
     const seen = new Set<string>();
     const nbest: Omit<NbestEntry, 'probability'>[] = [];
+    const at: [number, number][] = [];
     for (const p of prelim) {
       if (nbest.length >= opts.nBestSize) break;
       const feature = windows[p.featureIndex]!;
-      const text = example.context.slice(feature.tokenSpans[p.start]![0], feature.tokenSpans[p.end]![1]);
+      const span: [number, number] = [feature.tokenSpans[p.start]![0], feature.tokenSpans[p.end]![1]];
+      const text = example.context.slice(span[0], span[1]);
       if (seen.has(text)) continue;
       seen.add(text);
       nbest.push({ text, startLogit: p.startLogit, endLogit: p.endLogit });
+      at.push(span);
     }
     // No valid span at all: the reference's placeholder.
-    if (nbest.length === 0) nbest.push({ text: 'empty', startLogit: 0, endLogit: 0 });
+    if (nbest.length === 0) {
+      nbest.push({ text: 'empty', startLogit: 0, endLogit: 0 });
+      at.push([0, 0]);
+    }
+    spans.set(example.id, at);
 
     const probs = softmax(nbest.map((e) => e.startLogit + e.endLogit));
     const entries = nbest.map((e, i) => ({ text: e.text, probability: probs[i]!, startLogit: e.startLogit, endLogit: e.endLogit }));
@@ -166,7 +176,7 @@ export function postprocessQa(
       predictions.set(example.id, bestNonNull.text);
     }
   }
-  return { predictions, nbest: nbestAll, nullOdds };
+  return { predictions, nbest: nbestAll, nullOdds, spans };
 }
 
 /** The SQuAD 2.0 test-set answers: "" where the null odds exceed the threshold. */

@@ -1,6 +1,6 @@
 // CoNLL-style tagging files (CoNLL-2000 chunking: "word POS chunk" per line, a blank line
 // between sentences), read as the reference's _get_labeled_sentences does.
-import { lineError, pyIndex, pythonSplit, readTextFile, splitLines } from '../data/text-file.js';
+import { forEachFileLine, lineError, pyIndex, pythonSplit, splitLines, type ChunkedReadOptions } from '../data/text-file.js';
 
 export interface TaggedSentence {
   words: string[];
@@ -29,31 +29,52 @@ export interface ConllOptions {
 /**
  * Sentences of a CoNLL file: whitespace-separated columns, blank lines between sentences,
  * -DOCSTART- lines ignored. Unlike the reference, a last sentence without a blank line after it
- * is kept (the reference silently drops it).
+ * is kept (the reference silently drops it). Without `text`, the file is read in chunks.
  */
-export function readConll(file: string, opts: ConllOptions = {}, text = readTextFile(file)): TaggedSentence[] {
-  const wordColumn = opts.wordColumn ?? 0;
-  const tagColumn = opts.tagColumn ?? -1;
-  const needed = Math.max(...[wordColumn, tagColumn].map((c) => (c < 0 ? -c : c + 1)), 2);
-  const sentences: TaggedSentence[] = [];
-  let current: TaggedSentence | null = null;
-  splitLines(text).forEach((text, i) => {
+export function readConll(file: string, opts: ConllOptions = {}, text?: string, read: ChunkedReadOptions = {}): TaggedSentence[] {
+  const reader = new ConllReader(file, opts);
+  if (text === undefined) forEachFileLine(file, reader.onLine, read);
+  else splitLines(text).forEach((content, i) => reader.onLine(content, i + 1));
+  return reader.finish();
+}
+
+/** readConll's sentences, a line at a time. */
+export class ConllReader {
+  private readonly sentences: TaggedSentence[] = [];
+  private current: TaggedSentence | null = null;
+  private readonly wordColumn: number;
+  private readonly tagColumn: number;
+  private readonly needed: number;
+
+  constructor(private readonly file: string, opts: ConllOptions = {}) {
+    this.wordColumn = opts.wordColumn ?? 0;
+    this.tagColumn = opts.tagColumn ?? -1;
+    this.needed = Math.max(...[this.wordColumn, this.tagColumn].map((c) => (c < 0 ? -c : c + 1)), 2);
+  }
+
+  /** Line `line` (1-based) of the file, without its line break. */
+  readonly onLine = (text: string, line: number): void => {
     const fields = pythonSplit(text);
     if (fields.length === 0) {
-      if (current) sentences.push(current);
-      current = null;
+      if (this.current) this.sentences.push(this.current);
+      this.current = null;
       return;
     }
     if (fields[0] === '-DOCSTART-') return;
-    const word = pyIndex(fields, wordColumn);
-    const tag = pyIndex(fields, tagColumn);
-    if (fields.length < needed || word === undefined || tag === undefined) {
-      throw lineError(file, i + 1, `expected at least ${needed} whitespace-separated columns (word ... tag), found ${fields.length}`);
+    const word = pyIndex(fields, this.wordColumn);
+    const tag = pyIndex(fields, this.tagColumn);
+    if (fields.length < this.needed || word === undefined || tag === undefined) {
+      throw lineError(this.file, line, `expected at least ${this.needed} whitespace-separated columns (word ... tag), found ${fields.length}`);
     }
-    current ??= { words: [], tags: [], line: i + 1, file };
-    current.words.push(word);
-    current.tags.push(tag);
-  });
-  if (current) sentences.push(current);
-  return sentences;
+    this.current ??= { words: [], tags: [], line, file: this.file };
+    this.current.words.push(word);
+    this.current.tags.push(tag);
+  };
+
+  /** The sentences, the last one included. */
+  finish(): TaggedSentence[] {
+    if (this.current) this.sentences.push(this.current);
+    this.current = null;
+    return this.sentences;
+  }
 }

@@ -5,6 +5,7 @@
 import type { Int8GemmArgs, Int8Kernels } from '../types.js';
 import { validateInt8Gemm } from '../gemm-args.js';
 import { roundHalfEven } from '../int8.js';
+import { jsElementwise } from './elementwise.js';
 
 /** Quantizes one row of k floats: the u8 values into q, returns [scale, zeroPoint]. */
 export function quantizeRowU8(x: Float32Array, offset: number, k: number, q: Uint8Array): [number, number] {
@@ -40,6 +41,9 @@ export const jsGemmInt8: Int8Kernels = {
         const v = fround(fround(scale * b.scale[j]!) * fround(acc - zp * b.colSum[j]!));
         c[o.cOffset + i * ldc + j] = bias ? fround(v + bias[j]!) : v;
       }
+      const row = c.subarray(o.cOffset + i * ldc, o.cOffset + i * ldc + n);
+      if (args.gelu) jsElementwise.gelu(row, row, n);
+      if (args.residual) jsElementwise.add(row, args.residual.subarray(o.cOffset + i * ldc), row, n);
     }
   },
 };

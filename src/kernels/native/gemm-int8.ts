@@ -9,7 +9,7 @@ export interface Int8Addon {
   gemmInt8(
     m: number, n: number, k: number, a: Float32Array, aOffset: number, lda: number,
     weights: Int8Array, weightScale: Float32Array, weightSum: Int32Array, bias: Float32Array | null,
-    c: Float32Array, cOffset: number, ldc: number,
+    c: Float32Array, cOffset: number, ldc: number, residual: Float32Array | null, gelu: boolean,
   ): void;
   /** The u8 x s8 dot-product loop on every pool thread for `seconds`: integer GOP/s (2 per product). */
   int8PeakGops(seconds: number): { gops: number; threads: number; isa: string };
@@ -28,7 +28,7 @@ export function nativeGemmInt8(addon: NativeAddonBase): Int8Kernels {
       const o = validateInt8Gemm(args);
       const b = args.b;
       native.gemmInt8(args.m, args.n, args.k, args.a, o.aOffset, args.lda, b.data, b.scale, b.colSum, args.bias,
-        args.c, o.cOffset, args.ldc);
+        args.c, o.cOffset, args.ldc, args.residual ?? null, args.gelu ?? false);
     },
   };
 }
