@@ -6,9 +6,10 @@
 // at the same batch and length: tokens/s and MFU. With --profile, where the time of one
 // training step goes, kernel by kernel. With --precision bf16: fp32 and bf16 training in one run,
 // each in its own process (so each peak RSS is its own), alternating for --rounds R (default 2),
-// keeping each one's fastest median: the bf16 speedup and RSS against fp32. Inference also runs
-// with int8 dynamic quantization, on the same weights, alternating with fp32: the int8 speedup. With
-// --no-train, inference only (for the larger sizes).
+// keeping each one's fastest median: the bf16 speedup and RSS against fp32, and the speedup in CPU
+// time per step (the figure to read on a machine shared with other work, under ELECTRA_THREADS=1).
+// Inference also runs with int8 dynamic quantization, on the same weights, alternating with fp32:
+// the int8 speedup. With --no-train, inference only (for the larger sizes).
 import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -69,14 +70,19 @@ export async function run(): Promise<void> {
   trainer?.trainStep(data[0]!); // warm-up: first-touch of every buffer
   profiler.reset();
   const times: number[] = [];
+  const cpuTimes: number[] = [];
   let predictions = 0;
   for (let i = 0; trainer && i < steps; i++) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     const r = trainer.trainStep(data[i % data.length]!);
+    const c = process.cpuUsage(c0);
     times.push((performance.now() - t0) / 1000);
+    cpuTimes.push((c.user + c.system) / 1e6);
     predictions += r.metrics.predictions;
   }
   const median = trainer ? medianOf(times) : NaN;
+  const cpuMedian = trainer ? medianOf(cpuTimes) : NaN;
   const flops = trainer
     ? pretrainingStepFlops(trainer.model.generatorConfig, trainer.model.discriminatorConfig, batch, seqLen, predictions / steps)
     : { total: NaN };
@@ -115,6 +121,9 @@ export async function run(): Promise<void> {
     seqLen,
     params: trainer?.model.params.size ?? NaN,
     secondsPerStep: +median.toFixed(3),
+    // CPU seconds of all threads (the pool's waits included): with ELECTRA_THREADS=1 on a machine
+    // shared with other work, the step's own compute, whatever share of the core it got.
+    cpuSecondsPerStep: +cpuMedian.toFixed(3),
     tokensPerSecond: Math.round((batch * seqLen) / median),
     stepGflop: +(flops.total / 1e9).toFixed(1),
     achievedGflops: +achieved.toFixed(1),
@@ -166,6 +175,7 @@ function compare(precision: Precision): void {
   const script = fileURLToPath(new URL('./run.js', import.meta.url));
   const passed = process.argv.slice(3).filter((a, i, all) => a !== '--precision' && all[i - 1] !== '--precision');
   const best = new Map<Precision, Record<string, number | string>>();
+  const results: Record<string, number | string>[] = [];
   const loadAtStart = loadavg()[0]!;
   for (let r = 0; r < rounds; r++) {
     for (const p of ['fp32', precision] as const) {
@@ -174,6 +184,7 @@ function compare(precision: Precision): void {
       if (child.status !== 0) throw new Error(`the ${p} run failed: ${child.stderr}`);
       const lines = child.stdout.trim().split('\n');
       const result = JSON.parse(lines[lines.length - 1]!) as Record<string, number | string>;
+      results.push(result);
       const before = best.get(p);
       if (!before || Number(result.secondsPerStep) < Number(before.secondsPerStep)) best.set(p, result);
     }
@@ -181,6 +192,8 @@ function compare(precision: Precision): void {
   const fp32 = best.get('fp32')!;
   const low = best.get(precision)!;
   const speedup = +(Number(fp32.secondsPerStep) / Number(low.secondsPerStep)).toFixed(2);
+  const bestCpu = (p: Precision): number => Math.min(...results.filter((r) => r.precision === p).map((r) => Number(r.cpuSecondsPerStep)));
+  const cpuSpeedup = +(bestCpu('fp32') / bestCpu(precision)).toFixed(2);
   const summary = {
     ...cpu,
     loadAverageAtStart: +loadAtStart.toFixed(2),
@@ -188,11 +201,14 @@ function compare(precision: Precision): void {
     fp32SecondsPerStep: fp32.secondsPerStep,
     [`${precision}SecondsPerStep`]: low.secondsPerStep,
     [`${precision}StepSpeedup`]: speedup,
+    fp32CpuSecondsPerStep: bestCpu('fp32'),
+    [`${precision}CpuSecondsPerStep`]: bestCpu(precision),
+    [`${precision}CpuTimeSpeedup`]: cpuSpeedup,
     fp32PeakRssMiB: fp32.peakRssMiB,
     [`${precision}PeakRssMiB`]: low.peakRssMiB,
   };
   console.log(`best of ${rounds} rounds: ${precision} step ${low.secondsPerStep} s vs fp32 ${fp32.secondsPerStep} s ` +
-    `(${speedup}x); peak RSS ${low.peakRssMiB} vs ${fp32.peakRssMiB} MiB`);
+    `(${speedup}x); CPU time per step ${bestCpu(precision)} vs ${bestCpu('fp32')} s (${cpuSpeedup}x); peak RSS ${low.peakRssMiB} vs ${fp32.peakRssMiB} MiB`);
   console.log(JSON.stringify(summary));
 }
 

@@ -1,6 +1,7 @@
 // `npm run bench -- <suite>`: runs one benchmark suite.
 const suites: Record<string, () => Promise<void>> = {
   kernels: async () => (await import('./kernels.js')).run(),
+  'bf16-curve': async () => (await import('./bf16-curve.js')).run(),
   dataset: async () => (await import('./dataset.js')).run(),
   'dataset-formats': async () => (await import('./dataset-formats.js')).run(),
   tokenizer: async () => (await import('./tokenizer.js')).run(),

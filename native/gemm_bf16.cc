@@ -1,9 +1,10 @@
 // bf16 GEMM driver and N-API bindings (numerics and layouts in gemm_bf16.h).
 // Per call: B is packed into 32-column panels unless the caller passes a
-// pre-packed B (weights, packed once per update); then tasks over (row block,
-// column block) of C take the fixed depth blocks in order, converting their
-// rows of A to bf16 one block at a time and running the ISA's micro-tile, so
-// the result does not depend on the thread count or the ISA.
+// pre-packed B (weights, packed once per update): whole before the products
+// with several threads, one depth block at a time with one; tasks over (row
+// block, column block) of C convert their rows of A one depth block at a time
+// and run the ISA's micro-tile. Every output takes the fixed
+// depth blocks in order, so the result does not depend on the thread count or the ISA.
 #include <napi.h>
 
 #include <algorithm>
@@ -74,7 +75,7 @@ const Ops& current_ops() {
 }
 
 thread_local lowp::Buffer<uint16_t> tl_a_block;  // a task's rows of A over one depth block
-lowp::Buffer<uint16_t> b_buffer;               // a per-call pack of B (calls come from one JS thread)
+thread_local lowp::Buffer<uint16_t> tl_b_block;  // an unpacked B, whole or one depth block (per thread: batched products run in tasks)
 
 using lowp::ceil_div;
 
@@ -95,7 +96,17 @@ void pack_b_all(const Ops& ops, const float* b, int64_t ps, int64_t js, int64_t 
   });
 }
 
-void run(const Ops& ops, const Problem& pr, const uint16_t* bpack) {
+// op(B)(p, j) = data[p * ps + j * js], or already in the panel layout (packed).
+struct BSource {
+  const uint16_t* packed;
+  const float* data;
+  int64_t ps, js;
+};
+
+int64_t packed_length(int64_t k, int64_t n) { return ceil_div(n, kNR) * ((k + 1) / 2) * 2 * kNR; }
+
+// threads: what the task split plans for (0 inside a task of a batch: one task per block).
+void run(const Ops& ops, const Problem& pr, BSource b, int threads) {
   if (pr.m == 0 || pr.n == 0) return;
   if (pr.k == 0) {
     for (int64_t i = 0; i < pr.m; ++i)
@@ -109,37 +120,58 @@ void run(const Ops& ops, const Problem& pr, const uint16_t* bpack) {
   // A is converted one depth block at a time (the block's scratch stays small whatever k is):
   // row-major when rows of op(A) are contiguous, else pair-major with mc rows per depth pair.
   const bool row_major = pr.a_cs == 1;
-  const int64_t lda = 2 * kBlockPairs;  // 512-byte rows: a tile's 12 rows fall in different L1 sets
+  const int64_t lda = 2 * kBlockPairs;  // 512-byte rows: a tile's rows spread over the L1 sets
   const int64_t a_rs = row_major ? lda / 2 : 1;
   const int64_t panels = ceil_div(pr.n, kNR);
   int64_t mc, np;
-  lowp::task_blocks(pr.m, panels, pool_threads(), kMR, &mc, &np);
+  lowp::task_blocks(pr.m, panels, threads, kMR, &mc, &np);
   const int64_t row_blocks = ceil_div(pr.m, mc);
   const int64_t col_blocks = ceil_div(panels, np);
+  const int64_t tasks = row_blocks * col_blocks;
   const int64_t a_ts = row_major ? 1 : mc;
-  parallel_for(row_blocks * col_blocks, [&](int64_t task) {
+  // Task `task`'s rows of A over the depth block from pair t0, against B's block (panel_pairs
+  // depth pairs from one panel to the next).
+  auto block = [&](int64_t task, int64_t t0, const uint16_t* bblk, int64_t panel_pairs) {
+    const int64_t pairs = std::min(kBlockPairs, kp - t0);
+    const int64_t depth = std::min(2 * pairs, pr.k - 2 * t0);
     const int64_t i0 = (task / col_blocks) * mc, i1 = std::min(pr.m, i0 + mc);
     const int64_t q0 = (task % col_blocks) * np, q1 = std::min(panels, q0 + np);
     uint16_t* abf = tl_a_block.get(mc * lda);
-    for (int64_t t0 = 0; t0 < kp; t0 += kBlockPairs) {
-      const int64_t pairs = std::min(kBlockPairs, kp - t0);
-      const int64_t depth = std::min(2 * pairs, pr.k - 2 * t0);
-      const float* src = pr.a + i0 * pr.a_rs + 2 * t0 * pr.a_cs;
-      if (row_major) ops.convert(src, pr.a_rs, pr.a_cs, i1 - i0, depth, abf, lda);
-      else ops.convert_pairs(src, pr.a_rs, pr.a_cs, i1 - i0, depth, abf, mc);
-      for (int64_t q = q0; q < q1; ++q) {
-        const uint16_t* bq = bpack + (q * kp + t0) * 2 * kNR;
-        const int64_t cols = std::min<int64_t>(kNR, pr.n - q * kNR);
-        for (int64_t i = i0; i < i1; i += kMR) {
-          ops.tile(static_cast<int>(std::min<int64_t>(kMR, i1 - i)), cols, pairs, abf + 2 * (i - i0) * a_rs, a_rs, a_ts, bq,
-                   pr.c + i * pr.ldc + q * kNR, pr.ldc, pr.alpha, pr.beta, t0 == 0);
-        }
+    const float* src = pr.a + i0 * pr.a_rs + 2 * t0 * pr.a_cs;
+    if (row_major) ops.convert(src, pr.a_rs, pr.a_cs, i1 - i0, depth, abf, lda);
+    else ops.convert_pairs(src, pr.a_rs, pr.a_cs, i1 - i0, depth, abf, mc);
+    for (int64_t q = q0; q < q1; ++q) {
+      const uint16_t* bq = bblk + q * panel_pairs * 2 * kNR;
+      const int64_t cols = std::min<int64_t>(kNR, pr.n - q * kNR);
+      for (int64_t i = i0; i < i1; i += kMR) {
+        ops.tile(static_cast<int>(std::min<int64_t>(kMR, i1 - i)), cols, pairs, abf + 2 * (i - i0) * a_rs, a_rs, a_ts, bq,
+                 pr.c + i * pr.ldc + q * kNR, pr.ldc, pr.alpha, pr.beta, t0 == 0);
       }
     }
-  });
+  };
+  if (!b.packed && threads > 1) {
+    // Several threads: B packed whole first, then one barrier for all the products (block by
+    // block costs two barriers a depth block, and on a shared machine a thread the OS pauses
+    // holds up each one).
+    uint16_t* whole = tl_b_block.get(packed_length(pr.k, pr.n));
+    pack_b_all(ops, b.data, b.ps, b.js, pr.k, pr.n, whole);
+    b.packed = whole;
+  }
+  if (b.packed) {
+    parallel_for(tasks, [&](int64_t task) {
+      for (int64_t t0 = 0; t0 < kp; t0 += kBlockPairs) block(task, t0, b.packed + t0 * 2 * kNR, kp);
+    });
+    return;
+  }
+  // One thread (or a task of a batch): B packed one depth block at a time, just before its
+  // products, so the block (256 rows of B) is still in cache and the buffer stays small.
+  uint16_t* bblock = tl_b_block.get(panels * kBlockPairs * 2 * kNR);
+  for (int64_t t0 = 0; t0 < kp; t0 += kBlockPairs) {
+    const int64_t depth = std::min(2 * kBlockPairs, pr.k - 2 * t0);
+    pack_b_all(ops, b.data + 2 * t0 * b.ps, b.ps, b.js, depth, pr.n, bblock);
+    parallel_for(tasks, [&](int64_t task) { block(task, t0, bblock, (depth + 1) / 2); });
+  }
 }
-
-int64_t packed_length(int64_t k, int64_t n) { return ceil_div(n, kNR) * ((k + 1) / 2) * 2 * kNR; }
 
 // ---------------------------------------------------------------------------
 // N-API bindings. The TypeScript wrapper validates with friendlier messages;
@@ -170,26 +202,74 @@ Problem read_a_c(const Args& r, size_t at, bool trans_a, int64_t m, int64_t n, i
   return pr;
 }
 
+// The arguments gemmBf16 and gemmBatchedBf16 share (transA ... ldc), A and C checked for one product.
+struct PlainCall {
+  bool trans_b;
+  int64_t m, n, k;
+  Problem pr;
+  Array<float> b;
+  int64_t b_off, ldb;
+  BSource b_at(int64_t offset) const { return BSource{nullptr, b.data + b_off + offset, trans_b ? 1 : ldb, trans_b ? ldb : 1}; }
+};
+
+PlainCall read_plain(const Args& r) {
+  PlainCall call;
+  const bool trans_a = r.boolean(0, "transA");
+  call.trans_b = r.boolean(1, "transB");
+  call.m = r.count(2, "m");
+  call.n = r.count(3, "n");
+  call.k = r.count(4, "k");
+  call.pr = read_a_c(r, 5, trans_a, call.m, call.n, call.k, 13);
+  call.b = r.floats(10, "b");
+  call.b_off = r.count(11, "bOffset");
+  call.ldb = r.count(12, "ldb");
+  return call;
+}
+
 // gemmBf16(transA, transB, m, n, k, alpha, beta, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc)
 Napi::Value GemmBf16(const Napi::CallbackInfo& info) {
   Args r(info, "gemmBf16");
   r.expect_count(16);
+  const PlainCall call = read_plain(r);
+  const int64_t m = call.m, n = call.n, k = call.k;
+  r.check_matrix("b", call.b.length, call.b_off, call.trans_b ? n : k, call.trans_b ? k : n, call.ldb, m > 0 && n > 0 && k > 0);
+  run(current_ops(), call.pr, call.b_at(0), pool_threads());
+  return info.Env().Undefined();
+}
+
+// gemmBatchedBf16(transA, transB, m, n, k, alpha, beta, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc,
+//   batchOuter, batchInner, strideAOuter, strideAInner, strideBOuter, strideBInner, strideCOuter, strideCInner):
+// gemmBf16 on every (outer, inner) product, each product one task (its own conversions and packing).
+Napi::Value GemmBatchedBf16(const Napi::CallbackInfo& info) {
+  Args r(info, "gemmBatchedBf16");
+  r.expect_count(24);
+  const PlainCall call = read_plain(r);
   const bool trans_a = r.boolean(0, "transA");
-  const bool trans_b = r.boolean(1, "transB");
-  const int64_t m = r.count(2, "m"), n = r.count(3, "n"), k = r.count(4, "k");
-  const Problem pr = read_a_c(r, 5, trans_a, m, n, k, 13);
-  const auto b = r.floats(10, "b");
-  const int64_t b_off = r.count(11, "bOffset");
-  const int64_t ldb = r.count(12, "ldb");
-  r.check_matrix("b", b.length, b_off, trans_b ? n : k, trans_b ? k : n, ldb, m > 0 && n > 0 && k > 0);
+  const int64_t m = call.m, n = call.n, k = call.k;
+  const int64_t outer = r.count(16, "batchOuter"), inner = r.count(17, "batchInner");
+  const int64_t sa[2] = {r.count(18, "strideAOuter"), r.count(19, "strideAInner")};
+  const int64_t sb[2] = {r.count(20, "strideBOuter"), r.count(21, "strideBInner")};
+  const int64_t sc[2] = {r.count(22, "strideCOuter"), r.count(23, "strideCInner")};
+  if (outer == 0 || inner == 0) return info.Env().Undefined();
+  // Strides are counts, so the last product lies furthest into each array: its bounds cover all.
+  auto last = [&](const int64_t s[2], const char* what) {
+    const int64_t o = r.product(outer - 1, s[0], what), i = r.product(inner - 1, s[1], what);
+    if (o > kMaxSafeInteger - i) r.fail(std::string(what) + " is too large", true);
+    return o + i;
+  };
+  const int64_t da = last(sa, "the A batch offset"), db = last(sb, "the B batch offset"), dc = last(sc, "the C batch offset");
+  const bool product = m > 0 && n > 0 && k > 0;
+  r.check_matrix("a", r.length(7) - da, r.count(8, "aOffset"), trans_a ? k : m, trans_a ? m : k, r.count(9, "lda"), product);
+  r.check_matrix("b", call.b.length - db, call.b_off, call.trans_b ? n : k, call.trans_b ? k : n, call.ldb, product);
+  r.check_matrix("c", r.length(13) - dc, r.count(14, "cOffset"), m, n, r.count(15, "ldc"), true);
   const Ops& ops = current_ops();
-  if (m > 0 && n > 0 && k > 0) {
-    uint16_t* bpack = b_buffer.get(packed_length(k, n));
-    pack_b_all(ops, b.data + b_off, trans_b ? 1 : ldb, trans_b ? ldb : 1, k, n, bpack);
-    run(ops, pr, bpack);
-  } else {
-    run(ops, pr, nullptr);
-  }
+  parallel_for(outer * inner, [&](int64_t item) {
+    const int64_t io = item / inner, ii = item % inner;
+    Problem pr = call.pr;
+    pr.a += io * sa[0] + ii * sa[1];
+    pr.c += io * sc[0] + ii * sc[1];
+    run(ops, pr, call.b_at(io * sb[0] + ii * sb[1]), 0);
+  });
   return info.Env().Undefined();
 }
 
@@ -220,7 +300,7 @@ Napi::Value GemmBf16Packed(const Napi::CallbackInfo& info) {
   const auto packed = r.u16(9, "packed");
   const int64_t p_off = r.count(10, "packedOffset");
   r.check_span("packed", packed.length, p_off, packed_length(k, n));
-  run(current_ops(), pr, packed.data + p_off);
+  run(current_ops(), pr, BSource{packed.data + p_off, nullptr, 0, 0}, pool_threads());
   return info.Env().Undefined();
 }
 
@@ -247,6 +327,7 @@ void RegisterGemmBf16(Napi::Env env, Napi::Object exports) {
   exports.Set("gemmBf16", Napi::Function::New(env, bf16::GemmBf16));
   exports.Set("bf16PackB", Napi::Function::New(env, bf16::Bf16PackB));
   exports.Set("gemmBf16Packed", Napi::Function::New(env, bf16::GemmBf16Packed));
+  exports.Set("gemmBatchedBf16", Napi::Function::New(env, bf16::GemmBatchedBf16));
   exports.Set("bf16PeakGflops", Napi::Function::New(env, bf16::Bf16PeakGflops));
   exports.Set("bf16Isa", Napi::Function::New(env, bf16::Bf16Isa));
 }

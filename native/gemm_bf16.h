@@ -29,7 +29,7 @@ namespace electra {
 namespace bf16 {
 
 constexpr int kNR = 32;               // B panel width (two 16-lane vectors)
-constexpr int kMR = 12;               // rows per micro-tile
+constexpr int kMR = 14;               // rows per micro-tile
 constexpr int64_t kBlockPairs = 128;  // depth pairs per block (kBf16BlockDepth = 256)
 
 // fp32 -> bf16 with round to nearest even; denormals flush to signed zero and
@@ -51,7 +51,7 @@ inline float to_float(uint16_t h) {
 }
 
 // Converts rows x k of X (X(i, p) = src[i * rs + p * cs], cs == 1) into dst
-// rows of ld elements, zero from k to ld (row-major).
+// rows of ld elements, zero from k at least to the end of k's depth pair (row-major).
 using ConvertFn = void (*)(const float* src, int64_t rs, int64_t cs, int64_t rows, int64_t k, uint16_t* dst, int64_t ld);
 // The same rows pair-major, `width` (>= rows) rows per depth pair (the second layout above).
 using ConvertPairsFn = void (*)(const float* src, int64_t rs, int64_t cs, int64_t rows, int64_t k, uint16_t* dst, int64_t width);

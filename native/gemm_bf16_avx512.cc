@@ -1,10 +1,12 @@
-// bf16 GEMM micro-kernel on VDPBF16PS (AVX512_BF16): a 12 x 32 tile, 24 fp32
-// accumulators, each instruction adding two bf16 products per lane. Compiled
-// with -mavx512bf16: gemm_bf16.cc calls avx512bf16_ops() only after checking the CPU.
+// bf16 GEMM micro-kernel on VDPBF16PS (AVX512_BF16): a 14 x 32 tile, 28 fp32
+// accumulators (31 registers with the two B vectors and the broadcast), each
+// instruction adding two bf16 products per lane. Compiled with -mavx512bf16:
+// gemm_bf16.cc calls avx512bf16_ops() only after checking the CPU.
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstdint>
 
 #include "avx512_lanes.h"
@@ -36,7 +38,7 @@ void tile_rows(int64_t cols, int64_t kp, const uint16_t* a, int64_t a_rs, int64_
   for (int64_t t = 0; t < kp; ++t, a32 += a_ts) {
     const __m512bh b0 = as_bh(_mm512_loadu_si512(b + t * 64));
     const __m512bh b1 = as_bh(_mm512_loadu_si512(b + t * 64 + 32));
-#pragma GCC unroll 12
+#pragma GCC unroll 14
     for (int r = 0; r < R; ++r) {
       const __m512bh av = as_bh(_mm512_set1_epi32(static_cast<int>(a32[r * a_rs])));
       acc[r][0] = _mm512_dpbf16_ps(acc[r][0], av, b0);
@@ -59,8 +61,127 @@ void tile(int rows, int64_t cols, int64_t kp, const uint16_t* a, int64_t a_rs, i
     ELECTRA_BF16_ROWS(1) ELECTRA_BF16_ROWS(2) ELECTRA_BF16_ROWS(3) ELECTRA_BF16_ROWS(4)
     ELECTRA_BF16_ROWS(5) ELECTRA_BF16_ROWS(6) ELECTRA_BF16_ROWS(7) ELECTRA_BF16_ROWS(8)
     ELECTRA_BF16_ROWS(9) ELECTRA_BF16_ROWS(10) ELECTRA_BF16_ROWS(11) ELECTRA_BF16_ROWS(12)
+    ELECTRA_BF16_ROWS(13) ELECTRA_BF16_ROWS(14)
 #undef ELECTRA_BF16_ROWS
     default: return;
+  }
+}
+
+// Conversion with VCVTNE2PS2BF16 (the rounding of from_float: nearest even, denormal inputs to
+// signed zero, NaNs quieted), so the results equal the portable loops' bit for bit.
+
+// Interleaves 16 floats of two rows into 16 bf16 pairs (x0[j], x1[j]).
+inline __m512i pairs16(__m512 x0, __m512 x1) {
+  alignas(64) static const uint16_t kInterleave[32] = {0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23,
+                                                       8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
+  __m512bh h = _mm512_cvtne2ps_pbh(x1, x0);  // elements 0-15 from x0, 16-31 from x1
+  return _mm512_permutexvar_epi16(_mm512_load_si512(kInterleave), reinterpret_cast<__m512i&>(h));
+}
+
+inline __mmask32 first_halves(int64_t n) { return n >= 32 ? 0xFFFFFFFFu : n <= 0 ? 0u : static_cast<__mmask32>((1u << n) - 1u); }
+
+void convert_rows_fast(const float* src, int64_t rs, int64_t cs, int64_t rows, int64_t k, uint16_t* dst, int64_t ld) {
+  for (int64_t i = 0; i < rows; ++i) {
+    const float* s = src + i * rs;
+    uint16_t* d = dst + i * ld;
+    for (int64_t p = 0; p < k; p += 32) {
+      const __m512 lo = _mm512_maskz_loadu_ps(first_lanes(k - p), s + p);
+      const __m512 hi = _mm512_maskz_loadu_ps(first_lanes(k - p - 16), s + p + 16);
+      __m512bh h = _mm512_cvtne2ps_pbh(hi, lo);
+      _mm512_mask_storeu_epi16(d + p, first_halves(ld - p), reinterpret_cast<__m512i&>(h));
+    }
+  }
+  (void)cs;  // the tiles read no further than k rounded up to a depth pair
+}
+
+void convert_pairs_fast(const float* src, int64_t rs, int64_t cs, int64_t rows, int64_t k, uint16_t* dst, int64_t width) {
+  if (rs != 1) return convert_pairs(src, rs, cs, rows, k, dst, width);
+  const int64_t kp = (k + 1) / 2;
+  for (int64_t t = 0; t < kp; ++t) {
+    const float* r0 = src + (2 * t) * cs;
+    const float* r1 = 2 * t + 1 < k ? r0 + cs : nullptr;
+    uint16_t* d = dst + t * width * 2;
+    for (int64_t i = 0; i < rows; i += 16) {
+      const __mmask16 m = first_lanes(rows - i);
+      const __m512 x0 = _mm512_maskz_loadu_ps(m, r0 + i);
+      const __m512 x1 = r1 ? _mm512_maskz_loadu_ps(m, r1 + i) : _mm512_setzero_ps();
+      _mm512_mask_storeu_epi16(d + 2 * i, first_halves(2 * (rows - i)), pairs16(x0, x1));
+    }
+  }
+}
+
+// Transposes 16 x 16 32-bit words: r[i] element e -> r[e] element i.
+inline void transpose16(__m512i r[16]) {
+  __m512i a[16], b[16];
+  for (int i = 0; i < 8; ++i) {
+    a[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+    a[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 4; ++i) {
+    b[4 * i] = _mm512_unpacklo_epi64(a[4 * i], a[4 * i + 2]);
+    b[4 * i + 1] = _mm512_unpackhi_epi64(a[4 * i], a[4 * i + 2]);
+    b[4 * i + 2] = _mm512_unpacklo_epi64(a[4 * i + 1], a[4 * i + 3]);
+    b[4 * i + 3] = _mm512_unpackhi_epi64(a[4 * i + 1], a[4 * i + 3]);
+  }
+  // b[4i + c], 128-bit lane L: element 4L + c of rows 4i..4i+3; a 4 x 4 transpose of lanes.
+  for (int c = 0; c < 4; ++c) {
+    const __m512i s0 = _mm512_shuffle_i32x4(b[c], b[4 + c], 0x44), s1 = _mm512_shuffle_i32x4(b[c], b[4 + c], 0xEE);
+    const __m512i s2 = _mm512_shuffle_i32x4(b[8 + c], b[12 + c], 0x44), s3 = _mm512_shuffle_i32x4(b[8 + c], b[12 + c], 0xEE);
+    r[c] = _mm512_shuffle_i32x4(s0, s2, 0x88);
+    r[4 + c] = _mm512_shuffle_i32x4(s0, s2, 0xDD);
+    r[8 + c] = _mm512_shuffle_i32x4(s1, s3, 0x88);
+    r[12 + c] = _mm512_shuffle_i32x4(s1, s3, 0xDD);
+  }
+}
+
+// B with contiguous columns (ps == 1, op(B) a transposed matrix): a column's depth pairs are
+// adjacent floats; 16 columns x 16 depth pairs converted, then transposed into the panel.
+void pack_columns(const float* src, int64_t js, int64_t k, int64_t n, int64_t q0, int64_t q1, uint16_t* dst) {
+  const int64_t kp = (k + 1) / 2;
+  for (int64_t q = q0; q < q1; ++q) {
+    const int64_t j0 = q * kNR;
+    for (int h = 0; h < 2; ++h) {
+      const int64_t cols = std::min<int64_t>(16, n - j0 - 16 * h);
+      uint16_t* d = dst + q * kp * 2 * kNR + 32 * h;
+      for (int64_t t = 0; t < kp; t += 16) {
+        __m512i r[16];
+        const __mmask16 lo = first_lanes(k - 2 * t), hi = first_lanes(k - 2 * t - 16);
+        for (int i = 0; i < 16; ++i) {
+          if (i < cols) {
+            const float* col = src + (j0 + 16 * h + i) * js + 2 * t;
+            __m512bh v = _mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(hi, col + 16), _mm512_maskz_loadu_ps(lo, col));
+            r[i] = reinterpret_cast<__m512i&>(v);
+          } else {
+            r[i] = _mm512_setzero_si512();
+          }
+        }
+        transpose16(r);
+        const int64_t count = std::min<int64_t>(16, kp - t);
+        for (int e = 0; e < count; ++e) _mm512_storeu_si512(d + (t + e) * 2 * kNR, r[e]);
+      }
+    }
+  }
+}
+
+void pack_panels_fast(const float* src, int64_t ps, int64_t js, int64_t k, int64_t n, int64_t q0, int64_t q1, uint16_t* dst) {
+  if (js != 1) {
+    if (ps == 1) return pack_columns(src, js, k, n, q0, q1, dst);
+    return pack_panels(src, ps, js, k, n, q0, q1, dst);
+  }
+  const int64_t kp = (k + 1) / 2;
+  for (int64_t t = 0; t < kp; ++t) {
+    const float* r0 = src + (2 * t) * ps;
+    const float* r1 = 2 * t + 1 < k ? r0 + ps : nullptr;
+    for (int64_t q = q0; q < q1; ++q) {
+      uint16_t* dt = dst + (q * kp + t) * 2 * kNR;
+      const int64_t j0 = q * kNR;
+      for (int h = 0; h < 2; ++h) {
+        const __mmask16 m = first_lanes(n - j0 - 16 * h);
+        const __m512 x0 = _mm512_maskz_loadu_ps(m, r0 + j0 + 16 * h);
+        const __m512 x1 = r1 ? _mm512_maskz_loadu_ps(m, r1 + j0 + 16 * h) : _mm512_setzero_ps();
+        _mm512_storeu_si512(dt + 32 * h, pairs16(x0, x1));
+      }
+    }
   }
 }
 
@@ -83,7 +204,7 @@ double dot_loop(int64_t iterations) {
   return static_cast<double>(iterations) * kChains * 16 * 4;
 }
 
-const Ops kOps = {"avx512bf16", convert_rows, convert_pairs, pack_panels, tile, dot_loop};
+const Ops kOps = {"avx512bf16", convert_rows_fast, convert_pairs_fast, pack_panels_fast, tile, dot_loop};
 
 }  // namespace
 

@@ -107,8 +107,7 @@ export function validateGemm(args: GemmArgs, allowFloat64: boolean): GemmOffsets
 }
 
 /** Validates a gemmBatched call; returns the offsets with defaults applied. */
-export function validateGemmBatched(args: BatchedGemmArgs, allowFloat64: boolean): GemmOffsets {
-  const fn = 'gemmBatched';
+export function validateGemmBatched(args: BatchedGemmArgs, allowFloat64: boolean, fn = 'gemmBatched'): GemmOffsets {
   const batch: Batch = {
     outer: count(fn, 'batchOuter', args.batchOuter),
     inner: count(fn, 'batchInner', args.batchInner),

@@ -113,6 +113,8 @@ export interface Bf16Kernels {
   /** Packs op(B) (k x n; B stored n x k when transB) into `out` (or a new array). */
   packBf16(b: Float32Array, transB: boolean, k: number, n: number, ldb: number, bOffset?: number, out?: PackedBf16): PackedBf16;
   gemmBf16Packed(args: PackedGemmArgs): void;
+  /** gemmBatched with these numerics: every product of the batch as gemmBf16 computes it. */
+  gemmBatchedBf16(args: BatchedGemmArgs): void;
 }
 
 /**

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { randomArray } from '../helpers.js';
-import { jsKernels, nativeKernels, type GemmArgs, type Kernels } from '../../src/kernels/index.js';
+import { jsKernels, nativeKernels, type BatchedGemmArgs, type GemmArgs, type Kernels } from '../../src/kernels/index.js';
 import { bf16ToFloat, toBf16 } from '../../src/kernels/js/gemm-bf16.js';
 import { loadAddon } from '../../src/kernels/native/addon.js';
 import { bf16Addon } from '../../src/kernels/native/gemm-bf16.js';
@@ -152,24 +152,115 @@ test('native gemmBf16 equals the JS twin bit for bit on every instruction set', 
   if (loadAddon().addon!.info().detectedIsa === 'avx512' && /avx512_bf16/.test(readFileSync('/proc/cpuinfo', 'utf8'))) {
     assert.ok(paths.some((p) => p.kernel === 'avx512bf16'), 'the VDPBF16PS kernel runs on this CPU');
   }
+  // One thread packs an unpacked B one depth block at a time, several threads pack it whole first.
+  const addon = loadAddon().addon!;
+  const poolThreads = addon.info().threads;
   for (const path of paths) {
-    withIsa(path.isa, () => {
-      for (const [si, s] of [...shapes, ...extra].entries()) {
-        const expected = makeArgs(s, 40 + si);
-        const got = makeArgs(s, 40 + si);
-        jsKernels.gemmBf16(expected);
-        native.gemmBf16(got);
-        assert.deepEqual(got.c, expected.c, `${path.kernel}: shape ${si}`);
-        // Pre-packed B: the same bytes as the JS pack, the same product.
-        const packedJs = jsKernels.packBf16(got.b, s.transB, s.k, s.n, got.ldb);
-        const packed = native.packBf16(got.b, s.transB, s.k, s.n, got.ldb);
-        assert.deepEqual(packed.data, packedJs.data, `${path.kernel}: pack ${si}`);
-        const again = makeArgs(s, 40 + si);
-        native.gemmBf16Packed({ ...again, b: packed });
-        assert.deepEqual(again.c, expected.c, `${path.kernel}: packed shape ${si}`);
+    for (const threads of [1, 2]) withIsa(path.isa, () => {
+      addon.setThreads(threads);
+      try {
+        for (const [si, s] of [...shapes, ...extra].entries()) {
+          const expected = makeArgs(s, 40 + si);
+          const got = makeArgs(s, 40 + si);
+          jsKernels.gemmBf16(expected);
+          native.gemmBf16(got);
+          assert.deepEqual(got.c, expected.c, `${path.kernel}: shape ${si}`);
+          // Pre-packed B: the same bytes as the JS pack, the same product.
+          const packedJs = jsKernels.packBf16(got.b, s.transB, s.k, s.n, got.ldb);
+          const packed = native.packBf16(got.b, s.transB, s.k, s.n, got.ldb);
+          assert.deepEqual(packed.data, packedJs.data, `${path.kernel}: pack ${si}`);
+          const again = makeArgs(s, 40 + si);
+          native.gemmBf16Packed({ ...again, b: packed });
+          assert.deepEqual(again.c, expected.c, `${path.kernel}: packed shape ${si}`);
+        }
+      } finally {
+        addon.setThreads(poolThreads);
       }
     });
   }
+});
+
+test('native bf16 conversion rounds ties, denormals, overflow and NaN as the JS twin on every instruction set', (t) => {
+  const native = nativeKernels();
+  if (!native) return t.skip('native addon not built');
+  // Ties (1 + 2^-8 rounds down to even, 1 + 3 * 2^-8 up), denormals (to signed zero), values that
+  // round past the largest bf16 (to infinity), infinities and NaN, among ordinary values.
+  const special = [1 + 2 ** -8, 1 + 3 * 2 ** -8, -(1 + 2 ** -8), 2 ** -130, -(2 ** -130), 3.4e38, -3.4e38, Infinity, -Infinity, NaN, 0, -0];
+  const fill = (n: number, seed: number): Float32Array => {
+    const x = randomArray(n, seed);
+    for (let i = 0; i < n; i += 3) x[i] = special[(i / 3 + seed) % special.length]!;
+    return x;
+  };
+  for (const path of nativePaths()) {
+    withIsa(path.isa, () => {
+      // Packing B, rows contiguous or (transB) columns contiguous, several panels and a partial one.
+      for (const [k, n] of [[37, 70], [4, 33], [1, 16]] as const) {
+        const b = fill(k * n, k + n);
+        assert.deepEqual(native.packBf16(b, false, k, n, n).data, jsKernels.packBf16(b, false, k, n, n).data, `${path.kernel}: pack ${k}x${n}`);
+        assert.deepEqual(native.packBf16(b, true, k, n, k).data, jsKernels.packBf16(b, true, k, n, k).data, `${path.kernel}: pack ${k}x${n}, transB`);
+      }
+      // A's row-major and pair-major conversions, through products with finite values only
+      // (infinities and NaN would only give NaN sums, hiding the conversion).
+      const finite = special.filter((v) => Number.isFinite(v) && Math.abs(v) < 1e30);
+      for (const transA of [false, true]) {
+        const m = 27, n = 35, kk = 61;
+        const a = randomArray(m * kk, 7);
+        for (let i = 0; i < a.length; i += 2) a[i] = finite[i % finite.length]!;
+        const b = randomArray(kk * n, 8);
+        const args = (): GemmArgs => ({
+          transA, transB: false, m, n, k: kk, alpha: 1, beta: 0, a, lda: transA ? m : kk, b, ldb: n, c: new Float32Array(m * n), ldc: n,
+        });
+        const expected = args();
+        const got = args();
+        jsKernels.gemmBf16(expected);
+        native.gemmBf16(got);
+        assert.deepEqual(got.c, expected.c, `${path.kernel}: transA ${transA}`);
+      }
+    });
+  }
+});
+
+test('native gemmBatchedBf16 equals the JS twin, and each product gemmBf16, on every instruction set', (t) => {
+  const native = nativeKernels();
+  if (!native) return t.skip('native addon not built');
+  // Attention's four products on 2 sequences x 3 heads: Q K^T, P V, P^T dC, dC V^T (head width 10, 37 tokens).
+  const S = 37, dh = 10, nh = 3, batch = 2, W = 3 * nh * dh, H = nh * dh;
+  const qkv = randomArray(batch * S * W, 61);
+  const probs = randomArray(batch * nh * S * S, 62);
+  const cases: { name: string; args: () => BatchedGemmArgs }[] = [
+    { name: 'scores (NT)', args: () => ({ batchOuter: batch, batchInner: nh, transA: false, transB: true, m: S, n: S, k: dh, alpha: 1, beta: 0,
+      a: qkv, lda: W, strideAOuter: S * W, strideAInner: dh, b: qkv, bOffset: H, ldb: W, strideBOuter: S * W, strideBInner: dh,
+      c: new Float32Array(batch * nh * S * S), ldc: S, strideCOuter: nh * S * S, strideCInner: S * S }) },
+    { name: 'context (NN)', args: () => ({ batchOuter: batch, batchInner: nh, transA: false, transB: false, m: S, n: dh, k: S, alpha: 1, beta: 0,
+      a: probs, lda: S, strideAOuter: nh * S * S, strideAInner: S * S, b: qkv, bOffset: 2 * H, ldb: W, strideBOuter: S * W, strideBInner: dh,
+      c: randomArray(batch * S * H, 63), ldc: H, strideCOuter: S * H, strideCInner: dh }) },
+    { name: 'dV (TN, beta 1)', args: () => ({ batchOuter: batch, batchInner: nh, transA: true, transB: false, m: S, n: dh, k: S, alpha: 0.5, beta: 1,
+      a: probs, lda: S, strideAOuter: nh * S * S, strideAInner: S * S, b: qkv, ldb: W, strideBOuter: S * W, strideBInner: dh,
+      c: randomArray(batch * S * W, 64), cOffset: 2 * H, ldc: W, strideCOuter: S * W, strideCInner: dh }) },
+  ];
+  for (const path of nativePaths()) {
+    withIsa(path.isa, () => {
+      for (const c of cases) {
+        const expected = c.args();
+        const got = c.args();
+        jsKernels.gemmBatchedBf16(expected);
+        native.gemmBatchedBf16(got);
+        assert.deepEqual(got.c, expected.c, `${path.kernel}: ${c.name}`);
+        // The batch is its products: the last one again through gemmBf16 on its own.
+        const one = c.args();
+        const io = batch - 1, ii = nh - 1;
+        native.gemmBf16({ ...one, aOffset: (one.aOffset ?? 0) + io * one.strideAOuter + ii * one.strideAInner,
+          bOffset: (one.bOffset ?? 0) + io * one.strideBOuter + ii * one.strideBInner,
+          cOffset: (one.cOffset ?? 0) + io * one.strideCOuter + ii * one.strideCInner });
+        const at = (one.cOffset ?? 0) + io * one.strideCOuter + ii * one.strideCInner;
+        for (let i = 0; i < one.m; i++) {
+          for (let j = 0; j < one.n; j++) assert.equal(one.c[at + i * one.ldc + j], got.c[at + i * one.ldc + j], `${path.kernel}: ${c.name} (${i}, ${j})`);
+        }
+      }
+    });
+  }
+  const args = cases[0]!.args();
+  assert.throws(() => native.gemmBatchedBf16({ ...args, batchOuter: 3 }), /gemmBatchedBf16.*too small|too small/);
 });
 
 test('bf16 argument errors name what was expected', () => {

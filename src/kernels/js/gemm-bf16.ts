@@ -3,8 +3,8 @@
 // addition is done in float64 and rounded with Math.fround: the product of two
 // bf16 values is exact in float32, and a float64 sum of two float32 values
 // rounds to the correctly rounded float32 sum.
-import type { Bf16Kernels, GemmArgs, PackedBf16, PackedGemmArgs } from '../types.js';
-import { validateGemm, validatePackBf16, validatePackedGemm } from '../gemm-args.js';
+import type { BatchedGemmArgs, Bf16Kernels, GemmArgs, PackedBf16, PackedGemmArgs } from '../types.js';
+import { validateGemm, validateGemmBatched, validatePackBf16, validatePackedGemm } from '../gemm-args.js';
 
 const bits = new Uint32Array(1);
 const asFloat = new Float32Array(bits.buffer);
@@ -99,5 +99,18 @@ export const jsGemmBf16: Bf16Kernels = {
     const o = validateGemm(args, false);
     const b = jsGemmBf16.packBf16(args.b, args.transB, args.k, args.n, args.ldb, o.bOffset);
     multiply({ ...args, b }, o.aOffset, o.cOffset);
+  },
+  gemmBatchedBf16(args: BatchedGemmArgs) {
+    const o = validateGemmBatched(args, false, 'gemmBatchedBf16');
+    for (let io = 0; io < args.batchOuter; io++) {
+      for (let ii = 0; ii < args.batchInner; ii++) {
+        jsGemmBf16.gemmBf16({
+          transA: args.transA, transB: args.transB, m: args.m, n: args.n, k: args.k, alpha: args.alpha, beta: args.beta,
+          a: args.a, aOffset: o.aOffset + io * args.strideAOuter + ii * args.strideAInner, lda: args.lda,
+          b: args.b, bOffset: o.bOffset + io * args.strideBOuter + ii * args.strideBInner, ldb: args.ldb,
+          c: args.c, cOffset: o.cOffset + io * args.strideCOuter + ii * args.strideCInner, ldc: args.ldc,
+        });
+      }
+    }
   },
 };

@@ -1,7 +1,7 @@
 // bf16 GEMM on the native addon (native/gemm_bf16.cc): validated here, then
 // passed positionally; the C++ side re-checks the bounds.
-import type { Bf16Kernels, GemmArgs, PackedGemmArgs } from '../types.js';
-import { validateGemm, validatePackBf16, validatePackedGemm } from '../gemm-args.js';
+import type { BatchedGemmArgs, Bf16Kernels, GemmArgs, PackedGemmArgs } from '../types.js';
+import { validateGemm, validateGemmBatched, validatePackBf16, validatePackedGemm } from '../gemm-args.js';
 import { requireEntryPoints, type NativeAddonBase } from './addon.js';
 import type { PeakMeasurement } from './gemm.js';
 
@@ -18,6 +18,12 @@ export interface Bf16Addon {
     a: Float32Array, aOffset: number, lda: number, packed: Uint16Array, packedOffset: number,
     c: Float32Array, cOffset: number, ldc: number,
   ): void;
+  gemmBatchedBf16(
+    transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, beta: number,
+    a: Float32Array, aOffset: number, lda: number, b: Float32Array, bOffset: number, ldb: number,
+    c: Float32Array, cOffset: number, ldc: number, batchOuter: number, batchInner: number,
+    strideAOuter: number, strideAInner: number, strideBOuter: number, strideBInner: number, strideCOuter: number, strideCInner: number,
+  ): void;
   /** The VDPBF16PS (or emulated) dot-product loop on every pool thread for `seconds`. */
   bf16PeakGflops(seconds: number): PeakMeasurement;
   /** Which bf16 kernel runs: avx512bf16, avx2-emulated or scalar. */
@@ -25,7 +31,7 @@ export interface Bf16Addon {
 }
 
 export function bf16Addon(addon: NativeAddonBase): NativeAddonBase & Bf16Addon {
-  return requireEntryPoints<Bf16Addon>(addon, ['gemmBf16', 'bf16PackB', 'gemmBf16Packed', 'bf16PeakGflops', 'bf16Isa']);
+  return requireEntryPoints<Bf16Addon>(addon, ['gemmBf16', 'bf16PackB', 'gemmBf16Packed', 'gemmBatchedBf16', 'bf16PeakGflops', 'bf16Isa']);
 }
 
 export function nativeGemmBf16(addon: NativeAddonBase): Bf16Kernels {
@@ -45,6 +51,13 @@ export function nativeGemmBf16(addon: NativeAddonBase): Bf16Kernels {
       const o = validatePackedGemm(args);
       native.gemmBf16Packed(args.transA, args.m, args.n, args.k, args.alpha, args.beta,
         args.a, o.aOffset, args.lda, args.b.data, 0, args.c, o.cOffset, args.ldc);
+    },
+    gemmBatchedBf16(args: BatchedGemmArgs): void {
+      const o = validateGemmBatched(args, false, 'gemmBatchedBf16');
+      native.gemmBatchedBf16(args.transA, args.transB, args.m, args.n, args.k, args.alpha, args.beta,
+        args.a, o.aOffset, args.lda, args.b, o.bOffset, args.ldb, args.c, o.cOffset, args.ldc,
+        args.batchOuter, args.batchInner, args.strideAOuter, args.strideAInner,
+        args.strideBOuter, args.strideBInner, args.strideCOuter, args.strideCInner);
     },
   };
 }
