@@ -31,8 +31,8 @@ function sizes(scale: DemoScale, task: FinetuneTaskName): { train: number; dev: 
 }
 
 /** The Brown task with the demo's subsets (same examples for every model). */
-export function demoTask(task: FinetuneTaskName, ctx: TaskContext, scale: DemoScale): AnyTask {
-  const n = sizes(scale, task);
+export function demoTask(task: FinetuneTaskName, ctx: TaskContext, scale: DemoScale, trainExamples?: number): AnyTask {
+  const n = { ...sizes(scale, task), ...(trainExamples !== undefined ? { train: trainExamples } : {}) };
   const pick = <T>(split: string, all: T[]): T[] => evenly(all, split === 'train' ? n.train : n.dev);
   if (task === 'brown_genre') {
     return new SentenceTask('brown_genre', ctx, {
@@ -98,6 +98,8 @@ export interface DemoFinetuneControl {
   stage?: string;
   /** Fine-tuning hparams (the reference's names) that replace the demo's, e.g. learning_rate. */
   hparams?: Record<string, unknown>;
+  /** Training examples instead of the scale's (a low-resource setting). */
+  trainExamples?: number;
 }
 
 export async function demoFinetune(
@@ -116,7 +118,7 @@ export async function demoFinetune(
       control.onStep?.(step);
     },
     makeTasks: (ctx) => {
-      made = demoTask(task, ctx, scale);
+      made = demoTask(task, ctx, scale, control.trainExamples);
       return [made];
     },
   });

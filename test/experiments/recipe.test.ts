@@ -43,6 +43,7 @@ test('every arm is pre-trained and fine-tuned on every task and seed, one record
   assert.equal(first.newRuns, pre.length + ft.length);
   assert.equal(first.skippedRuns, 0);
   for (const r of ft) assert.ok(typeof r['accuracy'] === 'number' && r['accuracy'] >= 0 && r['accuracy'] <= 100);
+  for (const r of pre) assert.ok(typeof r['clsCosine'] === 'number' && Math.abs(r['clsCosine']) <= 1 + 1e-6);
   // Masked LM trained for its ELECTRA run's FLOPs, to within one of its own updates.
   const flops = (arm: string): { total: number; step: number } => {
     const r = pre.find((p) => p['arm'] === arm)!;
