@@ -77,6 +77,8 @@ export interface ExperimentOptions {
   log?: (line: string) => void;
   /** Progress bars (default: stderr). */
   progress?: boolean;
+  /** Run nothing: print the table of the runs already recorded. */
+  reportOnly?: boolean;
 }
 
 interface Arm {
@@ -240,115 +242,118 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     `pre-training seeds ${o.pretrainSeeds.join(',')}, fine-tuning seeds ${o.finetuneSeeds.join(',')}; ${k.name} backend on ` +
     `${availableParallelism()} cores (${(cpus()[0]?.model ?? 'unknown CPU').trim()}); results in ${resultsFile}`);
 
-  const book = new StageBook(outputDir);
-  const stage: StageRunner = async (name, key, work, stillThere) => {
-    const out = await book.run(name, key, work, stillThere);
-    say(`[${name}] ${out.record.summary}${out.reused ? ' (reused)' : ''}`);
-    return out.record;
-  };
-  const dirs = corpusDirs(outputDir);
-  const silent = new Writable({ write: (_c, _e, done) => done() });
-  const { vocab, dataset } = await dataStages(stage, dirs, o.scale, o.progress === false ? silent : process.stderr);
-  const upstream = `${dataset.id}@${dataset.finishedAt}`;
-  const base = { scale: o.scale, data: upstream };
-
-  // Budgets as update counts per recipe (minutes: at the given or measured speed, fixed once and recorded).
-  const budgetUpdates = (label: string, recipe: string): number => {
-    if ('updates' in o.budgets) return Number(label.replace(/updates$/, ''));
-    const minutes = Number(label.replace(/min$/, ''));
-    const id = stageId({ ...base, kind: 'budget', recipe, hparams: o.recipes[recipe], minutes, ms: o.budgets.msPerUpdate ?? null });
-    const known = done.get(id) as BudgetRecord | undefined;
-    if (known) return known.updates;
-    let ms = o.budgets.msPerUpdate;
-    if (ms === undefined) {
-      const values = withOverrides(pretrainingHparamValues(o.scale, 'electra', vocab.data.size, 1, 1000), o.recipes[recipe]);
-      const hp = resolvePretrainingHparams(values, outputDir, 'speed-test').hparams;
-      ms = measureStep(hp, k, o.scale.name === 'quick' ? 2 : 16).secondsPerStep * 1000;
-    }
-    const updates = Math.max(1, Math.round((minutes * 60_000) / ms));
-    record({ kind: 'budget', id, recipe, minutes, msPerUpdate: ms, measured: o.budgets.msPerUpdate === undefined, updates });
-    return updates;
-  };
   const budgets = 'updates' in o.budgets ? o.budgets.updates.map((u) => `${u}updates`) : o.budgets.minutes.map((m) => `${m}min`);
-  for (const label of budgets) {
-    for (const recipe of new Set(arms.filter((a) => a.objective !== 'random').map((a) => a.recipe))) {
-      if ('minutes' in o.budgets) {
-        const u = budgetUpdates(label, recipe);
-        const b = [...done.values()].find((r): r is BudgetRecord => r.kind === 'budget' && r.recipe === recipe && `${r.minutes}min` === label)!;
-        say(`budget ${label}, recipe ${recipe}: ${u} updates at ${b.msPerUpdate.toFixed(1)} ms/update (${b.measured ? 'measured now' : 'given'})`);
+  // --report-only: the table of what is recorded, nothing run.
+  if (!o.reportOnly) {
+    const book = new StageBook(outputDir);
+    const stage: StageRunner = async (name, key, work, stillThere) => {
+      const out = await book.run(name, key, work, stillThere);
+      say(`[${name}] ${out.record.summary}${out.reused ? ' (reused)' : ''}`);
+      return out.record;
+    };
+    const dirs = corpusDirs(outputDir);
+    const silent = new Writable({ write: (_c, _e, done) => done() });
+    const { vocab, dataset } = await dataStages(stage, dirs, o.scale, o.progress === false ? silent : process.stderr);
+    const upstream = `${dataset.id}@${dataset.finishedAt}`;
+    const base = { scale: o.scale, data: upstream };
+
+    // Budgets as update counts per recipe (minutes: at the given or measured speed, fixed once and recorded).
+    const budgetUpdates = (label: string, recipe: string): number => {
+      if ('updates' in o.budgets) return Number(label.replace(/updates$/, ''));
+      const minutes = Number(label.replace(/min$/, ''));
+      const id = stageId({ ...base, kind: 'budget', recipe, hparams: o.recipes[recipe], minutes, ms: o.budgets.msPerUpdate ?? null });
+      const known = done.get(id) as BudgetRecord | undefined;
+      if (known) return known.updates;
+      let ms = o.budgets.msPerUpdate;
+      if (ms === undefined) {
+        const values = withOverrides(pretrainingHparamValues(o.scale, 'electra', vocab.data.size, 1, 1000), o.recipes[recipe]);
+        const hp = resolvePretrainingHparams(values, outputDir, 'speed-test').hparams;
+        ms = measureStep(hp, k, o.scale.name === 'quick' ? 2 : 16).secondsPerStep * 1000;
+      }
+      const updates = Math.max(1, Math.round((minutes * 60_000) / ms));
+      record({ kind: 'budget', id, recipe, minutes, msPerUpdate: ms, measured: o.budgets.msPerUpdate === undefined, updates });
+      return updates;
+    };
+    for (const label of budgets) {
+      for (const recipe of new Set(arms.filter((a) => a.objective !== 'random').map((a) => a.recipe))) {
+        if ('minutes' in o.budgets) {
+          const u = budgetUpdates(label, recipe);
+          const b = [...done.values()].find((r): r is BudgetRecord => r.kind === 'budget' && r.recipe === recipe && `${r.minutes}min` === label)!;
+          say(`budget ${label}, recipe ${recipe}: ${u} updates at ${b.msPerUpdate.toFixed(1)} ms/update (${b.measured ? 'measured now' : 'given'})`);
+        }
       }
     }
-  }
 
-  const looked = new Set<string>();
-  const pretrain = async (objective: Objective, recipe: string, label: string, seed: number): Promise<PretrainRecord> => {
-    const hparams = recipeFor(objective, o.recipes[recipe]!);
-    const updates = budgetUpdates(label, recipe);
-    // Masked LM trains for the FLOPs of the same recipe's ELECTRA run.
-    const electra = objective === 'mlm' ? await pretrain('electra', recipe, label, seed) : null;
-    const id = stageId({ ...base, kind: 'pretrain', objective, hparams, updates, seed, electra: electra?.id ?? null });
-    const known = done.get(id) as PretrainRecord | undefined;
-    if (known && existsSync(known.checkpoint)) {
-      // Counted once, though masked LM looks its ELECTRA run up again.
-      if (!looked.has(id)) skippedRuns++;
+    const looked = new Set<string>();
+    const pretrain = async (objective: Objective, recipe: string, label: string, seed: number): Promise<PretrainRecord> => {
+      const hparams = recipeFor(objective, o.recipes[recipe]!);
+      const updates = budgetUpdates(label, recipe);
+      // Masked LM trains for the FLOPs of the same recipe's ELECTRA run.
+      const electra = objective === 'mlm' ? await pretrain('electra', recipe, label, seed) : null;
+      const id = stageId({ ...base, kind: 'pretrain', objective, hparams, updates, seed, electra: electra?.id ?? null });
+      const known = done.get(id) as PretrainRecord | undefined;
+      if (known && existsSync(known.checkpoint)) {
+        // Counted once, though masked LM looks its ELECTRA run up again.
+        if (!looked.has(id)) skippedRuns++;
+        looked.add(id);
+        return known;
+      }
+      const arm = `${objective}:${recipe}`;
+      const modelName = `${objective}-${recipe}-${label}-s${seed}`;
+      say(`[pretrain ${arm} ${label} seed ${seed}] ${electra ? `${(electra.stepFlops * electra.updates / 1e12).toFixed(3)} TFLOP (the ELECTRA run's)` : `${updates} updates`}`);
+      const s = await demoPretrain({
+        outputDir, scale: o.scale, objective, modelName, vocabSize: vocab.data.size, seed, budgetSeconds: 0, heldoutData: dirs.heldoutData, upstream,
+        hparams, kernels: k, log: () => {}, note: say, progressBar: o.progress !== false,
+        ...(electra ? { flopBudget: electra.stepFlops * electra.updates, noTimeLimit: true } : { fixedSteps: updates }),
+      });
+      const last = s.heldout[s.heldout.length - 1]!;
+      const r: PretrainRecord = {
+        kind: 'pretrain', id, arm, budget: label, seed, updates: s.numTrainSteps, stepFlops: s.stepFlops, trainSeconds: s.trainSeconds,
+        secondsPerStep: s.secondsPerStep, checkpoint: s.finalCheckpoint, clsCosine: clsCosine(s.finalCheckpoint, objective, k, o.scale.maxSeqLength),
+        heldout: { disc_auc: last.disc_auc, disc_accuracy: last.disc_accuracy, disc_all_real_accuracy: last.disc_all_real_accuracy, masked_lm_accuracy: last.masked_lm_accuracy },
+      };
+      say(`  ${s.numTrainSteps} updates in ${s.trainSeconds.toFixed(0)} s (${(s.secondsPerStep * 1000).toFixed(1)} ms/update measured); held-out ` +
+        (last.disc_auc !== null ? `AUC ${last.disc_auc.toFixed(3)}, disc acc ${last.disc_accuracy!.toFixed(3)} (all-real ${last.disc_all_real_accuracy!.toFixed(3)}), ` : '') +
+        `masked-LM acc ${last.masked_lm_accuracy.toFixed(3)}; [CLS] cosine ${r.clsCosine.toFixed(3)}`);
+      record(r);
       looked.add(id);
-      return known;
-    }
-    const arm = `${objective}:${recipe}`;
-    const modelName = `${objective}-${recipe}-${label}-s${seed}`;
-    say(`[pretrain ${arm} ${label} seed ${seed}] ${electra ? `${(electra.stepFlops * electra.updates / 1e12).toFixed(3)} TFLOP (the ELECTRA run's)` : `${updates} updates`}`);
-    const s = await demoPretrain({
-      outputDir, scale: o.scale, objective, modelName, vocabSize: vocab.data.size, seed, budgetSeconds: 0, heldoutData: dirs.heldoutData, upstream,
-      hparams, kernels: k, log: () => {}, note: say, progressBar: o.progress !== false,
-      ...(electra ? { flopBudget: electra.stepFlops * electra.updates, noTimeLimit: true } : { fixedSteps: updates }),
-    });
-    const last = s.heldout[s.heldout.length - 1]!;
-    const r: PretrainRecord = {
-      kind: 'pretrain', id, arm, budget: label, seed, updates: s.numTrainSteps, stepFlops: s.stepFlops, trainSeconds: s.trainSeconds,
-      secondsPerStep: s.secondsPerStep, checkpoint: s.finalCheckpoint, clsCosine: clsCosine(s.finalCheckpoint, objective, k, o.scale.maxSeqLength),
-      heldout: { disc_auc: last.disc_auc, disc_accuracy: last.disc_accuracy, disc_all_real_accuracy: last.disc_all_real_accuracy, masked_lm_accuracy: last.masked_lm_accuracy },
+      newRuns++;
+      return r;
     };
-    say(`  ${s.numTrainSteps} updates in ${s.trainSeconds.toFixed(0)} s (${(s.secondsPerStep * 1000).toFixed(1)} ms/update measured); held-out ` +
-      (last.disc_auc !== null ? `AUC ${last.disc_auc.toFixed(3)}, disc acc ${last.disc_accuracy!.toFixed(3)} (all-real ${last.disc_all_real_accuracy!.toFixed(3)}), ` : '') +
-      `masked-LM acc ${last.masked_lm_accuracy.toFixed(3)}; [CLS] cosine ${r.clsCosine.toFixed(3)}`);
-    record(r);
-    looked.add(id);
-    newRuns++;
-    return r;
-  };
 
-  const finetune = async (arm: Arm, label: string, pretrained: PretrainRecord | null, task: FinetuneTaskName, seed: number): Promise<void> => {
-    const trainExamples = task === 'spam_assassin' ? Math.min(SPAM_TRAIN_EXAMPLES, o.scale.genreTrain) : undefined;
-    const id = stageId({ ...base, kind: 'finetune', vocab: vocab.id, pretrained: pretrained?.id ?? null, finetune: ftHparams, task, seed, trainExamples });
-    if (done.has(id)) {
-      skippedRuns++;
-      return;
+    const finetune = async (arm: Arm, label: string, pretrained: PretrainRecord | null, task: FinetuneTaskName, seed: number): Promise<void> => {
+      const trainExamples = task === 'spam_assassin' ? Math.min(SPAM_TRAIN_EXAMPLES, o.scale.genreTrain) : undefined;
+      const id = stageId({ ...base, kind: 'finetune', vocab: vocab.id, pretrained: pretrained?.id ?? null, finetune: ftHparams, task, seed, trainExamples });
+      if (done.has(id)) {
+        skippedRuns++;
+        return;
+      }
+      const modelName = `ft-${pretrained ? `${arm.objective}-${arm.recipe}-${label}-s${pretrained.seed}` : 'random'}-${o.finetune}-${task}-s${seed}`;
+      // What an interrupted run left there may be for other settings: start afresh.
+      rmSync(join(outputDir, 'models', modelName), { recursive: true, force: true });
+      const init: Init = pretrained
+        // The masked-LM run's encoder is its generator.
+        ? { kind: arm.objective as Objective, modelName, checkpoint: join(pretrained.checkpoint, arm.objective === 'mlm' ? 'generator' : 'discriminator') }
+        : { kind: 'random', modelName };
+      const s = await demoFinetune(outputDir, o.scale, task, init, dirs.vocab, vocab.data.size, seed, k, () => {}, o.progress === false ? silent : process.stderr, {
+        hparams: ftHparams, ...(trainExamples !== undefined ? { trainExamples } : {}),
+      });
+      const accuracy = s.metrics['accuracy']!;
+      say(`[finetune ${arm.name}${pretrained ? ` ${label}` : ''} ${task} seed ${seed}] accuracy ${accuracy.toFixed(2)} (${s.trainSteps} updates, ${s.seconds.toFixed(0)} s)`);
+      record({ kind: 'finetune', id, arm: arm.name, budget: pretrained ? label : '-', pretrainSeed: pretrained?.seed ?? null, finetune: o.finetune, task, seed, accuracy, seconds: s.seconds });
+      newRuns++;
+    };
+
+    // Random initialisation first: every budget's row compares against it.
+    for (const arm of arms.filter((a) => a.objective === 'random')) {
+      for (const task of o.tasks) for (const seed of o.finetuneSeeds) await finetune(arm, '-', null, task, seed);
     }
-    const modelName = `ft-${pretrained ? `${arm.objective}-${arm.recipe}-${label}-s${pretrained.seed}` : 'random'}-${o.finetune}-${task}-s${seed}`;
-    // What an interrupted run left there may be for other settings: start afresh.
-    rmSync(join(outputDir, 'models', modelName), { recursive: true, force: true });
-    const init: Init = pretrained
-      // The masked-LM run's encoder is its generator.
-      ? { kind: arm.objective as Objective, modelName, checkpoint: join(pretrained.checkpoint, arm.objective === 'mlm' ? 'generator' : 'discriminator') }
-      : { kind: 'random', modelName };
-    const s = await demoFinetune(outputDir, o.scale, task, init, dirs.vocab, vocab.data.size, seed, k, () => {}, o.progress === false ? silent : process.stderr, {
-      hparams: ftHparams, ...(trainExamples !== undefined ? { trainExamples } : {}),
-    });
-    const accuracy = s.metrics['accuracy']!;
-    say(`[finetune ${arm.name}${pretrained ? ` ${label}` : ''} ${task} seed ${seed}] accuracy ${accuracy.toFixed(2)} (${s.trainSteps} updates, ${s.seconds.toFixed(0)} s)`);
-    record({ kind: 'finetune', id, arm: arm.name, budget: pretrained ? label : '-', pretrainSeed: pretrained?.seed ?? null, finetune: o.finetune, task, seed, accuracy, seconds: s.seconds });
-    newRuns++;
-  };
-
-  // Random initialisation first: every budget's row compares against it.
-  for (const arm of arms.filter((a) => a.objective === 'random')) {
-    for (const task of o.tasks) for (const seed of o.finetuneSeeds) await finetune(arm, '-', null, task, seed);
-  }
-  for (const label of budgets) {
-    for (const pseed of o.pretrainSeeds) {
-      for (const arm of arms.filter((a) => a.objective !== 'random')) {
-        const p = await pretrain(arm.objective as Objective, arm.recipe, label, pseed);
-        for (const task of o.tasks) for (const seed of o.finetuneSeeds) await finetune(arm, label, p, task, seed);
+    for (const label of budgets) {
+      for (const pseed of o.pretrainSeeds) {
+        for (const arm of arms.filter((a) => a.objective !== 'random')) {
+          const p = await pretrain(arm.objective as Objective, arm.recipe, label, pseed);
+          for (const task of o.tasks) for (const seed of o.finetuneSeeds) await finetune(arm, label, p, task, seed);
+        }
       }
     }
   }
@@ -407,7 +412,7 @@ export function formatTables(cells: readonly Cell[], arms: readonly string[], pr
 
 const USAGE = `usage: npm run experiment -- [--out DIR] (--updates N,N | --minutes M,M [--ms-per-update X])
   [--arms random,electra:demo,mlm:demo] [--recipe NAME=JSON]... [--finetune NAME] [--finetune-recipe NAME=JSON]...
-  [--seeds 1] [--finetune-seeds 1,2,3] [--tasks ${EXPERIMENT_TASKS.join(',')}] [--quick]
+  [--seeds 1] [--finetune-seeds 1,2,3] [--tasks ${EXPERIMENT_TASKS.join(',')}] [--quick] [--report-only]
 recipes: ${Object.entries(RECIPES).map(([n, h]) => `${n} ${JSON.stringify(h)}`).join('; ')}
 fine-tuning recipes: ${Object.entries(FINETUNE_RECIPES).map(([n, h]) => `${n} ${JSON.stringify(h)}`).join('; ')}`;
 
@@ -446,7 +451,7 @@ export function experimentOptions(argv: string[]): ExperimentOptions {
       finetune: { type: 'string', default: 'demo' },
       seeds: { type: 'string', default: '1' }, 'finetune-seeds': { type: 'string', default: '1,2,3' },
       tasks: { type: 'string', default: EXPERIMENT_TASKS.join(',') },
-      quick: { type: 'boolean', default: false },
+      quick: { type: 'boolean', default: false }, 'report-only': { type: 'boolean', default: false },
     },
   });
   if ((values.updates === undefined) === (values.minutes === undefined)) throw new UsageError('give one of --updates and --minutes');
@@ -458,7 +463,7 @@ export function experimentOptions(argv: string[]): ExperimentOptions {
     arms: values.arms.split(',').map((s) => s.trim()), recipes: namedHparams('recipe', values.recipe, RECIPES),
     finetune: values.finetune, finetuneRecipes: namedHparams('finetune-recipe', values['finetune-recipe'], FINETUNE_RECIPES),
     pretrainSeeds: numbers('seeds', values.seeds, true), finetuneSeeds: numbers('finetune-seeds', values['finetune-seeds'], true),
-    tasks: values.tasks.split(',').map((s) => s.trim()) as FinetuneTaskName[],
+    tasks: values.tasks.split(',').map((s) => s.trim()) as FinetuneTaskName[], reportOnly: values['report-only'],
   };
 }
 

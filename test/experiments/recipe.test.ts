@@ -1,6 +1,6 @@
 // The recipe experiment (npm run experiment) end to end at the smoke-test scale: every arm
 // pre-trains and fine-tunes, results are appended one line a run, a rerun skips every finished run,
-// a lost or cut-off record is redone, and budgets in minutes become updates at the given speed.
+// --report-only prints the recorded table, a lost or cut-off record is redone, and budgets in minutes become updates at the given speed.
 // Scores at this scale mean nothing and are not asserted.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -73,6 +73,11 @@ test('a rerun skips every finished run; a lost record and a cut-off last line ar
   assert.equal(again.skippedRuns, first.newRuns);
   assert.deepEqual(again.cells, first.cells);
   assert.equal(readFileSync(join(dir, RESULTS_FILE), 'utf8'), before);
+  // --report-only reads the same cells back and runs nothing, not even the data stages.
+  const lines0 = log.length;
+  const report = await runExperiment({ ...options, reportOnly: true });
+  assert.deepEqual([report.newRuns, report.skippedRuns, report.cells], [0, 0, first.cells]);
+  assert.ok(!log.slice(lines0).some((l) => l.startsWith('[')), 'no stage ran');
 
   // Drop the last fine-tuning record and leave half a line, as a crash mid-write would.
   const lines = before.split('\n').filter((l) => l !== '');
