@@ -20,9 +20,9 @@ import { loadDiscriminator, loadMaskedLM } from '../src/pretrain/load.js';
 import { corpusDirs } from '../src/demo/data.js';
 import { demoFinetune, evenly, type FinetuneTaskName, type Init } from '../src/demo/finetune.js';
 import { demoPretrain, measureStep, pretrainingHparamValues, type Objective } from '../src/demo/pretrain.js';
-import { dataStages, type StageRunner } from '../src/demo/run.js';
+import { dataStages, type DatasetSummary, type StageRunner } from '../src/demo/run.js';
 import { DEMO_SCALE, QUICK_SCALE, withOverrides, type DemoScale } from '../src/demo/settings.js';
-import { StageBook, stageId } from '../src/demo/stages.js';
+import { StageBook, stageId, type StageRecord } from '../src/demo/stages.js';
 
 type Hparams = Record<string, unknown>;
 
@@ -243,8 +243,10 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     `${availableParallelism()} cores (${(cpus()[0]?.model ?? 'unknown CPU').trim()}); results in ${resultsFile}`);
 
   const budgets = 'updates' in o.budgets ? o.budgets.updates.map((u) => `${u}updates`) : o.budgets.minutes.map((m) => `${m}min`);
-  // --report-only: the table of what is recorded, nothing run.
-  if (!o.reportOnly) {
+  // The runs this command asks for, by id (the table shows these only, whatever else is recorded).
+  const wanted = new Set<string>();
+  // --report-only: the same runs looked up, nothing run.
+  {
     const book = new StageBook(outputDir);
     const stage: StageRunner = async (name, key, work, stillThere) => {
       const out = await book.run(name, key, work, stillThere);
@@ -253,7 +255,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     };
     const dirs = corpusDirs(outputDir);
     const silent = new Writable({ write: (_c, _e, done) => done() });
-    const { vocab, dataset } = await dataStages(stage, dirs, o.scale, o.progress === false ? silent : process.stderr);
+    const { vocab, dataset } = o.reportOnly ? recordedDataStages(book, outputDir) : await dataStages(stage, dirs, o.scale, o.progress === false ? silent : process.stderr);
     const upstream = `${dataset.id}@${dataset.finishedAt}`;
     const base = { scale: o.scale, data: upstream };
 
@@ -264,6 +266,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
       const id = stageId({ ...base, kind: 'budget', recipe, hparams: o.recipes[recipe], minutes, ms: o.budgets.msPerUpdate ?? null });
       const known = done.get(id) as BudgetRecord | undefined;
       if (known) return known.updates;
+      if (o.reportOnly) return -1;
       let ms = o.budgets.msPerUpdate;
       if (ms === undefined) {
         const values = withOverrides(pretrainingHparamValues(o.scale, 'electra', vocab.data.size, 1, 1000), o.recipes[recipe]);
@@ -276,7 +279,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     };
     for (const label of budgets) {
       for (const recipe of new Set(arms.filter((a) => a.objective !== 'random').map((a) => a.recipe))) {
-        if ('minutes' in o.budgets) {
+        if ('minutes' in o.budgets && !o.reportOnly) {
           const u = budgetUpdates(label, recipe);
           const b = [...done.values()].find((r): r is BudgetRecord => r.kind === 'budget' && r.recipe === recipe && `${r.minutes}min` === label)!;
           say(`budget ${label}, recipe ${recipe}: ${u} updates at ${b.msPerUpdate.toFixed(1)} ms/update (${b.measured ? 'measured now' : 'given'})`);
@@ -285,19 +288,22 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     }
 
     const looked = new Set<string>();
-    const pretrain = async (objective: Objective, recipe: string, label: string, seed: number): Promise<PretrainRecord> => {
+    const pretrain = async (objective: Objective, recipe: string, label: string, seed: number): Promise<PretrainRecord | null> => {
       const hparams = recipeFor(objective, o.recipes[recipe]!);
       const updates = budgetUpdates(label, recipe);
       // Masked LM trains for the FLOPs of the same recipe's ELECTRA run.
       const electra = objective === 'mlm' ? await pretrain('electra', recipe, label, seed) : null;
+      if (objective === 'mlm' && !electra) return null;
       const id = stageId({ ...base, kind: 'pretrain', objective, hparams, updates, seed, electra: electra?.id ?? null });
       const known = done.get(id) as PretrainRecord | undefined;
+      wanted.add(id);
       if (known && existsSync(known.checkpoint)) {
         // Counted once, though masked LM looks its ELECTRA run up again.
-        if (!looked.has(id)) skippedRuns++;
+        if (!looked.has(id) && !o.reportOnly) skippedRuns++;
         looked.add(id);
         return known;
       }
+      if (o.reportOnly) return null;
       const arm = `${objective}:${recipe}`;
       const modelName = `${objective}-${recipe}-${label}-s${seed}`;
       say(`[pretrain ${arm} ${label} seed ${seed}] ${electra ? `${(electra.stepFlops * electra.updates / 1e12).toFixed(3)} TFLOP (the ELECTRA run's)` : `${updates} updates`}`);
@@ -324,8 +330,9 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     const finetune = async (arm: Arm, label: string, pretrained: PretrainRecord | null, task: FinetuneTaskName, seed: number): Promise<void> => {
       const trainExamples = task === 'spam_assassin' ? Math.min(SPAM_TRAIN_EXAMPLES, o.scale.genreTrain) : undefined;
       const id = stageId({ ...base, kind: 'finetune', vocab: vocab.id, pretrained: pretrained?.id ?? null, finetune: ftHparams, task, seed, trainExamples });
-      if (done.has(id)) {
-        skippedRuns++;
+      wanted.add(id);
+      if (done.has(id) || o.reportOnly) {
+        if (!o.reportOnly) skippedRuns++;
         return;
       }
       const modelName = `ft-${pretrained ? `${arm.objective}-${arm.recipe}-${label}-s${pretrained.seed}` : 'random'}-${o.finetune}-${task}-s${seed}`;
@@ -352,6 +359,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
       for (const pseed of o.pretrainSeeds) {
         for (const arm of arms.filter((a) => a.objective !== 'random')) {
           const p = await pretrain(arm.objective as Objective, arm.recipe, label, pseed);
+          if (!p) continue;
           for (const task of o.tasks) for (const seed of o.finetuneSeeds) await finetune(arm, label, p, task, seed);
         }
       }
@@ -359,8 +367,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
   }
 
   // Cells: this command's runs (arms, budgets, seeds, fine-tuning recipe) from everything recorded.
-  const runs = [...done.values()].filter((r): r is FinetuneRecord => r.kind === 'finetune' && r.finetune === o.finetune &&
-    o.finetuneSeeds.includes(r.seed) && (r.pretrainSeed === null || o.pretrainSeeds.includes(r.pretrainSeed)));
+  const runs = [...done.values()].filter((r): r is FinetuneRecord => r.kind === 'finetune' && wanted.has(r.id));
   const cells: Cell[] = [];
   for (const label of budgets) {
     for (const task of o.tasks) {
@@ -372,9 +379,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     }
   }
   // This command's pre-training runs (masked LM's ELECTRA counterparts included).
-  const pretrainArms = new Set(arms.flatMap((a) => (a.objective === 'mlm' ? [a.name, `electra:${a.recipe}`] : [a.name])));
-  const pretrainRows = [...done.values()].filter((r): r is PretrainRecord =>
-    r.kind === 'pretrain' && pretrainArms.has(r.arm) && budgets.includes(r.budget) && o.pretrainSeeds.includes(r.seed)).map((p) => {
+  const pretrainRows = [...done.values()].filter((r): r is PretrainRecord => r.kind === 'pretrain' && wanted.has(r.id)).map((p) => {
     if (p.clsCosine !== undefined || !existsSync(p.checkpoint)) return p;
     // Records written before the [CLS] measure existed get it now (a later line with the same id wins).
     const r = { ...p, clsCosine: clsCosine(p.checkpoint, p.arm.split(':')[0] as Objective, k, o.scale.maxSeqLength) };
@@ -384,6 +389,15 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
   const table = formatTables(cells, arms.map((a) => a.name), pretrainRows);
   say(`\n${table}\n`);
   return { resultsFile, newRuns, skippedRuns, cells, table };
+}
+
+/** The data stages' records of an earlier run (--report-only runs nothing). */
+function recordedDataStages(book: StageBook, outputDir: string): { vocab: StageRecord<{ size: number }>; dataset: StageRecord<DatasetSummary> } {
+  const read = <T>(stage: string): StageRecord<T> => {
+    if (!existsSync(book.file(stage))) throw new UsageError(`${outputDir} has no finished '${stage}' stage: nothing recorded to report`);
+    return JSON.parse(readFileSync(book.file(stage), 'utf8')) as StageRecord<T>;
+  };
+  return { vocab: read('vocab'), dataset: read('dataset') };
 }
 
 /** Accuracy (median [min-max] over the runs) per budget and task, one column per arm; then the pre-training runs. */
