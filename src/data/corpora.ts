@@ -28,7 +28,7 @@ export interface BrownDocument {
 
 const require = createRequire(import.meta.url);
 
-function packageDir(name: string): string {
+export function packageDir(name: string): string {
   try {
     return dirname(require.resolve(`${name}/package.json`));
   } catch {

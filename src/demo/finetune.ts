@@ -3,16 +3,19 @@
 // model (pre-trained, masked-LM, random initialisation) is fine-tuned the same way in the budget.
 import type { Kernels } from '../kernels/index.js';
 import { brownGenreExamples, brownGenres, brownPosSentences, brownPosTags } from '../finetune/data/brown.js';
+import { SPAM_LABELS, spamAssassinExamples } from '../finetune/data/spam-assassin.js';
 import { resolveHparams } from '../finetune/hparams.js';
 import { runFinetuningAsync } from '../finetune/runner.js';
 import { resultsObject } from '../finetune/scorer.js';
 import { SentenceTask, TaggingTask, type AnyTask, type TaskContext } from '../finetune/tasks.js';
 import type { ProgressStream } from './data.js';
 import { DemoInterrupted } from './stages.js';
-import { modelShape, type DemoScale } from './settings.js';
+import { modelShape, withOverrides, type DemoScale } from './settings.js';
 
 export const DEMO_TASKS = ['brown_genre', 'brown_pos'] as const;
 export type DemoTask = (typeof DEMO_TASKS)[number];
+/** The demo's tasks and the out-of-domain e-mail classification the recipe experiments add. */
+export type FinetuneTaskName = DemoTask | 'spam_assassin';
 
 /** n items spread evenly over the list (all of it when n >= its length): every genre stays represented. */
 export function evenly<T>(items: readonly T[], n: number): T[] {
@@ -20,20 +23,27 @@ export function evenly<T>(items: readonly T[], n: number): T[] {
   return Array.from({ length: n }, (_, i) => items[Math.floor((i * items.length) / n)]!);
 }
 
-function sizes(scale: DemoScale, task: DemoTask): { train: number; dev: number; epochs: number; learningRate: number } {
-  return task === 'brown_genre'
+function sizes(scale: DemoScale, task: FinetuneTaskName): { train: number; dev: number; epochs: number; learningRate: number } {
+  // Both document classifications (genre, spam) take the genre settings.
+  return task !== 'brown_pos'
     ? { train: scale.genreTrain, dev: scale.genreDev, epochs: scale.genreEpochs, learningRate: scale.genreLearningRate }
     : { train: scale.posTrain, dev: scale.posDev, epochs: scale.posEpochs, learningRate: scale.posLearningRate };
 }
 
 /** The Brown task with the demo's subsets (same examples for every model). */
-export function demoTask(task: DemoTask, ctx: TaskContext, scale: DemoScale): AnyTask {
-  const n = sizes(scale, task);
+export function demoTask(task: FinetuneTaskName, ctx: TaskContext, scale: DemoScale, trainExamples?: number): AnyTask {
+  const n = { ...sizes(scale, task), ...(trainExamples !== undefined ? { train: trainExamples } : {}) };
   const pick = <T>(split: string, all: T[]): T[] => evenly(all, split === 'train' ? n.train : n.dev);
   if (task === 'brown_genre') {
     return new SentenceTask('brown_genre', ctx, {
       labels: { type: 'classification', labels: brownGenres() }, metric: 'accuracy', testSplits: [],
       read: (split) => pick(split, brownGenreExamples(split, scale.genrePassageWords)),
+    });
+  }
+  if (task === 'spam_assassin') {
+    return new SentenceTask('spam_assassin', ctx, {
+      labels: { type: 'classification', labels: SPAM_LABELS }, metric: 'accuracy', testSplits: [],
+      read: (split) => pick(split, spamAssassinExamples(split)),
     });
   }
   return new TaggingTask('brown_pos', ctx, {
@@ -45,7 +55,7 @@ export type Init = { kind: 'electra' | 'mlm' | 'electric'; modelName: string; ch
 
 /** The fine-tuning `--hparams` of one run (the reference's names). */
 export function finetuningHparamValues(
-  scale: DemoScale, task: DemoTask, init: Init, vocabFile: string, vocabSize: number, seed: number,
+  scale: DemoScale, task: FinetuneTaskName, init: Init, vocabFile: string, vocabSize: number, seed: number,
 ): Record<string, unknown> {
   const shape = modelShape(scale);
   return {
@@ -68,7 +78,7 @@ export function finetuningHparamValues(
 }
 
 export interface FinetuneSummary {
-  task: DemoTask;
+  task: FinetuneTaskName;
   init: Init['kind'];
   modelName: string;
   metrics: Record<string, number>;
@@ -86,13 +96,17 @@ export interface DemoFinetuneControl {
   onStep?: (step: number) => void;
   /** The stage name DemoInterrupted reports. */
   stage?: string;
+  /** Fine-tuning hparams (the reference's names) that replace the demo's, e.g. learning_rate. */
+  hparams?: Record<string, unknown>;
+  /** Training examples instead of the scale's (a low-resource setting). */
+  trainExamples?: number;
 }
 
 export async function demoFinetune(
-  outputDir: string, scale: DemoScale, task: DemoTask, init: Init, vocabFile: string, vocabSize: number, seed: number,
+  outputDir: string, scale: DemoScale, task: FinetuneTaskName, init: Init, vocabFile: string, vocabSize: number, seed: number,
   kernels: Kernels, log: (line: string) => void, progressStream?: ProgressStream, control: DemoFinetuneControl = {},
 ): Promise<FinetuneSummary> {
-  const values = { ...finetuningHparamValues(scale, task, init, vocabFile, vocabSize, seed), data_dir: outputDir, model_name: init.modelName };
+  const values = { ...withOverrides(finetuningHparamValues(scale, task, init, vocabFile, vocabSize, seed), control.hparams), data_dir: outputDir, model_name: init.modelName };
   const { hparams } = resolveHparams(values, 'demo fine-tuning hparams');
   const started = performance.now();
   let made: AnyTask | null = null;
@@ -104,7 +118,7 @@ export async function demoFinetune(
       control.onStep?.(step);
     },
     makeTasks: (ctx) => {
-      made = demoTask(task, ctx, scale);
+      made = demoTask(task, ctx, scale, control.trainExamples);
       return [made];
     },
   });

@@ -17,7 +17,7 @@ import { resolvePretrainingHparams, type PretrainingHparams } from '../pretrain/
 import { Pretrainer } from '../pretrain/pretrainer.js';
 import { checkRunInputs, evaluate, METRICS_FILE, runPretraining, type StepLog } from '../pretrain/run.js';
 import { BertTokenizer } from '../tokenizer/tokenizer.js';
-import { modelShape, type DemoScale } from './settings.js';
+import { modelShape, withOverrides, type DemoScale } from './settings.js';
 import { DemoInterrupted, stageId } from './stages.js';
 
 export type Objective = 'electra' | 'mlm' | 'electric';
@@ -183,6 +183,8 @@ export interface DemoPretrainOptions {
   heldoutData: string;
   /** Upstream stage ids: a plan made for other data is not reused. */
   upstream: string;
+  /** Pre-training hparams (the reference's names) that replace the demo's, e.g. a recipe's temperature or mask_prob. */
+  hparams?: Record<string, unknown>;
   kernels: Kernels;
   log: (line: string) => void;
   /** Progress lines for logs that are not a terminal (the bar draws itself on one). */
@@ -213,12 +215,12 @@ function planUpdates(o: DemoPretrainOptions, measured: { secondsPerStep: number;
 /** Pre-trains one model for the budget, evaluates its checkpoints on held-out text, and collects examples. */
 export async function demoPretrain(o: DemoPretrainOptions): Promise<PretrainSummary> {
   const resolve = (steps: number): PretrainingHparams =>
-    resolvePretrainingHparams(pretrainingHparamValues(o.scale, o.objective, o.vocabSize, o.seed, steps), o.outputDir, o.modelName).hparams;
+    resolvePretrainingHparams(withOverrides(pretrainingHparamValues(o.scale, o.objective, o.vocabSize, o.seed, steps), o.hparams), o.outputDir, o.modelName).hparams;
   const modelDir = resolve(1).model_dir;
   const planPath = join(modelDir, PLAN_FILE);
   const key = stageId({
     upstream: o.upstream, objective: o.objective, budget: o.budgetSeconds, flops: o.flopBudget ?? null, seed: o.seed, scale: o.scale,
-    ...(o.fixedSteps !== undefined ? { fixedSteps: o.fixedSteps } : {}),
+    ...(o.fixedSteps !== undefined ? { fixedSteps: o.fixedSteps } : {}), ...(o.hparams ? { hparams: o.hparams } : {}),
   });
 
   // The plan (step count) survives an interrupted run, so the rerun resumes the same schedule.

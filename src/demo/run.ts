@@ -16,7 +16,7 @@ import { demoFinetune, DEMO_TASKS, type FinetuneSummary, type Init } from './fin
 import { demoPretrain, readMetricsLog, type Objective, type PretrainSummary } from './pretrain.js';
 import { renderReport, type ReportStage } from './report.js';
 import {
-  DEFAULT_MINUTES, DEFAULT_OUTPUT_DIR, DEFAULT_SEED, DEMO_SCALE, QUICK_SCALE, modelShape, type DemoOptions,
+  DEFAULT_MINUTES, DEFAULT_OUTPUT_DIR, DEFAULT_SEED, DEMO_SCALE, QUICK_SCALE, modelShape, type DemoOptions, type DemoScale,
 } from './settings.js';
 import { DemoInterrupted, StageBook, type StageOutcome, type StageRecord } from './stages.js';
 import { formatTable, markdownTable, resultsTable, type ResultsTable } from './table.js';
@@ -62,6 +62,56 @@ export function resolveDemoOptions(o: DemoOptions): {
     outputDir: resolve(o.outputDir ?? DEFAULT_OUTPUT_DIR), minutes, updates, seed, compareMlm: o.compareMlm === true,
     compareElectric: o.compareElectric === true, quick: o.quick === true,
   };
+}
+
+/** Runs one stage through the stage book (reused when its key matches), reporting its outcome. */
+export type StageRunner = <T>(
+  name: string, key: unknown, work: () => Promise<{ summary: string; data: T }>, stillThere?: (d: T) => boolean,
+) => Promise<StageRecord<T>>;
+
+export interface DatasetSummary {
+  examples: number;
+  tokens: number;
+  heldoutExamples: number;
+}
+
+/** The data stages: corpus text, WordPiece vocabulary, pre-training and held-out datasets. */
+export async function dataStages(
+  stage: StageRunner, dirs: ReturnType<typeof corpusDirs>, scale: DemoScale, stream: ProgressStream | undefined,
+): Promise<{ vocab: StageRecord<{ size: number }>; dataset: StageRecord<DatasetSummary> }> {
+  const ref = (r: StageRecord<unknown>): string => `${r.id}@${r.finishedAt}`;
+  const corpus = await stage<CorpusSummary>('corpus', { v: 1, docs: scale.corpusDocs, heldout: scale.heldoutDocs }, async () => {
+    const data = writeCorpora(dirs.corpus, dirs.heldout, scale, stream);
+    const parts = data.corpora.map((c) => `${c.name} ${c.documents} docs`).join(', ');
+    const bytes = data.corpora.reduce((s, c) => s + c.bytes, 0);
+    return { summary: `${parts}: ${mb(bytes)} of pre-training text; ${data.heldout.documents} Brown documents (${mb(data.heldout.bytes)}) held out`, data };
+  }, () => existsSync(dirs.corpus) && existsSync(dirs.heldout));
+
+  const vocab = await stage<{ size: number }>('vocab', { corpus: ref(corpus), size: scale.vocabSize }, async () => {
+    const size = await trainVocab(dirs.corpus, dirs.vocab, scale.vocabSize, stream);
+    return { summary: `${size}-entry WordPiece vocabulary trained on the pre-training text -> vocab.txt`, data: { size } };
+  }, () => existsSync(dirs.vocab));
+
+  const dataset = await stage<DatasetSummary>('dataset', { vocab: ref(vocab), seq: scale.maxSeqLength }, async () => {
+    const train = await buildDataset('dataset: pre-training', dirs.corpus, dirs.vocab, dirs.pretrainData, scale.maxSeqLength, 0, stream);
+    const held = await buildDataset('dataset: held-out', dirs.heldout, dirs.vocab, dirs.heldoutData, scale.maxSeqLength, 0, stream);
+    const examples = train.manifest.counts.examples;
+    const tokens = examples * scale.maxSeqLength;
+    return {
+      summary: `${examples} pre-training examples of ${scale.maxSeqLength} tokens (${(tokens / 1e6).toFixed(2)}M token slots), ${held.manifest.counts.examples} held-out`,
+      data: { examples, tokens, heldoutExamples: held.manifest.counts.examples },
+    };
+  }, () => {
+    try {
+      readManifest(dirs.pretrainData);
+      readManifest(dirs.heldoutData);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+
+  return { vocab, dataset };
 }
 
 /** Runs the whole demo (corpus, vocabulary, dataset, pre-training, fine-tuning) and writes its table and report. */
@@ -113,37 +163,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     return r;
   }
 
-  const corpus = await stage<CorpusSummary>('corpus', { v: 1, docs: scale.corpusDocs, heldout: scale.heldoutDocs }, async () => {
-    const data = writeCorpora(dirs.corpus, dirs.heldout, scale, stream);
-    const parts = data.corpora.map((c) => `${c.name} ${c.documents} docs`).join(', ');
-    const bytes = data.corpora.reduce((s, c) => s + c.bytes, 0);
-    return { summary: `${parts}: ${mb(bytes)} of pre-training text; ${data.heldout.documents} Brown documents (${mb(data.heldout.bytes)}) held out`, data };
-  }, () => existsSync(dirs.corpus) && existsSync(dirs.heldout));
-
-  const vocab = await stage<{ size: number }>('vocab', { corpus: ref(corpus), size: scale.vocabSize }, async () => {
-    const size = await trainVocab(dirs.corpus, dirs.vocab, scale.vocabSize, stream);
-    return { summary: `${size}-entry WordPiece vocabulary trained on the pre-training text -> vocab.txt`, data: { size } };
-  }, () => existsSync(dirs.vocab));
+  const { vocab, dataset } = await dataStages(stage, dirs, scale, stream);
   const vocabSize = vocab.data.size;
-
-  const dataset = await stage<{ examples: number; tokens: number; heldoutExamples: number }>('dataset', { vocab: ref(vocab), seq: scale.maxSeqLength }, async () => {
-    const train = await buildDataset('dataset: pre-training', dirs.corpus, dirs.vocab, dirs.pretrainData, scale.maxSeqLength, 0, stream);
-    const held = await buildDataset('dataset: held-out', dirs.heldout, dirs.vocab, dirs.heldoutData, scale.maxSeqLength, 0, stream);
-    const examples = train.manifest.counts.examples;
-    const tokens = examples * scale.maxSeqLength;
-    return {
-      summary: `${examples} pre-training examples of ${scale.maxSeqLength} tokens (${(tokens / 1e6).toFixed(2)}M token slots), ${held.manifest.counts.examples} held-out`,
-      data: { examples, tokens, heldoutExamples: held.manifest.counts.examples },
-    };
-  }, () => {
-    try {
-      readManifest(dirs.pretrainData);
-      readManifest(dirs.heldoutData);
-      return true;
-    } catch {
-      return false;
-    }
-  });
 
   const budgetSeconds = minutes * 60;
   const pretrained = new Map<Objective, StageRecord<PretrainSummary>>();

@@ -166,3 +166,12 @@ export function modelShape(scale: DemoScale): {
     },
   };
 }
+
+/** Hparams with overrides applied; model_hparam_overrides merge field by field (a dropout override keeps the shape). */
+export function withOverrides(base: Record<string, unknown>, over: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (!over) return base;
+  const inner = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null ? v as Record<string, unknown> : {});
+  const merged = { ...base, ...over };
+  if ('model_hparam_overrides' in over) merged['model_hparam_overrides'] = { ...inner(base['model_hparam_overrides']), ...inner(over['model_hparam_overrides']) };
+  return merged;
+}
