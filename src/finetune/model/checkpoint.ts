@@ -10,8 +10,8 @@
 // tensors under "task_specific.<task>." (the reference's variable scope), e.g.
 // task_specific.squad.{start_logits,qa_hidden,qa_logits,answer_class_hidden,answer_class}.*;
 // transformers loads its encoder and ignores the heads. Either way config.json carries
-// "electra_ts_finetuning": the tasks, their kinds, head styles and labels, and the settings
-// inference needs.
+// "electra_ts_finetuning": the tasks (kinds, head styles, labels, each one's max_seq_length and,
+// for tasks configured by a spec, its reader settings) and the settings inference needs.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../../errors.js';
