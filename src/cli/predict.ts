@@ -147,7 +147,7 @@ Runs a model on each input:
                      "noAnswerScore", "answerable", "nbest"}
     multiple choice  {"context", "question"?, "choices": [...]} -> {"choice", "score", "probabilities"}
   Offsets are [start, end) in code points. Tagging and QA take input of any length (pieces,
-  doc_stride windows); sentence inputs longer than max_seq_length need --truncation.
+  doc_stride windows); sentence inputs longer than the task's max_seq_length need --truncation.
 - a pre-trained discriminator (ElectraForPreTraining): per token, the probability that it was
   replaced: {"tokens": [...], "offsets": [[start, end], ...], "probs": [...]}.
 
@@ -159,9 +159,10 @@ ${ioHelp}
                          choice); one output line per example, in file order; labels are not read.
                          The whole file is checked first: a bad one writes nothing (exit 2, file:line)
   --reader JSON          the file's reader settings, as the task's hparam takes them (JSON or a
-                         JSON file), e.g. {"text_b_column": 2, "header": true} or {"format": "conll"};
-                         default: that hparam's defaults (TSV/CSV by extension, text column 0,
-                         header detected; word/TAG or CoNLL detected)
+                         JSON file), e.g. {"text_b_column": 2, "header": true} or {"format": "conll"},
+                         each over the task's own: those it was trained with (kept in the folder);
+                         for GLUE/brown tasks and older folders, that hparam's defaults (TSV/CSV by
+                         extension, text column 0, header detected; word/TAG or CoNLL detected)
 `;
 
 const fillMaskUsage = `Usage: electra fill-mask --model DIR [--top-k K] [--truncation STRATEGY] [--batch-size N] [--quantize int8] < in.jsonl

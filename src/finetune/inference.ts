@@ -251,9 +251,14 @@ export class FinetunedModel {
     return this.runPrepared([input])[0]!;
   }
 
-  /** A sentence (pair) as the model's input: cut with `truncation`, else too long is an InputError. */
-  private encodeSentence(text: string, pair: string | null | undefined, truncation: TruncationStrategy | undefined): EncodedInput {
-    const max = this.settings.max_seq_length;
+  /** The task's own max_seq_length (older folders: the folder's, for every task). */
+  maxSeqLength(task: SavedTask): number {
+    return task.maxSeqLength ?? this.settings.max_seq_length;
+  }
+
+  /** A sentence (pair) as the task's input: cut with `truncation`, else too long is an InputError. */
+  private encodeSentence(task: SavedTask, text: string, pair: string | null | undefined, truncation: TruncationStrategy | undefined): EncodedInput {
+    const max = this.maxSeqLength(task);
     let e;
     try {
       e = this.tokenizer.encode(text, pair || null, truncation ? { maxLength: max, truncation } : {});
@@ -261,7 +266,7 @@ export class FinetunedModel {
       throw new InputError((err as Error).message);
     }
     if (e.ids.length > max) {
-      throw new InputError(`the input has ${e.ids.length} tokens; the model takes at most ${max} (max_seq_length): pass truncation "longest_first", "only_first" or "only_second" to cut it`);
+      throw new InputError(`the input has ${e.ids.length} tokens; the model takes at most ${max} for task ${task.name} (its max_seq_length): pass truncation "longest_first", "only_first" or "only_second" to cut it`);
     }
     return { inputIds: e.ids, segmentIds: e.segmentIds };
   }
@@ -269,7 +274,7 @@ export class FinetunedModel {
   /** classify, prepared for runPrepared (too long without `truncation`: an InputError). */
   prepareClassification(text: string, pair: string | null | undefined, opts: PrepareOptions = {}): PreparedInput<Classification> {
     const task = this.task(['classification'], opts.task, 'classification');
-    const input = this.encodeSentence(text, pair, opts.truncation);
+    const input = this.encodeSentence(task, text, pair, opts.truncation);
     return {
       items: [{ task: task.name, input, target: null }],
       finish: ([out]) => {
@@ -284,7 +289,7 @@ export class FinetunedModel {
   /** score, prepared for runPrepared (too long without `truncation`: an InputError). */
   prepareRegression(text: string, pair: string | null | undefined, opts: PrepareOptions = {}): PreparedInput<number> {
     const task = this.task(['regression'], opts.task, 'regression');
-    const input = this.encodeSentence(text, pair, opts.truncation);
+    const input = this.encodeSentence(task, text, pair, opts.truncation);
     const [min, max] = task.targetRange ?? [0, 1];
     return {
       items: [{ task: task.name, input, target: null }],
@@ -297,9 +302,9 @@ export class FinetunedModel {
     const task = this.task(['multiple_choice'], opts.task, 'multiple-choice');
     if (choices.length !== task.numChoices) throw new InputError(`task ${task.name} takes ${task.numChoices} choices, got ${choices.length}`);
     const question = opts.question ?? '';
-    if (!opts.truncation) for (const c of choices) this.encodeSentence(context, question === '' ? c : `${question} ${c}`, undefined);
+    if (!opts.truncation) for (const c of choices) this.encodeSentence(task, context, question === '' ? c : `${question} ${c}`, undefined);
     const example = { taskName: task.name, eid: 0, id: '0', context, question, choices: [...choices], label: null, line: 0 };
-    const f = featurizeChoices(this.tokenizer, example, this.settings.max_seq_length);
+    const f = featurizeChoices(this.tokenizer, example, this.maxSeqLength(task));
     return {
       items: [{ task: task.name, input: f.choices, target: null }],
       finish: ([out]) => {
@@ -315,7 +320,7 @@ export class FinetunedModel {
     const task = this.task(['tagging'], opts.task, 'tagging');
     const spans = typeof sentence === 'string' ? wordsWithOffsets(sentence) : null;
     const words = spans ? spans.map((s) => s.word) : [...(sentence as readonly string[])];
-    const items: BatchItem[] = words.length === 0 ? [] : taggingInputs(this.tokenizer, words, this.settings.max_seq_length)
+    const items: BatchItem[] = words.length === 0 ? [] : taggingInputs(this.tokenizer, words, this.maxSeqLength(task))
       .map((f) => ({ task: task.name, input: f, target: { positions: f.labeledPositions, labels: null } }));
     return {
       items,
@@ -339,7 +344,7 @@ export class FinetunedModel {
       taskName: task.name, eid: 0, id: '0', question, context: passage, answers: [], isImpossible: false, answer: null,
     };
     const features = featurizeQa(this.tokenizer, example, false, {
-      maxSeqLength: s.max_seq_length, maxQueryLength: s.max_query_length, docStride: s.doc_stride,
+      maxSeqLength: this.maxSeqLength(task), maxQueryLength: s.max_query_length, docStride: s.doc_stride,
     });
     const electra = task.style === 'electra';
     return {
@@ -369,7 +374,7 @@ export class FinetunedModel {
   }
 
   /**
-   * Class probabilities of a sentence or sentence pair. Input longer than max_seq_length tokens
+   * Class probabilities of a sentence or sentence pair. Input longer than the task's max_seq_length tokens
    * (with [CLS] and [SEP]s) is cut as the reference cuts it: a token at a time from the end of the
    * longer of the two texts.
    */
@@ -393,7 +398,7 @@ export class FinetunedModel {
   /**
    * Tags of a sentence's words (whitespace-separated, with their offsets, or given as a list),
    * predicted at each word's first sub-token. Every word gets a tag: a sentence longer than one
-   * input allows (the reference's rule: words + tokens + 1 <= max_seq_length) is tagged in
+   * input allows (the reference's rule: words + tokens + 1 <= the task's max_seq_length) is tagged in
    * consecutive pieces. No words (an empty string): an empty list.
    */
   tag(sentence: string | readonly string[], opts: { task?: string } = {}): TaggedWord[] {
@@ -402,7 +407,7 @@ export class FinetunedModel {
 
   /**
    * The answer span to a question in a passage. A passage of any length is read in windows of
-   * max_seq_length tokens, doc_stride apart (as the reference); a question longer than
+   * the task's max_seq_length tokens, doc_stride apart (as the reference); a question longer than
    * max_query_length tokens is cut to its first max_query_length. An empty question or passage
    * is an error.
    */

@@ -286,7 +286,7 @@ function* finetuningSteps(opts: FinetuneOptions): Generator<void, FinetuneResult
     const continued = tasks.length === 1 && source
       ? source.tasks.find((t) => t.kind === kind && (source.saved === null || t.name === task.name))
       : undefined;
-    return task.savedTask(hp.head_style ?? continued?.style ?? 'electra');
+    return { ...task.savedTask(hp.head_style ?? continued?.style ?? 'electra'), maxSeqLength: taskHp(task).max_seq_length };
   });
   const specs = headSpecsOf(savedTasks);
   const qa = electraQaOptions(hp);

@@ -24,7 +24,8 @@ export interface TaskFileInput {
 /**
  * The records of a file in the task's format. `reader` holds the task spec's reader settings
  * (format, delimiter, header, text_a_column, text_b_column, label_column; format, word_column,
- * tag_column, tag_separator), as the task's hparam takes them; by default the spec's defaults.
+ * tag_column, tag_separator), as the task's hparam takes them, each over the task's own (the
+ * spec it was trained with, as its folder keeps it; older folders: the spec's defaults).
  * QA files are SQuAD JSON, or MRQA lines when they end in .jsonl; multiple-choice files are
  * their JSON lines. A malformed file is the reader's error (file, line).
  */
@@ -32,9 +33,9 @@ export function readTaskFile(file: string, task: SavedTask, reader: unknown = {}
   switch (task.kind) {
     case 'classification':
     case 'regression':
-      return sentenceInputs(file, task, parseTaskSpec('reader settings', reader, task.kind) as SentenceSpec);
+      return sentenceInputs(file, task, parseTaskSpec('reader settings', withSaved(task, reader), task.kind) as SentenceSpec);
     case 'tagging': {
-      const spec = parseTaskSpec('reader settings', reader, 'tagging') as Extract<CustomTaskSpec, { type: 'tagging' }>;
+      const spec = parseTaskSpec('reader settings', withSaved(task, reader), 'tagging') as Extract<CustomTaskSpec, { type: 'tagging' }>;
       const sentences = readTaggedFile(file, { format: spec.format, wordColumn: spec.word_column, tagColumn: spec.tag_column, tagSeparator: spec.tag_separator });
       return sentences.map((s) => ({ record: { words: s.words }, where: `${file}:${s.line}` }));
     }
@@ -50,6 +51,14 @@ export function readTaskFile(file: string, task: SavedTask, reader: unknown = {}
         .map((e) => ({ record: { context: e.context, question: e.question, choices: e.choices }, where: `${file}:${e.line}` }));
     }
   }
+}
+
+/** The given reader settings over the task's saved ones, key by key (an older name replaces its newer one). */
+function withSaved(task: SavedTask, reader: unknown): unknown {
+  if (!task.reader || reader === null || typeof reader !== 'object' || Array.isArray(reader)) return reader;
+  const saved = { ...task.reader };
+  if (Object.hasOwn(reader, 'skip_first_line')) delete saved['header'];
+  return { ...saved, ...reader };
 }
 
 function noReaderSettings(reader: unknown, task: SavedTask): void {

@@ -107,6 +107,12 @@ export function specFile(spec: CustomTaskSpec, dir: string, split: string, ext: 
   return given ?? join(dir, `${split}.${ext}`);
 }
 
+/** A task spec as a model folder keeps it for reading files like the training files: without its type and file paths. */
+export function readerSettings(spec: CustomTaskSpec, resolved: Record<string, unknown> = {}): Record<string, unknown> {
+  const { type: _type, train_file: _train, dev_file: _dev, test_file: _test, ...settings } = spec;
+  return { ...settings, ...resolved };
+}
+
 /** Index of the largest value. */
 export function argmax(v: readonly number[]): number {
   let best = 0;

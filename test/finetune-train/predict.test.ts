@@ -90,7 +90,7 @@ test('finetunedPredictor: the task by name, records checked by kind, too-long se
 
   const long = new Array(40).fill('dog').join(' ');
   const refuse = finetunedPredictor(api, { task: 'rte' });
-  assert.throws(() => refuse.prepare(long), (err) => err instanceof InputError && /has 42 tokens; the model takes at most 32 \(max_seq_length\)/.test(err.message));
+  assert.throws(() => refuse.prepare(long), (err) => err instanceof InputError && /has 42 tokens; the model takes at most 32 for task rte \(its max_seq_length\)/.test(err.message));
   const cut = finetunedPredictor(api, { task: 'rte', truncation: 'longest_first' });
   const [r] = cut.run([cut.prepare(long)]) as { probabilities: Record<string, number> }[];
   assert.ok(close(r!.probabilities['entailment']!, api.classify(long).probabilities['entailment']!), 'cut as classify cuts');

@@ -7,7 +7,7 @@ import { finetuningPaths, type CustomTaskSpec } from '../hparams.js';
 import type { Scorer } from '../scorer.js';
 import { countValues, type DataSummary } from '../summary.js';
 import {
-  argmax, configuredSpec, defaultWarn, outputOfKind, specFile,
+  argmax, configuredSpec, defaultWarn, outputOfKind, readerSettings, specFile,
   type BuiltinTask, type EvaluationEnv, type Task, type TaskContext, type TaskEvaluation,
 } from '../task.js';
 import type { HeadStyle } from '../model/head.js';
@@ -35,6 +35,8 @@ interface SentenceSource {
   positiveLabel?: number;
   read(split: string): SentenceExample[];
   testSplits: string[];
+  /** The reader settings of a task configured by a spec (SavedTask.reader). */
+  reader?: () => Record<string, unknown>;
 }
 
 export class SentenceTask implements Task<SentenceExample, SentenceFeatures, ClassificationResult | RegressionResult> {
@@ -69,9 +71,10 @@ export class SentenceTask implements Task<SentenceExample, SentenceFeatures, Cla
 
   savedTask(style: HeadStyle): SavedTask {
     const labels = this.source.labels;
+    const reader = this.source.reader ? { reader: this.source.reader() } : {};
     return labels.type === 'classification'
-      ? { name: this.name, kind: 'classification', style, labels: [...labels.labels] }
-      : { name: this.name, kind: 'regression', style, labels: null, targetRange: [labels.min, labels.max] };
+      ? { name: this.name, kind: 'classification', style, labels: [...labels.labels], ...reader }
+      : { name: this.name, kind: 'regression', style, labels: null, targetRange: [labels.min, labels.max], ...reader };
   }
 
   private features(split: string): SentenceFeatures[] {
@@ -273,9 +276,15 @@ export function genericSentenceTask(name: string, spec: SentenceSpec, ctx: TaskC
       }
     }
   }
+  // Files read later (predict --input) take the training file's header decision and label list.
+  const reader = (): Record<string, unknown> => {
+    const train = tableFile(spec, dir, 'train');
+    const header = tableFormatOf(train, spec) !== 'jsonl' && existsSync(train) ? table('train').header !== null : spec.header;
+    return readerSettings(spec, { header, ...(labels.type === 'classification' ? { labels: [...labels.labels] } : {}) });
+  };
   return new SentenceTask(name, ctx, {
     labels, metric: spec.type === 'regression' ? 'regression' : spec.metric, positiveLabel, testSplits: ['test'],
-    read: (split) => readSplit(split, labels),
+    read: (split) => readSplit(split, labels), reader,
   });
 }
 

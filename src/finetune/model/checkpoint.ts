@@ -10,8 +10,8 @@
 // tensors under "task_specific.<task>." (the reference's variable scope), e.g.
 // task_specific.squad.{start_logits,qa_hidden,qa_logits,answer_class_hidden,answer_class}.*;
 // transformers loads its encoder and ignores the heads. Either way config.json carries
-// "electra_ts_finetuning": the tasks, their kinds, head styles and labels, and the settings
-// inference needs.
+// "electra_ts_finetuning": the tasks (kinds, head styles, labels, each one's max_seq_length and,
+// for tasks configured by a spec, its reader settings) and the settings inference needs.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../../errors.js';
@@ -22,7 +22,7 @@ import { shapeString, type Tensor, type TensorMap } from '../../io/tensor.js';
 import {
   discriminatorConfig, hfConfigFromModel, modelConfigFromHf, resolvePretrainingConfig, type ElectraConfig, type ModelHparamOverrides,
 } from '../../model/config.js';
-import type { FinetuningHparams } from '../hparams.js';
+import { parseTaskSpec, type FinetuningHparams } from '../hparams.js';
 import { familyOf, FAMILIES, HEAD_KINDS, type HeadKind } from '../families.js';
 import type { FinetuningModel, HeadSpec } from './finetuning-model.js';
 import { headPrefix, type SavedTask as GenericSavedTask } from './head.js';
@@ -31,7 +31,16 @@ import type { ElectraQaOptions } from '../qa/head.js';
 export const FINETUNING_CONFIG_KEY = 'electra_ts_finetuning';
 
 /** A task as a model folder records it. */
-export type SavedTask = GenericSavedTask<HeadKind>;
+export type SavedTask = GenericSavedTask<HeadKind> & {
+  /** Its own max_seq_length (task_hparams); absent in older folders, whose tasks take the folder's. */
+  maxSeqLength?: number;
+  /**
+   * Table and tagging tasks configured by a task spec: that spec as training read its files
+   * (defaults filled in, the training file's header decision, no file paths), the default reader
+   * settings of `electra predict --input`. Absent in older folders and for tasks of fixed formats.
+   */
+  reader?: Record<string, unknown>;
+};
 
 /** What inference needs besides the weights. */
 export interface SavedFinetuning {
@@ -159,6 +168,14 @@ function parseSaved(value: unknown, file: string): SavedFinetuning {
   }
   for (const key of ['max_seq_length', 'max_query_length', 'doc_stride', 'n_best_size', 'max_answer_length', 'qa_na_threshold'] as const) {
     if (typeof v[key] !== 'number') bad(`lacks '${key}'`);
+  }
+  for (const t of v.tasks!) {
+    if (t.maxSeqLength !== undefined && !(Number.isSafeInteger(t.maxSeqLength) && t.maxSeqLength >= 3 && t.maxSeqLength <= v.max_seq_length!)) {
+      bad(`task ${t.name} has maxSeqLength ${JSON.stringify(t.maxSeqLength)}; expected an integer from 3 to max_seq_length ${v.max_seq_length}`);
+    }
+    if (t.reader === undefined) continue;
+    if (t.kind === 'qa' || t.kind === 'multiple_choice') bad(`task ${t.name} (${t.kind}) has reader settings; only table and tagging tasks have them`);
+    else parseTaskSpec(`${file}: "${FINETUNING_CONFIG_KEY}" task ${t.name}'s reader`, t.reader, t.kind);
   }
   if (typeof v.qa !== 'object' || v.qa === null) bad("lacks 'qa'");
   return v as SavedFinetuning;

@@ -7,7 +7,7 @@ import { finetuningPaths, type CustomTaskSpec } from '../hparams.js';
 import type { Scorer } from '../scorer.js';
 import { countValues, type DataSummary } from '../summary.js';
 import {
-  argmax, configuredSpec, outputOfKind, specFile, type BuiltinTask, type EvaluationEnv, type Task, type TaskContext, type TaskEvaluation,
+  argmax, configuredSpec, outputOfKind, readerSettings, specFile, type BuiltinTask, type EvaluationEnv, type Task, type TaskContext, type TaskEvaluation,
 } from '../task.js';
 import type { HeadStyle } from '../model/head.js';
 import type { BatchItem } from '../model/finetuning-model.js';
@@ -27,6 +27,8 @@ interface TaggingSource {
   labelSplits: () => string[];
   /** The file of a split, for error messages. */
   fileOf?: (split: string) => string;
+  /** The reader settings of a task configured by a spec (SavedTask.reader). */
+  reader?: Record<string, unknown>;
 }
 
 export class TaggingTask implements Task<TaggingExample, TaggingFeatures, TaggingResult> {
@@ -87,7 +89,7 @@ export class TaggingTask implements Task<TaggingExample, TaggingFeatures, Taggin
   }
 
   savedTask(style: HeadStyle): SavedTask {
-    return { name: this.name, kind: 'tagging', style, labels: [...this.labels], tokenLevel: this.tokenLevel };
+    return { name: this.name, kind: 'tagging', style, labels: [...this.labels], tokenLevel: this.tokenLevel, ...(this.source.reader ? { reader: this.source.reader } : {}) };
   }
 
   /** Metrics, and the tags of each sentence's words by example id (windows of a sentence joined). */
@@ -162,6 +164,7 @@ export function conllTask(name: string, ctx: TaskContext, spec: Extract<CustomTa
     labels: spec.labels,
     read: (split) => readTaggedFile(file(split), { format: spec.format, wordColumn: spec.word_column, tagColumn: spec.tag_column, tagSeparator: spec.tag_separator }),
     fileOf: file,
+    reader: readerSettings(spec),
     labelSplits: () => (labelsFrom === 'train' && existsSync(file('train')) ? ['train'] : ['train', 'dev', 'test']).filter((s) => existsSync(file(s))),
   });
 }
