@@ -37,10 +37,17 @@ export class Attention {
   private readonly qkvOut: Float32Array;
   /** Softmax output before dropout [batch, heads, seq, seq]. */
   readonly probs: Float32Array;
-  private readonly context: Float32Array;
+  /**
+   * The context (input of the output dense): fp32, or in bf16 its bf16 values only (it feeds
+   * nothing but GEMMs, which would round it anyway: half the memory, the same results).
+   */
+  private readonly context: Float32Array | Uint16Array;
   /** dropout(dense(context)) + input: the LayerNorm input. */
   private readonly preNorm: Float32Array;
+  /** In bf16 the scratch's attentionOutput (valid while the layer runs forward), else this layer's own. */
   readonly output: Float32Array;
+  /** What backward reads of the output (the feed-forward input): output, or in bf16 its bf16 copy. */
+  readonly savedOutput: Float32Array | Uint16Array;
   private readonly mean: Float32Array;
   private readonly rstd: Float32Array;
 
@@ -73,9 +80,11 @@ export class Attention {
     const T = cfg.maxBatch * cfg.maxSeqLen;
     this.qkvOut = allocFloats(T * 3 * H, dtype);
     this.probs = allocFloats(cfg.maxBatch * cfg.heads * cfg.maxSeqLen * cfg.maxSeqLen, dtype);
-    this.context = allocFloats(T * H, dtype);
+    const bf16 = k.precision === 'bf16';
+    this.context = bf16 ? new Uint16Array(T * H) : allocFloats(T * H, dtype);
     this.preNorm = allocFloats(T * H, dtype);
-    this.output = allocFloats(T * H, dtype);
+    this.output = bf16 ? scratch.attentionOutput : allocFloats(T * H, dtype);
+    this.savedOutput = bf16 ? new Uint16Array(T * H) : this.output;
     this.mean = allocFloats(T, dtype);
     this.rstd = allocFloats(T, dtype);
   }
@@ -108,14 +117,16 @@ export class Attention {
     const rows = batch * nh * S;
     k.softmax(this.probs, this.probs, rows, S, 1 / Math.sqrt(dh), maskAdd, nh * S, cfg.causal ?? 'none');
     const probsUsed = this.droppedProbs(rows * S);
-    // context = P V
+    // context = P V (in bf16 into scratch, then rounded into the kept copy)
+    const context = this.context instanceof Uint16Array ? this.scratch.contextFp32 : this.context;
     k.gemmBatched({
       batchOuter: batch, batchInner: nh,
       transA: false, transB: false, m: S, n: dh, k: S, alpha: 1, beta: 0,
       a: probsUsed, lda: S, strideAOuter: nh * S * S, strideAInner: S * S,
       b: this.qkvOut, bOffset: 2 * H, ldb: W, strideBOuter: S * W, strideBInner: dh,
-      c: this.context, ldc: H, strideCOuter: S * H, strideCInner: dh,
+      c: context, ldc: H, strideCOuter: S * H, strideCInner: dh,
     });
+    if (this.context instanceof Uint16Array) k.bf16Round(context, this.context, T * H);
     if (k.precision === 'int8' && dropout.hiddenProb === 0) {
       this.outputDense.forward(this.context, this.preNorm, T, { residual: x }); // residual in the int8 epilogue
     } else {
@@ -126,6 +137,7 @@ export class Attention {
       k.add(this.preNorm, x, this.preNorm, T * H);
     }
     this.layerNorm.forward(this.preNorm, this.output, this.mean, this.rstd, T);
+    if (this.savedOutput instanceof Uint16Array) k.bf16Round(this.output, this.savedOutput, T * H);
     return this.output;
   }
 

@@ -72,8 +72,8 @@ export class FeedForward {
     return out;
   }
 
-  /** Writes dx (gradient w.r.t. the forward input x) and accumulates parameter gradients. */
-  backward(x: Float32Array, dOutput: Float32Array, dx: Float32Array): void {
+  /** Writes dx (gradient w.r.t. the forward input x; in bf16 x may be its bf16 copy) and accumulates parameter gradients. */
+  backward(x: Float32Array | Uint16Array, dOutput: Float32Array, dx: Float32Array): void {
     const { k, cfg, scratch: s } = this;
     const T = this.tokens;
     const drop = this.dropout!;

@@ -44,7 +44,7 @@ export class TransformerLayer {
 
   /** dx receives the gradient w.r.t. x; must not alias dOutput. */
   backward(x: Float32Array, dOutput: Float32Array, dx: Float32Array): void {
-    this.feedForward.backward(this.attention.output, dOutput, this.scratch.dMid);
+    this.feedForward.backward(this.attention.savedOutput, dOutput, this.scratch.dMid);
     this.attention.backward(x, this.scratch.dMid, dx);
   }
 }
