@@ -228,7 +228,7 @@ struct PlainCall {
   int64_t m, n, k;
   Problem pr;
   const float* b;
-  const uint16_t* b16;  // B already in bf16 (gemmBf16 only)
+  const uint16_t* b16;  // B already in bf16
   int64_t b_len, b_off, ldb;
   BSource b_at(int64_t offset) const {
     const int64_t at = b_off + offset;
@@ -236,7 +236,7 @@ struct PlainCall {
   }
 };
 
-PlainCall read_plain(const Args& r, bool b_may_be_bf16) {
+PlainCall read_plain(const Args& r) {
   PlainCall call;
   const bool trans_a = r.boolean(0, "transA");
   call.trans_b = r.boolean(1, "transB");
@@ -244,7 +244,7 @@ PlainCall read_plain(const Args& r, bool b_may_be_bf16) {
   call.n = r.count(3, "n");
   call.k = r.count(4, "k");
   call.pr = read_a_c(r, 5, trans_a, call.m, call.n, call.k, 13);
-  const bool b_bf16 = b_may_be_bf16 && r.is_u16(10);
+  const bool b_bf16 = r.is_u16(10);
   call.b = b_bf16 ? nullptr : r.floats(10, "b").data;
   call.b16 = b_bf16 ? r.u16(10, "b").data : nullptr;
   call.b_len = r.length(10);
@@ -257,7 +257,7 @@ PlainCall read_plain(const Args& r, bool b_may_be_bf16) {
 Napi::Value GemmBf16(const Napi::CallbackInfo& info) {
   Args r(info, "gemmBf16");
   r.expect_count(16);
-  const PlainCall call = read_plain(r, true);
+  const PlainCall call = read_plain(r);
   const int64_t m = call.m, n = call.n, k = call.k;
   r.check_matrix("b", call.b_len, call.b_off, call.trans_b ? n : k, call.trans_b ? k : n, call.ldb, m > 0 && n > 0 && k > 0);
   run(current_ops(), call.pr, call.b_at(0), pool_threads());
@@ -266,12 +266,12 @@ Napi::Value GemmBf16(const Napi::CallbackInfo& info) {
 
 // gemmBatchedBf16(transA, transB, m, n, k, alpha, beta, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc,
 //   batchOuter, batchInner, strideAOuter, strideAInner, strideBOuter, strideBInner, strideCOuter, strideCInner):
-// gemmBf16 on every (outer, inner) product, each product one task (its own conversions and packing).
+// gemmBf16 on every (outer, inner) product, each product one task (its own conversions and packing);
+// A and B may be bf16 values, as for gemmBf16.
 Napi::Value GemmBatchedBf16(const Napi::CallbackInfo& info) {
   Args r(info, "gemmBatchedBf16");
   r.expect_count(24);
-  const PlainCall call = read_plain(r, false);
-  if (call.pr.a16) r.fail("a must be a Float32Array");
+  const PlainCall call = read_plain(r);
   const bool trans_a = r.boolean(0, "transA");
   const int64_t m = call.m, n = call.n, k = call.k;
   const int64_t outer = r.count(16, "batchOuter"), inner = r.count(17, "batchInner");
@@ -294,7 +294,8 @@ Napi::Value GemmBatchedBf16(const Napi::CallbackInfo& info) {
   parallel_for(outer * inner, [&](int64_t item) {
     const int64_t io = item / inner, ii = item % inner;
     Problem pr = call.pr;
-    pr.a += io * sa[0] + ii * sa[1];
+    if (pr.a16) pr.a16 += io * sa[0] + ii * sa[1];
+    else pr.a += io * sa[0] + ii * sa[1];
     pr.c += io * sc[0] + ii * sc[1];
     run(ops, pr, call.b_at(io * sb[0] + ii * sb[1]), 0);
   });

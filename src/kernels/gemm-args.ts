@@ -1,6 +1,6 @@
 // Argument checks shared by both GEMM backends, so bad input fails the same way
 // (with a message naming what was expected) whichever backend runs.
-import type { BatchedGemmArgs, Bf16GemmArgs, GemmArgs, Int8GemmArgs, PackedBf16, PackedGemmArgs } from './types.js';
+import type { BatchedGemmArgs, Bf16BatchedGemmArgs, Bf16GemmArgs, GemmArgs, Int8GemmArgs, PackedBf16, PackedGemmArgs } from './types.js';
 import { packedInt8Length } from './int8.js';
 
 /** Offsets with their defaults filled in. */
@@ -126,7 +126,7 @@ export function validateBf16Round(x: Float32Array, out: Uint16Array, n: number, 
 }
 
 /** Validates a gemmBatched call; returns the offsets with defaults applied. */
-export function validateGemmBatched(args: BatchedGemmArgs, allowFloat64: boolean, fn = 'gemmBatched'): GemmOffsets {
+export function validateGemmBatched(args: BatchedGemmArgs | Bf16BatchedGemmArgs, allowFloat64: boolean, fn = 'gemmBatched'): GemmOffsets {
   const batch: Batch = {
     outer: count(fn, 'batchOuter', args.batchOuter),
     inner: count(fn, 'batchInner', args.batchInner),
@@ -137,7 +137,7 @@ export function validateGemmBatched(args: BatchedGemmArgs, allowFloat64: boolean
     cOuter: count(fn, 'strideCOuter', args.strideCOuter),
     cInner: count(fn, 'strideCInner', args.strideCInner),
   };
-  return validate(fn, args, batch, allowFloat64);
+  return validate(fn, args, batch, allowFloat64, true, fn === 'gemmBatchedBf16');
 }
 
 /** Elements a PackedBf16 of op(B) k x n holds. */

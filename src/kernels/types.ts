@@ -107,6 +107,12 @@ export interface Bf16GemmArgs extends Omit<GemmArgs, 'a' | 'b'> {
   b: Float32Array | Uint16Array;
 }
 
+/** gemmBatchedBf16's arguments: BatchedGemmArgs whose A and B may be bf16 bit patterns. */
+export interface Bf16BatchedGemmArgs extends Omit<BatchedGemmArgs, 'a' | 'b'> {
+  a: Float32Array | Uint16Array;
+  b: Float32Array | Uint16Array;
+}
+
 /**
  * GEMM on bf16 inputs with fp32 sums, defined to the bit so every backend and
  * instruction set agrees (native/gemm_bf16.h): A and B rounded to bf16 (round
@@ -126,8 +132,8 @@ export interface Bf16Kernels {
   /** Packs op(B) (k x n; B stored n x k when transB) into `out` (or a new array). */
   packBf16(b: Float32Array, transB: boolean, k: number, n: number, ldb: number, bOffset?: number, out?: PackedBf16): PackedBf16;
   gemmBf16Packed(args: PackedGemmArgs): void;
-  /** gemmBatched with these numerics: every product of the batch as gemmBf16 computes it. */
-  gemmBatchedBf16(args: BatchedGemmArgs): void;
+  /** gemmBatched with these numerics: every product of the batch as gemmBf16 computes it (A, B may be bf16 values). */
+  gemmBatchedBf16(args: Bf16BatchedGemmArgs): void;
 }
 
 /**

@@ -29,6 +29,11 @@ export class LayerScratch {
   readonly dPing: Float32Array;
   readonly dPong: Float32Array;
 
+  /** bf16 forward: the q | k | v projection in fp32 before its rounding (dQkv's memory: backward only). */
+  get qkvFp32(): Float32Array {
+    return this.dQkv;
+  }
+
   /** bf16 forward: the attention context in fp32 before its rounding (dContext's memory: backward only). */
   get contextFp32(): Float32Array {
     return this.dContext;

@@ -3,7 +3,7 @@
 // addition is done in float64 and rounded with Math.fround: the product of two
 // bf16 values is exact in float32, and a float64 sum of two float32 values
 // rounds to the correctly rounded float32 sum.
-import type { BatchedGemmArgs, Bf16GemmArgs, Bf16Kernels, PackedBf16, PackedGemmArgs } from '../types.js';
+import type { Bf16BatchedGemmArgs, Bf16GemmArgs, Bf16Kernels, PackedBf16, PackedGemmArgs } from '../types.js';
 import { packedBf16Length, validateBf16Round, validateGemmBf16, validateGemmBatched, validatePackBf16, validatePackedGemm } from '../gemm-args.js';
 
 const bits = new Uint32Array(1);
@@ -110,7 +110,7 @@ export const jsGemmBf16: Bf16Kernels = {
     const o = validateBf16Round(x, out, n, xOffset, outOffset);
     for (let i = 0; i < n; i++) out[o.out + i] = toBf16(x[o.x + i]!);
   },
-  gemmBatchedBf16(args: BatchedGemmArgs) {
+  gemmBatchedBf16(args: Bf16BatchedGemmArgs) {
     const o = validateGemmBatched(args, false, 'gemmBatchedBf16');
     for (let io = 0; io < args.batchOuter; io++) {
       for (let ii = 0; ii < args.batchInner; ii++) {

@@ -1,6 +1,6 @@
 // bf16 GEMM on the native addon (native/gemm_bf16.cc): validated here, then
 // passed positionally; the C++ side re-checks the bounds.
-import type { BatchedGemmArgs, Bf16GemmArgs, Bf16Kernels, PackedGemmArgs } from '../types.js';
+import type { Bf16BatchedGemmArgs, Bf16GemmArgs, Bf16Kernels, PackedGemmArgs } from '../types.js';
 import { validateBf16Round, validateGemmBf16, validateGemmBatched, validatePackBf16, validatePackedGemm } from '../gemm-args.js';
 import { requireEntryPoints, type NativeAddonBase } from './addon.js';
 import type { PeakMeasurement } from './gemm.js';
@@ -21,7 +21,7 @@ export interface Bf16Addon {
   ): void;
   gemmBatchedBf16(
     transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, beta: number,
-    a: Float32Array, aOffset: number, lda: number, b: Float32Array, bOffset: number, ldb: number,
+    a: Float32Array | Uint16Array, aOffset: number, lda: number, b: Float32Array | Uint16Array, bOffset: number, ldb: number,
     c: Float32Array, cOffset: number, ldc: number, batchOuter: number, batchInner: number,
     strideAOuter: number, strideAInner: number, strideBOuter: number, strideBInner: number, strideCOuter: number, strideCInner: number,
   ): void;
@@ -57,7 +57,7 @@ export function nativeGemmBf16(addon: NativeAddonBase): Bf16Kernels {
       native.gemmBf16Packed(args.transA, args.m, args.n, args.k, args.alpha, args.beta,
         args.a, o.aOffset, args.lda, args.b.data, 0, args.c, o.cOffset, args.ldc);
     },
-    gemmBatchedBf16(args: BatchedGemmArgs): void {
+    gemmBatchedBf16(args: Bf16BatchedGemmArgs): void {
       const o = validateGemmBatched(args, false, 'gemmBatchedBf16');
       native.gemmBatchedBf16(args.transA, args.transB, args.m, args.n, args.k, args.alpha, args.beta,
         args.a, o.aOffset, args.lda, args.b, o.bOffset, args.ldb, args.c, o.cOffset, args.ldc,
