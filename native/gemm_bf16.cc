@@ -48,7 +48,7 @@ void scalar_tile(int rows, int64_t cols, int64_t kp, const uint16_t* a, int64_t 
   }
 }
 
-const Ops kScalarOps = {"scalar", convert_rows<float>, convert_pairs<float>, pack_panels<float>, scalar_tile, lowp::scalar_fma_loop};
+const Ops kScalarOps = {"scalar", convert_rows<float>, convert_pairs<float>, pack_panels<float>, pack_panels16, scalar_tile, lowp::scalar_fma_loop};
 
 bool cpu_has_bf16() {
 #if defined(__x86_64__)
@@ -103,13 +103,13 @@ struct BSource {
   }
 };
 
-// B's depth rows [0, k) from b into panels (bf16 sources are only interleaved: plain loops serve).
+// B's depth rows [0, k) from b into panels.
 void pack_b_all(const Ops& ops, const BSource& b, int64_t k, int64_t n, uint16_t* dst) {
   const int64_t panels = ceil_div(n, kNR);
   const int64_t tasks = std::min<int64_t>(panels, 4 * pool_threads());
   parallel_for(tasks, [&](int64_t t) {
     const int64_t q0 = t * panels / tasks, q1 = (t + 1) * panels / tasks;
-    if (b.data16) pack_panels(b.data16, b.ps, b.js, k, n, q0, q1, dst);
+    if (b.data16) ops.pack_b16(b.data16, b.ps, b.js, k, n, q0, q1, dst);
     else ops.pack_b(b.data, b.ps, b.js, k, n, q0, q1, dst);
   });
 }

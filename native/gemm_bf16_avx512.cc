@@ -163,6 +163,34 @@ void pack_columns(const float* src, int64_t js, int64_t k, int64_t n, int64_t q0
   }
 }
 
+// bf16 B with contiguous columns: a column's depth pairs are already the panel's 32-bit words;
+// 16 columns x 16 depth pairs loaded and transposed into the panel.
+void pack_columns16_fast(const uint16_t* src, int64_t js, int64_t k, int64_t n, int64_t q0, int64_t q1, uint16_t* dst) {
+  const int64_t kp = (k + 1) / 2;
+  for (int64_t q = q0; q < q1; ++q) {
+    const int64_t j0 = q * kNR;
+    for (int h = 0; h < 2; ++h) {
+      const int64_t cols = std::min<int64_t>(16, n - j0 - 16 * h);
+      uint16_t* d = dst + q * kp * 2 * kNR + 32 * h;
+      for (int64_t t = 0; t < kp; t += 16) {
+        __m512i r[16];
+        const __mmask32 m = first_halves(k - 2 * t);  // zero past k, the odd depth's partner included
+        for (int i = 0; i < 16; ++i) {
+          r[i] = i < cols ? _mm512_maskz_loadu_epi16(m, src + (j0 + 16 * h + i) * js + 2 * t) : _mm512_setzero_si512();
+        }
+        transpose16(r);
+        const int64_t count = std::min<int64_t>(16, kp - t);
+        for (int e = 0; e < count; ++e) _mm512_storeu_si512(d + (t + e) * 2 * kNR, r[e]);
+      }
+    }
+  }
+}
+
+void pack_panels16_fast(const uint16_t* src, int64_t ps, int64_t js, int64_t k, int64_t n, int64_t q0, int64_t q1, uint16_t* dst) {
+  if (ps == 1 && js != 1) return pack_columns16_fast(src, js, k, n, q0, q1, dst);
+  pack_panels16(src, ps, js, k, n, q0, q1, dst);
+}
+
 void pack_panels_fast(const float* src, int64_t ps, int64_t js, int64_t k, int64_t n, int64_t q0, int64_t q1, uint16_t* dst) {
   if (js != 1) {
     if (ps == 1) return pack_columns(src, js, k, n, q0, q1, dst);
@@ -204,7 +232,7 @@ double dot_loop(int64_t iterations) {
   return static_cast<double>(iterations) * kChains * 16 * 4;
 }
 
-const Ops kOps = {"avx512bf16", convert_rows_fast, convert_pairs_fast, pack_panels_fast, tile, dot_loop};
+const Ops kOps = {"avx512bf16", convert_rows_fast, convert_pairs_fast, pack_panels_fast, pack_panels16_fast, tile, dot_loop};
 
 }  // namespace
 
