@@ -48,7 +48,7 @@ void scalar_tile(int rows, int64_t cols, int64_t kp, const uint16_t* a, int64_t 
   }
 }
 
-const Ops kScalarOps = {"scalar", convert_rows, convert_pairs, pack_panels, scalar_tile, lowp::scalar_fma_loop};
+const Ops kScalarOps = {"scalar", convert_rows<float>, convert_pairs<float>, pack_panels<float>, pack_panels16, scalar_tile, lowp::scalar_fma_loop};
 
 bool cpu_has_bf16() {
 #if defined(__x86_64__)
@@ -83,25 +83,36 @@ struct Problem {
   int64_t m, n, k;
   float alpha, beta;
   const float* a;
+  const uint16_t* a16;  // A already in bf16 (then a is null), same strides
   int64_t a_rs, a_cs;  // op(A)(i, p) = a[i * a_rs + p * a_cs]
   float* c;
   int64_t ldc;
 };
 
-void pack_b_all(const Ops& ops, const float* b, int64_t ps, int64_t js, int64_t k, int64_t n, uint16_t* dst) {
-  const int64_t panels = ceil_div(n, kNR);
-  const int64_t tasks = std::min<int64_t>(panels, 4 * pool_threads());
-  parallel_for(tasks, [&](int64_t t) {
-    ops.pack_b(b, ps, js, k, n, t * panels / tasks, (t + 1) * panels / tasks, dst);
-  });
-}
-
-// op(B)(p, j) = data[p * ps + j * js], or already in the panel layout (packed).
+// op(B)(p, j) = data[p * ps + j * js] (fp32, or data16: already bf16), or already in the panel layout (packed).
 struct BSource {
   const uint16_t* packed;
   const float* data;
   int64_t ps, js;
+  const uint16_t* data16 = nullptr;
+  BSource offset(int64_t elements) const {
+    BSource b = *this;
+    if (b.data) b.data += elements;
+    if (b.data16) b.data16 += elements;
+    return b;
+  }
 };
+
+// B's depth rows [0, k) from b into panels.
+void pack_b_all(const Ops& ops, const BSource& b, int64_t k, int64_t n, uint16_t* dst) {
+  const int64_t panels = ceil_div(n, kNR);
+  const int64_t tasks = std::min<int64_t>(panels, 4 * pool_threads());
+  parallel_for(tasks, [&](int64_t t) {
+    const int64_t q0 = t * panels / tasks, q1 = (t + 1) * panels / tasks;
+    if (b.data16) ops.pack_b16(b.data16, b.ps, b.js, k, n, q0, q1, dst);
+    else ops.pack_b(b.data, b.ps, b.js, k, n, q0, q1, dst);
+  });
+}
 
 int64_t packed_length(int64_t k, int64_t n) { return ceil_div(n, kNR) * ((k + 1) / 2) * 2 * kNR; }
 
@@ -137,9 +148,15 @@ void run(const Ops& ops, const Problem& pr, BSource b, int threads) {
     const int64_t i0 = (task / col_blocks) * mc, i1 = std::min(pr.m, i0 + mc);
     const int64_t q0 = (task % col_blocks) * np, q1 = std::min(panels, q0 + np);
     uint16_t* abf = tl_a_block.get(mc * lda);
-    const float* src = pr.a + i0 * pr.a_rs + 2 * t0 * pr.a_cs;
-    if (row_major) ops.convert(src, pr.a_rs, pr.a_cs, i1 - i0, depth, abf, lda);
-    else ops.convert_pairs(src, pr.a_rs, pr.a_cs, i1 - i0, depth, abf, mc);
+    const int64_t at = i0 * pr.a_rs + 2 * t0 * pr.a_cs;
+    if (pr.a16) {
+      if (row_major) convert_rows(pr.a16 + at, pr.a_rs, pr.a_cs, i1 - i0, depth, abf, lda);
+      else convert_pairs(pr.a16 + at, pr.a_rs, pr.a_cs, i1 - i0, depth, abf, mc);
+    } else if (row_major) {
+      ops.convert(pr.a + at, pr.a_rs, pr.a_cs, i1 - i0, depth, abf, lda);
+    } else {
+      ops.convert_pairs(pr.a + at, pr.a_rs, pr.a_cs, i1 - i0, depth, abf, mc);
+    }
     for (int64_t q = q0; q < q1; ++q) {
       const uint16_t* bq = bblk + q * panel_pairs * 2 * kNR;
       const int64_t cols = std::min<int64_t>(kNR, pr.n - q * kNR);
@@ -154,7 +171,7 @@ void run(const Ops& ops, const Problem& pr, BSource b, int threads) {
     // block costs two barriers a depth block, and on a shared machine a thread the OS pauses
     // holds up each one).
     uint16_t* whole = tl_b_block.get(packed_length(pr.k, pr.n));
-    pack_b_all(ops, b.data, b.ps, b.js, pr.k, pr.n, whole);
+    pack_b_all(ops, b, pr.k, pr.n, whole);
     b.packed = whole;
   }
   if (b.packed) {
@@ -168,7 +185,7 @@ void run(const Ops& ops, const Problem& pr, BSource b, int threads) {
   uint16_t* bblock = tl_b_block.get(panels * kBlockPairs * 2 * kNR);
   for (int64_t t0 = 0; t0 < kp; t0 += kBlockPairs) {
     const int64_t depth = std::min(2 * kBlockPairs, pr.k - 2 * t0);
-    pack_b_all(ops, b.data + 2 * t0 * b.ps, b.ps, b.js, depth, pr.n, bblock);
+    pack_b_all(ops, b.offset(2 * t0 * b.ps), depth, pr.n, bblock);
     parallel_for(tasks, [&](int64_t task) { block(task, t0, bblock, (depth + 1) / 2); });
   }
 }
@@ -185,16 +202,19 @@ Problem read_a_c(const Args& r, size_t at, bool trans_a, int64_t m, int64_t n, i
   pr.k = k;
   pr.alpha = static_cast<float>(r.number(at, "alpha"));
   pr.beta = static_cast<float>(r.number(at + 1, "beta"));
-  const auto a = r.floats(at + 2, "a");
+  // A is a Float32Array, or a Uint16Array of bf16 values (used as they are).
+  const bool a_bf16 = r.is_u16(at + 2);
+  const int64_t a_len = a_bf16 ? r.u16(at + 2, "a").length : r.floats(at + 2, "a").length;
   const int64_t a_off = r.count(at + 3, "aOffset");
   const int64_t lda = r.count(at + 4, "lda");
   const auto c = r.floats(c_at, "c");
   const int64_t c_off = r.count(c_at + 1, "cOffset");
   const int64_t ldc = r.count(c_at + 2, "ldc");
   const bool product = m > 0 && n > 0 && k > 0;
-  r.check_matrix("a", a.length, a_off, trans_a ? k : m, trans_a ? m : k, lda, product);
+  r.check_matrix("a", a_len, a_off, trans_a ? k : m, trans_a ? m : k, lda, product);
   r.check_matrix("c", c.length, c_off, m, n, ldc, true);
-  pr.a = a.data + a_off;
+  pr.a = a_bf16 ? nullptr : r.floats(at + 2, "a").data + a_off;
+  pr.a16 = a_bf16 ? r.u16(at + 2, "a").data + a_off : nullptr;
   pr.a_rs = trans_a ? 1 : lda;
   pr.a_cs = trans_a ? lda : 1;
   pr.c = c.data + c_off;
@@ -207,9 +227,13 @@ struct PlainCall {
   bool trans_b;
   int64_t m, n, k;
   Problem pr;
-  Array<float> b;
-  int64_t b_off, ldb;
-  BSource b_at(int64_t offset) const { return BSource{nullptr, b.data + b_off + offset, trans_b ? 1 : ldb, trans_b ? ldb : 1}; }
+  const float* b;
+  const uint16_t* b16;  // B already in bf16
+  int64_t b_len, b_off, ldb;
+  BSource b_at(int64_t offset) const {
+    const int64_t at = b_off + offset;
+    return BSource{nullptr, b ? b + at : nullptr, trans_b ? 1 : ldb, trans_b ? ldb : 1, b16 ? b16 + at : nullptr};
+  }
 };
 
 PlainCall read_plain(const Args& r) {
@@ -220,7 +244,10 @@ PlainCall read_plain(const Args& r) {
   call.n = r.count(3, "n");
   call.k = r.count(4, "k");
   call.pr = read_a_c(r, 5, trans_a, call.m, call.n, call.k, 13);
-  call.b = r.floats(10, "b");
+  const bool b_bf16 = r.is_u16(10);
+  call.b = b_bf16 ? nullptr : r.floats(10, "b").data;
+  call.b16 = b_bf16 ? r.u16(10, "b").data : nullptr;
+  call.b_len = r.length(10);
   call.b_off = r.count(11, "bOffset");
   call.ldb = r.count(12, "ldb");
   return call;
@@ -232,14 +259,15 @@ Napi::Value GemmBf16(const Napi::CallbackInfo& info) {
   r.expect_count(16);
   const PlainCall call = read_plain(r);
   const int64_t m = call.m, n = call.n, k = call.k;
-  r.check_matrix("b", call.b.length, call.b_off, call.trans_b ? n : k, call.trans_b ? k : n, call.ldb, m > 0 && n > 0 && k > 0);
+  r.check_matrix("b", call.b_len, call.b_off, call.trans_b ? n : k, call.trans_b ? k : n, call.ldb, m > 0 && n > 0 && k > 0);
   run(current_ops(), call.pr, call.b_at(0), pool_threads());
   return info.Env().Undefined();
 }
 
 // gemmBatchedBf16(transA, transB, m, n, k, alpha, beta, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc,
 //   batchOuter, batchInner, strideAOuter, strideAInner, strideBOuter, strideBInner, strideCOuter, strideCInner):
-// gemmBf16 on every (outer, inner) product, each product one task (its own conversions and packing).
+// gemmBf16 on every (outer, inner) product, each product one task (its own conversions and packing);
+// A and B may be bf16 values, as for gemmBf16.
 Napi::Value GemmBatchedBf16(const Napi::CallbackInfo& info) {
   Args r(info, "gemmBatchedBf16");
   r.expect_count(24);
@@ -260,13 +288,14 @@ Napi::Value GemmBatchedBf16(const Napi::CallbackInfo& info) {
   const int64_t da = last(sa, "the A batch offset"), db = last(sb, "the B batch offset"), dc = last(sc, "the C batch offset");
   const bool product = m > 0 && n > 0 && k > 0;
   r.check_matrix("a", r.length(7) - da, r.count(8, "aOffset"), trans_a ? k : m, trans_a ? m : k, r.count(9, "lda"), product);
-  r.check_matrix("b", call.b.length - db, call.b_off, call.trans_b ? n : k, call.trans_b ? k : n, call.ldb, product);
+  r.check_matrix("b", call.b_len - db, call.b_off, call.trans_b ? n : k, call.trans_b ? k : n, call.ldb, product);
   r.check_matrix("c", r.length(13) - dc, r.count(14, "cOffset"), m, n, r.count(15, "ldc"), true);
   const Ops& ops = current_ops();
   parallel_for(outer * inner, [&](int64_t item) {
     const int64_t io = item / inner, ii = item % inner;
     Problem pr = call.pr;
-    pr.a += io * sa[0] + ii * sa[1];
+    if (pr.a16) pr.a16 += io * sa[0] + ii * sa[1];
+    else pr.a += io * sa[0] + ii * sa[1];
     pr.c += io * sc[0] + ii * sc[1];
     run(ops, pr, call.b_at(io * sb[0] + ii * sb[1]), 0);
   });
@@ -286,7 +315,7 @@ Napi::Value Bf16PackB(const Napi::CallbackInfo& info) {
   const int64_t out_off = r.count(7, "outOffset");
   r.check_matrix("b", b.length, b_off, trans_b ? n : k, trans_b ? k : n, ldb, k > 0 && n > 0);
   r.check_span("out", out.length, out_off, packed_length(k, n));
-  if (k > 0 && n > 0) pack_b_all(current_ops(), b.data + b_off, trans_b ? 1 : ldb, trans_b ? ldb : 1, k, n, out.data + out_off);
+  if (k > 0 && n > 0) pack_b_all(current_ops(), BSource{nullptr, b.data + b_off, trans_b ? 1 : ldb, trans_b ? ldb : 1}, k, n, out.data + out_off);
   return info.Env().Undefined();
 }
 
@@ -301,6 +330,30 @@ Napi::Value GemmBf16Packed(const Napi::CallbackInfo& info) {
   const int64_t p_off = r.count(10, "packedOffset");
   r.check_span("packed", packed.length, p_off, packed_length(k, n));
   run(current_ops(), pr, BSource{packed.data + p_off, nullptr, 0, 0}, pool_threads());
+  return info.Env().Undefined();
+}
+
+// bf16Round(x, xOffset, out, outOffset, n): out[i] = x[i] rounded to bf16 (the GEMMs' rounding), so
+// an activation that only feeds GEMMs can be kept in half the memory.
+Napi::Value Bf16Round(const Napi::CallbackInfo& info) {
+  Args r(info, "bf16Round");
+  r.expect_count(5);
+  const auto x = r.floats(0, "x");
+  const int64_t x_off = r.count(1, "xOffset");
+  const auto out = r.u16(2, "out");
+  const int64_t out_off = r.count(3, "outOffset");
+  const int64_t n = r.count(4, "n");
+  r.check_span("x", x.length, x_off, n);
+  r.check_span("out", out.length, out_off, n);
+  const Ops& ops = current_ops();
+  constexpr int64_t kChunk = 1 << 14;  // even, so only the last chunk can end on an odd count
+  const float* src = x.data + x_off;
+  uint16_t* dst = out.data + out_off;
+  parallel_for(ceil_div(n, kChunk), [&](int64_t c) {
+    const int64_t p = c * kChunk, len = std::min(kChunk, n - p), even = len & ~int64_t{1};
+    if (even > 0) ops.convert(src + p, even, 1, 1, even, dst + p, even);
+    if (len > even) dst[p + even] = from_float(src[p + even]);
+  });
   return info.Env().Undefined();
 }
 
@@ -328,6 +381,7 @@ void RegisterGemmBf16(Napi::Env env, Napi::Object exports) {
   exports.Set("bf16PackB", Napi::Function::New(env, bf16::Bf16PackB));
   exports.Set("gemmBf16Packed", Napi::Function::New(env, bf16::GemmBf16Packed));
   exports.Set("gemmBatchedBf16", Napi::Function::New(env, bf16::GemmBatchedBf16));
+  exports.Set("bf16Round", Napi::Function::New(env, bf16::Bf16Round));
   exports.Set("bf16PeakGflops", Napi::Function::New(env, bf16::Bf16PeakGflops));
   exports.Set("bf16Isa", Napi::Function::New(env, bf16::Bf16Isa));
 }

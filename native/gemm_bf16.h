@@ -58,6 +58,8 @@ using ConvertPairsFn = void (*)(const float* src, int64_t rs, int64_t cs, int64_
 // Packs panels [q0, q1) of B (B(p, j) = src[p * ps + j * js], k x n) into the
 // panel layout above, dst pointing at panel 0.
 using PackFn = void (*)(const float* src, int64_t ps, int64_t js, int64_t k, int64_t n, int64_t q0, int64_t q1, uint16_t* dst);
+// The same from bf16 values (a Uint16Array operand).
+using Pack16Fn = void (*)(const uint16_t* src, int64_t ps, int64_t js, int64_t k, int64_t n, int64_t q0, int64_t q1, uint16_t* dst);
 // One micro-tile: rows (1..kMR) x cols (1..32) of C from kp depth pairs of A
 // (pair of row r, depth pair t at 32-bit word r * a_rs + t * a_ts of a) and
 // one B panel slice (b); `first` selects the block-0 epilogue.
@@ -71,6 +73,7 @@ struct Ops {
   ConvertFn convert;
   ConvertPairsFn convert_pairs;
   PackFn pack_b;
+  Pack16Fn pack_b16;
   TileFn tile;
   DotLoopFn dot_loop;
 };

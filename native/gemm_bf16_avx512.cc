@@ -135,8 +135,10 @@ inline void transpose16(__m512i r[16]) {
 }
 
 // B with contiguous columns (ps == 1, op(B) a transposed matrix): a column's depth pairs are
-// adjacent floats; 16 columns x 16 depth pairs converted, then transposed into the panel.
-void pack_columns(const float* src, int64_t js, int64_t k, int64_t n, int64_t q0, int64_t q1, uint16_t* dst) {
+// adjacent; load(col, t) gives column col's depth pairs t..t+15 as 16 words (zero past k),
+// 16 columns of which are transposed into the panel.
+template <typename Load>
+void pack_column_words(Load load, int64_t k, int64_t n, int64_t q0, int64_t q1, uint16_t* dst) {
   const int64_t kp = (k + 1) / 2;
   for (int64_t q = q0; q < q1; ++q) {
     const int64_t j0 = q * kNR;
@@ -145,22 +147,33 @@ void pack_columns(const float* src, int64_t js, int64_t k, int64_t n, int64_t q0
       uint16_t* d = dst + q * kp * 2 * kNR + 32 * h;
       for (int64_t t = 0; t < kp; t += 16) {
         __m512i r[16];
-        const __mmask16 lo = first_lanes(k - 2 * t), hi = first_lanes(k - 2 * t - 16);
-        for (int i = 0; i < 16; ++i) {
-          if (i < cols) {
-            const float* col = src + (j0 + 16 * h + i) * js + 2 * t;
-            __m512bh v = _mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(hi, col + 16), _mm512_maskz_loadu_ps(lo, col));
-            r[i] = reinterpret_cast<__m512i&>(v);
-          } else {
-            r[i] = _mm512_setzero_si512();
-          }
-        }
+        for (int i = 0; i < 16; ++i) r[i] = i < cols ? load(j0 + 16 * h + i, t) : _mm512_setzero_si512();
         transpose16(r);
         const int64_t count = std::min<int64_t>(16, kp - t);
         for (int e = 0; e < count; ++e) _mm512_storeu_si512(d + (t + e) * 2 * kNR, r[e]);
       }
     }
   }
+}
+
+// fp32 columns: 32 floats converted into 16 depth pairs.
+void pack_columns(const float* src, int64_t js, int64_t k, int64_t n, int64_t q0, int64_t q1, uint16_t* dst) {
+  pack_column_words([&](int64_t col, int64_t t) {
+    const float* c = src + col * js + 2 * t;
+    __m512bh v = _mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(first_lanes(k - 2 * t - 16), c + 16), _mm512_maskz_loadu_ps(first_lanes(k - 2 * t), c));
+    return reinterpret_cast<__m512i&>(v);
+  }, k, n, q0, q1, dst);
+}
+
+// bf16 columns: the depth pairs are already the panel's words.
+void pack_columns16_fast(const uint16_t* src, int64_t js, int64_t k, int64_t n, int64_t q0, int64_t q1, uint16_t* dst) {
+  pack_column_words([&](int64_t col, int64_t t) { return _mm512_maskz_loadu_epi16(first_halves(k - 2 * t), src + col * js + 2 * t); },
+                    k, n, q0, q1, dst);
+}
+
+void pack_panels16_fast(const uint16_t* src, int64_t ps, int64_t js, int64_t k, int64_t n, int64_t q0, int64_t q1, uint16_t* dst) {
+  if (ps == 1 && js != 1) return pack_columns16_fast(src, js, k, n, q0, q1, dst);
+  pack_panels16(src, ps, js, k, n, q0, q1, dst);
 }
 
 void pack_panels_fast(const float* src, int64_t ps, int64_t js, int64_t k, int64_t n, int64_t q0, int64_t q1, uint16_t* dst) {
@@ -204,7 +217,7 @@ double dot_loop(int64_t iterations) {
   return static_cast<double>(iterations) * kChains * 16 * 4;
 }
 
-const Ops kOps = {"avx512bf16", convert_rows_fast, convert_pairs_fast, pack_panels_fast, tile, dot_loop};
+const Ops kOps = {"avx512bf16", convert_rows_fast, convert_pairs_fast, pack_panels_fast, pack_panels16_fast, tile, dot_loop};
 
 }  // namespace
 

@@ -72,6 +72,9 @@ class Args {
   uint8_t* u8_or_null(size_t i, const char* name, int64_t need) const {
     return is_null(i) ? nullptr : typed<uint8_t>(i, name, need, napi_uint8_array, "Uint8Array");
   }
+  bool is_u16(size_t i) const {
+    return i < info_.Length() && info_[i].IsTypedArray() && info_[i].As<Napi::TypedArray>().TypedArrayType() == napi_uint16_array;
+  }
   // Length of a typed array argument already checked by f32/i32.
   int64_t length(size_t i) const { return static_cast<int64_t>(info_[i].As<Napi::TypedArray>().ElementLength()); }
 

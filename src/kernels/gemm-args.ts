@@ -1,6 +1,6 @@
 // Argument checks shared by both GEMM backends, so bad input fails the same way
 // (with a message naming what was expected) whichever backend runs.
-import type { BatchedGemmArgs, GemmArgs, Int8GemmArgs, PackedBf16, PackedGemmArgs } from './types.js';
+import type { BatchedGemmArgs, Bf16BatchedGemmArgs, Bf16GemmArgs, GemmArgs, Int8GemmArgs, PackedBf16, PackedGemmArgs } from './types.js';
 import { packedInt8Length } from './int8.js';
 
 /** Offsets with their defaults filled in. */
@@ -43,9 +43,9 @@ function flag(fn: string, name: string, value: unknown): boolean {
   return value;
 }
 
-function floatArray(fn: string, name: string, value: unknown, allowFloat64: boolean): void {
-  if (value instanceof Float32Array || (allowFloat64 && value instanceof Float64Array)) return;
-  const expected = allowFloat64 ? 'a Float32Array or Float64Array' : 'a Float32Array';
+function floatArray(fn: string, name: string, value: unknown, allowFloat64: boolean, allowBf16 = false): void {
+  if (value instanceof Float32Array || (allowFloat64 && value instanceof Float64Array) || (allowBf16 && value instanceof Uint16Array)) return;
+  const expected = allowFloat64 ? 'a Float32Array or Float64Array' : allowBf16 ? 'a Float32Array or a Uint16Array of bf16 values' : 'a Float32Array';
   const got = value === null ? 'null' : typeof value === 'object' ? value.constructor.name : typeof value;
   throw new TypeError(`${fn}: ${name} must be ${expected}, got ${got}`);
 }
@@ -73,7 +73,8 @@ function operand(
   }
 }
 
-function validate(fn: string, args: GemmArgs, batch: Batch, allowFloat64: boolean, checkB = true): GemmOffsets {
+/** bf16: A and B may be Uint16Arrays of bf16 values (gemmBf16, gemmBf16Packed). */
+function validate(fn: string, args: Bf16GemmArgs, batch: Batch, allowFloat64: boolean, checkB = true, bf16 = false): GemmOffsets {
   const transA = flag(fn, 'transA', args.transA);
   const transB = flag(fn, 'transB', args.transB);
   const m = count(fn, 'm', args.m);
@@ -81,8 +82,8 @@ function validate(fn: string, args: GemmArgs, batch: Batch, allowFloat64: boolea
   const k = count(fn, 'k', args.k);
   finite(fn, 'alpha', args.alpha);
   finite(fn, 'beta', args.beta);
-  floatArray(fn, 'a', args.a, allowFloat64);
-  floatArray(fn, 'b', args.b, allowFloat64);
+  floatArray(fn, 'a', args.a, allowFloat64, bf16);
+  floatArray(fn, 'b', args.b, allowFloat64, bf16);
   floatArray(fn, 'c', args.c, allowFloat64);
   const aOffset = count(fn, 'aOffset', args.aOffset ?? 0);
   const bOffset = count(fn, 'bOffset', args.bOffset ?? 0);
@@ -106,8 +107,26 @@ export function validateGemm(args: GemmArgs, allowFloat64: boolean): GemmOffsets
   return validate('gemm', args, single, allowFloat64);
 }
 
+/** Validates a gemmBf16 call (A and B fp32 or bf16 values); returns the offsets with defaults applied. */
+export function validateGemmBf16(args: Bf16GemmArgs): GemmOffsets {
+  return validate('gemmBf16', args, single, false, true, true);
+}
+
+/** Validates a bf16Round call; returns its offsets. */
+export function validateBf16Round(x: Float32Array, out: Uint16Array, n: number, xOffset: number, outOffset: number): { x: number; out: number } {
+  const fn = 'bf16Round';
+  floatArray(fn, 'x', x, false);
+  if (!(out instanceof Uint16Array)) throw new TypeError(`${fn}: out must be a Uint16Array`);
+  count(fn, 'n', n);
+  const xo = count(fn, 'xOffset', xOffset);
+  const oo = count(fn, 'outOffset', outOffset);
+  if (xo + n > x.length) throw new RangeError(`${fn}: x is too small: ${n} elements from ${xo}, but x.length is ${x.length}`);
+  if (oo + n > out.length) throw new RangeError(`${fn}: out is too small: ${n} elements from ${oo}, but out.length is ${out.length}`);
+  return { x: xo, out: oo };
+}
+
 /** Validates a gemmBatched call; returns the offsets with defaults applied. */
-export function validateGemmBatched(args: BatchedGemmArgs, allowFloat64: boolean, fn = 'gemmBatched'): GemmOffsets {
+export function validateGemmBatched(args: BatchedGemmArgs | Bf16BatchedGemmArgs, allowFloat64: boolean, fn = 'gemmBatched'): GemmOffsets {
   const batch: Batch = {
     outer: count(fn, 'batchOuter', args.batchOuter),
     inner: count(fn, 'batchInner', args.batchInner),
@@ -118,7 +137,7 @@ export function validateGemmBatched(args: BatchedGemmArgs, allowFloat64: boolean
     cOuter: count(fn, 'strideCOuter', args.strideCOuter),
     cInner: count(fn, 'strideCInner', args.strideCInner),
   };
-  return validate(fn, args, batch, allowFloat64);
+  return validate(fn, args, batch, allowFloat64, true, fn === 'gemmBatchedBf16');
 }
 
 /** Elements a PackedBf16 of op(B) k x n holds. */
@@ -156,7 +175,7 @@ export function validatePackedGemm(args: PackedGemmArgs): GemmOffsets {
   }
   if (b.data.length < packedBf16Length(b.k, b.n)) throw new RangeError(`${fn}: b.data is shorter than a ${b.k}x${b.n} pack`);
   // A and C as in a plain GEMM whose B (never read) is an n-wide empty matrix.
-  return validate(fn, { ...args, transB: false, b: new Float32Array(0), ldb: args.n, k: args.k }, single, false, false);
+  return validate(fn, { ...args, transB: false, b: new Float32Array(0), ldb: args.n, k: args.k }, single, false, false, true);
 }
 
 /** Validates a gemmInt8 call; returns the offsets of A and C. */

@@ -4,7 +4,7 @@ import { jsKernels } from './js/index.js';
 import { createNativeKernels, loadAddon } from './native/index.js';
 
 export type {
-  Kernels, GemmArgs, BatchedGemmArgs, AdamWOptions, GemmKernels, ElementwiseKernels, CausalMode, Bf16Kernels, PackedBf16, PackedGemmArgs,
+  Kernels, GemmArgs, BatchedGemmArgs, AdamWOptions, GemmKernels, ElementwiseKernels, CausalMode, Bf16Kernels, Bf16GemmArgs, Bf16BatchedGemmArgs, PackedBf16, PackedGemmArgs,
   Int8Kernels, PackedInt8, Int8GemmArgs,
 } from './types.js';
 export { CAUSAL_MASKED_SCORE } from './types.js';

@@ -91,13 +91,26 @@ export interface PackedGemmArgs {
   k: number;
   alpha: number;
   beta: number;
-  a: Float32Array;
+  /** fp32, or bf16 values (a Uint16Array from bf16Round) used as they are. */
+  a: Float32Array | Uint16Array;
   aOffset?: number;
   lda: number;
   b: PackedBf16;
   c: Float32Array;
   cOffset?: number;
   ldc: number;
+}
+
+/** gemmBf16's arguments: GemmArgs whose A and B may be bf16 bit patterns. */
+export interface Bf16GemmArgs extends Omit<GemmArgs, 'a' | 'b'> {
+  a: Float32Array | Uint16Array;
+  b: Float32Array | Uint16Array;
+}
+
+/** gemmBatchedBf16's arguments: BatchedGemmArgs whose A and B may be bf16 bit patterns. */
+export interface Bf16BatchedGemmArgs extends Omit<BatchedGemmArgs, 'a' | 'b'> {
+  a: Float32Array | Uint16Array;
+  b: Float32Array | Uint16Array;
 }
 
 /**
@@ -109,12 +122,18 @@ export interface PackedGemmArgs {
  * later blocks c = fl(fl(alpha s) + c).
  */
 export interface Bf16Kernels {
-  gemmBf16(args: GemmArgs): void;
+  /** A and B may also be bf16 values (Uint16Arrays from bf16Round), used as they are. */
+  gemmBf16(args: Bf16GemmArgs): void;
+  /**
+   * out[i] = x[i] rounded to bf16 as the GEMMs round their inputs (bit patterns), for
+   * activations that only feed bf16 GEMMs: half the memory, the same results.
+   */
+  bf16Round(x: Float32Array, out: Uint16Array, n: number, xOffset?: number, outOffset?: number): void;
   /** Packs op(B) (k x n; B stored n x k when transB) into `out` (or a new array). */
   packBf16(b: Float32Array, transB: boolean, k: number, n: number, ldb: number, bOffset?: number, out?: PackedBf16): PackedBf16;
   gemmBf16Packed(args: PackedGemmArgs): void;
-  /** gemmBatched with these numerics: every product of the batch as gemmBf16 computes it. */
-  gemmBatchedBf16(args: BatchedGemmArgs): void;
+  /** gemmBatched with these numerics: every product of the batch as gemmBf16 computes it (A, B may be bf16 values). */
+  gemmBatchedBf16(args: Bf16BatchedGemmArgs): void;
 }
 
 /**

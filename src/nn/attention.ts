@@ -8,7 +8,7 @@
 // two-level batched GEMM addresses head h of sequence b at b*seq*3*hidden + h*headDim (+ hidden
 // for k, + 2*hidden for v) with row stride 3*hidden, so no transposes are needed.
 // Probabilities are [batch, heads, seq, seq].
-import type { CausalMode, Kernels } from '../kernels/index.js';
+import type { BatchedGemmArgs, Bf16BatchedGemmArgs, CausalMode, Kernels } from '../kernels/index.js';
 import { type DropoutContext, type DropoutSites, siteSeed } from './dropout.js';
 import { LayerNorm } from './layer-norm.js';
 import { Linear } from './linear.js';
@@ -33,14 +33,21 @@ export class Attention {
   private readonly outputSite: number;
 
   // Saved activations.
-  /** [tokens, 3 * hidden]: q | k | v per row. */
-  private readonly qkvOut: Float32Array;
+  /** [tokens, 3 * hidden]: q | k | v per row (in bf16 as bf16 values: only the batched products read it). */
+  private readonly qkvOut: Float32Array | Uint16Array;
   /** Softmax output before dropout [batch, heads, seq, seq]. */
   readonly probs: Float32Array;
-  private readonly context: Float32Array;
+  /**
+   * The context (input of the output dense): fp32, or in bf16 its bf16 values only (it feeds
+   * nothing but GEMMs, which would round it anyway: half the memory, the same results).
+   */
+  private readonly context: Float32Array | Uint16Array;
   /** dropout(dense(context)) + input: the LayerNorm input. */
   private readonly preNorm: Float32Array;
+  /** In bf16 the scratch's attentionOutput (valid while the layer runs forward), else this layer's own. */
   readonly output: Float32Array;
+  /** What backward reads of the output (the feed-forward input): output, or in bf16 its bf16 copy. */
+  readonly savedOutput: Float32Array | Uint16Array;
   private readonly mean: Float32Array;
   private readonly rstd: Float32Array;
 
@@ -71,11 +78,13 @@ export class Attention {
     this.probsSite = sites.allocate();
     this.outputSite = sites.allocate();
     const T = cfg.maxBatch * cfg.maxSeqLen;
-    this.qkvOut = allocFloats(T * 3 * H, dtype);
+    const bf16 = k.precision === 'bf16';
+    this.qkvOut = bf16 ? new Uint16Array(T * 3 * H) : allocFloats(T * 3 * H, dtype);
     this.probs = allocFloats(cfg.maxBatch * cfg.heads * cfg.maxSeqLen * cfg.maxSeqLen, dtype);
-    this.context = allocFloats(T * H, dtype);
+    this.context = bf16 ? new Uint16Array(T * H) : allocFloats(T * H, dtype);
     this.preNorm = allocFloats(T * H, dtype);
-    this.output = allocFloats(T * H, dtype);
+    this.output = bf16 ? scratch.attentionOutput : allocFloats(T * H, dtype);
+    this.savedOutput = bf16 ? new Uint16Array(T * H) : this.output;
     this.mean = allocFloats(T, dtype);
     this.rstd = allocFloats(T, dtype);
   }
@@ -96,9 +105,14 @@ export class Attention {
     this.seqLen = S;
     this.dropout = dropout;
     const W = 3 * H;
-    this.qkv.forward(x, this.qkvOut, T);
+    if (this.qkvOut instanceof Uint16Array) {
+      this.qkv.forward(x, this.scratch.qkvFp32, T);
+      k.bf16Round(this.scratch.qkvFp32, this.qkvOut, T * W);
+    } else {
+      this.qkv.forward(x, this.qkvOut, T);
+    }
     // scores = Q K^T per (sequence, head); scaled inside the softmax.
-    k.gemmBatched({
+    this.batched({
       batchOuter: batch, batchInner: nh,
       transA: false, transB: true, m: S, n: S, k: dh, alpha: 1, beta: 0,
       a: this.qkvOut, aOffset: 0, lda: W, strideAOuter: S * W, strideAInner: dh,
@@ -108,14 +122,16 @@ export class Attention {
     const rows = batch * nh * S;
     k.softmax(this.probs, this.probs, rows, S, 1 / Math.sqrt(dh), maskAdd, nh * S, cfg.causal ?? 'none');
     const probsUsed = this.droppedProbs(rows * S);
-    // context = P V
-    k.gemmBatched({
+    // context = P V (in bf16 into scratch, then rounded into the kept copy)
+    const context = this.context instanceof Uint16Array ? this.scratch.contextFp32 : this.context;
+    this.batched({
       batchOuter: batch, batchInner: nh,
       transA: false, transB: false, m: S, n: dh, k: S, alpha: 1, beta: 0,
       a: probsUsed, lda: S, strideAOuter: nh * S * S, strideAInner: S * S,
       b: this.qkvOut, bOffset: 2 * H, ldb: W, strideBOuter: S * W, strideBInner: dh,
-      c: this.context, ldc: H, strideCOuter: S * H, strideCInner: dh,
+      c: context, ldc: H, strideCOuter: S * H, strideCInner: dh,
     });
+    if (this.context instanceof Uint16Array) k.bf16Round(context, this.context, T * H);
     if (k.precision === 'int8' && dropout.hiddenProb === 0) {
       this.outputDense.forward(this.context, this.preNorm, T, { residual: x }); // residual in the int8 epilogue
     } else {
@@ -126,6 +142,7 @@ export class Attention {
       k.add(this.preNorm, x, this.preNorm, T * H);
     }
     this.layerNorm.forward(this.preNorm, this.output, this.mean, this.rstd, T);
+    if (this.savedOutput instanceof Uint16Array) k.bf16Round(this.output, this.savedOutput, T * H);
     return this.output;
   }
 
@@ -150,7 +167,7 @@ export class Attention {
     const rows = batch * nh * S;
     const probsUsed = this.droppedProbs(rows * S);
     // dV = P^T dContext
-    k.gemmBatched({
+    this.batched({
       batchOuter: batch, batchInner: nh,
       transA: true, transB: false, m: S, n: dh, k: S, alpha: 1, beta: 0,
       a: probsUsed, lda: S, strideAOuter: nh * S * S, strideAInner: S * S,
@@ -158,7 +175,7 @@ export class Attention {
       c: s.dQkv, cOffset: 2 * H, ldc: W, strideCOuter: S * W, strideCInner: dh,
     });
     // dP = dContext V^T
-    k.gemmBatched({
+    this.batched({
       batchOuter: batch, batchInner: nh,
       transA: false, transB: true, m: S, n: S, k: dh, alpha: 1, beta: 0,
       a: s.dContext, lda: H, strideAOuter: S * H, strideAInner: dh,
@@ -171,14 +188,14 @@ export class Attention {
     // Gradient w.r.t. the raw scores (the softmax's scale included).
     k.softmaxBackward(this.probs, s.dProbs, s.dProbs, rows, S, 1 / Math.sqrt(dh));
     // dQ = dS K, dK = dS^T Q
-    k.gemmBatched({
+    this.batched({
       batchOuter: batch, batchInner: nh,
       transA: false, transB: false, m: S, n: dh, k: S, alpha: 1, beta: 0,
       a: s.dProbs, lda: S, strideAOuter: nh * S * S, strideAInner: S * S,
       b: this.qkvOut, bOffset: H, ldb: W, strideBOuter: S * W, strideBInner: dh,
       c: s.dQkv, cOffset: 0, ldc: W, strideCOuter: S * W, strideCInner: dh,
     });
-    k.gemmBatched({
+    this.batched({
       batchOuter: batch, batchInner: nh,
       transA: true, transB: false, m: S, n: dh, k: S, alpha: 1, beta: 0,
       a: s.dProbs, lda: S, strideAOuter: nh * S * S, strideAInner: S * S,
@@ -186,6 +203,12 @@ export class Attention {
       c: s.dQkv, cOffset: H, ldc: W, strideCOuter: S * W, strideCInner: dh,
     });
     this.qkv.backward(x, s.dQkv, dx, T, true);
+  }
+
+  /** A batched product, on operands that may be bf16 values (then through gemmBatchedBf16: a bf16 view's own). */
+  private batched(args: Bf16BatchedGemmArgs): void {
+    if (args.a instanceof Uint16Array || args.b instanceof Uint16Array) this.k.gemmBatchedBf16(args);
+    else this.k.gemmBatched(args as BatchedGemmArgs);
   }
 
   /** The probabilities the context was computed from: probs itself, or their dropped copy. */

@@ -47,8 +47,11 @@ export class FeedForward {
     this.rstd = allocFloats(T, dtype);
   }
 
-  /** Writes the output rows into `out` (default: this.output, which backward reads). */
-  forward(x: Float32Array, tokens: number, dropout: DropoutContext, out = this.output): Float32Array {
+  /**
+   * Writes the output rows into `out` (default: this.output, which backward reads). xBf16: x's
+   * bf16 values where the caller keeps them (bf16), for the intermediate GEMM (the same product).
+   */
+  forward(x: Float32Array, tokens: number, dropout: DropoutContext, out = this.output, xBf16?: Uint16Array): Float32Array {
     const { k, cfg, scratch } = this;
     const n = tokens * cfg.hidden;
     this.tokens = tokens;
@@ -61,7 +64,7 @@ export class FeedForward {
       this.layerNorm.forward(this.preNorm, out, this.mean, this.rstd, tokens);
       return out;
     }
-    this.intermediate.forward(x, this.preActivation, tokens);
+    this.intermediate.forward(xBf16 ?? x, this.preActivation, tokens);
     k.gelu(this.preActivation, scratch.geluOut, tokens * cfg.intermediate);
     this.outputDense.forward(scratch.geluOut, this.preNorm, tokens);
     if (dropout.hiddenProb > 0) {
@@ -72,8 +75,8 @@ export class FeedForward {
     return out;
   }
 
-  /** Writes dx (gradient w.r.t. the forward input x) and accumulates parameter gradients. */
-  backward(x: Float32Array, dOutput: Float32Array, dx: Float32Array): void {
+  /** Writes dx (gradient w.r.t. the forward input x; in bf16 x may be its bf16 copy) and accumulates parameter gradients. */
+  backward(x: Float32Array | Uint16Array, dOutput: Float32Array, dx: Float32Array): void {
     const { k, cfg, scratch: s } = this;
     const T = this.tokens;
     const drop = this.dropout!;

@@ -49,15 +49,17 @@ export class Linear {
   }
 
   /**
-   * y[rows, out] = x[rows, in] W^T + b. With int8 (inference) the GEMM's epilogue can go on:
+   * y[rows, out] = x[rows, in] W^T + b; in bf16, x may be bf16 values already (a Uint16Array
+   * from bf16Round: the same product). With int8 (inference) the GEMM's epilogue can go on:
    * y = gelu(y), then y += residual ([rows, out]), as the separate gelu and add kernels would.
    */
-  forward(x: Float32Array, y: Float32Array, rows: number, int8Epilogue?: { gelu?: boolean; residual?: Float32Array }): void {
+  forward(x: Float32Array | Uint16Array, y: Float32Array, rows: number, int8Epilogue?: { gelu?: boolean; residual?: Float32Array }): void {
     const { k, inFeatures: nIn, outFeatures: nOut } = this;
+    if (x instanceof Uint16Array && k.precision !== 'bf16') throw new Error(`${this.weight.name}: bf16 inputs need precision bf16`);
     if (k.precision === 'int8') {
       // Dynamic quantization: the bias is added in the GEMM's epilogue.
       k.gemmInt8({
-        m: rows, n: nOut, k: nIn, a: x, lda: nIn, b: this.quantizedWeights(), bias: this.bias?.value ?? null, c: y, ldc: nOut,
+        m: rows, n: nOut, k: nIn, a: x as Float32Array, lda: nIn, b: this.quantizedWeights(), bias: this.bias?.value ?? null, c: y, ldc: nOut,
         gelu: int8Epilogue?.gelu ?? false, residual: int8Epilogue?.residual ?? null,
       });
       return;
@@ -70,7 +72,7 @@ export class Linear {
     } else {
       k.gemm({
         transA: false, transB: true, m: rows, n: nOut, k: nIn, alpha: 1, beta: 0,
-        a: x, lda: nIn, b: this.weight.value, ldb: nIn, c: y, ldc: nOut,
+        a: x as Float32Array, lda: nIn, b: this.weight.value, ldb: nIn, c: y, ldc: nOut,
       });
     }
     if (this.bias) k.biasAdd(y, this.bias.value, y, rows, nOut);
@@ -78,15 +80,14 @@ export class Linear {
 
   /**
    * Accumulates dW += dy^T x and db += colsum(dy); when dx is given, dx = dy W
-   * (or dx += dy W with accumulateDx, for residual branches).
+   * (or dx += dy W with accumulateDx, for residual branches). x as forward took it (bf16 values too).
    */
-  backward(x: Float32Array, dy: Float32Array, dx: Float32Array | null, rows: number, accumulateDx = false): void {
+  backward(x: Float32Array | Uint16Array, dy: Float32Array, dx: Float32Array | null, rows: number, accumulateDx = false): void {
     const { k, inFeatures: nIn, outFeatures: nOut } = this;
     if (k.precision === 'int8') throw new Error(`${this.weight.name}: int8 quantization is for inference; there is no backward pass`);
-    k.gemm({
-      transA: true, transB: false, m: nOut, n: nIn, k: rows, alpha: 1, beta: 1,
-      a: dy, lda: nOut, b: x, ldb: nIn, c: this.weight.grad, ldc: nIn,
-    });
+    const dW = { transA: true, transB: false, m: nOut, n: nIn, k: rows, alpha: 1, beta: 1, a: dy, lda: nOut, ldb: nIn, c: this.weight.grad, ldc: nIn };
+    if (x instanceof Uint16Array) k.gemmBf16({ ...dW, b: x });
+    else k.gemm({ ...dW, b: x });
     if (this.bias) k.biasBackward(dy, this.bias.grad, rows, nOut);
     if (dx) {
       k.gemm({

@@ -29,6 +29,24 @@ export class LayerScratch {
   readonly dPing: Float32Array;
   readonly dPong: Float32Array;
 
+  /** bf16 forward: the q | k | v projection in fp32 before its rounding (dQkv's memory: backward only). */
+  get qkvFp32(): Float32Array {
+    return this.dQkv;
+  }
+
+  /** bf16 forward: the attention context in fp32 before its rounding (dContext's memory: backward only). */
+  get contextFp32(): Float32Array {
+    return this.dContext;
+  }
+
+  /**
+   * bf16 forward: the attention half's output while its layer runs (the layer keeps its bf16
+   * copy for backward); dMid's memory, which only backward uses.
+   */
+  get attentionOutput(): Float32Array {
+    return this.dMid;
+  }
+
   constructor(d: TransformerDims, dtype: DType) {
     const T = d.maxBatch * d.maxSeqLen;
     const probs = d.maxBatch * d.heads * d.maxSeqLen * d.maxSeqLen;

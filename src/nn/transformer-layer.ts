@@ -28,7 +28,8 @@ export class TransformerLayer {
 
   forward(x: Float32Array, batch: number, seqLen: number, maskAdd: Float32Array | null, dropout: DropoutContext): Float32Array {
     const mid = this.attention.forward(x, batch, seqLen, maskAdd, dropout);
-    return this.feedForward.forward(mid, batch * seqLen, dropout);
+    const midBf16 = this.attention.savedOutput instanceof Uint16Array ? this.attention.savedOutput : undefined;
+    return this.feedForward.forward(mid, batch * seqLen, dropout, undefined, midBf16);
   }
 
   /**
@@ -44,7 +45,7 @@ export class TransformerLayer {
 
   /** dx receives the gradient w.r.t. x; must not alias dOutput. */
   backward(x: Float32Array, dOutput: Float32Array, dx: Float32Array): void {
-    this.feedForward.backward(this.attention.output, dOutput, this.scratch.dMid);
+    this.feedForward.backward(this.attention.savedOutput, dOutput, this.scratch.dMid);
     this.attention.backward(x, this.scratch.dMid, dx);
   }
 }

@@ -246,6 +246,16 @@ test('native gemmBatchedBf16 equals the JS twin, and each product gemmBf16, on e
         jsKernels.gemmBatchedBf16(expected);
         native.gemmBatchedBf16(got);
         assert.deepEqual(got.c, expected.c, `${path.kernel}: ${c.name}`);
+        // A and B as bf16 values (attention keeps q | k | v so): the same products, on both backends.
+        const a16 = new Uint16Array(got.a.length);
+        const b16 = new Uint16Array(got.b.length);
+        native.bf16Round(got.a, a16, a16.length);
+        native.bf16Round(got.b, b16, b16.length);
+        for (const k of [jsKernels, native]) {
+          const rounded = c.args();
+          k.gemmBatchedBf16({ ...rounded, a: a16, b: b16 });
+          assert.deepEqual(rounded.c, expected.c, `${path.kernel}: ${c.name}, bf16 operands (${k.name})`);
+        }
         // The batch is its products: the last one again through gemmBf16 on its own.
         const one = c.args();
         const io = batch - 1, ii = nh - 1;
@@ -261,6 +271,65 @@ test('native gemmBatchedBf16 equals the JS twin, and each product gemmBf16, on e
   }
   const args = cases[0]!.args();
   assert.throws(() => native.gemmBatchedBf16({ ...args, batchOuter: 3 }), /gemmBatchedBf16.*too small|too small/);
+});
+
+test('bf16Round rounds as the GEMMs do, and bf16 operands give the products of their fp32 sources, on every backend', (t) => {
+  const native = nativeKernels();
+  const backends: { name: string; k: Kernels; isa?: string; threads?: number }[] = [{ name: 'js', k: jsKernels }];
+  const addon = loadAddon().addon;
+  if (native && addon) {
+    for (const path of nativePaths()) for (const threads of [1, 2]) backends.push({ name: `${path.kernel}/${threads}`, k: native, isa: path.isa, threads });
+  } else t.diagnostic('native addon not built: JS backend only');
+  // Conversion: ties, denormals, overflow, NaN among ordinary values; odd lengths and offsets.
+  const x = randomArray(40_003, 91);
+  const special = [1 + 2 ** -8, 1 + 3 * 2 ** -8, 2 ** -130, -(2 ** -130), 3.4e38, -Infinity, NaN, -0];
+  for (let i = 0; i < x.length; i += 5) x[i] = special[(i / 5) % special.length]!;
+  const expectedBits = Uint16Array.from(x, (v) => toBf16(v));
+  const poolThreads = addon?.info().threads ?? 1;
+  const run = (b: (typeof backends)[number], fn: () => void): void => {
+    if (!b.isa) return fn();
+    withIsa(b.isa, () => {
+      addon!.setThreads(b.threads!);
+      try {
+        fn();
+      } finally {
+        addon!.setThreads(poolThreads);
+      }
+    });
+  };
+  const extra: Shape[] = [{ transA: true, transB: false, m: 64, n: 96, k: 777, alpha: 1, beta: 1 }];
+  for (const b of backends) {
+    run(b, () => {
+      const out = new Uint16Array(x.length + 4).fill(7);
+      b.k.bf16Round(x, out, x.length - 2, 1, 3);
+      assert.deepEqual(out.subarray(3, x.length + 1), expectedBits.subarray(1, x.length - 1), `${b.name}: bf16Round`);
+      assert.deepEqual([out[0], out[1], out[2], out[x.length + 1]], [7, 7, 7, 7], `${b.name}: bf16Round writes only its span`);
+      for (const [si, s] of [...shapes, ...extra].entries()) {
+        const expected = makeArgs(s, 70 + si);
+        jsKernels.gemmBf16(expected);
+        const a16 = new Uint16Array(expected.a.length);
+        const b16 = new Uint16Array(expected.b.length);
+        b.k.bf16Round(expected.a, a16, a16.length);
+        b.k.bf16Round(expected.b, b16, b16.length);
+        for (const [which, a, bb] of [['A', a16, null], ['B', null, b16], ['A and B', a16, b16]] as const) {
+          const got = makeArgs(s, 70 + si);
+          b.k.gemmBf16({ ...got, a: a ?? got.a, b: bb ?? got.b });
+          assert.deepEqual(got.c, expected.c, `${b.name}: shape ${si}, ${which} in bf16`);
+        }
+        const packed = b.k.packBf16(expected.b, s.transB, s.k, s.n, expected.ldb);
+        const got = makeArgs(s, 70 + si);
+        b.k.gemmBf16Packed({ ...got, a: a16, b: packed });
+        assert.deepEqual(got.c, expected.c, `${b.name}: shape ${si}, packed B, A in bf16`);
+      }
+    });
+  }
+  for (const k of [jsKernels, native].filter((v): v is Kernels => v !== null)) {
+    assert.throws(() => k.bf16Round(x, new Uint16Array(10), 11), /out is too small/);
+    const args = makeArgs(shapes[0]!, 1);
+    assert.throws(() => k.gemmBf16({ ...args, a: new Uint16Array(3) }), /a is too small/);
+    assert.throws(() => k.gemmBatchedBf16({ ...args, a: new Uint16Array(args.a.length), batchOuter: 2, batchInner: 1,
+      strideAOuter: args.a.length, strideAInner: 0, strideBOuter: 0, strideBInner: 0, strideCOuter: 0, strideCInner: 0 }), /a is too small/);
+  }
 });
 
 test('bf16 argument errors name what was expected', () => {

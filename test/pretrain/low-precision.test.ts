@@ -14,6 +14,8 @@ import { loadDiscriminator } from '../../src/pretrain/load.js';
 import { backends, randomArray } from '../helpers.js';
 import { withPrecision } from '../../src/kernels/index.js';
 import { Linear } from '../../src/nn/linear.js';
+import { DropoutSites } from '../../src/nn/dropout.js';
+import { Encoder } from '../../src/nn/encoder.js';
 import { ParameterSet, Scope } from '../../src/nn/params.js';
 import { makeBrownDataDir, tempDir } from './fixtures.js';
 
@@ -62,6 +64,35 @@ test('a bf16 Linear multiplies with gemmBf16 and repacks its weights after each 
     const dw = new Float32Array(70 * 40);
     k.gemmBf16({ transA: true, transB: false, m: 70, n: 40, k: 9, alpha: 1, beta: 1, a: dy, lda: 70, b: x, ldb: 40, c: dw, ldc: 40 });
     assert.deepEqual(layer.weight.grad, dw, `${k.name}: dW`);
+  }
+});
+
+test('a bf16 encoder keeps its GEMM-only activations as bf16 values with the results of fp32 buffers', () => {
+  // The reference runs the same bf16 products with every activation in fp32: a view whose GEMMs
+  // are gemmBf16 but which the layers take for fp32 (no bf16 copies, no packed weights).
+  const dims = { hidden: 16, heads: 2, intermediate: 40, maxBatch: 3, maxSeqLen: 9, layerNormEps: 1e-12, initializerRange: 0.2 };
+  const [batch, seq] = [3, 7];
+  const dropout = { hiddenProb: 0.1, attentionProb: 0.2, stepSeed: 77 };
+  for (const k of backends()) {
+    const b16 = withPrecision(k, 'bf16');
+    const run = (view: typeof k): { out: Float32Array; dx: Float32Array; grads: Float32Array } => {
+      const ps = new ParameterSet();
+      const enc = new Encoder(view, ps, new Scope('e', 'e', []), dims, 2, 'float32', new DropoutSites());
+      ps.allocate();
+      ps.initialize(9);
+      const x = randomArray(batch * seq * dims.hidden, 10);
+      const mask = new Float32Array(batch * seq);
+      mask[batch * seq - 1] = -10000;
+      const out = enc.forward(x, batch, seq, mask, dropout).slice(0, batch * seq * dims.hidden);
+      const dx = new Float32Array(batch * seq * dims.hidden);
+      enc.backward(randomArray(batch * seq * dims.hidden, 11), dx);
+      return { out, dx, grads: ps.grads.slice() };
+    };
+    const got = run(b16);
+    const expected = run({ ...b16, precision: 'fp32' });
+    assert.deepEqual(got.out, expected.out, `${k.name}: output`);
+    assert.deepEqual(got.dx, expected.dx, `${k.name}: dx`);
+    assert.deepEqual(got.grads, expected.grads, `${k.name}: parameter gradients`);
   }
 });
 

@@ -3,8 +3,8 @@
 // addition is done in float64 and rounded with Math.fround: the product of two
 // bf16 values is exact in float32, and a float64 sum of two float32 values
 // rounds to the correctly rounded float32 sum.
-import type { BatchedGemmArgs, Bf16Kernels, GemmArgs, PackedBf16, PackedGemmArgs } from '../types.js';
-import { validateGemm, validateGemmBatched, validatePackBf16, validatePackedGemm } from '../gemm-args.js';
+import type { Bf16BatchedGemmArgs, Bf16GemmArgs, Bf16Kernels, PackedBf16, PackedGemmArgs } from '../types.js';
+import { packedBf16Length, validateBf16Round, validateGemmBf16, validateGemmBatched, validatePackBf16, validatePackedGemm } from '../gemm-args.js';
 
 const bits = new Uint32Array(1);
 const asFloat = new Float32Array(bits.buffer);
@@ -26,17 +26,22 @@ export function bf16ToFloat(h: number): number {
 const NR = 32;
 const BLOCK_PAIRS = 128;
 
-function pack(b: Float32Array, transB: boolean, k: number, n: number, ldb: number, bOffset: number, out: PackedBf16): void {
+/** Element i of an operand as bf16 bits: fp32 values rounded, bf16 values (a Uint16Array) as they are. */
+function bitsAt(x: Float32Array | Uint16Array, i: number): number {
+  return x instanceof Uint16Array ? x[i]! : toBf16(x[i]!);
+}
+
+function pack(b: Float32Array | Uint16Array, transB: boolean, k: number, n: number, ldb: number, bOffset: number, out: PackedBf16): void {
   const kp = Math.ceil(k / 2);
   const d = out.data;
-  const at = (p: number, j: number): number => (transB ? b[bOffset + j * ldb + p]! : b[bOffset + p * ldb + j]!);
+  const at = (p: number, j: number): number => bitsAt(b, transB ? bOffset + j * ldb + p : bOffset + p * ldb + j);
   for (let q = 0; q * NR < n; q++) {
     for (let t = 0; t < kp; t++) {
       for (let j = 0; j < NR; j++) {
         const col = q * NR + j;
         const base = ((q * kp + t) * NR + j) * 2;
-        d[base] = col < n ? toBf16(at(2 * t, col)) : 0;
-        d[base + 1] = col < n && 2 * t + 1 < k ? toBf16(at(2 * t + 1, col)) : 0;
+        d[base] = col < n ? at(2 * t, col) : 0;
+        d[base + 1] = col < n && 2 * t + 1 < k ? at(2 * t + 1, col) : 0;
       }
     }
   }
@@ -61,7 +66,7 @@ function multiply(args: PackedGemmArgs, aOffset: number, cOffset: number): void 
   const col = new Float64Array(2 * kp);
   for (let i = 0; i < m; i++) {
     row.fill(0);
-    for (let p = 0; p < k; p++) row[p] = bf16ToFloat(toBf16(transA ? a[aOffset + p * lda + i]! : a[aOffset + i * lda + p]!));
+    for (let p = 0; p < k; p++) row[p] = bf16ToFloat(bitsAt(a, transA ? aOffset + p * lda + i : aOffset + i * lda + p));
     for (let j = 0; j < n; j++) {
       const q = Math.floor(j / NR);
       for (let t = 0; t < kp; t++) {
@@ -95,12 +100,17 @@ export const jsGemmBf16: Bf16Kernels = {
     const o = validatePackedGemm(args);
     multiply(args, o.aOffset, o.cOffset);
   },
-  gemmBf16(args: GemmArgs) {
-    const o = validateGemm(args, false);
-    const b = jsGemmBf16.packBf16(args.b, args.transB, args.k, args.n, args.ldb, o.bOffset);
+  gemmBf16(args: Bf16GemmArgs) {
+    const o = validateGemmBf16(args);
+    const b = { data: new Uint16Array(packedBf16Length(args.k, args.n)), k: args.k, n: args.n };
+    pack(args.b, args.transB, args.k, args.n, args.ldb, o.bOffset, b);
     multiply({ ...args, b }, o.aOffset, o.cOffset);
   },
-  gemmBatchedBf16(args: BatchedGemmArgs) {
+  bf16Round(x, out, n, xOffset = 0, outOffset = 0) {
+    const o = validateBf16Round(x, out, n, xOffset, outOffset);
+    for (let i = 0; i < n; i++) out[o.out + i] = toBf16(x[o.x + i]!);
+  },
+  gemmBatchedBf16(args: Bf16BatchedGemmArgs) {
     const o = validateGemmBatched(args, false, 'gemmBatchedBf16');
     for (let io = 0; io < args.batchOuter; io++) {
       for (let ii = 0; ii < args.batchInner; ii++) {

@@ -1,7 +1,7 @@
 // bf16 GEMM on the native addon (native/gemm_bf16.cc): validated here, then
 // passed positionally; the C++ side re-checks the bounds.
-import type { BatchedGemmArgs, Bf16Kernels, GemmArgs, PackedGemmArgs } from '../types.js';
-import { validateGemm, validateGemmBatched, validatePackBf16, validatePackedGemm } from '../gemm-args.js';
+import type { Bf16BatchedGemmArgs, Bf16GemmArgs, Bf16Kernels, PackedGemmArgs } from '../types.js';
+import { validateBf16Round, validateGemmBf16, validateGemmBatched, validatePackBf16, validatePackedGemm } from '../gemm-args.js';
 import { requireEntryPoints, type NativeAddonBase } from './addon.js';
 import type { PeakMeasurement } from './gemm.js';
 
@@ -9,18 +9,19 @@ import type { PeakMeasurement } from './gemm.js';
 export interface Bf16Addon {
   gemmBf16(
     transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, beta: number,
-    a: Float32Array, aOffset: number, lda: number, b: Float32Array, bOffset: number, ldb: number,
+    a: Float32Array | Uint16Array, aOffset: number, lda: number, b: Float32Array | Uint16Array, bOffset: number, ldb: number,
     c: Float32Array, cOffset: number, ldc: number,
   ): void;
+  bf16Round(x: Float32Array, xOffset: number, out: Uint16Array, outOffset: number, n: number): void;
   bf16PackB(transB: boolean, k: number, n: number, b: Float32Array, bOffset: number, ldb: number, out: Uint16Array, outOffset: number): void;
   gemmBf16Packed(
     transA: boolean, m: number, n: number, k: number, alpha: number, beta: number,
-    a: Float32Array, aOffset: number, lda: number, packed: Uint16Array, packedOffset: number,
+    a: Float32Array | Uint16Array, aOffset: number, lda: number, packed: Uint16Array, packedOffset: number,
     c: Float32Array, cOffset: number, ldc: number,
   ): void;
   gemmBatchedBf16(
     transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, beta: number,
-    a: Float32Array, aOffset: number, lda: number, b: Float32Array, bOffset: number, ldb: number,
+    a: Float32Array | Uint16Array, aOffset: number, lda: number, b: Float32Array | Uint16Array, bOffset: number, ldb: number,
     c: Float32Array, cOffset: number, ldc: number, batchOuter: number, batchInner: number,
     strideAOuter: number, strideAInner: number, strideBOuter: number, strideBInner: number, strideCOuter: number, strideCInner: number,
   ): void;
@@ -31,16 +32,20 @@ export interface Bf16Addon {
 }
 
 export function bf16Addon(addon: NativeAddonBase): NativeAddonBase & Bf16Addon {
-  return requireEntryPoints<Bf16Addon>(addon, ['gemmBf16', 'bf16PackB', 'gemmBf16Packed', 'gemmBatchedBf16', 'bf16PeakGflops', 'bf16Isa']);
+  return requireEntryPoints<Bf16Addon>(addon, ['gemmBf16', 'bf16PackB', 'gemmBf16Packed', 'gemmBatchedBf16', 'bf16Round', 'bf16PeakGflops', 'bf16Isa']);
 }
 
 export function nativeGemmBf16(addon: NativeAddonBase): Bf16Kernels {
   const native = bf16Addon(addon);
   return {
-    gemmBf16(args: GemmArgs): void {
-      const o = validateGemm(args, false);
+    gemmBf16(args: Bf16GemmArgs): void {
+      const o = validateGemmBf16(args);
       native.gemmBf16(args.transA, args.transB, args.m, args.n, args.k, args.alpha, args.beta,
         args.a, o.aOffset, args.lda, args.b, o.bOffset, args.ldb, args.c, o.cOffset, args.ldc);
+    },
+    bf16Round(x, out, n, xOffset = 0, outOffset = 0) {
+      const o = validateBf16Round(x, out, n, xOffset, outOffset);
+      native.bf16Round(x, o.x, out, o.out, n);
     },
     packBf16(b, transB, k, n, ldb, bOffset = 0, out) {
       const packed = validatePackBf16(b, transB, k, n, ldb, bOffset, out);
@@ -52,7 +57,7 @@ export function nativeGemmBf16(addon: NativeAddonBase): Bf16Kernels {
       native.gemmBf16Packed(args.transA, args.m, args.n, args.k, args.alpha, args.beta,
         args.a, o.aOffset, args.lda, args.b.data, 0, args.c, o.cOffset, args.ldc);
     },
-    gemmBatchedBf16(args: BatchedGemmArgs): void {
+    gemmBatchedBf16(args: Bf16BatchedGemmArgs): void {
       const o = validateGemmBatched(args, false, 'gemmBatchedBf16');
       native.gemmBatchedBf16(args.transA, args.transB, args.m, args.n, args.k, args.alpha, args.beta,
         args.a, o.aOffset, args.lda, args.b, o.bOffset, args.ldb, args.c, o.cOffset, args.ldc,
