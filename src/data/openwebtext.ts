@@ -8,7 +8,6 @@
 // their tar members read from there (tar-stream): nothing is extracted to disk. Output: <data-dir>/pretrain_tfrecords.
 import { xz } from '@napi-rs/lzma';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { isUtf8 } from 'node:buffer';
@@ -87,10 +86,12 @@ function decompressSync(path: string): Uint8Array {
   }
 }
 
+// The archive is read synchronously so that decoding starts in the pool at once: an awaited read
+// would start it only when this thread next yields, after tokenizing the whole current archive.
 async function decompress(path: string): Promise<Uint8Array> {
   let compressed: Buffer;
   try {
-    compressed = await readFile(path);
+    compressed = readFileSync(path);
   } catch (e) {
     throw new FormatError(path, `cannot read: ${(e as Error).message}`);
   }
