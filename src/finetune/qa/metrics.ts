@@ -133,11 +133,11 @@ export function findBestThreshold(
   return [(100 * best) / scores.size, bestThreshold];
 }
 
-/** The official SQuAD v1.1 script: exact_match and f1; questions without a prediction score 0. */
-export function evaluateSquadV1(gold: readonly GoldQuestion[], predictions: ReadonlyMap<string, string>): QaEvaluation {
-  if (gold.length === 0) throw new Error('SQuAD v1.1 evaluation: no questions');
+/** Exact match and F1 summed over the questions that have a prediction; the others are listed. */
+function sumOverPredicted(gold: readonly GoldQuestion[], predictions: ReadonlyMap<string, string>): { em: number; f1: number; scored: number; missing: string[] } {
   let em = 0;
   let f1 = 0;
+  let scored = 0;
   const missing: string[] = [];
   for (const q of gold) {
     const prediction = predictions.get(q.id);
@@ -145,9 +145,17 @@ export function evaluateSquadV1(gold: readonly GoldQuestion[], predictions: Read
       missing.push(q.id);
       continue;
     }
+    scored++;
     em += maxOverGroundTruths(exactMatch, prediction, q.answers);
     f1 += maxOverGroundTruths(tokenF1, prediction, q.answers);
   }
+  return { em, f1, scored, missing };
+}
+
+/** The official SQuAD v1.1 script: exact_match and f1; questions without a prediction score 0. */
+export function evaluateSquadV1(gold: readonly GoldQuestion[], predictions: ReadonlyMap<string, string>): QaEvaluation {
+  if (gold.length === 0) throw new Error('SQuAD v1.1 evaluation: no questions');
+  const { em, f1, missing } = sumOverPredicted(gold, predictions);
   return { metrics: [['exact_match', (100 * em) / gold.length], ['f1', (100 * f1) / gold.length]], missing };
 }
 
@@ -156,22 +164,9 @@ export function evaluateSquadV1(gold: readonly GoldQuestion[], predictions: Read
  * prediction are left out of the total rather than scored 0.
  */
 export function evaluateMrqa(gold: readonly GoldQuestion[], predictions: ReadonlyMap<string, string>): QaEvaluation {
-  let em = 0;
-  let f1 = 0;
-  let total = 0;
-  const missing: string[] = [];
-  for (const q of gold) {
-    const prediction = predictions.get(q.id);
-    if (prediction === undefined) {
-      missing.push(q.id);
-      continue;
-    }
-    total++;
-    em += maxOverGroundTruths(exactMatch, prediction, q.answers);
-    f1 += maxOverGroundTruths(tokenF1, prediction, q.answers);
-  }
-  if (total === 0) throw new Error('MRQA evaluation: no question has a prediction');
-  return { metrics: [['exact_match', (100 * em) / total], ['f1', (100 * f1) / total]], missing };
+  const { em, f1, scored, missing } = sumOverPredicted(gold, predictions);
+  if (scored === 0) throw new Error('MRQA evaluation: no question has a prediction');
+  return { metrics: [['exact_match', (100 * em) / scored], ['f1', (100 * f1) / scored]], missing };
 }
 
 /** Python's sorted() over the result keys (code-point order: upper case first), as the reference's scorer returns them. */
