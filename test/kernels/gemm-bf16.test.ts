@@ -33,15 +33,7 @@ test('toBf16 rounds to nearest even and flushes denormals', () => {
   assert.equal(bf16ToFloat(0x4049), 3.140625);
 });
 
-interface Shape {
-  transA: boolean;
-  transB: boolean;
-  m: number;
-  n: number;
-  k: number;
-  alpha: number;
-  beta: number;
-}
+type Shape = Pick<GemmArgs, 'transA' | 'transB' | 'm' | 'n' | 'k' | 'alpha' | 'beta'>;
 
 function makeArgs(s: Shape, seed: number): GemmArgs {
   const lda = (s.transA ? s.m : s.k) + 3;
