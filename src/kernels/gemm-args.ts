@@ -1,6 +1,6 @@
 // Argument checks shared by both GEMM backends, so bad input fails the same way
 // (with a message naming what was expected) whichever backend runs.
-import type { BatchedGemmArgs, Bf16BatchedGemmArgs, Bf16GemmArgs, GemmArgs, Int8GemmArgs, PackedBf16, PackedGemmArgs } from './types.js';
+import type { AttentionContextArgs, BatchedGemmArgs, Bf16BatchedGemmArgs, Bf16GemmArgs, GemmArgs, Int8GemmArgs, PackedBf16, PackedGemmArgs } from './types.js';
 import { packedInt8Length } from './int8.js';
 
 /** Offsets with their defaults filled in. */
@@ -204,4 +204,28 @@ export function validateInt8Gemm(args: Int8GemmArgs): GemmOffsets {
     transA: false, transB: false, m: args.m, n: args.n, k: args.k, alpha: 1, beta: 0, a: args.a, aOffset: args.aOffset,
     lda: args.lda, b: new Float32Array(0), ldb: args.n, c: args.c, cOffset: args.cOffset, ldc: args.ldc,
   }, single, false, false);
+}
+
+/** Checks attentionContext's arguments (both backends). */
+export function validateAttentionContext(args: AttentionContextArgs): void {
+  const fn = 'attentionContext';
+  const batch = count(fn, 'batch', args.batch);
+  const heads = count(fn, 'heads', args.heads);
+  const seqLen = count(fn, 'seqLen', args.seqLen);
+  const headDim = count(fn, 'headDim', args.headDim);
+  finite(fn, 'scale', args.scale);
+  floatArray(fn, 'qkv', args.qkv, false);
+  floatArray(fn, 'context', args.context, false);
+  const tokens = batch * seqLen;
+  const hidden = heads * headDim;
+  if (args.qkv.length < tokens * 3 * hidden) {
+    throw new RangeError(`${fn}: qkv has ${args.qkv.length} floats, fewer than ${batch} x ${seqLen} rows of 3 x ${hidden}`);
+  }
+  if (args.context.length < tokens * hidden) {
+    throw new RangeError(`${fn}: context has ${args.context.length} floats, fewer than ${batch} x ${seqLen} rows of ${hidden}`);
+  }
+  if (args.mask !== null) {
+    floatArray(fn, 'mask', args.mask, false);
+    if (args.mask.length < tokens) throw new RangeError(`${fn}: mask has ${args.mask.length} floats, fewer than ${batch} x ${seqLen}`);
+  }
 }
