@@ -200,6 +200,19 @@ export function validateInt8Gemm(args: Int8GemmArgs): GemmOffsets {
       throw new RangeError(`${fn}: residual is too small for ${args.m} rows of ${args.n} laid out as c`);
     }
   }
+  const ln = args.layerNorm ?? null;
+  if (ln !== null) {
+    for (const name of ['gamma', 'beta', 'out', 'mean', 'rstd'] as const) floatArray(fn, `layerNorm.${name}`, ln[name], false);
+    finite(fn, 'layerNorm.eps', ln.eps);
+    if (ln.eps < 0) throw new RangeError(`${fn}: layerNorm.eps must be >= 0, got ${ln.eps}`);
+    if (args.ldc !== args.n) throw new RangeError(`${fn}: the layerNorm epilogue needs ldc = n (${args.n}), got ${args.ldc}`);
+    if (ln.out === args.c) throw new RangeError(`${fn}: layerNorm.out must be distinct from c`);
+    if (ln.gamma.length < args.n || ln.beta.length < args.n) throw new RangeError(`${fn}: layerNorm.gamma and beta need n = ${args.n} elements`);
+    if (ln.mean.length < args.m || ln.rstd.length < args.m) throw new RangeError(`${fn}: layerNorm.mean and rstd need m = ${args.m} elements`);
+    if (args.m > 0 && args.n > 0 && (args.cOffset ?? 0) + args.m * args.n > ln.out.length) {
+      throw new RangeError(`${fn}: layerNorm.out is too small for ${args.m} rows of ${args.n} laid out as c`);
+    }
+  }
   return validate(fn, {
     transA: false, transB: false, m: args.m, n: args.n, k: args.k, alpha: 1, beta: 0, a: args.a, aOffset: args.aOffset,
     lda: args.lda, b: new Float32Array(0), ldb: args.n, c: args.c, cOffset: args.cOffset, ldc: args.ldc,

@@ -192,6 +192,21 @@ export interface Int8GemmArgs {
   gelu?: boolean;
   /** Added last: C[i][j] += residual[cOffset + i * ldc + j] (laid out as C; distinct from C or the same array and offset). */
   residual?: Float32Array | null;
+  /**
+   * After every other epilogue, the layerNorm kernel over C's rows (needs ldc = n), with the
+   * bits of a separate layerNorm call: out (laid out as C, distinct from C) = LN(C), mean[i] and
+   * rstd[i] per row i of this call.
+   */
+  layerNorm?: Int8LayerNormEpilogue | null;
+}
+
+export interface Int8LayerNormEpilogue {
+  gamma: Float32Array;
+  beta: Float32Array;
+  out: Float32Array;
+  mean: Float32Array;
+  rstd: Float32Array;
+  eps: number;
 }
 
 /**

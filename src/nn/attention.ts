@@ -117,8 +117,8 @@ export class Attention {
         batch, heads: nh, seqLen: S, headDim: dh, qkv: this.qkvOut as Float32Array, context: this.context as Float32Array,
         scale: 1 / Math.sqrt(dh), mask: maskAdd,
       });
-      this.outputDense.forward(this.context, this.preNorm, T, { residual: x }); // residual in the int8 epilogue
-      this.layerNorm.forward(this.preNorm, this.output, this.mean, this.rstd, T);
+      // The residual and LayerNorm in the int8 GEMM's epilogue.
+      this.outputDense.forward(this.context, this.preNorm, T, { residual: x, layerNorm: this.layerNorm.int8Epilogue(this.output, this.mean, this.rstd) });
       return this.output;
     }
     // scores = Q K^T per (sequence, head); scaled inside the softmax.
