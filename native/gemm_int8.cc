@@ -126,6 +126,8 @@ void finish_rows(const Problem& pr, int64_t i0, int64_t i1, int64_t j0, int64_t 
                   pr.ln_rstd + i0, i1 - i0, pr.n, pr.ln_eps);
 }
 
+constexpr int64_t kWholeRowsMaxWeightBytes = 384 << 10;
+
 void run(const Ops& ops, const Problem& pr) {
   if (pr.m == 0 || pr.n == 0) return;
   const int64_t kq = ceil_div(pr.k, 4);
@@ -134,9 +136,11 @@ void run(const Ops& ops, const Problem& pr) {
   if (ldq % 4096 == 0) ldq += 64;
   const int64_t panels = ceil_div(pr.n, kNR);
   int64_t mc, np;
-  if (pr.ln_gamma != nullptr) {
+  // Whole rows per task for the LayerNorm, and where all of B stays in L2: then no
+  // two threads quantize the same rows.
+  if (pr.ln_gamma != nullptr || panels * kq * 4 * kNR <= kWholeRowsMaxWeightBytes) {
     lowp::task_blocks(pr.m, 1, pool_threads(), kMR, &mc, &np);
-    np = panels;  // whole rows per task for the LayerNorm
+    np = panels;
   } else {
     lowp::task_blocks(pr.m, panels, pool_threads(), kMR, &mc, &np);
   }
