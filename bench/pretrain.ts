@@ -4,7 +4,7 @@
 // generator + discriminator, 3x forward, against the best fp32 peak measured before and after) and peak
 // RSS of training; then forward-only discriminator inference (ElectraDiscriminator, no dropout)
 // at the same batch and length: tokens/s and MFU. With --profile, where the time of one
-// training step goes, kernel by kernel. With --precision bf16: fp32 and bf16 training in one run,
+// training step and of one int8 inference batch goes, kernel by kernel. With --precision bf16: fp32 and bf16 training in one run,
 // each in its own process (so each peak RSS is its own), alternating for --rounds R (default 2),
 // keeping each one's fastest median: the bf16 speedup and RSS against fp32, and the speedup in CPU
 // time per step (the figure to read on a machine shared with other work, under ELECTRA_THREADS=1).
@@ -156,7 +156,8 @@ export async function run(): Promise<void> {
   ]));
   console.log(`int8 inference: ${result.int8InferSpeedup}x the fp32 tokens/s (medians of alternating runs; load average ${result.loadAverageAtInference})`);
   console.log(`peak RSS of training: ${result.peakRssMiB} MiB`);
-  if (profile) {
+  if (profile) printInferenceProfile(base, discConfig, discriminator, inferBatch, Math.max(steps, 3));
+  if (profile && trainer) {
     const stats = stepStats;
     const kernelMs = stats.reduce((s, x) => s + x.ms, 0) / steps;
     console.log(`per step: ${(median * 1000).toFixed(0)} ms, kernels ${kernelMs.toFixed(0)} ms, JS outside kernels ${(median * 1000 - kernelMs).toFixed(0)} ms`);
@@ -166,6 +167,32 @@ export async function run(): Promise<void> {
     }
   }
   console.log(JSON.stringify(result));
+}
+
+/** Where an int8 inference batch spends its time, kernel by kernel (GEMMs by shape). */
+function printInferenceProfile(
+  base: ReturnType<typeof kernels>, discConfig: ReturnType<typeof discriminatorConfig>, source: ElectraDiscriminator,
+  inputs: PretrainingInputs, runs: number,
+): void {
+  const profiler = new KernelProfiler(withPrecision(base, 'int8'));
+  const { batch, seqLen } = inputs;
+  const model = new ElectraDiscriminator(profiler.kernels, discConfig, { maxBatch: batch, maxSeqLen: seqLen });
+  model.params.copyValuesFrom(source.params);
+  const forward = (): void => {
+    model.forward(inputs.inputIds, inputs.segmentIds, inputs.inputMask, batch, seqLen);
+  };
+  forward(); // quantizes the weights
+  profiler.reset();
+  const t0 = performance.now();
+  for (let i = 0; i < runs; i++) forward();
+  const ms = (performance.now() - t0) / runs;
+  const stats = profiler.report();
+  const kernelMs = stats.reduce((s, x) => s + x.ms, 0) / runs;
+  console.log(`int8 inference per batch: ${ms.toFixed(0)} ms, kernels ${kernelMs.toFixed(0)} ms, JS outside kernels ${(ms - kernelMs).toFixed(0)} ms`);
+  for (const s of stats.slice(0, 20)) {
+    const rate = s.flops > 0 ? ` ${(s.flops / (s.ms / 1000) / 1e9).toFixed(1)} G(FL)OP/s` : '';
+    console.log(`${(s.ms / runs).toFixed(1).padStart(8)} ms  ${String(s.calls / runs).padStart(5)} calls  ${s.name}${rate}`);
+  }
 }
 
 /** fp32 against `precision`, each in a child process, alternating; the fastest median of each. */

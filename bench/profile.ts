@@ -32,6 +32,10 @@ export class KernelProfiler {
           if (this.byShape) {
             label = `${key} ${g.transA ? 'T' : 'N'}${g.transB ? 'T' : 'N'} ${g.m}x${g.n}x${g.k}${batch > 1 ? ` x${batch}` : ''}`;
           }
+        } else if (key === 'gemmInt8') {
+          const g = args[0] as { m: number; n: number; k: number };
+          flops = 2 * g.m * g.n * g.k;
+          if (this.byShape) label = `${key} ${g.m}x${g.n}x${g.k}`;
         }
         const s = this.stats.get(label) ?? { name: label, calls: 0, ms: 0, flops: 0 };
         s.calls++;

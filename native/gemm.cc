@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "cpu.h"
+#include "elementwise_isa.h"
 #include "gemm_ops.h"
 #include "napi_args.h"
 #include "lowp_blocks.h"
@@ -520,6 +521,80 @@ void gemm_batched(const IsaOps& ops, const Problem& base, const BatchStrides& bs
   }
 }
 
+// Inference self-attention without dropout, one (sequence, head) per task:
+// scores = Q K^T into the thread's own S x S block, the elementwise softmax
+// (scale, the sequence's mask row) on it in place, then context = P V. The
+// same gemm_serial products and softmax rows as gemmBatched + softmax +
+// gemmBatched, so the same bits, with the scores kept in cache and one pass
+// over the pool instead of three.
+struct AttentionShape {
+  int64_t batch, heads, seq, head_dim;
+  const float* qkv;  // [batch * seq, 3 * heads * head_dim]: q | k | v per row
+  float* context;    // [batch * seq, heads * head_dim]
+  float scale;
+  const float* mask;  // [batch, seq] additive, or null
+};
+
+thread_local Scratch tl_scores;
+
+void attention_context(const IsaOps& ops, const AttentionShape& at) {
+  const int64_t S = at.seq, dh = at.head_dim, H = at.heads * dh, W = 3 * H;
+  const ElementwiseIsaOps& ew = elementwise_ops_active();
+  auto entry = [&](int64_t e) {
+    const int64_t b = e / at.heads, h = e % at.heads;
+    float* scores = tl_scores.get(S * S);
+    const float* q = at.qkv + b * S * W + h * dh;
+    Problem pr;
+    pr.m = S;
+    pr.n = S;
+    pr.k = dh;
+    pr.alpha = 1.0f;
+    pr.beta = 0.0f;
+    pr.a = q;
+    pr.a_rs = W;
+    pr.a_cs = 1;
+    pr.b = q + H;  // K^T: op(B)(p, j) = k[j * W + p]
+    pr.b_rs = 1;
+    pr.b_cs = W;
+    pr.c = scores;
+    pr.ldc = S;
+    gemm_serial(ops, pr);
+    ew.softmax(scores, scores, 0, S, S, at.scale, at.mask ? at.mask + b * S : nullptr, S);
+    pr.n = dh;
+    pr.k = S;
+    pr.a = scores;
+    pr.a_rs = S;
+    pr.b = q + 2 * H;
+    pr.b_rs = W;
+    pr.b_cs = 1;
+    pr.c = at.context + b * S * H + h * dh;
+    pr.ldc = H;
+    gemm_serial(ops, pr);
+  };
+  const int64_t entries = at.batch * at.heads;
+  if (pool_threads() > 1 && entries > 1) parallel_for(entries, entry);
+  else for (int64_t e = 0; e < entries; ++e) entry(e);
+}
+
+// attentionContext(batch, heads, seq, headDim, qkv, context, scale, mask | null)
+Napi::Value AttentionContext(const Napi::CallbackInfo& info) {
+  Args args(info, "attentionContext");
+  args.expect_count(8);
+  AttentionShape at;
+  at.batch = args.count(0, "batch");
+  at.heads = args.count(1, "heads");
+  at.seq = args.count(2, "seqLen");
+  at.head_dim = args.count(3, "headDim");
+  const int64_t tokens = args.product(at.batch, at.seq, "batch * seqLen");
+  const int64_t hidden = args.product(at.heads, at.head_dim, "heads * headDim");
+  at.qkv = args.f32(4, "qkv", args.product(tokens, args.product(3, hidden, "3 * hidden"), "qkv size"));
+  at.context = args.f32(5, "context", args.product(tokens, hidden, "context size"));
+  at.scale = static_cast<float>(args.finite(6, "scale"));
+  at.mask = args.f32_or_null(7, "mask", tokens);
+  if (tokens > 0 && hidden > 0) attention_context(current_ops(), at);
+  return info.Env().Undefined();
+}
+
 // ---------------------------------------------------------------------------
 // Peak: every pool thread runs the ISA's FMA loop (measure_parallel_flops, pool.cc).
 
@@ -670,6 +745,7 @@ Napi::Value GemmConfig(const Napi::CallbackInfo& info) {
 void RegisterGemm(Napi::Env env, Napi::Object exports) {
   exports.Set("gemm", Napi::Function::New(env, Gemm));
   exports.Set("gemmBatched", Napi::Function::New(env, GemmBatched));
+  exports.Set("attentionContext", Napi::Function::New(env, AttentionContext));
   exports.Set("peakGflops", Napi::Function::New(env, PeakGflops));
   exports.Set("gemmConfig", Napi::Function::New(env, GemmConfig));
   exports.Set("setGemmSharedPackLimit", Napi::Function::New(env, SetGemmSharedPackLimit));

@@ -101,19 +101,32 @@ struct Problem {
   int64_t ldc;
   const float* residual;  // laid out as c, or null
   bool gelu;
+  // LayerNorm of C's rows (ldc == n) into ln_out (laid out as c), or ln_gamma null.
+  const float* ln_gamma;
+  const float* ln_beta;
+  float* ln_out;
+  float* ln_mean;  // per row of the call
+  float* ln_rstd;
+  float ln_eps;
 };
 
 // The optional epilogues over a task's finished block of C (still in cache):
-// the elementwise kernels' gelu and add, row segment by row segment.
+// the elementwise kernels' gelu and add, row segment by row segment, then
+// their layer_norm over whole rows (tasks then span every column).
 void finish_rows(const Problem& pr, int64_t i0, int64_t i1, int64_t j0, int64_t cols) {
-  if (!pr.gelu && pr.residual == nullptr) return;
+  if (!pr.gelu && pr.residual == nullptr && pr.ln_gamma == nullptr) return;
   const ElementwiseIsaOps& ew = elementwise_ops_active();
   for (int64_t i = i0; i < i1; ++i) {
     float* row = pr.c + i * pr.ldc + j0;
     if (pr.gelu) ew.gelu(row, row, cols);
     if (pr.residual != nullptr) ew.add(row, pr.residual + i * pr.ldc + j0, row, cols);
   }
+  if (pr.ln_gamma != nullptr)
+    ew.layer_norm(pr.c + i0 * pr.ldc, pr.ln_gamma, pr.ln_beta, pr.ln_out + i0 * pr.ldc, pr.ln_mean + i0,
+                  pr.ln_rstd + i0, i1 - i0, pr.n, pr.ln_eps);
 }
+
+constexpr int64_t kWholeRowsMaxWeightBytes = 384 << 10;
 
 void run(const Ops& ops, const Problem& pr) {
   if (pr.m == 0 || pr.n == 0) return;
@@ -123,7 +136,14 @@ void run(const Ops& ops, const Problem& pr) {
   if (ldq % 4096 == 0) ldq += 64;
   const int64_t panels = ceil_div(pr.n, kNR);
   int64_t mc, np;
-  lowp::task_blocks(pr.m, panels, pool_threads(), kMR, &mc, &np);
+  // Whole rows per task for the LayerNorm, and where all of B stays in L2: then no
+  // two threads quantize the same rows.
+  if (pr.ln_gamma != nullptr || panels * kq * 4 * kNR <= kWholeRowsMaxWeightBytes) {
+    lowp::task_blocks(pr.m, 1, pool_threads(), kMR, &mc, &np);
+    np = panels;
+  } else {
+    lowp::task_blocks(pr.m, panels, pool_threads(), kMR, &mc, &np);
+  }
   const int64_t col_blocks = ceil_div(panels, np);
   const uint64_t call = ++call_counter;
   parallel_for(ceil_div(pr.m, mc) * col_blocks, [&](int64_t task) {
@@ -158,10 +178,11 @@ void run(const Ops& ops, const Problem& pr) {
 
 
 // gemmInt8(m, n, k, a, aOffset, lda, weights, weightScale, weightSum, bias | null, c, cOffset, ldc,
-//          residual | null (laid out as c), gelu)
+//          residual | null (laid out as c), gelu,
+//          lnGamma | null, lnBeta, lnOut (laid out as c), lnMean, lnRstd, lnEps)
 Napi::Value GemmInt8(const Napi::CallbackInfo& info) {
   Args r(info, "gemmInt8");
-  r.expect_count(15);
+  r.expect_count(21);
   Problem pr;
   pr.m = r.count(0, "m");
   pr.n = r.count(1, "n");
@@ -195,6 +216,18 @@ Napi::Value GemmInt8(const Napi::CallbackInfo& info) {
   pr.bias = has_bias ? bias.data : nullptr;
   pr.c = c.data + c_off;
   pr.residual = has_residual ? residual.data + c_off : nullptr;
+  pr.ln_gamma = nullptr;
+  if (!r.is_null(15)) {
+    if (pr.ldc != pr.n) r.fail("the layerNorm epilogue needs ldc == n", true);
+    pr.ln_gamma = r.f32(15, "lnGamma", pr.n);
+    pr.ln_beta = r.f32(16, "lnBeta", pr.n);
+    const auto out = r.floats(17, "lnOut");
+    r.check_matrix("lnOut", out.length, c_off, pr.m, pr.n, pr.ldc, true);
+    pr.ln_out = out.data + c_off;
+    pr.ln_mean = r.f32(18, "lnMean", pr.m);
+    pr.ln_rstd = r.f32(19, "lnRstd", pr.m);
+    pr.ln_eps = static_cast<float>(r.finite(20, "lnEps"));
+  }
   run(current_ops(), pr);
   return info.Env().Undefined();
 }

@@ -1,6 +1,6 @@
 // Argument checks shared by both GEMM backends, so bad input fails the same way
 // (with a message naming what was expected) whichever backend runs.
-import type { BatchedGemmArgs, Bf16BatchedGemmArgs, Bf16GemmArgs, GemmArgs, Int8GemmArgs, PackedBf16, PackedGemmArgs } from './types.js';
+import type { AttentionContextArgs, BatchedGemmArgs, Bf16BatchedGemmArgs, Bf16GemmArgs, GemmArgs, Int8GemmArgs, PackedBf16, PackedGemmArgs } from './types.js';
 import { packedInt8Length } from './int8.js';
 
 /** Offsets with their defaults filled in. */
@@ -200,8 +200,45 @@ export function validateInt8Gemm(args: Int8GemmArgs): GemmOffsets {
       throw new RangeError(`${fn}: residual is too small for ${args.m} rows of ${args.n} laid out as c`);
     }
   }
+  const ln = args.layerNorm ?? null;
+  if (ln !== null) {
+    for (const name of ['gamma', 'beta', 'out', 'mean', 'rstd'] as const) floatArray(fn, `layerNorm.${name}`, ln[name], false);
+    finite(fn, 'layerNorm.eps', ln.eps);
+    if (ln.eps < 0) throw new RangeError(`${fn}: layerNorm.eps must be >= 0, got ${ln.eps}`);
+    if (args.ldc !== args.n) throw new RangeError(`${fn}: the layerNorm epilogue needs ldc = n (${args.n}), got ${args.ldc}`);
+    if (ln.out === args.c) throw new RangeError(`${fn}: layerNorm.out must be distinct from c`);
+    if (ln.gamma.length < args.n || ln.beta.length < args.n) throw new RangeError(`${fn}: layerNorm.gamma and beta need n = ${args.n} elements`);
+    if (ln.mean.length < args.m || ln.rstd.length < args.m) throw new RangeError(`${fn}: layerNorm.mean and rstd need m = ${args.m} elements`);
+    if (args.m > 0 && args.n > 0 && (args.cOffset ?? 0) + args.m * args.n > ln.out.length) {
+      throw new RangeError(`${fn}: layerNorm.out is too small for ${args.m} rows of ${args.n} laid out as c`);
+    }
+  }
   return validate(fn, {
     transA: false, transB: false, m: args.m, n: args.n, k: args.k, alpha: 1, beta: 0, a: args.a, aOffset: args.aOffset,
     lda: args.lda, b: new Float32Array(0), ldb: args.n, c: args.c, cOffset: args.cOffset, ldc: args.ldc,
   }, single, false, false);
+}
+
+/** Checks attentionContext's arguments (both backends). */
+export function validateAttentionContext(args: AttentionContextArgs): void {
+  const fn = 'attentionContext';
+  const batch = count(fn, 'batch', args.batch);
+  const heads = count(fn, 'heads', args.heads);
+  const seqLen = count(fn, 'seqLen', args.seqLen);
+  const headDim = count(fn, 'headDim', args.headDim);
+  finite(fn, 'scale', args.scale);
+  floatArray(fn, 'qkv', args.qkv, false);
+  floatArray(fn, 'context', args.context, false);
+  const tokens = batch * seqLen;
+  const hidden = heads * headDim;
+  if (args.qkv.length < tokens * 3 * hidden) {
+    throw new RangeError(`${fn}: qkv has ${args.qkv.length} floats, fewer than ${batch} x ${seqLen} rows of 3 x ${hidden}`);
+  }
+  if (args.context.length < tokens * hidden) {
+    throw new RangeError(`${fn}: context has ${args.context.length} floats, fewer than ${batch} x ${seqLen} rows of ${hidden}`);
+  }
+  if (args.mask !== null) {
+    floatArray(fn, 'mask', args.mask, false);
+    if (args.mask.length < tokens) throw new RangeError(`${fn}: mask has ${args.mask.length} floats, fewer than ${batch} x ${seqLen}`);
+  }
 }

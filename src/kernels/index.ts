@@ -5,7 +5,7 @@ import { createNativeKernels, loadAddon } from './native/index.js';
 
 export type {
   Kernels, GemmArgs, BatchedGemmArgs, AdamWOptions, GemmKernels, ElementwiseKernels, CausalMode, Bf16Kernels, Bf16GemmArgs, Bf16BatchedGemmArgs, PackedBf16, PackedGemmArgs,
-  Int8Kernels, PackedInt8, Int8GemmArgs,
+  Int8Kernels, PackedInt8, Int8GemmArgs, Int8LayerNormEpilogue, AttentionContextArgs,
 } from './types.js';
 export { CAUSAL_MASKED_SCORE } from './types.js';
 export { quantizeWeightsInt8 } from './int8.js';

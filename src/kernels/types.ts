@@ -69,6 +69,29 @@ export const CAUSAL_MASKED_SCORE = -10000;
 export interface GemmKernels {
   gemm(args: GemmArgs): void;
   gemmBatched(args: BatchedGemmArgs): void;
+  /**
+   * Inference self-attention (no dropout, no causal band): for each sequence b and head h,
+   * context_bh = softmax(scale * Q_bh K_bh^T + mask[b]) V_bh, where Q_bh, K_bh, V_bh are head h's
+   * headDim columns of the q, k and v parts of qkv's rows. The same bits as gemmBatched
+   * (Q K^T), softmax (rowsPerMask heads * seqLen) and gemmBatched (P V) of the same backend,
+   * without keeping the probabilities.
+   */
+  attentionContext(args: AttentionContextArgs): void;
+}
+
+/** attentionContext's arguments; hidden = heads * headDim. */
+export interface AttentionContextArgs {
+  batch: number;
+  heads: number;
+  seqLen: number;
+  headDim: number;
+  /** [batch * seqLen, 3 * hidden]: q | k | v per row. */
+  qkv: Float32Array;
+  /** [batch * seqLen, hidden], overwritten. */
+  context: Float32Array;
+  scale: number;
+  /** [batch, seqLen] additive scores per key (0 or -10000), or null. */
+  mask: Float32Array | null;
 }
 
 /**
@@ -169,6 +192,21 @@ export interface Int8GemmArgs {
   gelu?: boolean;
   /** Added last: C[i][j] += residual[cOffset + i * ldc + j] (laid out as C; distinct from C or the same array and offset). */
   residual?: Float32Array | null;
+  /**
+   * After every other epilogue, the layerNorm kernel over C's rows (needs ldc = n), with the
+   * bits of a separate layerNorm call: out (laid out as C, distinct from C) = LN(C), mean[i] and
+   * rstd[i] per row i of this call.
+   */
+  layerNorm?: Int8LayerNormEpilogue | null;
+}
+
+export interface Int8LayerNormEpilogue {
+  gamma: Float32Array;
+  beta: Float32Array;
+  out: Float32Array;
+  mean: Float32Array;
+  rstd: Float32Array;
+  eps: number;
 }
 
 /**

@@ -111,6 +111,16 @@ export class Attention {
     } else {
       this.qkv.forward(x, this.qkvOut, T);
     }
+    if (k.precision === 'int8' && dropout.attentionProb === 0 && dropout.hiddenProb === 0 && (cfg.causal ?? 'none') === 'none') {
+      // Inference: the same products and softmax, per (sequence, head) with its scores kept in cache.
+      k.attentionContext({
+        batch, heads: nh, seqLen: S, headDim: dh, qkv: this.qkvOut as Float32Array, context: this.context as Float32Array,
+        scale: 1 / Math.sqrt(dh), mask: maskAdd,
+      });
+      // The residual and LayerNorm in the int8 GEMM's epilogue.
+      this.outputDense.forward(this.context, this.preNorm, T, { residual: x, layerNorm: this.layerNorm.int8Epilogue(this.output, this.mean, this.rstd) });
+      return this.output;
+    }
     // scores = Q K^T per (sequence, head); scaled inside the softmax.
     this.batched({
       batchOuter: batch, batchInner: nh,

@@ -57,11 +57,10 @@ export class FeedForward {
     this.tokens = tokens;
     this.dropout = dropout;
     if (k.precision === 'int8' && dropout.hiddenProb === 0) {
-      // Inference: GELU and the residual run in the int8 GEMMs' epilogues, while the
-      // blocks are in cache (preActivation then holds the GELU output; no backward reads it).
+      // Inference: GELU, the residual and the LayerNorm run in the int8 GEMMs' epilogues, while
+      // the blocks are in cache (preActivation then holds the GELU output; no backward reads it).
       this.intermediate.forward(x, this.preActivation, tokens, { gelu: true });
-      this.outputDense.forward(this.preActivation, this.preNorm, tokens, { residual: x });
-      this.layerNorm.forward(this.preNorm, out, this.mean, this.rstd, tokens);
+      this.outputDense.forward(this.preActivation, this.preNorm, tokens, { residual: x, layerNorm: this.layerNorm.int8Epilogue(out, this.mean, this.rstd) });
       return out;
     }
     this.intermediate.forward(xBf16 ?? x, this.preActivation, tokens);

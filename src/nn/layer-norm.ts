@@ -1,5 +1,5 @@
 // LayerNorm over the last dimension with learned weight (gamma) and bias (beta).
-import type { Kernels } from '../kernels/index.js';
+import type { Int8LayerNormEpilogue, Kernels } from '../kernels/index.js';
 import type { ParameterSet, ParamRef, Scope } from './params.js';
 
 export class LayerNorm {
@@ -23,6 +23,11 @@ export class LayerNorm {
   /** y = LN(x); saves mean and rstd (one per row) for backward. y may alias x only if x is not needed later. */
   forward(x: Float32Array, y: Float32Array, mean: Float32Array, rstd: Float32Array, rows: number): void {
     this.k.layerNorm(x, this.weight.value, this.bias.value, y, mean, rstd, rows, this.dim, this.eps);
+  }
+
+  /** forward as an int8 GEMM's epilogue (the same bits): y = LN(the GEMM's output). */
+  int8Epilogue(y: Float32Array, mean: Float32Array, rstd: Float32Array): Int8LayerNormEpilogue {
+    return { gamma: this.weight.value, beta: this.bias.value, out: y, mean, rstd, eps: this.eps };
   }
 
   /** dx overwritten; parameter gradients accumulated. */

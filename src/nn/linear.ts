@@ -1,5 +1,5 @@
 // Fully connected layer y = x W^T + b with W stored [out, in] (PyTorch / HF layout).
-import { quantizeWeightsInt8, type Kernels, type PackedBf16, type PackedInt8 } from '../kernels/index.js';
+import { quantizeWeightsInt8, type Int8LayerNormEpilogue, type Kernels, type PackedBf16, type PackedInt8 } from '../kernels/index.js';
 import type { Init, ParameterSet, ParamRef, Scope } from './params.js';
 
 export interface LinearOptions {
@@ -51,16 +51,20 @@ export class Linear {
   /**
    * y[rows, out] = x[rows, in] W^T + b; in bf16, x may be bf16 values already (a Uint16Array
    * from bf16Round: the same product). With int8 (inference) the GEMM's epilogue can go on:
-   * y = gelu(y), then y += residual ([rows, out]), as the separate gelu and add kernels would.
+   * y = gelu(y), then y += residual ([rows, out]), then a LayerNorm of y, as the separate gelu, add
+   * and layerNorm kernels would.
    */
-  forward(x: Float32Array | Uint16Array, y: Float32Array, rows: number, int8Epilogue?: { gelu?: boolean; residual?: Float32Array }): void {
+  forward(
+    x: Float32Array | Uint16Array, y: Float32Array, rows: number,
+    int8Epilogue?: { gelu?: boolean; residual?: Float32Array; layerNorm?: Int8LayerNormEpilogue },
+  ): void {
     const { k, inFeatures: nIn, outFeatures: nOut } = this;
     if (x instanceof Uint16Array && k.precision !== 'bf16') throw new Error(`${this.weight.name}: bf16 inputs need precision bf16`);
     if (k.precision === 'int8') {
       // Dynamic quantization: the bias is added in the GEMM's epilogue.
       k.gemmInt8({
         m: rows, n: nOut, k: nIn, a: x as Float32Array, lda: nIn, b: this.quantizedWeights(), bias: this.bias?.value ?? null, c: y, ldc: nOut,
-        gelu: int8Epilogue?.gelu ?? false, residual: int8Epilogue?.residual ?? null,
+        gelu: int8Epilogue?.gelu ?? false, residual: int8Epilogue?.residual ?? null, layerNorm: int8Epilogue?.layerNorm ?? null,
       });
       return;
     }

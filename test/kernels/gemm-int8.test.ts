@@ -166,3 +166,38 @@ test('gemmInt8 refuses a residual smaller than c', () => {
       residual: new Float32Array(5) }), /residual is too small for 2 rows of 3/);
   }
 });
+
+test('the layerNorm epilogue gives the bits of a separate layerNorm call, after the residual', (t) => {
+  const native = nativeKernels();
+  if (!native) t.diagnostic('native addon not built: JS only');
+  // n = 600: more columns than one task's block would take without the epilogue (tasks then span whole rows).
+  const lnShapes: Shape[] = [{ m: 100, n: 600, k: 40, bias: true }, { m: 7, n: 70, k: 37, bias: false }, { m: 30, n: 33, k: 256, bias: true }];
+  for (const k of [jsKernels, native].filter((x): x is Kernels => x !== null)) {
+    for (const [si, s] of lnShapes.entries()) {
+      const fused = { ...makeArgs(s, 60 + si), ldc: s.n, c: new Float32Array(s.m * s.n + 4) };
+      const res = randomArray(fused.c.length, 70 + si);
+      const ln = {
+        gamma: randomArray(s.n, 71 + si, 2), beta: randomArray(s.n, 72 + si), out: new Float32Array(fused.c.length),
+        mean: new Float32Array(s.m), rstd: new Float32Array(s.m), eps: 1e-12,
+      };
+      k.gemmInt8({ ...fused, cOffset: 4, residual: res, layerNorm: ln });
+      const plain = { ...fused, c: new Float32Array(fused.c.length) };
+      k.gemmInt8({ ...plain, cOffset: 4, residual: res });
+      assert.deepEqual(fused.c, plain.c, `${k.name}: shape ${si}: C itself`);
+      const out = new Float32Array(s.m * s.n);
+      const mean = new Float32Array(s.m);
+      const rstd = new Float32Array(s.m);
+      k.layerNorm(plain.c.subarray(4), ln.gamma, ln.beta, out, mean, rstd, s.m, s.n, ln.eps);
+      assert.deepEqual(ln.out.subarray(4), out, `${k.name}: shape ${si}: LayerNorm output`);
+      assert.deepEqual([ln.mean, ln.rstd], [mean, rstd], `${k.name}: shape ${si}: mean and rstd`);
+      assert.equal(ln.out[3], 0, 'before cOffset untouched');
+    }
+    const b = quantizeWeightsInt8(new Float32Array(12), 3, 4, 4);
+    const c = new Float32Array(8);
+    const ln = { gamma: new Float32Array(3), beta: new Float32Array(3), out: new Float32Array(8), mean: new Float32Array(2), rstd: new Float32Array(2), eps: 0 };
+    assert.throws(() => k.gemmInt8({ m: 2, n: 3, k: 4, a: new Float32Array(8), lda: 4, b, bias: null, c, ldc: 4, layerNorm: ln }),
+      /layerNorm epilogue needs ldc = n \(3\), got 4/);
+    assert.throws(() => k.gemmInt8({ m: 2, n: 3, k: 4, a: new Float32Array(8), lda: 4, b, bias: null, c, ldc: 3, layerNorm: { ...ln, mean: new Float32Array(1) } }),
+      /layerNorm.mean and rstd need m = 2/);
+  }
+});

@@ -45,5 +45,10 @@ export const jsGemmInt8: Int8Kernels = {
       if (args.gelu) jsElementwise.gelu(row, row, n);
       if (args.residual) jsElementwise.add(row, args.residual.subarray(o.cOffset + i * ldc), row, n);
     }
+    const ln = args.layerNorm;
+    if (ln && m > 0) {
+      const span = o.cOffset + m * n;
+      jsElementwise.layerNorm(c.subarray(o.cOffset, span), ln.gamma, ln.beta, ln.out.subarray(o.cOffset, span), ln.mean, ln.rstd, m, n, ln.eps);
+    }
   },
 };

@@ -2,8 +2,9 @@
 // tested against. Sums are accumulated in float64 (JS numbers, held in a
 // Float64Array row), so the same code serves Float64Array inputs in the model's
 // float64 gradient checks.
-import type { BatchedGemmArgs, GemmArgs, GemmKernels } from '../types.js';
-import { validateGemm, validateGemmBatched } from '../gemm-args.js';
+import type { AttentionContextArgs, BatchedGemmArgs, GemmArgs, GemmKernels } from '../types.js';
+import { validateAttentionContext, validateGemm, validateGemmBatched } from '../gemm-args.js';
+import { jsElementwise } from './elementwise.js';
 
 /** Float32Array in the model, Float64Array in gradient checks. */
 type FloatArray = Float32Array | Float64Array;
@@ -169,6 +170,30 @@ export const jsGemm: GemmKernels = {
         if (tiles(m, n)) gemmTiled(transA, transB, m, n, k, alpha, beta, a, aAt, lda, b, bAt, ldb, c, cAt, ldc);
         else gemmOne(transA, transB, m, n, k, alpha, beta, a, aAt, lda, b, bAt, ldb, c, cAt, ldc, acc, arow);
       }
+    }
+  },
+
+  // One sequence at a time: its heads' scores, their softmax, then their contexts.
+  attentionContext(args: AttentionContextArgs): void {
+    validateAttentionContext(args);
+    const { heads: nh, seqLen: S, headDim: dh, qkv, context, mask } = args;
+    const H = nh * dh;
+    const W = 3 * H;
+    const scores = new Float32Array(nh * S * S);
+    for (let b = 0; b < args.batch; b++) {
+      jsGemm.gemmBatched({
+        batchOuter: 1, batchInner: nh, transA: false, transB: true, m: S, n: S, k: dh, alpha: 1, beta: 0,
+        a: qkv, aOffset: b * S * W, lda: W, strideAOuter: 0, strideAInner: dh,
+        b: qkv, bOffset: b * S * W + H, ldb: W, strideBOuter: 0, strideBInner: dh,
+        c: scores, ldc: S, strideCOuter: 0, strideCInner: S * S,
+      });
+      jsElementwise.softmax(scores, scores, nh * S, S, args.scale, mask ? mask.subarray(b * S, (b + 1) * S) : null, nh * S);
+      jsGemm.gemmBatched({
+        batchOuter: 1, batchInner: nh, transA: false, transB: false, m: S, n: dh, k: S, alpha: 1, beta: 0,
+        a: scores, lda: S, strideAOuter: 0, strideAInner: S * S,
+        b: qkv, bOffset: b * S * W + 2 * H, ldb: W, strideBOuter: 0, strideBInner: dh,
+        c: context, cOffset: b * S * H, ldc: H, strideCOuter: 0, strideCInner: dh,
+      });
     }
   },
 };

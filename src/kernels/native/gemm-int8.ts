@@ -10,6 +10,8 @@ export interface Int8Addon {
     m: number, n: number, k: number, a: Float32Array, aOffset: number, lda: number,
     weights: Int8Array, weightScale: Float32Array, weightSum: Int32Array, bias: Float32Array | null,
     c: Float32Array, cOffset: number, ldc: number, residual: Float32Array | null, gelu: boolean,
+    lnGamma: Float32Array | null, lnBeta: Float32Array | null, lnOut: Float32Array | null,
+    lnMean: Float32Array | null, lnRstd: Float32Array | null, lnEps: number,
   ): void;
   /** The u8 x s8 dot-product loop on every pool thread for `seconds`: integer GOP/s (2 per product). */
   int8PeakGops(seconds: number): { gops: number; threads: number; isa: string };
@@ -27,8 +29,10 @@ export function nativeGemmInt8(addon: NativeAddonBase): Int8Kernels {
     gemmInt8(args: Int8GemmArgs): void {
       const o = validateInt8Gemm(args);
       const b = args.b;
+      const ln = args.layerNorm;
       native.gemmInt8(args.m, args.n, args.k, args.a, o.aOffset, args.lda, b.data, b.scale, b.colSum, args.bias,
-        args.c, o.cOffset, args.ldc, args.residual ?? null, args.gelu ?? false);
+        args.c, o.cOffset, args.ldc, args.residual ?? null, args.gelu ?? false,
+        ln?.gamma ?? null, ln?.beta ?? null, ln?.out ?? null, ln?.mean ?? null, ln?.rstd ?? null, ln?.eps ?? 0);
     },
   };
 }

@@ -1,7 +1,7 @@
 // GEMM on the native addon: arguments are validated here (clear errors), then
 // passed positionally to the C++ entry points, which re-check the bounds.
-import type { BatchedGemmArgs, GemmArgs, GemmKernels } from '../types.js';
-import { validateGemm, validateGemmBatched } from '../gemm-args.js';
+import type { AttentionContextArgs, BatchedGemmArgs, GemmArgs, GemmKernels } from '../types.js';
+import { validateAttentionContext, validateGemm, validateGemmBatched } from '../gemm-args.js';
 import { requireEntryPoints, type NativeAddonBase } from './addon.js';
 
 /** The blocking the active instruction set uses. */
@@ -35,6 +35,10 @@ export interface GemmAddon {
     batchOuter: number, batchInner: number, strideAOuter: number, strideAInner: number,
     strideBOuter: number, strideBInner: number, strideCOuter: number, strideCInner: number,
   ): void;
+  attentionContext(
+    batch: number, heads: number, seqLen: number, headDim: number, qkv: Float32Array, context: Float32Array,
+    scale: number, mask: Float32Array | null,
+  ): void;
   /** Runs an FMA loop on every pool thread for `seconds` with the active instruction set. */
   peakGflops(seconds: number): PeakMeasurement;
   gemmConfig(): GemmConfig;
@@ -47,7 +51,7 @@ export interface GemmAddon {
 
 /** The addon's GEMM entry points, or an error naming what is missing. */
 export function gemmAddon(addon: NativeAddonBase): NativeAddonBase & GemmAddon {
-  return requireEntryPoints<GemmAddon>(addon, ['gemm', 'gemmBatched', 'peakGflops', 'gemmConfig', 'setGemmSharedPackLimit']);
+  return requireEntryPoints<GemmAddon>(addon, ['gemm', 'gemmBatched', 'attentionContext', 'peakGflops', 'gemmConfig', 'setGemmSharedPackLimit']);
 }
 
 export function nativeGemm(addon: NativeAddonBase): GemmKernels {
@@ -64,6 +68,10 @@ export function nativeGemm(addon: NativeAddonBase): GemmKernels {
         args.a, o.aOffset, args.lda, args.b, o.bOffset, args.ldb, args.c, o.cOffset, args.ldc,
         args.batchOuter, args.batchInner, args.strideAOuter, args.strideAInner,
         args.strideBOuter, args.strideBInner, args.strideCOuter, args.strideCInner);
+    },
+    attentionContext(args: AttentionContextArgs): void {
+      validateAttentionContext(args);
+      native.attentionContext(args.batch, args.heads, args.seqLen, args.headDim, args.qkv, args.context, args.scale, args.mask);
     },
   };
 }
