@@ -34,6 +34,10 @@ void tile_rows(int64_t cols, int64_t kp, const uint16_t* a, int64_t a_rs, int64_
                int64_t ldc, float alpha, float beta, bool first) {
   __m512 acc[R][2];
   for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+  for (int r = 0; r < R; ++r) {
+    _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc), _MM_HINT_ET0);
+    _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc + 16), _MM_HINT_ET0);
+  }
   const uint32_t* a32 = reinterpret_cast<const uint32_t*>(a);
   for (int64_t t = 0; t < kp; ++t, a32 += a_ts) {
     const __m512bh b0 = as_bh(_mm512_loadu_si512(b + t * 64));
