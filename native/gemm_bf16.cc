@@ -104,6 +104,36 @@ struct BSource {
   }
 };
 
+// Source data the next conversion or packing will read, prefetched a few lines at a time between
+// micro-tiles (the products hide the memory latency that would otherwise stall the conversion):
+// `segments` runs of `bytes` bytes, `stride` bytes apart.
+struct Prefetch {
+  const char* base = nullptr;
+  int64_t stride = 0, segments = 0, lines = 0;
+  int64_t segment = 0, line = 0;
+  Prefetch() = default;
+  Prefetch(const void* at, int64_t stride_bytes, int64_t count, int64_t bytes)
+      : base(static_cast<const char*>(at)), stride(stride_bytes), segments(bytes > 0 ? count : 0), lines(ceil_div(bytes, 64)) {}
+  int64_t total() const { return segments * lines; }
+  void step(int64_t count) {
+    for (; count > 0 && segment < segments; --count) {
+      __builtin_prefetch(base + segment * stride + line * 64, 0, 3);
+      if (++line == lines) line = 0, ++segment;
+    }
+  }
+};
+
+// B's depth rows [d0, d0 + depth) of panels [q0, q1) as a Prefetch.
+Prefetch b_source(const BSource& b, int64_t n, int64_t d0, int64_t depth, int64_t q0, int64_t q1) {
+  if (depth <= 0) return Prefetch();
+  const int64_t size = b.data16 ? 2 : 4, j0 = q0 * kNR, cols = std::min(n - j0, (q1 - q0) * kNR);
+  const char* at = b.data16 ? reinterpret_cast<const char*>(b.data16) : reinterpret_cast<const char*>(b.data);
+  at += (d0 * b.ps + j0 * b.js) * size;
+  if (b.js == 1) return Prefetch(at, b.ps * size, depth, cols * size);  // rows of B contiguous
+  if (b.ps == 1) return Prefetch(at, b.js * size, cols, depth * size);  // columns contiguous
+  return Prefetch();
+}
+
 // B's depth rows [0, k) from b into panels.
 void pack_b_all(const Ops& ops, const BSource& b, int64_t k, int64_t n, uint16_t* dst) {
   const int64_t panels = ceil_div(n, kNR);
@@ -144,11 +174,12 @@ void run(const Ops& ops, const Problem& pr, BSource b, int threads) {
   const int64_t lda = 2 * kBlockPairs;  // 512-byte rows: a tile's rows spread over the L1 sets
   const int64_t a_rs = row_major ? lda / 2 : 1;
   const int64_t panels = ceil_div(pr.n, kNR);
-  // Several threads with B not packed: column tasks over all rows (see below) when A's re-reads
-  // there cost less than packed B's over the row blocks of the usual split.
+  // Several threads with B not packed: one column task a thread, over all rows (see below), when
+  // A's re-reads there cost less than packed B's over the row blocks of the usual split (one
+  // task a thread re-reads A least; more tasks measured slower for ELECTRA-Small's dW).
   int64_t mc, np;
   lowp::task_blocks(pr.m, panels, threads, kMR, &mc, &np);
-  const int64_t col_tasks = std::min<int64_t>(panels, 2 * static_cast<int64_t>(threads));
+  const int64_t col_tasks = std::min<int64_t>(panels, threads);
   const bool column_split = !b.packed && threads > 1 && pr.m * col_tasks < pr.n * ceil_div(pr.m, mc);
   if (column_split) mc = 8 * kMR;
   const int64_t a_ts = row_major ? 1 : mc;
@@ -167,13 +198,15 @@ void run(const Ops& ops, const Problem& pr, BSource b, int threads) {
   };
   // The products of rows [i0, i1) (converted in abf) and panels [q0, q1) over the depth block
   // from pair t0; bblk holds the block of panel qb onwards, panel_pairs depth pairs each.
+  // `ahead` (prefetch_lines a micro-tile) is the source of the next conversion or packing.
   auto products = [&](int64_t i0, int64_t i1, int64_t q0, int64_t q1, int64_t t0, const uint16_t* abf, const uint16_t* bblk,
-                      int64_t qb, int64_t panel_pairs) {
+                      int64_t qb, int64_t panel_pairs, Prefetch& ahead, int64_t prefetch_lines) {
     const int64_t pairs = std::min(kBlockPairs, kp - t0);
     for (int64_t q = q0; q < q1; ++q) {
       const uint16_t* bq = bblk + (q - qb) * panel_pairs * 2 * kNR;
       const int64_t cols = std::min<int64_t>(kNR, pr.n - q * kNR);
       for (int64_t i = i0; i < i1; i += kMR) {
+        ahead.step(prefetch_lines);
         ops.tile(static_cast<int>(std::min<int64_t>(kMR, i1 - i)), cols, pairs, abf + 2 * (i - i0) * a_rs, a_rs, a_ts, bq,
                  pr.c + i * pr.ldc + q * kNR, pr.ldc, pr.alpha, pr.beta, t0 == 0);
       }
@@ -182,9 +215,10 @@ void run(const Ops& ops, const Problem& pr, BSource b, int threads) {
   const int64_t row_blocks = ceil_div(pr.m, mc);
   const int64_t a_block = mc * lda;
   if (!b.packed && threads > 1) {
-    // Several threads, B not packed: each of B and A would be re-read by every task of the
-    // other's split. Column split: A converted whole first, then each task packs its own panels
-    // one depth block at a time, in its own thread, just before their products (in cache).
+    // Several threads, B not packed: each of B and A is re-read by every task of the other's
+    // split. Column split: A converted whole first, then each task packs its own panels one depth
+    // block at a time, in its own thread, just before their products (still in cache), while the
+    // next block's source is prefetched.
     if (column_split) {
       uint16_t* whole_a = tl_a_whole.get(depth_blocks * row_blocks * a_block);
       parallel_for(depth_blocks * row_blocks, [&](int64_t x) {
@@ -197,9 +231,12 @@ void run(const Ops& ops, const Problem& pr, BSource b, int threads) {
         for (int64_t d = 0; d < depth_blocks; ++d) {
           const int64_t t0 = d * kBlockPairs, depth = std::min(2 * kBlockPairs, pr.k - 2 * t0);
           pack_b_part(ops, b, pr.n, 2 * t0, depth, q0, q1, bblock);
+          const int64_t next = 2 * t0 + depth;
+          Prefetch ahead = b_source(b, pr.n, next, std::min(2 * kBlockPairs, pr.k - next), q0, q1);
+          const int64_t lines = ceil_div(ahead.total(), ceil_div(pr.m, kMR) * (q1 - q0));
           for (int64_t g = 0; g < row_blocks; ++g)
             products(g * mc, std::min(pr.m, (g + 1) * mc), q0, q1, t0, whole_a + (d * row_blocks + g) * a_block, bblock, q0,
-                     (depth + 1) / 2);
+                     (depth + 1) / 2, ahead, lines);
         }
       });
       return;
@@ -217,8 +254,31 @@ void run(const Ops& ops, const Problem& pr, BSource b, int threads) {
     const int64_t i0 = (task / col_blocks) * mc, i1 = std::min(pr.m, i0 + mc);
     const int64_t q0 = (task % col_blocks) * np, q1 = std::min(panels, q0 + np);
     uint16_t* abf = tl_a_block.get(a_block);
-    convert_a(i0, i1, t0, abf);
-    products(i0, i1, q0, q1, t0, abf, bblk, 0, panel_pairs);
+    if (!row_major || pr.a16) {
+      Prefetch none;
+      convert_a(i0, i1, t0, abf);
+      products(i0, i1, q0, q1, t0, abf, bblk, 0, panel_pairs, none, 0);
+      return;
+    }
+    // Row-major fp32 A: each micro-tile's rows converted just before their products, while the
+    // next micro-tile's source rows (the next depth block's first after the last) are prefetched
+    // across those products (A, read once, would otherwise stall the conversion on memory).
+    const int64_t depth = std::min(2 * kBlockPairs, pr.k - 2 * t0);
+    const int64_t next_depth = std::min(2 * kBlockPairs, pr.k - 2 * t0 - depth);
+    for (int64_t i = i0; i < i1; i += kMR) {
+      const int64_t rows = std::min<int64_t>(kMR, i1 - i);
+      uint16_t* at = abf + (i - i0) * lda;
+      convert_a(i, i + rows, t0, at);
+      const bool last = i + kMR >= i1;
+      Prefetch ahead = last ? Prefetch(pr.a + i0 * pr.a_rs + 2 * t0 + depth, pr.a_rs * 4, std::min<int64_t>(kMR, i1 - i0), next_depth * 4)
+                            : Prefetch(pr.a + (i + kMR) * pr.a_rs + 2 * t0, pr.a_rs * 4, std::min<int64_t>(kMR, i1 - i - kMR), depth * 4);
+      const int64_t lines = ceil_div(ahead.total(), q1 - q0);
+      for (int64_t q = q0; q < q1; ++q) {
+        ahead.step(lines);
+        ops.tile(static_cast<int>(rows), std::min<int64_t>(kNR, pr.n - q * kNR), std::min(kBlockPairs, kp - t0), at, a_rs, a_ts,
+                 bblk + q * panel_pairs * 2 * kNR, pr.c + i * pr.ldc + q * kNR, pr.ldc, pr.alpha, pr.beta, t0 == 0);
+      }
+    }
   };
   if (b.packed) {
     parallel_for(tasks, [&](int64_t task) {
