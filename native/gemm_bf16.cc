@@ -1,10 +1,12 @@
 // bf16 GEMM driver and N-API bindings (numerics and layouts in gemm_bf16.h).
 // Per call: B is packed into 32-column panels unless the caller passes a
-// pre-packed B (weights, packed once per update): whole before the products
-// with several threads, one depth block at a time with one; tasks over (row
-// block, column block) of C convert their rows of A one depth block at a time
-// and run the ISA's micro-tile. Every output takes the fixed
-// depth blocks in order, so the result does not depend on the thread count or the ISA.
+// pre-packed B (weights, packed once per update): one depth block at a time
+// with one thread; with several, whole before the products, or (few rows
+// against many columns, as in weight gradients) by each column task for its own
+// panels after A is converted whole. Tasks over (row block, column block) of C
+// convert their rows of A one depth block at a time and run the ISA's
+// micro-tile. Every output takes the fixed depth blocks in order, so the result
+// does not depend on the thread count, the split or the ISA.
 #include <napi.h>
 
 #include <algorithm>
