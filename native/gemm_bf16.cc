@@ -1,10 +1,12 @@
 // bf16 GEMM driver and N-API bindings (numerics and layouts in gemm_bf16.h).
 // Per call: B is packed into 32-column panels unless the caller passes a
-// pre-packed B (weights, packed once per update): whole before the products
-// with several threads, one depth block at a time with one; tasks over (row
-// block, column block) of C convert their rows of A one depth block at a time
-// and run the ISA's micro-tile. Every output takes the fixed
-// depth blocks in order, so the result does not depend on the thread count or the ISA.
+// pre-packed B (weights, packed once per update): one depth block at a time
+// with one thread; with several, whole before the products, or (few rows
+// against many columns, as in weight gradients) by each column task for its own
+// panels after A is converted whole. Tasks over (row block, column block) of C
+// convert their rows of A one depth block at a time and run the ISA's
+// micro-tile. Every output takes the fixed depth blocks in order, so the result
+// does not depend on the thread count, the split or the ISA.
 #include <napi.h>
 
 #include <algorithm>
@@ -76,6 +78,7 @@ const Ops& current_ops() {
 
 thread_local lowp::Buffer<uint16_t> tl_a_block;  // a task's rows of A over one depth block
 thread_local lowp::Buffer<uint16_t> tl_b_block;  // an unpacked B, whole or one depth block (per thread: batched products run in tasks)
+thread_local lowp::Buffer<uint16_t> tl_a_whole;  // A converted whole (several threads, B unpacked, few rows)
 
 using lowp::ceil_div;
 
@@ -103,6 +106,36 @@ struct BSource {
   }
 };
 
+// Source data the next conversion or packing will read, prefetched a few lines at a time between
+// micro-tiles (the products hide the memory latency that would otherwise stall the conversion):
+// `segments` runs of `bytes` bytes, `stride` bytes apart.
+struct Prefetch {
+  const char* base = nullptr;
+  int64_t stride = 0, segments = 0, lines = 0;
+  int64_t segment = 0, line = 0;
+  Prefetch() = default;
+  Prefetch(const void* at, int64_t stride_bytes, int64_t count, int64_t bytes)
+      : base(static_cast<const char*>(at)), stride(stride_bytes), segments(bytes > 0 ? count : 0), lines(ceil_div(bytes, 64)) {}
+  int64_t total() const { return segments * lines; }
+  void step(int64_t count) {
+    for (; count > 0 && segment < segments; --count) {
+      __builtin_prefetch(base + segment * stride + line * 64, 0, 3);
+      if (++line == lines) line = 0, ++segment;
+    }
+  }
+};
+
+// B's depth rows [d0, d0 + depth) of panels [q0, q1) as a Prefetch.
+Prefetch b_source(const BSource& b, int64_t n, int64_t d0, int64_t depth, int64_t q0, int64_t q1) {
+  if (depth <= 0) return Prefetch();
+  const int64_t size = b.data16 ? 2 : 4, j0 = q0 * kNR, cols = std::min(n - j0, (q1 - q0) * kNR);
+  const char* at = b.data16 ? reinterpret_cast<const char*>(b.data16) : reinterpret_cast<const char*>(b.data);
+  at += (d0 * b.ps + j0 * b.js) * size;
+  if (b.js == 1) return Prefetch(at, b.ps * size, depth, cols * size);  // rows of B contiguous
+  if (b.ps == 1) return Prefetch(at, b.js * size, cols, depth * size);  // columns contiguous
+  return Prefetch();
+}
+
 // B's depth rows [0, k) from b into panels.
 void pack_b_all(const Ops& ops, const BSource& b, int64_t k, int64_t n, uint16_t* dst) {
   const int64_t panels = ceil_div(n, kNR);
@@ -116,6 +149,14 @@ void pack_b_all(const Ops& ops, const BSource& b, int64_t k, int64_t n, uint16_t
 
 int64_t packed_length(int64_t k, int64_t n) { return ceil_div(n, kNR) * ((k + 1) / 2) * 2 * kNR; }
 
+// Panels [q0, q1) of B's depth rows [d0, d0 + depth) into dst (panel q0 first).
+void pack_b_part(const Ops& ops, const BSource& b, int64_t n, int64_t d0, int64_t depth, int64_t q0, int64_t q1, uint16_t* dst) {
+  const BSource part = b.offset(d0 * b.ps + q0 * kNR * b.js);
+  const int64_t cols = std::min(n - q0 * kNR, (q1 - q0) * kNR);
+  if (b.data16) ops.pack_b16(part.data16, b.ps, b.js, depth, cols, 0, q1 - q0, dst);
+  else ops.pack_b(part.data, b.ps, b.js, depth, cols, 0, q1 - q0, dst);
+}
+
 // threads: what the task split plans for (0 inside a task of a batch: one task per block).
 void run(const Ops& ops, const Problem& pr, BSource b, int threads) {
   if (pr.m == 0 || pr.n == 0) return;
@@ -128,26 +169,25 @@ void run(const Ops& ops, const Problem& pr, BSource b, int threads) {
     return;
   }
   const int64_t kp = (pr.k + 1) / 2;
+  const int64_t depth_blocks = ceil_div(kp, kBlockPairs);
   // A is converted one depth block at a time (the block's scratch stays small whatever k is):
   // row-major when rows of op(A) are contiguous, else pair-major with mc rows per depth pair.
   const bool row_major = pr.a_cs == 1;
   const int64_t lda = 2 * kBlockPairs;  // 512-byte rows: a tile's rows spread over the L1 sets
   const int64_t a_rs = row_major ? lda / 2 : 1;
   const int64_t panels = ceil_div(pr.n, kNR);
+  // Several threads with B not packed: one column task a thread, over all rows (see below), when
+  // A's re-reads there cost less than packed B's over the row blocks of the usual split (one
+  // task a thread re-reads A least; more tasks measured slower for ELECTRA-Small's dW).
   int64_t mc, np;
   lowp::task_blocks(pr.m, panels, threads, kMR, &mc, &np);
-  const int64_t row_blocks = ceil_div(pr.m, mc);
-  const int64_t col_blocks = ceil_div(panels, np);
-  const int64_t tasks = row_blocks * col_blocks;
+  const int64_t col_tasks = std::min<int64_t>(panels, threads);
+  const bool column_split = !b.packed && threads > 1 && pr.m * col_tasks < pr.n * ceil_div(pr.m, mc);
+  if (column_split) mc = 8 * kMR;
   const int64_t a_ts = row_major ? 1 : mc;
-  // Task `task`'s rows of A over the depth block from pair t0, against B's block (panel_pairs
-  // depth pairs from one panel to the next).
-  auto block = [&](int64_t task, int64_t t0, const uint16_t* bblk, int64_t panel_pairs) {
-    const int64_t pairs = std::min(kBlockPairs, kp - t0);
-    const int64_t depth = std::min(2 * pairs, pr.k - 2 * t0);
-    const int64_t i0 = (task / col_blocks) * mc, i1 = std::min(pr.m, i0 + mc);
-    const int64_t q0 = (task % col_blocks) * np, q1 = std::min(panels, q0 + np);
-    uint16_t* abf = tl_a_block.get(mc * lda);
+  // Rows [i0, i1) of A over the depth block from pair t0 into abf (mc * lda elements).
+  auto convert_a = [&](int64_t i0, int64_t i1, int64_t t0, uint16_t* abf) {
+    const int64_t depth = std::min(2 * kBlockPairs, pr.k - 2 * t0);
     const int64_t at = i0 * pr.a_rs + 2 * t0 * pr.a_cs;
     if (pr.a16) {
       if (row_major) convert_rows(pr.a16 + at, pr.a_rs, pr.a_cs, i1 - i0, depth, abf, lda);
@@ -157,23 +197,91 @@ void run(const Ops& ops, const Problem& pr, BSource b, int threads) {
     } else {
       ops.convert_pairs(pr.a + at, pr.a_rs, pr.a_cs, i1 - i0, depth, abf, mc);
     }
+  };
+  // The products of rows [i0, i1) (converted in abf) and panels [q0, q1) over the depth block
+  // from pair t0; bblk holds the block of panel qb onwards, panel_pairs depth pairs each.
+  // `ahead` (prefetch_lines a micro-tile) is the source of the next conversion or packing.
+  auto products = [&](int64_t i0, int64_t i1, int64_t q0, int64_t q1, int64_t t0, const uint16_t* abf, const uint16_t* bblk,
+                      int64_t qb, int64_t panel_pairs, Prefetch& ahead, int64_t prefetch_lines) {
+    const int64_t pairs = std::min(kBlockPairs, kp - t0);
     for (int64_t q = q0; q < q1; ++q) {
-      const uint16_t* bq = bblk + q * panel_pairs * 2 * kNR;
+      const uint16_t* bq = bblk + (q - qb) * panel_pairs * 2 * kNR;
       const int64_t cols = std::min<int64_t>(kNR, pr.n - q * kNR);
       for (int64_t i = i0; i < i1; i += kMR) {
+        ahead.step(prefetch_lines);
         ops.tile(static_cast<int>(std::min<int64_t>(kMR, i1 - i)), cols, pairs, abf + 2 * (i - i0) * a_rs, a_rs, a_ts, bq,
                  pr.c + i * pr.ldc + q * kNR, pr.ldc, pr.alpha, pr.beta, t0 == 0);
       }
     }
   };
+  const int64_t row_blocks = ceil_div(pr.m, mc);
+  const int64_t a_block = mc * lda;
   if (!b.packed && threads > 1) {
-    // Several threads: B packed whole first, then one barrier for all the products (block by
-    // block costs two barriers a depth block, and on a shared machine a thread the OS pauses
-    // holds up each one).
+    // Several threads, B not packed: each of B and A is re-read by every task of the other's
+    // split. Column split: A converted whole first, then each task packs its own panels one depth
+    // block at a time, in its own thread, just before their products (still in cache), while the
+    // next block's source is prefetched.
+    if (column_split) {
+      uint16_t* whole_a = tl_a_whole.get(depth_blocks * row_blocks * a_block);
+      parallel_for(depth_blocks * row_blocks, [&](int64_t x) {
+        const int64_t g = x % row_blocks, i0 = g * mc;
+        convert_a(i0, std::min(pr.m, i0 + mc), (x / row_blocks) * kBlockPairs, whole_a + x * a_block);
+      });
+      parallel_for(col_tasks, [&](int64_t task) {
+        const int64_t q0 = task * panels / col_tasks, q1 = (task + 1) * panels / col_tasks;
+        uint16_t* bblock = tl_b_block.get((q1 - q0) * kBlockPairs * 2 * kNR);
+        for (int64_t d = 0; d < depth_blocks; ++d) {
+          const int64_t t0 = d * kBlockPairs, depth = std::min(2 * kBlockPairs, pr.k - 2 * t0);
+          pack_b_part(ops, b, pr.n, 2 * t0, depth, q0, q1, bblock);
+          const int64_t next = 2 * t0 + depth;
+          Prefetch ahead = b_source(b, pr.n, next, std::min(2 * kBlockPairs, pr.k - next), q0, q1);
+          const int64_t lines = ceil_div(ahead.total(), ceil_div(pr.m, kMR) * (q1 - q0));
+          for (int64_t g = 0; g < row_blocks; ++g)
+            products(g * mc, std::min(pr.m, (g + 1) * mc), q0, q1, t0, whole_a + (d * row_blocks + g) * a_block, bblock, q0,
+                     (depth + 1) / 2, ahead, lines);
+        }
+      });
+      return;
+    }
+    // Else B packed whole first, then one barrier for all the products (block by block costs
+    // two barriers a depth block, and on a shared machine a thread the OS pauses holds up each one).
     uint16_t* whole = tl_b_block.get(packed_length(pr.k, pr.n));
     pack_b_all(ops, b, pr.k, pr.n, whole);
     b.packed = whole;
   }
+  const int64_t col_blocks = ceil_div(panels, np);
+  const int64_t tasks = row_blocks * col_blocks;
+  // Task `task`'s rows of A over the depth block from pair t0, against B's block.
+  auto block = [&](int64_t task, int64_t t0, const uint16_t* bblk, int64_t panel_pairs) {
+    const int64_t i0 = (task / col_blocks) * mc, i1 = std::min(pr.m, i0 + mc);
+    const int64_t q0 = (task % col_blocks) * np, q1 = std::min(panels, q0 + np);
+    uint16_t* abf = tl_a_block.get(a_block);
+    if (!row_major || pr.a16) {
+      Prefetch none;
+      convert_a(i0, i1, t0, abf);
+      products(i0, i1, q0, q1, t0, abf, bblk, 0, panel_pairs, none, 0);
+      return;
+    }
+    // Row-major fp32 A: each micro-tile's rows converted just before their products, while the
+    // next micro-tile's source rows (the next depth block's first after the last) are prefetched
+    // across those products (A, read once, would otherwise stall the conversion on memory).
+    const int64_t depth = std::min(2 * kBlockPairs, pr.k - 2 * t0);
+    const int64_t next_depth = std::min(2 * kBlockPairs, pr.k - 2 * t0 - depth);
+    for (int64_t i = i0; i < i1; i += kMR) {
+      const int64_t rows = std::min<int64_t>(kMR, i1 - i);
+      uint16_t* at = abf + (i - i0) * lda;
+      convert_a(i, i + rows, t0, at);
+      const bool last = i + kMR >= i1;
+      Prefetch ahead = last ? Prefetch(pr.a + i0 * pr.a_rs + 2 * t0 + depth, pr.a_rs * 4, std::min<int64_t>(kMR, i1 - i0), next_depth * 4)
+                            : Prefetch(pr.a + (i + kMR) * pr.a_rs + 2 * t0, pr.a_rs * 4, std::min<int64_t>(kMR, i1 - i - kMR), depth * 4);
+      const int64_t lines = ceil_div(ahead.total(), q1 - q0);
+      for (int64_t q = q0; q < q1; ++q) {
+        ahead.step(lines);
+        ops.tile(static_cast<int>(rows), std::min<int64_t>(kNR, pr.n - q * kNR), std::min(kBlockPairs, kp - t0), at, a_rs, a_ts,
+                 bblk + q * panel_pairs * 2 * kNR, pr.c + i * pr.ldc + q * kNR, pr.ldc, pr.alpha, pr.beta, t0 == 0);
+      }
+    }
+  };
   if (b.packed) {
     parallel_for(tasks, [&](int64_t task) {
       for (int64_t t0 = 0; t0 < kp; t0 += kBlockPairs) block(task, t0, b.packed + t0 * 2 * kNR, kp);

@@ -20,20 +20,38 @@ namespace {
 
 inline __m512bh as_bh(__m512i v) { return reinterpret_cast<__m512bh&>(v); }
 
-// Block-0 or later-block epilogue of gemm_bf16.h for one 16-lane vector.
-inline void store(float* c, __mmask16 mask, __m512 s, float alpha, float beta, bool first) {
-  if (mask == 0) return;
-  __m512 v = alpha == 1.0f ? s : _mm512_mul_ps(s, _mm512_set1_ps(alpha));
-  if (!first) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, c));
-  else if (beta != 0.0f) v = _mm512_add_ps(v, _mm512_mul_ps(_mm512_set1_ps(beta), _mm512_maskz_loadu_ps(mask, c)));
+// The epilogue of gemm_bf16.h for one 16-lane vector: c = fl(alpha s), + fl(beta c) (block 0,
+// beta != 0) or + c (later blocks). A zero mask neither loads nor stores.
+template <bool kScale, int kMode>  // kMode: 0 block 0 with beta == 0, 1 later block, 2 block 0 with beta
+inline void store(float* c, __mmask16 mask, __m512 s, __m512 alpha, __m512 beta) {
+  __m512 v = kScale ? _mm512_mul_ps(s, alpha) : s;
+  if (kMode == 1) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, c));
+  if (kMode == 2) v = _mm512_add_ps(v, _mm512_mul_ps(beta, _mm512_maskz_loadu_ps(mask, c)));
   _mm512_mask_storeu_ps(c, mask, v);
+}
+
+template <int R, bool kScale, int kMode>
+inline void store_rows(const __m512 (&lo)[R], const __m512 (&hi)[R], float* c, int64_t ldc, int64_t cols, float alpha, float beta) {
+  const __mmask16 m0 = first_lanes(cols), m1 = first_lanes(cols - 16);
+  const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+#pragma GCC unroll 14
+  for (int r = 0; r < R; ++r) {
+    store<kScale, kMode>(c + r * ldc, m0, lo[r], va, vb);
+    store<kScale, kMode>(c + r * ldc + 16, m1, hi[r], va, vb);
+  }
 }
 
 template <int R>
 void tile_rows(int64_t cols, int64_t kp, const uint16_t* a, int64_t a_rs, int64_t a_ts, const uint16_t* b, float* c,
                int64_t ldc, float alpha, float beta, bool first) {
-  __m512 acc[R][2];
-  for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+  __m512 lo[R], hi[R];
+#pragma GCC unroll 14
+  for (int r = 0; r < R; ++r) {
+    lo[r] = hi[r] = _mm512_setzero_ps();
+    // C's lines fetched for writing while the products run (the stores would otherwise miss).
+    _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc), _MM_HINT_ET0);
+    _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc + 16), _MM_HINT_ET0);
+  }
   const uint32_t* a32 = reinterpret_cast<const uint32_t*>(a);
   for (int64_t t = 0; t < kp; ++t, a32 += a_ts) {
     const __m512bh b0 = as_bh(_mm512_loadu_si512(b + t * 64));
@@ -41,16 +59,19 @@ void tile_rows(int64_t cols, int64_t kp, const uint16_t* a, int64_t a_rs, int64_
 #pragma GCC unroll 14
     for (int r = 0; r < R; ++r) {
       const __m512bh av = as_bh(_mm512_set1_epi32(static_cast<int>(a32[r * a_rs])));
-      acc[r][0] = _mm512_dpbf16_ps(acc[r][0], av, b0);
-      acc[r][1] = _mm512_dpbf16_ps(acc[r][1], av, b1);
+      lo[r] = _mm512_dpbf16_ps(lo[r], av, b0);
+      hi[r] = _mm512_dpbf16_ps(hi[r], av, b1);
     }
   }
-  const __mmask16 m0 = first_lanes(cols);
-  const __mmask16 m1 = first_lanes(cols - 16);
-  for (int r = 0; r < R; ++r) {
-    store(c + r * ldc, m0, acc[r][0], alpha, beta, first);
-    store(c + r * ldc + 16, m1, acc[r][1], alpha, beta, first);
+  const int mode = !first ? 1 : beta != 0.0f ? 2 : 0;
+  if (alpha == 1.0f) {
+    if (mode == 0) return store_rows<R, false, 0>(lo, hi, c, ldc, cols, alpha, beta);
+    if (mode == 1) return store_rows<R, false, 1>(lo, hi, c, ldc, cols, alpha, beta);
+    return store_rows<R, false, 2>(lo, hi, c, ldc, cols, alpha, beta);
   }
+  if (mode == 0) return store_rows<R, true, 0>(lo, hi, c, ldc, cols, alpha, beta);
+  if (mode == 1) return store_rows<R, true, 1>(lo, hi, c, ldc, cols, alpha, beta);
+  store_rows<R, true, 2>(lo, hi, c, ldc, cols, alpha, beta);
 }
 
 void tile(int rows, int64_t cols, int64_t kp, const uint16_t* a, int64_t a_rs, int64_t a_ts, const uint16_t* b, float* c,

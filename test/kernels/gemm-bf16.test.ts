@@ -62,6 +62,15 @@ const shapes: Shape[] = [
   { transA: false, transB: true, m: 3, n: 4, k: 0, alpha: 1, beta: 0.5 },
 ];
 
+// Few rows against many columns, B not packed: with several threads, column tasks over all rows
+// (A converted whole first, each task packing its own panels a depth block at a time), with row
+// blocks, an edge tile, a partial last panel and several depth blocks, for each layout of A and B.
+const columnSplitShapes: Shape[] = [
+  { transA: true, transB: false, m: 130, n: 300, k: 600, alpha: 1, beta: 0 },
+  { transA: true, transB: true, m: 20, n: 100, k: 515, alpha: 0.5, beta: 1 },
+  { transA: false, transB: false, m: 50, n: 260, k: 301, alpha: 1, beta: 1 },
+];
+
 test('js gemmBf16 is within bf16 bounds of float64 and matches the definition exactly', () => {
   for (const [si, s] of shapes.entries()) {
     const g = makeArgs(s, 10 + si);
@@ -139,12 +148,14 @@ test('native gemmBf16 equals the JS twin bit for bit on every instruction set', 
     // Full tiles, several depth blocks and column blocks, threads sharing the work.
     { transA: false, transB: true, m: 100, n: 130, k: 600, alpha: 1, beta: 0 },
     { transA: true, transB: false, m: 64, n: 96, k: 777, alpha: 1, beta: 1 },
+    ...columnSplitShapes,
   ];
   const paths = nativePaths();
   if (loadAddon().addon!.info().detectedIsa === 'avx512' && /avx512_bf16/.test(readFileSync('/proc/cpuinfo', 'utf8'))) {
     assert.ok(paths.some((p) => p.kernel === 'avx512bf16'), 'the VDPBF16PS kernel runs on this CPU');
   }
-  // One thread packs an unpacked B one depth block at a time, several threads pack it whole first.
+  // One thread packs an unpacked B one depth block at a time; several threads pack it whole first, or
+  // (few rows) convert A whole and split the columns (columnSplitShapes).
   const addon = loadAddon().addon!;
   const poolThreads = addon.info().threads;
   for (const path of paths) {
@@ -289,7 +300,7 @@ test('bf16Round rounds as the GEMMs do, and bf16 operands give the products of t
       }
     });
   };
-  const extra: Shape[] = [{ transA: true, transB: false, m: 64, n: 96, k: 777, alpha: 1, beta: 1 }];
+  const extra: Shape[] = [{ transA: true, transB: false, m: 64, n: 96, k: 777, alpha: 1, beta: 1 }, ...columnSplitShapes];
   for (const b of backends) {
     run(b, () => {
       const out = new Uint16Array(x.length + 4).fill(7);
