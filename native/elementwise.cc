@@ -186,6 +186,77 @@ Napi::Value BiasBackward(const Napi::CallbackInfo& info) {
   return Undefined(info);
 }
 
+// biasBackwardBf16(dy, dbias, rows, cols, dyBf16): biasBackward's sums (the same chunks, so the
+// same bits), and dyBf16 = dy rounded to bf16 in the same pass, for the bf16 GEMMs that read dy next.
+Napi::Value BiasBackwardBf16(const Napi::CallbackInfo& info) {
+  Args a(info, "biasBackwardBf16");
+  const int64_t rows = a.count(2, "rows"), cols = a.count(3, "cols");
+  const int64_t n = a.product(rows, cols, "rows * cols");
+  const float* dy = a.f32(0, "dy", n);
+  float* dbias = a.f32(1, "dbias", cols);
+  const auto out = a.u16(4, "dyBf16");
+  a.check_span("dyBf16", out.length, 0, n);
+  if (n == 0) return Undefined(info);
+  const int64_t rpc = rows_per_task(cols, kReduceRowChunk);
+  const int64_t chunks = (rows + rpc - 1) / rpc;
+  std::vector<double>& partial = scratch(static_cast<size_t>(chunks * cols));
+  const auto& k = ops();
+  for_chunks(rows, rpc, [&](int64_t r0, int64_t r1) {
+    double* acc = partial.data() + (r0 / rpc) * cols;
+    std::fill(acc, acc + cols, 0.0);
+    k.bias_backward_bf16(dy + r0 * cols, acc, out.data + r0 * cols, r1 - r0, cols);
+  });
+  combine_columns(partial.data(), chunks, cols, dbias);
+  return Undefined(info);
+}
+
+// biasAddBf16(x, bias, out, rows, cols): out = x + bias rounded to bf16 (biasAdd then bf16Round,
+// to the bit), for a GEMM output that only bf16 GEMMs read.
+Napi::Value BiasAddBf16(const Napi::CallbackInfo& info) {
+  Args a(info, "biasAddBf16");
+  const int64_t rows = a.count(3, "rows"), cols = a.count(4, "cols");
+  const int64_t n = a.product(rows, cols, "rows * cols");
+  const float* x = a.f32(0, "x", n);
+  const float* bias = a.f32(1, "bias", cols);
+  const auto out = a.u16(2, "out");
+  a.check_span("out", out.length, 0, n);
+  const auto& k = ops();
+  for_chunks(rows, rows_per_task(cols, kChunk), [&](int64_t r0, int64_t r1) {
+    k.bias_add_bf16(x + r0 * cols, bias, out.data + r0 * cols, r1 - r0, cols);
+  });
+  return Undefined(info);
+}
+
+// biasGeluBf16(x, bias, y, out, rows, cols): y = x + bias (y may alias x), out = gelu(y) rounded
+// to bf16 (biasAdd then geluBf16, to the bit) in one pass.
+Napi::Value BiasGeluBf16(const Napi::CallbackInfo& info) {
+  Args a(info, "biasGeluBf16");
+  const int64_t rows = a.count(4, "rows"), cols = a.count(5, "cols");
+  const int64_t n = a.product(rows, cols, "rows * cols");
+  const float* x = a.f32(0, "x", n);
+  const float* bias = a.f32(1, "bias", cols);
+  float* y = a.f32(2, "y", n);
+  const auto out = a.u16(3, "out");
+  a.check_span("out", out.length, 0, n);
+  const auto& k = ops();
+  for_chunks(rows, rows_per_task(cols, kChunk), [&](int64_t r0, int64_t r1) {
+    k.bias_gelu_bf16(x + r0 * cols, bias, y + r0 * cols, out.data + r0 * cols, r1 - r0, cols);
+  });
+  return Undefined(info);
+}
+
+// geluBf16(x, y, n): y = gelu(x) rounded to bf16, for a bf16 GEMM input (no fp32 copy).
+Napi::Value GeluBf16(const Napi::CallbackInfo& info) {
+  Args a(info, "geluBf16");
+  const int64_t n = a.count(2, "n");
+  const float* x = a.f32(0, "x", n);
+  const auto y = a.u16(1, "y");
+  a.check_span("y", y.length, 0, n);
+  const auto& k = ops();
+  for_chunks(n, kChunk, [&](int64_t b, int64_t e) { k.gelu_bf16(x + b, y.data + b, e - b); });
+  return Undefined(info);
+}
+
 Napi::Value Gelu(const Napi::CallbackInfo& info) {
   Args a(info, "gelu");
   const int64_t n = a.count(2, "n");
@@ -608,6 +679,10 @@ void RegisterElementwise(Napi::Env env, Napi::Object exports) {
   exports.Set("biasBackward", Napi::Function::New(env, BiasBackward));
   exports.Set("gelu", Napi::Function::New(env, Gelu));
   exports.Set("geluBackward", Napi::Function::New(env, GeluBackward));
+  exports.Set("geluBf16", Napi::Function::New(env, GeluBf16));
+  exports.Set("biasBackwardBf16", Napi::Function::New(env, BiasBackwardBf16));
+  exports.Set("biasAddBf16", Napi::Function::New(env, BiasAddBf16));
+  exports.Set("biasGeluBf16", Napi::Function::New(env, BiasGeluBf16));
   exports.Set("layerNorm", Napi::Function::New(env, LayerNorm));
   exports.Set("layerNormBackward", Napi::Function::New(env, LayerNormBackward));
   exports.Set("softmax", Napi::Function::New(env, Softmax));

@@ -187,6 +187,20 @@ export interface ElementwiseKernels {
   biasBackward(dy: Float32Array, dbias: Float32Array, rows: number, cols: number): void;
   /** y = x * Phi(x), exact (erf) GELU. y may alias x. */
   gelu(x: Float32Array, y: Float32Array, n: number): void;
+  /**
+   * y = gelu(x) rounded to bf16 as the bf16 GEMMs round their inputs (bf16Round(gelu(x)) to the
+   * bit), for a GEMM input: no fp32 copy, half the memory traffic.
+   */
+  geluBf16(x: Float32Array, y: Uint16Array, n: number): void;
+  /**
+   * biasBackward (the same sums, to the bit), and dyBf16 = dy rounded to bf16 as bf16Round does,
+   * in the same pass: the bf16 GEMMs that read dy next take the bf16 copy.
+   */
+  biasBackwardBf16(dy: Float32Array, dbias: Float32Array, rows: number, cols: number, dyBf16: Uint16Array): void;
+  /** out = x + bias rounded to bf16 (biasAdd then bf16Round, to the bit): a GEMM output only bf16 GEMMs read. */
+  biasAddBf16(x: Float32Array, bias: Float32Array, out: Uint16Array, rows: number, cols: number): void;
+  /** y = x + bias (y may alias x), then out = geluBf16(y), in one pass (the bits of the two kernels). */
+  biasGeluBf16(x: Float32Array, bias: Float32Array, y: Float32Array, out: Uint16Array, rows: number, cols: number): void;
   /** dx = dy * d gelu(x) / dx. dx may alias dy. */
   geluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, n: number): void;
   /** Row-wise LayerNorm; saves mean[r] and rstd[r] = 1/sqrt(var + eps) for backward. y may alias x. */

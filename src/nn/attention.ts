@@ -106,8 +106,7 @@ export class Attention {
     this.dropout = dropout;
     const W = 3 * H;
     if (this.qkvOut instanceof Uint16Array) {
-      this.qkv.forward(x, this.scratch.qkvFp32, T);
-      k.bf16Round(this.scratch.qkvFp32, this.qkvOut, T * W);
+      this.qkv.forwardBf16(x, this.scratch.qkvFp32, T, this.qkvOut, false);
     } else {
       this.qkv.forward(x, this.qkvOut, T);
     }
@@ -163,7 +162,9 @@ export class Attention {
       k.dropoutBackward(dx, s.dDense, T * H, drop.hiddenProb, siteSeed(drop.stepSeed, this.outputSite), 0);
       dDense = s.dDense;
     }
-    this.outputDense.backward(this.context, dDense, s.dContext, T);
+    // In bf16 each dense's output gradient is rounded once, in its bias pass, for both GEMMs.
+    const dyBf16 = k.precision === 'bf16' ? s.dyBf16 : undefined;
+    this.outputDense.backward(this.context, dDense, s.dContext, T, false, dyBf16);
     const rows = batch * nh * S;
     const probsUsed = this.droppedProbs(rows * S);
     // dV = P^T dContext
@@ -202,7 +203,7 @@ export class Attention {
       b: this.qkvOut, bOffset: 0, ldb: W, strideBOuter: S * W, strideBInner: dh,
       c: s.dQkv, cOffset: H, ldc: W, strideCOuter: S * W, strideCInner: dh,
     });
-    this.qkv.backward(x, s.dQkv, dx, T, true);
+    this.qkv.backward(x, s.dQkv, dx, T, true, dyBf16);
   }
 
   /** A batched product, on operands that may be bf16 values (then through gemmBatchedBf16: a bf16 view's own). */

@@ -47,6 +47,36 @@ export class LayerScratch {
     return this.dMid;
   }
 
+  private bf16Halves: { low: Uint16Array; high: Uint16Array } | null = null;
+
+  /**
+   * bf16: the GELU output as the second feed-forward GEMM reads it (forward, and recomputed in
+   * backward): the first half of geluOut's memory, which bf16 leaves unused.
+   */
+  get geluOutBf16(): Uint16Array {
+    return this.halves().low;
+  }
+
+  /**
+   * bf16: a Linear's output gradient rounded for its backward GEMMs ([tokens, up to intermediate]
+   * values): the second half of geluOut's memory, free beside geluOutBf16.
+   */
+  get dyBf16(): Uint16Array {
+    return this.halves().high;
+  }
+
+  private halves(): { low: Uint16Array; high: Uint16Array } {
+    if (!this.bf16Halves) {
+      const { buffer, byteOffset, length } = this.geluOut;
+      if (!(this.geluOut instanceof Float32Array)) throw new Error('bf16 scratch needs float32 buffers');
+      this.bf16Halves = {
+        low: new Uint16Array(buffer, byteOffset, length),
+        high: new Uint16Array(buffer, byteOffset + 2 * length, length),
+      };
+    }
+    return this.bf16Halves;
+  }
+
   constructor(d: TransformerDims, dtype: DType) {
     const T = d.maxBatch * d.maxSeqLen;
     const probs = d.maxBatch * d.heads * d.maxSeqLen * d.maxSeqLen;

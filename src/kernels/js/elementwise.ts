@@ -5,6 +5,7 @@
 // float32 explicitly or allocates Float32Array scratch.
 import { CAUSAL_MASKED_SCORE, type AdamWOptions, type CausalMode, type ElementwiseKernels } from '../types.js';
 import { seedKey, uniformAt } from '../rng.js';
+import { toBf16 } from './gemm-bf16.js';
 
 type Floats = Float32Array;
 
@@ -174,6 +175,40 @@ function gelu(x: Floats, y: Floats, n: number): void {
     const v = x[i]!;
     y[i] = v * normalCdf(v);
   }
+}
+
+function geluBf16(x: Floats, y: Uint16Array, n: number): void {
+  checkCount('geluBf16', 'n', n);
+  checkLength('geluBf16', 'x', x, n);
+  checkLength('geluBf16', 'y', y, n);
+  for (let i = 0; i < n; i++) {
+    const v = x[i]!;
+    y[i] = toBf16(v * normalCdf(v)); // toBf16 rounds to float32 first, as gelu's store would
+  }
+}
+
+function biasBackwardBf16(dy: Floats, dbias: Floats, rows: number, cols: number, dyBf16: Uint16Array): void {
+  biasBackward(dy, dbias, rows, cols);
+  checkLength('biasBackwardBf16', 'dyBf16', dyBf16, rows * cols);
+  for (let i = 0; i < rows * cols; i++) dyBf16[i] = toBf16(dy[i]!);
+}
+
+function biasAddBf16(x: Floats, bias: Floats, out: Uint16Array, rows: number, cols: number): void {
+  const k = 'biasAddBf16';
+  checkCount(k, 'rows', rows);
+  checkCount(k, 'cols', cols);
+  checkLength(k, 'x', x, rows * cols);
+  checkLength(k, 'bias', bias, cols);
+  checkLength(k, 'out', out, rows * cols);
+  for (let r = 0, o = 0; r < rows; r++, o += cols) {
+    for (let c = 0; c < cols; c++) out[o + c] = toBf16(x[o + c]! + bias[c]!);
+  }
+}
+
+function biasGeluBf16(x: Floats, bias: Floats, y: Floats, out: Uint16Array, rows: number, cols: number): void {
+  checkLength('biasGeluBf16', 'out', out, rows * cols);
+  biasAdd(x, bias, y, rows, cols);
+  geluBf16(y, out, rows * cols);
 }
 
 function geluBackward(x: Floats, dy: Floats, dx: Floats, n: number): void {
@@ -491,6 +526,10 @@ export const jsElementwise: ElementwiseKernels = {
   biasBackward,
   gelu,
   geluBackward,
+  geluBf16,
+  biasBackwardBf16,
+  biasAddBf16,
+  biasGeluBf16,
   layerNorm,
   layerNormBackward,
   softmax,
