@@ -386,6 +386,27 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
   return Undefined(info);
 }
 
+// softmaxBackwardBf16(y, dy, dx, rows, cols, scale): softmaxBackward's output rounded to bf16
+// (softmaxBackward then bf16Round, to the bit), for score gradients that only bf16 GEMMs read.
+Napi::Value SoftmaxBackwardBf16(const Napi::CallbackInfo& info) {
+  Args a(info, "softmaxBackwardBf16");
+  const int64_t rows = a.count(3, "rows"), cols = a.count(4, "cols");
+  const double scale = a.finite(5, "scale");
+  const int64_t n = a.product(rows, cols, "rows * cols");
+  const float* y = a.f32(0, "y", n);
+  const float* dy = a.f32(1, "dy", n);
+  const auto dx = a.u16(2, "dx");
+  a.check_span("dx", dx.length, 0, n);
+  const auto& k = ops();
+  for_chunks(rows, rows_per_task(cols, kChunk), [&](int64_t r0, int64_t r1) {
+    thread_local std::vector<float> tmp;
+    if (tmp.size() < static_cast<size_t>(cols)) tmp.resize(static_cast<size_t>(cols));
+    k.softmax_backward_bf16(y + r0 * cols, dy + r0 * cols, dx.data + r0 * cols, tmp.data(), r1 - r0, cols,
+                            static_cast<float>(scale));
+  });
+  return Undefined(info);
+}
+
 Napi::Value SoftmaxBackward(const Napi::CallbackInfo& info) {
   Args a(info, "softmaxBackward");
   const int64_t rows = a.count(3, "rows"), cols = a.count(4, "cols");
@@ -418,6 +439,21 @@ uint32_t to_uint32(double d) {
   return static_cast<uint32_t>(m);
 }
 
+// p, seed and counterOffset (arguments 3 to 5) of a dropout call as the kernels' step (counter of element 0).
+DropoutStep dropout_step(const Args& a) {
+  const double p = a.finite(3, "p");
+  if (!(p >= 0 && p < 1)) a.fail("p must be in [0, 1), got " + std::to_string(p), true);
+  const double seed = a.finite(4, "seed");
+  if (seed != std::floor(seed)) a.fail("seed must be an integer", true);
+  const int64_t offset = a.count(5, "counterOffset");
+  DropoutStep step;
+  step.key = mix32(to_uint32(seed) ^ 0x9e3779b9u);
+  step.threshold = static_cast<uint32_t>(std::ceil(p * 16777216.0));
+  step.scale = static_cast<float>(1.0 / (1.0 - p));
+  step.counter = to_uint32(static_cast<double>(offset));
+  return step;
+}
+
 constexpr char kDropout[] = "dropout";
 constexpr char kDropoutBackward[] = "dropoutBackward";
 
@@ -426,23 +462,32 @@ template <const char* kName>
 Napi::Value Dropout(const Napi::CallbackInfo& info) {
   Args a(info, kName);
   const int64_t n = a.count(2, "n");
-  const double p = a.finite(3, "p");
-  if (!(p >= 0 && p < 1)) a.fail("p must be in [0, 1), got " + std::to_string(p), true);
-  const double seed = a.finite(4, "seed");
-  if (seed != std::floor(seed)) a.fail("seed must be an integer", true);
-  const int64_t offset = a.count(5, "counterOffset");
+  const DropoutStep step = dropout_step(a);
   const float* x = a.f32(0, "x", n);
   float* y = a.f32(1, "y", n);
-  DropoutStep step;
-  step.key = mix32(to_uint32(seed) ^ 0x9e3779b9u);
-  step.threshold = static_cast<uint32_t>(std::ceil(p * 16777216.0));
-  step.scale = static_cast<float>(1.0 / (1.0 - p));
-  const uint32_t base = to_uint32(static_cast<double>(offset));
   const auto& k = ops();
   for_chunks(n, kChunk, [&](int64_t b, int64_t e) {
     DropoutStep s = step;
-    s.counter = base + static_cast<uint32_t>(b);
+    s.counter += static_cast<uint32_t>(b);
     k.dropout(x + b, y + b, e - b, s);
+  });
+  return Undefined(info);
+}
+
+// dropoutBf16(x, y, n, p, seed, counterOffset): dropout's output rounded to bf16 (dropout then
+// bf16Round, to the bit), for probabilities that only bf16 GEMMs read.
+Napi::Value DropoutBf16(const Napi::CallbackInfo& info) {
+  Args a(info, "dropoutBf16");
+  const int64_t n = a.count(2, "n");
+  const DropoutStep step = dropout_step(a);
+  const float* x = a.f32(0, "x", n);
+  const auto y = a.u16(1, "y");
+  a.check_span("y", y.length, 0, n);
+  const auto& k = ops();
+  for_chunks(n, kChunk, [&](int64_t b, int64_t e) {
+    DropoutStep s = step;
+    s.counter += static_cast<uint32_t>(b);
+    k.dropout_bf16(x + b, y.data + b, e - b, s);
   });
   return Undefined(info);
 }
@@ -683,6 +728,8 @@ void RegisterElementwise(Napi::Env env, Napi::Object exports) {
   exports.Set("biasBackwardBf16", Napi::Function::New(env, BiasBackwardBf16));
   exports.Set("biasAddBf16", Napi::Function::New(env, BiasAddBf16));
   exports.Set("biasGeluBf16", Napi::Function::New(env, BiasGeluBf16));
+  exports.Set("dropoutBf16", Napi::Function::New(env, DropoutBf16));
+  exports.Set("softmaxBackwardBf16", Napi::Function::New(env, SoftmaxBackwardBf16));
   exports.Set("layerNorm", Napi::Function::New(env, LayerNorm));
   exports.Set("layerNormBackward", Napi::Function::New(env, LayerNormBackward));
   exports.Set("softmax", Napi::Function::New(env, Softmax));

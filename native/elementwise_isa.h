@@ -62,6 +62,11 @@ struct ElementwiseIsaOps {
   void (*bias_add_bf16)(const float* x, const float* bias, uint16_t* out, int64_t rows, int64_t cols);
   // y = x + bias (y may alias x); out = gelu(y) rounded to bf16.
   void (*bias_gelu_bf16)(const float* x, const float* bias, float* y, uint16_t* out, int64_t rows, int64_t cols);
+  // dropout with its output rounded to bf16.
+  void (*dropout_bf16)(const float* x, uint16_t* y, int64_t n, DropoutStep step);
+  // softmax_backward with its output rounded to bf16; tmp holds cols floats.
+  void (*softmax_backward_bf16)(const float* y, const float* dy, uint16_t* dx, float* tmp, int64_t rows, int64_t cols,
+                                float scale);
 };
 
 const ElementwiseIsaOps& elementwise_ops_scalar();

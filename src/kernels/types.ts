@@ -201,6 +201,10 @@ export interface ElementwiseKernels {
   biasAddBf16(x: Float32Array, bias: Float32Array, out: Uint16Array, rows: number, cols: number): void;
   /** y = x + bias (y may alias x), then out = geluBf16(y), in one pass (the bits of the two kernels). */
   biasGeluBf16(x: Float32Array, bias: Float32Array, y: Float32Array, out: Uint16Array, rows: number, cols: number): void;
+  /** softmaxBackward's dx rounded to bf16 (softmaxBackward then bf16Round, to the bit): score gradients for bf16 GEMMs. */
+  softmaxBackwardBf16(y: Float32Array, dy: Float32Array, dx: Uint16Array, rows: number, cols: number, scale: number): void;
+  /** dropout's y rounded to bf16 (dropout then bf16Round, to the bit): dropped probabilities for bf16 GEMMs. */
+  dropoutBf16(x: Float32Array, y: Uint16Array, n: number, p: number, seed: number, counterOffset: number): void;
   /** dx = dy * d gelu(x) / dx. dx may alias dy. */
   geluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, n: number): void;
   /** Row-wise LayerNorm; saves mean[r] and rstd[r] = 1/sqrt(var + eps) for backward. y may alias x. */

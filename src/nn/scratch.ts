@@ -47,14 +47,14 @@ export class LayerScratch {
     return this.dMid;
   }
 
-  private bf16Halves: { low: Uint16Array; high: Uint16Array } | null = null;
+  private readonly halves = new Map<Float32Array, { low: Uint16Array; high: Uint16Array }>();
 
   /**
    * bf16: the GELU output as the second feed-forward GEMM reads it (forward, and recomputed in
    * backward): the first half of geluOut's memory, which bf16 leaves unused.
    */
   get geluOutBf16(): Uint16Array {
-    return this.halves().low;
+    return this.halvesOf(this.geluOut).low;
   }
 
   /**
@@ -62,19 +62,28 @@ export class LayerScratch {
    * values): the second half of geluOut's memory, free beside geluOutBf16.
    */
   get dyBf16(): Uint16Array {
-    return this.halves().high;
+    return this.halvesOf(this.geluOut).high;
   }
 
-  private halves(): { low: Uint16Array; high: Uint16Array } {
-    if (!this.bf16Halves) {
-      const { buffer, byteOffset, length } = this.geluOut;
-      if (!(this.geluOut instanceof Float32Array)) throw new Error('bf16 scratch needs float32 buffers');
-      this.bf16Halves = {
-        low: new Uint16Array(buffer, byteOffset, length),
-        high: new Uint16Array(buffer, byteOffset + 2 * length, length),
-      };
+  /** bf16: the dropped attention probabilities as the context and dV products read them (probsDropped's first half). */
+  get probsDroppedBf16(): Uint16Array {
+    return this.halvesOf(this.probsDropped).low;
+  }
+
+  /** bf16: the score gradients as the dQ and dK products read them (probsDropped's second half). */
+  get dScoresBf16(): Uint16Array {
+    return this.halvesOf(this.probsDropped).high;
+  }
+
+  /** Two bf16 arrays, each as long as f, in f's memory. */
+  private halvesOf(f: Float32Array): { low: Uint16Array; high: Uint16Array } {
+    let h = this.halves.get(f);
+    if (!h) {
+      if (!(f instanceof Float32Array)) throw new Error('bf16 scratch needs float32 buffers');
+      h = { low: new Uint16Array(f.buffer, f.byteOffset, f.length), high: new Uint16Array(f.buffer, f.byteOffset + 2 * f.length, f.length) };
+      this.halves.set(f, h);
     }
-    return this.bf16Halves;
+    return h;
   }
 
   constructor(d: TransformerDims, dtype: DType) {

@@ -1,5 +1,5 @@
 // Elementwise kernels that write bf16 GEMM inputs (geluBf16, biasBackwardBf16, biasAddBf16,
-// biasGeluBf16): on every backend, instruction set and thread count, each equals its two-step form
+// biasGeluBf16, dropoutBf16, softmaxBackwardBf16): on every backend, instruction set and thread count, each equals its two-step form
 // of the same backend bit for bit (gelu then bf16Round; biasBackward, and bf16Round of dy; ...). Native and JS gelu differ in the last
 // fp32 bits (test/kernels/elementwise.test.ts), so across backends their bf16 values may differ by
 // one rounding step where an fp32 value lies near a bf16 tie. A Linear layer in bf16 gives the same
@@ -148,6 +148,43 @@ test('biasAddBf16 and biasGeluBf16 give their two-kernel forms bit for bit on ev
   }
 });
 
+test('dropoutBf16 and softmaxBackwardBf16 give their two-kernel forms bit for bit on every backend, ISA and thread count', () => {
+  // Dropout over several chunks and 256-value blocks with a counter offset; softmax rows of odd width.
+  const n = 70_001;
+  const x = inputs(n, 12, 2);
+  for (const [rows, cols] of [[300, 130], [5, 7]] as const) {
+    const m = rows * cols;
+    const y = randomArray(m, rows, 1).map(Math.abs);
+    const dy = randomArray(m, cols, 1);
+    for (const v of variants()) {
+      v.run(() => {
+        const name = `${v.name} ${rows}x${cols}`;
+        const backward = new Float32Array(m);
+        v.k.softmaxBackward(y, dy, backward, rows, cols, 0.125);
+        const expected = new Uint16Array(m);
+        v.k.bf16Round(backward, expected, m);
+        const got = new Uint16Array(m + 1).fill(7);
+        v.k.softmaxBackwardBf16(y, dy, got, rows, cols, 0.125);
+        assert.deepEqual(got.subarray(0, m), expected, `${name}: softmaxBackwardBf16`);
+        assert.equal(got[m], 7, `${name}: softmaxBackwardBf16 writes only rows x cols values`);
+      });
+    }
+  }
+  for (const v of variants()) {
+    v.run(() => {
+      for (const [p, offset] of [[0.1, 12_345], [0, 0]] as const) {
+        const dropped = new Float32Array(n);
+        v.k.dropout(x, dropped, n, p, 77, offset);
+        const expected = new Uint16Array(n);
+        v.k.bf16Round(dropped, expected, n);
+        const got = new Uint16Array(n);
+        v.k.dropoutBf16(x, got, n, p, 77, offset);
+        assert.deepEqual(got, expected, `${v.name}: dropoutBf16 p ${p}`);
+      }
+    });
+  }
+});
+
 test('the fused bf16 kernels refuse short outputs', () => {
   for (const v of variants()) {
     v.run(() => {
@@ -156,6 +193,8 @@ test('the fused bf16 kernels refuse short outputs', () => {
       assert.throws(() => v.k.biasAddBf16(new Float32Array(8), new Float32Array(4), new Uint16Array(7), 2, 4), /out/, v.name);
       const x = new Float32Array(8);
       assert.throws(() => v.k.biasGeluBf16(x, new Float32Array(4), x, new Uint16Array(7), 2, 4), /out/, v.name);
+      assert.throws(() => v.k.softmaxBackwardBf16(x, x, new Uint16Array(7), 2, 4, 1), /dx/, v.name);
+      assert.throws(() => v.k.dropoutBf16(x, new Uint16Array(7), 8, 0.1, 1, 0), /y/, v.name);
     });
   }
 });

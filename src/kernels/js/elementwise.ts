@@ -211,6 +211,25 @@ function biasGeluBf16(x: Floats, bias: Floats, y: Floats, out: Uint16Array, rows
   geluBf16(y, out, rows * cols);
 }
 
+/** Runs a kernel into float32 scratch and rounds its n outputs into out (the two-step form, by definition). */
+function intoBf16(kernel: string, out: Uint16Array, n: number, write: (scratch: Float32Array) => void): void {
+  checkCount(kernel, 'n', n);
+  checkLength(kernel, 'out', out, n);
+  const scratch = new Float32Array(n);
+  write(scratch);
+  for (let i = 0; i < n; i++) out[i] = toBf16(scratch[i]!);
+}
+
+function softmaxBackwardBf16(y: Floats, dy: Floats, dx: Uint16Array, rows: number, cols: number, scale: number): void {
+  checkLength('softmaxBackwardBf16', 'dx', dx, rows * cols);
+  intoBf16('softmaxBackwardBf16', dx, rows * cols, (s) => softmaxBackward(y, dy, s, rows, cols, scale));
+}
+
+function dropoutBf16(x: Floats, y: Uint16Array, n: number, p: number, seed: number, counterOffset: number): void {
+  checkLength('dropoutBf16', 'y', y, n);
+  intoBf16('dropoutBf16', y, n, (s) => applyDropout('dropoutBf16', x, s, n, p, seed, counterOffset));
+}
+
 function geluBackward(x: Floats, dy: Floats, dx: Floats, n: number): void {
   const k = 'geluBackward';
   checkCount(k, 'n', n);
@@ -530,6 +549,8 @@ export const jsElementwise: ElementwiseKernels = {
   biasBackwardBf16,
   biasAddBf16,
   biasGeluBf16,
+  softmaxBackwardBf16,
+  dropoutBf16,
   layerNorm,
   layerNormBackward,
   softmax,

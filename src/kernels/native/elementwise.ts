@@ -23,6 +23,8 @@ export interface NativeElementwiseAddon extends NativeAddonBase {
   biasBackwardBf16(dy: F32, dbias: F32, rows: number, cols: number, dyBf16: Uint16Array): void;
   biasAddBf16(x: F32, bias: F32, out: Uint16Array, rows: number, cols: number): void;
   biasGeluBf16(x: F32, bias: F32, y: F32, out: Uint16Array, rows: number, cols: number): void;
+  softmaxBackwardBf16(y: F32, dy: F32, dx: Uint16Array, rows: number, cols: number, scale: number): void;
+  dropoutBf16(x: F32, y: Uint16Array, n: number, p: number, seed: number, counterOffset: number): void;
   layerNorm(x: F32, gamma: F32, beta: F32, y: F32, mean: F32, rstd: F32, rows: number, cols: number, eps: number): void;
   layerNormBackward(
     dy: F32, x: F32, gamma: F32, mean: F32, rstd: F32, dx: F32, dgamma: F32, dbeta: F32, rows: number, cols: number,
@@ -71,6 +73,8 @@ export function nativeElementwise(addon: NativeAddonBase): ElementwiseKernels {
     biasBackwardBf16: a.biasBackwardBf16,
     biasAddBf16: a.biasAddBf16,
     biasGeluBf16: a.biasGeluBf16,
+    softmaxBackwardBf16: a.softmaxBackwardBf16,
+    dropoutBf16: a.dropoutBf16,
     layerNorm: a.layerNorm,
     layerNormBackward: a.layerNormBackward,
     softmax: (x, y, rows, cols, scale, mask, rowsPerMask, causal = 'none') =>
