@@ -439,6 +439,75 @@ uint32_t to_uint32(double d) {
   return static_cast<uint32_t>(m);
 }
 
+// gumbelCandidates(logits, rows, cols, invTemperature, seed, rowOffset, disallow, argmax, counts,
+// columns, numerators, capacity): the pre-pass of masking.ts's sampleGumbelMax. Per row: the
+// argmax, and in order the columns whose uniform (numerator * 2^-24, the same xorshift stream)
+// exceeds a threshold kept below the exact loop's: the same pruning with native logs and a margin
+// of 1e-9 (native and V8 logs differ by ulps, ~1e-15), so every column the exact loop evaluates is
+// listed and masking.ts finishes each row with V8's logs on the candidates only. A row with more
+// than `capacity` candidates gets count -1 (then the exact loop runs over the whole row).
+Napi::Value GumbelCandidates(const Napi::CallbackInfo& info) {
+  Args a(info, "gumbelCandidates");
+  a.expect_count(12);
+  const int64_t rows = a.count(1, "rows"), cols = a.count(2, "cols");
+  const double inv_t = a.finite(3, "invTemperature");
+  const double seed = a.finite(4, "seed");
+  if (seed != std::floor(seed)) a.fail("seed must be an integer", true);
+  const int64_t row_offset = a.count(5, "rowOffset");
+  const int64_t n = a.product(rows, cols, "rows * cols");
+  const float* logits = a.f32(0, "logits", n);
+  const int32_t* disallow = a.is_null(6) ? nullptr : a.i32(6, "disallow", rows);
+  int32_t* argmax = a.i32(7, "argmax", rows);
+  int32_t* counts = a.i32(8, "counts", rows);
+  const int64_t capacity = a.count(11, "capacity");
+  int32_t* columns = a.i32(9, "columns", a.product(rows, capacity, "rows * capacity"));
+  int32_t* numerators = a.i32(10, "numerators", rows * capacity);
+  const uint32_t key = mix32(to_uint32(seed) ^ 0x9e3779b9u);
+  constexpr double kMargin = 1e-9;
+  parallel_for(rows, [&](int64_t r) {
+    const float* lr = logits + r * cols;
+    float top = -__builtin_inff();
+    int64_t top_index = 0;
+    for (int64_t i = 0; i < cols; ++i) {
+      if (lr[i] > top) {
+        top = lr[i];
+        top_index = i;
+      }
+    }
+    argmax[r] = static_cast<int32_t>(top_index);
+    const double max_scaled = static_cast<double>(top) * inv_t;
+    const int64_t banned = disallow ? disallow[r] : -1;
+    double best = -__builtin_inf(), threshold = -1;
+    int64_t count = 0;
+    uint32_t state = mix32(key ^ (static_cast<uint32_t>(r + row_offset + 1) * 0x9e3779b1u)) | 1u;
+    int32_t* cr = columns + r * capacity;
+    int32_t* nr = numerators + r * capacity;
+    for (int64_t i = 0; i < cols; ++i) {
+      state ^= state << 13;
+      state ^= state >> 17;
+      state ^= state << 5;
+      const uint32_t num = state >> 8;
+      const double u = num * 5.9604644775390625e-8;
+      if (u <= threshold) continue;
+      if (count == capacity) {
+        count = -1;
+        break;
+      }
+      cr[count] = static_cast<int32_t>(i);
+      nr[count] = static_cast<int32_t>(num);
+      ++count;
+      const double scaled = i == banned ? lr[i] * inv_t - 1000 : lr[i] * inv_t;
+      const double v = scaled + -std::log(-std::log(u + 1e-9) + 1e-9);
+      if (v > best) {
+        best = v;
+        threshold = std::exp(-(std::exp(-(best - max_scaled)) - 1e-9)) - 1e-9 - 1e-12 - kMargin;
+      }
+    }
+    counts[r] = static_cast<int32_t>(count);
+  });
+  return Undefined(info);
+}
+
 // p, seed and counterOffset (arguments 3 to 5) of a dropout call as the kernels' step (counter of element 0).
 DropoutStep dropout_step(const Args& a) {
   const double p = a.finite(3, "p");
@@ -729,6 +798,7 @@ void RegisterElementwise(Napi::Env env, Napi::Object exports) {
   exports.Set("biasAddBf16", Napi::Function::New(env, BiasAddBf16));
   exports.Set("biasGeluBf16", Napi::Function::New(env, BiasGeluBf16));
   exports.Set("dropoutBf16", Napi::Function::New(env, DropoutBf16));
+  exports.Set("gumbelCandidates", Napi::Function::New(env, GumbelCandidates));
   exports.Set("softmaxBackwardBf16", Napi::Function::New(env, SoftmaxBackwardBf16));
   exports.Set("layerNorm", Napi::Function::New(env, LayerNorm));
   exports.Set("layerNormBackward", Napi::Function::New(env, LayerNormBackward));

@@ -205,6 +205,17 @@ export interface ElementwiseKernels {
   softmaxBackwardBf16(y: Float32Array, dy: Float32Array, dx: Uint16Array, rows: number, cols: number, scale: number): void;
   /** dropout's y rounded to bf16 (dropout then bf16Round, to the bit): dropped probabilities for bf16 GEMMs. */
   dropoutBf16(x: Float32Array, y: Uint16Array, n: number, p: number, seed: number, counterOffset: number): void;
+  /**
+   * The pre-pass of sampleGumbelMax (src/model/masking.ts), for each row of logits [rows, cols]:
+   * argmax[r] (the first largest), and in column order the candidates (columns[r * capacity + j],
+   * their uniforms' 24-bit numerators in numerators[..]) that the exact loop might evaluate: its
+   * pruning with the backend's own logs and a threshold lowered by 1e-9, so the list holds every
+   * column the exact loop evaluates. counts[r] = the number listed, or -1 past capacity.
+   */
+  gumbelCandidates(
+    logits: Float32Array, rows: number, cols: number, invTemperature: number, seed: number, rowOffset: number,
+    disallow: Int32Array | null, argmax: Int32Array, counts: Int32Array, columns: Int32Array, numerators: Int32Array, capacity: number,
+  ): void;
   /** dx = dy * d gelu(x) / dx. dx may alias dy. */
   geluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, n: number): void;
   /** Row-wise LayerNorm; saves mean[r] and rstd[r] = 1/sqrt(var + eps) for backward. y may alias x. */

@@ -4,7 +4,7 @@
 // checks run a float64 copy through this backend), so nothing here rounds to
 // float32 explicitly or allocates Float32Array scratch.
 import { CAUSAL_MASKED_SCORE, type AdamWOptions, type CausalMode, type ElementwiseKernels } from '../types.js';
-import { seedKey, uniformAt } from '../rng.js';
+import { mix32, seedKey, uniformAt } from '../rng.js';
 import { toBf16 } from './gemm-bf16.js';
 
 type Floats = Float32Array;
@@ -228,6 +228,61 @@ function softmaxBackwardBf16(y: Floats, dy: Floats, dx: Uint16Array, rows: numbe
 function dropoutBf16(x: Floats, y: Uint16Array, n: number, p: number, seed: number, counterOffset: number): void {
   checkLength('dropoutBf16', 'y', y, n);
   intoBf16('dropoutBf16', y, n, (s) => applyDropout('dropoutBf16', x, s, n, p, seed, counterOffset));
+}
+
+function gumbelCandidates(
+  logits: Floats, rows: number, cols: number, invTemperature: number, seed: number, rowOffset: number,
+  disallow: Int32Array | null, argmax: Int32Array, counts: Int32Array, columns: Int32Array, numerators: Int32Array, capacity: number,
+): void {
+  const k = 'gumbelCandidates';
+  for (const [name, v] of [['rows', rows], ['cols', cols], ['rowOffset', rowOffset], ['capacity', capacity]] as const) checkCount(k, name, v);
+  checkFinite(k, 'invTemperature', invTemperature);
+  if (!Number.isInteger(seed)) fail(k, `seed must be an integer, got ${seed}`);
+  checkLength(k, 'logits', logits, rows * cols);
+  if (disallow) checkLength(k, 'disallow', disallow, rows);
+  for (const [name, a] of [['argmax', argmax], ['counts', counts]] as const) checkLength(k, name, a, rows);
+  for (const [name, a] of [['columns', columns], ['numerators', numerators]] as const) checkLength(k, name, a, rows * capacity);
+  const key = seedKey(seed);
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    let top = -Infinity;
+    let topIndex = 0;
+    for (let i = 0; i < cols; i++) {
+      if (logits[base + i]! > top) {
+        top = logits[base + i]!;
+        topIndex = i;
+      }
+    }
+    argmax[r] = topIndex;
+    const maxScaled = top * invTemperature;
+    const banned = disallow ? disallow[r]! : -1;
+    let best = -Infinity;
+    let threshold = -1;
+    let count = 0;
+    let state = (mix32((key ^ Math.imul(r + rowOffset + 1, 0x9e3779b1)) >>> 0) | 1) >>> 0;
+    for (let i = 0; i < cols; i++) {
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      const num = state >>> 8;
+      const u = num * 5.9604644775390625e-8;
+      if (u <= threshold) continue;
+      if (count === capacity) {
+        count = -1;
+        break;
+      }
+      columns[r * capacity + count] = i;
+      numerators[r * capacity + count] = num;
+      count++;
+      const scaled = i === banned ? logits[base + i]! * invTemperature - 1000 : logits[base + i]! * invTemperature;
+      const v = scaled - Math.log(-Math.log(u + 1e-9) + 1e-9);
+      if (v > best) {
+        best = v;
+        threshold = Math.exp(-(Math.exp(-(best - maxScaled)) - 1e-9)) - 1e-9 - 1e-12 - 1e-9;
+      }
+    }
+    counts[r] = count;
+  }
 }
 
 function geluBackward(x: Floats, dy: Floats, dx: Floats, n: number): void {
@@ -551,6 +606,7 @@ export const jsElementwise: ElementwiseKernels = {
   biasGeluBf16,
   softmaxBackwardBf16,
   dropoutBf16,
+  gumbelCandidates,
   layerNorm,
   layerNormBackward,
   softmax,

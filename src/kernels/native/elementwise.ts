@@ -25,6 +25,10 @@ export interface NativeElementwiseAddon extends NativeAddonBase {
   biasGeluBf16(x: F32, bias: F32, y: F32, out: Uint16Array, rows: number, cols: number): void;
   softmaxBackwardBf16(y: F32, dy: F32, dx: Uint16Array, rows: number, cols: number, scale: number): void;
   dropoutBf16(x: F32, y: Uint16Array, n: number, p: number, seed: number, counterOffset: number): void;
+  gumbelCandidates(
+    logits: F32, rows: number, cols: number, invTemperature: number, seed: number, rowOffset: number,
+    disallow: Int32Array | null, argmax: Int32Array, counts: Int32Array, columns: Int32Array, numerators: Int32Array, capacity: number,
+  ): void;
   layerNorm(x: F32, gamma: F32, beta: F32, y: F32, mean: F32, rstd: F32, rows: number, cols: number, eps: number): void;
   layerNormBackward(
     dy: F32, x: F32, gamma: F32, mean: F32, rstd: F32, dx: F32, dgamma: F32, dbeta: F32, rows: number, cols: number,
@@ -75,6 +79,7 @@ export function nativeElementwise(addon: NativeAddonBase): ElementwiseKernels {
     biasGeluBf16: a.biasGeluBf16,
     softmaxBackwardBf16: a.softmaxBackwardBf16,
     dropoutBf16: a.dropoutBf16,
+    gumbelCandidates: a.gumbelCandidates,
     layerNorm: a.layerNorm,
     layerNormBackward: a.layerNormBackward,
     softmax: (x, y, rows, cols, scale, mask, rowsPerMask, causal = 'none') =>
