@@ -464,46 +464,71 @@ Napi::Value GumbelCandidates(const Napi::CallbackInfo& info) {
   int32_t* numerators = a.i32(10, "numerators", rows * capacity);
   const uint32_t key = mix32(to_uint32(seed) ^ 0x9e3779b9u);
   constexpr double kMargin = 1e-9;
-  parallel_for(rows, [&](int64_t r) {
-    const float* lr = logits + r * cols;
-    float top = -__builtin_inff();
-    int64_t top_index = 0;
+  constexpr double kInf = __builtin_inf();
+  // Rows in groups of kGroup scanned side by side: each row's xorshift steps form one dependency
+  // chain, so interleaving rows keeps the core busy. A padding or overflowed row gets threshold
+  // +inf (every uniform is <= it).
+  constexpr int kGroup = 4;
+  parallel_for((rows + kGroup - 1) / kGroup, [&](int64_t t) {
+    const int64_t r0 = t * kGroup;
+    uint32_t state[kGroup];
+    double threshold[kGroup], best[kGroup], max_scaled[kGroup];
+    int64_t count[kGroup], banned[kGroup];
+    for (int q = 0; q < kGroup; ++q) {
+      const int64_t r = r0 + q;
+      count[q] = 0;
+      best[q] = -kInf;
+      if (r >= rows) {
+        threshold[q] = kInf;
+        state[q] = 1;
+        banned[q] = -1;
+        max_scaled[q] = 0;
+        continue;
+      }
+      const float* lr = logits + r * cols;
+      float top = -__builtin_inff();
+      int64_t top_index = 0;
+      for (int64_t i = 0; i < cols; ++i) {
+        if (lr[i] > top) {
+          top = lr[i];
+          top_index = i;
+        }
+      }
+      argmax[r] = static_cast<int32_t>(top_index);
+      max_scaled[q] = static_cast<double>(top) * inv_t;
+      banned[q] = disallow ? disallow[r] : -1;
+      threshold[q] = -1;
+      state[q] = mix32(key ^ (static_cast<uint32_t>(r + row_offset + 1) * 0x9e3779b1u)) | 1u;
+    }
     for (int64_t i = 0; i < cols; ++i) {
-      if (lr[i] > top) {
-        top = lr[i];
-        top_index = i;
+      for (int q = 0; q < kGroup; ++q) {
+        uint32_t x = state[q];
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        state[q] = x;
+        const uint32_t num = x >> 8;
+        const double u = num * 5.9604644775390625e-8;
+        if (__builtin_expect(u <= threshold[q], 1)) continue;  // !(u <= t), as the exact loop: a NaN threshold prunes nothing
+        const int64_t r = r0 + q;
+        if (count[q] == capacity) {
+          count[q] = -1;
+          threshold[q] = kInf;
+          continue;
+        }
+        columns[r * capacity + count[q]] = static_cast<int32_t>(i);
+        numerators[r * capacity + count[q]] = static_cast<int32_t>(num);
+        ++count[q];
+        const float x_i = logits[r * cols + i];
+        const double scaled = i == banned[q] ? x_i * inv_t - 1000 : x_i * inv_t;
+        const double v = scaled + -std::log(-std::log(u + 1e-9) + 1e-9);
+        if (v > best[q]) {
+          best[q] = v;
+          threshold[q] = std::exp(-(std::exp(-(best[q] - max_scaled[q])) - 1e-9)) - 1e-9 - 1e-12 - kMargin;
+        }
       }
     }
-    argmax[r] = static_cast<int32_t>(top_index);
-    const double max_scaled = static_cast<double>(top) * inv_t;
-    const int64_t banned = disallow ? disallow[r] : -1;
-    double best = -__builtin_inf(), threshold = -1;
-    int64_t count = 0;
-    uint32_t state = mix32(key ^ (static_cast<uint32_t>(r + row_offset + 1) * 0x9e3779b1u)) | 1u;
-    int32_t* cr = columns + r * capacity;
-    int32_t* nr = numerators + r * capacity;
-    for (int64_t i = 0; i < cols; ++i) {
-      state ^= state << 13;
-      state ^= state >> 17;
-      state ^= state << 5;
-      const uint32_t num = state >> 8;
-      const double u = num * 5.9604644775390625e-8;
-      if (u <= threshold) continue;
-      if (count == capacity) {
-        count = -1;
-        break;
-      }
-      cr[count] = static_cast<int32_t>(i);
-      nr[count] = static_cast<int32_t>(num);
-      ++count;
-      const double scaled = i == banned ? lr[i] * inv_t - 1000 : lr[i] * inv_t;
-      const double v = scaled + -std::log(-std::log(u + 1e-9) + 1e-9);
-      if (v > best) {
-        best = v;
-        threshold = std::exp(-(std::exp(-(best - max_scaled)) - 1e-9)) - 1e-9 - 1e-12 - kMargin;
-      }
-    }
-    counts[r] = static_cast<int32_t>(count);
+    for (int q = 0; q < kGroup && r0 + q < rows; ++q) counts[r0 + q] = static_cast<int32_t>(count[q]);
   });
   return Undefined(info);
 }
