@@ -166,6 +166,21 @@ Napi::Value BiasAdd(const Napi::CallbackInfo& info) {
   return Undefined(info);
 }
 
+// dbias[c] += the column sums of dy [rows, cols]: float64 partials per fixed chunk of rows
+// (chunk(r0, r1, acc) adds rows [r0, r1) into acc), combined in chunk order.
+template <class Chunk>
+void column_sums(int64_t rows, int64_t cols, float* dbias, Chunk&& chunk) {
+  const int64_t rpc = rows_per_task(cols, kReduceRowChunk);
+  const int64_t chunks = (rows + rpc - 1) / rpc;
+  std::vector<double>& partial = scratch(static_cast<size_t>(chunks * cols));
+  for_chunks(rows, rpc, [&](int64_t r0, int64_t r1) {
+    double* acc = partial.data() + (r0 / rpc) * cols;
+    std::fill(acc, acc + cols, 0.0);
+    chunk(r0, r1, acc);
+  });
+  combine_columns(partial.data(), chunks, cols, dbias);
+}
+
 Napi::Value BiasBackward(const Napi::CallbackInfo& info) {
   Args a(info, "biasBackward");
   const int64_t rows = a.count(2, "rows"), cols = a.count(3, "cols");
@@ -173,16 +188,8 @@ Napi::Value BiasBackward(const Napi::CallbackInfo& info) {
   const float* dy = a.f32(0, "dy", n);
   float* dbias = a.f32(1, "dbias", cols);
   if (n == 0) return Undefined(info);
-  const int64_t rpc = rows_per_task(cols, kReduceRowChunk);
-  const int64_t chunks = (rows + rpc - 1) / rpc;
-  std::vector<double>& partial = scratch(static_cast<size_t>(chunks * cols));
   const auto& k = ops();
-  for_chunks(rows, rpc, [&](int64_t r0, int64_t r1) {
-    double* acc = partial.data() + (r0 / rpc) * cols;
-    std::fill(acc, acc + cols, 0.0);
-    k.bias_backward(dy + r0 * cols, acc, r1 - r0, cols);
-  });
-  combine_columns(partial.data(), chunks, cols, dbias);
+  column_sums(rows, cols, dbias, [&](int64_t r0, int64_t r1, double* acc) { k.bias_backward(dy + r0 * cols, acc, r1 - r0, cols); });
   return Undefined(info);
 }
 
@@ -197,16 +204,10 @@ Napi::Value BiasBackwardBf16(const Napi::CallbackInfo& info) {
   const auto out = a.u16(4, "dyBf16");
   a.check_span("dyBf16", out.length, 0, n);
   if (n == 0) return Undefined(info);
-  const int64_t rpc = rows_per_task(cols, kReduceRowChunk);
-  const int64_t chunks = (rows + rpc - 1) / rpc;
-  std::vector<double>& partial = scratch(static_cast<size_t>(chunks * cols));
   const auto& k = ops();
-  for_chunks(rows, rpc, [&](int64_t r0, int64_t r1) {
-    double* acc = partial.data() + (r0 / rpc) * cols;
-    std::fill(acc, acc + cols, 0.0);
+  column_sums(rows, cols, dbias, [&](int64_t r0, int64_t r1, double* acc) {
     k.bias_backward_bf16(dy + r0 * cols, acc, out.data + r0 * cols, r1 - r0, cols);
   });
-  combine_columns(partial.data(), chunks, cols, dbias);
   return Undefined(info);
 }
 
