@@ -211,6 +211,27 @@ Napi::Value BiasBackwardBf16(const Napi::CallbackInfo& info) {
   return Undefined(info);
 }
 
+// geluBackwardBiasBf16(x, dy, dbias, rows, cols, dyBf16): d = geluBackward(x, dy) never stored in
+// fp32: dbias += its column sums (biasBackward's chunks: the same bits) and dyBf16 = d rounded to bf16.
+Napi::Value GeluBackwardBiasBf16(const Napi::CallbackInfo& info) {
+  Args a(info, "geluBackwardBiasBf16");
+  const int64_t rows = a.count(3, "rows"), cols = a.count(4, "cols");
+  const int64_t n = a.product(rows, cols, "rows * cols");
+  const float* x = a.f32(0, "x", n);
+  const float* dy = a.f32(1, "dy", n);
+  float* dbias = a.f32(2, "dbias", cols);
+  const auto out = a.u16(5, "dyBf16");
+  a.check_span("dyBf16", out.length, 0, n);
+  if (n == 0) return Undefined(info);
+  const auto& k = ops();
+  column_sums(rows, cols, dbias, [&](int64_t r0, int64_t r1, double* acc) {
+    thread_local std::vector<float> tmp;
+    if (tmp.size() < static_cast<size_t>(8 * cols)) tmp.resize(static_cast<size_t>(8 * cols));
+    k.gelu_backward_bias_bf16(x + r0 * cols, dy + r0 * cols, acc, out.data + r0 * cols, tmp.data(), r1 - r0, cols);
+  });
+  return Undefined(info);
+}
+
 // biasAddBf16(x, bias, out, rows, cols): out = x + bias rounded to bf16 (biasAdd then bf16Round,
 // to the bit), for a GEMM output that only bf16 GEMMs read.
 Napi::Value BiasAddBf16(const Napi::CallbackInfo& info) {
@@ -825,6 +846,7 @@ void RegisterElementwise(Napi::Env env, Napi::Object exports) {
   exports.Set("biasGeluBf16", Napi::Function::New(env, BiasGeluBf16));
   exports.Set("dropoutBf16", Napi::Function::New(env, DropoutBf16));
   exports.Set("gumbelCandidates", Napi::Function::New(env, GumbelCandidates));
+  exports.Set("geluBackwardBiasBf16", Napi::Function::New(env, GeluBackwardBiasBf16));
   exports.Set("softmaxBackwardBf16", Napi::Function::New(env, SoftmaxBackwardBf16));
   exports.Set("layerNorm", Napi::Function::New(env, LayerNorm));
   exports.Set("layerNormBackward", Napi::Function::New(env, LayerNormBackward));

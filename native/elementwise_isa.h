@@ -67,6 +67,10 @@ struct ElementwiseIsaOps {
   // softmax_backward with its output rounded to bf16; tmp holds cols floats.
   void (*softmax_backward_bf16)(const float* y, const float* dy, uint16_t* dx, float* tmp, int64_t rows, int64_t cols,
                                 float scale);
+  // d = gelu_backward(x, dy): acc += its column sums (as bias_backward), out = d rounded to bf16;
+  // tmp holds 8 * cols floats.
+  void (*gelu_backward_bias_bf16)(const float* x, const float* dy, double* acc, uint16_t* out, float* tmp, int64_t rows,
+                                  int64_t cols);
 };
 
 const ElementwiseIsaOps& elementwise_ops_scalar();

@@ -197,6 +197,11 @@ export interface ElementwiseKernels {
    * in the same pass: the bf16 GEMMs that read dy next take the bf16 copy.
    */
   biasBackwardBf16(dy: Float32Array, dbias: Float32Array, rows: number, cols: number, dyBf16: Uint16Array): void;
+  /**
+   * d = geluBackward(x, dy), never stored in fp32: dbias += its column sums (biasBackward's, to
+   * the bit) and dyBf16 = d rounded to bf16 (geluBackward then biasBackwardBf16, in one pass).
+   */
+  geluBackwardBiasBf16(x: Float32Array, dy: Float32Array, dbias: Float32Array, rows: number, cols: number, dyBf16: Uint16Array): void;
   /** out = x + bias rounded to bf16 (biasAdd then bf16Round, to the bit): a GEMM output only bf16 GEMMs read. */
   biasAddBf16(x: Float32Array, bias: Float32Array, out: Uint16Array, rows: number, cols: number): void;
   /** y = x + bias (y may alias x), then out = geluBf16(y), in one pass (the bits of the two kernels). */

@@ -93,6 +93,13 @@ export class FeedForward {
     }
     const dyBf16 = k.precision === 'bf16' ? s.dyBf16 : undefined;
     this.outputDense.backward(this.activated(T), dDense, s.dIntermediate, T, false, dyBf16);
+    const bias = this.intermediate.bias;
+    if (dyBf16 && bias) {
+      // The GELU gradient goes straight to its bias sums and its bf16 values for the two GEMMs.
+      k.geluBackwardBiasBf16(this.preActivation, s.dIntermediate, bias.grad, T, cfg.intermediate, dyBf16);
+      this.intermediate.backwardRounded(x, dyBf16, dx, T, true);
+      return;
+    }
     k.geluBackward(this.preActivation, s.dIntermediate, s.dIntermediate, T * cfg.intermediate);
     this.intermediate.backward(x, s.dIntermediate, dx, T, true, dyBf16);
   }

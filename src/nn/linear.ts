@@ -111,24 +111,40 @@ export class Linear {
     x: Float32Array | Uint16Array, dy: Float32Array, dx: Float32Array | null, rows: number, accumulateDx = false,
     dyBf16?: Uint16Array,
   ): void {
-    const { k, inFeatures: nIn, outFeatures: nOut } = this;
+    const { k, outFeatures: nOut } = this;
     if (k.precision === 'int8') throw new Error(`${this.weight.name}: int8 quantization is for inference; there is no backward pass`);
-    let dyGemm: Float32Array | Uint16Array = dy;
     if (this.bias && dyBf16 && dyBf16.length >= rows * nOut && k.precision === 'bf16') {
       k.biasBackwardBf16(dy, this.bias.grad, rows, nOut, dyBf16);
-      dyGemm = dyBf16;
-    } else if (this.bias) {
-      k.biasBackward(dy, this.bias.grad, rows, nOut);
+      this.backwardProducts(x, dyBf16, dx, rows, accumulateDx);
+      return;
     }
-    const dW = { transA: true, transB: false, m: nOut, n: nIn, k: rows, alpha: 1, beta: 1, a: dyGemm, lda: nOut, ldb: nIn, c: this.weight.grad, ldc: nIn };
-    if (x instanceof Uint16Array || dyGemm instanceof Uint16Array) k.gemmBf16({ ...dW, b: x });
+    if (this.bias) k.biasBackward(dy, this.bias.grad, rows, nOut);
+    this.backwardProducts(x, dy, dx, rows, accumulateDx);
+  }
+
+  /**
+   * bf16: backward from dy already rounded to bf16 by a pass that also accumulated the bias
+   * gradient (geluBackwardBiasBf16): dW += dy^T x and dx (+)= dy W only.
+   */
+  backwardRounded(x: Float32Array | Uint16Array, dyBf16: Uint16Array, dx: Float32Array | null, rows: number, accumulateDx = false): void {
+    if (this.k.precision !== 'bf16') throw new Error(`${this.weight.name}: backwardRounded needs precision bf16`);
+    this.backwardProducts(x, dyBf16, dx, rows, accumulateDx);
+  }
+
+  /** The weight-gradient and input-gradient products of backward. */
+  private backwardProducts(
+    x: Float32Array | Uint16Array, dy: Float32Array | Uint16Array, dx: Float32Array | null, rows: number, accumulateDx: boolean,
+  ): void {
+    const { k, inFeatures: nIn, outFeatures: nOut } = this;
+    const dW = { transA: true, transB: false, m: nOut, n: nIn, k: rows, alpha: 1, beta: 1, lda: nOut, ldb: nIn, c: this.weight.grad, ldc: nIn };
+    if (x instanceof Uint16Array || dy instanceof Uint16Array) k.gemmBf16({ ...dW, a: dy, b: x });
     else k.gemm({ ...dW, a: dy, b: x });
     if (dx) {
       const dX = {
         transA: false, transB: false, m: rows, n: nIn, k: nOut, alpha: 1, beta: accumulateDx ? 1 : 0,
         lda: nOut, b: this.weight.value, ldb: nIn, c: dx, ldc: nIn,
       };
-      if (dyGemm instanceof Uint16Array) k.gemmBf16({ ...dX, a: dyGemm });
+      if (dy instanceof Uint16Array) k.gemmBf16({ ...dX, a: dy });
       else k.gemm({ ...dX, a: dy });
     }
   }

@@ -1,5 +1,5 @@
 // Elementwise kernels that write bf16 GEMM inputs (geluBf16, biasBackwardBf16, biasAddBf16,
-// biasGeluBf16, dropoutBf16, softmaxBackwardBf16): on every backend, instruction set and thread count, each equals its two-step form
+// biasGeluBf16, dropoutBf16, softmaxBackwardBf16, geluBackwardBiasBf16): on every backend, instruction set and thread count, each equals its two-step form
 // of the same backend bit for bit (gelu then bf16Round; biasBackward, and bf16Round of dy; ...). Native and JS gelu differ in the last
 // fp32 bits (test/kernels/elementwise.test.ts), so across backends their bf16 values may differ by
 // one rounding step where an fp32 value lies near a bf16 tie. A Linear layer in bf16 gives the same
@@ -115,6 +115,31 @@ test('biasBackwardBf16 gives biasBackward\'s sums and bf16Round(dy) bit for bit 
   }
 });
 
+test('geluBackwardBiasBf16 gives geluBackward then biasBackwardBf16 bit for bit on every backend, ISA and thread count', () => {
+  for (const [rows, cols] of [[13, 5], [300, 257], [1027, 96]] as const) {
+    const n = rows * cols;
+    const x = inputs(n, rows, 4).map((v) => (Number.isFinite(v) ? v : 1.5));
+    const dy = randomArray(n, cols, 2);
+    const start = randomArray(cols, 3);
+    for (const v of variants()) {
+      v.run(() => {
+        const name = `${v.name} ${rows}x${cols}`;
+        const d = new Float32Array(n);
+        v.k.geluBackward(x, dy, d, n);
+        const dbiasExpected = Float32Array.from(start);
+        const expected = new Uint16Array(n);
+        v.k.biasBackwardBf16(d, dbiasExpected, rows, cols, expected);
+        const dbias = Float32Array.from(start);
+        const got = new Uint16Array(n + 1).fill(7);
+        v.k.geluBackwardBiasBf16(x, dy, dbias, rows, cols, got);
+        assert.deepEqual(dbias, dbiasExpected, `${name}: bias sums`);
+        assert.deepEqual(got.subarray(0, n), expected, `${name}: rounded gradient`);
+        assert.equal(got[n], 7, `${name}: writes only rows x cols values`);
+      });
+    }
+  }
+});
+
 test('biasAddBf16 and biasGeluBf16 give their two-kernel forms bit for bit on every backend, ISA and thread count', () => {
   // Rows of more than one 256-value block with a partial one; several 32,768-value chunks.
   for (const [rows, cols] of [[3, 600], [150, 257], [7, 1]] as const) {
@@ -195,6 +220,7 @@ test('the fused bf16 kernels refuse short outputs', () => {
       assert.throws(() => v.k.biasGeluBf16(x, new Float32Array(4), x, new Uint16Array(7), 2, 4), /out/, v.name);
       assert.throws(() => v.k.softmaxBackwardBf16(x, x, new Uint16Array(7), 2, 4, 1), /dx/, v.name);
       assert.throws(() => v.k.dropoutBf16(x, new Uint16Array(7), 8, 0.1, 1, 0), /y/, v.name);
+      assert.throws(() => v.k.geluBackwardBiasBf16(x, x, new Float32Array(4), 2, 4, new Uint16Array(7)), /dyBf16/, v.name);
     });
   }
 });

@@ -193,6 +193,16 @@ function biasBackwardBf16(dy: Floats, dbias: Floats, rows: number, cols: number,
   for (let i = 0; i < rows * cols; i++) dyBf16[i] = toBf16(dy[i]!);
 }
 
+function geluBackwardBiasBf16(x: Floats, dy: Floats, dbias: Floats, rows: number, cols: number, dyBf16: Uint16Array): void {
+  const k = 'geluBackwardBiasBf16';
+  checkCount(k, 'rows', rows);
+  checkCount(k, 'cols', cols);
+  checkLength(k, 'dyBf16', dyBf16, rows * cols);
+  const d = new Float32Array(rows * cols);
+  geluBackward(x, dy, d, rows * cols);
+  biasBackwardBf16(d, dbias, rows, cols, dyBf16);
+}
+
 function biasAddBf16(x: Floats, bias: Floats, out: Uint16Array, rows: number, cols: number): void {
   const k = 'biasAddBf16';
   checkCount(k, 'rows', rows);
@@ -603,6 +613,7 @@ export const jsElementwise: ElementwiseKernels = {
   geluBf16,
   biasBackwardBf16,
   biasAddBf16,
+  geluBackwardBiasBf16,
   biasGeluBf16,
   softmaxBackwardBf16,
   dropoutBf16,

@@ -22,6 +22,7 @@ export interface NativeElementwiseAddon extends NativeAddonBase {
   geluBf16(x: F32, y: Uint16Array, n: number): void;
   biasBackwardBf16(dy: F32, dbias: F32, rows: number, cols: number, dyBf16: Uint16Array): void;
   biasAddBf16(x: F32, bias: F32, out: Uint16Array, rows: number, cols: number): void;
+  geluBackwardBiasBf16(x: F32, dy: F32, dbias: F32, rows: number, cols: number, dyBf16: Uint16Array): void;
   biasGeluBf16(x: F32, bias: F32, y: F32, out: Uint16Array, rows: number, cols: number): void;
   softmaxBackwardBf16(y: F32, dy: F32, dx: Uint16Array, rows: number, cols: number, scale: number): void;
   dropoutBf16(x: F32, y: Uint16Array, n: number, p: number, seed: number, counterOffset: number): void;
@@ -76,6 +77,7 @@ export function nativeElementwise(addon: NativeAddonBase): ElementwiseKernels {
     geluBf16: a.geluBf16,
     biasBackwardBf16: a.biasBackwardBf16,
     biasAddBf16: a.biasAddBf16,
+    geluBackwardBiasBf16: a.geluBackwardBiasBf16,
     biasGeluBf16: a.biasGeluBf16,
     softmaxBackwardBf16: a.softmaxBackwardBf16,
     dropoutBf16: a.dropoutBf16,
