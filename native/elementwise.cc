@@ -166,6 +166,13 @@ Napi::Value BiasAdd(const Napi::CallbackInfo& info) {
   return Undefined(info);
 }
 
+// A bf16 output argument: a Uint16Array of at least n elements.
+uint16_t* bf16_out(const Args& a, size_t i, const char* name, int64_t n) {
+  const auto out = a.u16(i, name);
+  a.check_span(name, out.length, 0, n);
+  return out.data;
+}
+
 // dbias[c] += the column sums of dy [rows, cols]: float64 partials per fixed chunk of rows
 // (chunk(r0, r1, acc) adds rows [r0, r1) into acc), combined in chunk order.
 template <class Chunk>
@@ -201,12 +208,11 @@ Napi::Value BiasBackwardBf16(const Napi::CallbackInfo& info) {
   const int64_t n = a.product(rows, cols, "rows * cols");
   const float* dy = a.f32(0, "dy", n);
   float* dbias = a.f32(1, "dbias", cols);
-  const auto out = a.u16(4, "dyBf16");
-  a.check_span("dyBf16", out.length, 0, n);
+  uint16_t* out = bf16_out(a, 4, "dyBf16", n);
   if (n == 0) return Undefined(info);
   const auto& k = ops();
   column_sums(rows, cols, dbias, [&](int64_t r0, int64_t r1, double* acc) {
-    k.bias_backward_bf16(dy + r0 * cols, acc, out.data + r0 * cols, r1 - r0, cols);
+    k.bias_backward_bf16(dy + r0 * cols, acc, out + r0 * cols, r1 - r0, cols);
   });
   return Undefined(info);
 }
@@ -220,14 +226,13 @@ Napi::Value GeluBackwardBiasBf16(const Napi::CallbackInfo& info) {
   const float* x = a.f32(0, "x", n);
   const float* dy = a.f32(1, "dy", n);
   float* dbias = a.f32(2, "dbias", cols);
-  const auto out = a.u16(5, "dyBf16");
-  a.check_span("dyBf16", out.length, 0, n);
+  uint16_t* out = bf16_out(a, 5, "dyBf16", n);
   if (n == 0) return Undefined(info);
   const auto& k = ops();
   column_sums(rows, cols, dbias, [&](int64_t r0, int64_t r1, double* acc) {
     thread_local std::vector<float> tmp;
     if (tmp.size() < static_cast<size_t>(8 * cols)) tmp.resize(static_cast<size_t>(8 * cols));
-    k.gelu_backward_bias_bf16(x + r0 * cols, dy + r0 * cols, acc, out.data + r0 * cols, tmp.data(), r1 - r0, cols);
+    k.gelu_backward_bias_bf16(x + r0 * cols, dy + r0 * cols, acc, out + r0 * cols, tmp.data(), r1 - r0, cols);
   });
   return Undefined(info);
 }
@@ -240,11 +245,10 @@ Napi::Value BiasAddBf16(const Napi::CallbackInfo& info) {
   const int64_t n = a.product(rows, cols, "rows * cols");
   const float* x = a.f32(0, "x", n);
   const float* bias = a.f32(1, "bias", cols);
-  const auto out = a.u16(2, "out");
-  a.check_span("out", out.length, 0, n);
+  uint16_t* out = bf16_out(a, 2, "out", n);
   const auto& k = ops();
   for_chunks(rows, rows_per_task(cols, kChunk), [&](int64_t r0, int64_t r1) {
-    k.bias_add_bf16(x + r0 * cols, bias, out.data + r0 * cols, r1 - r0, cols);
+    k.bias_add_bf16(x + r0 * cols, bias, out + r0 * cols, r1 - r0, cols);
   });
   return Undefined(info);
 }
@@ -258,11 +262,10 @@ Napi::Value BiasGeluBf16(const Napi::CallbackInfo& info) {
   const float* x = a.f32(0, "x", n);
   const float* bias = a.f32(1, "bias", cols);
   float* y = a.f32(2, "y", n);
-  const auto out = a.u16(3, "out");
-  a.check_span("out", out.length, 0, n);
+  uint16_t* out = bf16_out(a, 3, "out", n);
   const auto& k = ops();
   for_chunks(rows, rows_per_task(cols, kChunk), [&](int64_t r0, int64_t r1) {
-    k.bias_gelu_bf16(x + r0 * cols, bias, y + r0 * cols, out.data + r0 * cols, r1 - r0, cols);
+    k.bias_gelu_bf16(x + r0 * cols, bias, y + r0 * cols, out + r0 * cols, r1 - r0, cols);
   });
   return Undefined(info);
 }
@@ -272,10 +275,9 @@ Napi::Value GeluBf16(const Napi::CallbackInfo& info) {
   Args a(info, "geluBf16");
   const int64_t n = a.count(2, "n");
   const float* x = a.f32(0, "x", n);
-  const auto y = a.u16(1, "y");
-  a.check_span("y", y.length, 0, n);
+  uint16_t* y = bf16_out(a, 1, "y", n);
   const auto& k = ops();
-  for_chunks(n, kChunk, [&](int64_t b, int64_t e) { k.gelu_bf16(x + b, y.data + b, e - b); });
+  for_chunks(n, kChunk, [&](int64_t b, int64_t e) { k.gelu_bf16(x + b, y + b, e - b); });
   return Undefined(info);
 }
 
@@ -417,13 +419,12 @@ Napi::Value SoftmaxBackwardBf16(const Napi::CallbackInfo& info) {
   const int64_t n = a.product(rows, cols, "rows * cols");
   const float* y = a.f32(0, "y", n);
   const float* dy = a.f32(1, "dy", n);
-  const auto dx = a.u16(2, "dx");
-  a.check_span("dx", dx.length, 0, n);
+  uint16_t* dx = bf16_out(a, 2, "dx", n);
   const auto& k = ops();
   for_chunks(rows, rows_per_task(cols, kChunk), [&](int64_t r0, int64_t r1) {
     thread_local std::vector<float> tmp;
     if (tmp.size() < static_cast<size_t>(cols)) tmp.resize(static_cast<size_t>(cols));
-    k.softmax_backward_bf16(y + r0 * cols, dy + r0 * cols, dx.data + r0 * cols, tmp.data(), r1 - r0, cols,
+    k.softmax_backward_bf16(y + r0 * cols, dy + r0 * cols, dx + r0 * cols, tmp.data(), r1 - r0, cols,
                             static_cast<float>(scale));
   });
   return Undefined(info);
@@ -597,13 +598,12 @@ Napi::Value DropoutBf16(const Napi::CallbackInfo& info) {
   const int64_t n = a.count(2, "n");
   const DropoutStep step = dropout_step(a);
   const float* x = a.f32(0, "x", n);
-  const auto y = a.u16(1, "y");
-  a.check_span("y", y.length, 0, n);
+  uint16_t* y = bf16_out(a, 1, "y", n);
   const auto& k = ops();
   for_chunks(n, kChunk, [&](int64_t b, int64_t e) {
     DropoutStep s = step;
     s.counter += static_cast<uint32_t>(b);
-    k.dropout_bf16(x + b, y.data + b, e - b, s);
+    k.dropout_bf16(x + b, y + b, e - b, s);
   });
   return Undefined(info);
 }
