@@ -166,6 +166,28 @@ Napi::Value BiasAdd(const Napi::CallbackInfo& info) {
   return Undefined(info);
 }
 
+// A bf16 output argument: a Uint16Array of at least n elements.
+uint16_t* bf16_out(const Args& a, size_t i, const char* name, int64_t n) {
+  const auto out = a.u16(i, name);
+  a.check_span(name, out.length, 0, n);
+  return out.data;
+}
+
+// dbias[c] += the column sums of dy [rows, cols]: float64 partials per fixed chunk of rows
+// (chunk(r0, r1, acc) adds rows [r0, r1) into acc), combined in chunk order.
+template <class Chunk>
+void column_sums(int64_t rows, int64_t cols, float* dbias, Chunk&& chunk) {
+  const int64_t rpc = rows_per_task(cols, kReduceRowChunk);
+  const int64_t chunks = (rows + rpc - 1) / rpc;
+  std::vector<double>& partial = scratch(static_cast<size_t>(chunks * cols));
+  for_chunks(rows, rpc, [&](int64_t r0, int64_t r1) {
+    double* acc = partial.data() + (r0 / rpc) * cols;
+    std::fill(acc, acc + cols, 0.0);
+    chunk(r0, r1, acc);
+  });
+  combine_columns(partial.data(), chunks, cols, dbias);
+}
+
 Napi::Value BiasBackward(const Napi::CallbackInfo& info) {
   Args a(info, "biasBackward");
   const int64_t rows = a.count(2, "rows"), cols = a.count(3, "cols");
@@ -173,16 +195,89 @@ Napi::Value BiasBackward(const Napi::CallbackInfo& info) {
   const float* dy = a.f32(0, "dy", n);
   float* dbias = a.f32(1, "dbias", cols);
   if (n == 0) return Undefined(info);
-  const int64_t rpc = rows_per_task(cols, kReduceRowChunk);
-  const int64_t chunks = (rows + rpc - 1) / rpc;
-  std::vector<double>& partial = scratch(static_cast<size_t>(chunks * cols));
   const auto& k = ops();
-  for_chunks(rows, rpc, [&](int64_t r0, int64_t r1) {
-    double* acc = partial.data() + (r0 / rpc) * cols;
-    std::fill(acc, acc + cols, 0.0);
-    k.bias_backward(dy + r0 * cols, acc, r1 - r0, cols);
+  column_sums(rows, cols, dbias, [&](int64_t r0, int64_t r1, double* acc) { k.bias_backward(dy + r0 * cols, acc, r1 - r0, cols); });
+  return Undefined(info);
+}
+
+// biasBackwardBf16(dy, dbias, rows, cols, dyBf16): biasBackward's sums (the same chunks, so the
+// same bits), and dyBf16 = dy rounded to bf16 in the same pass, for the bf16 GEMMs that read dy next.
+Napi::Value BiasBackwardBf16(const Napi::CallbackInfo& info) {
+  Args a(info, "biasBackwardBf16");
+  const int64_t rows = a.count(2, "rows"), cols = a.count(3, "cols");
+  const int64_t n = a.product(rows, cols, "rows * cols");
+  const float* dy = a.f32(0, "dy", n);
+  float* dbias = a.f32(1, "dbias", cols);
+  uint16_t* out = bf16_out(a, 4, "dyBf16", n);
+  if (n == 0) return Undefined(info);
+  const auto& k = ops();
+  column_sums(rows, cols, dbias, [&](int64_t r0, int64_t r1, double* acc) {
+    k.bias_backward_bf16(dy + r0 * cols, acc, out + r0 * cols, r1 - r0, cols);
   });
-  combine_columns(partial.data(), chunks, cols, dbias);
+  return Undefined(info);
+}
+
+// geluBackwardBiasBf16(x, dy, dbias, rows, cols, dyBf16): d = geluBackward(x, dy) never stored in
+// fp32: dbias += its column sums (biasBackward's chunks: the same bits) and dyBf16 = d rounded to bf16.
+Napi::Value GeluBackwardBiasBf16(const Napi::CallbackInfo& info) {
+  Args a(info, "geluBackwardBiasBf16");
+  const int64_t rows = a.count(3, "rows"), cols = a.count(4, "cols");
+  const int64_t n = a.product(rows, cols, "rows * cols");
+  const float* x = a.f32(0, "x", n);
+  const float* dy = a.f32(1, "dy", n);
+  float* dbias = a.f32(2, "dbias", cols);
+  uint16_t* out = bf16_out(a, 5, "dyBf16", n);
+  if (n == 0) return Undefined(info);
+  const auto& k = ops();
+  column_sums(rows, cols, dbias, [&](int64_t r0, int64_t r1, double* acc) {
+    thread_local std::vector<float> tmp;
+    if (tmp.size() < static_cast<size_t>(8 * cols)) tmp.resize(static_cast<size_t>(8 * cols));
+    k.gelu_backward_bias_bf16(x + r0 * cols, dy + r0 * cols, acc, out + r0 * cols, tmp.data(), r1 - r0, cols);
+  });
+  return Undefined(info);
+}
+
+// biasAddBf16(x, bias, out, rows, cols): out = x + bias rounded to bf16 (biasAdd then bf16Round,
+// to the bit), for a GEMM output that only bf16 GEMMs read.
+Napi::Value BiasAddBf16(const Napi::CallbackInfo& info) {
+  Args a(info, "biasAddBf16");
+  const int64_t rows = a.count(3, "rows"), cols = a.count(4, "cols");
+  const int64_t n = a.product(rows, cols, "rows * cols");
+  const float* x = a.f32(0, "x", n);
+  const float* bias = a.f32(1, "bias", cols);
+  uint16_t* out = bf16_out(a, 2, "out", n);
+  const auto& k = ops();
+  for_chunks(rows, rows_per_task(cols, kChunk), [&](int64_t r0, int64_t r1) {
+    k.bias_add_bf16(x + r0 * cols, bias, out + r0 * cols, r1 - r0, cols);
+  });
+  return Undefined(info);
+}
+
+// biasGeluBf16(x, bias, y, out, rows, cols): y = x + bias (y may alias x), out = gelu(y) rounded
+// to bf16 (biasAdd then geluBf16, to the bit) in one pass.
+Napi::Value BiasGeluBf16(const Napi::CallbackInfo& info) {
+  Args a(info, "biasGeluBf16");
+  const int64_t rows = a.count(4, "rows"), cols = a.count(5, "cols");
+  const int64_t n = a.product(rows, cols, "rows * cols");
+  const float* x = a.f32(0, "x", n);
+  const float* bias = a.f32(1, "bias", cols);
+  float* y = a.f32(2, "y", n);
+  uint16_t* out = bf16_out(a, 3, "out", n);
+  const auto& k = ops();
+  for_chunks(rows, rows_per_task(cols, kChunk), [&](int64_t r0, int64_t r1) {
+    k.bias_gelu_bf16(x + r0 * cols, bias, y + r0 * cols, out + r0 * cols, r1 - r0, cols);
+  });
+  return Undefined(info);
+}
+
+// geluBf16(x, y, n): y = gelu(x) rounded to bf16, for a bf16 GEMM input (no fp32 copy).
+Napi::Value GeluBf16(const Napi::CallbackInfo& info) {
+  Args a(info, "geluBf16");
+  const int64_t n = a.count(2, "n");
+  const float* x = a.f32(0, "x", n);
+  uint16_t* y = bf16_out(a, 1, "y", n);
+  const auto& k = ops();
+  for_chunks(n, kChunk, [&](int64_t b, int64_t e) { k.gelu_bf16(x + b, y + b, e - b); });
   return Undefined(info);
 }
 
@@ -315,6 +410,26 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
   return Undefined(info);
 }
 
+// softmaxBackwardBf16(y, dy, dx, rows, cols, scale): softmaxBackward's output rounded to bf16
+// (softmaxBackward then bf16Round, to the bit), for score gradients that only bf16 GEMMs read.
+Napi::Value SoftmaxBackwardBf16(const Napi::CallbackInfo& info) {
+  Args a(info, "softmaxBackwardBf16");
+  const int64_t rows = a.count(3, "rows"), cols = a.count(4, "cols");
+  const double scale = a.finite(5, "scale");
+  const int64_t n = a.product(rows, cols, "rows * cols");
+  const float* y = a.f32(0, "y", n);
+  const float* dy = a.f32(1, "dy", n);
+  uint16_t* dx = bf16_out(a, 2, "dx", n);
+  const auto& k = ops();
+  for_chunks(rows, rows_per_task(cols, kChunk), [&](int64_t r0, int64_t r1) {
+    thread_local std::vector<float> tmp;
+    if (tmp.size() < static_cast<size_t>(cols)) tmp.resize(static_cast<size_t>(cols));
+    k.softmax_backward_bf16(y + r0 * cols, dy + r0 * cols, dx + r0 * cols, tmp.data(), r1 - r0, cols,
+                            static_cast<float>(scale));
+  });
+  return Undefined(info);
+}
+
 Napi::Value SoftmaxBackward(const Napi::CallbackInfo& info) {
   Args a(info, "softmaxBackward");
   const int64_t rows = a.count(3, "rows"), cols = a.count(4, "cols");
@@ -347,6 +462,115 @@ uint32_t to_uint32(double d) {
   return static_cast<uint32_t>(m);
 }
 
+// gumbelCandidates(logits, rows, cols, invTemperature, seed, rowOffset, disallow, argmax, counts,
+// columns, numerators, capacity): the pre-pass of masking.ts's sampleGumbelMax. Per row: the
+// argmax, and in order the columns whose uniform (numerator * 2^-24, the same xorshift stream)
+// exceeds a threshold kept below the exact loop's: the same pruning with native logs and a margin
+// of 1e-9 (native and V8 logs differ by ulps, ~1e-15), so every column the exact loop evaluates is
+// listed and masking.ts finishes each row with V8's logs on the candidates only. A row with more
+// than `capacity` candidates gets count -1 (then the exact loop runs over the whole row).
+Napi::Value GumbelCandidates(const Napi::CallbackInfo& info) {
+  Args a(info, "gumbelCandidates");
+  a.expect_count(12);
+  const int64_t rows = a.count(1, "rows"), cols = a.count(2, "cols");
+  const double inv_t = a.finite(3, "invTemperature");
+  const double seed = a.finite(4, "seed");
+  if (seed != std::floor(seed)) a.fail("seed must be an integer", true);
+  const int64_t row_offset = a.count(5, "rowOffset");
+  const int64_t n = a.product(rows, cols, "rows * cols");
+  const float* logits = a.f32(0, "logits", n);
+  const int32_t* disallow = a.is_null(6) ? nullptr : a.i32(6, "disallow", rows);
+  int32_t* argmax = a.i32(7, "argmax", rows);
+  int32_t* counts = a.i32(8, "counts", rows);
+  const int64_t capacity = a.count(11, "capacity");
+  int32_t* columns = a.i32(9, "columns", a.product(rows, capacity, "rows * capacity"));
+  int32_t* numerators = a.i32(10, "numerators", rows * capacity);
+  const uint32_t key = mix32(to_uint32(seed) ^ 0x9e3779b9u);
+  constexpr double kMargin = 1e-9;
+  constexpr double kInf = __builtin_inf();
+  // Rows in groups of kGroup scanned side by side: each row's xorshift steps form one dependency
+  // chain, so interleaving rows keeps the core busy. A padding or overflowed row gets threshold
+  // +inf (every uniform is <= it).
+  constexpr int kGroup = 4;
+  parallel_for((rows + kGroup - 1) / kGroup, [&](int64_t t) {
+    const int64_t r0 = t * kGroup;
+    uint32_t state[kGroup];
+    double threshold[kGroup], best[kGroup], max_scaled[kGroup];
+    int64_t count[kGroup], banned[kGroup];
+    for (int q = 0; q < kGroup; ++q) {
+      const int64_t r = r0 + q;
+      count[q] = 0;
+      best[q] = -kInf;
+      if (r >= rows) {
+        threshold[q] = kInf;
+        state[q] = 1;
+        banned[q] = -1;
+        max_scaled[q] = 0;
+        continue;
+      }
+      const float* lr = logits + r * cols;
+      float top = -__builtin_inff();
+      int64_t top_index = 0;
+      for (int64_t i = 0; i < cols; ++i) {
+        if (lr[i] > top) {
+          top = lr[i];
+          top_index = i;
+        }
+      }
+      argmax[r] = static_cast<int32_t>(top_index);
+      max_scaled[q] = static_cast<double>(top) * inv_t;
+      banned[q] = disallow ? disallow[r] : -1;
+      threshold[q] = -1;
+      state[q] = mix32(key ^ (static_cast<uint32_t>(r + row_offset + 1) * 0x9e3779b1u)) | 1u;
+    }
+    for (int64_t i = 0; i < cols; ++i) {
+      for (int q = 0; q < kGroup; ++q) {
+        uint32_t x = state[q];
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        state[q] = x;
+        const uint32_t num = x >> 8;
+        const double u = num * 5.9604644775390625e-8;
+        if (__builtin_expect(u <= threshold[q], 1)) continue;  // !(u <= t), as the exact loop: a NaN threshold prunes nothing
+        const int64_t r = r0 + q;
+        if (count[q] == capacity) {
+          count[q] = -1;
+          threshold[q] = kInf;
+          continue;
+        }
+        columns[r * capacity + count[q]] = static_cast<int32_t>(i);
+        numerators[r * capacity + count[q]] = static_cast<int32_t>(num);
+        ++count[q];
+        const float x_i = logits[r * cols + i];
+        const double scaled = i == banned[q] ? x_i * inv_t - 1000 : x_i * inv_t;
+        const double v = scaled + -std::log(-std::log(u + 1e-9) + 1e-9);
+        if (v > best[q]) {
+          best[q] = v;
+          threshold[q] = std::exp(-(std::exp(-(best[q] - max_scaled[q])) - 1e-9)) - 1e-9 - 1e-12 - kMargin;
+        }
+      }
+    }
+    for (int q = 0; q < kGroup && r0 + q < rows; ++q) counts[r0 + q] = static_cast<int32_t>(count[q]);
+  });
+  return Undefined(info);
+}
+
+// p, seed and counterOffset (arguments 3 to 5) of a dropout call as the kernels' step (counter of element 0).
+DropoutStep dropout_step(const Args& a) {
+  const double p = a.finite(3, "p");
+  if (!(p >= 0 && p < 1)) a.fail("p must be in [0, 1), got " + std::to_string(p), true);
+  const double seed = a.finite(4, "seed");
+  if (seed != std::floor(seed)) a.fail("seed must be an integer", true);
+  const int64_t offset = a.count(5, "counterOffset");
+  DropoutStep step;
+  step.key = mix32(to_uint32(seed) ^ 0x9e3779b9u);
+  step.threshold = static_cast<uint32_t>(std::ceil(p * 16777216.0));
+  step.scale = static_cast<float>(1.0 / (1.0 - p));
+  step.counter = to_uint32(static_cast<double>(offset));
+  return step;
+}
+
 constexpr char kDropout[] = "dropout";
 constexpr char kDropoutBackward[] = "dropoutBackward";
 
@@ -355,23 +579,31 @@ template <const char* kName>
 Napi::Value Dropout(const Napi::CallbackInfo& info) {
   Args a(info, kName);
   const int64_t n = a.count(2, "n");
-  const double p = a.finite(3, "p");
-  if (!(p >= 0 && p < 1)) a.fail("p must be in [0, 1), got " + std::to_string(p), true);
-  const double seed = a.finite(4, "seed");
-  if (seed != std::floor(seed)) a.fail("seed must be an integer", true);
-  const int64_t offset = a.count(5, "counterOffset");
+  const DropoutStep step = dropout_step(a);
   const float* x = a.f32(0, "x", n);
   float* y = a.f32(1, "y", n);
-  DropoutStep step;
-  step.key = mix32(to_uint32(seed) ^ 0x9e3779b9u);
-  step.threshold = static_cast<uint32_t>(std::ceil(p * 16777216.0));
-  step.scale = static_cast<float>(1.0 / (1.0 - p));
-  const uint32_t base = to_uint32(static_cast<double>(offset));
   const auto& k = ops();
   for_chunks(n, kChunk, [&](int64_t b, int64_t e) {
     DropoutStep s = step;
-    s.counter = base + static_cast<uint32_t>(b);
+    s.counter += static_cast<uint32_t>(b);
     k.dropout(x + b, y + b, e - b, s);
+  });
+  return Undefined(info);
+}
+
+// dropoutBf16(x, y, n, p, seed, counterOffset): dropout's output rounded to bf16 (dropout then
+// bf16Round, to the bit), for probabilities that only bf16 GEMMs read.
+Napi::Value DropoutBf16(const Napi::CallbackInfo& info) {
+  Args a(info, "dropoutBf16");
+  const int64_t n = a.count(2, "n");
+  const DropoutStep step = dropout_step(a);
+  const float* x = a.f32(0, "x", n);
+  uint16_t* y = bf16_out(a, 1, "y", n);
+  const auto& k = ops();
+  for_chunks(n, kChunk, [&](int64_t b, int64_t e) {
+    DropoutStep s = step;
+    s.counter += static_cast<uint32_t>(b);
+    k.dropout_bf16(x + b, y + b, e - b, s);
   });
   return Undefined(info);
 }
@@ -608,6 +840,14 @@ void RegisterElementwise(Napi::Env env, Napi::Object exports) {
   exports.Set("biasBackward", Napi::Function::New(env, BiasBackward));
   exports.Set("gelu", Napi::Function::New(env, Gelu));
   exports.Set("geluBackward", Napi::Function::New(env, GeluBackward));
+  exports.Set("geluBf16", Napi::Function::New(env, GeluBf16));
+  exports.Set("biasBackwardBf16", Napi::Function::New(env, BiasBackwardBf16));
+  exports.Set("biasAddBf16", Napi::Function::New(env, BiasAddBf16));
+  exports.Set("biasGeluBf16", Napi::Function::New(env, BiasGeluBf16));
+  exports.Set("dropoutBf16", Napi::Function::New(env, DropoutBf16));
+  exports.Set("gumbelCandidates", Napi::Function::New(env, GumbelCandidates));
+  exports.Set("geluBackwardBiasBf16", Napi::Function::New(env, GeluBackwardBiasBf16));
+  exports.Set("softmaxBackwardBf16", Napi::Function::New(env, SoftmaxBackwardBf16));
   exports.Set("layerNorm", Napi::Function::New(env, LayerNorm));
   exports.Set("layerNormBackward", Napi::Function::New(env, LayerNormBackward));
   exports.Set("softmax", Napi::Function::New(env, Softmax));

@@ -54,6 +54,23 @@ struct ElementwiseIsaOps {
   void (*adamw)(float* params, const float* grads, float* m, float* v, const uint8_t* decay_mask,
                 int64_t n, AdamWStep step);
   double (*sum_squares)(const float* x, int64_t n);
+  // y = gelu(x) rounded to bf16 (the bf16 GEMMs' rounding), for a GEMM input.
+  void (*gelu_bf16)(const float* x, uint16_t* y, int64_t n);
+  // bias_backward, and dy_bf16 = dy rounded to bf16 over the same rows.
+  void (*bias_backward_bf16)(const float* dy, double* acc, uint16_t* dy_bf16, int64_t rows, int64_t cols);
+  // out = x + bias rounded to bf16.
+  void (*bias_add_bf16)(const float* x, const float* bias, uint16_t* out, int64_t rows, int64_t cols);
+  // y = x + bias (y may alias x); out = gelu(y) rounded to bf16.
+  void (*bias_gelu_bf16)(const float* x, const float* bias, float* y, uint16_t* out, int64_t rows, int64_t cols);
+  // dropout with its output rounded to bf16.
+  void (*dropout_bf16)(const float* x, uint16_t* y, int64_t n, DropoutStep step);
+  // softmax_backward with its output rounded to bf16; tmp holds cols floats.
+  void (*softmax_backward_bf16)(const float* y, const float* dy, uint16_t* dx, float* tmp, int64_t rows, int64_t cols,
+                                float scale);
+  // d = gelu_backward(x, dy): acc += its column sums (as bias_backward), out = d rounded to bf16;
+  // tmp holds 8 * cols floats.
+  void (*gelu_backward_bias_bf16)(const float* x, const float* dy, double* acc, uint16_t* out, float* tmp, int64_t rows,
+                                  int64_t cols);
 };
 
 const ElementwiseIsaOps& elementwise_ops_scalar();

@@ -225,6 +225,40 @@ export interface ElementwiseKernels {
   biasBackward(dy: Float32Array, dbias: Float32Array, rows: number, cols: number): void;
   /** y = x * Phi(x), exact (erf) GELU. y may alias x. */
   gelu(x: Float32Array, y: Float32Array, n: number): void;
+  /**
+   * y = gelu(x) rounded to bf16 as the bf16 GEMMs round their inputs (bf16Round(gelu(x)) to the
+   * bit), for a GEMM input: no fp32 copy, half the memory traffic.
+   */
+  geluBf16(x: Float32Array, y: Uint16Array, n: number): void;
+  /**
+   * biasBackward (the same sums, to the bit), and dyBf16 = dy rounded to bf16 as bf16Round does,
+   * in the same pass: the bf16 GEMMs that read dy next take the bf16 copy.
+   */
+  biasBackwardBf16(dy: Float32Array, dbias: Float32Array, rows: number, cols: number, dyBf16: Uint16Array): void;
+  /**
+   * d = geluBackward(x, dy), never stored in fp32: dbias += its column sums (biasBackward's, to
+   * the bit) and dyBf16 = d rounded to bf16 (geluBackward then biasBackwardBf16, in one pass).
+   */
+  geluBackwardBiasBf16(x: Float32Array, dy: Float32Array, dbias: Float32Array, rows: number, cols: number, dyBf16: Uint16Array): void;
+  /** out = x + bias rounded to bf16 (biasAdd then bf16Round, to the bit): a GEMM output only bf16 GEMMs read. */
+  biasAddBf16(x: Float32Array, bias: Float32Array, out: Uint16Array, rows: number, cols: number): void;
+  /** y = x + bias (y may alias x), then out = geluBf16(y), in one pass (the bits of the two kernels). */
+  biasGeluBf16(x: Float32Array, bias: Float32Array, y: Float32Array, out: Uint16Array, rows: number, cols: number): void;
+  /** softmaxBackward's dx rounded to bf16 (softmaxBackward then bf16Round, to the bit): score gradients for bf16 GEMMs. */
+  softmaxBackwardBf16(y: Float32Array, dy: Float32Array, dx: Uint16Array, rows: number, cols: number, scale: number): void;
+  /** dropout's y rounded to bf16 (dropout then bf16Round, to the bit): dropped probabilities for bf16 GEMMs. */
+  dropoutBf16(x: Float32Array, y: Uint16Array, n: number, p: number, seed: number, counterOffset: number): void;
+  /**
+   * The pre-pass of sampleGumbelMax (src/model/masking.ts), for each row of logits [rows, cols]:
+   * argmax[r] (the first largest), and in column order the candidates (columns[r * capacity + j],
+   * their uniforms' 24-bit numerators in numerators[..]) that the exact loop might evaluate: its
+   * pruning with the backend's own logs and a threshold lowered by 1e-9, so the list holds every
+   * column the exact loop evaluates. counts[r] = the number listed, or -1 past capacity.
+   */
+  gumbelCandidates(
+    logits: Float32Array, rows: number, cols: number, invTemperature: number, seed: number, rowOffset: number,
+    disallow: Int32Array | null, argmax: Int32Array, counts: Int32Array, columns: Int32Array, numerators: Int32Array, capacity: number,
+  ): void;
   /** dx = dy * d gelu(x) / dx. dx may alias dy. */
   geluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, n: number): void;
   /** Row-wise LayerNorm; saves mean[r] and rstd[r] = 1/sqrt(var + eps) for backward. y may alias x. */

@@ -1,5 +1,6 @@
 // Dynamic masking, generator sampling and input corruption for ELECTRA pre-training,
 // following pretrain/pretrain_helpers.py and run_pretraining.py of the reference.
+import type { Kernels } from '../kernels/index.js';
 import { mix32, seedKey } from '../kernels/rng.js';
 import { roundHalfEven } from './config.js';
 import { Rng } from '../nn/random.js';
@@ -120,6 +121,8 @@ function noiseThreshold(t: number): number {
  * few integer operations instead of two logarithms (a disallowed column only lowers its value, so
  * the bound still holds). The result equals evaluating every element. With `disallow`, column
  * disallow[r] of row r gets -1000 added after the temperature (pretrain_helpers.sample_from_softmax).
+ * With kernels `k`, their gumbelCandidates pre-pass (native: all threads) does the argmax and the
+ * integer scan, and this loop runs over its candidates only: the same samples, bit for bit.
  */
 /** The uniforms row `row` of sampleGumbelMax draws under `seed` (for tests and reference implementations). */
 export function gumbelUniforms(seed: number, row: number, cols: number): Float64Array {
@@ -141,10 +144,20 @@ function gumbelRowState(key: number, row: number): number {
 export function sampleGumbelMax(
   logits: Float32Array, rows: number, cols: number, temperature: number, seed: number,
   samples: Int32Array, argmax: Int32Array | null = null, rowOffset = 0, disallow: Int32Array | null = null,
+  k: Pick<Kernels, 'gumbelCandidates'> | null = null,
 ): void {
   const key = seedKey(seed);
   const invT = 1 / temperature;
+  // With kernels: their pre-pass lists each row's argmax and every column this loop would
+  // evaluate, and the loop below runs over those only (the same samples: V8's logs decide).
+  const pre = k ? gumbelPrePass(k, logits, rows, cols, invT, seed, rowOffset, disallow) : null;
   for (let r = 0; r < rows; r++) {
+    if (pre && pre.counts[r]! >= 0) {
+      const topIndex = pre.argmax[r]!;
+      if (argmax) argmax[r] = topIndex;
+      samples[r] = sampleCandidates(logits, r, cols, invT, topIndex, pre, disallow);
+      continue;
+    }
     const base = r * cols;
     let top = -Infinity;
     let topIndex = 0;
@@ -178,6 +191,57 @@ export function sampleGumbelMax(
     }
     samples[r] = bestIndex;
   }
+}
+
+/** Candidates per row that the pre-pass keeps (a row has ~log(cols) of them; more runs the whole row). */
+const GUMBEL_CAPACITY = 256;
+
+interface GumbelPrePass {
+  argmax: Int32Array;
+  counts: Int32Array;
+  columns: Int32Array;
+  numerators: Int32Array;
+}
+
+let gumbelScratch: GumbelPrePass | null = null;
+
+function gumbelPrePass(
+  k: Pick<Kernels, 'gumbelCandidates'>, logits: Float32Array, rows: number, cols: number, invT: number, seed: number,
+  rowOffset: number, disallow: Int32Array | null,
+): GumbelPrePass {
+  if (!gumbelScratch || gumbelScratch.counts.length < rows) {
+    gumbelScratch = {
+      argmax: new Int32Array(rows), counts: new Int32Array(rows),
+      columns: new Int32Array(rows * GUMBEL_CAPACITY), numerators: new Int32Array(rows * GUMBEL_CAPACITY),
+    };
+  }
+  const s = gumbelScratch;
+  k.gumbelCandidates(logits, rows, cols, invT, seed, rowOffset, disallow, s.argmax, s.counts, s.columns, s.numerators, GUMBEL_CAPACITY);
+  return s;
+}
+
+/** sampleGumbelMax's loop for row r over the pre-pass's candidates (the columns it would not skip). */
+function sampleCandidates(
+  logits: Float32Array, r: number, cols: number, invT: number, topIndex: number, pre: GumbelPrePass, disallow: Int32Array | null,
+): number {
+  const base = r * cols;
+  const top = logits[base + topIndex]!;
+  const maxScaled = (top > -Infinity ? top : -Infinity) * invT; // the exact loop's top: -Infinity when nothing exceeds it
+  let bestIndex = 0;
+  let best = -Infinity;
+  let threshold = -1;
+  for (let j = r * GUMBEL_CAPACITY, end = j + pre.counts[r]!; j < end; j++) {
+    const u = pre.numerators[j]! * 5.9604644775390625e-8;
+    if (u <= threshold) continue;
+    const i = pre.columns[j]!;
+    const v = (disallow && disallow[r] === i ? logits[base + i]! * invT - 1000 : logits[base + i]! * invT) + gumbelNoise(u);
+    if (v > best) {
+      best = v;
+      bestIndex = i;
+      threshold = noiseThreshold(best - maxScaled);
+    }
+  }
+  return bestIndex;
 }
 
 /** Scratch for corruptInputs: per-token sums and counts of the written samples. */

@@ -249,7 +249,7 @@ export class ElectraPretrainingModel {
         argmaxRows(logits, M, V, this.mlmPredictions);
       } else {
         sampleGumbelMax(logits, M, V, config.temperature, siteSeed(opts.stepSeed, 0x5a4d504c), this.sampledIds, this.mlmPredictions,
-          opts.slice?.predictionOffset ?? 0, config.disallow_correct ? masked.labels : null);
+          opts.slice?.predictionOffset ?? 0, config.disallow_correct ? masked.labels : null, k);
       }
       corruptInputs(inputs.inputIds, batch, seqLen, masked.positions, this.sampledIds, M,
         this.discInputIds, this.discLabels, this.corruption, config.electric_objective);

@@ -106,8 +106,7 @@ export class Attention {
     this.dropout = dropout;
     const W = 3 * H;
     if (this.qkvOut instanceof Uint16Array) {
-      this.qkv.forward(x, this.scratch.qkvFp32, T);
-      k.bf16Round(this.scratch.qkvFp32, this.qkvOut, T * W);
+      this.qkv.forwardBf16(x, this.scratch.qkvFp32, T, this.qkvOut, false);
     } else {
       this.qkv.forward(x, this.qkvOut, T);
     }
@@ -173,7 +172,9 @@ export class Attention {
       k.dropoutBackward(dx, s.dDense, T * H, drop.hiddenProb, siteSeed(drop.stepSeed, this.outputSite), 0);
       dDense = s.dDense;
     }
-    this.outputDense.backward(this.context, dDense, s.dContext, T);
+    // In bf16 each dense's output gradient is rounded once, in its bias pass, for both GEMMs.
+    const dyBf16 = k.precision === 'bf16' ? s.dyBf16 : undefined;
+    this.outputDense.backward(this.context, dDense, s.dContext, T, false, dyBf16);
     const rows = batch * nh * S;
     const probsUsed = this.droppedProbs(rows * S);
     // dV = P^T dContext
@@ -195,24 +196,30 @@ export class Attention {
     if (drop.attentionProb > 0) {
       k.dropoutBackward(s.dProbs, s.dProbs, rows * S, drop.attentionProb, siteSeed(drop.stepSeed, this.probsSite), 0);
     }
-    // Gradient w.r.t. the raw scores (the softmax's scale included).
-    k.softmaxBackward(this.probs, s.dProbs, s.dProbs, rows, S, 1 / Math.sqrt(dh));
+    // Gradient w.r.t. the raw scores (the softmax's scale included); in bf16 rounded as the products read it.
+    let dScores: Float32Array | Uint16Array = s.dProbs;
+    if (k.precision === 'bf16') {
+      dScores = s.dScoresBf16;
+      k.softmaxBackwardBf16(this.probs, s.dProbs, dScores, rows, S, 1 / Math.sqrt(dh));
+    } else {
+      k.softmaxBackward(this.probs, s.dProbs, s.dProbs, rows, S, 1 / Math.sqrt(dh));
+    }
     // dQ = dS K, dK = dS^T Q
     this.batched({
       batchOuter: batch, batchInner: nh,
       transA: false, transB: false, m: S, n: dh, k: S, alpha: 1, beta: 0,
-      a: s.dProbs, lda: S, strideAOuter: nh * S * S, strideAInner: S * S,
+      a: dScores, lda: S, strideAOuter: nh * S * S, strideAInner: S * S,
       b: this.qkvOut, bOffset: H, ldb: W, strideBOuter: S * W, strideBInner: dh,
       c: s.dQkv, cOffset: 0, ldc: W, strideCOuter: S * W, strideCInner: dh,
     });
     this.batched({
       batchOuter: batch, batchInner: nh,
       transA: true, transB: false, m: S, n: dh, k: S, alpha: 1, beta: 0,
-      a: s.dProbs, lda: S, strideAOuter: nh * S * S, strideAInner: S * S,
+      a: dScores, lda: S, strideAOuter: nh * S * S, strideAInner: S * S,
       b: this.qkvOut, bOffset: 0, ldb: W, strideBOuter: S * W, strideBInner: dh,
       c: s.dQkv, cOffset: H, ldc: W, strideCOuter: S * W, strideCInner: dh,
     });
-    this.qkv.backward(x, s.dQkv, dx, T, true);
+    this.qkv.backward(x, s.dQkv, dx, T, true, dyBf16);
   }
 
   /** A batched product, on operands that may be bf16 values (then through gemmBatchedBf16: a bf16 view's own). */
@@ -221,11 +228,17 @@ export class Attention {
     else this.k.gemmBatched(args as BatchedGemmArgs);
   }
 
-  /** The probabilities the context was computed from: probs itself, or their dropped copy. */
-  private droppedProbs(n: number): Float32Array {
+  /** The probabilities the context was computed from: probs itself, or their dropped copy (in bf16 its bf16 values only). */
+  private droppedProbs(n: number): Float32Array | Uint16Array {
+    const { k, scratch: s } = this;
     const drop = this.dropout!;
     if (drop.attentionProb <= 0) return this.probs;
-    this.k.dropout(this.probs, this.scratch.probsDropped, n, drop.attentionProb, siteSeed(drop.stepSeed, this.probsSite), 0);
-    return this.scratch.probsDropped;
+    const seed = siteSeed(drop.stepSeed, this.probsSite);
+    if (k.precision === 'bf16') {
+      k.dropoutBf16(this.probs, s.probsDroppedBf16, n, drop.attentionProb, seed, 0);
+      return s.probsDroppedBf16;
+    }
+    k.dropout(this.probs, s.probsDropped, n, drop.attentionProb, seed, 0);
+    return s.probsDropped;
   }
 }

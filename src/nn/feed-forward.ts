@@ -52,7 +52,7 @@ export class FeedForward {
    * bf16 values where the caller keeps them (bf16), for the intermediate GEMM (the same product).
    */
   forward(x: Float32Array, tokens: number, dropout: DropoutContext, out = this.output, xBf16?: Uint16Array): Float32Array {
-    const { k, cfg, scratch } = this;
+    const { k, cfg } = this;
     const n = tokens * cfg.hidden;
     this.tokens = tokens;
     this.dropout = dropout;
@@ -63,9 +63,14 @@ export class FeedForward {
       this.outputDense.forward(this.preActivation, this.preNorm, tokens, { residual: x, layerNorm: this.layerNorm.int8Epilogue(out, this.mean, this.rstd) });
       return out;
     }
-    this.intermediate.forward(xBf16 ?? x, this.preActivation, tokens);
-    k.gelu(this.preActivation, scratch.geluOut, tokens * cfg.intermediate);
-    this.outputDense.forward(scratch.geluOut, this.preNorm, tokens);
+    if (k.precision === 'bf16') {
+      // GELU's bf16 values in the pass that adds the intermediate bias.
+      this.intermediate.forwardBf16(xBf16 ?? x, this.preActivation, tokens, this.scratch.geluOutBf16, true);
+      this.outputDense.forward(this.scratch.geluOutBf16, this.preNorm, tokens);
+    } else {
+      this.intermediate.forward(x, this.preActivation, tokens);
+      this.outputDense.forward(this.activated(tokens), this.preNorm, tokens);
+    }
     if (dropout.hiddenProb > 0) {
       k.dropout(this.preNorm, this.preNorm, n, dropout.hiddenProb, siteSeed(dropout.stepSeed, this.outputSite), 0);
     }
@@ -85,9 +90,28 @@ export class FeedForward {
       k.dropoutBackward(dx, s.dDense, T * cfg.hidden, drop.hiddenProb, siteSeed(drop.stepSeed, this.outputSite), 0);
       dDense = s.dDense;
     }
-    k.gelu(this.preActivation, s.geluOut, T * cfg.intermediate);
-    this.outputDense.backward(s.geluOut, dDense, s.dIntermediate, T);
+    const dyBf16 = k.precision === 'bf16' ? s.dyBf16 : undefined;
+    this.outputDense.backward(this.activated(T), dDense, s.dIntermediate, T, false, dyBf16);
+    const bias = this.intermediate.bias;
+    if (dyBf16 && bias) {
+      // The GELU gradient goes straight to its bias sums and its bf16 values for the two GEMMs.
+      k.geluBackwardBiasBf16(this.preActivation, s.dIntermediate, bias.grad, T, cfg.intermediate, dyBf16);
+      this.intermediate.backwardRounded(x, dyBf16, dx, T, true);
+      return;
+    }
     k.geluBackward(this.preActivation, s.dIntermediate, s.dIntermediate, T * cfg.intermediate);
-    this.intermediate.backward(x, s.dIntermediate, dx, T, true);
+    this.intermediate.backward(x, s.dIntermediate, dx, T, true, dyBf16);
+  }
+
+  /** GELU of the kept pre-activation, as the output dense reads it: fp32, or in bf16 its bf16 values only. */
+  private activated(tokens: number): Float32Array | Uint16Array {
+    const { k, scratch: s } = this;
+    const n = tokens * this.cfg.intermediate;
+    if (k.precision === 'bf16') {
+      k.geluBf16(this.preActivation, s.geluOutBf16, n);
+      return s.geluOutBf16;
+    }
+    k.gelu(this.preActivation, s.geluOut, n);
+    return s.geluOut;
   }
 }

@@ -83,21 +83,73 @@ export class Linear {
   }
 
   /**
+   * bf16: y = x W^T + b as forward computes it, and out = y (gelu false) or gelu(y) (gelu true)
+   * rounded to bf16, in the pass that adds the bias (for an output that feeds bf16 GEMMs). With
+   * gelu false y is only the GEMM's scratch: it does not receive the bias.
+   */
+  forwardBf16(x: Float32Array | Uint16Array, y: Float32Array, rows: number, out: Uint16Array, gelu: boolean): void {
+    const { k, inFeatures: nIn, outFeatures: nOut } = this;
+    if (k.precision !== 'bf16') throw new Error(`${this.weight.name}: forwardBf16 needs precision bf16`);
+    k.gemmBf16Packed({
+      transA: false, m: rows, n: nOut, k: nIn, alpha: 1, beta: 0, a: x, lda: nIn, b: this.bf16Weights(), c: y, ldc: nOut,
+    });
+    const bias = this.bias?.value;
+    if (gelu) {
+      if (bias) k.biasGeluBf16(y, bias, y, out, rows, nOut);
+      else k.geluBf16(y, out, rows * nOut);
+    } else if (bias) {
+      k.biasAddBf16(y, bias, out, rows, nOut);
+    } else {
+      k.bf16Round(y, out, rows * nOut);
+    }
+  }
+
+  /**
    * Accumulates dW += dy^T x and db += colsum(dy); when dx is given, dx = dy W
    * (or dx += dy W with accumulateDx, for residual branches). x as forward took it (bf16 values too).
+   * dyBf16 (bf16, with a bias): scratch where the bias pass rounds dy for both GEMMs (the
+   * rounding they would do themselves: the same results, dy read once in fp32); unused when
+   * shorter than rows x out.
    */
-  backward(x: Float32Array | Uint16Array, dy: Float32Array, dx: Float32Array | null, rows: number, accumulateDx = false): void {
-    const { k, inFeatures: nIn, outFeatures: nOut } = this;
+  backward(
+    x: Float32Array | Uint16Array, dy: Float32Array, dx: Float32Array | null, rows: number, accumulateDx = false,
+    dyBf16?: Uint16Array,
+  ): void {
+    const { k, outFeatures: nOut } = this;
     if (k.precision === 'int8') throw new Error(`${this.weight.name}: int8 quantization is for inference; there is no backward pass`);
-    const dW = { transA: true, transB: false, m: nOut, n: nIn, k: rows, alpha: 1, beta: 1, a: dy, lda: nOut, ldb: nIn, c: this.weight.grad, ldc: nIn };
-    if (x instanceof Uint16Array) k.gemmBf16({ ...dW, b: x });
-    else k.gemm({ ...dW, b: x });
+    if (this.bias && dyBf16 && dyBf16.length >= rows * nOut && k.precision === 'bf16') {
+      k.biasBackwardBf16(dy, this.bias.grad, rows, nOut, dyBf16);
+      this.backwardProducts(x, dyBf16, dx, rows, accumulateDx);
+      return;
+    }
     if (this.bias) k.biasBackward(dy, this.bias.grad, rows, nOut);
+    this.backwardProducts(x, dy, dx, rows, accumulateDx);
+  }
+
+  /**
+   * bf16: backward from dy already rounded to bf16 by a pass that also accumulated the bias
+   * gradient (geluBackwardBiasBf16): dW += dy^T x and dx (+)= dy W only.
+   */
+  backwardRounded(x: Float32Array | Uint16Array, dyBf16: Uint16Array, dx: Float32Array | null, rows: number, accumulateDx = false): void {
+    if (this.k.precision !== 'bf16') throw new Error(`${this.weight.name}: backwardRounded needs precision bf16`);
+    this.backwardProducts(x, dyBf16, dx, rows, accumulateDx);
+  }
+
+  /** The weight-gradient and input-gradient products of backward. */
+  private backwardProducts(
+    x: Float32Array | Uint16Array, dy: Float32Array | Uint16Array, dx: Float32Array | null, rows: number, accumulateDx: boolean,
+  ): void {
+    const { k, inFeatures: nIn, outFeatures: nOut } = this;
+    const dW = { transA: true, transB: false, m: nOut, n: nIn, k: rows, alpha: 1, beta: 1, lda: nOut, ldb: nIn, c: this.weight.grad, ldc: nIn };
+    if (x instanceof Uint16Array || dy instanceof Uint16Array) k.gemmBf16({ ...dW, a: dy, b: x });
+    else k.gemm({ ...dW, a: dy, b: x });
     if (dx) {
-      k.gemm({
+      const dX = {
         transA: false, transB: false, m: rows, n: nIn, k: nOut, alpha: 1, beta: accumulateDx ? 1 : 0,
-        a: dy, lda: nOut, b: this.weight.value, ldb: nIn, c: dx, ldc: nIn,
-      });
+        lda: nOut, b: this.weight.value, ldb: nIn, c: dx, ldc: nIn,
+      };
+      if (dy instanceof Uint16Array) k.gemmBf16({ ...dX, a: dy });
+      else k.gemm({ ...dX, a: dy });
     }
   }
 

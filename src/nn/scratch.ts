@@ -47,6 +47,45 @@ export class LayerScratch {
     return this.dMid;
   }
 
+  private readonly halves = new Map<Float32Array, { low: Uint16Array; high: Uint16Array }>();
+
+  /**
+   * bf16: the GELU output as the second feed-forward GEMM reads it (forward, and recomputed in
+   * backward): the first half of geluOut's memory, which bf16 leaves unused.
+   */
+  get geluOutBf16(): Uint16Array {
+    return this.halvesOf(this.geluOut).low;
+  }
+
+  /**
+   * bf16: a Linear's output gradient rounded for its backward GEMMs ([tokens, up to intermediate]
+   * values): the second half of geluOut's memory, free beside geluOutBf16.
+   */
+  get dyBf16(): Uint16Array {
+    return this.halvesOf(this.geluOut).high;
+  }
+
+  /** bf16: the dropped attention probabilities as the context and dV products read them (probsDropped's first half). */
+  get probsDroppedBf16(): Uint16Array {
+    return this.halvesOf(this.probsDropped).low;
+  }
+
+  /** bf16: the score gradients as the dQ and dK products read them (probsDropped's second half). */
+  get dScoresBf16(): Uint16Array {
+    return this.halvesOf(this.probsDropped).high;
+  }
+
+  /** Two bf16 arrays, each as long as f, in f's memory. */
+  private halvesOf(f: Float32Array): { low: Uint16Array; high: Uint16Array } {
+    let h = this.halves.get(f);
+    if (!h) {
+      if (!(f instanceof Float32Array)) throw new Error('bf16 scratch needs float32 buffers');
+      h = { low: new Uint16Array(f.buffer, f.byteOffset, f.length), high: new Uint16Array(f.buffer, f.byteOffset + 2 * f.length, f.length) };
+      this.halves.set(f, h);
+    }
+    return h;
+  }
+
   constructor(d: TransformerDims, dtype: DType) {
     const T = d.maxBatch * d.maxSeqLen;
     const probs = d.maxBatch * d.heads * d.maxSeqLen * d.maxSeqLen;

@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/nn/random.js';
+import { backends } from '../helpers.js';
 import {
   CorruptionScratch, corruptInputs, gumbelUniforms, MaskedBatch, maskBatch, numToPredict, sampleGumbelMax,
 } from '../../src/model/masking.js';
@@ -208,5 +209,76 @@ test('disallow_correct: the original token gets -1000 after the temperature, exa
     assert.equal(samples[r], bestIndex, `row ${r}`);
     assert.notEqual(samples[r], labels[r], `row ${r} sampled the original token`);
     if (r % 2 === 0) assert.equal(argmax[r], labels[r], 'the MLM prediction reads the unmodified logits');
+  }
+});
+
+test('Gumbel-max with a backend\'s candidate pre-pass gives the plain loop\'s samples and argmax, on every backend', () => {
+  // The exact loop's evaluated columns, written here: the pre-pass must list each of them.
+  const evaluated = (logits: Float32Array, r: number, cols: number, invT: number, seed: number, rowOffset: number, banned: number): number[] => {
+    const u = gumbelUniforms(seed, r + rowOffset, cols);
+    let top = -Infinity;
+    for (let i = 0; i < cols; i++) if (logits[r * cols + i]! > top) top = logits[r * cols + i]!;
+    const maxScaled = top * invT;
+    let best = -Infinity;
+    let threshold = -1;
+    const out: number[] = [];
+    for (let i = 0; i < cols; i++) {
+      if (u[i]! <= threshold) continue;
+      out.push(i);
+      const v = logits[r * cols + i]! * invT - (i === banned ? 1000 : 0) - Math.log(-Math.log(u[i]! + 1e-9) + 1e-9);
+      if (v > best) {
+        best = v;
+        threshold = Math.exp(-(Math.exp(-(best - maxScaled)) - 1e-9)) - 1e-9 - 1e-12;
+      }
+    }
+    return out;
+  };
+  const rng = new Rng(21);
+  const shapes = [[400, 300], [6, 30522]] as const;
+  for (const [rows, cols] of shapes) {
+    const logits = new Float32Array(rows * cols);
+    const labels = new Int32Array(rows);
+    for (let r = 0; r < rows; r++) {
+      const spread = [0, 1e-3, 1, 4, 30][r % 5]!;
+      for (let i = 0; i < cols; i++) logits[r * cols + i] = (rng.uniform() * 2 - 1) * spread;
+      labels[r] = rng.int(cols);
+      if (r % 7 === 0) logits[r * cols + labels[r]!] = 40;
+      if (r % 11 === 3) logits[r * cols + 5] = NaN;
+      if (r % 13 === 4) logits[r * cols + 7] = Infinity;
+      // All -Infinity: nothing prunes, so the row overflows the pre-pass and runs whole.
+      if (r % 17 === 5) logits.fill(-Infinity, r * cols, (r + 1) * cols);
+    }
+    for (const [temperature, seed, rowOffset, disallow] of [[1, 3, 0, null], [0.5, 4, 9, labels], [3, 5, 0, labels]] as const) {
+      const expected = new Int32Array(rows);
+      const expectedArgmax = new Int32Array(rows);
+      sampleGumbelMax(logits, rows, cols, temperature, seed, expected, expectedArgmax, rowOffset, disallow);
+      for (const k of backends()) {
+        const label = `${k.name} ${rows}x${cols} T=${temperature}`;
+        const samples = new Int32Array(rows);
+        const argmax = new Int32Array(rows);
+        sampleGumbelMax(logits, rows, cols, temperature, seed, samples, argmax, rowOffset, disallow, k);
+        assert.deepEqual(samples, expected, `${label}: samples`);
+        assert.deepEqual(argmax, expectedArgmax, `${label}: argmax`);
+        // The candidates themselves: every evaluated column listed, with its uniform's numerator.
+        const capacity = 256;
+        const counts = new Int32Array(rows);
+        const columns = new Int32Array(rows * capacity);
+        const numerators = new Int32Array(rows * capacity);
+        k.gumbelCandidates(logits, rows, cols, 1 / temperature, seed, rowOffset, disallow, argmax, counts, columns, numerators, capacity);
+        let overflowed = 0;
+        for (let r = 0; r < rows; r++) {
+          if (counts[r]! < 0) {
+            overflowed++;
+            continue;
+          }
+          const listed = Array.from(columns.subarray(r * capacity, r * capacity + counts[r]!));
+          const need = evaluated(logits, r, cols, 1 / temperature, seed, rowOffset, disallow ? disallow[r]! : -1);
+          for (const i of need) assert.ok(listed.includes(i), `${label}: row ${r} column ${i} not listed`);
+          const u = gumbelUniforms(seed, r + rowOffset, cols);
+          for (let j = 0; j < listed.length; j++) assert.equal(numerators[r * capacity + j]! * 5.9604644775390625e-8, u[listed[j]!], `${label}: row ${r} uniform`);
+        }
+        if (cols === 300) assert.ok(overflowed > 0, `${label}: the all -Infinity rows overflow`);
+      }
+    }
   }
 });

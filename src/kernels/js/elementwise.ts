@@ -4,7 +4,8 @@
 // checks run a float64 copy through this backend), so nothing here rounds to
 // float32 explicitly or allocates Float32Array scratch.
 import { CAUSAL_MASKED_SCORE, type AdamWOptions, type CausalMode, type ElementwiseKernels } from '../types.js';
-import { seedKey, uniformAt } from '../rng.js';
+import { mix32, seedKey, uniformAt } from '../rng.js';
+import { toBf16 } from './gemm-bf16.js';
 
 type Floats = Float32Array;
 
@@ -173,6 +174,124 @@ function gelu(x: Floats, y: Floats, n: number): void {
   for (let i = 0; i < n; i++) {
     const v = x[i]!;
     y[i] = v * normalCdf(v);
+  }
+}
+
+function geluBf16(x: Floats, y: Uint16Array, n: number): void {
+  checkCount('geluBf16', 'n', n);
+  checkLength('geluBf16', 'x', x, n);
+  checkLength('geluBf16', 'y', y, n);
+  for (let i = 0; i < n; i++) {
+    const v = x[i]!;
+    y[i] = toBf16(v * normalCdf(v)); // toBf16 rounds to float32 first, as gelu's store would
+  }
+}
+
+function biasBackwardBf16(dy: Floats, dbias: Floats, rows: number, cols: number, dyBf16: Uint16Array): void {
+  biasBackward(dy, dbias, rows, cols);
+  checkLength('biasBackwardBf16', 'dyBf16', dyBf16, rows * cols);
+  for (let i = 0; i < rows * cols; i++) dyBf16[i] = toBf16(dy[i]!);
+}
+
+function geluBackwardBiasBf16(x: Floats, dy: Floats, dbias: Floats, rows: number, cols: number, dyBf16: Uint16Array): void {
+  const k = 'geluBackwardBiasBf16';
+  checkCount(k, 'rows', rows);
+  checkCount(k, 'cols', cols);
+  checkLength(k, 'dyBf16', dyBf16, rows * cols);
+  const d = new Float32Array(rows * cols);
+  geluBackward(x, dy, d, rows * cols);
+  biasBackwardBf16(d, dbias, rows, cols, dyBf16);
+}
+
+function biasAddBf16(x: Floats, bias: Floats, out: Uint16Array, rows: number, cols: number): void {
+  const k = 'biasAddBf16';
+  checkCount(k, 'rows', rows);
+  checkCount(k, 'cols', cols);
+  checkLength(k, 'x', x, rows * cols);
+  checkLength(k, 'bias', bias, cols);
+  checkLength(k, 'out', out, rows * cols);
+  for (let r = 0, o = 0; r < rows; r++, o += cols) {
+    for (let c = 0; c < cols; c++) out[o + c] = toBf16(x[o + c]! + bias[c]!);
+  }
+}
+
+function biasGeluBf16(x: Floats, bias: Floats, y: Floats, out: Uint16Array, rows: number, cols: number): void {
+  checkLength('biasGeluBf16', 'out', out, rows * cols);
+  biasAdd(x, bias, y, rows, cols);
+  geluBf16(y, out, rows * cols);
+}
+
+/** Runs a kernel into float32 scratch and rounds its n outputs into out (the two-step form, by definition). */
+function intoBf16(kernel: string, out: Uint16Array, n: number, write: (scratch: Float32Array) => void): void {
+  checkCount(kernel, 'n', n);
+  checkLength(kernel, 'out', out, n);
+  const scratch = new Float32Array(n);
+  write(scratch);
+  for (let i = 0; i < n; i++) out[i] = toBf16(scratch[i]!);
+}
+
+function softmaxBackwardBf16(y: Floats, dy: Floats, dx: Uint16Array, rows: number, cols: number, scale: number): void {
+  checkLength('softmaxBackwardBf16', 'dx', dx, rows * cols);
+  intoBf16('softmaxBackwardBf16', dx, rows * cols, (s) => softmaxBackward(y, dy, s, rows, cols, scale));
+}
+
+function dropoutBf16(x: Floats, y: Uint16Array, n: number, p: number, seed: number, counterOffset: number): void {
+  checkLength('dropoutBf16', 'y', y, n);
+  intoBf16('dropoutBf16', y, n, (s) => applyDropout('dropoutBf16', x, s, n, p, seed, counterOffset));
+}
+
+function gumbelCandidates(
+  logits: Floats, rows: number, cols: number, invTemperature: number, seed: number, rowOffset: number,
+  disallow: Int32Array | null, argmax: Int32Array, counts: Int32Array, columns: Int32Array, numerators: Int32Array, capacity: number,
+): void {
+  const k = 'gumbelCandidates';
+  for (const [name, v] of [['rows', rows], ['cols', cols], ['rowOffset', rowOffset], ['capacity', capacity]] as const) checkCount(k, name, v);
+  checkFinite(k, 'invTemperature', invTemperature);
+  if (!Number.isInteger(seed)) fail(k, `seed must be an integer, got ${seed}`);
+  checkLength(k, 'logits', logits, rows * cols);
+  if (disallow) checkLength(k, 'disallow', disallow, rows);
+  for (const [name, a] of [['argmax', argmax], ['counts', counts]] as const) checkLength(k, name, a, rows);
+  for (const [name, a] of [['columns', columns], ['numerators', numerators]] as const) checkLength(k, name, a, rows * capacity);
+  const key = seedKey(seed);
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    let top = -Infinity;
+    let topIndex = 0;
+    for (let i = 0; i < cols; i++) {
+      if (logits[base + i]! > top) {
+        top = logits[base + i]!;
+        topIndex = i;
+      }
+    }
+    argmax[r] = topIndex;
+    const maxScaled = top * invTemperature;
+    const banned = disallow ? disallow[r]! : -1;
+    let best = -Infinity;
+    let threshold = -1;
+    let count = 0;
+    let state = (mix32((key ^ Math.imul(r + rowOffset + 1, 0x9e3779b1)) >>> 0) | 1) >>> 0;
+    for (let i = 0; i < cols; i++) {
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      const num = state >>> 8;
+      const u = num * 5.9604644775390625e-8;
+      if (u <= threshold) continue;
+      if (count === capacity) {
+        count = -1;
+        break;
+      }
+      columns[r * capacity + count] = i;
+      numerators[r * capacity + count] = num;
+      count++;
+      const scaled = i === banned ? logits[base + i]! * invTemperature - 1000 : logits[base + i]! * invTemperature;
+      const v = scaled - Math.log(-Math.log(u + 1e-9) + 1e-9);
+      if (v > best) {
+        best = v;
+        threshold = Math.exp(-(Math.exp(-(best - maxScaled)) - 1e-9)) - 1e-9 - 1e-12 - 1e-9;
+      }
+    }
+    counts[r] = count;
   }
 }
 
@@ -491,6 +610,14 @@ export const jsElementwise: ElementwiseKernels = {
   biasBackward,
   gelu,
   geluBackward,
+  geluBf16,
+  biasBackwardBf16,
+  biasAddBf16,
+  geluBackwardBiasBf16,
+  biasGeluBf16,
+  softmaxBackwardBf16,
+  dropoutBf16,
+  gumbelCandidates,
   layerNorm,
   layerNormBackward,
   softmax,

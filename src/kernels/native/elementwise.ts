@@ -19,6 +19,17 @@ export interface NativeElementwiseAddon extends NativeAddonBase {
   biasBackward(dy: F32, dbias: F32, rows: number, cols: number): void;
   gelu(x: F32, y: F32, n: number): void;
   geluBackward(x: F32, dy: F32, dx: F32, n: number): void;
+  geluBf16(x: F32, y: Uint16Array, n: number): void;
+  biasBackwardBf16(dy: F32, dbias: F32, rows: number, cols: number, dyBf16: Uint16Array): void;
+  biasAddBf16(x: F32, bias: F32, out: Uint16Array, rows: number, cols: number): void;
+  geluBackwardBiasBf16(x: F32, dy: F32, dbias: F32, rows: number, cols: number, dyBf16: Uint16Array): void;
+  biasGeluBf16(x: F32, bias: F32, y: F32, out: Uint16Array, rows: number, cols: number): void;
+  softmaxBackwardBf16(y: F32, dy: F32, dx: Uint16Array, rows: number, cols: number, scale: number): void;
+  dropoutBf16(x: F32, y: Uint16Array, n: number, p: number, seed: number, counterOffset: number): void;
+  gumbelCandidates(
+    logits: F32, rows: number, cols: number, invTemperature: number, seed: number, rowOffset: number,
+    disallow: Int32Array | null, argmax: Int32Array, counts: Int32Array, columns: Int32Array, numerators: Int32Array, capacity: number,
+  ): void;
   layerNorm(x: F32, gamma: F32, beta: F32, y: F32, mean: F32, rstd: F32, rows: number, cols: number, eps: number): void;
   layerNormBackward(
     dy: F32, x: F32, gamma: F32, mean: F32, rstd: F32, dx: F32, dgamma: F32, dbeta: F32, rows: number, cols: number,
@@ -63,6 +74,14 @@ export function nativeElementwise(addon: NativeAddonBase): ElementwiseKernels {
     biasBackward: a.biasBackward,
     gelu: a.gelu,
     geluBackward: a.geluBackward,
+    geluBf16: a.geluBf16,
+    biasBackwardBf16: a.biasBackwardBf16,
+    biasAddBf16: a.biasAddBf16,
+    geluBackwardBiasBf16: a.geluBackwardBiasBf16,
+    biasGeluBf16: a.biasGeluBf16,
+    softmaxBackwardBf16: a.softmaxBackwardBf16,
+    dropoutBf16: a.dropoutBf16,
+    gumbelCandidates: a.gumbelCandidates,
     layerNorm: a.layerNorm,
     layerNormBackward: a.layerNormBackward,
     softmax: (x, y, rows, cols, scale, mask, rowsPerMask, causal = 'none') =>
