@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 
 #include "cpu.h"
@@ -50,7 +51,7 @@ double scalar_dot_loop(int64_t iterations) {
   return static_cast<double>(iterations) * kChains * 2;
 }
 
-const Ops kScalarOps = {"scalar", quantize_rows, scalar_tile, scalar_dot_loop};
+const Ops kScalarOps = {"scalar", quantize_rows, scalar_tile, scalar_dot_loop, kMR};
 
 bool cpu_has_vnni() {
 #if defined(__x86_64__)
@@ -60,6 +61,12 @@ bool cpu_has_vnni() {
   return false;
 #endif
 }
+
+// AMX for whole-tile depths unless ELECTRA_AMX=0 or setInt8Amx(false).
+std::atomic<bool> amx_enabled{[] {
+  const char* env = std::getenv("ELECTRA_AMX");
+  return env == nullptr || std::string(env) != "0";
+}()};
 
 // VPDPBUSD where the CPU has it and AVX-512 is active; VPMADDWD on AVX2.
 const Ops& current_ops() {
@@ -73,6 +80,19 @@ const Ops& current_ops() {
 #else
   return kScalarOps;
 #endif
+}
+
+// The kernel for a depth of kq quads: AMX where it is usable, enabled and the
+// depth is whole tiles (16 quads), with AVX-512 active.
+const Ops& ops_for(int64_t kq) {
+#if ELECTRA_X86_SIMD
+  if (kq % 16 == 0 && amx_enabled.load(std::memory_order_relaxed) && active_isa() == Isa::Avx512 && cpu_has_vnni() &&
+      amx_usable())
+    return amx_ops();
+#else
+  (void)kq;
+#endif
+  return current_ops();
 }
 
 using lowp::ceil_div;
@@ -128,9 +148,11 @@ void finish_rows(const Problem& pr, int64_t i0, int64_t i1, int64_t j0, int64_t 
 
 constexpr int64_t kWholeRowsMaxWeightBytes = 384 << 10;
 
-void run(const Ops& ops, const Problem& pr) {
+void run(const Problem& pr) {
   if (pr.m == 0 || pr.n == 0) return;
   const int64_t kq = ceil_div(pr.k, 4);
+  const Ops& ops = ops_for(kq);
+  const int64_t mr = ops.mr;
   // Rows start on a cache line and are not 4 KiB apart (one L1 set for all of a tile's rows).
   int64_t ldq = ceil_div(4 * kq, 64) * 64;
   if (ldq % 4096 == 0) ldq += 64;
@@ -139,10 +161,10 @@ void run(const Ops& ops, const Problem& pr) {
   // Whole rows per task for the LayerNorm, and where all of B stays in L2: then no
   // two threads quantize the same rows.
   if (pr.ln_gamma != nullptr || panels * kq * 4 * kNR <= kWholeRowsMaxWeightBytes) {
-    lowp::task_blocks(pr.m, 1, pool_threads(), kMR, &mc, &np);
+    lowp::task_blocks(pr.m, 1, pool_threads(), mr, &mc, &np);
     np = panels;
   } else {
-    lowp::task_blocks(pr.m, panels, pool_threads(), kMR, &mc, &np);
+    lowp::task_blocks(pr.m, panels, pool_threads(), mr, &mc, &np);
   }
   const int64_t col_blocks = ceil_div(panels, np);
   const uint64_t call = ++call_counter;
@@ -162,9 +184,9 @@ void run(const Ops& ops, const Problem& pr) {
       const int64_t j0 = q * kNR;
       const int64_t cols = std::min<int64_t>(kNR, pr.n - j0);
       const int8_t* wq = pr.w + q * kq * 4 * kNR;
-      for (int64_t i = i0; i < i1; i += kMR) {
+      for (int64_t i = i0; i < i1; i += mr) {
         const Epilogue e = {scale + (i - i0), zero + (i - i0), pr.w_scale + j0, pr.w_sum + j0, pr.bias ? pr.bias + j0 : nullptr};
-        ops.tile(static_cast<int>(std::min<int64_t>(kMR, i1 - i)), cols, kq, aq + (i - i0) * ldq, ldq, wq,
+        ops.tile(static_cast<int>(std::min<int64_t>(mr, i1 - i)), cols, kq, aq + (i - i0) * ldq, ldq, wq,
                  pr.c + i * pr.ldc + j0, pr.ldc, e);
       }
     }
@@ -228,17 +250,18 @@ Napi::Value GemmInt8(const Napi::CallbackInfo& info) {
     pr.ln_rstd = r.f32(19, "lnRstd", pr.m);
     pr.ln_eps = static_cast<float>(r.finite(20, "lnEps"));
   }
-  run(current_ops(), pr);
+  run(pr);
   return info.Env().Undefined();
 }
 
-// int8PeakGops(seconds) -> { gops, threads, isa }: the dot-product loop on every thread.
+// int8PeakGops(seconds) -> { gops, threads, isa }: the dot-product loop of the
+// kernel for whole-tile depths on every thread.
 Napi::Value Int8PeakGops(const Napi::CallbackInfo& info) {
   Args r(info, "int8PeakGops");
   r.expect_count(1);
   const double seconds = r.number(0, "seconds");
   if (!(seconds > 0 && seconds <= 60)) throw Napi::RangeError::New(info.Env(), "int8PeakGops: seconds must be in (0, 60]");
-  const Ops& ops = current_ops();
+  const Ops& ops = ops_for(16);
   Napi::Object out = Napi::Object::New(info.Env());
   out.Set("gops", measure_parallel_flops(ops.dot_loop, seconds) * 1e-9);
   out.Set("threads", pool_threads());
@@ -246,7 +269,16 @@ Napi::Value Int8PeakGops(const Napi::CallbackInfo& info) {
   return out;
 }
 
-Napi::Value Int8Isa(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), current_ops().name); }
+// The kernel for depths that are a multiple of 64 (every other depth: the AVX-512/AVX2/scalar one).
+Napi::Value Int8Isa(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), ops_for(16).name); }
+
+// setInt8Amx(enabled) -> whether AMX now runs (false where the CPU or OS lacks it).
+Napi::Value SetInt8Amx(const Napi::CallbackInfo& info) {
+  Args r(info, "setInt8Amx");
+  r.expect_count(1);
+  amx_enabled.store(r.boolean(0, "enabled"));
+  return Napi::Boolean::New(info.Env(), &ops_for(16) != &current_ops());
+}
 
 }  // namespace
 }  // namespace int8
@@ -255,6 +287,7 @@ void RegisterGemmInt8(Napi::Env env, Napi::Object exports) {
   exports.Set("gemmInt8", Napi::Function::New(env, int8::GemmInt8));
   exports.Set("int8PeakGops", Napi::Function::New(env, int8::Int8PeakGops));
   exports.Set("int8Isa", Napi::Function::New(env, int8::Int8Isa));
+  exports.Set("setInt8Amx", Napi::Function::New(env, int8::SetInt8Amx));
 }
 
 }  // namespace electra

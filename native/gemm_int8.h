@@ -22,7 +22,8 @@ namespace electra {
 namespace int8 {
 
 constexpr int kNR = 32;  // weight panel width
-constexpr int kMR = 12;  // rows per micro-tile (VNNI kernel)
+constexpr int kMR = 12;  // rows per micro-tile (VNNI, AVX2 and scalar kernels)
+constexpr int kAmxMR = 32;  // rows per AMX block: two 16-row tiles
 
 // Quantizes `rows` rows of k floats (src row stride lda) into u8 rows of ld
 // bytes (zero from k to ld), with each row's scale and zero point.
@@ -37,7 +38,7 @@ struct Epilogue {
   const int32_t* col_sum;      // per column
   const float* bias;           // per column, or null
 };
-// One micro-tile: rows (1..kMR) x cols (1..32) of C from kq depth quads of
+// One micro-tile: rows (1..Ops::mr) x cols (1..32) of C from kq depth quads of
 // quantized rows (a, row stride lda bytes) and one weight panel (b).
 using TileFn = void (*)(int rows, int64_t cols, int64_t kq, const uint8_t* a, int64_t lda, const int8_t* b, float* c,
                         int64_t ldc, const Epilogue& e);
@@ -49,6 +50,7 @@ struct Ops {
   QuantizeFn quantize;
   TileFn tile;
   DotLoopFn dot_loop;
+  int mr;  // rows per micro-tile: tile() takes 1..mr rows
 };
 
 // Per-row quantization parameters, shared by every ISA (scalar code).
@@ -72,6 +74,13 @@ inline RowParams row_params(float lo, float hi) {
 // In gemm_int8_avx512.cc (AVX512_VNNI) and gemm_int8_avx2.cc (AVX2).
 const Ops& avx512vnni_ops();
 const Ops& avx2_ops();
+// In gemm_int8_amx.cc (AMX-INT8): whether the CPU has AMX-INT8 and the OS lets
+// this process use its tiles (asked once), and the kernel for depths that are a
+// multiple of 64 (whole tiles). Its tile reads all 32 rows of the quantized
+// block even when fewer are asked for (those sums are discarded), so row
+// buffers hold a multiple of kAmxMR rows.
+bool amx_usable();
+const Ops& amx_ops();
 
 }  // namespace int8
 }  // namespace electra

@@ -63,7 +63,7 @@ double dot_loop(int64_t iterations) {
   return static_cast<double>(iterations) * kChains * 16 * 2;
 }
 
-const Ops kOps = {"avx2", quantize_rows, tile, dot_loop};
+const Ops kOps = {"avx2", quantize_rows, tile, dot_loop, kMR};
 
 }  // namespace
 

@@ -1,7 +1,7 @@
 // int8 dynamic-quantization GEMM: the JS twin against float64 (quantization
 // bounds) and against the definition written out here; the native kernels
-// (VPDPBUSD where the CPU has it, AVX2 VPMADDWD, scalar) against the JS twin
-// bit for bit.
+// (AMX TDPBUSD and VPDPBUSD where the CPU has them, AVX2 VPMADDWD, scalar)
+// against the JS twin bit for bit.
 //
 // Bound: a row of A quantized with step s_a errs by at most s_a / 2 per
 // element, a weight by s_w / 2, so |c - ref| <= sum_p (|a| s_w / 2 + |w| s_a / 2 + s_a s_w / 4),
@@ -93,25 +93,39 @@ test('native gemmInt8 equals the JS twin bit for bit on every instruction set', 
   const order = ['scalar', 'avx2', 'avx512'];
   const detected = order.indexOf(addon.info().detectedIsa);
   const before = addon.info().isa;
+  const int8 = int8Addon(addon);
   const seen: string[] = [];
   const big: Shape[] = [{ m: 100, n: 130, k: 300, bias: true }, { m: 64, n: 96, k: 1030, bias: false }];
+  // Depths of whole AMX tiles (64), with row counts under, at and past its 16- and 32-row blocks.
+  const wholeTiles: Shape[] = [
+    { m: 100, n: 130, k: 256, bias: true }, { m: 17, n: 40, k: 64, bias: false },
+    { m: 1, n: 33, k: 128, bias: true }, { m: 45, n: 64, k: 1024, bias: true },
+  ];
   try {
     for (const isa of order.slice(0, detected + 1)) {
       addon.setIsa(isa);
-      const kernel = int8Addon(addon).int8Isa();
-      seen.push(kernel);
-      for (const [si, s] of [...shapes, ...big].entries()) {
-        const expected = makeArgs(s, 50 + si);
-        const got = makeArgs(s, 50 + si);
-        jsKernels.gemmInt8(expected);
-        native.gemmInt8(got);
-        assert.deepEqual(got.c, expected.c, `${kernel}: shape ${si}`);
+      for (const amx of [false, true]) {
+        int8.setInt8Amx(amx);
+        const kernel = int8.int8Isa();
+        if (seen.includes(kernel)) continue;
+        seen.push(kernel);
+        for (const [si, s] of [...shapes, ...big, ...wholeTiles].entries()) {
+          const expected = makeArgs(s, 50 + si);
+          const got = makeArgs(s, 50 + si);
+          jsKernels.gemmInt8(expected);
+          native.gemmInt8(got);
+          assert.deepEqual(got.c, expected.c, `${kernel}: shape ${si}`);
+        }
       }
     }
   } finally {
     addon.setIsa(before);
+    int8.setInt8Amx(true);
   }
-  if (detected === 2 && /avx512_vnni/.test(readFileSync('/proc/cpuinfo', 'utf8'))) assert.ok(seen.includes('avx512vnni'), seen.join());
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  if (detected === 2 && /avx512_vnni/.test(cpuinfo)) assert.ok(seen.includes('avx512vnni'), seen.join());
+  // Linux lists amx_int8 only where the kernel supports the tile state, which it then grants on request.
+  if (detected === 2 && /avx512_vnni/.test(cpuinfo) && /\bamx_int8\b/.test(cpuinfo)) assert.ok(seen.includes('avx512amx'), seen.join());
 });
 
 test('gemmInt8 argument errors name what was expected', () => {
@@ -132,7 +146,8 @@ test('the gelu and residual epilogues give the bits of the separate gelu and add
   const isas = addon ? ['scalar', 'avx2', 'avx512'].slice(0, ['scalar', 'avx2', 'avx512'].indexOf(addon.info().detectedIsa) + 1) : [];
   const before = addon?.info().isa;
   // n = 600: tasks of several column blocks, so the epilogue runs on row segments past column 0.
-  const fusedShapes: Shape[] = [{ m: 100, n: 600, k: 40, bias: true }, { m: 7, n: 70, k: 37, bias: false }];
+  // k = 128: whole AMX tiles where the CPU has them.
+  const fusedShapes: Shape[] = [{ m: 100, n: 600, k: 40, bias: true }, { m: 7, n: 70, k: 37, bias: false }, { m: 45, n: 600, k: 128, bias: true }];
   const runs: [string, Kernels, string | null][] = [['js', jsKernels, null], ...isas.map((i): [string, Kernels, string] => [`native ${i}`, native!, i])];
   if (!native) t.diagnostic('native addon not built: JS only');
   try {

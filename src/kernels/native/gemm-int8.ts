@@ -15,12 +15,14 @@ export interface Int8Addon {
   ): void;
   /** The u8 x s8 dot-product loop on every pool thread for `seconds`: integer GOP/s (2 per product). */
   int8PeakGops(seconds: number): { gops: number; threads: number; isa: string };
-  /** Which int8 kernel runs: avx512vnni, avx2 or scalar. */
+  /** Which int8 kernel runs for depths that are a multiple of 64: avx512amx, avx512vnni, avx2 or scalar. */
   int8Isa(): string;
+  /** Turns AMX on or off (default on; ELECTRA_AMX=0 starts it off); returns whether AMX now runs. */
+  setInt8Amx(enabled: boolean): boolean;
 }
 
 export function int8Addon(addon: NativeAddonBase): NativeAddonBase & Int8Addon {
-  return requireEntryPoints<Int8Addon>(addon, ['gemmInt8', 'int8PeakGops', 'int8Isa']);
+  return requireEntryPoints<Int8Addon>(addon, ['gemmInt8', 'int8PeakGops', 'int8Isa', 'setInt8Amx']);
 }
 
 export function nativeGemmInt8(addon: NativeAddonBase): Int8Kernels {
