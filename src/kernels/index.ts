@@ -2,6 +2,8 @@
 import type { Kernels } from './types.js';
 import { jsKernels } from './js/index.js';
 import { createNativeKernels, loadAddon } from './native/index.js';
+import { bf16Addon } from './native/gemm-bf16.js';
+import { int8Addon } from './native/gemm-int8.js';
 
 export type {
   Kernels, GemmArgs, BatchedGemmArgs, AdamWOptions, GemmKernels, ElementwiseKernels, CausalMode, Bf16Kernels, Bf16GemmArgs, Bf16BatchedGemmArgs, PackedBf16, PackedGemmArgs,
@@ -40,6 +42,10 @@ export interface BackendReport {
   arch: string;
   /** Why the native addon did not load, when it did not. */
   nativeError?: string;
+  /** The bf16 GEMM kernel (`precision: "bf16"`), e.g. avx512bf16; 'js' on the JS backend. */
+  bf16Kernel: string;
+  /** The int8 GEMM kernel (`quantize: "int8"`) for depths that are a multiple of 64, e.g. avx512amx or avx512vnni; 'js' on the JS backend. */
+  int8Kernel: string;
 }
 
 /** Describes the backend kernels() returns (selecting it if that has not happened yet). */
@@ -51,7 +57,7 @@ export function backendReport(): BackendReport {
     const reason = error === null
       ? 'ELECTRA_BACKEND=js selects the plain TypeScript kernels'
       : 'the native addon could not be loaded, so the plain TypeScript kernels run (slower); reinstall with a C++17 compiler and node-gyp\'s prerequisites to build it';
-    return { backend: 'js', ...base, reason, ...(error === null ? {} : { nativeError: error }) };
+    return { backend: 'js', ...base, reason, bf16Kernel: 'js', int8Kernel: 'js', ...(error === null ? {} : { nativeError: error }) };
   }
   const info = loadAddon().addon!.info();
   let reason: string;
@@ -64,7 +70,8 @@ export function backendReport(): BackendReport {
   } else {
     reason = `native addon, ${info.isa} kernels: the best instruction set this CPU supports`;
   }
-  return { backend: 'native', ...base, reason };
+  const addon = loadAddon().addon!;
+  return { backend: 'native', ...base, reason, bf16Kernel: bf16Addon(addon).bf16Isa(), int8Kernel: int8Addon(addon).int8Isa() };
 }
 
 /** The backend chosen by ELECTRA_BACKEND (default: native when built, else js). */

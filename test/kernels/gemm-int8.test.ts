@@ -9,6 +9,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { randomArray } from '../helpers.js';
 import { jsKernels, nativeKernels, quantizeWeightsInt8, type Int8GemmArgs, type Kernels } from '../../src/kernels/index.js';
 import { roundHalfEven } from '../../src/kernels/int8.js';
@@ -215,4 +217,20 @@ test('the layerNorm epilogue gives the bits of a separate layerNorm call, after 
     assert.throws(() => k.gemmInt8({ m: 2, n: 3, k: 4, a: new Float32Array(8), lda: 4, b, bias: null, c, ldc: 3, layerNorm: { ...ln, mean: new Float32Array(1) } }),
       /layerNorm.mean and rstd need m = 2/);
   }
+});
+
+test('electra info names the int8 kernel, and ELECTRA_AMX=0 turns AMX off', (t) => {
+  if (!nativeKernels()) return t.skip('native addon not built');
+  const cli = fileURLToPath(new URL('../../../bin/electra.js', import.meta.url));
+  const info = (env: Record<string, string>): { int8Kernel: string; bf16Kernel: string } => {
+    const r = spawnSync(process.execPath, [cli, 'info'], { encoding: 'utf8', env: { ...process.env, ...env } });
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout);
+  };
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  const amx = /\bamx_int8\b/.test(cpuinfo) && /avx512_vnni/.test(cpuinfo) && loadAddon().addon!.info().isa === 'avx512';
+  assert.equal(info({}).int8Kernel, amx ? 'avx512amx' : int8Addon(loadAddon().addon!).int8Isa());
+  const off = info({ ELECTRA_AMX: '0' });
+  assert.notEqual(off.int8Kernel, 'avx512amx');
+  assert.equal(typeof off.bf16Kernel, 'string');
 });
