@@ -4,7 +4,7 @@
 // random initialisation on out-of-domain spam classification and the demo's Brown tasks with several
 // seeds, and prints medians and spread. Every finished run is appended to results.jsonl in the
 // output folder, so rerunning the same command skips them and resumes where it stopped.
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -17,7 +17,8 @@ import { spamAssassinExamples } from '../src/finetune/data/spam-assassin.js';
 import { resolvePretrainingHparams } from '../src/pretrain/hparams.js';
 import { MaskedLM } from '../src/pretrain/inference.js';
 import { loadDiscriminator, loadMaskedLM } from '../src/pretrain/load.js';
-import { corpusDirs } from '../src/demo/data.js';
+import { buildDataset, corpusDirs } from '../src/demo/data.js';
+import { readManifest } from '../src/data/manifest.js';
 import { demoFinetune, evenly, type FinetuneTaskName, type Init } from '../src/demo/finetune.js';
 import { demoPretrain, measureStep, pretrainingHparamValues, type Objective } from '../src/demo/pretrain.js';
 import { dataStages, type DatasetSummary, type StageRunner } from '../src/demo/run.js';
@@ -41,7 +42,31 @@ export const RECIPES: Record<string, Hparams> = {
   lr2e3: { learning_rate: 2e-3 },
   mask25: { mask_prob: 0.25 },
   nodrop: { model_hparam_overrides: { hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 } },
+  // In-domain text for the e-mail task (see DATA_MIX_KEY).
+  mix: { data_mix: 'spam_train' },
 };
+
+/**
+ * A recipe key the experiment itself reads (not an hparam): `data_mix: 'spam_train'` pre-trains on the
+ * demo's text plus the spam task's train-split e-mails (labels unused; no dev e-mail), built once
+ * into `<out>/mix-spam_train` with the demo's vocabulary and given to pre-training as `pretrain_tfrecords`.
+ */
+export const DATA_MIX_KEY = 'data_mix';
+const DATA_MIXES = ['spam_train'];
+
+/** The train-split e-mails as pre-training text: one document each, in lines of 12 words (an e-mail is one long line, which the builder would cut to one example). */
+export function spamTrainText(): string {
+  const dev = new Set(spamAssassinExamples('dev').map((e) => e.textA.toLowerCase()));
+  const train = spamAssassinExamples('train');
+  if (train.some((e) => dev.has(e.textA.toLowerCase()))) throw new Error('spam_assassin: a dev e-mail is in the train split');
+  const lines = (text: string): string => {
+    const words = text.split(/\s+/).filter((w) => w !== '');
+    const out: string[] = [];
+    for (let i = 0; i < words.length; i += 12) out.push(words.slice(i, i + 12).join(' '));
+    return out.join('\n');
+  };
+  return train.map((e) => lines(e.textA)).join('\n\n') + '\n';
+}
 
 /** Fine-tuning recipes: changes to the demo's fine-tuning hparams, the same for every initialisation. */
 export const FINETUNE_RECIPES: Record<string, Hparams> = {
@@ -158,6 +183,10 @@ function parseArm(spec: string, recipes: Record<string, Hparams>): Arm {
   const m = /^(electra|mlm):(.+)$/.exec(spec);
   if (!m) throw new UsageError(`--arms: '${spec}' is not random, electra:<recipe> or mlm:<recipe>`);
   if (!(m[2]! in recipes)) throw new UsageError(`--arms: unknown recipe '${m[2]}' (known: ${Object.keys(recipes).join(', ')})`);
+  const mix = recipes[m[2]!]![DATA_MIX_KEY];
+  if (mix !== undefined && !DATA_MIXES.includes(mix as string)) {
+    throw new UsageError(`recipe '${m[2]}': ${DATA_MIX_KEY} must be one of ${DATA_MIXES.join(', ')}, got ${JSON.stringify(mix)}`);
+  }
   return { name: spec, objective: m[1] as Objective, recipe: m[2]! };
 }
 
@@ -269,7 +298,8 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
       if (o.reportOnly) return -1;
       let ms = o.budgets.msPerUpdate;
       if (ms === undefined) {
-        const values = withOverrides(pretrainingHparamValues(o.scale, 'electra', vocab.data.size, 1, 1000), o.recipes[recipe]);
+        const { [DATA_MIX_KEY]: _mix, ...recipeHparams } = o.recipes[recipe]!;
+        const values = withOverrides(pretrainingHparamValues(o.scale, 'electra', vocab.data.size, 1, 1000), recipeHparams);
         const hp = resolvePretrainingHparams(values, outputDir, 'speed-test').hparams;
         ms = measureStep(hp, k, o.scale.name === 'quick' ? 2 : 16).secondsPerStep * 1000;
       }
@@ -286,6 +316,29 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
         }
       }
     }
+
+    // The pre-training dataset of a data mix, built once.
+    const mixDataset = async (mix: string): Promise<string> => {
+      const dir = join(outputDir, `mix-${mix}`);
+      const corpus = join(dir, 'corpus');
+      const data = join(dir, 'pretrain_tfrecords');
+      await stage<{ examples: number }>(`mix-${mix}`, { dataset: upstream, mix, v: 1 }, async () => {
+        rmSync(dir, { recursive: true, force: true });
+        cpSync(dirs.corpus, corpus, { recursive: true });
+        writeFileSync(join(corpus, `${mix.replace('_', '-')}-emails.txt`), spamTrainText());
+        const built = await buildDataset(`dataset: ${mix} mix`, corpus, dirs.vocab, data, o.scale.maxSeqLength, 0, o.progress === false ? silent : process.stderr);
+        const examples = built.manifest.counts.examples;
+        return { summary: `${examples} pre-training examples: the demo's text and the ${mix} e-mails`, data: { examples } };
+      }, () => {
+        try {
+          readManifest(data);
+          return true;
+        } catch {
+          return false;
+        }
+      });
+      return data;
+    };
 
     const looked = new Set<string>();
     const pretrain = async (objective: Objective, recipe: string, label: string, seed: number): Promise<PretrainRecord | null> => {
@@ -307,9 +360,11 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
       const arm = `${objective}:${recipe}`;
       const modelName = `${objective}-${recipe}-${label}-s${seed}`;
       say(`[pretrain ${arm} ${label} seed ${seed}] ${electra ? `${(electra.stepFlops * electra.updates / 1e12).toFixed(3)} TFLOP (the ELECTRA run's)` : `${updates} updates`}`);
+      const { [DATA_MIX_KEY]: mix, ...trainHparams } = hparams;
+      if (mix !== undefined) trainHparams['pretrain_tfrecords'] = await mixDataset(mix as string);
       const s = await demoPretrain({
         outputDir, scale: o.scale, objective, modelName, vocabSize: vocab.data.size, seed, budgetSeconds: 0, heldoutData: dirs.heldoutData, upstream,
-        hparams, kernels: k, log: () => {}, note: say, progressBar: o.progress !== false,
+        hparams: trainHparams, kernels: k, log: () => {}, note: say, progressBar: o.progress !== false,
         ...(electra ? { flopBudget: electra.stepFlops * electra.updates, noTimeLimit: true } : { fixedSteps: updates }),
       });
       const last = s.heldout[s.heldout.length - 1]!;

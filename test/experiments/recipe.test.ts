@@ -10,8 +10,10 @@ import { join } from 'node:path';
 import { UsageError } from '../../src/errors.js';
 import { QUICK_SCALE } from '../../src/demo/settings.js';
 import {
-  experimentOptions, FINETUNE_RECIPES, RECIPES, RESULTS_FILE, runExperiment, type ExperimentOptions, type ExperimentResult,
+  experimentOptions, FINETUNE_RECIPES, RECIPES, RESULTS_FILE, runExperiment, spamTrainText, type ExperimentOptions, type ExperimentResult,
 } from '../../experiments/recipe.js';
+import { spamAssassinExamples } from '../../src/finetune/data/spam-assassin.js';
+import { readManifest } from '../../src/data/manifest.js';
 
 let dir: string;
 let options: ExperimentOptions;
@@ -118,4 +120,36 @@ test('the command line: budgets, recipes given as JSON, and mistakes named befor
   }
   await assert.rejects(runExperiment({ ...options, outputDir: fresh, finetune: 'nosuch' }), /unknown fine-tuning recipe/);
   assert.equal(existsSync(fresh), false);
+});
+
+test('the data-mix recipe pre-trains on the demo text plus the train-split e-mails, built once', async () => {
+  const text = spamTrainText();
+  const docs = text.trimEnd().split('\n\n');
+  const train = spamAssassinExamples('train');
+  assert.equal(docs.length, train.length);
+  // Every e-mail's words, in order, in lines of at most 12.
+  docs.forEach((d, i) => {
+    assert.ok(d.split('\n').every((line) => line.split(' ').length <= 12));
+    assert.equal(d.split(/\s+/).join(' '), train[i]!.textA.split(/\s+/).filter((w) => w !== '').join(' '));
+  });
+  const dev = new Set(spamAssassinExamples('dev').map((e) => e.textA.split(/\s+/).filter((w) => w !== '').join(' ').toLowerCase()));
+  assert.ok(docs.every((d) => !dev.has(d.split(/\s+/).join(' ').toLowerCase())), 'no dev e-mail is pre-trained on');
+
+  const o: ExperimentOptions = { ...options, arms: ['electra:mix'], finetuneSeeds: [1], tasks: ['brown_pos'] };
+  const r = await runExperiment(o);
+  assert.equal(r.newRuns, 2);
+  const mixData = join(dir, 'mix-spam_train', 'pretrain_tfrecords');
+  const hp = JSON.parse(readFileSync(join(dir, 'models', 'electra-mix-20updates-s1', 'hparams.json'), 'utf8')) as Record<string, unknown>;
+  assert.equal(hp['pretrain_tfrecords'], mixData);
+  assert.equal(hp['data_mix'], undefined);
+  const plain = readManifest(join(dir, 'pretrain_tfrecords')).counts.examples;
+  assert.ok(readManifest(mixData).counts.examples > plain + 1000, 'the e-mails add examples');
+  assert.equal(readFileSync(join(dir, 'mix-spam_train', 'corpus', 'spam-train-emails.txt'), 'utf8'), text);
+  // A rerun builds nothing and runs nothing.
+  const lines0 = log.length;
+  const again = await runExperiment(o);
+  assert.equal(again.newRuns, 0);
+  assert.ok(!log.slice(lines0).some((l) => l.startsWith('[mix-spam_train]') && !l.endsWith('(reused)')), 'the mix is not rebuilt');
+  await assert.rejects(runExperiment({ ...o, outputDir: join(dir, 'never'), recipes: { ...RECIPES, bad: { data_mix: 'web' } }, arms: ['electra:bad'] }),
+    (e: unknown) => e instanceof UsageError && /data_mix must be one of spam_train, got "web"/.test(e.message));
 });
