@@ -87,10 +87,10 @@ double tile_products_per_second(const Ops& ops, double seconds) {
   return static_cast<double>(calls) * ops.tile_rows * kNR * kBlockPairs * 2 / elapsed;
 }
 
-// The FMA emulation's products with VDPBF16PS's file's conversion and packing (VCVTNE2PS2BF16:
-// the same bits, several times fewer instructions than the integer rounding), for CPUs with
-// avx512_bf16; measured 2-7% faster GEMMs than avx512_emulated_ops() alone, most where A is
-// converted pair-major (the weight gradient).
+// The FMA emulation's products with the VDPBF16PS kernel's conversion and packing
+// (VCVTNE2PS2BF16: the same bits in several times fewer instructions than the integer rounding),
+// for CPUs with avx512_bf16: GEMMs measured 2-7% faster than with avx512_emulated_ops() alone,
+// most where A is converted pair-major (the weight gradient).
 const Ops& avx512_emulated_with_bf16_conversion() {
   static const Ops ops = [] {
     const Ops& vdp = avx512bf16_ops();
