@@ -14,6 +14,8 @@
     "x86_avx2_sources": ["native/gemm_avx2.cc", "native/elementwise_avx2.cc"],
     "x86_avx2_cflags": ["-mavx2", "-mfma"],
     "x86_bf16_avx512_cflags": ["-ffp-contract=off", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512bf16", "-mavx2", "-mfma"],
+    # The FMA emulation of VDPBF16PS for AVX-512 CPUs: deliberately without -mavx512bf16.
+    "x86_bf16_avx512_emulated_cflags": ["-ffp-contract=off", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx2", "-mfma"],
     "x86_int8_avx512_cflags": ["-ffp-contract=off", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512vnni", "-mavx2", "-mfma"],
     "x86_int8_amx_cflags": ["-ffp-contract=off", "-mamx-tile", "-mamx-int8", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx2", "-mfma"],
     "x86_lowp_avx2_cflags": ["-ffp-contract=off", "-mavx2", "-mfma"]
@@ -53,7 +55,7 @@
       "ldflags": ["-pthread"],
       "conditions": [
         ["target_arch=='x64'", {
-          "dependencies": ["electra_avx512", "electra_avx2", "electra_bf16_avx512", "electra_bf16_avx2", "electra_int8_avx512", "electra_int8_amx", "electra_int8_avx2"],
+          "dependencies": ["electra_avx512", "electra_avx2", "electra_bf16_avx512", "electra_bf16_avx512_emulated", "electra_bf16_avx2", "electra_int8_avx512", "electra_int8_amx", "electra_int8_avx2"],
           "defines": ["ELECTRA_X86_SIMD=1"]
         }]
       ]
@@ -86,6 +88,14 @@
           "sources": ["native/gemm_bf16_avx512.cc"],
           "cflags_cc": ["<@(common_cflags)", "<@(x86_bf16_avx512_cflags)"],
           "xcode_settings": {"OTHER_CPLUSPLUSFLAGS": ["-O3", "-fno-math-errno", "<@(x86_bf16_avx512_cflags)"]},
+          "cflags_cc!": ["-fno-exceptions"]
+        },
+        {
+          "target_name": "electra_bf16_avx512_emulated",
+          "type": "static_library",
+          "sources": ["native/gemm_bf16_avx512_emulated.cc"],
+          "cflags_cc": ["<@(common_cflags)", "<@(x86_bf16_avx512_emulated_cflags)"],
+          "xcode_settings": {"OTHER_CPLUSPLUSFLAGS": ["-O3", "-fno-math-errno", "<@(x86_bf16_avx512_emulated_cflags)"]},
           "cflags_cc!": ["-fno-exceptions"]
         },
         {

@@ -10,10 +10,13 @@
 #include <napi.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <string>
+#include <vector>
 
 #include "cpu.h"
 #include "gemm_bf16.h"
@@ -50,7 +53,7 @@ void scalar_tile(int rows, int64_t cols, int64_t kp, const uint16_t* a, int64_t 
   }
 }
 
-const Ops kScalarOps = {"scalar", convert_rows<float>, convert_pairs<float>, pack_panels<float>, pack_panels16, scalar_tile, lowp::scalar_fma_loop};
+const Ops kScalarOps = {"scalar", kMR, convert_rows<float>, convert_pairs<float>, pack_panels<float>, pack_panels16, scalar_tile, lowp::scalar_fma_loop};
 
 bool cpu_has_bf16() {
 #if defined(__x86_64__)
@@ -61,13 +64,104 @@ bool cpu_has_bf16() {
 #endif
 }
 
-// VDPBF16PS where the CPU has it and AVX-512 is active; the FMA emulation on
-// any AVX2 CPU (and under ELECTRA_ISA=avx2, which tests use to reach it).
+#if ELECTRA_X86_SIMD
+// Products a second of a kernel's full micro-tile over one depth block, A row-major and B one
+// panel slice, all in L1: the rate of the GEMM's inner loop on this core.
+double tile_products_per_second(const Ops& ops, double seconds) {
+  const int64_t lda = 2 * kBlockPairs;
+  std::vector<uint16_t> a(static_cast<size_t>(ops.tile_rows * lda)), b(static_cast<size_t>(kBlockPairs * 2 * kNR));
+  std::vector<float> c(static_cast<size_t>(ops.tile_rows * kNR));
+  // Ordinary values (no denormals, no overflow), so only the instructions set the pace.
+  for (size_t i = 0; i < a.size(); ++i) a[i] = from_float((i % 2 ? -1.0f : 1.0f) * (1.0f + static_cast<float>(i % 7) / 8));
+  for (size_t i = 0; i < b.size(); ++i) b[i] = from_float(0.5f + static_cast<float>(i % 5) / 16);
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  int64_t calls = 0;
+  double elapsed = 0;
+  do {
+    for (int i = 0; i < 8; ++i)
+      ops.tile(ops.tile_rows, kNR, kBlockPairs, a.data(), lda / 2, 1, b.data(), c.data(), kNR, 1.0f, 0.0f, true);
+    calls += 8;
+    elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  } while (elapsed < seconds);
+  return static_cast<double>(calls) * ops.tile_rows * kNR * kBlockPairs * 2 / elapsed;
+}
+
+// The FMA emulation's products with the VDPBF16PS kernel's conversion and packing
+// (VCVTNE2PS2BF16: the same bits in several times fewer instructions than the integer rounding),
+// for CPUs with avx512_bf16: GEMMs measured 2-7% faster than with avx512_emulated_ops() alone,
+// most where A is converted pair-major (the weight gradient).
+const Ops& avx512_emulated_with_bf16_conversion() {
+  static const Ops ops = [] {
+    const Ops& vdp = avx512bf16_ops();
+    Ops o = avx512_emulated_ops();
+    o.name = "avx512-emulated";
+    o.convert = vdp.convert;
+    o.convert_pairs = vdp.convert_pairs;
+    o.pack_b = vdp.pack_b;
+    o.pack_b16 = vdp.pack_b16;
+    return o;
+  }();
+  return ops;
+}
+
+// VDPBF16PS or its FMA emulation, whichever does more products a second here: VDPBF16PS runs
+// at twice the FMA rate on some CPUs (AMD's) and at half on others (Intel's). Both give the same
+// bits, so a choice that noise gets wrong costs only speed. Three alternating rounds of 0.5 ms
+// each, the best of each kernel's: a burst of other work on the core then slows both.
+const Ops& faster_avx512_kernel() {
+  const Ops& vdp = avx512bf16_ops();
+  const Ops& emulated = avx512_emulated_with_bf16_conversion();
+  double vdp_rate = 0, emulated_rate = 0;
+  for (int round = 0; round < 3; ++round) {
+    vdp_rate = std::max(vdp_rate, tile_products_per_second(vdp, 0.0005));
+    emulated_rate = std::max(emulated_rate, tile_products_per_second(emulated, 0.0005));
+  }
+  return emulated_rate > vdp_rate ? emulated : vdp;
+}
+#endif
+
+// The AVX-512 bf16 kernel: measured once (auto), or named by
+// ELECTRA_BF16_KERNEL=vdpbf16ps|emulated|emulated-avx512f or setBf16Kernel (tests, benchmarks).
+// emulated-avx512f: no AVX512_BF16 instruction at all, as on AVX-512 CPUs without avx512_bf16.
+enum class Avx512Kernel { Auto, Vdpbf16ps, Emulated, EmulatedAvx512f };
+
+bool parse_avx512_kernel(const char* name, Avx512Kernel* out) {
+  if (std::strcmp(name, "auto") == 0) *out = Avx512Kernel::Auto;
+  else if (std::strcmp(name, "vdpbf16ps") == 0) *out = Avx512Kernel::Vdpbf16ps;
+  else if (std::strcmp(name, "emulated") == 0) *out = Avx512Kernel::Emulated;
+  else if (std::strcmp(name, "emulated-avx512f") == 0) *out = Avx512Kernel::EmulatedAvx512f;
+  else return false;
+  return true;
+}
+
+Avx512Kernel& avx512_kernel_setting() {
+  static Avx512Kernel setting = [] {
+    Avx512Kernel wanted = Avx512Kernel::Auto;
+    if (const char* env = std::getenv("ELECTRA_BF16_KERNEL")) parse_avx512_kernel(env, &wanted);
+    return wanted;
+  }();
+  return setting;
+}
+
+// When AVX-512 is active: VDPBF16PS or the AVX-512 FMA emulation per the setting (only the
+// emulation, on AVX-512F alone, without avx512_bf16). The AVX2 FMA emulation on AVX2 CPUs (and
+// under ELECTRA_ISA=avx2, which tests use to reach it).
 const Ops& current_ops() {
 #if ELECTRA_X86_SIMD
   static const bool has_bf16 = cpu_has_bf16();
   switch (active_isa()) {
-    case Isa::Avx512: return has_bf16 ? avx512bf16_ops() : avx2_ops();
+    case Isa::Avx512:
+      if (!has_bf16) return avx512_emulated_ops();
+      switch (avx512_kernel_setting()) {
+        case Avx512Kernel::Vdpbf16ps: return avx512bf16_ops();
+        case Avx512Kernel::Emulated: return avx512_emulated_with_bf16_conversion();
+        case Avx512Kernel::EmulatedAvx512f: return avx512_emulated_ops();
+        default: {
+          static const Ops& faster = faster_avx512_kernel();
+          return faster;
+        }
+      }
     case Isa::Avx2: return avx2_ops();
     default: return kScalarOps;
   }
@@ -179,11 +273,12 @@ void run(const Ops& ops, const Problem& pr, BSource b, int threads) {
   // Several threads with B not packed: one column task a thread, over all rows (see below), when
   // A's re-reads there cost less than packed B's over the row blocks of the usual split (one
   // task a thread re-reads A least; more tasks measured slower for ELECTRA-Small's dW).
+  const int64_t mr = ops.tile_rows;
   int64_t mc, np;
-  lowp::task_blocks(pr.m, panels, threads, kMR, &mc, &np);
+  lowp::task_blocks(pr.m, panels, threads, mr, &mc, &np);
   const int64_t col_tasks = std::min<int64_t>(panels, threads);
   const bool column_split = !b.packed && threads > 1 && pr.m * col_tasks < pr.n * ceil_div(pr.m, mc);
-  if (column_split) mc = 8 * kMR;
+  if (column_split) mc = 8 * mr;
   const int64_t a_ts = row_major ? 1 : mc;
   // Rows [i0, i1) of A over the depth block from pair t0 into abf (mc * lda elements).
   auto convert_a = [&](int64_t i0, int64_t i1, int64_t t0, uint16_t* abf) {
@@ -207,9 +302,9 @@ void run(const Ops& ops, const Problem& pr, BSource b, int threads) {
     for (int64_t q = q0; q < q1; ++q) {
       const uint16_t* bq = bblk + (q - qb) * panel_pairs * 2 * kNR;
       const int64_t cols = std::min<int64_t>(kNR, pr.n - q * kNR);
-      for (int64_t i = i0; i < i1; i += kMR) {
+      for (int64_t i = i0; i < i1; i += mr) {
         ahead.step(prefetch_lines);
-        ops.tile(static_cast<int>(std::min<int64_t>(kMR, i1 - i)), cols, pairs, abf + 2 * (i - i0) * a_rs, a_rs, a_ts, bq,
+        ops.tile(static_cast<int>(std::min(mr, i1 - i)), cols, pairs, abf + 2 * (i - i0) * a_rs, a_rs, a_ts, bq,
                  pr.c + i * pr.ldc + q * kNR, pr.ldc, pr.alpha, pr.beta, t0 == 0);
       }
     }
@@ -235,7 +330,7 @@ void run(const Ops& ops, const Problem& pr, BSource b, int threads) {
           pack_b_part(ops, b, pr.n, 2 * t0, depth, q0, q1, bblock);
           const int64_t next = 2 * t0 + depth;
           Prefetch ahead = b_source(b, pr.n, next, std::min(2 * kBlockPairs, pr.k - next), q0, q1);
-          const int64_t lines = ceil_div(ahead.total(), ceil_div(pr.m, kMR) * (q1 - q0));
+          const int64_t lines = ceil_div(ahead.total(), ceil_div(pr.m, mr) * (q1 - q0));
           for (int64_t g = 0; g < row_blocks; ++g)
             products(g * mc, std::min(pr.m, (g + 1) * mc), q0, q1, t0, whole_a + (d * row_blocks + g) * a_block, bblock, q0,
                      (depth + 1) / 2, ahead, lines);
@@ -267,13 +362,13 @@ void run(const Ops& ops, const Problem& pr, BSource b, int threads) {
     // across those products (A, read once, would otherwise stall the conversion on memory).
     const int64_t depth = std::min(2 * kBlockPairs, pr.k - 2 * t0);
     const int64_t next_depth = std::min(2 * kBlockPairs, pr.k - 2 * t0 - depth);
-    for (int64_t i = i0; i < i1; i += kMR) {
-      const int64_t rows = std::min<int64_t>(kMR, i1 - i);
+    for (int64_t i = i0; i < i1; i += mr) {
+      const int64_t rows = std::min(mr, i1 - i);
       uint16_t* at = abf + (i - i0) * lda;
       convert_a(i, i + rows, t0, at);
-      const bool last = i + kMR >= i1;
-      Prefetch ahead = last ? Prefetch(pr.a + i0 * pr.a_rs + 2 * t0 + depth, pr.a_rs * 4, std::min<int64_t>(kMR, i1 - i0), next_depth * 4)
-                            : Prefetch(pr.a + (i + kMR) * pr.a_rs + 2 * t0, pr.a_rs * 4, std::min<int64_t>(kMR, i1 - i - kMR), depth * 4);
+      const bool last = i + mr >= i1;
+      Prefetch ahead = last ? Prefetch(pr.a + i0 * pr.a_rs + 2 * t0 + depth, pr.a_rs * 4, std::min(mr, i1 - i0), next_depth * 4)
+                            : Prefetch(pr.a + (i + mr) * pr.a_rs + 2 * t0, pr.a_rs * 4, std::min(mr, i1 - i - mr), depth * 4);
       const int64_t lines = ceil_div(ahead.total(), q1 - q0);
       for (int64_t q = q0; q < q1; ++q) {
         ahead.step(lines);
@@ -481,6 +576,39 @@ Napi::Value Bf16PeakGflops(const Napi::CallbackInfo& info) {
 
 Napi::Value Bf16Isa(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), current_ops().name); }
 
+// setBf16Kernel("auto" | "vdpbf16ps" | "emulated" | "emulated-avx512f") -> the bf16 kernel that
+// runs now (bf16Isa()): which kernel AVX-512 uses, as ELECTRA_BF16_KERNEL sets it at start.
+Napi::Value SetBf16Kernel(const Napi::CallbackInfo& info) {
+  Args r(info, "setBf16Kernel");
+  r.expect_count(1);
+  if (!info[0].IsString())
+    throw Napi::TypeError::New(info.Env(), "setBf16Kernel: expected 'auto', 'vdpbf16ps', 'emulated' or 'emulated-avx512f'");
+  const std::string name = info[0].As<Napi::String>().Utf8Value();
+  Avx512Kernel kernel;
+  if (!parse_avx512_kernel(name.c_str(), &kernel))
+    throw Napi::Error::New(info.Env(), "setBf16Kernel: unknown kernel '" + name + "' (expected auto, vdpbf16ps, emulated or emulated-avx512f)");
+  if (kernel == Avx512Kernel::Vdpbf16ps && !(detected_isa() == Isa::Avx512 && cpu_has_bf16()))
+    throw Napi::Error::New(info.Env(), "setBf16Kernel: this CPU does not support VDPBF16PS (avx512_bf16)");
+  if ((kernel == Avx512Kernel::Emulated || kernel == Avx512Kernel::EmulatedAvx512f) && detected_isa() != Isa::Avx512)
+    throw Napi::Error::New(info.Env(), "setBf16Kernel: the emulated kernel needs AVX-512");
+  avx512_kernel_setting() = kernel;
+  return Napi::String::New(info.Env(), current_ops().name);
+}
+
+const char* avx512_kernel_name(Avx512Kernel kernel) {
+  switch (kernel) {
+    case Avx512Kernel::Vdpbf16ps: return "vdpbf16ps";
+    case Avx512Kernel::Emulated: return "emulated";
+    case Avx512Kernel::EmulatedAvx512f: return "emulated-avx512f";
+    default: return "auto";
+  }
+}
+
+// bf16KernelSetting() -> what setBf16Kernel (or ELECTRA_BF16_KERNEL) last set, so a caller can restore it.
+Napi::Value Bf16KernelSetting(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), avx512_kernel_name(avx512_kernel_setting()));
+}
+
 }  // namespace
 }  // namespace bf16
 
@@ -492,6 +620,8 @@ void RegisterGemmBf16(Napi::Env env, Napi::Object exports) {
   exports.Set("bf16Round", Napi::Function::New(env, bf16::Bf16Round));
   exports.Set("bf16PeakGflops", Napi::Function::New(env, bf16::Bf16PeakGflops));
   exports.Set("bf16Isa", Napi::Function::New(env, bf16::Bf16Isa));
+  exports.Set("setBf16Kernel", Napi::Function::New(env, bf16::SetBf16Kernel));
+  exports.Set("bf16KernelSetting", Napi::Function::New(env, bf16::Bf16KernelSetting));
 }
 
 }  // namespace electra

@@ -29,7 +29,7 @@ namespace electra {
 namespace bf16 {
 
 constexpr int kNR = 32;               // B panel width (two 16-lane vectors)
-constexpr int kMR = 14;               // rows per micro-tile
+constexpr int kMR = 14;               // rows per micro-tile, most kernels (Ops::tile_rows: each one's)
 constexpr int64_t kBlockPairs = 128;  // depth pairs per block (kBf16BlockDepth = 256)
 
 // fp32 -> bf16 with round to nearest even; denormals flush to signed zero and
@@ -60,16 +60,18 @@ using ConvertPairsFn = void (*)(const float* src, int64_t rs, int64_t cs, int64_
 using PackFn = void (*)(const float* src, int64_t ps, int64_t js, int64_t k, int64_t n, int64_t q0, int64_t q1, uint16_t* dst);
 // The same from bf16 values (a Uint16Array operand).
 using Pack16Fn = void (*)(const uint16_t* src, int64_t ps, int64_t js, int64_t k, int64_t n, int64_t q0, int64_t q1, uint16_t* dst);
-// One micro-tile: rows (1..kMR) x cols (1..32) of C from kp depth pairs of A
-// (pair of row r, depth pair t at 32-bit word r * a_rs + t * a_ts of a) and
-// one B panel slice (b); `first` selects the block-0 epilogue.
+// One micro-tile: rows (1..Ops::tile_rows) x cols (1..32) of C from kp (<= kBlockPairs) depth pairs of A
+// (pair of row r, depth pair t at 32-bit word r * a_rs + t * a_ts of a: a_ts == 1 when
+// row-major, a_rs == 1 when pair-major) and one B panel slice (b); `first` selects the
+// block-0 epilogue.
 using TileFn = void (*)(int rows, int64_t cols, int64_t kp, const uint16_t* a, int64_t a_rs, int64_t a_ts, const uint16_t* b,
                         float* c, int64_t ldc, float alpha, float beta, bool first);
-// Independent dot-product rounds for the peak figure; returns flops (4 per lane).
+// Independent dot-product rounds for the peak figure; returns flops (2 per bf16 product).
 using DotLoopFn = double (*)(int64_t iterations);
 
 struct Ops {
   const char* name;
+  int tile_rows;  // rows per micro-tile, the most `tile` takes
   ConvertFn convert;
   ConvertPairsFn convert_pairs;
   PackFn pack_b;
@@ -78,8 +80,10 @@ struct Ops {
   DotLoopFn dot_loop;
 };
 
-// In gemm_bf16_avx512.cc (needs avx512_bf16) and gemm_bf16_avx2.cc (AVX2 + FMA).
+// In gemm_bf16_avx512.cc (needs avx512_bf16), gemm_bf16_avx512_emulated.cc (AVX-512F/BW/VL + FMA)
+// and gemm_bf16_avx2.cc (AVX2 + FMA).
 const Ops& avx512bf16_ops();
+const Ops& avx512_emulated_ops();
 const Ops& avx2_ops();
 
 }  // namespace bf16

@@ -93,7 +93,7 @@ double dot_loop(int64_t iterations) {
   return static_cast<double>(iterations) * kChains * 8 * 2;
 }
 
-const Ops kOps = {"avx2-emulated", convert_rows<float>, convert_pairs<float>, pack_panels<float>, pack_panels16, tile, dot_loop};
+const Ops kOps = {"avx2-emulated", kMR, convert_rows<float>, convert_pairs<float>, pack_panels<float>, pack_panels16, tile, dot_loop};
 
 }  // namespace
 

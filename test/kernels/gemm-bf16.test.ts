@@ -1,7 +1,8 @@
 // bf16 GEMM: the JS twin against float64 (bf16 bounds) and against sums
 // written out here from the definition in src/kernels/types.ts; the native
-// kernels (VDPBF16PS where the CPU has it, the FMA emulation, the scalar loop)
-// against the JS twin, bit for bit.
+// kernels (on AVX-512: VDPBF16PS where the CPU has it and the FMA emulation,
+// with and without AVX512_BF16 conversion, each forced; the AVX2 FMA
+// emulation; the scalar loop) against the JS twin, bit for bit.
 //
 // Bound against float64 on the unrounded inputs: each bf16 input errs by at
 // most 2^-9 relative, so a product by 2^-8 (+ 2^-18); k fp32 additions add
@@ -114,32 +115,100 @@ test('js gemmBf16 is within bf16 bounds of float64 and matches the definition ex
   }
 });
 
-/** The native bf16 paths this CPU can run, each selected through the ISA switch. */
-function nativePaths(): { isa: string; kernel: string }[] {
+/** A native bf16 kernel: an instruction set, and on AVX-512 the bf16 kernel setting; `kernel` is bf16Isa(). */
+interface NativePath {
+  isa: string;
+  setting: string;
+  kernel: string;
+}
+
+/**
+ * The native bf16 kernels this CPU can run, each selected through the ISA switch and, on AVX-512,
+ * each kernel setBf16Kernel can force (so the FMA emulation runs wherever AVX-512 does, whichever
+ * kernel the speed probe would pick).
+ */
+function nativePaths(): NativePath[] {
   const addon = loadAddon().addon;
   if (!addon || !nativeKernels()) return [];
+  const bf16 = bf16Addon(addon);
   const order = ['scalar', 'avx2', 'avx512'];
   const detected = order.indexOf(addon.info().detectedIsa);
   const before = addon.info().isa;
-  const out: { isa: string; kernel: string }[] = [];
+  const setting = bf16.bf16KernelSetting();
+  const out: NativePath[] = [];
   for (const isa of order.slice(0, detected + 1)) {
     addon.setIsa(isa);
-    out.push({ isa, kernel: bf16Addon(addon).bf16Isa() });
+    if (isa !== 'avx512') {
+      out.push({ isa, setting, kernel: bf16.bf16Isa() });
+      continue;
+    }
+    for (const kernel of ['vdpbf16ps', 'emulated', 'emulated-avx512f']) {
+      let name: string;
+      try {
+        name = bf16.setBf16Kernel(kernel);
+      } catch {
+        continue;  // VDPBF16PS on a CPU without avx512_bf16
+      }
+      // Without avx512_bf16, 'emulated' is 'emulated-avx512f': one path each kernel.
+      if (!out.some((p) => p.kernel === name)) out.push({ isa, setting: kernel, kernel: name });
+    }
+    bf16.setBf16Kernel(setting);
   }
   addon.setIsa(before);
   return out;
 }
 
-function withIsa(isa: string, fn: () => void): void {
+function withPath(path: NativePath, fn: () => void): void {
   const addon = loadAddon().addon!;
+  const bf16 = bf16Addon(addon);
   const before = addon.info().isa;
-  addon.setIsa(isa);
+  const setting = bf16.bf16KernelSetting();
+  addon.setIsa(path.isa);
+  if (path.isa === 'avx512') bf16.setBf16Kernel(path.setting);
   try {
+    assert.equal(bf16.bf16Isa(), path.kernel);
     fn();
   } finally {
+    if (path.isa === 'avx512') bf16.setBf16Kernel(setting);
     addon.setIsa(before);
   }
 }
+
+test('the bf16 kernel switch: every AVX-512 CPU runs the FMA emulation when forced, VDPBF16PS only where it exists', (t) => {
+  const addon = loadAddon().addon;
+  if (!addon || !nativeKernels()) return t.skip('native addon not built');
+  const bf16 = bf16Addon(addon);
+  const setting = bf16.bf16KernelSetting();
+  assert.throws(() => bf16.setBf16Kernel('fastest'), /unknown kernel 'fastest'/);
+  assert.equal(bf16.bf16KernelSetting(), setting, 'a rejected name changes nothing');
+  const paths = nativePaths();
+  const kernels = paths.map((p) => p.kernel);
+  const info = addon.info();
+  if (info.detectedIsa === 'avx512') {
+    assert.ok(kernels.includes('avx512f-emulated'), kernels.join());
+    const hasBf16 = kernels.includes('avx512bf16');
+    if (process.platform === 'linux') assert.equal(hasBf16, /avx512_bf16/.test(readFileSync('/proc/cpuinfo', 'utf8')), 'VDPBF16PS runs where the CPU has it');
+    if (hasBf16) assert.ok(kernels.includes('avx512-emulated'), kernels.join());
+    // The automatic choice is one of them, and the peak figure is the running kernel's.
+    const before = info.isa;
+    addon.setIsa('avx512');
+    try {
+      bf16.setBf16Kernel('auto');
+      assert.ok((hasBf16 ? ['avx512bf16', 'avx512-emulated'] : ['avx512f-emulated']).includes(bf16.bf16Isa()), bf16.bf16Isa());
+      for (const path of paths.filter((p) => p.isa === 'avx512')) {
+        assert.equal(bf16.setBf16Kernel(path.setting), path.kernel);
+        assert.equal(bf16.bf16KernelSetting(), path.setting);
+        assert.equal(bf16.bf16PeakGflops(0.001).isa, path.kernel);
+      }
+    } finally {
+      bf16.setBf16Kernel(setting);
+      addon.setIsa(before);
+    }
+  } else {
+    assert.throws(() => bf16.setBf16Kernel('emulated'), /needs AVX-512/);
+    assert.throws(() => bf16.setBf16Kernel('vdpbf16ps'), /does not support VDPBF16PS/);
+  }
+});
 
 test('native gemmBf16 equals the JS twin bit for bit on every instruction set', (t) => {
   const native = nativeKernels();
@@ -147,19 +216,18 @@ test('native gemmBf16 equals the JS twin bit for bit on every instruction set', 
   const extra: Shape[] = [
     // Full tiles, several depth blocks and column blocks, threads sharing the work.
     { transA: false, transB: true, m: 100, n: 130, k: 600, alpha: 1, beta: 0 },
+    // An 11-row edge tile under 12 or 14 rows, a whole panel, a last depth block of one depth.
+    { transA: true, transB: true, m: 47, n: 32, k: 257, alpha: -1, beta: 0.5 },
     { transA: true, transB: false, m: 64, n: 96, k: 777, alpha: 1, beta: 1 },
     ...columnSplitShapes,
   ];
   const paths = nativePaths();
-  if (loadAddon().addon!.info().detectedIsa === 'avx512' && /avx512_bf16/.test(readFileSync('/proc/cpuinfo', 'utf8'))) {
-    assert.ok(paths.some((p) => p.kernel === 'avx512bf16'), 'the VDPBF16PS kernel runs on this CPU');
-  }
   // One thread packs an unpacked B one depth block at a time; several threads pack it whole first, or
   // (few rows) convert A whole and split the columns (columnSplitShapes).
   const addon = loadAddon().addon!;
   const poolThreads = addon.info().threads;
   for (const path of paths) {
-    for (const threads of [1, 2]) withIsa(path.isa, () => {
+    for (const threads of [1, 2]) withPath(path, () => {
       addon.setThreads(threads);
       try {
         for (const [si, s] of [...shapes, ...extra].entries()) {
@@ -195,7 +263,7 @@ test('native bf16 conversion rounds ties, denormals, overflow and NaN as the JS 
     return x;
   };
   for (const path of nativePaths()) {
-    withIsa(path.isa, () => {
+    withPath(path, () => {
       // Packing B, rows contiguous or (transB) columns contiguous, several panels and a partial one.
       for (const [k, n] of [[37, 70], [4, 33], [1, 16]] as const) {
         const b = fill(k * n, k + n);
@@ -242,7 +310,7 @@ test('native gemmBatchedBf16 equals the JS twin, and each product gemmBf16, on e
       c: randomArray(batch * S * W, 64), cOffset: 2 * H, ldc: W, strideCOuter: S * W, strideCInner: dh }) },
   ];
   for (const path of nativePaths()) {
-    withIsa(path.isa, () => {
+    withPath(path, () => {
       for (const c of cases) {
         const expected = c.args();
         const got = c.args();
@@ -278,10 +346,10 @@ test('native gemmBatchedBf16 equals the JS twin, and each product gemmBf16, on e
 
 test('bf16Round rounds as the GEMMs do, and bf16 operands give the products of their fp32 sources, on every backend', (t) => {
   const native = nativeKernels();
-  const backends: { name: string; k: Kernels; isa?: string; threads?: number }[] = [{ name: 'js', k: jsKernels }];
+  const backends: { name: string; k: Kernels; path?: NativePath; threads?: number }[] = [{ name: 'js', k: jsKernels }];
   const addon = loadAddon().addon;
   if (native && addon) {
-    for (const path of nativePaths()) for (const threads of [1, 2]) backends.push({ name: `${path.kernel}/${threads}`, k: native, isa: path.isa, threads });
+    for (const path of nativePaths()) for (const threads of [1, 2]) backends.push({ name: `${path.kernel}/${threads}`, k: native, path, threads });
   } else t.diagnostic('native addon not built: JS backend only');
   // Conversion: ties, denormals, overflow, NaN among ordinary values; odd lengths and offsets.
   const x = randomArray(40_003, 91);
@@ -290,8 +358,8 @@ test('bf16Round rounds as the GEMMs do, and bf16 operands give the products of t
   const expectedBits = Uint16Array.from(x, (v) => toBf16(v));
   const poolThreads = addon?.info().threads ?? 1;
   const run = (b: (typeof backends)[number], fn: () => void): void => {
-    if (!b.isa) return fn();
-    withIsa(b.isa, () => {
+    if (!b.path) return fn();
+    withPath(b.path, () => {
       addon!.setThreads(b.threads!);
       try {
         fn();

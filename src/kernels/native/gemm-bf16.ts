@@ -27,12 +27,25 @@ export interface Bf16Addon {
   ): void;
   /** The VDPBF16PS (or emulated) dot-product loop on every pool thread for `seconds`. */
   bf16PeakGflops(seconds: number): PeakMeasurement;
-  /** Which bf16 kernel runs: avx512bf16, avx2-emulated or scalar. */
+  /**
+   * Which bf16 kernel runs: avx512bf16 (VDPBF16PS), avx512-emulated (FMA products, VCVTNE2PS2BF16
+   * conversion), avx512f-emulated (FMA, no AVX512_BF16 instruction), avx2-emulated or scalar.
+   */
   bf16Isa(): string;
+  /**
+   * Which kernel runs while AVX-512 is active: 'auto' (the faster of VDPBF16PS and the FMA emulation,
+   * measured once per process), 'vdpbf16ps', 'emulated' or 'emulated-avx512f' (as ELECTRA_BF16_KERNEL
+   * sets it at start; all give the same bits). Returns bf16Isa() after the change; throws where the
+   * CPU cannot run the kernel.
+   */
+  setBf16Kernel(name: string): string;
+  /** The setting setBf16Kernel or ELECTRA_BF16_KERNEL made ('auto' by default). */
+  bf16KernelSetting(): string;
 }
 
 export function bf16Addon(addon: NativeAddonBase): NativeAddonBase & Bf16Addon {
-  return requireEntryPoints<Bf16Addon>(addon, ['gemmBf16', 'bf16PackB', 'gemmBf16Packed', 'gemmBatchedBf16', 'bf16Round', 'bf16PeakGflops', 'bf16Isa']);
+  return requireEntryPoints<Bf16Addon>(addon, ['gemmBf16', 'bf16PackB', 'gemmBf16Packed', 'gemmBatchedBf16', 'bf16Round', 'bf16PeakGflops', 'bf16Isa',
+    'setBf16Kernel', 'bf16KernelSetting']);
 }
 
 export function nativeGemmBf16(addon: NativeAddonBase): Bf16Kernels {
