@@ -8,7 +8,7 @@ import { prepareTfCheckpointFolders } from '../io/tf-release.js';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ElectraConfig } from '../model/config.js';
-import { kernels as defaultKernels, withPrecision, type Kernels } from '../kernels/index.js';
+import { bf16SpeedNote, kernels as defaultKernels, withPrecision, type Kernels } from '../kernels/index.js';
 import { mix32 } from '../kernels/rng.js';
 import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/files.js';
@@ -361,6 +361,8 @@ function* finetuningSteps(opts: FinetuneOptions): Generator<void, FinetuneResult
       continue;
     }
     log(`== ${taskNames}: model=${hp.model_name}, trial ${trial}/${hp.num_trials}, seed ${seed}`);
+    const note = hp.precision === 'bf16' && hp.do_train ? bf16SpeedNote(k) : null;
+    if (note) log(note);
     const model = new FinetuningModel(withPrecision(k, hp.precision), config, specs, { maxBatch, maxSeqLen: maxSeqLength, qa });
     if (hp.do_train && record?.trained && existsSync(join(modelDir, 'config.json'))) {
       loadWeights(model, readFinetuningFolder(modelDir), tasks.length === 1 ? tasks[0]!.name : undefined);

@@ -6,7 +6,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'nod
 import { dirname, join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { asDiskFull, checkOutputFolder, writeFileAtomic } from '../io/files.js';
-import { kernels as defaultKernels, type Kernels } from '../kernels/index.js';
+import { bf16SpeedNote, kernels as defaultKernels, type Kernels } from '../kernels/index.js';
 import { mix32 } from '../kernels/rng.js';
 import { discriminatorConfig, generatorConfig } from '../model/config.js';
 import type { PretrainingInputs } from '../model/pretraining-model.js';
@@ -201,6 +201,8 @@ export async function runPretraining(hp: PretrainingHparams, options: RunPretrai
     const stale = removeStaleCheckpointFiles(hp.model_dir);
     if (stale.length > 0) log(`removed ${stale.length} unfinished checkpoint folder(s) left by an interrupted run`);
 
+    const note = hp.precision === 'bf16' && hp.do_train ? bf16SpeedNote(k) : null;
+    if (note) log(note);
     // With accumulation the model holds one micro-batch (or an eval batch, if larger).
     const micro = hp.train_batch_size / hp.gradient_accumulation_steps;
     const maxBatch = Math.max(hp.do_train ? micro : 1, hp.do_eval ? hp.eval_batch_size : 1);

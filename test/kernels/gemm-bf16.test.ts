@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { randomArray } from '../helpers.js';
-import { jsKernels, nativeKernels, type BatchedGemmArgs, type GemmArgs, type Kernels } from '../../src/kernels/index.js';
+import { bf16SpeedNote, jsKernels, nativeKernels, type BatchedGemmArgs, type GemmArgs, type Kernels } from '../../src/kernels/index.js';
 import { bf16ToFloat, toBf16 } from '../../src/kernels/js/gemm-bf16.js';
 import { loadAddon } from '../../src/kernels/native/addon.js';
 import { bf16Addon } from '../../src/kernels/native/gemm-bf16.js';
@@ -411,5 +411,18 @@ test('bf16 argument errors name what was expected', () => {
     assert.throws(() => k.packBf16(new Float32Array(5), false, 3, 4, 4), /b is too small/);
     assert.throws(() => k.gemmBf16({ transA: false, transB: false, m: 2, n: 2, k: 2, alpha: 1, beta: 0, a: new Float32Array(3), lda: 2, b: new Float32Array(4), ldb: 2, c: new Float32Array(4), ldc: 2 }),
       /a is too small/);
+  }
+});
+
+test('bf16SpeedNote says when bf16 products run emulated (no faster than fp32), and is silent for VDPBF16PS', () => {
+  assert.match(bf16SpeedNote(jsKernels)!, /^precision bf16: .*\(js kernel\).*no faster than fp32$/);
+  const native = nativeKernels();
+  if (!native) return;
+  for (const path of nativePaths()) {
+    withPath(path, () => {
+      const note = bf16SpeedNote(native);
+      if (path.kernel === 'avx512bf16') assert.equal(note, null);
+      else assert.ok(note?.includes(`(${path.kernel} kernel`), `${path.kernel}: ${note}`);
+    });
   }
 });

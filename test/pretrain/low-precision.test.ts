@@ -12,7 +12,7 @@ import { resolvePretrainingHparams } from '../../src/pretrain/hparams.js';
 import { runPretraining } from '../../src/pretrain/run.js';
 import { loadDiscriminator } from '../../src/pretrain/load.js';
 import { backends, randomArray } from '../helpers.js';
-import { withPrecision } from '../../src/kernels/index.js';
+import { bf16SpeedNote, kernels, withPrecision } from '../../src/kernels/index.js';
 import { Linear } from '../../src/nn/linear.js';
 import { DropoutSites } from '../../src/nn/dropout.js';
 import { Encoder } from '../../src/nn/encoder.js';
@@ -99,9 +99,14 @@ test('a bf16 encoder keeps its GEMM-only activations as bf16 values with the res
 test('bf16 and fp32 pre-training from one seed reach the same held-out AUC and generator accuracy', async () => {
   const dataDir = root.dir;
   const base = { ...(await makeBrownDataDir(dataDir)), iterations_per_loop: 50 };
-  const quiet = { progress: false, log: (): void => {} };
-  const fp32 = await runPretraining(resolvePretrainingHparams(base, dataDir, 'fp32').hparams, quiet);
-  const bf16 = await runPretraining(resolvePretrainingHparams({ ...base, precision: 'bf16' }, dataDir, 'bf16').hparams, quiet);
+  const logs: Record<string, string[]> = { fp32: [], bf16: [] };
+  const quiet = (p: string) => ({ progress: false, log: (line: string): void => void logs[p]!.push(line) });
+  const fp32 = await runPretraining(resolvePretrainingHparams(base, dataDir, 'fp32').hparams, quiet('fp32'));
+  const bf16 = await runPretraining(resolvePretrainingHparams({ ...base, precision: 'bf16' }, dataDir, 'bf16').hparams, quiet('bf16'));
+  // The note on an emulated bf16 kernel, where there is one, in the bf16 run only.
+  const note = bf16SpeedNote(kernels());
+  assert.equal(logs['bf16']!.includes(note!), note !== null);
+  assert.ok(!logs['fp32']!.some((l) => l.startsWith('precision bf16')));
   const a = fp32.eval!;
   const b = bf16.eval!;
   const summary = `fp32 auc ${a.disc_auc.toFixed(4)} mlm acc ${a.masked_lm_accuracy.toFixed(4)}; ` +
