@@ -86,8 +86,9 @@ const Ops& current_ops() {
 // depth is whole tiles (16 quads), with AVX-512 active.
 const Ops& ops_for(int64_t kq) {
 #if ELECTRA_X86_SIMD
-  if (kq % 16 == 0 && amx_enabled.load(std::memory_order_relaxed) && active_isa() == Isa::Avx512 && cpu_has_vnni() &&
-      amx_usable())
+  // The CPU and OS checks once per process (this runs on every call); the switch and the ISA can change.
+  static const bool amx_available = cpu_has_vnni() && amx_usable();
+  if (kq % 16 == 0 && amx_available && amx_enabled.load(std::memory_order_relaxed) && active_isa() == Isa::Avx512)
     return amx_ops();
 #else
   (void)kq;
