@@ -158,19 +158,27 @@ void run(const Problem& pr) {
   int64_t ldq = ceil_div(4 * kq, 64) * 64;
   if (ldq % 4096 == 0) ldq += 64;
   const int64_t panels = ceil_div(pr.n, kNR);
+  const int threads = pool_threads();
   int64_t mc, np;
   // Whole rows per task for the LayerNorm, and where all of B stays in L2: then no
   // two threads quantize the same rows.
   if (pr.ln_gamma != nullptr || panels * kq * 4 * kNR <= kWholeRowsMaxWeightBytes) {
-    lowp::task_blocks(pr.m, 1, pool_threads(), mr, &mc, &np);
+    lowp::task_blocks(pr.m, 1, threads, mr, &mc, &np);
     np = panels;
   } else {
-    lowp::task_blocks(pr.m, panels, pool_threads(), mr, &mc, &np);
+    lowp::task_blocks(pr.m, panels, threads, mr, &mc, &np);
   }
   const int64_t col_blocks = ceil_div(panels, np);
+  // Row blocks get equal shares of the rows, not whole micro-tiles, and their count times the column
+  // blocks' is a multiple of the threads: with m = 256 and 12-row tiles, blocks of whole tiles gave
+  // one thread 12 tiles and the other 10 (a partial tile costs about its share of rows).
+  int64_t row_blocks = ceil_div(pr.m, mc);
+  while ((row_blocks * col_blocks) % threads != 0 && row_blocks < pr.m) ++row_blocks;
+  mc = ceil_div(pr.m, row_blocks);
   const uint64_t call = ++call_counter;
-  parallel_for(ceil_div(pr.m, mc) * col_blocks, [&](int64_t task) {
-    const int64_t i0 = (task / col_blocks) * mc, i1 = std::min(pr.m, i0 + mc);
+  parallel_for(row_blocks * col_blocks, [&](int64_t task) {
+    const int64_t block = task / col_blocks;
+    const int64_t i0 = block * pr.m / row_blocks, i1 = (block + 1) * pr.m / row_blocks;
     const int64_t q0 = (task % col_blocks) * np, q1 = std::min(panels, q0 + np);
     RowBlock& rb = tl_rows;
     uint8_t* aq = rb.q.get(mc * ldq);

@@ -97,7 +97,11 @@ test('native gemmInt8 equals the JS twin bit for bit on every instruction set', 
   const before = addon.info().isa;
   const int8 = int8Addon(addon);
   const seen: string[] = [];
-  const big: Shape[] = [{ m: 100, n: 130, k: 300, bias: true }, { m: 64, n: 96, k: 1030, bias: false }];
+  // m = 256 and 257: row blocks of equal shares that are not whole 12-row tiles (the driver's split for ELECTRA's 2-sequence chunks).
+  const big: Shape[] = [
+    { m: 100, n: 130, k: 300, bias: true }, { m: 64, n: 96, k: 1030, bias: false },
+    { m: 256, n: 64, k: 64, bias: true }, { m: 257, n: 40, k: 36, bias: false },
+  ];
   // Depths of whole AMX tiles (64), with row counts under, at and past its 16- and 32-row blocks.
   const wholeTiles: Shape[] = [
     { m: 100, n: 130, k: 256, bias: true }, { m: 17, n: 40, k: 64, bias: false },
