@@ -37,6 +37,8 @@ export const RECIPES: Record<string, Hparams> = {
   reference: { temperature: 1, generator_hidden_size: 0.25, learning_rate: 5e-4 },
   t1: { temperature: 1 },
   t2: { temperature: 2 },
+  // Hot samples while the discriminator leaves the all-real phase, the reference's temperature by the end.
+  t3to1: { final_temperature: 1 },
   gen25: { generator_hidden_size: 0.25 },
   lr5e4: { learning_rate: 5e-4 },
   lr2e3: { learning_rate: 2e-3 },

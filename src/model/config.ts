@@ -67,6 +67,11 @@ export interface PretrainingConfig {
   /** The generator may not sample the original token (its logit gets -1000). */
   disallow_correct: boolean;
   temperature: number;
+  /**
+   * electra-ts: the sampling temperature at the last update, reached linearly from `temperature`
+   * over num_train_steps; null (default, the reference): `temperature` throughout.
+   */
+  final_temperature: number | null;
   max_seq_length: number;
   train_batch_size: number;
   eval_batch_size: number;
@@ -103,6 +108,7 @@ const DEFAULTS: Omit<PretrainingConfig, 'model_name' | 'max_predictions_per_seq'
   generator_hidden_size: 0.25,
   disallow_correct: false,
   temperature: 1.0,
+  final_temperature: null,
   max_seq_length: 128,
   train_batch_size: 128,
   eval_batch_size: 128,

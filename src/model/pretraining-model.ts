@@ -50,6 +50,8 @@ export interface PretrainingStepOptions {
    * predictionOffset, and dropout draws from dropoutSeed (default stepSeed).
    */
   slice?: { genDenominator: number; discDenominator: number; predictionOffset: number; dropoutSeed: number };
+  /** The generator's sampling temperature for this step (default: the config's temperature). */
+  temperature?: number;
 }
 
 /** Sums and counts for one batch (see pretrain/eval-metrics.ts for the ratios). Losses are the batch means. */
@@ -248,7 +250,7 @@ export class ElectraPretrainingModel {
         this.sampledIds.set(opts.fixedSamples.subarray(0, M));
         argmaxRows(logits, M, V, this.mlmPredictions);
       } else {
-        sampleGumbelMax(logits, M, V, config.temperature, siteSeed(opts.stepSeed, 0x5a4d504c), this.sampledIds, this.mlmPredictions,
+        sampleGumbelMax(logits, M, V, opts.temperature ?? config.temperature, siteSeed(opts.stepSeed, 0x5a4d504c), this.sampledIds, this.mlmPredictions,
           opts.slice?.predictionOffset ?? 0, config.disallow_correct ? masked.labels : null, k);
       }
       corruptInputs(inputs.inputIds, batch, seqLen, masked.positions, this.sampledIds, M,

@@ -85,6 +85,7 @@ export const PRETRAINING_SCHEMA = new Schema({
   generator_hidden_size: key(positive, 0.25, 'Generator width as a fraction of the discriminator\'s.'),
   disallow_correct: key(bool, false, 'The generator may not sample the original token.'),
   temperature: key(positive, 1.0, 'Temperature of the generator\'s sampling.'),
+  final_temperature: key(nullable(positive), null, 'electra-ts: the sampling temperature at the last update, reached linearly from temperature (null: temperature throughout).'),
   max_seq_length: key(int({ min: 8, max: 512 }), 128, 'Tokens per example; must match the data.'),
   train_batch_size: key(int({ min: 1 }), 128, 'Examples per update.'),
   eval_batch_size: key(int({ min: 1 }), 128, 'Examples per evaluation batch.'),

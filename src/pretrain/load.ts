@@ -165,7 +165,7 @@ export function loadPretrainingModel(path: string, options: LoadPretrainingModel
   const given: Partial<PretrainingConfig> = {};
   if (source.hparams) {
     // Our checkpoint: the run's objective settings (the network comes from the folders).
-    for (const key of ['mask_prob', 'gen_weight', 'disc_weight', 'temperature', 'max_seq_length', 'max_predictions_per_seq', 'learning_rate',
+    for (const key of ['mask_prob', 'gen_weight', 'disc_weight', 'temperature', 'final_temperature', 'max_seq_length', 'max_predictions_per_seq', 'learning_rate',
       'num_train_steps', 'num_warmup_steps', 'lr_decay_power', 'weight_decay_rate'] as const) {
       const v = source.hparams[key];
       if (typeof v === 'number') (given as Record<string, number>)[key] = v;

@@ -37,6 +37,16 @@ export interface TrainStepReport {
   metrics: PretrainingMetrics;
 }
 
+/**
+ * The generator's sampling temperature at global step `step`: temperature, moved linearly to
+ * final_temperature at num_train_steps when that is set (then held).
+ */
+export function samplingTemperature(config: Pick<PretrainingConfig, 'temperature' | 'final_temperature' | 'num_train_steps'>, step: number): number {
+  if (config.final_temperature === null) return config.temperature;
+  const progress = Math.min(1, Math.max(0, step / config.num_train_steps));
+  return config.temperature + (config.final_temperature - config.temperature) * progress;
+}
+
 const STREAM_MASKING = 1;
 const STREAM_STEP = 2;
 const STREAM_EVAL = 3;
@@ -79,16 +89,17 @@ export class Pretrainer {
     this.mask(inputs, this.streamSeed(step, STREAM_MASKING));
     this.model.params.zeroGrads();
     const stepSeed = this.streamSeed(step, STREAM_STEP);
+    const temperature = samplingTemperature(this.config, step);
     const metrics = this.accumulationSteps === 1
-      ? this.model.step(inputs, this.masked, { stepSeed, training: true, backward: true })
-      : this.accumulate(inputs, stepSeed);
+      ? this.model.step(inputs, this.masked, { stepSeed, training: true, backward: true, temperature })
+      : this.accumulate(inputs, stepSeed, temperature);
     const learningRate = learningRateAt(step, this.schedule);
     const gradNorm = this.optimizer.update(learningRate);
     return { step, learningRate, gradNorm, metrics };
   }
 
   /** Forward and backward of the masked batch as accumulationSteps micro-batches; returns the whole batch's metrics. */
-  private accumulate(inputs: PretrainingInputs, stepSeed: number): PretrainingMetrics {
+  private accumulate(inputs: PretrainingInputs, stepSeed: number, temperature: number): PretrainingMetrics {
     const A = this.accumulationSteps;
     const { batch, seqLen } = inputs;
     if (batch % A !== 0) throw new RangeError(`a batch of ${batch} does not split into ${A} micro-batches`);
@@ -115,7 +126,7 @@ export class Pretrainer {
       m.count = p - first;
       const slice = { inputIds: inputs.inputIds.subarray(rows, end), segmentIds: inputs.segmentIds.subarray(rows, end), inputMask: inputs.inputMask.subarray(rows, end), batch: micro, seqLen };
       const dropoutSeed = j === 0 ? stepSeed : mix32((stepSeed ^ Math.imul(j, 0x27d4eb2f)) >>> 0);
-      const r = this.model.step(slice, m, { stepSeed, training: true, backward: true, slice: { genDenominator, discDenominator, predictionOffset: first, dropoutSeed } });
+      const r = this.model.step(slice, m, { stepSeed, training: true, backward: true, temperature, slice: { genDenominator, discDenominator, predictionOffset: first, dropoutSeed } });
       if (!total) total = r;
       else {
         for (const key of Object.keys(r) as (keyof PretrainingMetrics)[]) {
@@ -127,11 +138,15 @@ export class Pretrainer {
     return total!;
   }
 
-  /** Losses and metrics without dropout or gradients; `index` picks the masking/sampling stream. */
+  /**
+   * Losses and metrics without dropout or gradients; `index` picks the masking/sampling stream. The
+   * generator samples at the temperature of the current step (final_temperature after training).
+   */
   evalStep(inputs: PretrainingInputs, index: number): PretrainingMetrics {
     const seed = this.streamSeed(index, STREAM_EVAL);
     this.mask(inputs, seed);
-    return this.model.step(inputs, this.masked, { stepSeed: seed, training: false, backward: false });
+    const temperature = samplingTemperature(this.config, this.optimizer.step);
+    return this.model.step(inputs, this.masked, { stepSeed: seed, training: false, backward: false, temperature });
   }
 
   private mask(inputs: PretrainingInputs, seed: number): void {

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolvePretrainingConfig } from '../../src/model/config.js';
 import type { PretrainingInputs } from '../../src/model/pretraining-model.js';
-import { Pretrainer } from '../../src/pretrain/pretrainer.js';
+import { Pretrainer, samplingTemperature } from '../../src/pretrain/pretrainer.js';
 import { Rng } from '../../src/nn/random.js';
 import { backends } from '../helpers.js';
 
@@ -72,4 +72,35 @@ test('two trainers with the same seed take identical steps (streams derive from 
     assert.deepEqual(a.trainStep(x).metrics, b.trainStep(x).metrics);
   }
   assert.deepEqual(a.model.params.params, b.model.params.params);
+});
+
+test('final_temperature moves the sampling temperature linearly from temperature to it over num_train_steps', () => {
+  const schedule = { temperature: 3, final_temperature: 1, num_train_steps: 4 };
+  assert.deepEqual([0, 1, 2, 4, 9].map((s) => samplingTemperature(schedule, s)), [3, 2.5, 2, 1, 1]);
+  assert.equal(samplingTemperature({ ...schedule, final_temperature: null }, 3), 3);
+  const trainer = (t: Record<string, unknown>) =>
+    new Pretrainer(k, resolvePretrainingConfig({ ...config(), num_train_steps: 4, ...t }), { maxBatch: B, maxSeqLen: S, seed: 9, special: SPECIAL });
+  const rng = new Rng(7);
+  const xs = [batch(rng), batch(rng), batch(rng)];
+  // From near-argmax sampling to near-uniform (exact binary fractions: halfway is exactly 25).
+  const scheduled = trainer({ temperature: 0.125, final_temperature: 49.875 });
+  const cold = trainer({ temperature: 0.125 });
+  const mid = trainer({ temperature: 25 });
+  assert.deepEqual(scheduled.trainStep(xs[0]!).metrics, cold.trainStep(xs[0]!).metrics, 'update 0 samples at temperature 0.125');
+  scheduled.trainStep(xs[1]!);
+  // Update 2 from the same parameters and moments: the scheduled run samples as a constant 25 does.
+  for (const other of [cold, mid]) {
+    if (other === mid) mid.trainStep(xs[0]!);
+    other.trainStep(xs[1]!);
+    other.model.params.params.set(scheduled.model.params.params);
+    other.optimizer.m.set(scheduled.optimizer.m);
+    other.optimizer.v.set(scheduled.optimizer.v);
+  }
+  const a = scheduled.trainStep(xs[2]!);
+  const b = mid.trainStep(xs[2]!);
+  cold.trainStep(xs[2]!);
+  assert.equal(a.step, 2);
+  assert.deepEqual(scheduled.model.sampledIds, mid.model.sampledIds, 'update 2 samples at temperature 25');
+  assert.deepEqual(a.metrics, b.metrics);
+  assert.notDeepEqual(cold.model.sampledIds, scheduled.model.sampledIds, 'a constant 0.125 samples differently');
 });
