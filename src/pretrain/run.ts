@@ -99,7 +99,7 @@ export interface RunContext {
 
 /** Settings that change what the model is trained or evaluated on (noted when they differ on resume). */
 const OBJECTIVE_KEYS = [
-  'temperature', 'mask_prob', 'max_predictions_per_seq', 'gen_weight', 'disc_weight', 'learning_rate', 'num_train_steps', 'num_warmup_steps',
+  'temperature', 'final_temperature', 'mask_prob', 'max_predictions_per_seq', 'gen_weight', 'disc_weight', 'learning_rate', 'num_train_steps', 'num_warmup_steps',
   'train_batch_size', 'weight_decay_rate', 'lr_decay_power',
 ] as const;
 
