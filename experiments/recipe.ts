@@ -76,6 +76,10 @@ export const FINETUNE_RECIPES: Record<string, Hparams> = {
   lr1e3: { learning_rate: 1e-3 },
   lr1e4: { learning_rate: 1e-4 },
   ep12: { num_train_epochs: 12 },
+  ep24: { num_train_epochs: 24 },
+  // The head on the mean of the token states: pre-training never trains the [CLS] state.
+  mean: { summary_type: 'mean' },
+  meanep24: { summary_type: 'mean', num_train_epochs: 24 },
 };
 
 export const EXPERIMENT_TASKS: readonly FinetuneTaskName[] = ['spam_assassin', 'brown_genre', 'brown_pos'];

@@ -211,6 +211,7 @@ export const FINETUNING_SCHEMA = new Schema({
   vocab_file: key(nullable(str), null, 'null: the model\'s vocab.txt, else <data_dir>/vocab.txt.'),
   init_checkpoint: key(nullable(str), null, 'null: <data_dir>/models/<model_name>.'),
   random_init: key(bool, false, 'electra-ts: start from random weights instead of a pre-trained model.'),
+  summary_type: key(oneOf(['first', 'mean']), 'first', "electra-ts: what sentence classification and regression heads read: 'first' the [CLS] state (the reference, transformers); 'mean' the mean of the real tokens' states (head_style 'electra' only)."),
   head_style: key(nullable(oneOf(['electra', 'hf'])), null, "electra-ts: 'electra' (the reference's heads) or 'hf' (transformers'); null: 'hf' when continuing an HF fine-tuned folder."),
   // electra-ts: data without code
   classification: key(nullable(taskSpec('classification')), null, 'electra-ts: configures the generic task named classification.'),

@@ -286,7 +286,11 @@ function* finetuningSteps(opts: FinetuneOptions): Generator<void, FinetuneResult
     const continued = tasks.length === 1 && source
       ? source.tasks.find((t) => t.kind === kind && (source.saved === null || t.name === task.name))
       : undefined;
-    return { ...task.savedTask(hp.head_style ?? continued?.style ?? 'electra'), maxSeqLength: taskHp(task).max_seq_length };
+    const saved = { ...task.savedTask(hp.head_style ?? continued?.style ?? 'electra'), maxSeqLength: taskHp(task).max_seq_length };
+    if (saved.summaryType === 'mean' && saved.style === 'hf') {
+      throw new UsageError(`${task.name}: summary_type 'mean' needs head_style 'electra' (transformers' ElectraForSequenceClassification reads the first token)`);
+    }
+    return saved;
   });
   const specs = headSpecsOf(savedTasks);
   const qa = electraQaOptions(hp);

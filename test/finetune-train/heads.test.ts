@@ -99,6 +99,43 @@ for (const style of ['electra', 'hf'] as const) {
   });
 }
 
+for (const kind of ['classification', 'regression'] as const) {
+  test(`SentenceHead (electra, summary_type mean): ${kind} loss, parameters and hidden states match finite differences (dropout on)`, () => {
+    const ps = new ParameterSet();
+    const head = new SentenceHead(K, ps, 'm', kind, kind === 'regression' ? 1 : 3, 'electra', dims(), new DropoutSites(), 'mean');
+    ps.allocate('float64');
+    randomizeParams(ps, 11);
+    const hidden = randomFloat64(BATCH * S * H, 12);
+    const rows = [1, 2];
+    const targets = kind === 'regression' ? [0.3, 0.8] : [2, 0];
+    checkHead(ps, hidden, rows, (g) => sum(head.forward(input(hidden, rows, true, g), targets).losses), (d) => head.backward(d));
+  });
+}
+
+test('SentenceHead (summary_type mean): logits from the mean of the real tokens only (row 2 has 4 of 7)', () => {
+  const ps = new ParameterSet();
+  const head = new SentenceHead(K, ps, 't', 'classification', 2, 'electra', dims(), new DropoutSites(), 'mean');
+  ps.allocate('float64');
+  randomizeParams(ps, 9);
+  const hidden = randomFloat64(BATCH * S * H, 10);
+  const out = head.forward(input(hidden, [2], false, false), null);
+  const w = head.output.weight.value;
+  const b = head.output.bias!.value;
+  for (const c of [0, 1]) {
+    let logit = b[c]!;
+    for (let h = 0; h < H; h++) {
+      let mean = 0;
+      for (let t = 0; t < 4; t++) mean += hidden[(2 * S + t) * H + h]! / 4;
+      logit += w[c * H + h]! * mean;
+    }
+    assert.ok(Math.abs(out.logits[c]! - logit) < 1e-12, `logit ${c}: ${out.logits[c]} vs ${logit}`);
+  }
+  // Padding states do not count: changing them leaves the logits as they were.
+  const before = Array.from(out.logits);
+  for (let t = 4; t < S; t++) for (let h = 0; h < H; h++) hidden[(2 * S + t) * H + h] = 100;
+  assert.deepEqual(Array.from(head.forward(input(hidden, [2], false, false), null).logits), before);
+});
+
 test('SentenceHead (electra): logits and loss by hand, no dropout at inference', () => {
   const ps = new ParameterSet();
   const head = new SentenceHead(K, ps, 't', 'classification', 2, 'electra', dims(), new DropoutSites());

@@ -9,8 +9,11 @@ export const classificationFamily: TaskFamily<'classification' | 'regression', S
   kinds: ['classification', 'regression'],
   tasks: CLASSIFICATION_TASKS,
   rowsPerExample: () => 1,
-  createHead: (spec, env) => new SentenceHead(env.k, env.params, spec.task, spec.kind, spec.numLabels, spec.style, env.dims, env.sites),
-  headSpec: (t) => ({ task: t.name, kind: t.kind, style: t.style, numLabels: t.kind === 'regression' ? 1 : t.labels!.length }),
+  createHead: (spec, env) => new SentenceHead(env.k, env.params, spec.task, spec.kind, spec.numLabels, spec.style, env.dims, env.sites, spec.summaryType),
+  headSpec: (t) => ({
+    task: t.name, kind: t.kind, style: t.style, numLabels: t.kind === 'regression' ? 1 : t.labels!.length,
+    ...(t.summaryType ? { summaryType: t.summaryType } : {}),
+  }),
   hfClasses: ['ElectraForSequenceClassification'],
   needsLabels: (kind) => kind === 'classification',
   hfArchitecture: (t) => t.style === 'hf' ? 'ElectraForSequenceClassification' : null,

@@ -6,7 +6,7 @@ import type { ParameterSet } from '../../nn/params.js';
 import { allocFloats } from '../../nn/tensor.js';
 import {
   checkRows, headScope, knownTargets, softmaxCrossEntropyRow, weightInit,
-  type HeadDims, type HeadInput, type HeadStyle, type ModelHead,
+  type HeadDims, type HeadInput, type HeadStyle, type ModelHead, type SummaryType,
 } from '../model/head.js';
 
 /** A class id (classification) or a target value (regression). */
@@ -25,7 +25,7 @@ export interface SentenceHeadOutput {
 }
 
 /**
- * On the [CLS] state. electra: dropout 0.1, dense(num_labels) ("classifier"); regression has
+ * On the summary of the sequence (the [CLS] state by default). electra: dropout 0.1, dense(num_labels) ("classifier"); regression has
  * one output and a squared-error loss. hf (ElectraClassificationHead): dropout, dense(H) + GELU
  * ("classifier.dense"), dropout, dense(num_labels) ("classifier.out_proj").
  */
@@ -37,6 +37,11 @@ export class SentenceHead implements ModelHead<SentenceTarget, SentenceOutput> {
   private readonly clsSite: number;
   private readonly innerSite: number;
   private readonly positions: Int32Array;
+  /** mean: real tokens per example. */
+  private readonly tokens: Int32Array;
+  private inputMask: Int32Array = new Int32Array(0);
+  private seqLen = 0;
+  /** The summary of every example [n, H] (the [CLS] state or the token mean). */
   private readonly cls: Float32Array;
   private readonly pre: Float32Array | null;
   private readonly act: Float32Array | null;
@@ -52,6 +57,7 @@ export class SentenceHead implements ModelHead<SentenceTarget, SentenceOutput> {
   constructor(
     readonly k: Kernels, ps: ParameterSet, readonly task: string, readonly kind: 'classification' | 'regression',
     readonly numOutputs: number, readonly style: HeadStyle, readonly dims: HeadDims, sites: DropoutSites,
+    readonly summaryType: SummaryType = 'first',
   ) {
     if (kind === 'regression' && numOutputs !== 1) throw new Error(`${task}: a regression head has 1 output, not ${numOutputs}`);
     if (kind === 'classification' && numOutputs < 2) throw new Error(`${task}: a classifier needs at least 2 labels, got ${numOutputs}`);
@@ -72,6 +78,7 @@ export class SentenceHead implements ModelHead<SentenceTarget, SentenceOutput> {
     const R = dims.maxRows;
     const { dtype } = dims;
     this.positions = new Int32Array(R);
+    this.tokens = new Int32Array(R);
     this.cls = allocFloats(R * H, dtype);
     this.pre = style === 'hf' ? allocFloats(R * H, dtype) : null;
     this.act = style === 'hf' ? allocFloats(R * H, dtype) : null;
@@ -93,7 +100,8 @@ export class SentenceHead implements ModelHead<SentenceTarget, SentenceOutput> {
     this.stepSeed = input.stepSeed;
     const p = input.training ? this.dropoutProb : 0;
     for (let i = 0; i < n; i++) this.positions[i] = input.rows[i]! * input.seqLen;
-    k.embeddingGather(input.hidden, this.positions, this.cls, n, H);
+    if (this.summaryType === 'mean') this.meanForward(input, n);
+    else k.embeddingGather(input.hidden, this.positions, this.cls, n, H);
     dropoutForward(k, this.cls, n * H, p, input.stepSeed, this.clsSite);
     if (this.dense) {
       this.dense.forward(this.cls, this.pre!, n);
@@ -150,7 +158,50 @@ export class SentenceHead implements ModelHead<SentenceTarget, SentenceOutput> {
       this.output.backward(this.cls, this.dLogits, this.dCls, n);
     }
     dropoutBackward(k, this.dCls, n * H, p, this.stepSeed, this.clsSite);
-    k.embeddingScatterAdd(this.dCls, this.positions, dHidden, n, H);
+    if (this.summaryType === 'mean') this.meanBackward(dHidden, n);
+    else k.embeddingScatterAdd(this.dCls, this.positions, dHidden, n, H);
     this.hasGrad = false;
+  }
+
+  /** cls[i] = the mean of example i's real token states (positions[i] is its first token). */
+  private meanForward(input: HeadInput, n: number): void {
+    const H = this.dims.hidden;
+    const T = input.seqLen;
+    this.inputMask = input.inputMask;
+    this.seqLen = T;
+    const cls = this.cls;
+    const hidden = input.hidden;
+    for (let i = 0; i < n; i++) {
+      const start = this.positions[i]!;
+      let count = 0;
+      for (let t = 0; t < T; t++) count += input.inputMask[start + t] ? 1 : 0;
+      if (count === 0) throw new Error(`${this.task}: an example with no real tokens (input_mask all 0)`);
+      this.tokens[i] = count;
+      const out = i * H;
+      cls.fill(0, out, out + H);
+      for (let t = 0; t < T; t++) {
+        if (!input.inputMask[start + t]) continue;
+        const from = (start + t) * H;
+        for (let h = 0; h < H; h++) cls[out + h]! += hidden[from + h]!;
+      }
+      const scale = 1 / count;
+      for (let h = 0; h < H; h++) cls[out + h]! *= scale;
+    }
+  }
+
+  /** dHidden of every real token of example i += dCls[i] / its real tokens. */
+  private meanBackward(dHidden: Float32Array, n: number): void {
+    const H = this.dims.hidden;
+    const T = this.seqLen;
+    for (let i = 0; i < n; i++) {
+      const start = this.positions[i]!;
+      const scale = 1 / this.tokens[i]!;
+      const from = i * H;
+      for (let t = 0; t < T; t++) {
+        if (!this.inputMask[start + t]) continue;
+        const out = (start + t) * H;
+        for (let h = 0; h < H; h++) dHidden[out + h]! += this.dCls[from + h]! * scale;
+      }
+    }
   }
 }

@@ -72,9 +72,10 @@ export class SentenceTask implements Task<SentenceExample, SentenceFeatures, Cla
   savedTask(style: HeadStyle): SavedTask {
     const labels = this.source.labels;
     const reader = this.source.reader ? { reader: this.source.reader() } : {};
+    const summary = this.ctx.hparams.summary_type === 'mean' ? { summaryType: 'mean' as const } : {};
     return labels.type === 'classification'
-      ? { name: this.name, kind: 'classification', style, labels: [...labels.labels], ...reader }
-      : { name: this.name, kind: 'regression', style, labels: null, targetRange: [labels.min, labels.max], ...reader };
+      ? { name: this.name, kind: 'classification', style, labels: [...labels.labels], ...summary, ...reader }
+      : { name: this.name, kind: 'regression', style, labels: null, targetRange: [labels.min, labels.max], ...summary, ...reader };
   }
 
   private features(split: string): SentenceFeatures[] {

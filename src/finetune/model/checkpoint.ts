@@ -165,6 +165,9 @@ function parseSaved(value: unknown, file: string): SavedFinetuning {
       bad(`has a malformed task ${JSON.stringify(t)}`);
     }
     if (familyOf(t.kind).needsLabels(t.kind) && !(Array.isArray(t.labels) && t.labels.length > 0)) bad(`task ${t.name} has no labels`);
+    if (t.summaryType !== undefined && !(t.summaryType === 'mean' && (t.kind === 'classification' || t.kind === 'regression') && t.style === 'electra')) {
+      bad(`task ${t.name} has summaryType ${JSON.stringify(t.summaryType)}; only 'mean' on a classification or regression head of style 'electra' is written`);
+    }
   }
   for (const key of ['max_seq_length', 'max_query_length', 'doc_stride', 'n_best_size', 'max_answer_length', 'qa_na_threshold'] as const) {
     if (typeof v[key] !== 'number') bad(`lacks '${key}'`);

@@ -16,6 +16,13 @@ import { allocFloats, type DType } from '../../nn/tensor.js';
 /** 'electra': the reference's heads; 'hf': transformers' ElectraFor* heads. */
 export type HeadStyle = 'electra' | 'hf';
 
+/**
+ * How a sentence head reads the encoder (the hparam `summary_type`, named after HF's config key):
+ * 'first' the [CLS] state (the reference and ElectraForSequenceClassification); 'mean' the mean of
+ * the real tokens' states (input_mask 1), which needs no [CLS] state trained in pre-training.
+ */
+export type SummaryType = 'first' | 'mean';
+
 /** What a head reads from the encoder pass over a batch. */
 export interface HeadInput {
   /** Last hidden states [batch * seqLen, hidden]. */
@@ -134,6 +141,8 @@ export interface HeadSpec<Kind extends string = string> {
   style: HeadStyle;
   /** Classes (classification, tagging); 1 for regression; 0 for qa; choices for multiple choice. */
   numLabels: number;
+  /** Classification and regression: what the head reads (absent: 'first'). */
+  summaryType?: SummaryType;
 }
 
 /** A head as the fine-tuning model drives it. */
@@ -183,6 +192,8 @@ export interface SavedTask<Kind extends string = string> {
   tokenLevel?: boolean;
   /** Multiple choice: the choices of every example. */
   numChoices?: number;
+  /** Classification and regression: 'mean' when the head reads the token mean (absent: the [CLS] state). */
+  summaryType?: SummaryType;
 }
 
 /** config.json's labels and problem type of a folder holding one head as its HF class. */
