@@ -25,8 +25,9 @@ export interface SentenceHeadOutput {
 }
 
 /**
- * On the summary of the sequence (the [CLS] state by default). electra: dropout 0.1, dense(num_labels) ("classifier"); regression has
- * one output and a squared-error loss. hf (ElectraClassificationHead): dropout, dense(H) + GELU
+ * On the sequence's summary (summary_type: the [CLS] state, or the mean of the real tokens' states).
+ * electra: dropout 0.1, dense(num_labels) ("classifier"); regression has one output and a
+ * squared-error loss. hf (ElectraClassificationHead): dropout, dense(H) + GELU
  * ("classifier.dense"), dropout, dense(num_labels) ("classifier.out_proj").
  */
 export class SentenceHead implements ModelHead<SentenceTarget, SentenceOutput> {
