@@ -5,7 +5,7 @@ import { Linear } from '../../nn/linear.js';
 import type { ParameterSet } from '../../nn/params.js';
 import { allocFloats } from '../../nn/tensor.js';
 import {
-  checkRows, headScope, knownTargets, softmaxCrossEntropyRow, weightInit,
+  checkRows, headScope, knownTargets, realLength, softmaxCrossEntropyRow, weightInit,
   type HeadDims, type HeadInput, type HeadStyle, type ModelHead, type SummaryType,
 } from '../model/head.js';
 
@@ -174,8 +174,7 @@ export class SentenceHead implements ModelHead<SentenceTarget, SentenceOutput> {
     const hidden = input.hidden;
     for (let i = 0; i < n; i++) {
       const start = this.positions[i]!;
-      let count = 0;
-      for (let t = 0; t < T; t++) count += input.inputMask[start + t] ? 1 : 0;
+      const count = realLength(input.inputMask, input.rows[i]!, T);
       if (count === 0) throw new Error(`${this.task}: an example with no real tokens (input_mask all 0)`);
       this.tokens[i] = count;
       const out = i * H;
