@@ -46,6 +46,8 @@ export const RECIPES: Record<string, Hparams> = {
   nodrop: { model_hparam_overrides: { hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 } },
   // In-domain text for the e-mail task (see DATA_MIX_KEY).
   mix: { data_mix: 'spam_train' },
+  // The reference's temperature on the mix: at 30 minutes temperature 1 led on POS, the mix on e-mail.
+  t1mix: { temperature: 1, data_mix: 'spam_train' },
 };
 
 /**
