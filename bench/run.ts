@@ -2,6 +2,7 @@
 const suites: Record<string, () => Promise<void>> = {
   kernels: async () => (await import('./kernels.js')).run(),
   'bf16-curve': async () => (await import('./bf16-curve.js')).run(),
+  'demo-step': async () => (await import('./demo-step.js')).run(),
   dataset: async () => (await import('./dataset.js')).run(),
   'dataset-formats': async () => (await import('./dataset-formats.js')).run(),
   tokenizer: async () => (await import('./tokenizer.js')).run(),

@@ -48,6 +48,9 @@ export const RECIPES: Record<string, Hparams> = {
   mix: { data_mix: 'spam_train' },
   // The reference's temperature on the mix: at 30 minutes temperature 1 led on POS, the mix on e-mail.
   t1mix: { temperature: 1, data_mix: 'spam_train' },
+  // bf16 GEMM inputs (as the reference's TPUs multiply): more updates a minute where the CPU has
+  // VDPBF16PS at full rate; give its update time with --ms-per-update 37.2,bf16=MS.
+  bf16: { precision: 'bf16' },
 };
 
 /**
@@ -96,8 +99,11 @@ export const SPAM_TRAIN_EXAMPLES = 500;
 export interface ExperimentOptions {
   outputDir: string;
   scale: DemoScale;
-  /** Budgets in updates, or in minutes (turned into updates at msPerUpdate, else at a measured speed). */
-  budgets: { updates: number[] } | { minutes: number[]; msPerUpdate?: number };
+  /**
+   * Budgets in updates, or in minutes (turned into updates at msPerUpdate, else at a measured speed;
+   * msPerUpdateByRecipe: a recipe's own update time, e.g. one that sets `precision`).
+   */
+  budgets: { updates: number[] } | { minutes: number[]; msPerUpdate?: number; msPerUpdateByRecipe?: Record<string, number> };
   /** 'random', 'electra:<recipe>' or 'mlm:<recipe>'. */
   arms: string[];
   recipes: Record<string, Hparams>;
@@ -265,6 +271,9 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
   const arms = o.arms.map((a) => parseArm(a, o.recipes));
   const ftHparams = o.finetuneRecipes[o.finetune];
   if (!ftHparams) throw new UsageError(`--finetune: unknown fine-tuning recipe '${o.finetune}' (known: ${Object.keys(o.finetuneRecipes).join(', ')})`);
+  for (const r of Object.keys('minutes' in o.budgets ? o.budgets.msPerUpdateByRecipe ?? {} : {})) {
+    if (!(r in o.recipes)) throw new UsageError(`--ms-per-update: unknown recipe '${r}' (known: ${Object.keys(o.recipes).join(', ')})`);
+  }
   for (const t of o.tasks) if (!EXPERIMENT_TASKS.includes(t)) throw new UsageError(`--tasks: unknown task '${t}' (known: ${EXPERIMENT_TASKS.join(', ')})`);
   mkdirSync(outputDir, { recursive: true });
   const resultsFile = join(outputDir, RESULTS_FILE);
@@ -300,11 +309,12 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     const budgetUpdates = (label: string, recipe: string): number => {
       if ('updates' in o.budgets) return Number(label.replace(/updates$/, ''));
       const minutes = Number(label.replace(/min$/, ''));
-      const id = stageId({ ...base, kind: 'budget', recipe, hparams: o.recipes[recipe], minutes, ms: o.budgets.msPerUpdate ?? null });
+      const given = o.budgets.msPerUpdateByRecipe?.[recipe] ?? o.budgets.msPerUpdate;
+      const id = stageId({ ...base, kind: 'budget', recipe, hparams: o.recipes[recipe], minutes, ms: given ?? null });
       const known = done.get(id) as BudgetRecord | undefined;
       if (known) return known.updates;
       if (o.reportOnly) return -1;
-      let ms = o.budgets.msPerUpdate;
+      let ms = given;
       if (ms === undefined) {
         const { [DATA_MIX_KEY]: _mix, ...recipeHparams } = o.recipes[recipe]!;
         const values = withOverrides(pretrainingHparamValues(o.scale, 'electra', vocab.data.size, 1, 1000), recipeHparams);
@@ -312,14 +322,14 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
         ms = measureStep(hp, k, o.scale.name === 'quick' ? 2 : 16).secondsPerStep * 1000;
       }
       const updates = Math.max(1, Math.round((minutes * 60_000) / ms));
-      record({ kind: 'budget', id, recipe, minutes, msPerUpdate: ms, measured: o.budgets.msPerUpdate === undefined, updates });
+      record({ kind: 'budget', id, recipe, minutes, msPerUpdate: ms, measured: given === undefined, updates });
       return updates;
     };
     for (const label of budgets) {
       for (const recipe of new Set(arms.filter((a) => a.objective !== 'random').map((a) => a.recipe))) {
         if ('minutes' in o.budgets && !o.reportOnly) {
           const u = budgetUpdates(label, recipe);
-          const b = [...done.values()].find((r): r is BudgetRecord => r.kind === 'budget' && r.recipe === recipe && `${r.minutes}min` === label)!;
+          const b = [...done.values()].find((r): r is BudgetRecord => r.kind === 'budget' && r.recipe === recipe && `${r.minutes}min` === label && r.updates === u)!;
           say(`budget ${label}, recipe ${recipe}: ${u} updates at ${b.msPerUpdate.toFixed(1)} ms/update (${b.measured ? 'measured now' : 'given'})`);
         }
       }
@@ -487,7 +497,7 @@ export function formatTables(cells: readonly Cell[], arms: readonly string[], pr
   return `dev accuracy (%): median [min-max] over fine-tuning (and pre-training) seeds\n${fmt(rows)}\n\n${fmt(pre)}`;
 }
 
-const USAGE = `usage: npm run experiment -- [--out DIR] (--updates N,N | --minutes M,M [--ms-per-update X])
+const USAGE = `usage: npm run experiment -- [--out DIR] (--updates N,N | --minutes M,M [--ms-per-update X[,RECIPE=X]...])
   [--arms random,electra:demo,mlm:demo] [--recipe NAME=JSON]... [--finetune NAME] [--finetune-recipe NAME=JSON]...
   [--seeds 1] [--finetune-seeds 1,2,3] [--tasks ${EXPERIMENT_TASKS.join(',')}] [--quick] [--report-only]
 recipes: ${Object.entries(RECIPES).map(([n, h]) => `${n} ${JSON.stringify(h)}`).join('; ')}
@@ -517,6 +527,24 @@ function namedHparams(flag: string, specs: string[], into: Record<string, Hparam
   return out;
 }
 
+/**
+ * --ms-per-update: the demo recipe's update time in ms, then RECIPE=MS for recipes that run at
+ * another speed (`npm run bench -- demo-step` measures fp32 against bf16), e.g. '37.2,bf16=26.8'.
+ */
+function updateTimes(text: string): { msPerUpdate?: number; msPerUpdateByRecipe?: Record<string, number> } {
+  const out: { msPerUpdate?: number; msPerUpdateByRecipe?: Record<string, number> } = {};
+  for (const part of text.split(',').map((s) => s.trim())) {
+    const eq = part.indexOf('=');
+    const ms = Number(eq < 0 ? part : part.slice(eq + 1));
+    if (!(Number.isFinite(ms) && ms > 0) || (eq < 0 && out.msPerUpdate !== undefined)) {
+      throw new UsageError(`--ms-per-update must be a positive number, then RECIPE=NUMBER for any recipe of another speed, got '${text}'`);
+    }
+    if (eq < 0) out.msPerUpdate = ms;
+    else (out.msPerUpdateByRecipe ??= {})[part.slice(0, eq)] = ms;
+  }
+  return out;
+}
+
 /** The command line as experiment options. */
 export function experimentOptions(argv: string[]): ExperimentOptions {
   const { values } = parseArgs({
@@ -534,7 +562,7 @@ export function experimentOptions(argv: string[]): ExperimentOptions {
   if ((values.updates === undefined) === (values.minutes === undefined)) throw new UsageError('give one of --updates and --minutes');
   const budgets = values.updates !== undefined
     ? { updates: numbers('updates', values.updates, true) }
-    : { minutes: numbers('minutes', values.minutes!, false), ...(values['ms-per-update'] ? { msPerUpdate: numbers('ms-per-update', values['ms-per-update'], false)[0]! } : {}) };
+    : { minutes: numbers('minutes', values.minutes!, false), ...(values['ms-per-update'] ? updateTimes(values['ms-per-update']) : {}) };
   return {
     outputDir: values.out, scale: values.quick ? QUICK_SCALE : DEMO_SCALE, budgets,
     arms: values.arms.split(',').map((s) => s.trim()), recipes: namedHparams('recipe', values.recipe, RECIPES),

@@ -137,7 +137,7 @@ function toInputs(b: { inputIds: Int32Array; segmentIds: Int32Array; inputMask: 
 /** Seconds per update (median of `steps` after a warm-up update) and FLOPs per update, on real batches. */
 export function measureStep(hp: PretrainingHparams, k: Kernels, steps: number): { secondsPerStep: number; stepFlops: number } {
   const ctx = checkRunInputs(hp);
-  const trainer = new Pretrainer(k, hp, { maxBatch: hp.train_batch_size, maxSeqLen: hp.max_seq_length, seed: hp.seed, special: ctx.special });
+  const trainer = new Pretrainer(k, hp, { maxBatch: hp.train_batch_size, maxSeqLen: hp.max_seq_length, seed: hp.seed, special: ctx.special, precision: hp.precision });
   const data = openPretrainingDataset(hp.pretrain_tfrecords, {
     maxSeqLength: hp.max_seq_length, vocabHash: ctx.vocabHash, vocabSize: ctx.vocab.size, batchSize: hp.train_batch_size, seed: hp.seed,
   });

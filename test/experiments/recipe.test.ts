@@ -94,20 +94,39 @@ test('a rerun skips every finished run; a lost record and a cut-off last line ar
   assert.equal(redone['accuracy'], original['accuracy']);
 });
 
-test('a budget in minutes becomes updates at the given speed, recorded once', async () => {
-  const o: ExperimentOptions = { ...options, budgets: { minutes: [0.005], msPerUpdate: 20 }, arms: ['electra:demo'], finetuneSeeds: [1], tasks: ['brown_pos'] };
+test('a budget in minutes becomes updates at the given speed (a recipe\'s own where given), recorded once', async () => {
+  const o: ExperimentOptions = {
+    ...options, budgets: { minutes: [0.005], msPerUpdate: 20, msPerUpdateByRecipe: { bf16: 10 } }, arms: ['electra:demo', 'electra:bf16'],
+    finetuneSeeds: [1], tasks: ['brown_pos'],
+  };
   const r = await runExperiment(o);
   const rs = records();
-  const budget = rs.find((x) => x['kind'] === 'budget')!;
-  assert.deepEqual([budget['minutes'], budget['msPerUpdate'], budget['updates'], budget['measured']], [0.005, 20, 15, false]);
-  assert.equal(rs.find((x) => x['kind'] === 'pretrain' && x['budget'] === '0.005min')!['updates'], 15);
-  assert.equal(r.newRuns, 2);
+  const budget = (recipe: string): unknown[] => {
+    const b = rs.find((x) => x['kind'] === 'budget' && x['recipe'] === recipe)!;
+    return [b['minutes'], b['msPerUpdate'], b['updates'], b['measured']];
+  };
+  assert.deepEqual(budget('demo'), [0.005, 20, 15, false]);
+  assert.deepEqual(budget('bf16'), [0.005, 10, 30, false]);
+  const run = (arm: string): Record<string, unknown> => rs.find((x) => x['kind'] === 'pretrain' && x['budget'] === '0.005min' && x['arm'] === arm)!;
+  assert.equal(run('electra:demo')['updates'], 15);
+  assert.equal(run('electra:bf16')['updates'], 30);
+  // The recipe's precision reaches pre-training.
+  const hparams = (arm: string): Record<string, unknown> =>
+    JSON.parse(readFileSync(join(run(arm)['checkpoint'] as string, '..', 'hparams.json'), 'utf8')) as Record<string, unknown>;
+  assert.equal(hparams('electra:bf16')['precision'], 'bf16');
+  assert.equal(hparams('electra:demo')['precision'], 'fp32');
+  assert.equal(r.newRuns, 4);
   assert.ok(log.some((l) => l.includes('budget 0.005min, recipe demo: 15 updates at 20.0 ms/update (given)')));
+  assert.ok(log.some((l) => l.includes('budget 0.005min, recipe bf16: 30 updates at 10.0 ms/update (given)')));
 });
 
 test('the command line: budgets, recipes given as JSON, and mistakes named before any work', async () => {
   const o = experimentOptions(['--minutes', '30,60', '--ms-per-update', '35.5', '--recipe', 'hot={"temperature":5}', '--arms', 'random,electra:hot', '--quick']);
   assert.deepEqual(o.budgets, { minutes: [30, 60], msPerUpdate: 35.5 });
+  assert.deepEqual(experimentOptions(['--minutes', '30', '--ms-per-update', '37.2,bf16=26.8']).budgets, { minutes: [30], msPerUpdate: 37.2, msPerUpdateByRecipe: { bf16: 26.8 } });
+  for (const bad of ['35,36', 'bf16=x', '0', 'bf16=-1']) {
+    assert.throws(() => experimentOptions(['--minutes', '30', '--ms-per-update', bad]), /--ms-per-update must be a positive number/);
+  }
   assert.deepEqual(o.recipes['hot'], { temperature: 5 });
   assert.deepEqual(o.finetuneSeeds, [1, 2, 3]);
   assert.equal(o.scale.name, 'quick');
@@ -119,6 +138,8 @@ test('the command line: budgets, recipes given as JSON, and mistakes named befor
     await assert.rejects(runExperiment({ ...options, outputDir: fresh, arms: [...arms] }), (e: unknown) => e instanceof UsageError && message.test(e.message));
   }
   await assert.rejects(runExperiment({ ...options, outputDir: fresh, finetune: 'nosuch' }), /unknown fine-tuning recipe/);
+  await assert.rejects(runExperiment({ ...options, outputDir: fresh, budgets: { minutes: [1], msPerUpdate: 30, msPerUpdateByRecipe: { nosuch: 20 } } }),
+    (e: unknown) => e instanceof UsageError && /--ms-per-update: unknown recipe 'nosuch'/.test(e.message));
   assert.equal(existsSync(fresh), false);
 });
 
