@@ -199,6 +199,11 @@ export interface DemoPretrainOptions {
 
 /** The update count and why: fixed, from the FLOP budget, or from the time budget at the measured speed. */
 function planUpdates(o: DemoPretrainOptions, measured: { secondsPerStep: number; stepFlops: number }): { numTrainSteps: number; reason: string } {
+  const plan = plannedUpdates(o, measured);
+  return o.hparams?.['precision'] === 'bf16' ? { ...plan, reason: `${plan.reason}, in bf16` } : plan;
+}
+
+function plannedUpdates(o: DemoPretrainOptions, measured: { secondsPerStep: number; stepFlops: number }): { numTrainSteps: number; reason: string } {
   if (o.fixedSteps !== undefined) return { numTrainSteps: o.fixedSteps, reason: 'fixed by --updates' };
   if (o.flopBudget !== undefined) {
     return {

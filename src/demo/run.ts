@@ -10,13 +10,13 @@ import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { readManifest } from '../data/manifest.js';
 import { writeFileAtomic } from '../io/files.js';
-import { kernels as defaultKernels } from '../kernels/index.js';
+import { bf16RunsNative, kernels as defaultKernels, type Kernels } from '../kernels/index.js';
 import { buildDataset, corpusDirs, trainVocab, writeCorpora, type CorpusSummary, type ProgressStream } from './data.js';
 import { demoFinetune, DEMO_TASKS, type FinetuneSummary, type Init } from './finetune.js';
 import { demoPretrain, readMetricsLog, type Objective, type PretrainSummary } from './pretrain.js';
 import { renderReport, type ReportStage } from './report.js';
 import {
-  DEFAULT_MINUTES, DEFAULT_OUTPUT_DIR, DEFAULT_SEED, DEMO_SCALE, QUICK_SCALE, modelShape, type DemoOptions, type DemoScale,
+  DEFAULT_MINUTES, DEFAULT_OUTPUT_DIR, DEFAULT_SEED, DEMO_PRECISIONS, DEMO_SCALE, QUICK_SCALE, modelShape, type DemoOptions, type DemoPrecision, type DemoScale,
 } from './settings.js';
 import { DemoInterrupted, StageBook, type StageOutcome, type StageRecord } from './stages.js';
 import { formatTable, markdownTable, resultsTable, type ResultsTable } from './table.js';
@@ -49,6 +49,7 @@ function minutesLabel(minutes: number): string {
 /** Checks the options and fills in the defaults. */
 export function resolveDemoOptions(o: DemoOptions): {
   outputDir: string; minutes: number; updates: number | undefined; seed: number; compareMlm: boolean; compareElectric: boolean; quick: boolean;
+  precision: DemoPrecision;
 } {
   const minutes = o.minutes ?? DEFAULT_MINUTES;
   if (!Number.isFinite(minutes) || minutes <= 0 || minutes > 24 * 60) throw new UsageError(`minutes must be a number in (0, 1440], got ${minutes}`);
@@ -58,10 +59,22 @@ export function resolveDemoOptions(o: DemoOptions): {
   if (updates !== undefined && !(Number.isInteger(updates) && updates >= 1 && updates <= 10_000_000)) {
     throw new UsageError(`updates must be an integer in [1, 10000000], got ${updates}`);
   }
+  const precision = o.precision ?? 'auto';
+  if (!DEMO_PRECISIONS.includes(precision)) throw new UsageError(`precision must be one of ${DEMO_PRECISIONS.join(', ')}, got ${String(precision)}`);
   return {
     outputDir: resolve(o.outputDir ?? DEFAULT_OUTPUT_DIR), minutes, updates, seed, compareMlm: o.compareMlm === true,
-    compareElectric: o.compareElectric === true, quick: o.quick === true,
+    compareElectric: o.compareElectric === true, quick: o.quick === true, precision,
   };
+}
+
+/**
+ * The pre-training precision 'auto' stands for: bf16 where VDPBF16PS runs (more updates in the
+ * budget, the same curve per update), fp32 elsewhere and for a fixed update count, whose results
+ * must not depend on the machine.
+ */
+export function demoPrecision(precision: DemoPrecision, updates: number | undefined, k: Kernels): 'fp32' | 'bf16' {
+  if (precision !== 'auto') return precision;
+  return updates === undefined && bf16RunsNative(k) ? 'bf16' : 'fp32';
 }
 
 /** Runs one stage through the stage book (reused when its key matches), reporting its outcome. */
@@ -117,12 +130,13 @@ export async function dataStages(
 /** Runs the whole demo (corpus, vocabulary, dataset, pre-training, fine-tuning) and writes its table and report. */
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const started = performance.now();
-  const { outputDir, minutes, updates, seed, compareMlm, compareElectric, quick } = resolveDemoOptions(options);
+  const { outputDir, minutes, updates, seed, compareMlm, compareElectric, quick, precision: precisionOption } = resolveDemoOptions(options);
   // What the pre-training length is called in model names, labels and messages.
   const length = updates !== undefined ? `${updates} updates` : `${minutes} min`;
   const lengthLabel = updates !== undefined ? `${updates}updates` : minutesLabel(minutes);
   const scale = quick ? QUICK_SCALE : DEMO_SCALE;
   const k = options.kernels ?? defaultKernels();
+  const precision = demoPrecision(precisionOption, updates, k);
   const stream: ProgressStream | undefined = options.progressStream;
   const live = Boolean((stream ?? process.stderr).isTTY);
   const say = options.log ?? ((line: string) => process.stdout.write(line + '\n'));
@@ -142,7 +156,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const book = new StageBook(outputDir);
   const stages: ReportStage[] = [];
   const compared = [...(compareMlm ? ['masked LM'] : []), ...(compareElectric ? ['Electric'] : [])].join(' and ');
-  announce(`electra demo: ${length} of pre-training${compared ? ` (and as much for ${compared})` : ''}, seed ${seed}, ` +
+  announce(`electra demo: ${length} of pre-training in ${precision}${precisionOption === 'auto' ? ` (auto: ${precision === 'bf16' ? 'this CPU runs VDPBF16PS' : updates !== undefined ? 'a fixed update count' : 'no fast bf16 on this CPU'})` : ''}` +
+    `${compared ? ` (and as much for ${compared})` : ''}, seed ${seed}, ` +
     `${k.name} backend on ${availableParallelism()} cores; output in ${outputDir}`);
 
   // What downstream keys name: the upstream stage's inputs and the run that produced its output.
@@ -175,13 +190,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const electra = pretrained.get('electra');
     const flopBudget = objective !== 'electra' && electra ? electra.data.stepFlops * electra.data.numTrainSteps : undefined;
     const upstream = electra && objective !== 'electra' ? ref(electra) : ref(dataset);
-    const key = { dataset: ref(dataset), upstream, minutes, seed, scale, ...(updates !== undefined ? { updates } : {}) };
+    const key = { dataset: ref(dataset), upstream, minutes, seed, scale, ...(updates !== undefined ? { updates } : {}), ...(precision !== 'fp32' ? { precision } : {}) };
     const r = await stage<PretrainSummary>(`pretrain-${objective}`, key, async () => {
       announce(`[pretrain-${objective}] pre-training ${modelName} for ` +
         `${flopBudget !== undefined ? `${(flopBudget / 1e12).toFixed(2)} TFLOP, the ELECTRA run's compute` : length} ` +
         `(progress: ${join('models', modelName, 'metrics.jsonl')})`);
       const s = await demoPretrain({
         outputDir, scale, objective, modelName, vocabSize, seed, budgetSeconds, heldoutData: dirs.heldoutData, upstream,
+        ...(precision !== 'fp32' ? { hparams: { precision } } : {}),
         ...(flopBudget !== undefined ? { flopBudget, noTimeLimit: updates !== undefined } : updates !== undefined ? { fixedSteps: updates } : {}),
         // The trainer draws its bar on stderr only: not when the caller gave another stream.
         kernels: k, log: detail, note: live ? detail : announce, progressBar: stream === undefined,

@@ -74,14 +74,19 @@ export function backendReport(): BackendReport {
   return { backend: 'native', ...base, reason, bf16Kernel: bf16Addon(addon).bf16Isa(), int8Kernel: int8Addon(addon).int8Isa() };
 }
 
+/** Whether bf16 GEMMs run on VDPBF16PS here (the probe found it faster than its FMA emulation), so bf16 trains faster than fp32. */
+export function bf16RunsNative(k: Kernels): boolean {
+  return k.name === 'native' && bf16Addon(loadAddon().addon!).bf16Isa() === 'avx512bf16';
+}
+
 /**
  * For `precision: "bf16"`: a note when bf16 products run emulated (widened to fp32, one FMA each), as
  * on the JS backend and on CPUs without VDPBF16PS or where it is slower than FMA; then bf16 saves
  * memory but trains no faster than fp32. Null where VDPBF16PS runs.
  */
 export function bf16SpeedNote(k: Kernels): string | null {
+  if (bf16RunsNative(k)) return null;
   const kernel = k.name === 'native' ? bf16Addon(loadAddon().addon!).bf16Isa() : 'js';
-  if (kernel === 'avx512bf16') return null;
   return `precision bf16: the bf16 GEMM runs as an fp32 emulation here (${kernel} kernel${kernel === 'avx512-emulated' ? ': VDPBF16PS measured slower than FMA on this CPU' : ''}), ` +
     'so bf16 uses less memory but trains no faster than fp32';
 }

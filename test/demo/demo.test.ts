@@ -10,6 +10,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import { chartJsBundle, readDemoResults, runDemo, type DemoResult, type ReportData } from '../../src/demo/index.js';
+import { demoPrecision } from '../../src/demo/run.js';
+import { kernels } from '../../src/kernels/index.js';
 import { QUICK_SCALE } from '../../src/demo/settings.js';
 import { listCheckpoints } from '../../src/pretrain/checkpoint.js';
 import { brownDocuments } from '../../src/finetune/data/brown.js';
@@ -136,13 +138,15 @@ test('report.html is self-contained: Chart.js inlined, the curves and examples a
 });
 
 test('the table, results.md and report say how many updates ran and why: planned from the time budget by default', () => {
-  const planned = /ELECTRA 0\.1min: (\d+) pre-training updates( of \d+ planned \(out of time\))? \(planned from a budget of 0\.1 min at \d+\.\d ms\/update\)/;
+  // Precision auto: bf16 where this CPU runs VDPBF16PS, and the reason says so.
+  const planned = /ELECTRA 0\.1min: (\d+) pre-training updates( of \d+ planned \(out of time\))? \(planned from a budget of 0\.1 min at \d+\.\d ms\/update(, in bf16)?\)/;
   const n = Number(planned.exec(first.tableText)?.[1]);
   const electra = reportData(readFileSync(first.reportFile, 'utf8')).pretraining.find((p) => p.summary.objective === 'electra')!.summary;
   assert.equal(n, electra.numTrainSteps, first.tableText);
-  assert.match(first.tableText, /MLM 0\.1min: \d+ pre-training updates.* \(the ELECTRA run's compute, \d+\.\d\d TFLOP at \d+\.\d\d GFLOP\/update\)/);
+  assert.equal(/, in bf16\)/.test(first.tableText), demoPrecision('auto', undefined, kernels()) === 'bf16');
+  assert.match(first.tableText, /MLM 0\.1min: \d+ pre-training updates.* \(the ELECTRA run's compute, \d+\.\d\d TFLOP at \d+\.\d\d GFLOP\/update(, in bf16)?\)/);
   assert.match(readFileSync(first.resultsFile, 'utf8'), planned);
-  assert.match(readFileSync(first.reportFile, 'utf8'), /<td>planned from a budget of 0\.1 min at \d+\.\d ms\/update<\/td>/);
+  assert.match(readFileSync(first.reportFile, 'utf8'), /<td>planned from a budget of 0\.1 min at \d+\.\d ms\/update(, in bf16)?<\/td>/);
 });
 
 test('a second run reuses every stage and leaves their outputs alone', async () => {
@@ -194,6 +198,26 @@ test('--updates fixes the pre-training length: exactly that many updates, whatev
     assert.equal(b.status, 2, b.stderr);
     assert.match(b.stderr, /updates must be an integer in \[1, 10000000\]|--minutes and --updates exclude each other/);
   }
+  assert.ok(!existsSync(join(dir, 'never')));
+});
+
+test('--precision bf16 pre-trains every objective in bf16 and says so; the flag is checked before any work', async () => {
+  const r = await runDemo({ outputDir: dir, quick: true, updates: 6, seed: 3, compareMlm: true, precision: 'bf16', log: () => {}, progressStream: silent });
+  for (const objective of ['electra', 'mlm']) {
+    const modelDir = join(dir, 'models', `${objective}-6updates`);
+    const hparams = JSON.parse(readFileSync(join(modelDir, 'hparams.json'), 'utf8')) as { precision: string };
+    assert.equal(hparams.precision, 'bf16', objective);
+    assert.match(r.stages.find((s) => s.stage === `pretrain-${objective}`)!.summary, objective === 'electra' ? /: 6 updates \(fixed by --updates, in bf16\) of / : /GFLOP\/update, in bf16\) of /);
+  }
+  assert.match(r.tableText, /^ELECTRA 6updates: 6 pre-training updates \(fixed by --updates, in bf16\)$/m);
+  // The same count in fp32 (what auto gives with --updates) is another run.
+  const fp32 = await runDemo({ outputDir: dir, quick: true, updates: 6, seed: 3, log: () => {}, progressStream: silent });
+  assert.equal(fp32.stages.find((s) => s.stage === 'pretrain-electra')!.reused, false);
+  const hparams = JSON.parse(readFileSync(join(dir, 'models', 'electra-6updates', 'hparams.json'), 'utf8')) as { precision: string };
+  assert.equal(hparams.precision, 'fp32');
+  const bad = spawnSync(process.execPath, [cli, 'demo', '--precision', 'fp16', '--output-dir', join(dir, 'never')], { encoding: 'utf8' });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--precision must be one of auto, fp32, bf16, got 'fp16'/);
   assert.ok(!existsSync(join(dir, 'never')));
 });
 

@@ -11,6 +11,11 @@ import { renderReport, type ReportData } from '../../src/demo/report.js';
 import { exampleSentences } from '../../src/demo/pretrain.js';
 import { brownDocuments } from '../../src/finetune/data/brown.js';
 import type { FinetuneSummary } from '../../src/demo/finetune.js';
+import { demoPrecision } from '../../src/demo/run.js';
+import { jsKernels } from '../../src/kernels/js/index.js';
+import { nativeKernels } from '../../src/kernels/index.js';
+import { loadAddon } from '../../src/kernels/native/addon.js';
+import { bf16Addon } from '../../src/kernels/native/gemm-bf16.js';
 
 test('a stage runs once per key, again when its key changes or its output is gone', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'electra-stages-'));
@@ -109,5 +114,35 @@ test('example sentences come from held-out Brown documents', () => {
     assert.ok(held.has(e.document) && !train.has(e.document), e.document);
     const words = e.text.split(' ').length;
     assert.ok(words >= 14 && words <= 24);
+  }
+});
+
+test("the demo's precision: auto is bf16 only where VDPBF16PS runs and the budget is in minutes", () => {
+  // The JS backend emulates bf16: no faster than fp32.
+  assert.equal(demoPrecision('auto', undefined, jsKernels), 'fp32');
+  assert.equal(demoPrecision('bf16', undefined, jsKernels), 'bf16');
+  assert.equal(demoPrecision('fp32', undefined, jsKernels), 'fp32');
+  const addon = loadAddon().addon;
+  const native = nativeKernels();
+  if (!addon || !native || addon.info().isa !== 'avx512') return;
+  const bf16 = bf16Addon(addon);
+  const setting = bf16.bf16KernelSetting();
+  try {
+    bf16.setBf16Kernel('emulated');
+    assert.equal(demoPrecision('auto', undefined, native), 'fp32');
+    let vdp = true;
+    try {
+      bf16.setBf16Kernel('vdpbf16ps');
+    } catch {
+      vdp = false;  // no avx512_bf16 on this CPU
+    }
+    if (vdp) {
+      assert.equal(demoPrecision('auto', undefined, native), 'bf16');
+      // A fixed update count gives the same results on any machine: fp32 unless asked.
+      assert.equal(demoPrecision('auto', 14, native), 'fp32');
+      assert.equal(demoPrecision('bf16', 14, native), 'bf16');
+    }
+  } finally {
+    bf16.setBf16Kernel(setting);
   }
 });
