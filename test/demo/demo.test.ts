@@ -16,6 +16,9 @@ import { QUICK_SCALE } from '../../src/demo/settings.js';
 import { listCheckpoints } from '../../src/pretrain/checkpoint.js';
 import { brownDocuments } from '../../src/finetune/data/brown.js';
 import { METRICS_FILE } from '../../src/pretrain/run.js';
+import { measureStep, pretrainingHparamValues } from '../../src/demo/pretrain.js';
+import { resolvePretrainingHparams } from '../../src/pretrain/hparams.js';
+import { readManifest } from '../../src/data/manifest.js';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const cli = join(repoRoot, 'bin', 'electra.js');
@@ -233,4 +236,36 @@ test('electra demo checks its flags', () => {
   assert.equal(help.status, 0);
   assert.match(help.stdout, /--compare-mlm/);
   assert.match(help.stdout, /--compare-electric/);
+});
+
+test('the update time is the fastest of several rounds: a burst of other work in one round does not set the plan', () => {
+  const k = kernels();
+  const hp = resolvePretrainingHparams(pretrainingHparamValues(QUICK_SCALE, 'electra', readManifest(join(dir, 'pretrain_tfrecords')).vocab.size, 1, 1000), dir, 'measure-test').hparams;
+  // Kernels whose GEMMs stall 2 ms each while `stalls` lasts, as if another job held the core.
+  let stalls = 0;
+  let calls = 0;
+  const busy = new Proxy(k, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (prop !== 'gemm' || typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        calls++;
+        if (stalls > 0) {
+          stalls--;
+          const until = performance.now() + 2;
+          while (performance.now() < until);
+        }
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  measureStep(hp, busy, 1, 1);
+  const perUpdate = calls / 2;
+  // The untimed first update and the first round (2 updates) stall.
+  stalls = 3 * perUpdate;
+  const oneRound = measureStep(hp, busy, 2, 1).secondsPerStep;
+  stalls = 3 * perUpdate;
+  const threeRounds = measureStep(hp, busy, 2, 3).secondsPerStep;
+  assert.ok(oneRound >= (2 * perUpdate) / 1000, `one round: ${oneRound} s, at least ${perUpdate} stalls of 2 ms`);
+  assert.ok(threeRounds < oneRound / 2, `three rounds: ${threeRounds} s against one round's ${oneRound} s`);
 });
