@@ -244,6 +244,9 @@ export async function demoPretrain(o: DemoPretrainOptions): Promise<PretrainSumm
     if (p.key === key) plan = { ...p, reason: p.reason ?? planUpdates(o, p).reason };
   }
   const setThreads = nativeThreadControl(o.kernels);
+  // A plan made now from the time budget is checked against the run's own pace (data loading and
+  // logging included), in case the calibration's few updates were slowed or sped up.
+  let checkPace = !plan && o.fixedSteps === undefined && o.flopBudget === undefined;
   if (!plan) {
     rmSync(modelDir, { recursive: true, force: true });
     const calibrationSteps = o.scale.name === 'quick' ? 2 : 8;
@@ -269,32 +272,67 @@ export async function demoPretrain(o: DemoPretrainOptions): Promise<PretrainSumm
   } else if (setThreads && plan.threads !== null) {
     setThreads(plan.threads);
   }
-  const hp = resolve(plan.numTrainSteps);
-  const started = performance.now();
-  let lastNote = 0;
-  // The step count comes from a step time measured once; if the machine gets much slower (other
-  // work), the run stops at 1.5x the budget rather than overrunning the demo.
-  // A count fixed by the caller is run to the end, however long it takes.
-  const deadline = new AbortController();
-  const timeLimited = o.fixedSteps === undefined && !o.noTimeLimit;
-  const result = await runPretraining(hp, {
-    kernels: o.kernels,
-    log: o.log,
-    progress: o.progressBar,
-    signal: o.signal ? AbortSignal.any([deadline.signal, o.signal]) : deadline.signal,
-    onStep: (e: StepLog) => {
-      if (timeLimited && !deadline.signal.aborted && e.step < hp.num_train_steps && (performance.now() - started) / 1000 > 1.5 * o.budgetSeconds) {
-        deadline.abort();
-        o.note(`  ${o.objective}: out of time (1.5x the budget) at update ${e.step} of ${hp.num_train_steps}: stopping here`);
-      }
-      const tenth = Math.floor((10 * e.step) / hp.num_train_steps);
-      if (tenth > lastNote) {
-        lastNote = tenth;
-        o.note(`  ${o.objective} ${e.step}/${hp.num_train_steps} updates: loss ${e.loss.toFixed(3)}, masked-LM acc ${e.masked_lm_accuracy.toFixed(3)}` +
-          (trainsDiscriminator(o.objective) ? `, disc acc ${e.disc_accuracy.toFixed(3)}` : ''));
-      }
-    },
-  });
+  let hp: PretrainingHparams;
+  let started: number;
+  let deadline: AbortController;
+  let result: Awaited<ReturnType<typeof runPretraining>>;
+  for (;;) {
+    const run = resolve(plan.numTrainSteps);
+    hp = run;
+    const runStarted = performance.now();
+    started = runStarted;
+    let lastNote = 0;
+    // The step count comes from a step time measured once; if the machine gets much slower (other
+    // work), the run stops at 1.5x the budget rather than overrunning the demo.
+    // A count fixed by the caller is run to the end, however long it takes.
+    const stop = new AbortController();
+    deadline = stop;
+    const timeLimited = o.fixedSteps === undefined && !o.noTimeLimit;
+    // The pace over updates [paceFrom, paceTo): 3% of the plan, past the run's start-up.
+    const paceTo = checkPace ? Math.min(Math.max(150, Math.round(0.03 * run.num_train_steps)), Math.floor(run.num_train_steps / 2)) : 0;
+    const paceFrom = Math.floor(paceTo / 3);
+    let paceStart = 0;
+    let pace: number | null = null;
+    result = await runPretraining(run, {
+      kernels: o.kernels,
+      log: o.log,
+      progress: o.progressBar,
+      signal: o.signal ? AbortSignal.any([stop.signal, o.signal]) : stop.signal,
+      onStep: (e: StepLog) => {
+        if (timeLimited && !stop.signal.aborted && e.step < run.num_train_steps && (performance.now() - runStarted) / 1000 > 1.5 * o.budgetSeconds) {
+          stop.abort();
+          o.note(`  ${o.objective}: out of time (1.5x the budget) at update ${e.step} of ${run.num_train_steps}: stopping here`);
+        }
+        if (paceTo > paceFrom && e.step === paceFrom) paceStart = performance.now();
+        if (paceTo > paceFrom && e.step === paceTo && !stop.signal.aborted) {
+          const seconds = (performance.now() - paceStart) / 1000 / (paceTo - paceFrom);
+          // Off by more than a fifth: a plan from this pace uses the budget better than a restart costs.
+          if (Math.abs(seconds / plan!.secondsPerStep - 1) > 0.2) {
+            pace = seconds;
+            stop.abort();
+          }
+        }
+        const tenth = Math.floor((10 * e.step) / run.num_train_steps);
+        if (tenth > lastNote) {
+          lastNote = tenth;
+          o.note(`  ${o.objective} ${e.step}/${run.num_train_steps} updates: loss ${e.loss.toFixed(3)}, masked-LM acc ${e.masked_lm_accuracy.toFixed(3)}` +
+            (trainsDiscriminator(o.objective) ? `, disc acc ${e.disc_accuracy.toFixed(3)}` : ''));
+        }
+      },
+    });
+    if (pace === null || o.signal?.aborted) break;
+    // Planned again from the run's pace, and started afresh (the schedule depends on the count).
+    const measured = { secondsPerStep: pace, stepFlops: plan.stepFlops };
+    const planned = planUpdates(o, measured);
+    const reason: string = planned.reason.replace(/ ms\/update/, ` ms/update (the pace of updates ${paceFrom}-${paceTo}; ${(plan.secondsPerStep * 1000).toFixed(1)} measured first)`);
+    o.note(`  ${o.objective}: ${(pace * 1000).toFixed(1)} ms per update at updates ${paceFrom}-${paceTo} against ${(plan.secondsPerStep * 1000).toFixed(1)} measured first: ` +
+      `starting again with ${planned.numTrainSteps} updates`);
+    plan = { ...plan, numTrainSteps: planned.numTrainSteps, reason, secondsPerStep: pace };
+    rmSync(modelDir, { recursive: true, force: true });
+    mkdirSync(modelDir, { recursive: true });
+    writeFileAtomic(planPath, [JSON.stringify(plan, null, 2) + '\n']);
+    checkPace = false;
+  }
   const trainSeconds = (performance.now() - started) / 1000;
   if (result.interrupted && o.signal?.aborted && result.checkpoint) {
     throw new DemoInterrupted(o.stage ?? `pretrain-${o.objective}`, `pre-training stopped at update ${result.step} of ${hp.num_train_steps}, checkpoint saved in ${result.checkpoint}`);

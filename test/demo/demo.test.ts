@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import { chartJsBundle, readDemoResults, runDemo, type DemoResult, type ReportData } from '../../src/demo/index.js';
 import { demoPrecision } from '../../src/demo/run.js';
-import { kernels } from '../../src/kernels/index.js';
+import { kernels, type Kernels } from '../../src/kernels/index.js';
 import { QUICK_SCALE } from '../../src/demo/settings.js';
 import { listCheckpoints } from '../../src/pretrain/checkpoint.js';
 import { brownDocuments } from '../../src/finetune/data/brown.js';
@@ -142,14 +142,14 @@ test('report.html is self-contained: Chart.js inlined, the curves and examples a
 
 test('the table, results.md and report say how many updates ran and why: planned from the time budget by default', () => {
   // Precision auto: bf16 where this CPU runs VDPBF16PS, and the reason says so.
-  const planned = /ELECTRA 0\.1min: (\d+) pre-training updates( of \d+ planned \(out of time\))? \(planned from a budget of 0\.1 min at \d+\.\d ms\/update(, in bf16)?\)/;
+  const planned = /ELECTRA 0\.1min: (\d+) pre-training updates( of \d+ planned \(out of time\))? \(planned from a budget of 0\.1 min at \d+\.\d ms\/update( \(the pace of updates \d+-\d+; \d+\.\d measured first\))?(, in bf16)?\)/;
   const n = Number(planned.exec(first.tableText)?.[1]);
   const electra = reportData(readFileSync(first.reportFile, 'utf8')).pretraining.find((p) => p.summary.objective === 'electra')!.summary;
   assert.equal(n, electra.numTrainSteps, first.tableText);
   assert.equal(/, in bf16\)/.test(first.tableText), demoPrecision('auto', undefined, kernels()) === 'bf16');
   assert.match(first.tableText, /MLM 0\.1min: \d+ pre-training updates.* \(the ELECTRA run's compute, \d+\.\d\d TFLOP at \d+\.\d\d GFLOP\/update(, in bf16)?\)/);
   assert.match(readFileSync(first.resultsFile, 'utf8'), planned);
-  assert.match(readFileSync(first.reportFile, 'utf8'), /<td>planned from a budget of 0\.1 min at \d+\.\d ms\/update(, in bf16)?<\/td>/);
+  assert.match(readFileSync(first.reportFile, 'utf8'), /<td>planned from a budget of 0\.1 min at \d+\.\d ms\/update( \(the pace of updates \d+-\d+; \d+\.\d measured first\))?(, in bf16)?<\/td>/);
 });
 
 test('a second run reuses every stage and leaves their outputs alone', async () => {
@@ -238,16 +238,14 @@ test('electra demo checks its flags', () => {
   assert.match(help.stdout, /--compare-electric/);
 });
 
-test('the update time is the fastest of several rounds: a burst of other work in one round does not set the plan', () => {
-  const k = kernels();
-  const hp = resolvePretrainingHparams(pretrainingHparamValues(QUICK_SCALE, 'electra', readManifest(join(dir, 'pretrain_tfrecords')).vocab.size, 1, 1000), dir, 'measure-test').hparams;
-  // Kernels whose GEMMs stall 2 ms each while `stalls` lasts, as if another job held the core.
+/** Kernels whose GEMMs (every gemm* method) stall 2 ms each while `stalls` lasts, as if another job held the core. */
+function stallingKernels(k: Kernels): { kernels: Kernels; stall: (calls: number) => void; calls: () => number } {
   let stalls = 0;
   let calls = 0;
-  const busy = new Proxy(k, {
+  const kernels = new Proxy(k, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver) as unknown;
-      if (prop !== 'gemm' || typeof value !== 'function') return value;
+      if (typeof prop !== 'string' || !prop.startsWith('gemm') || typeof value !== 'function') return value;
       return (...args: unknown[]) => {
         calls++;
         if (stalls > 0) {
@@ -259,13 +257,39 @@ test('the update time is the fastest of several rounds: a burst of other work in
       };
     },
   });
-  measureStep(hp, busy, 1, 1);
-  const perUpdate = calls / 2;
+  return { kernels, stall: (n) => { stalls = n; }, calls: () => calls };
+}
+
+test('a plan that the run\'s own pace contradicts is made again from that pace, and the run starts afresh', async () => {
+  const hp = resolvePretrainingHparams(pretrainingHparamValues(QUICK_SCALE, 'electra', readManifest(join(dir, 'pretrain_tfrecords')).vocab.size, 1, 1000), dir, 'pace-test').hparams;
+  const busy = stallingKernels(kernels());
+  measureStep(hp, busy.kernels, 1, 1);
+  // The calibration (at most 2 measurements of 7 updates) stalls; the run does not.
+  busy.stall(14 * (busy.calls() / 2));
+  const r = await runDemo({ outputDir: dir, quick: true, minutes: 0.1, seed: 5, precision: 'fp32', kernels: busy.kernels, log: () => {}, progressStream: silent });
+  const plan = JSON.parse(readFileSync(join(dir, 'models', 'electra-0.1min', 'demo-plan.json'), 'utf8')) as { numTrainSteps: number; reason: string; secondsPerStep: number };
+  const paced = /^planned from a budget of 0\.1 min at (\d+\.\d) ms\/update \(the pace of updates (\d+)-(\d+); (\d+\.\d) measured first\)/.exec(plan.reason);
+  assert.ok(paced, plan.reason);
+  assert.ok(Number(paced[4]) > 1.25 * Number(paced[1]), plan.reason);
+  assert.equal(plan.numTrainSteps, Math.max(10, Math.floor(6 / plan.secondsPerStep)));
+  assert.match(readFileSync(join(dir, 'demo.log'), 'utf8'), /electra: \d+\.\d ms per update at updates \d+-\d+ against \d+\.\d measured first: starting again with \d+ updates/);
+  // One run of the new plan's length: the aborted start left no checkpoint behind.
+  const summary = r.stages.find((s) => s.stage === 'pretrain-electra')!.summary;
+  assert.match(summary, new RegExp(`: ${plan.numTrainSteps} updates \\(planned`));
+  assert.deepEqual(listCheckpoints(join(dir, 'models', 'electra-0.1min')).map((c) => c.step), [plan.numTrainSteps]);
+});
+
+test('the update time is the fastest of several rounds: a burst of other work in one round does not set the plan', () => {
+  const k = kernels();
+  const hp = resolvePretrainingHparams(pretrainingHparamValues(QUICK_SCALE, 'electra', readManifest(join(dir, 'pretrain_tfrecords')).vocab.size, 1, 1000), dir, 'measure-test').hparams;
+  const busy = stallingKernels(k);
+  measureStep(hp, busy.kernels, 1, 1);
+  const perUpdate = busy.calls() / 2;
   // The untimed first update and the first round (2 updates) stall.
-  stalls = 3 * perUpdate;
-  const oneRound = measureStep(hp, busy, 2, 1).secondsPerStep;
-  stalls = 3 * perUpdate;
-  const threeRounds = measureStep(hp, busy, 2, 3).secondsPerStep;
+  busy.stall(3 * perUpdate);
+  const oneRound = measureStep(hp, busy.kernels, 2, 1).secondsPerStep;
+  busy.stall(3 * perUpdate);
+  const threeRounds = measureStep(hp, busy.kernels, 2, 3).secondsPerStep;
   assert.ok(oneRound >= (2 * perUpdate) / 1000, `one round: ${oneRound} s, at least ${perUpdate} stalls of 2 ms`);
   assert.ok(threeRounds < oneRound / 2, `three rounds: ${threeRounds} s against one round's ${oneRound} s`);
 });
