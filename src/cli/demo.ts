@@ -20,8 +20,8 @@ Shows ELECTRA working end to end on this machine, offline, on the corpora npm in
   finetune  Brown genre classification and Brown part-of-speech tagging, from the pre-trained
             discriminator and from random initialisation (same examples, hyperparameters, seed)
   report    a results table, DIR/results.md and DIR/report.html (charts, example sentences; opens offline)
-A second run reuses every stage that is already done; change --minutes or --seed to redo the
-stages that depend on them (and --precision). About N + 1 minutes on an idle 2-core machine; if other work
+A second run reuses every stage that is already done; change --minutes, --seed or --precision to
+redo the stages that depend on them. About N + 1 minutes on an idle 2-core machine; if other work
 slows it down, pre-training stops at 1.5 N minutes. Ctrl-C stops pre-training or fine-tuning
 after the current update with a checkpoint saved (exit status 130); the same command resumes.
 
@@ -41,7 +41,7 @@ Options:
                     the same way
   --seed S          seeds pre-training and fine-tuning (default ${DEFAULT_SEED})
   --precision P     pre-training precision (the \`precision\` hparam): auto (default) is bf16 where
-                    the CPU runs VDPBF16PS faster than FMA (about 1.4x the updates in the same
+                    the CPU runs VDPBF16PS faster than FMA (about 1.3x the updates in the same
                     minutes, the same held-out curve per update) and fp32 elsewhere or with --updates
   --quick           a few documents, a tiny model and a few examples: every stage in seconds
                     (a smoke test; its scores mean nothing)

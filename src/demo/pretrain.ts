@@ -134,11 +134,9 @@ function toInputs(b: { inputIds: Int32Array; segmentIds: Int32Array; inputMask: 
   return { inputIds: b.inputIds, segmentIds: b.segmentIds, inputMask: b.inputMask, batch: b.batchSize, seqLen: b.maxSeqLength };
 }
 
-/** Seconds per update (median of `steps` after a warm-up update) and FLOPs per update, on real batches. */
 /**
- * The update time: the fastest of `rounds` medians over `steps` updates each (after one untimed
- * update). Other work on the machine only ever slows an update down, and a burst of it during one
- * short round (a fresh demo once measured 46 ms for a 28 ms update) must not set the plan.
+ * Seconds per update on real batches, the fastest of `rounds` medians over `steps` updates each
+ * (after one untimed update: other work on the machine only ever slows updates down), and FLOPs per update.
  */
 export function measureStep(hp: PretrainingHparams, k: Kernels, steps: number, rounds = 3): { secondsPerStep: number; stepFlops: number } {
   const ctx = checkRunInputs(hp);

@@ -19,7 +19,7 @@ export interface DemoOptions {
   compareElectric?: boolean;
   /**
    * Pre-training precision (the `precision` hparam): 'auto' (default) takes bf16 where the CPU runs
-   * VDPBF16PS faster than FMA (about 1.4x the updates in a time budget, the same held-out curve) and
+   * VDPBF16PS faster than FMA (about 1.3x the updates in a time budget, the same held-out curve) and
    * fp32 elsewhere, and with `updates` (the same results on any machine) fp32.
    */
   precision?: DemoPrecision;
