@@ -462,9 +462,25 @@ uint32_t to_uint32(double d) {
   return static_cast<uint32_t>(m);
 }
 
+// The uniform below which the Gumbel noise -log(-log(u + 1e-9) + 1e-9) is certainly under d, at
+// steps of 1/8 from lo (the value at the step's lower end: the bound only ever prunes less); no
+// uniform (< 1) reaches noise hi, and below lo every uniform may.
+struct NoiseTable {
+  static constexpr double lo = -4, hi = 17, step = 0.125;
+  double values[static_cast<int>((hi - lo) / step) + 1];
+  NoiseTable() {
+    for (int k = 0; k * step + lo <= hi; ++k) {
+      const double d = lo + k * step;
+      values[k] = std::exp(-(std::exp(-d) - 1e-9)) - 1e-9 - 1e-12 - 1e-9;
+    }
+  }
+  double at(double d) const { return values[static_cast<int>((d - lo) / step)]; }
+};
+const NoiseTable kNoiseTable;
+
 // gumbelCandidates(logits, rows, cols, invTemperature, seed, rowOffset, disallow, argmax, counts,
 // columns, numerators, capacity): the pre-pass of masking.ts's sampleGumbelMax. Per row: the
-// argmax, and in order the columns whose uniform (numerator * 2^-24, the same xorshift stream)
+// argmax, then the argmax column first and in order the columns whose uniform (numerator * 2^-24, the same xorshift stream)
 // exceeds a threshold kept below the exact loop's: the same pruning with native logs and a margin
 // of 1e-9 (native and V8 logs differ by ulps, ~1e-15), so every column the exact loop evaluates is
 // listed and masking.ts finishes each row with V8's logs on the candidates only. A row with more
@@ -522,6 +538,25 @@ Napi::Value GumbelCandidates(const Napi::CallbackInfo& info) {
       banned[q] = disallow ? disallow[r] : -1;
       threshold[q] = -1;
       state[q] = mix32(key ^ (static_cast<uint32_t>(r + row_offset + 1) * 0x9e3779b1u)) | 1u;
+      // The argmax column is listed first and its value sets the first threshold: from -inf, a
+      // peaked row would list every column up to its peak.
+      if (capacity == 0) continue;
+      uint32_t x = state[q];
+      for (int64_t i = 0; i <= top_index; ++i) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+      }
+      const uint32_t num = x >> 8;
+      columns[r * capacity] = static_cast<int32_t>(top_index);
+      numerators[r * capacity] = static_cast<int32_t>(num);
+      count[q] = 1;
+      const double scaled = top_index == banned[q] ? static_cast<double>(top) * inv_t - 1000 : static_cast<double>(top) * inv_t;
+      const double v = scaled + -std::log(-std::log(num * 5.9604644775390625e-8 + 1e-9) + 1e-9);
+      if (v > -kInf) {
+        best[q] = v;
+        threshold[q] = std::exp(-(std::exp(-(best[q] - max_scaled[q])) - 1e-9)) - 1e-9 - 1e-12 - kMargin;
+      }
     }
     for (int64_t i = 0; i < cols; ++i) {
       for (int q = 0; q < kGroup; ++q) {
@@ -534,6 +569,13 @@ Napi::Value GumbelCandidates(const Napi::CallbackInfo& info) {
         const double u = num * 5.9604644775390625e-8;
         if (__builtin_expect(u <= threshold[q], 1)) continue;  // !(u <= t), as the exact loop: a NaN threshold prunes nothing
         const int64_t r = r0 + q;
+        const float x_i = logits[r * cols + i];
+        const double scaled = i == banned[q] ? x_i * inv_t - 1000 : x_i * inv_t;
+        // This column's own bound: it can beat best only if its noise exceeds d = best - scaled
+        // (a NaN d prunes nothing).
+        const double d = best[q] - scaled;
+        if (d >= kNoiseTable.hi) continue;
+        if (d >= kNoiseTable.lo && u <= kNoiseTable.at(d)) continue;
         if (count[q] == capacity) {
           count[q] = -1;
           threshold[q] = kInf;
@@ -542,8 +584,6 @@ Napi::Value GumbelCandidates(const Napi::CallbackInfo& info) {
         columns[r * capacity + count[q]] = static_cast<int32_t>(i);
         numerators[r * capacity + count[q]] = static_cast<int32_t>(num);
         ++count[q];
-        const float x_i = logits[r * cols + i];
-        const double scaled = i == banned[q] ? x_i * inv_t - 1000 : x_i * inv_t;
         const double v = scaled + -std::log(-std::log(u + 1e-9) + 1e-9);
         if (v > best[q]) {
           best[q] = v;

@@ -170,20 +170,36 @@ export function sampleGumbelMax(
     }
     if (argmax) argmax[r] = topIndex;
     const maxScaled = top * invT;
-    let bestIndex = 0;
-    let best = -Infinity;
-    let threshold = -1;
     // Row r of a slice that starts at rowOffset draws what row rowOffset + r of the whole would.
-    let state = gumbelRowState(key, r + rowOffset);
+    const rowState = gumbelRowState(key, r + rowOffset);
+    // disallow_correct: the reference subtracts 1000 from the scaled logit of the original token.
+    const value = (i: number, u: number): number =>
+      (disallow && disallow[r] === i ? logits[base + i]! * invT - 1000 : logits[base + i]! * invT) + gumbelNoise(u);
+    // The argmax column first: its value is near the row's best, so the threshold prunes from the
+    // start (from -Infinity, a peaked row evaluates every column up to its peak). The first index
+    // wins a tie, as in a plain loop in order.
+    let state = rowState;
+    for (let i = 0; i <= topIndex; i++) {
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+    }
+    let best = value(topIndex, (state >>> 8) * 5.9604644775390625e-8);
+    let bestIndex = topIndex;
+    let threshold = best > -Infinity ? noiseThreshold(best - maxScaled) : -1;
+    if (!(best > -Infinity)) {
+      best = -Infinity;
+      bestIndex = 0;
+    }
+    state = rowState;
     for (let i = 0; i < cols; i++) {
       state ^= state << 13;
       state ^= state >>> 17;
       state ^= state << 5;
       const u = (state >>> 8) * 5.9604644775390625e-8;
       if (u <= threshold) continue;
-      // disallow_correct: the reference subtracts 1000 from the scaled logit of the original token.
-      const v = (disallow && disallow[r] === i ? logits[base + i]! * invT - 1000 : logits[base + i]! * invT) + gumbelNoise(u);
-      if (v > best) {
+      const v = value(i, u);
+      if (v > best || (v === best && i < bestIndex)) {
         best = v;
         bestIndex = i;
         threshold = noiseThreshold(best - maxScaled);
@@ -193,7 +209,7 @@ export function sampleGumbelMax(
   }
 }
 
-/** Candidates per row that the pre-pass keeps (a row has ~log(cols) of them; more runs the whole row). */
+/** Candidates per row that the pre-pass keeps (the argmax column, then ~log(cols) others; more runs the whole row). */
 const GUMBEL_CAPACITY = 256;
 
 interface GumbelPrePass {
@@ -230,12 +246,13 @@ function sampleCandidates(
   let bestIndex = 0;
   let best = -Infinity;
   let threshold = -1;
+  // The argmax column comes first, then the others in order: the first index wins a tie.
   for (let j = r * GUMBEL_CAPACITY, end = j + pre.counts[r]!; j < end; j++) {
     const u = pre.numerators[j]! * 5.9604644775390625e-8;
     if (u <= threshold) continue;
     const i = pre.columns[j]!;
     const v = (disallow && disallow[r] === i ? logits[base + i]! * invT - 1000 : logits[base + i]! * invT) + gumbelNoise(u);
-    if (v > best) {
+    if (v > best || (v === best && i < bestIndex)) {
       best = v;
       bestIndex = i;
       threshold = noiseThreshold(best - maxScaled);

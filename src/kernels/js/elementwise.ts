@@ -240,6 +240,14 @@ function dropoutBf16(x: Floats, y: Uint16Array, n: number, p: number, seed: numb
   intoBf16('dropoutBf16', y, n, (s) => applyDropout('dropoutBf16', x, s, n, p, seed, counterOffset));
 }
 
+// The uniform below which the Gumbel noise is certainly under d, at steps of 1/8 from NOISE_LO (the
+// value at the step's lower end); no uniform reaches noise NOISE_HI (the largest is 16.6).
+const NOISE_LO = -4;
+const NOISE_HI = 17;
+const NOISE_STEP = 0.125;
+const NOISE_TABLE = Float64Array.from({ length: (NOISE_HI - NOISE_LO) / NOISE_STEP + 1 }, (_, k) =>
+  Math.exp(-(Math.exp(-(NOISE_LO + k * NOISE_STEP)) - 1e-9)) - 1e-9 - 1e-12 - 1e-9);
+
 function gumbelCandidates(
   logits: Floats, rows: number, cols: number, invTemperature: number, seed: number, rowOffset: number,
   disallow: Int32Array | null, argmax: Int32Array, counts: Int32Array, columns: Int32Array, numerators: Int32Array, capacity: number,
@@ -266,10 +274,30 @@ function gumbelCandidates(
     argmax[r] = topIndex;
     const maxScaled = top * invTemperature;
     const banned = disallow ? disallow[r]! : -1;
+    const rowState = (mix32((key ^ Math.imul(r + rowOffset + 1, 0x9e3779b1)) >>> 0) | 1) >>> 0;
+    // The argmax column is listed first, and its value sets the first threshold (see masking.ts).
+    let state = rowState;
+    for (let i = 0; i <= topIndex; i++) {
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+    }
+    const topNum = (state >>> 0) >>> 8;
+    const topValue = (topIndex === banned ? top * invTemperature - 1000 : top * invTemperature)
+      - Math.log(-Math.log(topNum * 5.9604644775390625e-8 + 1e-9) + 1e-9);
     let best = -Infinity;
     let threshold = -1;
     let count = 0;
-    let state = (mix32((key ^ Math.imul(r + rowOffset + 1, 0x9e3779b1)) >>> 0) | 1) >>> 0;
+    if (capacity > 0) {
+      columns[r * capacity] = topIndex;
+      numerators[r * capacity] = topNum;
+      count = 1;
+      if (topValue > -Infinity) {
+        best = topValue;
+        threshold = Math.exp(-(Math.exp(-(best - maxScaled)) - 1e-9)) - 1e-9 - 1e-12 - 1e-9;
+      }
+    }
+    state = rowState;
     for (let i = 0; i < cols; i++) {
       state ^= state << 13;
       state ^= state >>> 17;
@@ -277,6 +305,11 @@ function gumbelCandidates(
       const num = state >>> 8;
       const u = num * 5.9604644775390625e-8;
       if (u <= threshold) continue;
+      const scaled = i === banned ? logits[base + i]! * invTemperature - 1000 : logits[base + i]! * invTemperature;
+      // This column's own bound: it can beat best only if its noise exceeds best - scaled.
+      const d = best - scaled;
+      if (d >= NOISE_HI) continue;
+      if (d >= NOISE_LO && u <= NOISE_TABLE[Math.floor((d - NOISE_LO) / NOISE_STEP)]!) continue;
       if (count === capacity) {
         count = -1;
         break;
@@ -284,7 +317,6 @@ function gumbelCandidates(
       columns[r * capacity + count] = i;
       numerators[r * capacity + count] = num;
       count++;
-      const scaled = i === banned ? logits[base + i]! * invTemperature - 1000 : logits[base + i]! * invTemperature;
       const v = scaled - Math.log(-Math.log(u + 1e-9) + 1e-9);
       if (v > best) {
         best = v;
