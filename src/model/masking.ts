@@ -119,10 +119,13 @@ function noiseThreshold(t: number): number {
  * Exact pruning: with L = max_i logit_i / T, an element can only beat the best so far when its
  * noise exceeds best - L, i.e. when its uniform exceeds a threshold; all other elements cost a
  * few integer operations instead of two logarithms (a disallowed column only lowers its value, so
- * the bound still holds). The result equals evaluating every element. With `disallow`, column
+ * the bound still holds). The argmax column is evaluated first, so best starts near its final
+ * value. The result equals evaluating every element. With `disallow`, column
  * disallow[r] of row r gets -1000 added after the temperature (pretrain_helpers.sample_from_softmax).
  * With kernels `k`, their gumbelCandidates pre-pass (native: all threads) does the argmax and the
- * integer scan, and this loop runs over its candidates only: the same samples, bit for bit.
+ * integer scan, also pruning by each column's own bound (its noise must exceed best - logit_i / T,
+ * which leaves a peaked row a few candidates), and this loop runs over its candidates only: the
+ * same samples, bit for bit.
  */
 /** The uniforms row `row` of sampleGumbelMax draws under `seed` (for tests and reference implementations). */
 export function gumbelUniforms(seed: number, row: number, cols: number): Float64Array {
