@@ -480,11 +480,12 @@ const NoiseTable kNoiseTable;
 
 // gumbelCandidates(logits, rows, cols, invTemperature, seed, rowOffset, disallow, argmax, counts,
 // columns, numerators, capacity): the pre-pass of masking.ts's sampleGumbelMax. Per row: the
-// argmax, then the argmax column first and in order the columns whose uniform (numerator * 2^-24, the same xorshift stream)
-// exceeds a threshold kept below the exact loop's: the same pruning with native logs and a margin
-// of 1e-9 (native and V8 logs differ by ulps, ~1e-15), so every column the exact loop evaluates is
-// listed and masking.ts finishes each row with V8's logs on the candidates only. A row with more
-// than `capacity` candidates gets count -1 (then the exact loop runs over the whole row).
+// argmax; then as candidates the argmax column, and in order every column whose uniform
+// (numerator * 2^-24, the same xorshift stream) passes the exact loop's bound and its own (its noise
+// must exceed best - logit / T), both kept below the exact values by a margin of 1e-9 (native and
+// V8 logs differ by ulps, ~1e-15). So every column that can win the row is listed, and masking.ts
+// finishes each row with V8's logs on the candidates only. A row with more than `capacity`
+// candidates gets count -1 (then the exact loop runs over the whole row).
 Napi::Value GumbelCandidates(const Napi::CallbackInfo& info) {
   Args a(info, "gumbelCandidates");
   a.expect_count(12);
